@@ -1,0 +1,1 @@
+"""Temporal activities: thin and idempotent (each may run more than once)."""

@@ -1,0 +1,107 @@
+"""Cases: open from JSON, search the read model, read one, and case-level actions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, Field
+
+from api.deps import ActorDep, CaseServiceDep, ClientDep
+from domain.case import CaseState, PayerResponse
+from domain.deadlines import DeadlineKind
+from domain.models import DenialRecord
+from services.schemas import CaseDetail, CaseFilters, CaseSummary, OpenedCase, Page
+from services.temporal_calls import temporal_errors
+from workflows.case_workflow import DenialCaseWorkflow
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class CancelIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PriorityIn(BaseModel):
+    adjustment: float = Field(gt=0, le=10)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ExtensionIn(BaseModel):
+    kind: DeadlineKind
+    level: int | None = Field(default=None, ge=1)
+    new_due: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def open_case(
+    record: DenialRecord, cases: CaseServiceDep, actor: ActorDep, response: Response
+) -> OpenedCase:
+    opened = await cases.open_case(record)
+    if not opened.created:
+        response.status_code = status.HTTP_200_OK
+    return opened
+
+
+@router.get("")
+def list_cases(
+    filters: Annotated[CaseFilters, Query()], cases: CaseServiceDep, actor: ActorDep
+) -> Page[CaseSummary]:
+    return cases.list_cases(filters)
+
+
+@router.get("/{case_id}")
+def get_case(case_id: str, cases: CaseServiceDep, actor: ActorDep) -> CaseDetail:
+    return cases.get_case(case_id)
+
+
+@router.get("/{case_id}/live", description="The case as the workflow holds it now (Query)")
+async def get_live_case(
+    case_id: str, cases: CaseServiceDep, client: ClientDep, actor: ActorDep
+) -> CaseState:
+    cases.get_row(case_id)
+    with temporal_errors(case_id):
+        return await client.get_workflow_handle(case_id).query(DenialCaseWorkflow.state)
+
+
+@router.post("/{case_id}/notes")
+async def add_note(case_id: str, note: NoteIn, cases: CaseServiceDep, actor: ActorDep) -> CaseState:
+    return await cases.add_note(case_id, note.text, actor)
+
+
+@router.post("/{case_id}/cancel")
+async def cancel_case(
+    case_id: str, body: CancelIn, cases: CaseServiceDep, actor: ActorDep
+) -> CaseState:
+    return await cases.cancel_case(case_id, body.reason, actor)
+
+
+@router.post("/{case_id}/priority")
+async def change_priority(
+    case_id: str, body: PriorityIn, cases: CaseServiceDep, actor: ActorDep
+) -> CaseState:
+    return await cases.change_priority(case_id, body.adjustment, body.reason, actor)
+
+
+@router.post("/{case_id}/extensions")
+async def record_extension(
+    case_id: str, body: ExtensionIn, cases: CaseServiceDep, actor: ActorDep
+) -> CaseState:
+    return await cases.record_extension(
+        case_id, body.kind, body.level, body.new_due, body.reason, actor
+    )
+
+
+@router.post("/{case_id}/payer-responses", status_code=status.HTTP_202_ACCEPTED)
+async def payer_response(
+    case_id: str, body: PayerResponse, cases: CaseServiceDep, actor: ActorDep
+) -> dict[str, str]:
+    """Deliver a payer's answer as the 835 ingest does (a Signal): applied asynchronously."""
+    await cases.signal_payer_response(case_id, body)
+    return {"case_id": case_id, "status": "accepted"}

@@ -1,0 +1,1 @@
+"""The SQL read model: case projections, tasks, timeline/audit events, prevention tasks, users."""

@@ -1,0 +1,156 @@
+"""Read model tables. The workflow is the source of truth for a case; these rows are its
+projection (for worklists and search), the audit log of its events, and the user store."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Numeric, text
+from sqlmodel import Field, SQLModel
+
+from db.types import UTCDateTime
+
+MONEY = Numeric(14, 2)
+
+
+def _utc_column(**kwargs: Any) -> Column[Any]:
+    return Column(UTCDateTime(), **kwargs)
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_priority", "status", "priority"),
+        Index("ix_cases_assignee_priority", "assignee", "priority"),
+    )
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    version: int
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=32, index=True)
+    outcome: str | None = Field(default=None, max_length=32)
+    category: str | None = Field(default=None, max_length=40, index=True)
+    denial_class: str | None = Field(default=None, max_length=8)
+    path: str | None = Field(default=None, max_length=32)
+    payer_id: str = Field(max_length=80, index=True)
+    payer_name: str = Field(default="", max_length=200)
+    payer_type: str = Field(max_length=32)
+    claim_id: str = Field(max_length=80, index=True)
+    payer_claim_control_number: str = Field(default="", max_length=80, index=True)
+    provider_npi: str = Field(default="", max_length=10)
+    service_date_from: date
+    service_date_to: date | None = None
+    remittance_date: date | None = None
+    billed_amount: Decimal = Field(sa_type=MONEY)
+    paid_amount: Decimal = Field(sa_type=MONEY)
+    denied_amount: Decimal = Field(sa_type=MONEY)
+    recovered_amount: Decimal = Field(sa_type=MONEY)
+    appeal_level: int = 0
+    next_deadline: date | None = Field(default=None, index=True)
+    next_deadline_kind: str | None = Field(default=None, max_length=40)
+    priority: float = Field(default=0.0, index=True)
+    assignee: str | None = Field(default=None, max_length=80)
+    owner: str | None = Field(default=None, max_length=80)
+    escalation: int = 0
+    stalled: bool = False
+    source: str = Field(default="", max_length=200)
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class TaskRow(SQLModel, table=True):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_status_assignee", "status", "assignee"),)
+
+    task_id: str = Field(primary_key=True, max_length=80)
+    case_id: str = Field(foreign_key="cases.case_id", index=True, max_length=64)
+    case_version: int
+    type: str = Field(max_length=40)
+    status: str = Field(max_length=16)
+    queue: str = Field(max_length=16)
+    assignee: str | None = Field(default=None, max_length=80)
+    priority: float = 0.0
+    appeal_level: int | None = None
+    deadline_key: str | None = Field(default=None, max_length=40)
+    deadline_due: date | None = None
+    escalation: int = 0
+    stalled: bool = False
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    due_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    last_touched_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    completed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    completed_by: str | None = Field(default=None, max_length=80)
+
+
+class CaseEventRow(SQLModel, table=True):
+    """The case timeline, which is also its audit trail of state changes."""
+
+    __tablename__ = "case_events"
+
+    event_id: str = Field(primary_key=True, max_length=80)
+    case_id: str = Field(foreign_key="cases.case_id", index=True, max_length=64)
+    seq: int
+    at: datetime = Field(sa_column=_utc_column(nullable=False))
+    type: str = Field(max_length=40)
+    actor: str = Field(max_length=80)
+    message: str
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PreventionTaskRow(SQLModel, table=True):
+    """One open item per pattern (payer + category + root cause), listing its cases."""
+
+    __tablename__ = "prevention_tasks"
+    __table_args__ = (
+        Index(
+            "uq_prevention_open_pattern",
+            "pattern_key",
+            unique=True,
+            sqlite_where=text("status != 'done'"),
+            postgresql_where=text("status != 'done'"),
+        ),
+    )
+
+    prevention_task_id: str = Field(primary_key=True, max_length=40)
+    pattern_key: str = Field(max_length=400)
+    payer_id: str = Field(max_length=80, index=True)
+    payer_name: str = Field(default="", max_length=200)
+    category: str | None = Field(default=None, max_length=40)
+    root_cause: str = Field(max_length=200)
+    owning_team: str = Field(max_length=40)
+    recommended_action: str
+    status: str = Field(default="open", max_length=16)
+    owner: str | None = Field(default=None, max_length=80)
+    notes: str = ""
+    case_count: int = 0
+    dollars_at_stake: Decimal = Field(default=Decimal(0), sa_type=MONEY)
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class PreventionCaseLink(SQLModel, table=True):
+    """A case feeds exactly one prevention item: the primary key makes a retry a no-op."""
+
+    __tablename__ = "prevention_case_links"
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    prevention_task_id: str = Field(
+        foreign_key="prevention_tasks.prevention_task_id", index=True, max_length=40
+    )
+    denied_amount: Decimal = Field(sa_type=MONEY)
+    outcome: str = Field(max_length=32)
+    linked_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+
+    user_id: str = Field(primary_key=True, max_length=80)
+    display_name: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    active: bool = True
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))

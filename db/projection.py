@@ -1,0 +1,118 @@
+"""Writing a case's projection: the case row, its tasks and its new timeline events.
+
+Writes are versioned: a late or repeated write (an activity retried, or overtaken by a newer
+one) never rolls a case back, and events are keyed by (case, sequence) so they land once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+from db.models import CaseEventRow, CaseRow, TaskRow
+from db.upsert import upsert
+from domain.case import CaseEvent, CaseState, Task
+
+
+def _table(model: Any) -> Table:
+    return model.__table__  # type: ignore[no-any-return]
+
+
+def case_row_values(state: CaseState) -> dict[str, Any]:
+    claim = state.record.claim
+    deadline = state.next_deadline
+    return {
+        "case_id": state.case_id,
+        "version": state.version,
+        "kind": state.kind.value,
+        "status": state.status.value,
+        "outcome": state.outcome.value if state.outcome else None,
+        "category": state.category.value if state.category else None,
+        "denial_class": state.denial_class.value if state.denial_class else None,
+        "path": state.path.value if state.path else None,
+        "payer_id": claim.payer.payer_id,
+        "payer_name": claim.payer.name,
+        "payer_type": claim.payer.type.value,
+        "claim_id": claim.claim_id,
+        "payer_claim_control_number": claim.payer_claim_control_number,
+        "provider_npi": claim.provider_npi,
+        "service_date_from": claim.service_date_from,
+        "service_date_to": claim.service_date_to,
+        "remittance_date": claim.remittance_date,
+        "billed_amount": claim.billed_amount,
+        "paid_amount": claim.paid_amount,
+        "denied_amount": state.denied_amount,
+        "recovered_amount": state.recovered_amount,
+        "appeal_level": state.appeal_level,
+        "next_deadline": deadline.due if deadline else None,
+        "next_deadline_kind": deadline.key if deadline else None,
+        "priority": state.priority.score if state.priority else 0.0,
+        "assignee": state.assignee,
+        "owner": state.owner,
+        "escalation": int(state.escalation),
+        "stalled": state.stalled,
+        "source": state.record.source,
+        "created_at": state.created_at,
+        "updated_at": state.updated_at,
+        "closed_at": state.closed_at,
+        "state": state.model_dump(mode="json", exclude={"events"}),
+    }
+
+
+def task_row_values(state: CaseState, task: Task) -> dict[str, Any]:
+    deadline = state.deadline(task.deadline_key)
+    return {
+        "task_id": task.task_id,
+        "case_id": state.case_id,
+        "case_version": state.version,
+        "type": task.type.value,
+        "status": task.status.value,
+        "queue": task.queue.value,
+        "assignee": task.assignee,
+        "priority": task.priority,
+        "appeal_level": task.appeal_level,
+        "deadline_key": task.deadline_key,
+        "deadline_due": deadline.due if deadline else None,
+        "escalation": int(task.escalation),
+        "stalled": task.stalled,
+        "created_at": task.created_at,
+        "due_at": task.due_at,
+        "last_touched_at": task.last_touched_at,
+        "completed_at": task.completed_at,
+        "completed_by": task.completed_by,
+    }
+
+
+def event_row_values(case_id: str, event: CaseEvent) -> dict[str, Any]:
+    return {
+        "event_id": f"{case_id}:{event.seq}",
+        "case_id": case_id,
+        "seq": event.seq,
+        "at": event.at,
+        "type": event.type,
+        "actor": event.actor,
+        "message": event.message,
+        "data": event.data,
+    }
+
+
+def write_case_projection(session: Session, state: CaseState, new_events: list[CaseEvent]) -> None:
+    upsert(
+        session, _table(CaseRow), [case_row_values(state)], ["case_id"], version_column="version"
+    )
+    upsert(
+        session,
+        _table(TaskRow),
+        [task_row_values(state, task) for task in state.tasks],
+        ["task_id"],
+        version_column="case_version",
+    )
+    upsert(
+        session,
+        _table(CaseEventRow),
+        [event_row_values(state.case_id, event) for event in new_events],
+        ["event_id"],
+        update=False,
+    )

@@ -1,0 +1,1 @@
+"""Process wiring: configuration, Temporal connection, worker, embedded stack and CLI."""

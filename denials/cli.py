@@ -1,0 +1,61 @@
+"""The `denials` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from denials import stack
+from denials.config import Settings
+
+app = typer.Typer(no_args_is_help=True, help="Denials case manager.")
+
+
+@app.command()
+def up(
+    port: Annotated[int | None, typer.Option(help="HTTP port (default 8000)")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Folder for the SQLite files")] = None,
+    demo: Annotated[bool, typer.Option(help="Load demo users and cases")] = True,
+) -> None:
+    """Everything in one process: embedded Temporal dev server, worker and HTTP server."""
+    overrides: dict[str, object] = {}
+    if port is not None:
+        overrides["http_port"] = port
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    typer.echo(
+        f"Denials case manager on http://{settings.http_host}:{settings.http_port} "
+        f"(Temporal Web UI {settings.temporal_ui_url}); Ctrl-C stops everything."
+    )
+    stack.run(settings, worker=True, api=True, demo=demo)
+
+
+def _external_settings() -> Settings:
+    settings = Settings()
+    if settings.temporal_address is None:
+        raise typer.BadParameter(
+            "set TEMPORAL_ADDRESS (host:port of the Temporal server); 'denials up' embeds one"
+        )
+    return settings
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker against the Temporal server at TEMPORAL_ADDRESS."""
+    stack.run(_external_settings(), worker=True, api=False)
+
+
+@app.command()
+def api() -> None:
+    """Run the HTTP server against the Temporal server at TEMPORAL_ADDRESS."""
+    stack.run(_external_settings(), worker=False, api=True)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (DATABASE_URL) and exit."""
+    stack.prepare_database(Settings()).dispose()
+    typer.echo("database schema is up to date")

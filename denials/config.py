@@ -1,0 +1,72 @@
+"""Configuration from environment variables (prefix DENIALS_) and an optional `.env` file."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.case import CasePolicy
+from workflows.messages import TASK_QUEUE
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DENIALS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".data"), description="Embedded server and SQLite files")
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "DENIALS_DATABASE_URL"),
+        description="SQLAlchemy URL; unset means a SQLite file in the data folder",
+    )
+    temporal_address: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_ADDRESS", "DENIALS_TEMPORAL_ADDRESS"),
+        description="host:port of a Temporal server; unset means start the embedded dev server",
+    )
+    temporal_namespace: str = "default"
+    task_queue: str = TASK_QUEUE
+    temporal_port: int = Field(default=7233, description="Embedded dev server gRPC port")
+    temporal_ui_port: int = Field(default=8233, description="Embedded dev server Web UI port")
+    temporal_ui_url: str = Field(
+        default="http://127.0.0.1:8233", description="Where case pages link to the Temporal Web UI"
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    # Escalation offsets and thresholds (see domain.case.CasePolicy).
+    reminder_days: int = 14
+    escalate_days: int = 7
+    urgent_days: int = 2
+    stalled_after_days: int = 5
+    write_off_approval_threshold: Decimal = Decimal(500)
+    follow_up_interval_days: int = 14
+    follow_up_due_days: int = 3
+    untimed_task_due_days: int = 7
+
+    classification_override_file: Path | None = Field(
+        default=None, description="CSV overriding rows of domain/data/carc_categories.csv"
+    )
+    payer_rules_file: Path | None = Field(
+        default=None, description="TOML adding or overriding payer rules"
+    )
+    worker_activity_threads: int = 16
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'denials.db').as_posix()}"
+
+    def case_policy(self) -> CasePolicy:
+        return CasePolicy(
+            reminder_days=self.reminder_days,
+            escalate_days=self.escalate_days,
+            urgent_days=self.urgent_days,
+            stalled_after_days=self.stalled_after_days,
+            write_off_approval_threshold=self.write_off_approval_threshold,
+            follow_up_interval_days=self.follow_up_interval_days,
+            follow_up_due_days=self.follow_up_due_days,
+            untimed_task_due_days=self.untimed_task_due_days,
+        )

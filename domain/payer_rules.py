@@ -1,0 +1,172 @@
+"""Payer rules registry: filing limits, appeal levels and decision time frames, kept as data.
+
+Shipped defaults live in `domain/data/payer_rules.toml`; a customer file with the same shape
+overrides or adds rules (per payer type or per payer id). Rule selection is by payer id first,
+then payer type, taking the newest version in effect on the date asked about.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from domain.data_files import read_data_text
+from domain.models import PayerType
+
+
+class RulesFileError(ValueError):
+    """A payer rules file that cannot be used, with the file and rule named."""
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    days: int | None = Field(default=None, ge=0)
+    months: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Period:
+        if (self.days is None) == (self.months is None):
+            raise ValueError("give exactly one of 'days' or 'months'")
+        return self
+
+    def describe(self) -> str:
+        if self.months is not None:
+            return f"{self.months} month{'s' if self.months != 1 else ''}"
+        return f"{self.days} day{'s' if self.days != 1 else ''}"
+
+
+class CorrectedClaimRule(Period):
+    decision_days: int = Field(default=30, ge=0)
+
+
+class AppealLevelRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    level: int = Field(ge=1)
+    name: str
+    filing_days: int = Field(ge=1)
+    decision_days: int | None = Field(default=None, ge=1)
+    minimum_in_dispute: Decimal = Decimal(0)
+
+
+class PayerRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    payer_type: PayerType | None = None
+    payer_id: str | None = None
+    effective_from: date
+    source: str
+    timely_filing: Period
+    corrected_claim: CorrectedClaimRule
+    presumed_receipt_days: int = Field(default=0, ge=0)
+    appeal_levels: list[AppealLevelRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> PayerRule:
+        if (self.payer_type is None) == (self.payer_id is None):
+            raise ValueError("a rule applies to exactly one of 'payer_type' or 'payer_id'")
+        levels = [lvl.level for lvl in self.appeal_levels]
+        if levels != list(range(1, len(levels) + 1)):
+            raise ValueError(f"appeal levels must be numbered 1..n in order, got {levels}")
+        return self
+
+    def appeal_level(self, level: int) -> AppealLevelRule | None:
+        return next((lvl for lvl in self.appeal_levels if lvl.level == level), None)
+
+    @property
+    def max_appeal_level(self) -> int:
+        return len(self.appeal_levels)
+
+
+class PayerRuleRegistry:
+    """All rule versions, answering 'which rule governs this payer on this date?'."""
+
+    def __init__(self, rules: Iterable[PayerRule]) -> None:
+        self._rules = sorted(rules, key=lambda rule: rule.effective_from)
+        for payer_type in PayerType:
+            if not any(rule.payer_type == payer_type for rule in self._rules):
+                raise RulesFileError(f"no payer rule for payer type '{payer_type.value}'")
+
+    @property
+    def rules(self) -> list[PayerRule]:
+        return list(self._rules)
+
+    def rule_for(self, payer_id: str, payer_type: PayerType, as_of: date) -> PayerRule:
+        """The newest rule in effect on `as_of`: payer-specific first, then the type default.
+
+        When no version is in effect yet on `as_of` (a date before every version), the oldest
+        version applies: a deadline is better computed from an early rule than not at all.
+        """
+        for matches in (
+            lambda rule: rule.payer_id == payer_id,
+            lambda rule: rule.payer_type == payer_type,
+        ):
+            candidates = [rule for rule in self._rules if matches(rule)]
+            if candidates:
+                in_effect = [rule for rule in candidates if rule.effective_from <= as_of]
+                return in_effect[-1] if in_effect else candidates[0]
+        raise AssertionError("unreachable: every payer type has a rule")
+
+
+def _merge_based_on(raw_rules: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]:
+    by_id: dict[str, dict[str, Any]] = {}
+    merged: list[dict[str, Any]] = []
+    for raw in raw_rules:
+        base_id = raw.pop("based_on", None)
+        if base_id is not None:
+            if base_id not in by_id:
+                raise RulesFileError(
+                    f"{origin}: rule '{raw.get('id')}' is based on unknown rule '{base_id}' "
+                    "(a base must come earlier in the files)"
+                )
+            base = {k: v for k, v in by_id[base_id].items() if k not in ("payer_type", "payer_id")}
+            raw = {**base, **raw}
+        by_id[str(raw.get("id"))] = raw
+        merged.append(raw)
+    return merged
+
+
+def parse_rules(documents: Iterable[tuple[str, Mapping[str, Any]]]) -> list[PayerRule]:
+    """Turn parsed TOML documents (origin name, content) into validated rules.
+
+    Later documents may base rules on earlier ones; errors name the file and the rule.
+    """
+    raw_rules: list[dict[str, Any]] = []
+    origins: list[str] = []
+    for origin, document in documents:
+        for raw in document.get("rule", []):
+            raw_rules.append(dict(raw))
+            origins.append(origin)
+    rules: list[PayerRule] = []
+    merged = _merge_based_on(raw_rules, ", ".join(dict.fromkeys(origins)) or "rules")
+    for origin, raw in zip(origins, merged, strict=True):
+        try:
+            rules.append(PayerRule.model_validate(raw))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'rule'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise RulesFileError(f"{origin}: rule '{raw.get('id', '?')}': {problems}") from exc
+    return rules
+
+
+def load_registry(override_file: Path | None = None) -> PayerRuleRegistry:
+    """Shipped defaults, plus an optional customer file whose rules add to or supersede them."""
+    documents: list[tuple[str, Mapping[str, Any]]] = [
+        ("payer_rules.toml", tomllib.loads(read_data_text("payer_rules.toml")))
+    ]
+    if override_file is not None:
+        try:
+            documents.append((str(override_file), tomllib.loads(override_file.read_text())))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise RulesFileError(f"{override_file}: {exc}") from exc
+    return PayerRuleRegistry(parse_rules(documents))

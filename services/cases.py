@@ -1,0 +1,232 @@
+"""Case operations: open a case for a denial, read and search the read model, and the
+case-level actions that go to the workflow as Updates or Signals."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement, func
+from sqlmodel import Session, col, select
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import (
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from db.models import CaseEventRow, CaseRow, TaskRow
+from domain.case import Actor, CasePolicy, CaseState, CaseStatus, PayerResponse
+from domain.deadlines import DeadlineKind
+from domain.identity import case_id_for
+from domain.models import DenialRecord
+from domain.rulebook import Rulebook
+from services.errors import Invalid, NotFound
+from services.schemas import (
+    CaseDetail,
+    CaseFilters,
+    CaseSort,
+    CaseSummary,
+    EventView,
+    OpenedCase,
+    Page,
+    TaskSummary,
+)
+from services.temporal_calls import temporal_errors
+from workflows import search_attributes as sa
+from workflows.case_workflow import DenialCaseWorkflow
+from workflows.messages import (
+    AddNote,
+    CancelCase,
+    CaseInput,
+    ChangePriority,
+    RecordExtension,
+    RefreshRules,
+)
+
+_SORT_COLUMNS = {
+    CaseSort.PRIORITY: col(CaseRow.priority),
+    CaseSort.DEADLINE: col(CaseRow.next_deadline),
+    CaseSort.AMOUNT: col(CaseRow.denied_amount),
+    CaseSort.AGE: col(CaseRow.created_at),
+}
+
+
+def _like_escaped(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def case_conditions(filters: CaseFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.status:
+        conditions.append(col(CaseRow.status).in_(filters.status))
+    if filters.open_only:
+        conditions.append(col(CaseRow.status) != CaseStatus.CLOSED.value)
+    if filters.category:
+        conditions.append(col(CaseRow.category) == filters.category)
+    if filters.payer_id:
+        conditions.append(col(CaseRow.payer_id) == filters.payer_id)
+    if filters.assignee:
+        conditions.append(col(CaseRow.assignee) == filters.assignee)
+    if filters.deadline_before:
+        conditions.append(col(CaseRow.next_deadline) <= filters.deadline_before)
+    if filters.stalled is not None:
+        conditions.append(col(CaseRow.stalled) == filters.stalled)
+    if filters.escalated is not None:
+        escalated = col(CaseRow.escalation) >= 2
+        conditions.append(escalated if filters.escalated else ~escalated)
+    if filters.q:
+        pattern = _like_escaped(filters.q.strip())
+        conditions.append(
+            col(CaseRow.claim_id).ilike(pattern, escape="\\")
+            | col(CaseRow.payer_claim_control_number).ilike(pattern, escape="\\")
+        )
+    return conditions
+
+
+class CaseService:
+    def __init__(
+        self,
+        session: Session,
+        client: Client,
+        rulebook: Rulebook,
+        policy: CasePolicy,
+        task_queue: str,
+    ) -> None:
+        self._session = session
+        self._client = client
+        self._rulebook = rulebook
+        self._policy = policy
+        self._task_queue = task_queue
+
+    # --- Opening ----------------------------------------------------------------------------
+
+    async def open_case(self, record: DenialRecord) -> OpenedCase:
+        """Start the case workflow for a denial; the same denial twice opens one case."""
+        classification = self._rulebook.classify(record)
+        if not classification.is_denial:
+            raise Invalid("not a denial: " + "; ".join(classification.reasons))
+        case_id = case_id_for(record)
+        if self._session.get(CaseRow, case_id) is not None:
+            return OpenedCase(case_id=case_id, created=False)
+        with temporal_errors(case_id):
+            try:
+                await self._client.start_workflow(
+                    DenialCaseWorkflow.run,
+                    CaseInput(case_id=case_id, record=record, policy=self._policy),
+                    id=case_id,
+                    task_queue=self._task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                    search_attributes=TypedSearchAttributes(
+                        [
+                            sa.CASE_STATUS.value_set(CaseStatus.RECEIVED.value),
+                            sa.PAYER_ID.value_set(record.claim.payer.payer_id),
+                        ]
+                    ),
+                )
+            except WorkflowAlreadyStartedError:
+                return OpenedCase(case_id=case_id, created=False)
+        return OpenedCase(case_id=case_id, created=True)
+
+    # --- Reading ----------------------------------------------------------------------------
+
+    def list_cases(self, filters: CaseFilters) -> Page[CaseSummary]:
+        conditions = case_conditions(filters)
+        total = self._session.exec(
+            select(func.count()).select_from(CaseRow).where(*conditions)
+        ).one()
+        order = _SORT_COLUMNS[filters.sort]
+        ordering = order.desc() if filters.descending else order.asc()
+        if filters.sort is CaseSort.DEADLINE:  # cases with no deadline sort last either way
+            ordering = ordering.nulls_last()
+        rows = self._session.exec(
+            select(CaseRow)
+            .where(*conditions)
+            .order_by(ordering, col(CaseRow.case_id))
+            .offset(filters.offset)
+            .limit(filters.limit)
+        ).all()
+        return Page[CaseSummary](
+            items=[CaseSummary.model_validate(row) for row in rows],
+            total=total,
+            limit=filters.limit,
+            offset=filters.offset,
+        )
+
+    def get_row(self, case_id: str) -> CaseRow:
+        row = self._session.get(CaseRow, case_id)
+        if row is None:
+            raise NotFound(f"no case {case_id}")
+        return row
+
+    def get_case(self, case_id: str) -> CaseDetail:
+        row = self.get_row(case_id)
+        tasks = self._session.exec(
+            select(TaskRow).where(TaskRow.case_id == case_id).order_by(col(TaskRow.created_at))
+        ).all()
+        events = self._session.exec(
+            select(CaseEventRow)
+            .where(CaseEventRow.case_id == case_id)
+            .order_by(col(CaseEventRow.seq))
+        ).all()
+        return CaseDetail(
+            summary=CaseSummary.model_validate(row),
+            state=CaseState.model_validate(row.state),
+            tasks=[TaskSummary.model_validate(task) for task in tasks],
+            timeline=[EventView.model_validate(event) for event in events],
+        )
+
+    # --- Case-level actions ----------------------------------------------------------------
+
+    def _handle(self, case_id: str) -> WorkflowHandle[DenialCaseWorkflow, object]:
+        self.get_row(case_id)
+        return self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+
+    async def add_note(self, case_id: str, text: str, actor: Actor) -> CaseState:
+        with temporal_errors(case_id):
+            return await self._handle(case_id).execute_update(
+                DenialCaseWorkflow.add_note, AddNote(actor=actor, text=text)
+            )
+
+    async def cancel_case(self, case_id: str, reason: str, actor: Actor) -> CaseState:
+        with temporal_errors(case_id):
+            return await self._handle(case_id).execute_update(
+                DenialCaseWorkflow.cancel_case, CancelCase(actor=actor, reason=reason)
+            )
+
+    async def change_priority(
+        self, case_id: str, adjustment: float, reason: str, actor: Actor
+    ) -> CaseState:
+        with temporal_errors(case_id):
+            return await self._handle(case_id).execute_update(
+                DenialCaseWorkflow.change_priority,
+                ChangePriority(actor=actor, adjustment=adjustment, reason=reason),
+            )
+
+    async def record_extension(
+        self,
+        case_id: str,
+        kind: DeadlineKind,
+        level: int | None,
+        new_due: date,
+        reason: str,
+        actor: Actor,
+    ) -> CaseState:
+        with temporal_errors(case_id):
+            return await self._handle(case_id).execute_update(
+                DenialCaseWorkflow.record_extension,
+                RecordExtension(
+                    actor=actor, kind=kind, level=level, new_due=new_due, reason=reason
+                ),
+            )
+
+    async def refresh_rules(self, case_id: str, actor: Actor) -> CaseState:
+        with temporal_errors(case_id):
+            return await self._handle(case_id).execute_update(
+                DenialCaseWorkflow.refresh_rules, RefreshRules(actor=actor)
+            )
+
+    async def signal_payer_response(self, case_id: str, response: PayerResponse) -> None:
+        with temporal_errors(case_id):
+            await self._handle(case_id).signal(DenialCaseWorkflow.payer_response, response)

@@ -1,0 +1,31 @@
+"""Service errors, each with the HTTP status the API answers with."""
+
+
+class ServiceError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ServiceError):
+    status_code = 404
+
+
+class Forbidden(ServiceError):
+    status_code = 403
+
+
+class Conflict(ServiceError):
+    status_code = 409
+
+
+class Invalid(ServiceError):
+    status_code = 422
+
+
+class Unavailable(ServiceError):
+    """Temporal (or the database) cannot be reached: try again later."""
+
+    status_code = 503

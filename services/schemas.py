@@ -1,0 +1,128 @@
+"""What the service layer returns: read-model views of cases and tasks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.case import CaseState
+
+
+class CaseSort(StrEnum):
+    PRIORITY = "priority"
+    DEADLINE = "deadline"
+    AMOUNT = "amount"
+    AGE = "age"
+
+
+class CaseFilters(BaseModel):
+    status: list[str] = Field(default_factory=list)
+    open_only: bool = Field(default=False, description="Exclude closed cases")
+    category: str | None = None
+    payer_id: str | None = None
+    assignee: str | None = None
+    deadline_before: date | None = None
+    stalled: bool | None = None
+    escalated: bool | None = None
+    q: str | None = Field(default=None, max_length=80, description="Claim number contains")
+    sort: CaseSort = CaseSort.PRIORITY
+    descending: bool = True
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+class CaseSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    case_id: str
+    kind: str
+    status: str
+    outcome: str | None
+    category: str | None
+    denial_class: str | None
+    path: str | None
+    payer_id: str
+    payer_name: str
+    payer_type: str
+    claim_id: str
+    payer_claim_control_number: str
+    billed_amount: Decimal
+    denied_amount: Decimal
+    recovered_amount: Decimal
+    appeal_level: int
+    next_deadline: date | None
+    next_deadline_kind: str | None
+    priority: float
+    assignee: str | None
+    owner: str | None
+    escalation: int
+    stalled: bool
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+class TaskSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    task_id: str
+    case_id: str
+    type: str
+    status: str
+    queue: str
+    assignee: str | None
+    priority: float
+    appeal_level: int | None
+    deadline_key: str | None
+    deadline_due: date | None
+    escalation: int
+    stalled: bool
+    created_at: datetime
+    due_at: datetime
+    last_touched_at: datetime
+    completed_at: datetime | None
+    completed_by: str | None
+
+
+class TaskWithCase(TaskSummary):
+    claim_id: str
+    payer_name: str
+    category: str | None
+    denied_amount: Decimal
+
+
+class EventView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    at: datetime
+    type: str
+    actor: str
+    message: str
+    data: dict[str, Any]
+
+
+class CaseDetail(BaseModel):
+    summary: CaseSummary
+    state: CaseState
+    tasks: list[TaskSummary]
+    timeline: list[EventView]
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class OpenedCase(BaseModel):
+    case_id: str
+    created: bool = Field(description="False when the same denial already had a case")

@@ -1,0 +1,124 @@
+"""Shared fixtures: the time-skipping Temporal server, databases, a worker per test."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+from sqlalchemy.engine import Engine
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from db.engine import make_engine, migrate
+from denials.embedded import installed_binary
+from denials.temporal import ensure_search_attributes
+from denials.worker import build_worker
+from domain.case import CasePolicy
+from domain.rulebook import Rulebook
+from tests.harness import CaseHarness
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "DENIALS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+_exit_status = 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # The Temporal SDK's native threads can abort CPython's finalisation after a clean run
+    # (temporalio/sdk-python#300); leave with pytest's own status once it has reported.
+    os._exit(_exit_status)
+
+
+@pytest.fixture(scope="session")
+def rulebook() -> Rulebook:
+    return Rulebook.load()
+
+
+@pytest.fixture(scope="session")
+async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(installed_binary("temporal-test-server")),
+        data_converter=pydantic_data_converter,
+    )
+    await ensure_search_attributes(env.client, "default")
+    async with env:
+        yield env
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'denials.db'}")
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the local PostgreSQL server, dropped afterwards."""
+    name = f"denials_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """The read model on each supported database."""
+    name = "sqlite_engine" if request.param == "sqlite" else "postgres_engine"
+    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def policy() -> CasePolicy:
+    return CasePolicy()
+
+
+@contextlib.asynccontextmanager
+async def running_harness(
+    env: WorkflowEnvironment, engine: Engine, rulebook: Rulebook, policy: CasePolicy
+) -> AsyncIterator[CaseHarness]:
+    """A worker on a task queue of its own, writing to `engine`."""
+    task_queue = f"test-{uuid.uuid4().hex[:8]}"
+    with ThreadPoolExecutor(8) as executor:
+        async with build_worker(env.client, task_queue, engine, rulebook, executor):
+            yield CaseHarness(env, engine, task_queue, policy)
+
+
+@pytest.fixture
+async def harness(
+    workflow_env: WorkflowEnvironment, sqlite_engine: Engine, rulebook: Rulebook, policy: CasePolicy
+) -> AsyncIterator[CaseHarness]:
+    async with running_harness(workflow_env, sqlite_engine, rulebook, policy) as harness:
+        yield harness
+
+
+@pytest.fixture
+async def any_db_harness(
+    workflow_env: WorkflowEnvironment, engine: Engine, rulebook: Rulebook, policy: CasePolicy
+) -> AsyncIterator[CaseHarness]:
+    """The harness on SQLite and on PostgreSQL."""
+    async with running_harness(workflow_env, engine, rulebook, policy) as harness:
+        yield harness

@@ -1,0 +1,1145 @@
+"""DenialCaseWorkflow: one durable workflow per denial or rejection.
+
+received -> triaged -> root cause -> corrected claim | appeal (level n) | write-off review |
+transfer to patient | duplicate check -> awaiting payer -> closed, and every ending emits exactly
+one prevention task.
+
+The workflow only orchestrates. Rules come from `domain` (pure functions called with
+`workflow.now()`), I/O from activities. Human input arrives as Updates whose validators refuse
+with a reason; the payer's answer arrives as a Signal; the state is read with a Query. One loop
+wakes at the next moment something is due (an escalation, a stall, a follow-up, a deadline),
+so deadlines that move take their timers with them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+
+with workflow.unsafe.imports_passed_through():
+    from activities.prevention import PreventionActivities
+    from activities.projection import ProjectionActivities
+    from activities.triage import TriageActivities
+    from domain.case import (
+        PRE_SUBMISSION_TASKS,
+        SYSTEM_ACTOR,
+        Actor,
+        CaseEvent,
+        CaseOutcome,
+        CaseState,
+        CaseStatus,
+        EscalationLevel,
+        PayerDecision,
+        PayerResponse,
+        Role,
+        RootCause,
+        Submission,
+        SubmissionKind,
+        Task,
+        TaskStatus,
+        TaskType,
+        case_deadlines,
+        escalation_instants,
+        escalation_level_at,
+        next_appeal_problem,
+        path_deadline_key,
+        path_problem,
+        prevention_pattern_key,
+        stall_clock_start,
+        task_deadline_at,
+        work_permission_problem,
+    )
+    from domain.classification import Classification
+    from domain.deadlines import (
+        Deadline,
+        DeadlineExtension,
+        DeadlineKind,
+        days_left,
+        deadline_instant,
+        find_deadline,
+    )
+    from domain.models import Category, DenialKind, WorkPath
+    from domain.priority import priority_score
+    from workflows import search_attributes as sa
+    from workflows.messages import (
+        AddNote,
+        AppealSubmitted,
+        CancelCase,
+        CaseInput,
+        CaseResult,
+        ChangePriority,
+        ClaimTask,
+        CompleteTask,
+        ConfirmRootCause,
+        ConfirmTriage,
+        CorrectedClaimSubmitted,
+        DuplicateResolution,
+        FollowUpResult,
+        PayerResponseEntry,
+        PreventionRequest,
+        ProjectionRequest,
+        ReassignTask,
+        RecordExtension,
+        RefreshRules,
+        ReleaseTask,
+        RulesRequest,
+        TriageRequest,
+        TriageResult,
+        WriteOffDecision,
+    )
+    from workflows.rejections import Rejection, reject
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+CASE_WORKERS = (Role.BILLER, Role.SUPERVISOR)
+
+
+@workflow.defn
+class DenialCaseWorkflow:
+    @workflow.init
+    def __init__(self, input: CaseInput) -> None:
+        now = workflow.now()
+        self._state = input.resume or CaseState(
+            case_id=input.case_id,
+            record=input.record,
+            policy=input.policy,
+            created_at=now,
+            updated_at=now,
+        )
+        # A resumed state was projected before the workflow continued as new.
+        self._projected_version = self._state.version if input.resume else -1
+        self._projected_seq = self._state.events[-1].seq if self._state.events else 0
+        self._search_attributes: dict[str, object] = {}
+
+    # --- Run loop ------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: CaseInput) -> CaseResult:
+        state = self._state
+        if state.status is CaseStatus.RECEIVED:
+            self._event(
+                "received", f"{state.kind.value.capitalize()} received from {state.record.source}"
+            )
+            triage = await workflow.execute_activity_method(
+                TriageActivities.triage_case,
+                TriageRequest(record=state.record, received_on=workflow.now().date()),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            self._apply_triage(triage)
+        while True:
+            self._advance_clock()
+            await self._sync_read_model()
+            if state.status is CaseStatus.CLOSED:
+                if state.prevention_task_id is None:
+                    await self._emit_prevention_task()
+                    await self._sync_read_model()
+                break
+            if workflow.info().is_continue_as_new_suggested() and workflow.all_handlers_finished():
+                workflow.continue_as_new(
+                    CaseInput(
+                        case_id=state.case_id,
+                        record=state.record,
+                        policy=state.policy,
+                        resume=state,
+                    )
+                )
+            await self._wait_for_change_or(self._time_to_next_check())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        assert state.outcome is not None and state.prevention_task_id is not None
+        return CaseResult(
+            case_id=state.case_id,
+            outcome=state.outcome,
+            recovered_amount=state.recovered_amount,
+            prevention_task_id=state.prevention_task_id,
+        )
+
+    async def _wait_for_change_or(self, timeout: timedelta | None) -> None:
+        """Sleep until the state changes (an Update or Signal) or the next moment is due."""
+        version = self._state.version
+        with contextlib.suppress(asyncio.TimeoutError):
+            await workflow.wait_condition(lambda: self._state.version != version, timeout=timeout)
+
+    def _apply_triage(self, triage: TriageResult) -> None:
+        state = self._state
+        classification: Classification = triage.classification
+        state.classification = classification
+        state.category = classification.category
+        state.denial_class = classification.denial_class
+        state.suggested_path = classification.suggested_path
+        state.rule = triage.rule
+        state.priority_params = triage.priority_params
+        state.suggested_root_cause = triage.suggested_root_cause
+        state.deadlines = case_deadlines(state, triage.rule)
+        if state.status is CaseStatus.CLOSED:  # the payer paid while triage ran
+            return
+        if not classification.is_denial:
+            self._close(CaseOutcome.CANCELLED, "not a denial: " + "; ".join(classification.reasons))
+            return
+        state.status = CaseStatus.TRIAGED
+        self._event(
+            "triaged",
+            f"Classified as {classification.category.value} ({classification.denial_class.value}),"
+            f" ${classification.denied_amount} denied; suggested path "
+            f"{classification.suggested_path.value}",
+            data={"reasons": classification.reasons, "rule": triage.rule.id},
+        )
+        self._add_task(
+            TaskType.CONFIRM_TRIAGE,
+            deadline_key=path_deadline_key(
+                state.kind, classification.suggested_path, 0, classification.appeal_rights
+            ),
+        )
+
+    async def _sync_read_model(self) -> None:
+        """Project every change to the read model; Updates wait for this before returning."""
+        state = self._state
+        while self._projected_version < state.version:
+            version = state.version
+            new_events = [e for e in state.events if e.seq > self._projected_seq]
+            snapshot = state.model_copy(update={"events": []}, deep=True)
+            await workflow.execute_activity_method(
+                ProjectionActivities.project_case,
+                ProjectionRequest(state=snapshot, new_events=new_events),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            self._projected_version = version
+            if new_events:
+                self._projected_seq = new_events[-1].seq
+            self._upsert_search_attributes()
+
+    async def _emit_prevention_task(self) -> None:
+        state = self._state
+        root = state.root_cause or state.suggested_root_cause
+        assert root is not None and state.outcome is not None
+        payer = state.record.claim.payer
+        state.prevention_task_id = await workflow.execute_activity_method(
+            PreventionActivities.emit_prevention_task,
+            PreventionRequest(
+                case_id=state.case_id,
+                pattern_key=prevention_pattern_key(payer.payer_id, state.category, root.cause),
+                payer_id=payer.payer_id,
+                payer_name=payer.name,
+                category=state.category,
+                root_cause=root.cause,
+                owning_team=root.owning_team,
+                denied_amount=state.denied_amount,
+                outcome=state.outcome,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._event(
+            "prevention_task",
+            f"Prevention task {state.prevention_task_id} "
+            f"for {root.owning_team.value}: {root.cause}",
+            data={"prevention_task_id": state.prevention_task_id},
+        )
+
+    def _upsert_search_attributes(self) -> None:
+        state = self._state
+        deadline = state.next_deadline
+        wanted: dict[str, object] = {
+            sa.CASE_STATUS.name: state.status.value,
+            sa.DENIAL_CATEGORY.name: state.category.value if state.category else None,
+            sa.PAYER_ID.name: state.record.claim.payer.payer_id,
+            sa.NEXT_DEADLINE.name: deadline_instant(deadline.due) if deadline else None,
+            sa.ASSIGNEE.name: state.assignee,
+            sa.CASE_PRIORITY.name: state.priority.score if state.priority else None,
+        }
+        updates: list[SearchAttributeUpdate] = []
+        for key in sa.ALL:
+            value = wanted[key.name]
+            if self._search_attributes.get(key.name, ...) == value:
+                continue
+            updates.append(key.value_unset() if value is None else key.value_set(value))  # type: ignore[attr-defined,arg-type]
+            self._search_attributes[key.name] = value
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    # --- Time: escalations, stalls, missed deadlines, follow-ups ---------------------------
+
+    def _advance_clock(self) -> None:
+        state = self._state
+        if state.status in (CaseStatus.RECEIVED, CaseStatus.CLOSED):
+            return
+        now = workflow.now()
+        for task in state.open_tasks:
+            at = task_deadline_at(state, task)
+            if at is not None and task.type in PRE_SUBMISSION_TASKS and now >= at:
+                deadline = state.deadline(task.deadline_key)
+                assert deadline is not None
+                self._lose_to_deadline(deadline)
+                break
+        for task in state.open_tasks:
+            at = task_deadline_at(state, task)
+            if at is not None:
+                level = escalation_level_at(at, now, state.policy)
+                if level > task.escalation:
+                    self._escalate(task, level)
+            stalled_after = timedelta(days=state.policy.stalled_after_days)
+            if not task.stalled and now - stall_clock_start(task) >= stalled_after:
+                task.stalled = True
+                self._event(
+                    "stalled",
+                    f"Task {task.type.value} untouched for {state.policy.stalled_after_days} days",
+                    data={"task_id": task.task_id},
+                )
+        if (
+            state.status is CaseStatus.AWAITING_PAYER
+            and state.next_follow_up_at is not None
+            and now >= state.next_follow_up_at
+            and not any(t.type is TaskType.FOLLOW_UP_WITH_PAYER for t in state.open_tasks)
+        ):
+            state.next_follow_up_at = None
+            self._add_task(
+                TaskType.FOLLOW_UP_WITH_PAYER,
+                due_at=now + timedelta(days=state.policy.follow_up_due_days),
+            )
+        self._refresh_priority()
+
+    def _time_to_next_check(self) -> timedelta | None:
+        state = self._state
+        now = workflow.now()
+        moments: list[datetime] = []
+        for task in state.open_tasks:
+            at = task_deadline_at(state, task)
+            if at is not None:
+                moments.extend(escalation_instants(at, state.policy))
+            if not task.stalled:
+                moments.append(
+                    stall_clock_start(task) + timedelta(days=state.policy.stalled_after_days)
+                )
+        if state.next_follow_up_at is not None:
+            moments.append(state.next_follow_up_at)
+        deadline = state.next_deadline
+        if deadline is not None and state.priority_params is not None:
+            # Urgency changes when the days left cross a band: wake then to re-score.
+            for band in state.priority_params.urgency:
+                if band.max_days >= 0:
+                    moments.append(
+                        deadline_instant(deadline.due - timedelta(days=band.max_days + 1))
+                    )
+            moments.append(deadline_instant(deadline.due))
+        future = [moment for moment in moments if moment > now]
+        return min(future) - now if future else None
+
+    def _escalate(self, task: Task, level: EscalationLevel) -> None:
+        state = self._state
+        deadline = state.deadline(task.deadline_key)
+        assert deadline is not None
+        task.escalation = level
+        left = days_left(deadline.due, workflow.now().date())
+        when = f"{deadline.label} deadline {deadline.due.isoformat()} ({left} days left)"
+        if level is EscalationLevel.REMINDER:
+            self._event("reminder", f"Reminder: {when}", data={"task_id": task.task_id})
+        elif level is EscalationLevel.ESCALATED:
+            self._event(
+                "escalated", f"Escalated to supervisors: {when}", data={"task_id": task.task_id}
+            )
+        else:
+            previous = task.assignee
+            task.assignee, task.queue = None, Role.SUPERVISOR
+            self._event(
+                "urgent",
+                f"Urgent, moved to the supervisor queue: {when}",
+                data={"task_id": task.task_id, "previous_assignee": previous},
+            )
+
+    def _lose_to_deadline(self, deadline: Deadline) -> None:
+        state = self._state
+        self._cancel_open_tasks("deadline passed")
+        state.lost_to_deadline = True
+        self._event(
+            "deadline_missed",
+            f"{deadline.label} deadline {deadline.due.isoformat()} passed with nothing submitted: "
+            "lost to deadline",
+            data={"deadline": deadline.key},
+        )
+        self._enter_write_off_review()
+
+    def _refresh_priority(self) -> None:
+        state = self._state
+        if state.priority_params is None or state.category is None:
+            return
+        path = state.path or state.suggested_path
+        assert path is not None
+        deadline = state.next_deadline
+        breakdown = priority_score(
+            denied_amount=state.denied_amount,
+            category=state.category,
+            path=path,
+            days_left=days_left(deadline.due, workflow.now().date()) if deadline else None,
+            params=state.priority_params,
+            adjustment=state.priority_adjustment,
+            adjustment_reason=state.priority_adjustment_reason,
+        )
+        if breakdown != state.priority:
+            state.priority = breakdown
+            for task in state.open_tasks:
+                task.priority = breakdown.score
+            self._touch_version()
+
+    # --- State changes ----------------------------------------------------------------------
+
+    def _touch_version(self) -> None:
+        self._state.version += 1
+        self._state.updated_at = workflow.now()
+
+    def _event(
+        self, type: str, message: str, actor: str = "system", data: dict[str, Any] | None = None
+    ) -> None:
+        state = self._state
+        state.events.append(
+            CaseEvent(
+                seq=len(state.events) + 1,
+                at=workflow.now(),
+                type=type,
+                actor=actor,
+                message=message,
+                data=data or {},
+            )
+        )
+        self._touch_version()
+
+    def _add_task(
+        self,
+        type: TaskType,
+        *,
+        deadline_key: str | None = None,
+        due_at: datetime | None = None,
+        queue: Role = Role.BILLER,
+        appeal_level: int | None = None,
+    ) -> Task:
+        state = self._state
+        now = workflow.now()
+        deadline = state.deadline(deadline_key)
+        if due_at is None:
+            due_at = (
+                deadline_instant(deadline.due)
+                if deadline
+                else now + timedelta(days=state.policy.untimed_task_due_days)
+            )
+        task = Task(
+            task_id=f"{state.case_id}-t{len(state.tasks) + 1}",
+            type=type,
+            queue=queue,
+            assignee=state.owner if queue is Role.BILLER else None,
+            priority=state.priority.score if state.priority else 0.0,
+            created_at=now,
+            due_at=due_at,
+            deadline_key=deadline.key if deadline else None,
+            appeal_level=appeal_level,
+            last_touched_at=now,
+        )
+        state.tasks.append(task)
+        where = f"assigned to {task.assignee}" if task.assignee else f"in the {queue.value} queue"
+        self._event(
+            "task_created",
+            f"Task {type.value}{f' (level {appeal_level})' if appeal_level else ''} {where}, "
+            f"due {(deadline.due if deadline else due_at.date()).isoformat()}",
+            data={"task_id": task.task_id},
+        )
+        return task
+
+    def _finish_task(
+        self, task: Task, actor: Actor, status: TaskStatus = TaskStatus.COMPLETED
+    ) -> None:
+        task.status = status
+        task.completed_at = workflow.now()
+        task.completed_by = actor.user_id
+        if actor.role is Role.BILLER and self._state.owner is None:
+            self._state.owner = actor.user_id
+
+    def _cancel_open_tasks(self, reason: str) -> None:
+        for task in self._state.open_tasks:
+            self._finish_task(task, SYSTEM_ACTOR, TaskStatus.CANCELLED)
+            self._event(
+                "task_cancelled",
+                f"Task {task.type.value} cancelled: {reason}",
+                data={"task_id": task.task_id},
+            )
+
+    def _recompute_deadlines(self) -> None:
+        state = self._state
+        assert state.rule is not None
+        state.deadlines = case_deadlines(state, state.rule)
+        now = workflow.now()
+        for task in state.open_tasks:  # a later deadline re-arms escalations that already fired
+            at = task_deadline_at(state, task)
+            if at is not None:
+                task.escalation = min(task.escalation, escalation_level_at(at, now, state.policy))
+        self._touch_version()
+
+    def _enter_path(self, path: WorkPath) -> None:
+        state = self._state
+        state.path = path
+        appeal_rights = state.classification.appeal_rights if state.classification else True
+        key = path_deadline_key(state.kind, path, state.appeal_level, appeal_rights)
+        if path is WorkPath.CORRECTED_CLAIM:
+            state.status = CaseStatus.CORRECTED_CLAIM
+            self._add_task(TaskType.PREPARE_CORRECTED_CLAIM, deadline_key=key)
+        elif path is WorkPath.APPEAL:
+            state.appeal_level = max(state.appeal_level, 1)
+            state.status = CaseStatus.APPEAL
+            self._add_task(
+                TaskType.PREPARE_APPEAL, deadline_key=key, appeal_level=state.appeal_level
+            )
+        elif path is WorkPath.DUPLICATE_CHECK:
+            state.status = CaseStatus.DUPLICATE_CHECK
+            self._add_task(TaskType.RESOLVE_DUPLICATE, deadline_key=key)
+        elif path is WorkPath.TRANSFER_TO_PATIENT:
+            state.status = CaseStatus.TRANSFER_TO_PATIENT
+            self._close(
+                CaseOutcome.TRANSFERRED_TO_PATIENT, "balance moved to patient responsibility"
+            )
+        else:
+            self._enter_write_off_review()
+
+    def _enter_write_off_review(self) -> None:
+        state = self._state
+        state.path = WorkPath.WRITE_OFF_REVIEW
+        state.status = CaseStatus.WRITE_OFF_REVIEW
+        needs_supervisor = state.denied_amount > state.policy.write_off_approval_threshold
+        self._add_task(
+            TaskType.APPROVE_WRITE_OFF, queue=Role.SUPERVISOR if needs_supervisor else Role.BILLER
+        )
+
+    def _await_payer(self, submission: Submission) -> None:
+        state = self._state
+        state.submissions.append(submission)
+        self._recompute_deadlines()
+        decision = find_deadline(
+            state.deadlines, DeadlineKind.PAYER_DECISION, submission.appeal_level
+        )
+        now = workflow.now()
+        expected_at = (
+            deadline_instant(decision.due)
+            if decision
+            else now + timedelta(days=state.policy.follow_up_interval_days)
+        )
+        state.status = CaseStatus.AWAITING_PAYER
+        state.next_follow_up_at = expected_at
+        self._add_task(TaskType.RECORD_PAYER_RESPONSE, due_at=expected_at)
+
+    def _close(self, outcome: CaseOutcome, reason: str) -> None:
+        state = self._state
+        self._cancel_open_tasks(f"case closed ({outcome.value})")
+        state.status = CaseStatus.CLOSED
+        state.outcome = outcome
+        state.outcome_reason = reason
+        state.closed_at = workflow.now()
+        state.next_follow_up_at = None
+        self._event("closed", f"Closed: {outcome.value.replace('_', ' ')}: {reason}")
+
+    def _apply_payer_response(self, response: PayerResponse, actor: Actor) -> None:
+        state = self._state
+        state.payer_responses.append(response)
+        self._event(
+            "payer_response",
+            f"Payer {response.decision.value.replace('_', ' ')}"
+            f"{f', paid ${response.paid_amount}' if response.paid_amount else ''}"
+            f" on {response.decision_date.isoformat()} ({response.source})",
+            actor=actor.user_id,
+            data={"decision": response.decision.value, "reference": response.reference},
+        )
+        for task in state.open_tasks:
+            if task.type in (TaskType.RECORD_PAYER_RESPONSE, TaskType.FOLLOW_UP_WITH_PAYER):
+                self._finish_task(task, actor)
+        if response.decision is PayerDecision.PAID:
+            state.recovered_amount = response.paid_amount
+            self._close(CaseOutcome.RECOVERED, "payer paid")
+        elif response.decision is PayerDecision.PARTIALLY_PAID:
+            state.recovered_amount = response.paid_amount
+            self._close(CaseOutcome.PARTIALLY_RECOVERED, f"payer paid ${response.paid_amount}")
+        else:
+            self._after_upheld(response)
+
+    def _after_upheld(self, response: PayerResponse) -> None:
+        state = self._state
+        today = workflow.now().date()
+        if state.path is WorkPath.APPEAL:
+            next_level = state.appeal_level + 1
+            assert state.rule is not None
+            problem = next_appeal_problem(
+                state.rule, next_level, state.denied_amount, response.decision_date, today
+            )
+            if problem is None:
+                state.appeal_notice_dates[next_level] = response.decision_date
+                state.appeal_level = next_level
+                self._recompute_deadlines()
+                self._enter_path(WorkPath.APPEAL)
+                return
+            self._event("appeal_exhausted", f"Upheld at level {state.appeal_level}: {problem}")
+            self._enter_write_off_review()
+            return
+        # A corrected claim (or resubmitted rejection) was denied again: appeal if still
+        # possible, resubmit a rejection while timely filing allows, else review the write-off.
+        retry = WorkPath.CORRECTED_CLAIM if state.kind is DenialKind.REJECTION else WorkPath.APPEAL
+        problem = path_problem(state, retry, today)
+        if problem is None:
+            self._enter_path(retry)
+        else:
+            self._event("no_further_action", f"Denied again and cannot {retry.value}: {problem}")
+            self._enter_write_off_review()
+
+    # --- Queries and Signals ----------------------------------------------------------------
+
+    @workflow.query
+    def state(self) -> CaseState:
+        return self._state
+
+    @workflow.signal
+    def payer_response(self, response: PayerResponse) -> None:
+        """The payer's answer, from a later 835 or typed in. Signals cannot be refused, so an
+        answer that arrives when nothing awaits it is recorded without changing the case."""
+        state = self._state
+        if state.status is CaseStatus.CLOSED:
+            return
+        if (
+            state.status is CaseStatus.AWAITING_PAYER
+            or response.decision is not PayerDecision.UPHELD
+        ):
+            self._apply_payer_response(
+                response, Actor(user_id=response.source or "payer", role=Role.SYSTEM)
+            )
+        else:
+            state.payer_responses.append(response)
+            self._event(
+                "payer_response",
+                f"Payer upheld the denial on "
+                f"{response.decision_date.isoformat()}; nothing was awaiting an answer",
+            )
+
+    # --- Updates: task work -----------------------------------------------------------------
+
+    async def _after_change(self) -> CaseState:
+        """Return once the read model shows this change (read-your-writes for the UI)."""
+        version = self._state.version
+        await workflow.wait_condition(lambda: self._projected_version >= version)
+        return self._state
+
+    def _open_task_for(self, actor: Actor, task_id: str) -> Task:
+        state = self._state
+        if actor.role not in CASE_WORKERS:
+            reject(Rejection.FORBIDDEN, f"role '{actor.role.value}' cannot work case tasks")
+        if state.status is CaseStatus.CLOSED:
+            reject(
+                Rejection.CONFLICT,
+                f"case is closed ({state.outcome.value if state.outcome else ''})",
+            )
+        task = state.task(task_id)
+        if task is None:
+            reject(Rejection.NOT_FOUND, f"no task {task_id} in this case")
+        if not task.is_open:
+            reject(
+                Rejection.CONFLICT,
+                f"task {task_id} is already {task.status.value}"
+                f"{f' by {task.completed_by}' if task.completed_by else ''}",
+            )
+        return task
+
+    @workflow.update
+    async def complete_task(self, request: CompleteTask) -> CaseState:
+        self._validate_complete_task(request)  # state may have moved since validation
+        task = self._open_task_for(request.actor, request.task_id)
+        handler = self._completion_handlers()[task.type]
+        handler(task, request)
+        task.last_touched_at = workflow.now()
+        return await self._after_change()
+
+    @complete_task.validator
+    def _validate_complete_task(self, request: CompleteTask) -> None:
+        task = self._open_task_for(request.actor, request.task_id)
+        problem = work_permission_problem(request.actor, task)
+        if problem:
+            reject(Rejection.FORBIDDEN, problem)
+        if request.payload.type != task.type.value:
+            reject(
+                Rejection.INVALID,
+                f"task {task.task_id} is a {task.type.value} task, not {request.payload.type}",
+            )
+        problem = self._payload_problem(task, request)
+        if problem:
+            reject(Rejection.INVALID, problem)
+
+    def _completion_handlers(self) -> dict[TaskType, Callable[[Task, CompleteTask], None]]:
+        return {
+            TaskType.CONFIRM_TRIAGE: self._confirm_triage,
+            TaskType.CONFIRM_ROOT_CAUSE: self._confirm_root_cause,
+            TaskType.PREPARE_CORRECTED_CLAIM: self._submit_corrected_claim,
+            TaskType.PREPARE_APPEAL: self._submit_appeal,
+            TaskType.APPROVE_WRITE_OFF: self._decide_write_off,
+            TaskType.RESOLVE_DUPLICATE: self._resolve_duplicate,
+            TaskType.RECORD_PAYER_RESPONSE: self._record_payer_response,
+            TaskType.FOLLOW_UP_WITH_PAYER: self._record_follow_up,
+        }
+
+    def _payload_problem(self, task: Task, request: CompleteTask) -> str | None:
+        """Why a payload cannot be accepted in the case's current state, or None."""
+        state = self._state
+        payload = request.payload
+        today = workflow.now().date()
+        if isinstance(payload, ConfirmTriage):
+            if state.kind is DenialKind.REJECTION and payload.category not in (
+                None,
+                Category.REJECTION,
+            ):
+                return "a rejection keeps the rejection category"
+            path = payload.path or state.suggested_path
+            assert path is not None
+            problem = path_problem(state, path, today)
+            return f"cannot take the {path.value} path: {problem}" if problem else None
+        if isinstance(payload, CorrectedClaimSubmitted | AppealSubmitted):
+            if isinstance(payload, AppealSubmitted) and payload.level != task.appeal_level:
+                return (
+                    f"this task prepares the level {task.appeal_level} appeal, "
+                    f"not level {payload.level}"
+                )
+            if payload.submitted_on > today:
+                return f"submitted_on {payload.submitted_on.isoformat()} is in the future"
+            deadline = state.deadline(task.deadline_key)
+            if deadline is not None and payload.submitted_on > deadline.due:
+                return (
+                    f"submitted_on {payload.submitted_on.isoformat()} is after the "
+                    f"{deadline.label.lower()} deadline {deadline.due.isoformat()}"
+                )
+            return None
+        if isinstance(payload, WriteOffDecision):
+            if payload.approve:
+                over = state.denied_amount > state.policy.write_off_approval_threshold
+                if over and request.actor.role is not Role.SUPERVISOR:
+                    return (
+                        f"writing off ${state.denied_amount} needs a supervisor (above "
+                        f"${state.policy.write_off_approval_threshold})"
+                    )
+                return None
+            return self._next_path_problem(payload.next_path, today, "refusing a write-off")
+        if isinstance(payload, DuplicateResolution):
+            if payload.is_duplicate:
+                return None
+            return self._next_path_problem(
+                payload.next_path, today, "a claim that is not a duplicate"
+            )
+        if isinstance(payload, PayerResponseEntry):
+            if payload.decision_date > today:
+                return f"decision_date {payload.decision_date.isoformat()} is in the future"
+            if payload.decision is not PayerDecision.UPHELD and payload.paid_amount <= 0:
+                return f"a '{payload.decision.value}' response needs a paid_amount above 0"
+            return None
+        if (
+            isinstance(payload, FollowUpResult)
+            and payload.expected_decision_date is not None
+            and payload.expected_decision_date < today
+        ):
+            return "expected_decision_date is in the past"
+        return None
+
+    def _next_path_problem(self, path: WorkPath | None, today: date, what: str) -> str | None:
+        if path is None:
+            return f"{what} needs next_path: how the case is worked instead"
+        if path in (WorkPath.WRITE_OFF_REVIEW, WorkPath.DUPLICATE_CHECK):
+            return f"next_path cannot be {path.value} for {what}"
+        problem = path_problem(self._state, path, today)
+        return f"cannot take the {path.value} path: {problem}" if problem else None
+
+    def _confirm_triage(self, task: Task, request: CompleteTask) -> None:
+        state = self._state
+        payload = request.payload
+        assert isinstance(payload, ConfirmTriage)
+        overrides = {
+            name: value.value
+            for name, value, current in (
+                ("category", payload.category, state.category),
+                ("denial_class", payload.denial_class, state.denial_class),
+                ("path", payload.path, state.suggested_path),
+            )
+            if value is not None and value != current
+        }
+        state.category = payload.category or state.category
+        state.denial_class = payload.denial_class or state.denial_class
+        path = payload.path or state.suggested_path
+        assert path is not None
+        state.path = path
+        self._finish_task(task, request.actor)
+        changes = ", ".join(f"{name} {value}" for name, value in overrides.items())
+        self._event(
+            "triage_confirmed",
+            f"Triage {'overridden: ' + changes if overrides else 'confirmed'}"
+            f"{': ' + payload.notes if payload.notes else ''}",
+            actor=request.actor.user_id,
+            data=overrides,
+        )
+        state.status = CaseStatus.ROOT_CAUSE
+        appeal_rights = state.classification.appeal_rights if state.classification else True
+        self._add_task(
+            TaskType.CONFIRM_ROOT_CAUSE,
+            deadline_key=path_deadline_key(state.kind, path, state.appeal_level, appeal_rights),
+        )
+
+    def _confirm_root_cause(self, task: Task, request: CompleteTask) -> None:
+        state = self._state
+        payload = request.payload
+        assert isinstance(payload, ConfirmRootCause) and state.suggested_root_cause is not None
+        suggested = state.suggested_root_cause
+        state.root_cause = RootCause(
+            cause=payload.cause or suggested.cause,
+            owning_team=payload.owning_team or suggested.owning_team,
+            pattern=suggested.pattern if payload.pattern is None else payload.pattern,
+            notes=payload.notes,
+        )
+        self._finish_task(task, request.actor)
+        self._event(
+            "root_cause_confirmed",
+            f"Root cause: {state.root_cause.cause} ({state.root_cause.owning_team.value}, "
+            f"{'pattern' if state.root_cause.pattern else 'one-off'})",
+            actor=request.actor.user_id,
+        )
+        assert state.path is not None
+        self._enter_path(state.path)
+
+    def _submit_corrected_claim(self, task: Task, request: CompleteTask) -> None:
+        payload = request.payload
+        assert isinstance(payload, CorrectedClaimSubmitted)
+        self._finish_task(task, request.actor)
+        self._event(
+            "corrected_claim_submitted",
+            f"Corrected claim submitted on {payload.submitted_on.isoformat()}: "
+            f"{payload.corrections}",
+            actor=request.actor.user_id,
+            data={"reference": payload.reference},
+        )
+        self._await_payer(
+            Submission(
+                kind=SubmissionKind.CORRECTED_CLAIM,
+                submitted_on=payload.submitted_on,
+                reference=payload.reference,
+                summary=payload.corrections,
+                submitted_by=request.actor.user_id,
+            )
+        )
+
+    def _submit_appeal(self, task: Task, request: CompleteTask) -> None:
+        payload = request.payload
+        assert isinstance(payload, AppealSubmitted)
+        self._finish_task(task, request.actor)
+        self._event(
+            "appeal_submitted",
+            f"Level {payload.level} appeal submitted on {payload.submitted_on.isoformat()}",
+            actor=request.actor.user_id,
+            data={"reference": payload.reference, "level": payload.level},
+        )
+        self._await_payer(
+            Submission(
+                kind=SubmissionKind.APPEAL,
+                appeal_level=payload.level,
+                submitted_on=payload.submitted_on,
+                reference=payload.reference,
+                summary=payload.argument,
+                submitted_by=request.actor.user_id,
+            )
+        )
+
+    def _decide_write_off(self, task: Task, request: CompleteTask) -> None:
+        state = self._state
+        payload = request.payload
+        assert isinstance(payload, WriteOffDecision)
+        self._finish_task(task, request.actor)
+        if payload.approve:
+            self._event(
+                "write_off_approved",
+                f"Write-off approved: {payload.reason}",
+                actor=request.actor.user_id,
+            )
+            outcome = (
+                CaseOutcome.LOST_TO_DEADLINE if state.lost_to_deadline else CaseOutcome.WRITTEN_OFF
+            )
+            self._close(outcome, payload.reason)
+            return
+        assert payload.next_path is not None
+        state.lost_to_deadline = False
+        self._event(
+            "write_off_refused",
+            f"Write-off refused, worked as {payload.next_path.value}: {payload.reason}",
+            actor=request.actor.user_id,
+        )
+        self._enter_path(payload.next_path)
+
+    def _resolve_duplicate(self, task: Task, request: CompleteTask) -> None:
+        payload = request.payload
+        assert isinstance(payload, DuplicateResolution)
+        self._finish_task(task, request.actor)
+        if payload.is_duplicate:
+            self._event(
+                "duplicate_confirmed",
+                f"Duplicate of {payload.original_claim_reference or 'an earlier claim'}",
+                actor=request.actor.user_id,
+            )
+            self._close(CaseOutcome.CLOSED_DUPLICATE, "the original claim was already adjudicated")
+            return
+        assert payload.next_path is not None
+        self._event(
+            "not_duplicate",
+            f"Not a duplicate: worked as {payload.next_path.value}",
+            actor=request.actor.user_id,
+        )
+        self._enter_path(payload.next_path)
+
+    def _record_payer_response(self, task: Task, request: CompleteTask) -> None:
+        payload = request.payload
+        assert isinstance(payload, PayerResponseEntry)
+        response = PayerResponse(
+            decision=payload.decision,
+            paid_amount=payload.paid_amount,
+            decision_date=payload.decision_date,
+            payer_claim_control_number=payload.payer_claim_control_number,
+            reference=payload.reference,
+            notes=payload.notes,
+            source="manual",
+        )
+        self._apply_payer_response(response, request.actor)
+
+    def _record_follow_up(self, task: Task, request: CompleteTask) -> None:
+        state = self._state
+        payload = request.payload
+        assert isinstance(payload, FollowUpResult)
+        self._finish_task(task, request.actor)
+        now = workflow.now()
+        state.next_follow_up_at = (
+            deadline_instant(payload.expected_decision_date)
+            if payload.expected_decision_date
+            else now + timedelta(days=state.policy.follow_up_interval_days)
+        )
+        self._event(
+            "followed_up",
+            f"Followed up with the payer: {payload.contact_notes}; next follow-up "
+            f"{state.next_follow_up_at.date().isoformat()}",
+            actor=request.actor.user_id,
+            data={"reference": payload.reference},
+        )
+
+    # --- Updates: claiming and supervising -------------------------------------------------
+
+    @workflow.update
+    async def claim_task(self, request: ClaimTask) -> CaseState:
+        self._validate_claim_task(request)  # state may have moved since validation
+        task = self._open_task_for(request.actor, request.task_id)
+        task.assignee = request.actor.user_id
+        task.last_touched_at = workflow.now()
+        task.stalled = False
+        if request.actor.role is Role.BILLER and self._state.owner is None:
+            self._state.owner = request.actor.user_id
+        self._event(
+            "task_claimed",
+            f"Task {task.type.value} claimed by {request.actor.user_id}",
+            actor=request.actor.user_id,
+            data={"task_id": task.task_id},
+        )
+        return await self._after_change()
+
+    @claim_task.validator
+    def _validate_claim_task(self, request: ClaimTask) -> None:
+        task = self._open_task_for(request.actor, request.task_id)
+        if task.assignee == request.actor.user_id:
+            reject(Rejection.CONFLICT, f"task {task.task_id} is already yours")
+        if task.assignee is not None:
+            reject(Rejection.CONFLICT, f"task {task.task_id} is already claimed by {task.assignee}")
+        if request.actor.role is not Role.SUPERVISOR and task.queue is not request.actor.role:
+            reject(Rejection.FORBIDDEN, f"task {task.task_id} is in the {task.queue.value} queue")
+
+    @workflow.update
+    async def release_task(self, request: ReleaseTask) -> CaseState:
+        self._validate_release_task(request)  # state may have moved since validation
+        task = self._open_task_for(request.actor, request.task_id)
+        previous = task.assignee
+        task.assignee = None
+        task.last_touched_at = workflow.now()
+        if self._state.owner == previous:
+            self._state.owner = None
+        self._event(
+            "task_released",
+            f"Task {task.type.value} released to the {task.queue.value} queue",
+            actor=request.actor.user_id,
+            data={"task_id": task.task_id},
+        )
+        return await self._after_change()
+
+    @release_task.validator
+    def _validate_release_task(self, request: ReleaseTask) -> None:
+        task = self._open_task_for(request.actor, request.task_id)
+        if task.assignee is None:
+            reject(Rejection.CONFLICT, f"task {task.task_id} is not assigned")
+        if request.actor.role is not Role.SUPERVISOR and task.assignee != request.actor.user_id:
+            reject(Rejection.FORBIDDEN, f"task {task.task_id} is assigned to {task.assignee}")
+
+    def _require_supervisor(self, actor: Actor, action: str) -> None:
+        if actor.role is not Role.SUPERVISOR:
+            reject(Rejection.FORBIDDEN, f"only a supervisor can {action}")
+        if self._state.status is CaseStatus.CLOSED:
+            reject(Rejection.CONFLICT, "case is closed")
+
+    @workflow.update
+    async def reassign_task(self, request: ReassignTask) -> CaseState:
+        self._validate_reassign_task(request)  # state may have moved since validation
+        task = self._open_task_for(request.actor, request.task_id)
+        previous = task.assignee or f"{task.queue.value} queue"
+        task.assignee = request.assignee
+        task.queue = request.assignee_role
+        task.last_touched_at = workflow.now()
+        task.stalled = False
+        if request.assignee and request.assignee_role is Role.BILLER:
+            self._state.owner = request.assignee
+        target = request.assignee or f"{request.assignee_role.value} queue"
+        self._event(
+            "task_reassigned",
+            f"Task {task.type.value} reassigned from {previous} to {target}"
+            f"{': ' + request.reason if request.reason else ''}",
+            actor=request.actor.user_id,
+            data={"task_id": task.task_id, "from": previous, "to": target},
+        )
+        return await self._after_change()
+
+    @reassign_task.validator
+    def _validate_reassign_task(self, request: ReassignTask) -> None:
+        self._require_supervisor(request.actor, "reassign tasks")
+        task = self._open_task_for(request.actor, request.task_id)
+        if request.assignee_role not in CASE_WORKERS:
+            reject(
+                Rejection.INVALID,
+                f"tasks go to billers or supervisors, not {request.assignee_role.value}",
+            )
+        if request.assignee is not None and request.assignee == task.assignee:
+            reject(
+                Rejection.CONFLICT, f"task {task.task_id} is already assigned to {task.assignee}"
+            )
+
+    @workflow.update
+    async def change_priority(self, request: ChangePriority) -> CaseState:
+        self._validate_change_priority(request)  # state may have moved since validation
+        state = self._state
+        state.priority_adjustment = request.adjustment
+        state.priority_adjustment_reason = request.reason
+        self._event(
+            "priority_changed",
+            f"Priority adjusted x{request.adjustment:g}: {request.reason}",
+            actor=request.actor.user_id,
+        )
+        self._refresh_priority()
+        return await self._after_change()
+
+    @change_priority.validator
+    def _validate_change_priority(self, request: ChangePriority) -> None:
+        self._require_supervisor(request.actor, "change priority")
+
+    @workflow.update
+    async def add_note(self, request: AddNote) -> CaseState:
+        self._validate_add_note(request)  # state may have moved since validation
+        now = workflow.now()
+        for task in self._state.open_tasks:
+            task.last_touched_at = now
+            task.stalled = False
+        self._event("note", request.text, actor=request.actor.user_id)
+        return await self._after_change()
+
+    @add_note.validator
+    def _validate_add_note(self, request: AddNote) -> None:
+        if request.actor.role not in CASE_WORKERS:
+            reject(Rejection.FORBIDDEN, f"role '{request.actor.role.value}' cannot add case notes")
+        if not request.text.strip():
+            reject(Rejection.INVALID, "a note needs text")
+        if self._state.status is CaseStatus.CLOSED:
+            reject(Rejection.CONFLICT, "case is closed")
+
+    @workflow.update
+    async def cancel_case(self, request: CancelCase) -> CaseState:
+        self._validate_cancel_case(request)  # state may have moved since validation
+        self._close(
+            CaseOutcome.CANCELLED, f"cancelled by {request.actor.user_id}: {request.reason}"
+        )
+        return await self._after_change()
+
+    @cancel_case.validator
+    def _validate_cancel_case(self, request: CancelCase) -> None:
+        self._require_supervisor(request.actor, "cancel a case")
+        if self._state.status is CaseStatus.RECEIVED:
+            reject(Rejection.CONFLICT, "case is still being triaged; try again in a moment")
+
+    @workflow.update
+    async def record_extension(self, request: RecordExtension) -> CaseState:
+        self._validate_record_extension(request)  # state may have moved since validation
+        state = self._state
+        current = find_deadline(state.deadlines, request.kind, request.level)
+        assert current is not None
+        state.extensions.append(
+            DeadlineExtension(
+                kind=request.kind,
+                level=request.level,
+                new_due=request.new_due,
+                reason=request.reason,
+                recorded_by=request.actor.user_id,
+            )
+        )
+        self._recompute_deadlines()
+        self._event(
+            "deadline_extended",
+            f"{current.label} deadline extended from {current.due.isoformat()} to "
+            f"{request.new_due.isoformat()}: {request.reason}",
+            actor=request.actor.user_id,
+        )
+        self._refresh_priority()
+        return await self._after_change()
+
+    @record_extension.validator
+    def _validate_record_extension(self, request: RecordExtension) -> None:
+        if request.actor.role not in CASE_WORKERS:
+            reject(
+                Rejection.FORBIDDEN, f"role '{request.actor.role.value}' cannot record extensions"
+            )
+        if self._state.status in (CaseStatus.RECEIVED, CaseStatus.CLOSED):
+            reject(Rejection.CONFLICT, f"case is {self._state.status.value}")
+        current = find_deadline(self._state.deadlines, request.kind, request.level)
+        if current is None:
+            level = f" level {request.level}" if request.level else ""
+            reject(Rejection.NOT_FOUND, f"the case has no {request.kind.value}{level} deadline")
+        if request.new_due <= current.due:
+            reject(
+                Rejection.INVALID,
+                f"new_due {request.new_due.isoformat()} is not after the "
+                f"current deadline {current.due.isoformat()}",
+            )
+
+    @workflow.update
+    async def refresh_rules(self, request: RefreshRules) -> CaseState:
+        self._validate_refresh_rules(request)  # state may have moved since validation
+        state = self._state
+        rule = await workflow.execute_activity_method(
+            TriageActivities.current_rule,
+            RulesRequest(record=state.record, as_of=workflow.now().date()),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        if state.status is not CaseStatus.CLOSED:
+            previous = state.rule.id if state.rule else "none"
+            state.rule = rule
+            self._recompute_deadlines()
+            self._event(
+                "deadlines_recomputed",
+                f"Deadlines recomputed from payer rule {rule.id} (was {previous})",
+                actor=request.actor.user_id,
+            )
+            self._refresh_priority()
+        return await self._after_change()
+
+    @refresh_rules.validator
+    def _validate_refresh_rules(self, request: RefreshRules) -> None:
+        if request.actor.role not in (Role.SUPERVISOR, Role.ADMIN):
+            reject(Rejection.FORBIDDEN, "only a supervisor or an admin can recompute deadlines")
+        if self._state.status in (CaseStatus.RECEIVED, CaseStatus.CLOSED):
+            reject(Rejection.CONFLICT, f"case is {self._state.status.value}")

@@ -1,0 +1,224 @@
+"""Everything that crosses the case workflow's boundary: its input, the human task payloads
+(Updates), the payer response (Signal), and the activities' inputs and outputs."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.case import (
+    Actor,
+    CaseEvent,
+    CaseOutcome,
+    CasePolicy,
+    CaseState,
+    PayerDecision,
+    Role,
+    RootCause,
+)
+from domain.categories import OwningTeam
+from domain.classification import Classification
+from domain.deadlines import DeadlineKind
+from domain.models import Category, DenialClass, DenialRecord, WorkPath
+from domain.payer_rules import PayerRule
+from domain.priority import PriorityParams
+
+TASK_QUEUE = "denial-cases"
+
+
+class CaseInput(BaseModel):
+    case_id: str
+    record: DenialRecord
+    policy: CasePolicy = CasePolicy()
+    resume: CaseState | None = Field(
+        default=None, description="Set when the workflow continues as new with its state"
+    )
+
+
+class CaseResult(BaseModel):
+    case_id: str
+    outcome: CaseOutcome
+    recovered_amount: Decimal
+    prevention_task_id: str
+
+
+# --- Activities -------------------------------------------------------------------------
+
+
+class TriageRequest(BaseModel):
+    record: DenialRecord
+    received_on: date
+
+
+class TriageResult(BaseModel):
+    classification: Classification
+    rule: PayerRule
+    priority_params: PriorityParams
+    suggested_root_cause: RootCause
+
+
+class RulesRequest(BaseModel):
+    record: DenialRecord
+    as_of: date
+
+
+class ProjectionRequest(BaseModel):
+    """The case as it is now, with only the events not yet projected."""
+
+    state: CaseState
+    new_events: list[CaseEvent]
+
+
+class PreventionRequest(BaseModel):
+    case_id: str
+    pattern_key: str
+    payer_id: str
+    payer_name: str
+    category: Category | None
+    root_cause: str
+    owning_team: OwningTeam
+    denied_amount: Decimal
+    outcome: CaseOutcome
+
+
+# --- Human task payloads (one per task type) ---------------------------------------------
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    notes: str = Field(default="", max_length=4000)
+
+
+class ConfirmTriage(_Payload):
+    """Confirm the suggested triage, or override category, class and path."""
+
+    type: Literal["confirm_triage"] = "confirm_triage"
+    category: Category | None = None
+    denial_class: DenialClass | None = None
+    path: WorkPath | None = None
+
+
+class ConfirmRootCause(_Payload):
+    type: Literal["confirm_root_cause"] = "confirm_root_cause"
+    cause: str | None = Field(default=None, max_length=200)
+    owning_team: OwningTeam | None = None
+    pattern: bool | None = None
+
+
+class CorrectedClaimSubmitted(_Payload):
+    type: Literal["prepare_corrected_claim"] = "prepare_corrected_claim"
+    corrections: str = Field(min_length=1, max_length=4000)
+    submitted_on: date
+    reference: str = Field(default="", max_length=200)
+
+
+class AppealSubmitted(_Payload):
+    type: Literal["prepare_appeal"] = "prepare_appeal"
+    level: int = Field(ge=1)
+    argument: str = Field(min_length=1, max_length=20000)
+    submitted_on: date
+    reference: str = Field(default="", max_length=200)
+
+
+class WriteOffDecision(_Payload):
+    type: Literal["approve_write_off"] = "approve_write_off"
+    approve: bool
+    reason: str = Field(min_length=1, max_length=2000)
+    next_path: WorkPath | None = Field(
+        default=None, description="Required when the write-off is refused: how to work it instead"
+    )
+
+
+class DuplicateResolution(_Payload):
+    type: Literal["resolve_duplicate"] = "resolve_duplicate"
+    is_duplicate: bool
+    original_claim_reference: str = Field(default="", max_length=200)
+    next_path: WorkPath | None = Field(
+        default=None, description="Required when the claim was not a duplicate"
+    )
+
+
+class PayerResponseEntry(_Payload):
+    type: Literal["record_payer_response"] = "record_payer_response"
+    decision: PayerDecision
+    paid_amount: Decimal = Field(default=Decimal(0), ge=0)
+    decision_date: date
+    payer_claim_control_number: str = Field(default="", max_length=80)
+    reference: str = Field(default="", max_length=200)
+
+
+class FollowUpResult(_Payload):
+    type: Literal["follow_up_with_payer"] = "follow_up_with_payer"
+    contact_notes: str = Field(min_length=1, max_length=4000)
+    reference: str = Field(default="", max_length=200)
+    expected_decision_date: date | None = None
+
+
+TaskPayload = Annotated[
+    ConfirmTriage
+    | ConfirmRootCause
+    | CorrectedClaimSubmitted
+    | AppealSubmitted
+    | WriteOffDecision
+    | DuplicateResolution
+    | PayerResponseEntry
+    | FollowUpResult,
+    Field(discriminator="type"),
+]
+
+
+# --- Update requests ---------------------------------------------------------------------
+
+
+class _ActorRequest(BaseModel):
+    actor: Actor
+
+
+class CompleteTask(_ActorRequest):
+    task_id: str
+    payload: TaskPayload
+
+
+class ClaimTask(_ActorRequest):
+    task_id: str
+
+
+class ReleaseTask(_ActorRequest):
+    task_id: str
+
+
+class ReassignTask(_ActorRequest):
+    task_id: str
+    assignee: str | None = Field(default=None, description="User to assign; None for a queue")
+    assignee_role: Role = Field(
+        default=Role.BILLER, description="The assignee's role, or the queue when unassigned"
+    )
+    reason: str = Field(default="", max_length=2000)
+
+
+class ChangePriority(_ActorRequest):
+    adjustment: float = Field(gt=0, le=10, description="Multiplier on the computed score")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AddNote(_ActorRequest):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class CancelCase(_ActorRequest):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RecordExtension(_ActorRequest):
+    kind: DeadlineKind
+    level: int | None = None
+    new_due: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RefreshRules(_ActorRequest):
+    """Recompute deadlines from the payer rules in effect now (after a rule override)."""

@@ -1,0 +1,17 @@
+"""Why an Update was refused, as typed errors the API maps to HTTP statuses."""
+
+from enum import StrEnum
+from typing import NoReturn
+
+from temporalio.exceptions import ApplicationError
+
+
+class Rejection(StrEnum):
+    NOT_FOUND = "NotFound"  # 404
+    FORBIDDEN = "Forbidden"  # 403
+    CONFLICT = "Conflict"  # 409: already completed, claimed by someone else, wrong state
+    INVALID = "Invalid"  # 422
+
+
+def reject(kind: Rejection, message: str) -> NoReturn:
+    raise ApplicationError(message, type=kind.value, non_retryable=True)
