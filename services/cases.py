@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
+    SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
@@ -120,8 +121,8 @@ class CaseService:
                     id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                     search_attributes=TypedSearchAttributes(
                         [
-                            sa.CASE_STATUS.value_set(CaseStatus.RECEIVED.value),
-                            sa.PAYER_ID.value_set(record.claim.payer.payer_id),
+                            SearchAttributePair(sa.CASE_STATUS, CaseStatus.RECEIVED.value),
+                            SearchAttributePair(sa.PAYER_ID, record.claim.payer.payer_id),
                         ]
                     ),
                 )
