@@ -365,7 +365,7 @@ def path_problem(state: CaseState, path: WorkPath, today: date) -> str | None:
     assert key is not None  # both paths race a deadline
     deadline = state.deadline(key)
     if deadline is None:
-        return f"no {key.replace('_', ' ')} deadline is known for this case"
+        return f"no {path.value.replace('_', ' ')} deadline is known for this case"
     if deadline.due < today:
         return f"the {deadline.label.lower()} deadline passed on {deadline.due.isoformat()}"
     return None

@@ -116,23 +116,32 @@ def _parse_carc_csv(text: str, origin: str) -> dict[str, CarcRule]:
     if missing:
         raise ClassificationFileError(f"{origin}: missing column(s) {', '.join(missing)}")
     rules: dict[str, CarcRule] = {}
-    for row in reader:
+    for raw in reader:
         where = f"{origin}, line {reader.line_num}"
-        carc = (row["carc"] or "").strip().upper()
+        if any(raw.get(column) is None for column in CARC_COLUMNS) or None in raw:
+            fields = len([v for v in raw.values() if v is not None])
+            raise ClassificationFileError(
+                f"{where} (CARC {(raw.get('carc') or '?').strip()}): expected "
+                f"{len(reader.fieldnames or [])} fields, found {fields}"
+            )
+        row = {column: raw[column].strip() for column in CARC_COLUMNS}
+        carc = row["carc"].upper()
         if not carc:
             raise ClassificationFileError(f"{where}: empty carc")
         try:
-            category = Category(row["category"].strip())
-            denial_class = DenialClass(row["denial_class"].strip())
+            category = Category(row["category"])
+            denial_class = DenialClass(row["denial_class"])
         except ValueError as exc:
             raise ClassificationFileError(f"{where} (CARC {carc}): {exc}") from exc
-        groups = frozenset(g.strip().upper() for g in row["not_denial_groups"].split("|") if g)
+        groups = frozenset(
+            group.strip().upper() for group in row["not_denial_groups"].split("|") if group.strip()
+        )
         unknown = groups - {"*", *(g.value for g in GroupCode)}
         if unknown:
             raise ClassificationFileError(
                 f"{where} (CARC {carc}): unknown group code(s) {', '.join(sorted(unknown))}"
             )
-        rules[carc] = CarcRule(carc, category, denial_class, groups, row["description"].strip())
+        rules[carc] = CarcRule(carc, category, denial_class, groups, row["description"])
     return rules
 
 

@@ -25,7 +25,7 @@ class RulesFileError(ValueError):
 
 
 class Period(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     days: int | None = Field(default=None, ge=0)
     months: int | None = Field(default=None, ge=0)
@@ -47,7 +47,7 @@ class CorrectedClaimRule(Period):
 
 
 class AppealLevelRule(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     level: int = Field(ge=1)
     name: str
@@ -57,7 +57,7 @@ class AppealLevelRule(BaseModel):
 
 
 class PayerRule(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
     payer_type: PayerType | None = None
@@ -102,18 +102,16 @@ class PayerRuleRegistry:
     def rule_for(self, payer_id: str, payer_type: PayerType, as_of: date) -> PayerRule:
         """The newest rule in effect on `as_of`: payer-specific first, then the type default.
 
-        When no version is in effect yet on `as_of` (a date before every version), the oldest
-        version applies: a deadline is better computed from an early rule than not at all.
+        When no version of either is in effect yet on `as_of` (a date before every version),
+        the oldest applies: a deadline is better computed from an early rule than not at all.
         """
-        for matches in (
-            lambda rule: rule.payer_id == payer_id,
-            lambda rule: rule.payer_type == payer_type,
-        ):
-            candidates = [rule for rule in self._rules if matches(rule)]
-            if candidates:
-                in_effect = [rule for rule in candidates if rule.effective_from <= as_of]
-                return in_effect[-1] if in_effect else candidates[0]
-        raise AssertionError("unreachable: every payer type has a rule")
+        own = [rule for rule in self._rules if rule.payer_id == payer_id]
+        by_type = [rule for rule in self._rules if rule.payer_type == payer_type]
+        for candidates in (own, by_type):
+            in_effect = [rule for rule in candidates if rule.effective_from <= as_of]
+            if in_effect:
+                return in_effect[-1]
+        return (own or by_type)[0]
 
 
 def _merge_based_on(raw_rules: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]:

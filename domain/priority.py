@@ -98,7 +98,7 @@ def priority_score(
         PriorityFactor(
             name="effort",
             value=effort,
-            explanation=f"hours to work a {path.value.replace('_', ' ')} (divides)",
+            explanation=f"hours of work for the {path.value.replace('_', ' ')} path (divides)",
         ),
     ]
     score = amount * recovery * band.factor / effort

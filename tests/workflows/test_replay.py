@@ -1,0 +1,38 @@
+"""Saved histories must replay on the current workflow code without non-determinism.
+
+A failure here means a change would break running cases: guard it with `workflow.patched`
+instead of re-recording (see record_histories.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.case_workflow import DenialCaseWorkflow
+
+HISTORIES = sorted(Path(__file__).with_name("histories").glob("*.json"))
+
+
+def load_history(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(path.stem, path.read_text())
+
+
+def test_histories_are_saved() -> None:
+    assert {path.stem for path in HISTORIES} >= {
+        "appeal_chain",
+        "escalation_and_loss",
+        "rejection_resubmitted",
+    }
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[path.stem for path in HISTORIES])
+async def test_history_replays(path: Path) -> None:
+    history = load_history(path)
+    replayer = Replayer(workflows=[DenialCaseWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
