@@ -6,7 +6,6 @@ It runs in its own process group and is told to die with us (PR_SET_PDEATHSIG on
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ctypes
 import os
@@ -19,7 +18,7 @@ from typing import IO
 
 from temporalio.client import Client
 
-from denials.temporal import connect
+from denials.temporal import connect_when_up
 
 _PR_SET_PDEATHSIG = 1
 
@@ -91,21 +90,19 @@ class DevServer:
             preexec_fn=_die_with_parent,
         )
 
-    async def wait_ready(self, namespace: str, timeout: float = 60.0) -> Client:
+    async def wait_ready(self, namespace: str) -> Client:
         """Connect once the server answers; fail early if it exited."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            if self._process is None or self._process.poll() is not None:
+        try:
+            return await connect_when_up(self.address, namespace, still_starting=self._running)
+        except RuntimeError as exc:
+            if not self._running():
                 raise RuntimeError(
                     f"the Temporal dev server exited; see {self._log_file} for its log"
-                )
-            try:
-                return await connect(self.address, namespace)
-            except RuntimeError:
-                if loop.time() > deadline:
-                    raise
-                await asyncio.sleep(0.25)
+                ) from exc
+            raise
+
+    def _running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
 
     def stop(self, grace: float = 10.0) -> None:
         process, self._process = self._process, None

@@ -20,7 +20,7 @@ from db.engine import make_engine, migrate
 from denials.config import Settings
 from denials.demo import load_demo
 from denials.embedded import DevServer
-from denials.temporal import connect, ensure_search_attributes
+from denials.temporal import connect, connect_when_up, ensure_search_attributes
 from denials.worker import build_worker
 from domain.rulebook import Rulebook
 from services.cases import CaseService
@@ -97,8 +97,12 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
             )
             client = await dev_server.wait_ready(settings.temporal_namespace)
         else:
-            client = await connect(
-                settings.temporal_address, settings.temporal_namespace, lazy=not worker
+            client = (
+                await connect_when_up(settings.temporal_address, settings.temporal_namespace)
+                if worker
+                else await connect(
+                    settings.temporal_address, settings.temporal_namespace, lazy=True
+                )
             )
         if worker:
             await ensure_search_attributes(client, settings.temporal_namespace)

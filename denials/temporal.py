@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
+
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -14,6 +18,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from workflows import search_attributes
 
+log = logging.getLogger(__name__)
+
 _INDEXED_TYPES = {
     SearchAttributeIndexedValueType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     SearchAttributeIndexedValueType.DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
@@ -25,6 +31,26 @@ async def connect(address: str, namespace: str, *, lazy: bool = False) -> Client
     return await Client.connect(
         address, namespace=namespace, data_converter=pydantic_data_converter, lazy=lazy
     )
+
+
+async def connect_when_up(
+    address: str,
+    namespace: str,
+    *,
+    timeout: float = 60.0,
+    still_starting: Callable[[], bool] = lambda: True,
+) -> Client:
+    """Connect, retrying while the server starts (a worker may start before its server)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            return await connect(address, namespace)
+        except RuntimeError:
+            if loop.time() > deadline or not still_starting():
+                raise
+            log.info("waiting for Temporal at %s", address)
+            await asyncio.sleep(0.5)
 
 
 def _indexed_type(key: SearchAttributeKey) -> IndexedValueType.ValueType:

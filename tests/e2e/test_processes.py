@@ -1,0 +1,185 @@
+"""End to end with real processes: the `temporal` dev server binary, the worker and the HTTP
+server, started the way users start them (`denials up`, or `denials worker` + `denials api`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+from db.engine import make_engine, migrate
+from denials.embedded import DevServer
+from services.users import UserService
+from tests.factories import adj, make_record
+
+DENIALS = str(Path(sys.executable).parent / "denials")
+STARTUP_SECONDS = 120
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Pids whose command line mentions `text` (to find leftover children)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if text in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+def wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"process exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{base_url} not ready after {STARTUP_SECONDS}s:\n{log.read_text()}")
+
+
+def poll_case(base_url: str, case_id: str, status: str) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        response = httpx.get(f"{base_url}/api/v1/cases/{case_id}", headers={"X-User": "alice"})
+        if response.status_code == 200 and response.json()["summary"]["status"] == status:
+            return response.json()  # type: ignore[no-any-return]
+        time.sleep(0.25)
+    raise AssertionError(f"case {case_id} never reached {status}")
+
+
+def wait_for_demo_cases(base_url: str) -> int:
+    """The demo cases reach the read model once the worker has triaged them."""
+    deadline = time.monotonic() + 60
+    while True:
+        page = httpx.get(f"{base_url}/api/v1/cases?status=triaged", headers={"X-User": "sam"})
+        if page.json()["total"] >= 9 or time.monotonic() > deadline:
+            return int(page.json()["total"])
+        time.sleep(0.5)
+
+
+def create_and_work_a_case(base_url: str) -> None:
+    """Create a case over HTTP, see it triaged, complete its first task."""
+    today = datetime.now(UTC).date()
+    record = make_record(today, adjustments=[adj("CO-197", 1500)], billed=1500)
+    created = httpx.post(
+        f"{base_url}/api/v1/cases",
+        json=record.model_dump(mode="json"),
+        headers={"X-User": "alice"},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    case_id = created.json()["case_id"]
+    detail = poll_case(base_url, case_id, "triaged")
+    assert detail["summary"]["category"] == "authorization"
+    (task,) = [t for t in detail["tasks"] if t["status"] == "open"]
+    assert task["type"] == "confirm_triage"
+    completed = httpx.post(
+        f"{base_url}/api/v1/tasks/{task['task_id']}/complete",
+        json={"payload": {"type": "confirm_triage"}},
+        headers={"X-User": "alice"},
+        timeout=30,
+    )
+    assert completed.status_code == 200, completed.text
+    assert completed.json()["status"] == "root_cause"
+    assert poll_case(base_url, case_id, "root_cause")["summary"]["owner"] == "alice"
+
+
+@pytest.fixture
+def stack_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], str, Path]]:
+    http_port = free_port()
+    env = {
+        **os.environ,
+        "DENIALS_DATA_DIR": str(tmp_path / "data"),
+        "DENIALS_HTTP_PORT": str(http_port),
+        "DENIALS_TEMPORAL_PORT": str(free_port()),
+        "DENIALS_TEMPORAL_UI_PORT": str(free_port()),
+    }
+    env.pop("TEMPORAL_ADDRESS", None)
+    env.pop("DATABASE_URL", None)
+    yield env, f"http://127.0.0.1:{http_port}", tmp_path
+
+
+def test_denials_up_serves_cases_and_stops_cleanly(
+    stack_env: tuple[dict[str, str], str, Path],
+) -> None:
+    env, base_url, tmp_path = stack_env
+    log = tmp_path / "up.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([DENIALS, "up"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_ready(base_url, process, log)
+        assert wait_for_demo_cases(base_url) == 9
+        create_and_work_a_case(base_url)
+        assert "Cases" in httpx.get(f"{base_url}/cases").text
+    finally:
+        process.send_signal(signal.SIGINT)
+        returncode = process.wait(60)
+    assert returncode == 0, log.read_text()
+    assert processes_mentioning(env["DENIALS_DATA_DIR"]) == [], "no orphan temporal process"
+    assert (Path(env["DENIALS_DATA_DIR"]) / "temporal.db").exists()
+
+
+def test_worker_and_api_against_a_running_server(tmp_path: Path) -> None:
+    """`denials worker` and `denials api` as separate processes on an existing server."""
+    database_url = f"sqlite:///{tmp_path / 'denials.db'}"
+    engine = make_engine(database_url)
+    migrate(engine)
+    with Session(engine) as session:
+        UserService(session).ensure_demo_users()
+    engine.dispose()
+    server = DevServer(
+        db_file=tmp_path / "temporal.db",
+        port=free_port(),
+        ui_port=free_port(),
+        namespace="default",
+        log_file=tmp_path / "temporal.log",
+    )
+    http_port = free_port()
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": server.address,
+        "DATABASE_URL": database_url,
+        "DENIALS_HTTP_PORT": str(http_port),
+        "DENIALS_DATA_DIR": str(tmp_path),
+    }
+    logs = {name: tmp_path / f"{name}.log" for name in ("worker", "api")}
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    server.start()
+    try:
+        for name, log in logs.items():
+            with log.open("wb") as out:
+                processes[name] = subprocess.Popen(
+                    [DENIALS, name], env=env, stdout=out, stderr=subprocess.STDOUT
+                )
+        base_url = f"http://127.0.0.1:{http_port}"
+        wait_ready(base_url, processes["api"], logs["api"])
+        create_and_work_a_case(base_url)
+    finally:
+        for process in processes.values():
+            process.send_signal(signal.SIGTERM)
+        codes = {name: process.wait(60) for name, process in processes.items()}
+        server.stop()
+    assert codes == {"worker": 0, "api": 0}, {n: log.read_text() for n, log in logs.items()}
