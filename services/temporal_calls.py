@@ -35,9 +35,8 @@ def temporal_errors(case_id: str) -> Iterator[None]:
         raise Unavailable(UNREACHABLE) from exc
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
-            if "completed" in exc.message:
-                raise Conflict(f"case {case_id} is closed") from exc
-            raise NotFound(f"no running case {case_id}") from exc
+            # Callers found the case in the read model first, so its workflow has finished.
+            raise Conflict(f"case {case_id} is closed") from exc
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             raise Unavailable(UNREACHABLE) from exc
         raise

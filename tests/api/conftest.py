@@ -1,0 +1,105 @@
+"""Fixtures for the HTTP API tests: the FastAPI app on the harness's worker and read model,
+driven in-process through httpx, with the demo users seeded."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import Session, col, select
+
+from api.main import create_app
+from db.models import CaseRow
+from denials.config import Settings
+from domain.models import DenialRecord
+from domain.rulebook import Rulebook
+from services.users import UserService
+from tests.harness import CaseHarness
+
+Json = dict[str, Any]
+
+
+def as_user(user_id: str) -> dict[str, str]:
+    """Headers naming the acting user."""
+    return {"X-User": user_id}
+
+
+class Api:
+    """The app under test, plus helpers to open cases and wait for the read model."""
+
+    def __init__(self, http: httpx.AsyncClient, harness: CaseHarness) -> None:
+        self.http = http
+        self.harness = harness
+        self.started: list[str] = []
+
+    async def open_case(self, record: DenialRecord, user: str = "alice") -> str:
+        response = await self.http.post(
+            "/api/v1/cases", json=record.model_dump(mode="json"), headers=as_user(user)
+        )
+        assert response.status_code == 201, response.text
+        case_id: str = response.json()["case_id"]
+        self.started.append(case_id)
+        return case_id
+
+    async def detail(self, case_id: str, user: str = "alice") -> Json:
+        response = await self.http.get(f"/api/v1/cases/{case_id}", headers=as_user(user))
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    async def wait_status(self, case_id: str, status: str, timeout: float = 15.0) -> Json:
+        """Poll GET /api/v1/cases/{id} until the read model shows `status` (real time)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        last: Json | str = "no row yet"
+        while True:
+            response = await self.http.get(f"/api/v1/cases/{case_id}", headers=as_user("alice"))
+            if response.status_code == 200:
+                last = response.json()
+                if last["summary"]["status"] == status:
+                    return last
+            elif response.status_code != 404:
+                raise AssertionError(f"GET case answered {response.status_code}: {response.text}")
+            if loop.time() > deadline:
+                shown = last["summary"]["status"] if isinstance(last, dict) else last
+                raise AssertionError(f"timed out waiting for {status}; case is {shown}")
+            await asyncio.sleep(0.05)
+
+    async def opened_triaged(self, record: DenialRecord) -> tuple[str, Json]:
+        case_id = await self.open_case(record)
+        return case_id, await self.wait_status(case_id, "triaged")
+
+    @staticmethod
+    def open_task(detail: Json, task_type: str) -> Json:
+        matches = [t for t in detail["tasks"] if t["type"] == task_type and t["status"] == "open"]
+        shown = [(t["type"], t["status"]) for t in detail["tasks"]]
+        assert len(matches) == 1, f"tasks: {shown}"
+        return matches[0]
+
+
+@pytest.fixture
+async def api(harness: CaseHarness, tmp_path: Path, rulebook: Rulebook) -> AsyncIterator[Api]:
+    """The app on the harness (worker on harness.task_queue, SQLite read model).
+
+    Every case the test opened is terminated afterwards: a case left running after its worker
+    stops would hold the time-skipping server's clock for the rest of the session.
+    """
+    with Session(harness.engine) as session:
+        UserService(session).ensure_demo_users()
+    settings = Settings(task_queue=harness.task_queue, data_dir=tmp_path)
+    app = create_app(settings, engine=harness.engine, client=harness.client, rulebook=rulebook)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        api = Api(http, harness)
+        try:
+            yield api
+        finally:
+            with Session(harness.engine) as session:
+                projected = session.exec(select(col(CaseRow.case_id))).all()
+            for case_id in {*api.started, *projected}:
+                with contextlib.suppress(Exception):  # already closed: nothing to do
+                    await harness.client.get_workflow_handle(case_id).terminate("test over")
