@@ -347,6 +347,16 @@ def work_permission_problem(actor: Actor, task: Task) -> str | None:
     return None
 
 
+def write_off_approval_problem(actor: Actor, amount: Decimal, policy: CasePolicy) -> str | None:
+    """Writing off more than the approval threshold takes a supervisor."""
+    if amount > policy.write_off_approval_threshold and actor.role is not Role.SUPERVISOR:
+        return (
+            f"writing off ${amount} needs a supervisor "
+            f"(above ${policy.write_off_approval_threshold})"
+        )
+    return None
+
+
 def path_problem(state: CaseState, path: WorkPath, today: date) -> str | None:
     """Why the case cannot take `path` now, or None when it can."""
     if state.kind is DenialKind.REJECTION and path not in (

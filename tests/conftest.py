@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 from sqlalchemy.engine import Engine
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -20,7 +21,7 @@ from denials.temporal import ensure_search_attributes
 from denials.worker import build_worker
 from domain.case import CasePolicy
 from domain.rulebook import Rulebook
-from tests.harness import CaseHarness
+from tests.harness import CaseHarness, StartedWorkflows
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "DENIALS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -100,11 +101,21 @@ def policy() -> CasePolicy:
 async def running_harness(
     env: WorkflowEnvironment, engine: Engine, rulebook: Rulebook, policy: CasePolicy
 ) -> AsyncIterator[CaseHarness]:
-    """A worker on a task queue of its own, writing to `engine`."""
+    """A worker on a task queue of its own, writing to `engine`.
+
+    Afterwards every case the test started and left running is terminated: the time-skipping
+    server stops skipping while a workflow task waits, so a case orphaned by its stopped worker
+    would hold the clock for the rest of the session.
+    """
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
-    with ThreadPoolExecutor(8) as executor:
-        async with build_worker(env.client, task_queue, engine, rulebook, executor):
-            yield CaseHarness(env, engine, task_queue, policy)
+    started = StartedWorkflows()
+    client = Client(**{**env.client.config(), "interceptors": [started]})
+    try:
+        with ThreadPoolExecutor(8) as executor:
+            async with build_worker(client, task_queue, engine, rulebook, executor):
+                yield CaseHarness(env, client, engine, task_queue, policy)
+    finally:
+        await started.terminate_running(env.client)
 
 
 @pytest.fixture

@@ -5,10 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from temporalio.client import WorkflowHandle
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowInput,
+    WorkflowHandle,
+)
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from db.models import CaseEventRow, CaseRow, TaskRow
@@ -26,12 +34,45 @@ ADA = Actor(user_id="ada", role=Role.ADMIN)
 CaseHandle = WorkflowHandle[DenialCaseWorkflow, object]
 
 
+class StartedWorkflows(Interceptor):
+    """Client interceptor remembering every workflow a test starts, however it starts it."""
+
+    def __init__(self) -> None:
+        self.workflow_ids: list[str] = []
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _RecordingOutbound(next, self.workflow_ids)
+
+    async def terminate_running(self, client: Client) -> None:
+        for workflow_id in self.workflow_ids:
+            try:
+                await client.get_workflow_handle(workflow_id).terminate("test over")
+            except RPCError as exc:  # it finished, or was never started
+                if exc.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+
+
+class _RecordingOutbound(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, workflow_ids: list[str]) -> None:
+        super().__init__(next)
+        self._workflow_ids = workflow_ids
+
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+        self._workflow_ids.append(input.id)
+        return await super().start_workflow(input)
+
+
 class CaseHarness:
     def __init__(
-        self, env: WorkflowEnvironment, engine: Engine, task_queue: str, policy: CasePolicy
+        self,
+        env: WorkflowEnvironment,
+        client: Client,
+        engine: Engine,
+        task_queue: str,
+        policy: CasePolicy,
     ) -> None:
         self.env = env
-        self.client = env.client
+        self.client = client
         self.engine = engine
         self.task_queue = task_queue
         self.policy = policy

@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         stall_clock_start,
         task_deadline_at,
         work_permission_problem,
+        write_off_approval_problem,
     )
     from domain.classification import Classification
     from domain.deadlines import (
@@ -472,9 +473,10 @@ class DenialCaseWorkflow:
         assert state.rule is not None
         state.deadlines = case_deadlines(state, state.rule)
         now = workflow.now()
-        for task in state.open_tasks:  # a later deadline re-arms escalations that already fired
+        for task in state.open_tasks:  # a moved deadline moves the due date and re-arms escalations
             at = task_deadline_at(state, task)
             if at is not None:
+                task.due_at = at
                 task.escalation = min(task.escalation, escalation_level_at(at, now, state.policy))
         self._touch_version()
 
@@ -659,6 +661,10 @@ class DenialCaseWorkflow:
     def _validate_complete_task(self, request: CompleteTask) -> None:
         task = self._open_task_for(request.actor, request.task_id)
         problem = work_permission_problem(request.actor, task)
+        if isinstance(request.payload, WriteOffDecision) and request.payload.approve:
+            problem = problem or write_off_approval_problem(
+                request.actor, self._state.denied_amount, self._state.policy
+            )
         if problem:
             reject(Rejection.FORBIDDEN, problem)
         if request.payload.type != task.type.value:
@@ -714,12 +720,6 @@ class DenialCaseWorkflow:
             return None
         if isinstance(payload, WriteOffDecision):
             if payload.approve:
-                over = state.denied_amount > state.policy.write_off_approval_threshold
-                if over and request.actor.role is not Role.SUPERVISOR:
-                    return (
-                        f"writing off ${state.denied_amount} needs a supervisor (above "
-                        f"${state.policy.write_off_approval_threshold})"
-                    )
                 return None
             return self._next_path_problem(payload.next_path, today, "refusing a write-off")
         if isinstance(payload, DuplicateResolution):

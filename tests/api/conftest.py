@@ -4,17 +4,15 @@ driven in-process through httpx, with the demo users seeded."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.main import create_app
-from db.models import CaseRow
 from denials.config import Settings
 from domain.models import DenialRecord
 from domain.rulebook import Rulebook
@@ -35,7 +33,6 @@ class Api:
     def __init__(self, http: httpx.AsyncClient, harness: CaseHarness) -> None:
         self.http = http
         self.harness = harness
-        self.started: list[str] = []
 
     async def open_case(self, record: DenialRecord, user: str = "alice") -> str:
         response = await self.http.post(
@@ -43,7 +40,6 @@ class Api:
         )
         assert response.status_code == 201, response.text
         case_id: str = response.json()["case_id"]
-        self.started.append(case_id)
         return case_id
 
     async def detail(self, case_id: str, user: str = "alice") -> Json:
@@ -83,23 +79,11 @@ class Api:
 
 @pytest.fixture
 async def api(harness: CaseHarness, tmp_path: Path, rulebook: Rulebook) -> AsyncIterator[Api]:
-    """The app on the harness (worker on harness.task_queue, SQLite read model).
-
-    Every case the test opened is terminated afterwards: a case left running after its worker
-    stops would hold the time-skipping server's clock for the rest of the session.
-    """
+    """The app on the harness (worker on harness.task_queue, SQLite read model)."""
     with Session(harness.engine) as session:
         UserService(session).ensure_demo_users()
     settings = Settings(task_queue=harness.task_queue, data_dir=tmp_path)
     app = create_app(settings, engine=harness.engine, client=harness.client, rulebook=rulebook)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        api = Api(http, harness)
-        try:
-            yield api
-        finally:
-            with Session(harness.engine) as session:
-                projected = session.exec(select(col(CaseRow.case_id))).all()
-            for case_id in {*api.started, *projected}:
-                with contextlib.suppress(Exception):  # already closed: nothing to do
-                    await harness.client.get_workflow_handle(case_id).terminate("test over")
+        yield Api(http, harness)

@@ -58,7 +58,6 @@ async def test_open_case_creates_once_and_dedupes(api: Api, harness: CaseHarness
     first = await api.http.post("/api/v1/cases", json=body, headers=ALICE)
     assert first.status_code == 201
     assert first.json() == {"case_id": expected_id, "created": True}
-    api.started.append(expected_id)
     run_id = (await harness.client.get_workflow_handle(expected_id).describe()).run_id
 
     racing = await api.http.post("/api/v1/cases", json=body, headers=BOB)

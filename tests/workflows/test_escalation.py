@@ -1,0 +1,311 @@
+"""Deadline escalation, loss to deadline, extensions and stalls on the simulated calendar.
+
+Escalations count back from the deadline instant (midnight UTC after the due date): reminder
+at T-14, escalated at T-7, urgent + supervisor queue at T-2; nothing fires early.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from db.models import TaskRow
+from domain.case import (
+    CasePolicy,
+    CaseState,
+    CaseStatus,
+    EscalationLevel,
+    Role,
+    TaskStatus,
+    TaskType,
+)
+from domain.deadlines import DeadlineKind, deadline_instant
+from tests.factories import adj, make_record
+from tests.harness import ALICE, SAM, CaseHandle, CaseHarness
+from tests.workflows.case_flow import (
+    due,
+    event_types,
+    projected,
+    sleep_until,
+    submit_appeal,
+    task_of,
+    to_path,
+)
+from workflows.case_workflow import DenialCaseWorkflow
+from workflows.messages import AddNote, ConfirmTriage, ReassignTask, RecordExtension
+
+HOUR = timedelta(hours=1)
+# Commercial level-1 appeals are due 180 days after the remittance.
+COMMERCIAL_APPEAL_DAYS = 180
+# The default offsets, with stalls pushed out of the way so only escalations add events.
+NO_STALLS = CasePolicy(stalled_after_days=365)
+
+
+async def appeal_case_due_in(harness: CaseHarness, days: int) -> tuple[CaseHandle, CaseState]:
+    """A triaged commercial CO-50 case whose level-1 appeal deadline is `days` from today."""
+    today = await harness.today()
+    record = make_record(
+        today,
+        adjustments=[adj("CO-50", 1000)],
+        remit_days_ago=COMMERCIAL_APPEAL_DAYS - days,
+        dos_days_ago=COMMERCIAL_APPEAL_DAYS - days + 10,
+    )
+    handle, state = await harness.triaged(record)
+    deadline = state.deadline("appeal:1")
+    assert deadline is not None and deadline.due == today + timedelta(days=days)
+    return handle, state
+
+
+def task_row_of(harness: CaseHarness, task_id: str, case_id: str) -> TaskRow:
+    rows = [row for row in harness.task_rows(case_id) if row.task_id == task_id]
+    assert len(rows) == 1
+    return rows[0]
+
+
+@pytest.mark.parametrize("policy", [NO_STALLS], ids=["no-stalls"])
+async def test_escalates_at_t14_t7_t2_and_not_before(harness: CaseHarness) -> None:
+    """Each level fires just after its threshold and not an hour before; urgent moves the task
+    to the supervisor queue and clears its assignee."""
+    handle, _ = await appeal_case_due_in(harness, 30)
+    state = await harness.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
+    task = harness.open_task(state, TaskType.CONFIRM_ROOT_CAUSE)
+    assert (task.assignee, task.queue, task.deadline_key) == ("alice", Role.BILLER, "appeal:1")
+    assert task.escalation is EscalationLevel.NONE
+    deadline_at = deadline_instant(due(state, "appeal:1"))
+
+    steps = [
+        (14, EscalationLevel.REMINDER, "reminder"),
+        (7, EscalationLevel.ESCALATED, "escalated"),
+        (2, EscalationLevel.URGENT, "urgent"),
+    ]
+    previous_level = EscalationLevel.NONE
+    for days, level, event in steps:
+        threshold = deadline_at - timedelta(days=days)
+        before = event_types(await harness.state(handle))
+
+        await sleep_until(harness, threshold - HOUR)
+        state = await harness.state(handle)
+        assert task_of(state, task.task_id).escalation is previous_level, f"T-{days} fired early"
+        assert event_types(state) == before
+        assert task_row_of(harness, task.task_id, handle.id).escalation == previous_level
+
+        await sleep_until(harness, threshold + HOUR)
+        await harness.wait_for(
+            handle, lambda s, lv=level: task_of(s, task.task_id).escalation is lv
+        )
+        state = await projected(harness, handle)
+        assert event_types(state) == [*before, event]
+        assert state.events[-1].data["task_id"] == task.task_id
+        assert task_row_of(harness, task.task_id, handle.id).escalation == level
+        row = harness.case_row(handle.id)
+        assert row is not None and row.escalation == level
+        previous_level = level
+
+        moved = task_of(state, task.task_id)
+        if level is EscalationLevel.URGENT:
+            assert (moved.queue, moved.assignee) == (Role.SUPERVISOR, None)
+            assert state.events[-1].data["previous_assignee"] == "alice"
+            task_row = task_row_of(harness, task.task_id, handle.id)
+            assert (task_row.queue, task_row.assignee) == ("supervisor", None)
+            assert row.assignee is None
+        else:
+            assert (moved.queue, moved.assignee) == (Role.BILLER, "alice")
+    assert state.status is CaseStatus.ROOT_CAUSE
+
+
+@pytest.mark.parametrize("policy", [NO_STALLS], ids=["no-stalls"])
+async def test_case_opened_inside_t7_is_escalated_at_once(harness: CaseHarness) -> None:
+    """A case opened 5 days before its deadline jumps straight to escalated: one event, no
+    reminder first."""
+    handle, _ = await appeal_case_due_in(harness, 5)
+    await harness.wait_for(handle, lambda s: s.escalation is EscalationLevel.ESCALATED)
+    state = await projected(harness, handle)
+    task = harness.open_task(state, TaskType.CONFIRM_TRIAGE)
+    assert task.escalation is EscalationLevel.ESCALATED
+    types = event_types(state)
+    assert (types.count("escalated"), types.count("reminder"), types.count("urgent")) == (1, 0, 0)
+    assert task.queue is Role.BILLER
+    row = harness.case_row(handle.id)
+    assert row is not None and row.escalation == EscalationLevel.ESCALATED
+
+
+@pytest.mark.parametrize("policy", [NO_STALLS], ids=["no-stalls"])
+async def test_missed_deadline_is_lost_and_goes_to_write_off_review(harness: CaseHarness) -> None:
+    """Still open an hour before the deadline instant; an hour after it the open task is
+    cancelled, the case is lost to deadline and waits on a supervisor's write-off approval."""
+    handle, state = await appeal_case_due_in(harness, 3)
+    triage_task = harness.open_task(state, TaskType.CONFIRM_TRIAGE)
+    deadline_at = deadline_instant(due(state, "appeal:1"))
+
+    await sleep_until(harness, deadline_at - HOUR)
+    state = await harness.state(handle)
+    assert state.status is CaseStatus.TRIAGED and not state.lost_to_deadline
+    assert task_of(state, triage_task.task_id).escalation is EscalationLevel.URGENT
+    before = event_types(state)
+
+    await sleep_until(harness, deadline_at + HOUR)
+    await harness.wait_status(handle, CaseStatus.WRITE_OFF_REVIEW)
+    state = await projected(harness, handle)
+    assert state.lost_to_deadline
+    assert task_of(state, triage_task.task_id).status is TaskStatus.CANCELLED
+    new = event_types(state)[len(before) :]
+    assert sorted(new) == sorted(["task_cancelled", "deadline_missed", "task_created"])
+    approval = harness.open_task(state, TaskType.APPROVE_WRITE_OFF)
+    assert (approval.queue, approval.assignee) == (Role.SUPERVISOR, None)
+    assert [t.type for t in state.open_tasks] == [TaskType.APPROVE_WRITE_OFF]
+    row = harness.case_row(handle.id)
+    assert row is not None
+    assert (row.status, row.path, row.outcome) == ("write_off_review", "write_off_review", None)
+
+
+@pytest.mark.parametrize("policy", [NO_STALLS], ids=["no-stalls"])
+async def test_extension_moves_the_deadline_and_its_timers(harness: CaseHarness) -> None:
+    """An extension recorded on an escalated case drops the escalation back; the old timers do
+    nothing, and the levels fire again counted from the new date."""
+    handle, state = await appeal_case_due_in(harness, 6)
+    task = harness.open_task(state, TaskType.CONFIRM_TRIAGE)
+    assert task.escalation is EscalationLevel.ESCALATED
+    old_due = due(state, "appeal:1")
+    new_due = old_due + timedelta(days=30)
+
+    state = await handle.execute_update(
+        DenialCaseWorkflow.record_extension,
+        RecordExtension(
+            actor=ALICE, kind=DeadlineKind.APPEAL, level=1, new_due=new_due, reason="payer agreed"
+        ),
+    )
+    assert due(state, "appeal:1") == new_due
+    assert task_of(state, task.task_id).escalation is EscalationLevel.NONE
+    assert event_types(state)[-1] == "deadline_extended"
+    row = harness.case_row(handle.id)
+    assert row is not None and (row.next_deadline, row.escalation) == (new_due, 0)
+    task_row = task_row_of(harness, task.task_id, handle.id)
+    assert (task_row.deadline_due, task_row.escalation) == (new_due, 0)
+    before = event_types(state)
+
+    # Past the old T-2 and the old deadline: nothing happens.
+    await sleep_until(harness, deadline_instant(old_due) + HOUR)
+    state = await harness.state(handle)
+    assert state.status is CaseStatus.TRIAGED and not state.lost_to_deadline
+    assert task_of(state, task.task_id).escalation is EscalationLevel.NONE
+    assert event_types(state) == before
+
+    new_at = deadline_instant(new_due)
+    await sleep_until(harness, new_at - timedelta(days=14) - HOUR)
+    assert event_types(await harness.state(handle)) == before
+    await sleep_until(harness, new_at - timedelta(days=14) + HOUR)
+    state = await harness.wait_for(
+        handle, lambda s: task_of(s, task.task_id).escalation is EscalationLevel.REMINDER
+    )
+    assert event_types(state) == [*before, "reminder"]
+
+    await sleep_until(harness, new_at - timedelta(days=7) - HOUR)
+    assert event_types(await harness.state(handle)) == [*before, "reminder"]
+    await sleep_until(harness, new_at - timedelta(days=7) + HOUR)
+    state = await harness.wait_for(
+        handle, lambda s: task_of(s, task.task_id).escalation is EscalationLevel.ESCALATED
+    )
+    assert event_types(state) == [*before, "reminder", "escalated"]
+    assert event_types(state).count("escalated") == 2  # once for the old date, once for the new
+
+
+@pytest.mark.parametrize("policy", [NO_STALLS], ids=["no-stalls"])
+async def test_extension_moves_the_open_tasks_due_date(harness: CaseHarness) -> None:
+    """A task racing an extended deadline is due on the new date, in the Query and in the
+    worklist row (the case page shows it and the worklist sorts by it)."""
+    handle, state = await appeal_case_due_in(harness, 20)
+    task = harness.open_task(state, TaskType.CONFIRM_TRIAGE)
+    old_due = due(state, "appeal:1")
+    assert task.due_at == deadline_instant(old_due)
+    new_due = old_due + timedelta(days=30)
+
+    state = await handle.execute_update(
+        DenialCaseWorkflow.record_extension,
+        RecordExtension(
+            actor=ALICE, kind=DeadlineKind.APPEAL, level=1, new_due=new_due, reason="payer agreed"
+        ),
+    )
+    assert task_of(state, task.task_id).due_at == deadline_instant(new_due)
+    assert task_row_of(harness, task.task_id, handle.id).due_at == deadline_instant(new_due)
+
+
+async def test_stalled_after_untouched_days_cleared_by_note_and_reassignment(
+    harness: CaseHarness,
+) -> None:
+    """A task untouched policy.stalled_after_days is flagged stalled (not an hour earlier); a
+    note or a reassignment clears the flag and restarts the count."""
+    stall = timedelta(days=harness.policy.stalled_after_days)
+    handle, _ = await appeal_case_due_in(harness, 120)
+    state = await harness.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
+    task = harness.open_task(state, TaskType.CONFIRM_ROOT_CAUSE)
+
+    def stalled(s: CaseState) -> bool:
+        return task_of(s, task.task_id).stalled
+
+    def row_stalled() -> tuple[bool, bool]:
+        row = harness.case_row(handle.id)
+        assert row is not None
+        return row.stalled, task_row_of(harness, task.task_id, handle.id).stalled
+
+    await sleep_until(harness, task.last_touched_at + stall - HOUR)
+    state = await harness.state(handle)
+    assert not stalled(state) and "stalled" not in event_types(state)
+    await sleep_until(harness, task.last_touched_at + stall + HOUR)
+    await harness.wait_for(handle, stalled)
+    state = await projected(harness, handle)
+    assert state.stalled
+    stalls = [e for e in state.events if e.type == "stalled"]
+    assert [e.data["task_id"] for e in stalls] == [task.task_id]
+    assert row_stalled() == (True, True)
+
+    state = await handle.execute_update(
+        DenialCaseWorkflow.add_note, AddNote(actor=ALICE, text="called the payer")
+    )
+    assert not stalled(state) and not state.stalled
+    assert row_stalled() == (False, False)
+    touched = task_of(state, task.task_id).last_touched_at
+
+    await sleep_until(harness, touched + stall - HOUR)
+    assert not stalled(await harness.state(handle))
+    await sleep_until(harness, touched + stall + HOUR)
+    await harness.wait_for(handle, stalled)
+    await projected(harness, handle)
+    assert row_stalled() == (True, True)
+
+    state = await handle.execute_update(
+        DenialCaseWorkflow.reassign_task,
+        ReassignTask(actor=SAM, task_id=task.task_id, assignee="bob", reason="alice is out"),
+    )
+    assert not stalled(state)
+    assert task_of(state, task.task_id).assignee == "bob"
+    assert row_stalled() == (False, False)
+    assert event_types(state).count("stalled") == 2
+
+
+async def test_waiting_on_the_payer_is_not_stalled_before_the_expected_decision(
+    harness: CaseHarness,
+) -> None:
+    """record_payer_response only counts as untouched from the expected decision date (commercial
+    level 1: 30 days after submission)."""
+    stall = timedelta(days=harness.policy.stalled_after_days)
+    handle, _ = await appeal_case_due_in(harness, 120)
+    await to_path(harness, handle)
+    today = await harness.today()
+    state = await submit_appeal(harness, handle, 1, today)
+    waiting = harness.open_task(state, TaskType.RECORD_PAYER_RESPONSE)
+    expected_at = deadline_instant(today + timedelta(days=30))
+    assert waiting.due_at == expected_at
+
+    await sleep_until(harness, expected_at - HOUR)  # 29+ days untouched, still not stalled
+    state = await harness.state(handle)
+    assert not task_of(state, waiting.task_id).stalled
+    assert "stalled" not in event_types(state)
+    assert task_row_of(harness, waiting.task_id, handle.id).stalled is False
+
+    await sleep_until(harness, expected_at + stall - HOUR)
+    assert not task_of(await harness.state(handle), waiting.task_id).stalled
+    await sleep_until(harness, expected_at + stall + HOUR)
+    await harness.wait_for(handle, lambda s: task_of(s, waiting.task_id).stalled)
+    await projected(harness, handle)
+    assert task_row_of(harness, waiting.task_id, handle.id).stalled is True
