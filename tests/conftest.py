@@ -103,19 +103,20 @@ async def running_harness(
 ) -> AsyncIterator[CaseHarness]:
     """A worker on a task queue of its own, writing to `engine`.
 
-    Afterwards every case the test started and left running is terminated: the time-skipping
-    server stops skipping while a workflow task waits, so a case orphaned by its stopped worker
-    would hold the clock for the rest of the session.
+    Afterwards every case the test started and left running is terminated before the worker
+    stops: the time-skipping server stops skipping while a workflow or activity task is
+    outstanding, so a case orphaned by its stopped worker would hold the clock for the rest of
+    the session.
     """
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
     started = StartedWorkflows()
     client = Client(**{**env.client.config(), "interceptors": [started]})
-    try:
-        with ThreadPoolExecutor(8) as executor:
-            async with build_worker(client, task_queue, engine, rulebook, executor):
+    with ThreadPoolExecutor(8) as executor:
+        async with build_worker(client, task_queue, engine, rulebook, executor):
+            try:
                 yield CaseHarness(env, client, engine, task_queue, policy)
-    finally:
-        await started.terminate_running(env.client)
+            finally:  # while the worker runs, so no activity is left in flight
+                await started.terminate_running(env.client)
 
 
 @pytest.fixture

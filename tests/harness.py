@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     Client,
     Interceptor,
@@ -32,6 +36,7 @@ SAM = Actor(user_id="sam", role=Role.SUPERVISOR)
 ADA = Actor(user_id="ada", role=Role.ADMIN)
 
 CaseHandle = WorkflowHandle[DenialCaseWorkflow, object]
+RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 
 
 class StartedWorkflows(Interceptor):
@@ -44,12 +49,30 @@ class StartedWorkflows(Interceptor):
         return _RecordingOutbound(next, self.workflow_ids)
 
     async def terminate_running(self, client: Client) -> None:
-        for workflow_id in self.workflow_ids:
-            try:
-                await client.get_workflow_handle(workflow_id).terminate("test over")
-            except RPCError as exc:  # it finished, or was never started
-                if exc.status is not RPCStatusCode.NOT_FOUND:
-                    raise
+        """Terminate the cases still running, each once no activity of it is in flight: the
+        test server never resumes skipping time after an activity of a terminated workflow."""
+        loop = asyncio.get_running_loop()
+        for workflow_id in dict.fromkeys(self.workflow_ids):
+            deadline = loop.time() + 10
+            while True:
+                try:
+                    described = await client.workflow_service.describe_workflow_execution(
+                        DescribeWorkflowExecutionRequest(
+                            namespace=client.namespace,
+                            execution=WorkflowExecution(workflow_id=workflow_id),
+                        )
+                    )
+                except RPCError as exc:  # its start was refused
+                    if exc.status is not RPCStatusCode.NOT_FOUND:
+                        raise
+                    break
+                if described.workflow_execution_info.status != RUNNING:
+                    break
+                if not described.pending_activities or loop.time() > deadline:
+                    with contextlib.suppress(RPCError):  # it may finish meanwhile
+                        await client.get_workflow_handle(workflow_id).terminate("test over")
+                    break
+                await asyncio.sleep(0.02)
 
 
 class _RecordingOutbound(OutboundInterceptor):
