@@ -699,6 +699,8 @@ class DenialCaseWorkflow:
                 Category.REJECTION,
             ):
                 return "a rejection keeps the rejection category"
+            if state.kind is DenialKind.DENIAL and payload.category is Category.REJECTION:
+                return "the rejection category is for claims rejected before adjudication"
             path = payload.path or state.suggested_path
             assert path is not None
             problem = path_problem(state, path, today)
@@ -711,6 +713,12 @@ class DenialCaseWorkflow:
                 )
             if payload.submitted_on > today:
                 return f"submitted_on {payload.submitted_on.isoformat()} is in the future"
+            notice = state.record.claim.remittance_date
+            if notice is not None and payload.submitted_on < notice:
+                return (
+                    f"submitted_on {payload.submitted_on.isoformat()} is before the remittance "
+                    f"{notice.isoformat()} that denied the claim"
+                )
             deadline = state.deadline(task.deadline_key)
             if deadline is not None and payload.submitted_on > deadline.due:
                 return (
@@ -1018,6 +1026,15 @@ class DenialCaseWorkflow:
         if request.assignee is not None and request.assignee == task.assignee:
             reject(
                 Rejection.CONFLICT, f"task {task.task_id} is already assigned to {task.assignee}"
+            )
+        if (
+            request.assignee is None
+            and task.assignee is None
+            and task.queue is request.assignee_role
+        ):
+            reject(
+                Rejection.CONFLICT,
+                f"task {task.task_id} is already in the {task.queue.value} queue, unassigned",
             )
 
     @workflow.update

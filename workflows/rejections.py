@@ -9,8 +9,8 @@ from temporalio.exceptions import ApplicationError
 class Rejection(StrEnum):
     NOT_FOUND = "NotFound"  # 404
     FORBIDDEN = "Forbidden"  # 403
-    CONFLICT = "Conflict"  # 409: already completed, claimed by someone else, wrong state
-    INVALID = "Invalid"  # 422
+    CONFLICT = "Conflict"  # 409: already completed or claimed, already there, case closed
+    INVALID = "Invalid"  # 422: data that does not fit the case (dates, amounts, paths)
 
 
 def reject(kind: Rejection, message: str) -> NoReturn:

@@ -775,3 +775,53 @@ async def test_concurrent_completions_advance_the_case_once(
     assert final.tasks[1].assignee == expected_owner
     rows = [r.type for r in harness.event_rows(final.case_id)]
     assert rows.count("triage_confirmed") == 1
+
+
+async def test_denial_cannot_be_recategorised_as_a_rejection(harness: CaseHarness) -> None:
+    """The rejection category is reserved for claims rejected before adjudication."""
+    handle, state = await harness.triaged(make_record(await harness.today()))
+    await expect_rejection(
+        harness,
+        handle,
+        DenialCaseWorkflow.complete_task,
+        CompleteTask(
+            actor=ALICE,
+            task_id=state.open_tasks[0].task_id,
+            payload=ConfirmTriage(category=Category.REJECTION),
+        ),
+        Rejection.INVALID,
+        "the rejection category is for claims rejected before adjudication",
+    )
+
+
+async def test_submission_before_the_remittance_is_invalid(harness: CaseHarness) -> None:
+    """A corrected claim cannot have been submitted before the remittance that denied it."""
+    today = await harness.today()
+    record = make_record(today, adjustments=[adj("CO-16", 300)], billed=300, remit_days_ago=5)
+    handle, state = await to_path(harness, record, path=WorkPath.CORRECTED_CLAIM)
+    await expect_rejection(
+        harness,
+        handle,
+        DenialCaseWorkflow.complete_task,
+        CompleteTask(
+            actor=ALICE,
+            task_id=state.open_tasks[0].task_id,
+            payload=CorrectedClaimSubmitted(
+                corrections="x", submitted_on=today - timedelta(days=6)
+            ),
+        ),
+        Rejection.INVALID,
+        f"is before the remittance {(today - timedelta(days=5)).isoformat()}",
+    )
+
+
+async def test_reassigning_to_the_queue_it_sits_in_is_a_conflict(harness: CaseHarness) -> None:
+    handle, state = await harness.triaged(make_record(await harness.today()))
+    await expect_rejection(
+        harness,
+        handle,
+        DenialCaseWorkflow.reassign_task,
+        ReassignTask(actor=SAM, task_id=state.open_tasks[0].task_id, assignee_role=Role.BILLER),
+        Rejection.CONFLICT,
+        "already in the biller queue, unassigned",
+    )
