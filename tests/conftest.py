@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 from sqlalchemy.engine import Engine
-from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -21,7 +20,7 @@ from denials.temporal import ensure_search_attributes
 from denials.worker import build_worker
 from domain.case import CasePolicy
 from domain.rulebook import Rulebook
-from tests.harness import CaseHarness, StartedWorkflows
+from tests.harness import CaseHarness
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "DENIALS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -46,8 +45,13 @@ def rulebook() -> Rulebook:
     return Rulebook.load()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server per test (it starts in about 0.15 s).
+
+    Not shared: the test server stops skipping time for good when a task of a workflow it
+    still tracks is left in flight, so one test's leftovers could stall another's clock.
+    """
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(installed_binary("temporal-test-server")),
         data_converter=pydantic_data_converter,
@@ -101,22 +105,11 @@ def policy() -> CasePolicy:
 async def running_harness(
     env: WorkflowEnvironment, engine: Engine, rulebook: Rulebook, policy: CasePolicy
 ) -> AsyncIterator[CaseHarness]:
-    """A worker on a task queue of its own, writing to `engine`.
-
-    Afterwards every case the test started and left running is terminated before the worker
-    stops: the time-skipping server stops skipping while a workflow or activity task is
-    outstanding, so a case orphaned by its stopped worker would hold the clock for the rest of
-    the session.
-    """
+    """A worker on a task queue of its own, writing to `engine`."""
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
-    started = StartedWorkflows()
-    client = Client(**{**env.client.config(), "interceptors": [started]})
     with ThreadPoolExecutor(8) as executor:
-        async with build_worker(client, task_queue, engine, rulebook, executor):
-            try:
-                yield CaseHarness(env, client, engine, task_queue, policy)
-            finally:  # while the worker runs, so no activity is left in flight
-                await started.terminate_running(env.client)
+        async with build_worker(env.client, task_queue, engine, rulebook, executor):
+            yield CaseHarness(env, engine, task_queue, policy)
 
 
 @pytest.fixture

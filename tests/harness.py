@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.client import (
-    Client,
-    Interceptor,
-    OutboundInterceptor,
-    StartWorkflowInput,
-    WorkflowHandle,
-)
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from db.models import CaseEventRow, CaseRow, TaskRow
@@ -36,66 +24,14 @@ SAM = Actor(user_id="sam", role=Role.SUPERVISOR)
 ADA = Actor(user_id="ada", role=Role.ADMIN)
 
 CaseHandle = WorkflowHandle[DenialCaseWorkflow, object]
-RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
-
-
-class StartedWorkflows(Interceptor):
-    """Client interceptor remembering every workflow a test starts, however it starts it."""
-
-    def __init__(self) -> None:
-        self.workflow_ids: list[str] = []
-
-    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
-        return _RecordingOutbound(next, self.workflow_ids)
-
-    async def terminate_running(self, client: Client) -> None:
-        """Terminate the cases still running, each once no activity of it is in flight: the
-        test server never resumes skipping time after an activity of a terminated workflow."""
-        loop = asyncio.get_running_loop()
-        for workflow_id in dict.fromkeys(self.workflow_ids):
-            deadline = loop.time() + 10
-            while True:
-                try:
-                    described = await client.workflow_service.describe_workflow_execution(
-                        DescribeWorkflowExecutionRequest(
-                            namespace=client.namespace,
-                            execution=WorkflowExecution(workflow_id=workflow_id),
-                        )
-                    )
-                except RPCError as exc:  # its start was refused
-                    if exc.status is not RPCStatusCode.NOT_FOUND:
-                        raise
-                    break
-                if described.workflow_execution_info.status != RUNNING:
-                    break
-                if not described.pending_activities or loop.time() > deadline:
-                    with contextlib.suppress(RPCError):  # it may finish meanwhile
-                        await client.get_workflow_handle(workflow_id).terminate("test over")
-                    break
-                await asyncio.sleep(0.02)
-
-
-class _RecordingOutbound(OutboundInterceptor):
-    def __init__(self, next: OutboundInterceptor, workflow_ids: list[str]) -> None:
-        super().__init__(next)
-        self._workflow_ids = workflow_ids
-
-    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
-        self._workflow_ids.append(input.id)
-        return await super().start_workflow(input)
 
 
 class CaseHarness:
     def __init__(
-        self,
-        env: WorkflowEnvironment,
-        client: Client,
-        engine: Engine,
-        task_queue: str,
-        policy: CasePolicy,
+        self, env: WorkflowEnvironment, engine: Engine, task_queue: str, policy: CasePolicy
     ) -> None:
         self.env = env
-        self.client = client
+        self.client = env.client
         self.engine = engine
         self.task_queue = task_queue
         self.policy = policy

@@ -5,7 +5,6 @@ Conflict / Invalid, with a message naming the problem, and leaves the case untou
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -29,7 +28,6 @@ from domain.case import (
     TaskType,
 )
 from domain.deadlines import DeadlineKind, deadline_instant
-from domain.identity import case_id_for
 from domain.models import Category, DenialKind, DenialRecord, PayerType, WorkPath
 from domain.rulebook import Rulebook
 from tests.factories import adj, make_record
@@ -300,15 +298,11 @@ async def test_submitted_on_after_the_deadline_is_invalid(
     before the deadline's timer was processed (the worker was down at midnight): the biller's
     update and the deadline arrive in one workflow task, the update is validated first."""
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
-    harness = CaseHarness(workflow_env, workflow_env.client, sqlite_engine, task_queue, policy)
+    harness = CaseHarness(workflow_env, sqlite_engine, task_queue, policy)
     record = make_record(
         await harness.today(), adjustments=[adj("CO-16", 1000)], remit_days_ago=170
     )
-    try:
-        await _submit_after_deadline_while_worker_down(harness, record, rulebook)
-    finally:  # never leave a case without a worker: it would hold the shared clock
-        with contextlib.suppress(RPCError):
-            await harness.client.get_workflow_handle(case_id_for(record)).terminate("test over")
+    await _submit_after_deadline_while_worker_down(harness, record, rulebook)
 
 
 async def _submit_after_deadline_while_worker_down(
