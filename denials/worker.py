@@ -16,7 +16,13 @@ from workflows.case_workflow import DenialCaseWorkflow
 
 
 def build_worker(
-    client: Client, task_queue: str, engine: Engine, rulebook: Rulebook, executor: Executor
+    client: Client,
+    task_queue: str,
+    engine: Engine,
+    rulebook: Rulebook,
+    executor: Executor,
+    *,
+    max_cached_workflows: int = 1000,
 ) -> Worker:
     triage = TriageActivities(rulebook)
     projection = ProjectionActivities(engine)
@@ -32,4 +38,5 @@ def build_worker(
             prevention.emit_prevention_task,
         ],
         activity_executor=executor,
+        max_cached_workflows=max_cached_workflows,
     )

@@ -15,14 +15,11 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
-from activities.prevention import PreventionActivities
-from activities.projection import ProjectionActivities
-from activities.triage import TriageActivities
+from denials.worker import build_worker
 from domain.case import Actor, CaseState, CaseStatus, Role, TaskType
 from domain.models import DenialRecord, WorkPath
 from domain.rulebook import Rulebook
 from tests.harness import ALICE, CaseHandle, CaseHarness
-from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import AppealSubmitted, ConfirmRootCause, ConfirmTriage
 from workflows.rejections import Rejection
 
@@ -114,21 +111,6 @@ async def to_awaiting_payer(
 def non_sticky_worker(
     client: Client, task_queue: str, engine: Engine, rulebook: Rulebook, executor: Executor
 ) -> Worker:
-    """The production worker's workflow and activities, without a workflow cache: a later
-    worker on the same queue picks the case up at once (no sticky queue of a stopped worker)."""
-    triage = TriageActivities(rulebook)
-    projection = ProjectionActivities(engine)
-    prevention = PreventionActivities(engine, rulebook)
-    return Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[DenialCaseWorkflow],
-        activities=[
-            triage.triage_case,
-            triage.current_rule,
-            projection.project_case,
-            prevention.emit_prevention_task,
-        ],
-        activity_executor=executor,
-        max_cached_workflows=0,
-    )
+    """The production worker without a workflow cache: a later worker on the same queue picks
+    the case up at once (no sticky queue of a stopped worker)."""
+    return build_worker(client, task_queue, engine, rulebook, executor, max_cached_workflows=0)
