@@ -14,6 +14,7 @@ from domain.case import Actor
 from domain.rulebook import Rulebook
 from services.cases import CaseService
 from services.errors import NotFound, ServiceError
+from services.ingest import IngestService
 from services.tasks import TaskService
 from services.users import UserService
 
@@ -51,6 +52,14 @@ def get_case_service(
     return CaseService(session, client, rulebook, settings.case_policy(), settings.task_queue)
 
 
+def get_ingest_service(
+    cases: Annotated[CaseService, Depends(get_case_service)],
+    session: SessionDep,
+    rulebook: RulebookDep,
+) -> IngestService:
+    return IngestService(session, cases, rulebook)
+
+
 def get_task_service(session: SessionDep, client: ClientDep) -> TaskService:
     return TaskService(session, client)
 
@@ -62,6 +71,7 @@ def get_user_service(session: SessionDep) -> UserService:
 CaseServiceDep = Annotated[CaseService, Depends(get_case_service)]
 TaskServiceDep = Annotated[TaskService, Depends(get_task_service)]
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+IngestServiceDep = Annotated[IngestService, Depends(get_ingest_service)]
 
 
 def current_actor(

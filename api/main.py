@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from api.routes import cases, health, tasks, users
+from api.routes import cases, health, ingest, tasks, users
 from denials.config import Settings
 from domain.rulebook import Rulebook
 from services.errors import ServiceError
@@ -30,7 +30,8 @@ def create_app(
     app.state.client = client
     app.state.rulebook = rulebook
 
-    for router in (health.router, cases.router, tasks.router, users.router, pages.router):
+    routers = (health.router, cases.router, tasks.router, ingest.router, users.router)
+    for router in (*routers, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Numeric, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Numeric, text
 from sqlmodel import Field, SQLModel
 
 from db.types import UTCDateTime
@@ -29,6 +29,7 @@ class CaseRow(SQLModel, table=True):
     case_id: str = Field(primary_key=True, max_length=64)
     version: int
     kind: str = Field(max_length=16)
+    sequence: int = 1
     status: str = Field(max_length=32, index=True)
     outcome: str | None = Field(default=None, max_length=32)
     category: str | None = Field(default=None, max_length=40, index=True)
@@ -154,3 +155,43 @@ class UserRow(SQLModel, table=True):
     role: str = Field(max_length=16)
     active: bool = True
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class IngestFileRow(SQLModel, table=True):
+    """Every file received, stored before it is processed, with what became of it."""
+
+    __tablename__ = "ingest_files"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    filename: str = Field(max_length=500)
+    size: int
+    kind: str | None = Field(default=None, max_length=8)
+    status: str = Field(max_length=16, index=True)  # received | failed | incomplete | ingested
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_by: str = Field(max_length=80)
+    received_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class RemittanceClaimRow(SQLModel, table=True):
+    """Every claim an 835 adjudicated, denied or not: the denominator of the denial rate."""
+
+    __tablename__ = "remittance_claims"
+    __table_args__ = (Index("ix_remittance_claims_payer_date", "payer_id", "remittance_date"),)
+
+    row_id: str = Field(primary_key=True, max_length=80)  # file sha256 : claim index
+    file_sha256: str = Field(foreign_key="ingest_files.sha256", index=True, max_length=64)
+    payer_id: str = Field(max_length=80)
+    payer_name: str = Field(default="", max_length=200)
+    claim_id: str = Field(max_length=80)
+    payer_claim_control_number: str = Field(default="", max_length=80)
+    claim_status: str = Field(max_length=4)
+    provider_npi: str = Field(default="", max_length=10)
+    billed_amount: Decimal = Field(sa_type=MONEY)
+    paid_amount: Decimal = Field(sa_type=MONEY)
+    denied_amount: Decimal = Field(sa_type=MONEY)
+    is_denial: bool
+    category: str | None = Field(default=None, max_length=40)
+    service_date: date
+    remittance_date: date | None = None

@@ -27,6 +27,7 @@ def case_row_values(state: CaseState) -> dict[str, Any]:
         "case_id": state.case_id,
         "version": state.version,
         "kind": state.kind.value,
+        "sequence": state.record.sequence,
         "status": state.status.value,
         "outcome": state.outcome.value if state.outcome else None,
         "category": state.category.value if state.category else None,

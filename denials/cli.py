@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from denials import stack
+from denials import stack, x12_commands
 from denials.config import Settings
 
 app = typer.Typer(no_args_is_help=True, help="Denials case manager.")
@@ -52,6 +52,28 @@ def worker() -> None:
 def api() -> None:
     """Run the HTTP server against the Temporal server at TEMPORAL_ADDRESS."""
     stack.run(_external_settings(), worker=False, api=True)
+
+
+@app.command()
+def parse(
+    files: Annotated[list[Path], typer.Argument(help="X12 files (835, 277CA, 999)")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file")] = False,
+    validate: Annotated[
+        bool, typer.Option(help="Also check the implementation guide with pyx12")
+    ] = True,
+) -> None:
+    """Parse and classify X12 files without Temporal; exit 1 if any file has an error."""
+    x12_commands.parse_command(files, as_json, validate)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="X12 files or folders")],
+    user: Annotated[str, typer.Option(help="Recorded as who ingested the files")] = "cli",
+) -> None:
+    """Ingest X12 files: open cases, answer open ones (Temporal at TEMPORAL_ADDRESS, else the
+    embedded server of 'denials up')."""
+    x12_commands.ingest_command(paths, user)
 
 
 @app.command()

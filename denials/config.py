@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     )
     worker_activity_threads: int = 16
 
+    @property
+    def client_address(self) -> str:
+        """Where CLI commands reach Temporal: the configured server, else the embedded one."""
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
     @cached_property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'denials.db').as_posix()}"

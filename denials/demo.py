@@ -177,7 +177,7 @@ def demo_records(today: date) -> list[DenialRecord]:
         DenialRecord(
             kind=DenialKind.REJECTION,
             claim=rejected,
-            rejection_reasons=["277CA STC A7:562:85 invalid billing provider NPI"],
+            details=["277CA STC A7:562:85 invalid billing provider NPI"],
             source="demo",
         )
     )

@@ -186,6 +186,8 @@ class PayerDecision(StrEnum):
     PAID = "paid"
     PARTIALLY_PAID = "partially_paid"
     UPHELD = "upheld"
+    # A resubmitted rejection that the payer now accepts into adjudication (277CA A1/A2).
+    ACCEPTED = "accepted"
 
 
 class PayerResponse(BaseModel):
@@ -197,7 +199,9 @@ class PayerResponse(BaseModel):
     paid_amount: Decimal = Field(default=Decimal(0), ge=0)
     decision_date: date
     payer_claim_control_number: str = Field(default="", max_length=80)
-    reference: str = Field(default="", max_length=200)
+    reference: str = Field(
+        default="", max_length=200, description="Identifies the answer: a re-sent one is ignored"
+    )
     notes: str = Field(default="", max_length=4000)
     source: str = Field(default="manual", max_length=80)
 
@@ -345,6 +349,17 @@ def work_permission_problem(actor: Actor, task: Task) -> str | None:
     if task.assignee is None and task.queue is not Role.BILLER:
         return f"task {task.task_id} is in the {task.queue.value} queue"
     return None
+
+
+def response_applies(state: CaseState, response: PayerResponse) -> bool:
+    """Whether a payer's answer moves the case. A payment always does (the payer may pay on its
+    own); an upheld denial only answers what the case awaits; an acceptance only a resubmitted
+    rejection."""
+    if response.decision in (PayerDecision.PAID, PayerDecision.PARTIALLY_PAID):
+        return True
+    if response.decision is PayerDecision.ACCEPTED and state.kind is not DenialKind.REJECTION:
+        return False
+    return state.status is CaseStatus.AWAITING_PAYER
 
 
 def write_off_approval_problem(actor: Actor, amount: Decimal, policy: CasePolicy) -> str | None:

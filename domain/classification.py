@@ -161,6 +161,24 @@ def classify(
     A claim with no denial adjustment is "not a denial" unless the payer denied it outright
     (CLP02 = 4) or it is a rejection.
     """
+    if kind in (DenialKind.REVERSAL, DenialKind.RECOUPMENT):
+        taken = max(-claim.paid_amount, Decimal(0))
+        what = (
+            "CLP02 = 22: the payer reversed a previous payment"
+            if kind is DenialKind.REVERSAL
+            else "PLB: the payer recouped money from this payment"
+        )
+        return Classification(
+            is_denial=True,
+            category=Category.PAYMENT_REVERSAL,
+            denial_class=DenialClass.HARD,
+            level=DenialLevel.CLAIM,
+            suggested_path=profiles[Category.PAYMENT_REVERSAL].suggested_path,
+            appeal_rights=True,
+            denied_amount=taken,
+            denial_adjustments=claim.all_adjustments(),
+            reasons=[f"{what}: ${taken} taken back"],
+        )
     if kind is DenialKind.REJECTION:
         return Classification(
             is_denial=True,
@@ -215,6 +233,18 @@ def classify(
             category, denial_class = rule.category, rule.denial_class
             reasons.append(f"{table.describe(primary)} -> {category.value}, {denial_class.value}")
         denied_amount = sum((a.amount for a in denials), Decimal(0))
+        if claim.claim_status == "4":  # denied outright: all of it, but what the patient owes
+            patient_share = sum(
+                (
+                    a.amount
+                    for a in claim.all_adjustments()
+                    if a.group is GroupCode.PR and not table.is_denial(a)
+                ),
+                Decimal(0),
+            )
+            denied_amount = max(
+                denied_amount, claim.billed_amount - claim.paid_amount - patient_share
+            )
 
     suggested_path = profiles[category].suggested_path
     if primary is not None and primary.group is GroupCode.PR and category in _PATIENT_CATEGORIES:

@@ -6,6 +6,7 @@ about the patient or the account.
 """
 
 import hashlib
+from datetime import date
 
 from domain.models import DenialKind, DenialRecord
 
@@ -18,3 +19,21 @@ def case_id_for(record: DenialRecord) -> str:
         number = f"pcn:{claim.claim_id}"
     material = f"{record.kind.value}|{claim.payer.payer_id}|{number}|{record.sequence}"
     return "case-" + hashlib.sha256(material.encode()).hexdigest()[:24]
+
+
+def denial_sequence(
+    existing: list[tuple[int, bool, date | None]], remittance_date: date | None
+) -> int | None:
+    """The sequence for a denial of a claim that already has cases, or None when it repeats one.
+
+    `existing` lists (sequence, still open, remittance date) of the claim's cases of the same
+    kind. An open case already covers the claim; the same remittance date means the same
+    denial sent again; otherwise the claim was denied anew after its earlier cases closed.
+    """
+    if not existing:
+        return 1
+    if any(is_open for _, is_open, _ in existing):
+        return None
+    if remittance_date is not None and any(seen == remittance_date for *_, seen in existing):
+        return None
+    return max(sequence for sequence, *_ in existing) + 1

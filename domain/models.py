@@ -22,10 +22,13 @@ class PayerType(StrEnum):
 
 
 class DenialKind(StrEnum):
-    """Denial: adjudicated and refused (835). Rejection: never entered adjudication (277CA, 999)."""
+    """Denial: adjudicated and refused (835). Rejection: never entered adjudication (277CA, 999).
+    Reversal (CLP02 = 22) and recoupment (PLB): "silent denials" taking back money paid."""
 
     DENIAL = "denial"
     REJECTION = "rejection"
+    REVERSAL = "reversal"
+    RECOUPMENT = "recoupment"
 
 
 class ClaimType(StrEnum):
@@ -57,8 +60,10 @@ class Category(StrEnum):
     CAPITATION = "capitation"
     PRICING = "pricing"
     OTHER = "other"
-    # Rejections (277CA / 999) never reach a CARC; they are one category of their own.
+    # Rejections (277CA / 999) never reach a CARC; they are one category of their own, and so
+    # are payments taken back (reversals, PLB recoupments).
     REJECTION = "rejection"
+    PAYMENT_REVERSAL = "payment_reversal"
 
 
 class DenialClass(StrEnum):
@@ -184,7 +189,9 @@ class DenialRecord(BaseModel):
         ge=1,
         description="Distinguishes repeated denials of one claim (e.g. a re-denial)",
     )
-    rejection_reasons: list[str] = Field(
-        default_factory=list, description="277CA STC or 999 IK3/IK4 detail, for rejections"
+    details: list[str] = Field(
+        default_factory=list,
+        description="What the payer reported beyond CARCs: 277CA STC or 999 IK3/IK4 detail for "
+        "a rejection, the PLB reason for a recoupment",
     )
     source: str = Field(default="api", max_length=200, description="Where the record came from")

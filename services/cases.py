@@ -22,7 +22,7 @@ from domain.deadlines import DeadlineKind
 from domain.identity import case_id_for
 from domain.models import DenialRecord
 from domain.rulebook import Rulebook
-from services.errors import Invalid, NotFound
+from services.errors import Conflict, Invalid, NotFound
 from services.schemas import (
     CaseDetail,
     CaseFilters,
@@ -110,6 +110,12 @@ class CaseService:
         case_id = case_id_for(record)
         if self._session.get(CaseRow, case_id) is not None:
             return OpenedCase(case_id=case_id, created=False)
+        return await self.start_case(record)
+
+    async def start_case(self, record: DenialRecord) -> OpenedCase:
+        """Start the workflow without looking at the read model (safe to run concurrently):
+        the deterministic id makes a second start of the same denial a no-op."""
+        case_id = case_id_for(record)
         with temporal_errors(case_id):
             try:
                 await self._client.start_workflow(
@@ -231,3 +237,13 @@ class CaseService:
     async def signal_payer_response(self, case_id: str, response: PayerResponse) -> None:
         with temporal_errors(case_id):
             await self._handle(case_id).signal(DenialCaseWorkflow.payer_response, response)
+
+    async def send_payer_response(self, case_id: str, response: PayerResponse) -> bool:
+        """Signal without the read-model check; False when the case has meanwhile closed."""
+        try:
+            with temporal_errors(case_id):
+                handle = self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+                await handle.signal(DenialCaseWorkflow.payer_response, response)
+        except Conflict:
+            return False
+        return True

@@ -331,7 +331,7 @@ def test_primary_adjustment_is_the_largest(
 ) -> None:
     """The largest denial adjustment decides the category, wherever it sits."""
     claim = make_claim(
-        status="4",
+        status="1",
         billed="400",
         adjustments=[adj("CO-16", 100)],
         lines=[line(1, adj("CO-50", 250), billed="250", paid="0")],
@@ -341,6 +341,21 @@ def test_primary_adjustment_is_the_largest(
     assert result.category is Category.MEDICAL_NECESSITY
     assert result.denial_class is DenialClass.HARD
     assert result.denied_amount == Decimal(350)
+
+
+def test_claim_denied_outright_denies_all_but_the_patient_share(
+    table: ClassificationTable, profiles: dict[Category, CategoryProfile]
+) -> None:
+    """CLP02 = 4: the whole unpaid amount is denied, even where the payer coded part of it
+    with a non-denial CARC (OA-A7 on a denied claim), except what the patient owes."""
+    claim = make_claim(
+        status="4",
+        billed="1000",
+        adjustments=[adj("CO-16", 500), adj("OA-A7", 300), adj("PR-1", 200)],
+    )
+    result = run(claim, table, profiles)
+    assert result.category is Category.MISSING_INFORMATION
+    assert result.denied_amount == Decimal(800)
 
 
 def test_primary_adjustment_tie_prefers_claim_level(

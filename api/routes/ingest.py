@@ -1,0 +1,83 @@
+"""Ingest X12 files (835, 277CA, 999) and read back what each ingest did."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from api.deps import ActorDep, IngestServiceDep, SessionDep
+from db.models import IngestFileRow
+from services.errors import Invalid, NotFound
+from services.ingest import IngestSummary, list_ingests
+
+router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+class IngestOut(BaseModel):
+    sha256: str
+    filename: str
+    size: int
+    kind: str | None
+    status: str
+    received_by: str
+    received_at: datetime
+    finished_at: datetime | None
+    report: dict[str, Any]
+
+
+@router.post("")
+async def ingest_files(
+    files: Annotated[list[UploadFile], File(description="835, 277CA or 999 files")],
+    ingest: IngestServiceDep,
+    actor: ActorDep,
+) -> IngestSummary:
+    """Parse each file whole, then open cases or answer open ones; returns the summary."""
+    contents = []
+    for upload in files:
+        raw = await upload.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise Invalid(f"{upload.filename}: larger than {MAX_FILE_BYTES // 1024 // 1024} MiB")
+        contents.append((upload.filename or "upload", raw))
+    return await ingest.ingest_many(contents, received_by=actor.user_id)
+
+
+@router.get("")
+def list_ingested(
+    session: SessionDep,
+    actor: ActorDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[IngestOut]:
+    return [
+        IngestOut.model_validate(row, from_attributes=True)
+        for row in list_ingests(session, limit, offset)
+    ]
+
+
+def _ingested(session: SessionDep, sha256: str) -> IngestFileRow:
+    row = session.get(IngestFileRow, sha256)
+    if row is None:
+        raise NotFound(f"no ingested file {sha256}")
+    return row
+
+
+@router.get("/{sha256}")
+def get_ingested(sha256: str, session: SessionDep, actor: ActorDep) -> IngestOut:
+    return IngestOut.model_validate(_ingested(session, sha256), from_attributes=True)
+
+
+@router.get("/{sha256}/raw", response_class=Response)
+def get_raw(sha256: str, session: SessionDep, actor: ActorDep) -> Response:
+    """The file exactly as received."""
+    row = _ingested(session, sha256)
+    return Response(
+        row.content,
+        media_type="application/edi-x12",
+        headers={"Content-Disposition": f'attachment; filename="{row.filename}"'},
+    )

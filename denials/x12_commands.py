@@ -1,0 +1,158 @@
+"""`denials parse` and `denials ingest`: X12 files from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from sqlmodel import Session
+
+from denials.config import Settings
+from denials.stack import load_rulebook, prepare_database
+from denials.temporal import connect
+from edi.parser import parse_bytes
+from edi.results import ParsedFile
+from services.cases import CaseService
+from services.errors import ServiceError
+from services.ingest import IngestService, IngestSummary
+
+console = Console()
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given; a directory stands for every file below it, in name order."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise typer.BadParameter(f"{path}: no such file or directory")
+    return files
+
+
+def _parse_table(parsed: ParsedFile) -> Table:
+    table = Table(
+        title=f"{parsed.file} ({parsed.kind.value if parsed.kind else 'unreadable'}, "
+        f"{parsed.claims_total} claims)",
+        title_justify="left",
+    )
+    for column in (
+        "kind",
+        "claim",
+        "payer claim #",
+        "status",
+        "payer",
+        "billed",
+        "denied",
+        "level",
+        "category",
+        "class",
+        "codes",
+    ):
+        table.add_column(column)
+    for case in parsed.cases:
+        claim, classification = case.record.claim, case.classification
+        table.add_row(
+            case.record.kind.value,
+            claim.claim_id,
+            claim.payer_claim_control_number,
+            claim.claim_status,
+            claim.payer.name or claim.payer.payer_id,
+            f"{claim.billed_amount:,.2f}",
+            f"{classification.denied_amount:,.2f}",
+            classification.level.value,
+            classification.category.value,
+            classification.denial_class.value,
+            " ".join([a.code for a in classification.denial_adjustments] + claim.all_rarcs())[:40],
+        )
+    return table
+
+
+def parse_command(files: list[Path], as_json: bool, validate: bool) -> None:
+    rulebook = load_rulebook(Settings())
+    failed = False
+    for path in expand(files):
+        parsed = parse_bytes(str(path), path.read_bytes(), rulebook, validate_guide=validate)
+        failed |= not parsed.ok
+        if as_json:
+            typer.echo(json.dumps(parsed.summary()))
+            continue
+        console.print(_parse_table(parsed))
+        for problem in parsed.problems:
+            style = "red" if problem.severity.value == "error" else "yellow"
+            console.print(f"  [{style}]{problem}[/{style}]")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _summary_table(summary: IngestSummary) -> Table:
+    table = Table(title="Ingest summary", title_justify="left")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    for name in (
+        "files",
+        "claims",
+        "denials",
+        "rejections",
+        "reversals",
+        "cases_started",
+        "duplicates_skipped",
+        "payer_responses_matched",
+        "errors",
+    ):
+        table.add_row(name.replace("_", " "), str(getattr(summary, name)))
+    return table
+
+
+async def _ingest(files: list[Path], settings: Settings, received_by: str) -> IngestSummary:
+    engine = prepare_database(settings)
+    client = await connect(settings.client_address, settings.temporal_namespace)
+    rulebook = load_rulebook(settings)
+    reports = []
+    try:
+        with (
+            Session(engine, expire_on_commit=False) as session,
+            Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+            ) as bar,
+        ):
+            cases = CaseService(
+                session, client, rulebook, settings.case_policy(), settings.task_queue
+            )
+            service = IngestService(session, cases, rulebook)
+            for path in files:
+                task = bar.add_task(path.name, total=None)
+
+                def advance(done: int, total: int, task: int = task) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                report = await service.ingest(path.name, path.read_bytes(), received_by, advance)
+                bar.update(task, description=f"{path.name}: {report.status}")
+                reports.append(report)
+    finally:
+        engine.dispose()
+    return IngestSummary.of(reports)
+
+
+def ingest_command(paths: list[Path], received_by: str) -> None:
+    files = expand(paths)
+    try:
+        summary = asyncio.run(_ingest(files, Settings(), received_by))
+    except (ServiceError, RuntimeError) as exc:
+        console.print(f"[red]ingest failed: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(_summary_table(summary))
+    for report in summary.reports:
+        for problem in report.errors:
+            console.print(
+                f"  [red]{report.file}: {problem['location']['text']}: {problem['message']}[/red]"
+            )
+    if summary.errors:
+        raise typer.Exit(1)

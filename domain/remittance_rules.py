@@ -1,0 +1,61 @@
+"""Rules for reading remittances: the payer type a claim was filed under, and which provider-
+level adjustments (PLB) take back money already paid.
+
+Codes from the X12 835 (005010X221A1) implementation guide: CLP06 claim filing indicator and
+PLB03-1 adjustment reason codes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from domain.case import PayerDecision
+from domain.models import PayerType
+
+# CLP06 claim filing indicator -> the payer type whose rules govern the claim.
+FILING_INDICATOR_PAYER_TYPES: dict[str, PayerType] = {
+    "MA": PayerType.MEDICARE,  # Medicare Part A
+    "MB": PayerType.MEDICARE,  # Medicare Part B
+    "16": PayerType.MEDICARE_ADVANTAGE,  # HMO Medicare Risk
+    "MC": PayerType.MEDICAID,
+    "CI": PayerType.COMMERCIAL,  # commercial insurance
+    "BL": PayerType.COMMERCIAL,  # Blue Cross / Blue Shield
+    "HM": PayerType.COMMERCIAL,  # HMO
+    "12": PayerType.COMMERCIAL,  # PPO
+    "13": PayerType.COMMERCIAL,  # POS
+    "14": PayerType.COMMERCIAL,  # EPO
+    "15": PayerType.COMMERCIAL,  # indemnity
+    "17": PayerType.COMMERCIAL,  # dental maintenance organisation
+    "DS": PayerType.COMMERCIAL,  # disability
+    "EB": PayerType.COMMERCIAL,  # employer benefit
+}
+
+# PLB03-1 reasons that take back money already paid: overpayment recovery, forward balance
+# (a negative balance carried into this payment), and payer-initiated adjustments.
+RECOUPMENT_PLB_REASONS = frozenset({"WO", "FB", "CS"})
+
+
+def payer_type_for(filing_indicator: str, payer_name: str = "") -> PayerType:
+    """The payer type from CLP06, else from the payer's name, else other."""
+    known = FILING_INDICATOR_PAYER_TYPES.get(filing_indicator.strip().upper())
+    if known is not None:
+        return known
+    name = payer_name.upper()
+    if "MEDICAID" in name:
+        return PayerType.MEDICAID
+    if "MEDICARE" in name:
+        return PayerType.MEDICARE_ADVANTAGE if "ADVANTAGE" in name else PayerType.MEDICARE
+    return PayerType.OTHER
+
+
+def is_recoupment(reason: str, amount_taken: float) -> bool:
+    """A PLB adjustment is a recoupment when its reason takes money back (positive amounts
+    reduce the payment)."""
+    return reason.strip().upper() in RECOUPMENT_PLB_REASONS and amount_taken > 0
+
+
+def decision_from_remittance(paid_amount: Decimal, still_denied: bool) -> PayerDecision:
+    """How a later 835's report of a claim answers its open case."""
+    if still_denied:
+        return PayerDecision.PARTIALLY_PAID if paid_amount > 0 else PayerDecision.UPHELD
+    return PayerDecision.PAID

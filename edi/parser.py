@@ -1,0 +1,129 @@
+"""Parse one X12 file: delimiters, envelope, then each transaction set by its kind.
+
+A file is parsed whole before anything is done with it: any error means nothing from it is
+ingested, and the problems say what is wrong and where.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Protocol
+
+from domain.rulebook import Rulebook
+from edi.acknowledgments import ClaimAcknowledgmentParser, FunctionalAcknowledgmentParser
+from edi.envelope import TransactionSet, read_envelope
+from edi.problems import Location, Problem, Severity, X12Error
+from edi.remittance import RemittanceParser
+from edi.results import SUPPORTED_VERSIONS, AcknowledgedClaim, CaseRecord, FileKind, ParsedFile
+from edi.tokenizer import Delimiters, decode, tokenize
+from edi.validation import validate
+
+_KIND_BY_ST01 = {
+    "835": FileKind.REMITTANCE,
+    "277": FileKind.CLAIM_ACKNOWLEDGMENT,
+    "999": FileKind.FUNCTIONAL_ACKNOWLEDGMENT,
+}
+
+
+class _AcknowledgmentParser(Protocol):
+    def parse(
+        self, transaction: TransactionSet, problems: list[Problem]
+    ) -> tuple[list[AcknowledgedClaim], list[CaseRecord]]: ...
+
+
+def kind_of(transaction: TransactionSet, problems: list[Problem]) -> FileKind | None:
+    """The transaction set's kind if it is one we read in a supported version."""
+    st = transaction.st
+    kind = _KIND_BY_ST01.get(transaction.id)
+    if kind is None:
+        problems.append(
+            Problem(
+                severity=Severity.ERROR,
+                message=f"unsupported transaction set {transaction.id!r}: expected 835, 277 or 999",
+                location=st.location(1),
+            )
+        )
+        return None
+    expected = SUPPORTED_VERSIONS[kind]
+    version = transaction.version
+    if not version:
+        problems.append(
+            Problem(
+                severity=Severity.WARNING,
+                message=f"no version given (no GS08 or ST03): read as {expected}",
+                location=st.location(3),
+            )
+        )
+    elif not (version == expected or expected.startswith(version)):
+        where = "GS08" if transaction.group else "ST03"
+        problems.append(
+            Problem(
+                severity=Severity.ERROR,
+                message=f"unsupported version {version} ({where}) for a {kind.value}: "
+                f"only {expected} is read",
+                location=st.location(3)
+                if where == "ST03"
+                else Location(segment_id="GS", element=8),
+            )
+        )
+        return None
+    return kind
+
+
+def parse_bytes(
+    name: str, raw: bytes, rulebook: Rulebook, *, validate_guide: bool = True
+) -> ParsedFile:
+    parsed = ParsedFile(file=name, sha256=hashlib.sha256(raw).hexdigest())
+    try:
+        tokenized = tokenize(decode(raw))
+    except X12Error as exc:
+        parsed.problems.append(exc.problem)
+        return parsed
+    envelope = read_envelope(tokenized)
+    parsed.problems.extend(envelope.problems)
+    if not envelope.ok:
+        return parsed
+    for transaction in envelope.transaction_sets:
+        kind = kind_of(transaction, parsed.problems)
+        if kind is None:
+            continue
+        if parsed.kind is None:
+            parsed.kind, parsed.version = kind, transaction.version or SUPPORTED_VERSIONS[kind]
+        elif parsed.kind is not kind:
+            parsed.problems.append(
+                Problem(
+                    severity=Severity.ERROR,
+                    message=f"a {kind.value} transaction set in a {parsed.kind.value} file",
+                    location=transaction.st.location(1),
+                )
+            )
+            continue
+        _parse_transaction(parsed, kind, transaction, tokenized.delimiters, rulebook, name)
+    if validate_guide and tokenized.has_envelope and parsed.kind is not None:
+        parsed.problems.extend(validate(raw))
+    return parsed
+
+
+def _parse_transaction(
+    parsed: ParsedFile,
+    kind: FileKind,
+    transaction: TransactionSet,
+    delimiters: Delimiters,
+    rulebook: Rulebook,
+    source: str,
+) -> None:
+    if kind is FileKind.REMITTANCE:
+        adjudicated, cases = RemittanceParser(rulebook, delimiters, source).parse(
+            transaction, parsed.problems
+        )
+        parsed.adjudicated.extend(adjudicated)
+        parsed.cases.extend(cases)
+        return
+    parser: _AcknowledgmentParser = (
+        ClaimAcknowledgmentParser(rulebook, delimiters, source)
+        if kind is FileKind.CLAIM_ACKNOWLEDGMENT
+        else FunctionalAcknowledgmentParser(rulebook, delimiters, source)
+    )
+    acknowledged, cases = parser.parse(transaction, parsed.problems)
+    parsed.acknowledged.extend(acknowledged)
+    parsed.cases.extend(cases)

@@ -1,0 +1,385 @@
+"""835 health care claim payment/advice (005010X221A1): every CLP loop becomes a claim.
+
+Each claim is classified by the domain rules: a denial (claim- or line-level, full or partial),
+a reversal of an earlier payment (CLP02 = 22), or a claim that was simply paid. PLB
+recoupments become records of their own. Built for throughput: models are constructed from
+values the parser has already checked.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from domain.classification import Classification, classify
+from domain.models import (
+    Adjustment,
+    Claim,
+    ClaimType,
+    DenialKind,
+    DenialRecord,
+    GroupCode,
+    Patient,
+    Payer,
+    ServiceLine,
+)
+from domain.remittance_rules import is_recoupment, payer_type_for
+from domain.rulebook import Rulebook
+from edi.envelope import TransactionSet
+from edi.problems import Problem, Severity
+from edi.results import AdjudicatedClaim, CaseRecord
+from edi.tokenizer import Delimiters, Segment
+
+_GROUPS = {group.value: group for group in GroupCode}
+_CLAIM_STATUSES = {"1", "2", "3", "4", "19", "20", "21", "22", "23", "25"}
+
+
+class _Problems:
+    def __init__(self, problems: list[Problem]) -> None:
+        self.list = problems
+
+    def error(self, segment: Segment, element: int | None, message: str) -> None:
+        self.list.append(
+            Problem(severity=Severity.ERROR, message=message, location=segment.location(element))
+        )
+
+    def warning(self, segment: Segment, element: int | None, message: str) -> None:
+        self.list.append(
+            Problem(severity=Severity.WARNING, message=message, location=segment.location(element))
+        )
+
+    def amount(self, segment: Segment, index: int, required: bool | str = True) -> Decimal:
+        """An amount element; a missing required one is an error, unless `required` is
+        "warn" (real payers leave some required amounts empty)."""
+        text = segment.get(index)
+        if not text:
+            if required == "warn":
+                self.warning(segment, index, f"{segment.id}{index:02d} is empty: read as 0")
+            elif required:
+                self.error(segment, index, f"{segment.id}{index:02d} is required (an amount)")
+            return Decimal(0)
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            self.error(segment, index, f"{segment.id}{index:02d} {text!r} is not an amount")
+            return Decimal(0)
+
+    def date(self, segment: Segment, index: int) -> date | None:
+        text = segment.get(index)
+        try:
+            return date(int(text[:4]), int(text[4:6]), int(text[6:8])) if len(text) == 8 else None
+        except ValueError:
+            self.warning(segment, index, f"{segment.id}{index:02d} {text!r} is not a valid date")
+            return None
+
+
+class _ClaimBuilder:
+    """Collects one CLP loop's segments into a claim."""
+
+    def __init__(self, clp: Segment, problems: _Problems) -> None:
+        self.clp = clp
+        self.adjustments: list[Adjustment] = []
+        self.rarcs: list[str] = []
+        self.lines: list[dict[str, object]] = []
+        self.patient_name = ""
+        self.member_id = ""
+        self.provider_npi = ""
+        self.original_reference = ""
+        self.period_start: date | None = None
+        self.period_end: date | None = None
+        self.received: date | None = None
+        self.institutional = False
+        status = clp.get(2)
+        if status not in _CLAIM_STATUSES:
+            problems.error(clp, 2, f"CLP02 {status!r} is not a claim status code")
+        if not clp.get(1):
+            problems.error(clp, 1, "CLP01 (patient control number) is missing")
+        self.billed = problems.amount(clp, 3)
+        self.paid = problems.amount(clp, 4)
+
+    @property
+    def line(self) -> dict[str, object] | None:
+        return self.lines[-1] if self.lines else None
+
+
+class RemittanceParser:
+    def __init__(self, rulebook: Rulebook, delimiters: Delimiters, source: str) -> None:
+        self._rulebook = rulebook
+        self._component = delimiters.component
+        self._source = source
+
+    def parse(
+        self, transaction: TransactionSet, problems: list[Problem]
+    ) -> tuple[list[AdjudicatedClaim], list[CaseRecord]]:
+        report = _Problems(problems)
+        payer_name = payer_id = payee_npi = ""
+        remittance_date: date | None = None
+        production_date: date | None = None
+        in_payer_loop = False
+        builder: _ClaimBuilder | None = None
+        builders: list[_ClaimBuilder] = []
+        plbs: list[Segment] = []
+        trn_payer = ""
+        for segment in transaction.body:
+            sid = segment.id
+            if builder is None:  # header: financial information, payer and payee
+                if sid == "BPR":
+                    remittance_date = report.date(segment, 16)
+                elif sid == "TRN":
+                    trn_payer = segment.get(3)
+                elif sid == "DTM" and segment.get(1) == "405":
+                    production_date = report.date(segment, 2)
+                elif sid == "N1":
+                    in_payer_loop = segment.get(1) == "PR"
+                    if in_payer_loop:
+                        payer_name = segment.get(2)
+                        if segment.get(4):
+                            payer_id = segment.get(4)
+                    elif segment.get(1) == "PE" and segment.get(3) == "XX":
+                        payee_npi = segment.get(4)
+                elif sid == "REF" and in_payer_loop and segment.get(1) == "2U":
+                    payer_id = segment.get(2)
+            if sid == "CLP":
+                builder = _ClaimBuilder(segment, report)
+                builders.append(builder)
+            elif sid == "PLB":
+                plbs.append(segment)
+                builder = None
+            elif builder is not None:
+                self._claim_segment(builder, segment, report)
+        if remittance_date is None:
+            remittance_date = production_date or _group_date(transaction)
+        payer_id = payer_id or trn_payer or payer_name
+        adjudicated: list[AdjudicatedClaim] = []
+        cases: list[CaseRecord] = []
+        for builder in builders:
+            claim = self._claim(builder, payer_id, payer_name, payee_npi, remittance_date, report)
+            if claim is None:
+                continue
+            kind = DenialKind.REVERSAL if claim.claim_status == "22" else DenialKind.DENIAL
+            classification = self._classify(claim, kind)
+            item = AdjudicatedClaim.model_construct(
+                claim=claim,
+                classification=classification,
+                original_reference=builder.original_reference,
+                location=builder.clp.location(),
+            )
+            adjudicated.append(item)
+            if classification.is_denial and classification.denied_amount > 0:
+                record = DenialRecord.model_construct(
+                    kind=kind, claim=claim, sequence=1, details=[], source=self._source
+                )
+                cases.append(
+                    CaseRecord.model_construct(
+                        record=record, classification=classification, location=item.location
+                    )
+                )
+        for plb in plbs:
+            cases.extend(self._recoupments(plb, payer_id, payer_name, remittance_date, report))
+        return adjudicated, cases
+
+    def _classify(self, claim: Claim, kind: DenialKind) -> Classification:
+        return classify(claim, kind, self._rulebook.table, self._rulebook.profiles)
+
+    def _claim_segment(self, builder: _ClaimBuilder, segment: Segment, report: _Problems) -> None:
+        sid = segment.id
+        line = builder.line
+        if sid == "SVC":
+            composite = segment.get(1).split(self._component)
+            if composite[0] == "NU":
+                builder.institutional = True
+            builder.lines.append(
+                {
+                    "segment": segment,
+                    "procedure_code": composite[1] if len(composite) > 1 else composite[0],
+                    "modifiers": [m for m in composite[2:6] if m],
+                    "billed": report.amount(segment, 2, required="warn"),
+                    "paid": report.amount(segment, 3, required="warn"),
+                    "units": report.amount(segment, 5) if segment.get(5) else Decimal(1),
+                    "adjustments": [],
+                    "rarcs": [],
+                    "date": None,
+                }
+            )
+        elif sid == "CAS":
+            target = line["adjustments"] if line is not None else builder.adjustments
+            target.extend(self._adjustments(segment, report))  # type: ignore[union-attr]
+        elif sid == "DTM":
+            qualifier = segment.get(1)
+            if line is not None and qualifier in ("472", "150"):
+                line["date"] = report.date(segment, 2)
+            elif qualifier == "232":
+                builder.period_start = report.date(segment, 2)
+            elif qualifier == "233":
+                builder.period_end = report.date(segment, 2)
+            elif qualifier == "050":
+                builder.received = report.date(segment, 2)
+        elif sid == "LQ" and segment.get(1) == "HE" and line is not None:
+            line["rarcs"].append(segment.get(2).strip().upper())  # type: ignore[union-attr]
+        elif sid == "MOA":
+            builder.rarcs.extend(code for code in segment.elements[3:8] if code)
+        elif sid == "MIA":
+            builder.institutional = True
+            builder.rarcs.extend(segment.get(i) for i in (5, 20, 21, 22, 23) if segment.get(i))
+        elif sid == "NM1":
+            entity = segment.get(1)
+            if entity == "QC":
+                builder.patient_name = " ".join(
+                    part for part in (segment.get(4), segment.get(5), segment.get(3)) if part
+                )
+                builder.member_id = builder.member_id or segment.get(9)
+            elif entity == "IL":
+                builder.member_id = segment.get(9)
+            elif entity == "82" and segment.get(8) == "XX":
+                builder.provider_npi = segment.get(9)
+        elif sid == "REF" and segment.get(1) == "F8" and line is None:
+            builder.original_reference = segment.get(2)
+
+    def _adjustments(self, segment: Segment, report: _Problems) -> list[Adjustment]:
+        group = _GROUPS.get(segment.get(1))
+        if group is None:
+            report.error(
+                segment, 1, f"CAS01 {segment.get(1)!r} is not a group code (CO, PR, OA, PI, CR)"
+            )
+            return []
+        adjustments = []
+        for reason_index in range(2, 20, 3):
+            carc = segment.get(reason_index).strip().upper()
+            if not carc:
+                continue
+            adjustments.append(
+                Adjustment.model_construct(
+                    group=group, carc=carc, amount=report.amount(segment, reason_index + 1)
+                )
+            )
+        if not adjustments:
+            report.error(segment, 2, "CAS has no reason code")
+        return adjustments
+
+    def _claim(
+        self,
+        builder: _ClaimBuilder,
+        payer_id: str,
+        payer_name: str,
+        payee_npi: str,
+        remittance_date: date | None,
+        report: _Problems,
+    ) -> Claim | None:
+        clp = builder.clp
+        lines = [
+            ServiceLine.model_construct(
+                line_number=number,
+                procedure_code=line["procedure_code"],
+                modifiers=line["modifiers"],
+                service_date=line["date"],
+                billed_amount=line["billed"],
+                paid_amount=line["paid"],
+                units=line["units"],
+                adjustments=line["adjustments"],
+                rarcs=line["rarcs"],
+            )
+            for number, line in enumerate(builder.lines, start=1)
+        ]
+        line_dates = [line.service_date for line in lines if line.service_date is not None]
+        start = builder.period_start or (min(line_dates) if line_dates else None)
+        end = builder.period_end or (max(line_dates) if line_dates else None)
+        if start is None:
+            start = builder.received or remittance_date
+            report.warning(
+                clp,
+                None,
+                f"claim {clp.get(1)} has no service date (DTM*232 or DTM*472): timely filing "
+                "is counted from the date the payer received it",
+            )
+        if start is None:
+            report.error(clp, None, f"claim {clp.get(1)} has no service date at all")
+            return None
+        payer = Payer.model_construct(
+            payer_id=payer_id, name=payer_name, type=payer_type_for(clp.get(6), payer_name)
+        )
+        return Claim.model_construct(
+            claim_id=clp.get(1),
+            payer_claim_control_number=clp.get(7),
+            claim_status=clp.get(2),
+            claim_type=ClaimType.INSTITUTIONAL if builder.institutional else ClaimType.PROFESSIONAL,
+            frequency_code=clp.get(9) or "1",
+            payer=payer,
+            patient=Patient.model_construct(
+                name=builder.patient_name, member_id=builder.member_id, birth_date=None
+            ),
+            provider_npi=builder.provider_npi or payee_npi,
+            service_date_from=start,
+            service_date_to=end if end != start else None,
+            billed_amount=builder.billed,
+            paid_amount=builder.paid,
+            adjustments=builder.adjustments,
+            rarcs=list(dict.fromkeys(code.strip().upper() for code in builder.rarcs)),
+            service_lines=lines,
+            remittance_date=remittance_date,
+        )
+
+    def _recoupments(
+        self,
+        plb: Segment,
+        payer_id: str,
+        payer_name: str,
+        remittance_date: date | None,
+        report: _Problems,
+    ) -> list[CaseRecord]:
+        """One record per PLB reason and reference that takes money back, net of any
+        adjustment the same segment reverses (payers often pair +x and -x)."""
+        fiscal_date = report.date(plb, 2) or remittance_date
+        totals: dict[tuple[str, str], tuple[Decimal, int]] = {}
+        for index in range(3, 15, 2):
+            if plb.get(index):
+                reason, _, reference = plb.get(index).partition(self._component)
+                amount, first = totals.get((reason, reference), (Decimal(0), index))
+                totals[(reason, reference)] = (amount + report.amount(plb, index + 1), first)
+        records = []
+        for (reason, reference), (amount, index) in totals.items():
+            if not is_recoupment(reason, float(amount)) or fiscal_date is None:
+                continue
+            claim = Claim.model_construct(
+                claim_id=reference or f"PLB-{plb.get(1)}-{fiscal_date.isoformat()}-{reason}",
+                payer_claim_control_number=reference,
+                claim_status="",
+                claim_type=ClaimType.PROFESSIONAL,
+                frequency_code="1",
+                payer=Payer.model_construct(
+                    payer_id=payer_id, name=payer_name, type=payer_type_for("", payer_name)
+                ),
+                patient=Patient.model_construct(name="", member_id="", birth_date=None),
+                provider_npi=plb.get(1) if len(plb.get(1)) == 10 else "",
+                service_date_from=fiscal_date,
+                service_date_to=None,
+                billed_amount=Decimal(0),
+                paid_amount=-amount,
+                adjustments=[],
+                rarcs=[],
+                service_lines=[],
+                remittance_date=remittance_date,
+            )
+            record = DenialRecord.model_construct(
+                kind=DenialKind.RECOUPMENT,
+                claim=claim,
+                sequence=1,
+                details=[
+                    f"PLB {reason}{f' reference {reference}' if reference else ''}: ${amount}"
+                ],
+                source=self._source,
+            )
+            classification = self._classify(claim, DenialKind.RECOUPMENT)
+            records.append(
+                CaseRecord.model_construct(
+                    record=record, classification=classification, location=plb.location(index)
+                )
+            )
+        return records
+
+
+def _group_date(transaction: TransactionSet) -> date | None:
+    text = transaction.group.date if transaction.group else ""
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8])) if len(text) == 8 else None
+    except ValueError:
+        return None

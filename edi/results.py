@@ -1,0 +1,161 @@
+"""What parsing a file yields: every adjudicated claim, the records that open cases, and the
+problems found, with the JSON shape `denials parse --json` prints."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from domain.classification import Classification
+from domain.models import Claim, DenialKind, DenialRecord
+from edi.problems import Location, Problem, Severity
+
+
+class FileKind(StrEnum):
+    REMITTANCE = "835"
+    CLAIM_ACKNOWLEDGMENT = "277CA"
+    FUNCTIONAL_ACKNOWLEDGMENT = "999"
+
+
+SUPPORTED_VERSIONS = {
+    FileKind.REMITTANCE: "005010X221A1",
+    FileKind.CLAIM_ACKNOWLEDGMENT: "005010X214",
+    FileKind.FUNCTIONAL_ACKNOWLEDGMENT: "005010X231A1",
+}
+
+
+class AdjudicatedClaim(BaseModel):
+    """One CLP loop of an 835: counted whether or not it is a denial."""
+
+    claim: Claim
+    classification: Classification
+    original_reference: str = Field(
+        default="", description="REF*F8: the payer claim number of the claim this one corrects"
+    )
+    location: Location
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.claim.claim_status == "22"
+
+
+class CaseRecord(BaseModel):
+    """A record that opens a case (denial, rejection, reversal or recoupment), and where in
+    the file it came from."""
+
+    record: DenialRecord
+    classification: Classification
+    location: Location
+
+
+class AcknowledgedClaim(BaseModel):
+    """A claim a 277CA or 999 reports on, accepted or rejected."""
+
+    claim: Claim
+    accepted: bool
+    details: list[str]
+    location: Location
+
+
+class ParsedFile(BaseModel):
+    file: str
+    sha256: str
+    kind: FileKind | None = None
+    version: str | None = None
+    adjudicated: list[AdjudicatedClaim] = Field(default_factory=list)
+    acknowledged: list[AcknowledgedClaim] = Field(default_factory=list)
+    cases: list[CaseRecord] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def claims_total(self) -> int:
+        """Claims adjudicated (835) or acknowledged (277CA, 999): the denominator of rates."""
+        return len(self.adjudicated) + len(self.acknowledged)
+
+    def cases_of(self, *kinds: DenialKind) -> list[CaseRecord]:
+        return [case for case in self.cases if case.record.kind in kinds]
+
+    def summary(self) -> dict[str, Any]:
+        """The `denials parse --json` object for this file."""
+        return {
+            "file": self.file,
+            "sha256": self.sha256,
+            "kind": self.kind.value if self.kind else None,
+            "version": self.version,
+            "claims_total": self.claims_total,
+            "denials": [_case_json(c) for c in self.cases_of(DenialKind.DENIAL)],
+            "rejections": [_case_json(c) for c in self.cases_of(DenialKind.REJECTION)],
+            "reversals": [
+                _case_json(c) for c in self.cases_of(DenialKind.REVERSAL, DenialKind.RECOUPMENT)
+            ],
+            "errors": [_problem_json(p) for p in self.errors],
+            "warnings": [_problem_json(p) for p in self.warnings],
+        }
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _problem_json(problem: Problem) -> dict[str, Any]:
+    return {
+        "message": problem.message,
+        "location": problem.location.model_dump(exclude_none=True)
+        | {"text": str(problem.location)},
+    }
+
+
+def _case_json(case: CaseRecord) -> dict[str, Any]:
+    claim, classification = case.record.claim, case.classification
+    return {
+        "kind": case.record.kind.value,
+        "claim_id": claim.claim_id,
+        "payer_claim_control_number": claim.payer_claim_control_number,
+        "claim_status": claim.claim_status,
+        "payer_id": claim.payer.payer_id,
+        "payer_name": claim.payer.name,
+        "payer_type": claim.payer.type.value,
+        "billed_amount": _money(claim.billed_amount),
+        "paid_amount": _money(claim.paid_amount),
+        "denied_amount": _money(classification.denied_amount),
+        "level": classification.level.value,
+        "adjustments": [
+            {"group": a.group.value, "carc": a.carc, "amount": _money(a.amount)}
+            for a in classification.denial_adjustments
+        ],
+        "rarcs": claim.all_rarcs(),
+        "category": classification.category.value,
+        "denial_class": classification.denial_class.value,
+        "details": case.record.details,
+        "service_lines": [
+            {
+                "line_number": line.line_number,
+                "procedure_code": line.procedure_code,
+                "modifiers": line.modifiers,
+                "billed_amount": _money(line.billed_amount),
+                "paid_amount": _money(line.paid_amount),
+                "adjustments": [
+                    {"group": a.group.value, "carc": a.carc, "amount": _money(a.amount)}
+                    for a in line.adjustments
+                ],
+                "rarcs": line.rarcs,
+            }
+            for line in claim.service_lines
+        ],
+        "location": str(case.location),
+    }

@@ -1,0 +1,146 @@
+"""Splitting an X12 file into segments, whatever its delimiters and layout.
+
+Real files: a UTF-8 BOM, CR/LF or indentation between segments, everything on one line, any
+element / repetition / component separator and segment terminator the ISA declares, ISA
+padding collapsed by a careless translator, or no envelope at all (starts at ST).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edi.problems import Location, X12Error
+
+_WHITESPACE = " \t\r\n"
+# Candidates when a file without an ISA leaves the component separator to be guessed.
+_COMPONENT_CANDIDATES = ":>^|\\"
+
+
+@dataclass(frozen=True)
+class Delimiters:
+    element: str
+    component: str
+    repetition: str | None
+    segment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One segment: its id, its elements (index 1 is the first data element) and position."""
+
+    id: str
+    elements: list[str]
+    number: int  # 1-based position in the file
+    offset: int  # character offset of the segment in the decoded text
+
+    def get(self, index: int) -> str:
+        """Element `index` (1-based, like SVC01), or '' when absent."""
+        return self.elements[index] if index < len(self.elements) else ""
+
+    def location(self, element: int | None = None) -> Location:
+        return Location(segment_number=self.number, segment_id=self.id, element=element)
+
+
+@dataclass(frozen=True)
+class Tokenized:
+    delimiters: Delimiters
+    segments: list[Segment]
+    has_envelope: bool
+
+
+def decode(raw: bytes) -> str:
+    """X12 is ASCII in practice; accept UTF-8 (with or without BOM), else Latin-1."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _isa_delimiters(text: str) -> Delimiters:
+    """Read the separators the ISA declares, tolerating collapsed fixed-width padding."""
+    element = text[3]
+    parts = text.split(element, 16)
+    if len(parts) < 17 or not parts[16]:
+        raise X12Error(
+            "ISA segment is incomplete: expected 16 elements",
+            Location(segment_number=1, segment_id="ISA", element=len(parts) - 1),
+        )
+    component = parts[16][0]
+    after = parts[16][1:].lstrip(" ")
+    if not after:
+        raise X12Error(
+            "file ends inside the ISA segment",
+            Location(segment_number=1, segment_id="ISA", element=16),
+        )
+    segment = after[0]
+    if segment in "\r\n":  # a line break as terminator: CR LF counts as one
+        segment = "\n"
+    repetition = parts[11] if parts[12][:5] >= "00402" and len(parts[11]) == 1 else None
+    if element.isalnum() or component.isalnum() or segment.isalnum():
+        raise X12Error(
+            f"ISA declares letters or digits as separators (element {element!r}, component "
+            f"{component!r}, segment {segment!r})",
+            Location(segment_number=1, segment_id="ISA", element=16),
+        )
+    return Delimiters(element, component, repetition, segment)
+
+
+def _headerless_delimiters(text: str) -> Delimiters:
+    """A file starting at ST: the element separator follows 'ST'; the terminator is the first
+    character after the ST control number that is neither data nor a separator."""
+    element = text[2]
+    index = 3
+    for _ in range(2):  # ST01 and ST02
+        while index < len(text) and (text[index].isalnum() or text[index] == " "):
+            index += 1
+        if index < len(text) and text[index] == element:
+            index += 1
+    while index < len(text) and (text[index].isalnum() or text[index] in ". "):
+        index += 1
+    if index >= len(text):
+        raise X12Error(
+            "file ends inside the ST segment", Location(segment_number=1, segment_id="ST")
+        )
+    segment = "\n" if text[index] in "\r\n" else text[index]
+    component = ":"
+    svc = text.find(f"{segment}SVC{element}")
+    if svc >= 0:
+        first = text[svc + 5 : svc + 30]
+        component = next((c for c in first if c in _COMPONENT_CANDIDATES and c != element), ":")
+    return Delimiters(element, component, None, segment)
+
+
+def tokenize(text: str) -> Tokenized:
+    body = text.lstrip(_WHITESPACE)
+    start = len(text) - len(body)
+    if not body:
+        raise X12Error("empty file: no X12 data", Location())
+    if body.startswith("ISA") and len(body) > 3:
+        delimiters, has_envelope = _isa_delimiters(body), True
+    elif body.startswith("ST") and len(body) > 2 and not body[2].isalnum():
+        delimiters, has_envelope = _headerless_delimiters(body), False
+    else:
+        shown = body[:20].encode("unicode_escape").decode("ascii")
+        raise X12Error(
+            f"not an X12 file: expected it to start with 'ISA' (or 'ST'), found {shown!r}",
+            Location(),
+        )
+    segments: list[Segment] = []
+    separator = delimiters.segment
+    offset = start
+    for chunk in body.split(separator):
+        stripped = chunk.strip(_WHITESPACE)
+        if stripped:
+            segment_id, *rest = stripped.split(delimiters.element)
+            segments.append(
+                Segment(
+                    id=segment_id.upper(),
+                    elements=[segment_id, *rest],
+                    number=len(segments) + 1,
+                    offset=offset + chunk.find(stripped[0]),
+                )
+            )
+        offset += len(chunk) + len(separator)
+    return Tokenized(delimiters, segments, has_envelope)

@@ -1,0 +1,379 @@
+"""Ingesting X12 files: store, parse whole, then open cases or answer open ones.
+
+The raw file is stored before anything else and kept whatever happens. A file with errors
+starts nothing. A file already ingested starts nothing (same SHA-256). Case ids are
+deterministic and payer answers carry the file and claim they came from, so an ingest cut short
+(Temporal unreachable) can simply be run again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from db.models import CaseRow, IngestFileRow, RemittanceClaimRow
+from db.upsert import upsert
+from domain.case import CaseStatus, PayerDecision, PayerResponse
+from domain.identity import denial_sequence
+from domain.models import DenialKind
+from domain.remittance_rules import decision_from_remittance
+from domain.rulebook import Rulebook
+from edi.parser import parse_bytes
+from edi.results import AcknowledgedClaim, AdjudicatedClaim, CaseRecord, ParsedFile
+from services.cases import CaseService
+from services.errors import Unavailable
+
+Progress = Callable[[int, int], None]
+
+
+class FileReport(BaseModel):
+    file: str
+    sha256: str
+    kind: str | None = None
+    status: str = Field(description="ingested | duplicate | failed | incomplete")
+    claims: int = 0
+    denials: int = 0
+    rejections: int = 0
+    reversals: int = 0
+    cases_started: int = 0
+    duplicates_skipped: int = 0
+    payer_responses_matched: int = 0
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    warnings: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class IngestSummary(BaseModel):
+    files: int = 0
+    claims: int = 0
+    denials: int = 0
+    rejections: int = 0
+    reversals: int = 0
+    cases_started: int = 0
+    duplicates_skipped: int = 0
+    payer_responses_matched: int = 0
+    errors: int = 0
+    reports: list[FileReport] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, reports: list[FileReport]) -> IngestSummary:
+        total = cls(files=len(reports), reports=reports)
+        for report in reports:
+            for name in (
+                "claims",
+                "denials",
+                "rejections",
+                "reversals",
+                "cases_started",
+                "duplicates_skipped",
+                "payer_responses_matched",
+            ):
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+            total.errors += len(report.errors)
+        return total
+
+
+def _problem(message: str) -> dict[str, Any]:
+    return {"message": message, "location": {"text": "file"}}
+
+
+class _OpenCases:
+    """Open cases of the payers in a file, indexed by payer and claim numbers."""
+
+    def __init__(self, rows: Iterable[CaseRow]) -> None:
+        self._by_number: dict[tuple[str, str], list[CaseRow]] = defaultdict(list)
+        for row in rows:
+            for number in {row.claim_id, row.payer_claim_control_number} - {""}:
+                self._by_number[(row.payer_id, number)].append(row)
+
+    def match(self, payer_id: str, *numbers: str, kinds: set[str]) -> CaseRow | None:
+        for number in numbers:
+            for row in self._by_number.get((payer_id, number), []):
+                if row.kind in kinds:
+                    return row
+        return None
+
+
+class IngestService:
+    def __init__(
+        self, session: Session, cases: CaseService, rulebook: Rulebook, concurrency: int = 32
+    ) -> None:
+        self._session = session
+        self._cases = cases
+        self._rulebook = rulebook
+        self._concurrency = concurrency
+
+    async def ingest_many(
+        self, files: list[tuple[str, bytes]], received_by: str, progress: Progress | None = None
+    ) -> IngestSummary:
+        reports = [await self.ingest(name, raw, received_by, progress) for name, raw in files]
+        return IngestSummary.of(reports)
+
+    async def ingest(
+        self, name: str, raw: bytes, received_by: str, progress: Progress | None = None
+    ) -> FileReport:
+        sha256 = hashlib.sha256(raw).hexdigest()
+        row = self._session.get(IngestFileRow, sha256)
+        if row is not None and row.status in ("ingested", "failed"):
+            return self._repeat(row, name)
+        if row is None:
+            row = IngestFileRow(
+                sha256=sha256,
+                filename=name,
+                size=len(raw),
+                status="received",
+                content=raw,
+                received_by=received_by,
+                received_at=datetime.now(UTC),
+            )
+            self._session.add(row)
+            self._session.commit()
+        parsed = await asyncio.to_thread(parse_bytes, name, raw, self._rulebook)
+        report = FileReport(
+            file=name,
+            sha256=sha256,
+            kind=parsed.kind.value if parsed.kind else None,
+            status="failed",
+            claims=parsed.claims_total,
+            denials=len(parsed.cases_of(DenialKind.DENIAL)),
+            rejections=len(parsed.cases_of(DenialKind.REJECTION)),
+            reversals=len(parsed.cases_of(DenialKind.REVERSAL, DenialKind.RECOUPMENT)),
+            errors=parsed.summary()["errors"],
+            warnings=parsed.summary()["warnings"],
+        )
+        if parsed.ok:
+            self._record_adjudicated(sha256, parsed.adjudicated)
+            try:
+                await self._act(parsed, report, progress)
+                report.status = "ingested"
+            except Unavailable as exc:
+                report.status = "incomplete"
+                report.errors.append(_problem(f"{exc.message}: ingest the file again to finish"))
+        return self._finish(row, report)
+
+    def _repeat(self, row: IngestFileRow, name: str) -> FileReport:
+        """A file seen before: nothing starts again; a failed one fails the same way."""
+        previous = FileReport.model_validate(row.report)
+        if row.status == "failed":
+            return previous.model_copy(update={"file": name})
+        return previous.model_copy(
+            update={
+                "file": name,
+                "status": "duplicate",
+                "cases_started": 0,
+                "payer_responses_matched": 0,
+                "duplicates_skipped": previous.denials + previous.rejections + previous.reversals,
+            }
+        )
+
+    def _finish(self, row: IngestFileRow, report: FileReport) -> FileReport:
+        row.kind = report.kind
+        row.status = report.status
+        row.report = report.model_dump(mode="json")
+        row.finished_at = datetime.now(UTC)
+        self._session.add(row)
+        self._session.commit()
+        return report
+
+    def _record_adjudicated(self, sha256: str, claims: list[AdjudicatedClaim]) -> None:
+        rows = [
+            {
+                "row_id": f"{sha256}:{index}",
+                "file_sha256": sha256,
+                "payer_id": item.claim.payer.payer_id,
+                "payer_name": item.claim.payer.name,
+                "claim_id": item.claim.claim_id,
+                "payer_claim_control_number": item.claim.payer_claim_control_number,
+                "claim_status": item.claim.claim_status,
+                "provider_npi": item.claim.provider_npi,
+                "billed_amount": item.claim.billed_amount,
+                "paid_amount": item.claim.paid_amount,
+                "denied_amount": item.classification.denied_amount,
+                "is_denial": item.classification.is_denial,
+                "category": item.classification.category.value
+                if item.classification.is_denial
+                else None,
+                "service_date": item.claim.service_date_from,
+                "remittance_date": item.claim.remittance_date,
+            }
+            for index, item in enumerate(claims)
+        ]
+        for start in range(0, len(rows), 1000):
+            upsert(
+                self._session,
+                RemittanceClaimRow.__table__,  # type: ignore[arg-type]
+                rows[start : start + 1000],
+                ["row_id"],
+                update=False,
+            )
+        self._session.commit()
+
+    def _open_cases(self, payer_ids: set[str]) -> _OpenCases:
+        rows = self._session.exec(
+            select(CaseRow).where(
+                col(CaseRow.payer_id).in_(payer_ids), col(CaseRow.status) != CaseStatus.CLOSED
+            )
+        )
+        return _OpenCases(rows)
+
+    def _existing_cases(
+        self, records: list[CaseRecord]
+    ) -> dict[tuple[str, str, str], list[tuple[int, bool, date | None]]]:
+        """Earlier cases of the same claims: (kind, payer, claim number) -> their sequences."""
+        found: dict[tuple[str, str, str], list[tuple[int, bool, date | None]]] = defaultdict(list)
+        numbers = sorted({_case_number(case) for case in records})
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start : start + 500]
+            rows = self._session.exec(
+                select(CaseRow).where(
+                    col(CaseRow.payer_claim_control_number).in_(chunk)
+                    | col(CaseRow.claim_id).in_(chunk)
+                )
+            )
+            for row in rows:
+                number = row.payer_claim_control_number or row.claim_id
+                found[(row.kind, row.payer_id, number)].append(
+                    (row.sequence, row.status != CaseStatus.CLOSED, row.remittance_date)
+                )
+        return found
+
+    async def _act(self, parsed: ParsedFile, report: FileReport, progress: Progress | None) -> None:
+        payer_ids = (
+            {item.claim.payer.payer_id for item in parsed.adjudicated}
+            | {item.claim.payer.payer_id for item in parsed.acknowledged}
+            | {case.record.claim.payer.payer_id for case in parsed.cases}
+        )
+        open_cases = self._open_cases(payer_ids)
+        answered: set[tuple[str, str]] = set()  # (payer, claim number) answered by a Signal
+        actions: list[Callable[[], Awaitable[None]]] = []
+
+        def answer(case_id: str, response: PayerResponse) -> Callable[[], Awaitable[None]]:
+            async def send() -> None:
+                if await self._cases.send_payer_response(case_id, response):
+                    report.payer_responses_matched += 1
+
+            return send
+
+        for index, item in enumerate(parsed.adjudicated):
+            if item.is_reversal:
+                continue
+            claim = item.claim
+            numbers = [
+                number
+                for number in (
+                    claim.payer_claim_control_number,
+                    item.original_reference,
+                    claim.claim_id,
+                )
+                if number
+            ]
+            match = open_cases.match(
+                claim.payer.payer_id, *numbers, kinds={DenialKind.DENIAL.value}
+            )
+            if match is None:
+                continue
+            still_denied = item.classification.is_denial and item.classification.denied_amount > 0
+            if still_denied and match.status != CaseStatus.AWAITING_PAYER:
+                continue  # the same denial again, not an answer: the open case covers it
+            answered.update((claim.payer.payer_id, number) for number in numbers)
+            response = PayerResponse(
+                decision=decision_from_remittance(claim.paid_amount, still_denied),
+                paid_amount=max(claim.paid_amount, 0),
+                decision_date=claim.remittance_date or date.today(),
+                payer_claim_control_number=claim.payer_claim_control_number,
+                reference=f"{parsed.sha256}:{index}",
+                source="835",
+            )
+            actions.append(answer(match.case_id, response))
+
+        for index, ack in enumerate(parsed.acknowledged):
+            match = open_cases.match(
+                ack.claim.payer.payer_id, ack.claim.claim_id, kinds={DenialKind.REJECTION.value}
+            )
+            if match is None or match.status != CaseStatus.AWAITING_PAYER:
+                continue
+            answered.add((ack.claim.payer.payer_id, ack.claim.claim_id))
+            actions.append(answer(match.case_id, _acknowledgment_response(parsed, index, ack)))
+
+        existing = self._existing_cases(parsed.cases)
+        for case in parsed.cases:
+            claim = case.record.claim
+            if (claim.payer.payer_id, _case_number(case)) in answered:
+                continue
+            key = (case.record.kind.value, claim.payer.payer_id, _case_number(case))
+            sequence = denial_sequence(existing[key], claim.remittance_date)
+            if sequence is None:
+                report.duplicates_skipped += 1
+                continue
+            existing[key].append((sequence, True, claim.remittance_date))
+            record = case.record.model_copy(update={"sequence": sequence})
+
+            async def start(record=record) -> None:  # type: ignore[no-untyped-def]
+                opened = await self._cases.start_case(record)
+                if opened.created:
+                    report.cases_started += 1
+                else:
+                    report.duplicates_skipped += 1
+
+            actions.append(start)
+        await self._run(actions, progress)
+
+    async def _run(
+        self, actions: list[Callable[[], Awaitable[None]]], progress: Progress | None
+    ) -> None:
+        """Run the starts and signals concurrently, a bounded number at a time."""
+        semaphore = asyncio.Semaphore(self._concurrency)
+        done = 0
+
+        async def run(action: Callable[[], Awaitable[None]]) -> None:
+            nonlocal done
+            async with semaphore:
+                await action()
+            done += 1
+            if progress is not None:
+                progress(done, len(actions))
+
+        if progress is not None:
+            progress(0, len(actions))
+        outcomes = await asyncio.gather(
+            *(run(action) for action in actions), return_exceptions=True
+        )
+        failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        if failures:
+            raise failures[0]
+
+
+def _case_number(case: CaseRecord) -> str:
+    claim = case.record.claim
+    if case.record.kind is DenialKind.REJECTION:
+        return claim.claim_id
+    return claim.payer_claim_control_number or claim.claim_id
+
+
+def _acknowledgment_response(
+    parsed: ParsedFile, index: int, ack: AcknowledgedClaim
+) -> PayerResponse:
+    return PayerResponse(
+        decision=PayerDecision.ACCEPTED if ack.accepted else PayerDecision.UPHELD,
+        decision_date=ack.claim.remittance_date or date.today(),
+        reference=f"{parsed.sha256}:ack{index}",
+        notes="; ".join(ack.details),
+        source=parsed.kind.value if parsed.kind else "acknowledgment",
+    )
+
+
+def list_ingests(session: Session, limit: int = 50, offset: int = 0) -> list[IngestFileRow]:
+    return list(
+        session.exec(
+            select(IngestFileRow)
+            .order_by(col(IngestFileRow.received_at).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,219 @@
+"""Ingesting X12 files: cases opened once, failed files kept and reported, payer answers
+matched to open cases instead of opening new ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from db.models import CaseRow, IngestFileRow, RemittanceClaimRow
+from domain.case import CaseOutcome, CaseStatus, TaskType
+from domain.identity import case_id_for
+from domain.models import DenialKind
+from domain.rulebook import Rulebook
+from edi.parser import parse_bytes
+from services.cases import CaseService
+from services.ingest import IngestService
+from tests.harness import CaseHarness
+from workflows.case_workflow import DenialCaseWorkflow
+from workflows.messages import ConfirmRootCause, ConfirmTriage, CorrectedClaimSubmitted
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "x12"
+
+
+def remittance(claims: str, *, paid_on: date, payer_id: str = "87726") -> bytes:
+    """A minimal 835 from UnitedHealthcare (payer id 87726) holding `claims` (CLP loops)."""
+    segments = [
+        "ISA*00*          *00*          *ZZ*87726          *ZZ*PROVIDER       *"
+        f"{paid_on:%y%m%d}*1200*^*00501*000000901*0*P*:",
+        f"GS*HP*87726*PROVIDER*{paid_on:%Y%m%d}*1200*901*X*005010X221A1",
+        "ST*835*0001",
+        f"BPR*I*100*C*ACH************{paid_on:%Y%m%d}",
+        "TRN*1*12345*1870000000",
+        "N1*PR*UNITEDHEALTHCARE",
+        f"REF*2U*{payer_id}",
+        "N1*PE*CLINIC*XX*1999999984",
+        "LX*1",
+        *claims.strip().split("\n"),
+    ]
+    body_count = len(segments) - 2 + 1  # ST .. SE
+    segments += [f"SE*{body_count}*0001", "GE*1*901", "IEA*1*000000901"]
+    return ("~\n".join(segments) + "~\n").encode()
+
+
+@pytest.fixture
+def service(harness: CaseHarness, rulebook: Rulebook) -> Iterator[IngestService]:
+    with Session(harness.engine, expire_on_commit=False) as session:
+        cases = CaseService(session, harness.client, rulebook, harness.policy, harness.task_queue)
+        yield IngestService(session, cases, rulebook)
+
+
+async def wait_for_cases(harness: CaseHarness, case_ids: list[str], status: CaseStatus) -> None:
+    for case_id in case_ids:
+        await harness.wait_status(harness.client.get_workflow_handle(case_id), status)
+
+
+async def test_sample_835_opens_its_denial_once(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook
+) -> None:
+    raw = (SAMPLES / "pyx12__835_mult_loops.835").read_bytes()
+    report = await service.ingest("mult_loops.835", raw, received_by="alice")
+    assert (report.status, report.kind, report.claims, report.denials) == ("ingested", "835", 1, 1)
+    assert (report.cases_started, report.duplicates_skipped) == (1, 0)
+    (case_id,) = case_ids_of(raw, rulebook)
+    # Remitted in 2004: every deadline has long passed, so the case goes straight to review.
+    state = await harness.wait_status(
+        harness.client.get_workflow_handle(case_id), CaseStatus.WRITE_OFF_REVIEW
+    )
+    assert state.lost_to_deadline and state.category is not None
+    assert state.category.value == "missing_information"
+
+    again = await service.ingest("renamed.835", raw, received_by="bob")
+    assert (again.status, again.cases_started, again.duplicates_skipped) == ("duplicate", 0, 1)
+    with Session(harness.engine) as session:
+        (stored,) = session.exec(select(IngestFileRow)).all()
+        assert (stored.status, stored.content, stored.received_by) == ("ingested", raw, "alice")
+        claims = session.exec(select(RemittanceClaimRow)).all()
+        assert [(c.claim_id, c.claim_status, c.is_denial) for c in claims] == [
+            ("2005555A", "4", True)
+        ]
+        assert len(session.exec(select(CaseRow)).all()) == 1
+
+
+async def test_failed_file_is_kept_reported_and_starts_nothing(
+    harness: CaseHarness, service: IngestService
+) -> None:
+    raw = b"\x89PNG\r\n\x1a\n not x12 at all"
+    report = await service.ingest("scan.png", raw, received_by="alice")
+    assert report.status == "failed"
+    assert report.cases_started == 0
+    assert "not an X12 file" in report.errors[0]["message"]
+    again = await service.ingest("scan.png", raw, received_by="alice")
+    assert again.errors == report.errors and again.status == "failed"
+    with Session(harness.engine) as session:
+        stored = session.get(IngestFileRow, report.sha256)
+        assert stored is not None and stored.content == raw and stored.status == "failed"
+        assert session.exec(select(CaseRow)).all() == []
+
+
+async def test_truncated_file_is_never_half_ingested(
+    harness: CaseHarness, service: IngestService
+) -> None:
+    today = await harness.today()
+    whole = remittance(
+        "CLP*PCN1*4*500*0**CI*ICN1\nCAS*CO*50*500\nDTM*232*" + f"{today:%Y%m%d}",
+        paid_on=today,
+    )
+    cut = whole[: whole.index(b"DTM*232")]
+    report = await service.ingest("cut.835", cut, received_by="alice")
+    assert report.status == "failed" and report.cases_started == 0
+    assert any("truncated" in error["message"] for error in report.errors)
+    with Session(harness.engine) as session:
+        assert session.exec(select(RemittanceClaimRow)).all() == []
+
+
+async def test_later_835_paying_the_claim_closes_the_case_as_recovered(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook
+) -> None:
+    """A denial worked by corrected claim: the next 835 pays the corrected claim (new ICN,
+    REF*F8 pointing at the original) and the case closes as recovered by Signal."""
+    today = await harness.today()
+    denied = remittance(
+        f"CLP*PCN77*4*640*0**CI*ICN77\nCAS*CO*16*640\nDTM*232*{today - timedelta(days=20):%Y%m%d}",
+        paid_on=today - timedelta(days=2),
+    )
+    first = await service.ingest("denied.835", denied, received_by="alice")
+    assert first.cases_started == 1
+    (case_id,) = case_ids_of(denied, rulebook)
+    handle = harness.client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+    await harness.wait_status(handle, CaseStatus.TRIAGED)
+    await harness.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
+    await harness.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
+    state = await harness.complete(
+        handle,
+        TaskType.PREPARE_CORRECTED_CLAIM,
+        CorrectedClaimSubmitted(corrections="added the referring NPI", submitted_on=today),
+    )
+    assert state.status is CaseStatus.AWAITING_PAYER
+
+    paid = remittance(
+        f"CLP*PCN77*1*640*600**CI*ICN78*11*7\nREF*F8*ICN77\nCAS*CO*45*40\n"
+        f"DTM*232*{today - timedelta(days=20):%Y%m%d}",
+        paid_on=today,
+    )
+    report = await service.ingest("paid.835", paid, received_by="alice")
+    assert (report.payer_responses_matched, report.cases_started) == (1, 0)
+    result = await handle.result()
+    assert result.outcome is CaseOutcome.RECOVERED
+    assert result.recovered_amount == 600
+    final = await harness.state(handle)
+    assert final.payer_responses[-1].source == "835"
+    assert final.payer_responses[-1].payer_claim_control_number == "ICN78"
+
+
+async def test_same_denial_repeated_while_open_is_a_duplicate(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook
+) -> None:
+    today = await harness.today()
+    claim = f"CLP*PCN5*4*300*0**CI*ICN5\nCAS*CO*197*300\nDTM*232*{today:%Y%m%d}"
+    first = remittance(claim, paid_on=today)
+    await service.ingest("a.835", first, received_by="alice")
+    await wait_for_cases(harness, case_ids_of(first, rulebook), CaseStatus.TRIAGED)
+    resent = remittance(claim + "\nREF*EA*RESENT", paid_on=today)  # other bytes, same denial
+    report = await service.ingest("b.835", resent, received_by="alice")
+    assert (report.status, report.cases_started, report.duplicates_skipped) == ("ingested", 0, 1)
+
+
+async def test_temporal_unreachable_keeps_the_file_for_a_retry(
+    harness: CaseHarness, rulebook: Rulebook
+) -> None:
+    today = await harness.today()
+    raw = remittance(
+        f"CLP*PCN9*4*900*0**CI*ICN9\nCAS*CO*50*900\nDTM*232*{today:%Y%m%d}", paid_on=today
+    )
+    nowhere = await Client.connect("127.0.0.1:1", lazy=True, data_converter=pydantic_data_converter)
+    with Session(harness.engine, expire_on_commit=False) as session:
+        down = IngestService(
+            session,
+            CaseService(session, nowhere, rulebook, harness.policy, harness.task_queue),
+            rulebook,
+        )
+        report = await down.ingest("later.835", raw, received_by="alice")
+        assert report.status == "incomplete"
+        assert "unreachable" in report.errors[-1]["message"]
+        assert session.get(IngestFileRow, report.sha256).content == raw  # type: ignore[union-attr]
+
+        up = IngestService(
+            session,
+            CaseService(session, harness.client, rulebook, harness.policy, harness.task_queue),
+            rulebook,
+        )
+        retried = await up.ingest("later.835", raw, received_by="alice")
+        assert (retried.status, retried.cases_started) == ("ingested", 1)
+
+
+async def test_277ca_rejection_opens_a_rejection_case(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook
+) -> None:
+    raw = (SAMPLES / "imsweb__x12_277CA_rejected.277").read_bytes()
+    report = await service.ingest("rejected.277", raw, received_by="alice")
+    assert (report.kind, report.rejections, report.cases_started) == ("277CA", 1, 1)
+    (case,) = parse_bytes("x", raw, rulebook).cases
+    assert case.record.kind is DenialKind.REJECTION
+    handle = harness.client.get_workflow_handle_for(
+        DenialCaseWorkflow.run, case_id_for(case.record)
+    )
+    # Billed in 2011: timely filing passed long ago, so the rejection is lost to the deadline.
+    state = await harness.wait_status(handle, CaseStatus.WRITE_OFF_REVIEW)
+    assert state.lost_to_deadline and state.category is not None
+    assert state.category.value == "rejection"
+
+
+def case_ids_of(raw: bytes, rulebook: Rulebook) -> list[str]:
+    return [case_id_for(case.record) for case in parse_bytes("x", raw, rulebook).cases]
