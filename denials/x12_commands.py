@@ -38,39 +38,25 @@ def expand(paths: list[Path]) -> list[Path]:
 
 
 def _parse_table(parsed: ParsedFile) -> Table:
+    """One row per case the file would open; ids never wrap, so it reads at 80 columns."""
+    kind = parsed.kind.value if parsed.kind else "unreadable"
     table = Table(
-        title=f"{parsed.file} ({parsed.kind.value if parsed.kind else 'unreadable'}, "
-        f"{parsed.claims_total} claims)",
+        title=f"{parsed.file}: {kind}, {parsed.claims_total} claims, {len(parsed.cases)} cases",
         title_justify="left",
     )
-    for column in (
-        "kind",
-        "claim",
-        "payer claim #",
-        "status",
-        "payer",
-        "billed",
-        "denied",
-        "level",
-        "category",
-        "class",
-        "codes",
-    ):
-        table.add_column(column)
+    table.add_column("claim / payer claim #", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("denied", justify="right", no_wrap=True)
+    table.add_column("category", overflow="fold")
+    table.add_column("codes", overflow="fold")
     for case in parsed.cases:
         claim, classification = case.record.claim, case.classification
         table.add_row(
-            case.record.kind.value,
-            claim.claim_id,
-            claim.payer_claim_control_number,
-            claim.claim_status,
-            claim.payer.name or claim.payer.payer_id,
-            f"{claim.billed_amount:,.2f}",
+            f"{claim.claim_id}\n{claim.payer_claim_control_number}",
+            f"{case.record.kind.value}\n{classification.level.value}",
             f"{classification.denied_amount:,.2f}",
-            classification.level.value,
-            classification.category.value,
-            classification.denial_class.value,
-            " ".join([a.code for a in classification.denial_adjustments] + claim.all_rarcs())[:40],
+            f"{classification.category.value}\n{classification.denial_class.value}",
+            " ".join([a.code for a in classification.denial_adjustments] + claim.all_rarcs()),
         )
     return table
 

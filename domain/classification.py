@@ -80,6 +80,9 @@ class ClassificationTable:
     def __init__(self, carc_rules: dict[str, CarcRule], rarc_effects: dict[str, RarcEffect]):
         self.carc_rules = carc_rules
         self.rarc_effects = rarc_effects
+        # Remittances repeat a few dozen (group, CARC) pairs thousands of times.
+        self._denial_codes: dict[tuple[GroupCode, str], bool] = {}
+        self._descriptions: dict[tuple[GroupCode, str], str] = {}
 
     @classmethod
     def load(cls, override_file: Path | None = None) -> ClassificationTable:
@@ -101,13 +104,23 @@ class ClassificationTable:
 
     def is_denial(self, adjustment: Adjustment) -> bool:
         """Unknown CARCs count as denials: a human looks at them rather than nobody."""
-        rule = self.rule_for(adjustment.carc)
-        return adjustment.amount > 0 and (rule is None or rule.is_denial_for(adjustment.group))
+        if adjustment.amount <= 0:
+            return False
+        key = (adjustment.group, adjustment.carc)
+        known = self._denial_codes.get(key)
+        if known is None:
+            rule = self.rule_for(adjustment.carc)
+            known = self._denial_codes[key] = rule is None or rule.is_denial_for(adjustment.group)
+        return known
 
     def describe(self, adjustment: Adjustment) -> str:
-        rule = self.rule_for(adjustment.carc)
-        text = rule.description if rule else "unknown reason code"
-        return f"{adjustment.code} ({text})"
+        key = (adjustment.group, adjustment.carc)
+        text = self._descriptions.get(key)
+        if text is None:
+            rule = self.rule_for(adjustment.carc)
+            meaning = rule.description if rule else "unknown reason code"
+            text = self._descriptions[key] = f"{adjustment.code} ({meaning})"
+        return text
 
 
 def _parse_carc_csv(text: str, origin: str) -> dict[str, CarcRule]:
@@ -191,14 +204,19 @@ def classify(
             reasons=["rejected before adjudication: correct and resubmit (no appeal rights)"],
         )
 
-    claim_level = [a for a in claim.adjustments if table.is_denial(a)]
-    line_level = [a for line in claim.service_lines for a in line.adjustments if table.is_denial(a)]
+    claim_level: list[Adjustment] = []
+    line_level: list[Adjustment] = []
+    reasons: list[str] = []
+    for adjustments, denials_found in (
+        (claim.adjustments, claim_level),
+        *((line.adjustments, line_level) for line in claim.service_lines),
+    ):
+        for adjustment in adjustments:
+            if table.is_denial(adjustment):
+                denials_found.append(adjustment)
+            elif adjustment.amount > 0:
+                reasons.append(f"{table.describe(adjustment)} is not a denial")
     denials = claim_level + line_level
-    reasons = [
-        f"{table.describe(a)} is not a denial"
-        for a in claim.all_adjustments()
-        if a.amount > 0 and not table.is_denial(a)
-    ]
     level = (
         DenialLevel.CLAIM
         if claim_level or claim.claim_status == "4" or claim.paid_amount <= 0

@@ -31,6 +31,7 @@ class Group:
     date: str  # CCYYMMDD
     control_number: str
     version: str  # GS08, e.g. 005010X221A1
+    segment_number: int  # where the GS stands in the file
 
 
 @dataclass
@@ -73,6 +74,7 @@ class _Walker:
         self.group: Group | None = None
         self.gs: Segment | None = None
         self.current: TransactionSet | None = None
+        self.last: Segment | None = None
         self.groups_in_interchange = 0
         self.sets_in_group = 0
 
@@ -88,19 +90,24 @@ class _Walker:
                 "no ISA/GS envelope: the file starts at ST; parsed without interchange checks",
                 Location(segment_number=1, segment_id="ST"),
             )
+        handlers = {
+            "ISA": self.on_isa,
+            "IEA": self.on_iea,
+            "GS": self.on_gs,
+            "GE": self.on_ge,
+            "ST": self.on_st,
+            "SE": self.on_se,
+        }
+        valid_ids: set[str] = set()
         for segment in tokenized.segments:
-            if not _SEGMENT_ID.match(segment.id):
-                shown = segment.id[:12].encode("unicode_escape").decode("ascii")
-                self.error(f"{shown!r} is not a segment id", segment.location())
-                return self.finish(stop=True)
-            handler = {
-                "ISA": self.on_isa,
-                "IEA": self.on_iea,
-                "GS": self.on_gs,
-                "GE": self.on_ge,
-                "ST": self.on_st,
-                "SE": self.on_se,
-            }.get(segment.id)
+            self.last = segment
+            if segment.id not in valid_ids:
+                if not _SEGMENT_ID.match(segment.id):
+                    shown = segment.id[:12].encode("unicode_escape").decode("ascii")
+                    self.error(f"{shown!r} is not a segment id", segment.location())
+                    return self.finish(stop=True)
+                valid_ids.add(segment.id)
+            handler = handlers.get(segment.id)
             if handler is not None:
                 handler(segment)
             elif self.current is not None:
@@ -137,6 +144,7 @@ class _Walker:
             date=segment.get(4),
             control_number=segment.get(6).strip(),
             version=segment.get(8).strip(),
+            segment_number=segment.number,
         )
         self.sets_in_group = 0
         self.groups_in_interchange += 1
@@ -239,7 +247,7 @@ class _Walker:
 
     def finish(self, stop: bool = False) -> Envelope:
         if not stop:
-            last = Location()
+            last = self.last.location() if self.last is not None else Location()
             if self.current is not None:
                 self.error(
                     f"file ends inside transaction set {self.current.control_number} (ST at "

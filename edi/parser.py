@@ -6,7 +6,10 @@ ingested, and the problems say what is wrong and where.
 
 from __future__ import annotations
 
+import gc
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 from domain.rulebook import Rulebook
@@ -54,35 +57,56 @@ def kind_of(transaction: TransactionSet, problems: list[Problem]) -> FileKind | 
                 location=st.location(3),
             )
         )
-    elif not (version == expected or expected.startswith(version)):
-        where = "GS08" if transaction.group else "ST03"
+    elif version not in (expected, expected[:10]):  # with or without the errata suffix (A1)
+        group = transaction.group
         problems.append(
             Problem(
                 severity=Severity.ERROR,
-                message=f"unsupported version {version} ({where}) for a {kind.value}: "
-                f"only {expected} is read",
-                location=st.location(3)
-                if where == "ST03"
-                else Location(segment_id="GS", element=8),
+                message=f"unsupported version {version} ({'GS08' if group else 'ST03'}) for a "
+                f"{kind.value}: only {expected} is read",
+                location=Location(segment_number=group.segment_number, segment_id="GS", element=8)
+                if group
+                else st.location(3),
             )
         )
         return None
     return kind
 
 
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Parsing allocates hundreds of thousands of long-lived objects at once; the cyclic
+    garbage collector would rescan them over and over (most of the time on a large file)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_bytes(
     name: str, raw: bytes, rulebook: Rulebook, *, validate_guide: bool = True
 ) -> ParsedFile:
+    with _collection_paused():
+        parsed, has_envelope = _parse(name, raw, rulebook)
+    if validate_guide and has_envelope and parsed.kind is not None:
+        parsed.problems.extend(validate(raw))
+    return parsed
+
+
+def _parse(name: str, raw: bytes, rulebook: Rulebook) -> tuple[ParsedFile, bool]:
     parsed = ParsedFile(file=name, sha256=hashlib.sha256(raw).hexdigest())
     try:
         tokenized = tokenize(decode(raw))
     except X12Error as exc:
         parsed.problems.append(exc.problem)
-        return parsed
+        return parsed, False
     envelope = read_envelope(tokenized)
     parsed.problems.extend(envelope.problems)
     if not envelope.ok:
-        return parsed
+        return parsed, tokenized.has_envelope
     for transaction in envelope.transaction_sets:
         kind = kind_of(transaction, parsed.problems)
         if kind is None:
@@ -99,9 +123,7 @@ def parse_bytes(
             )
             continue
         _parse_transaction(parsed, kind, transaction, tokenized.delimiters, rulebook, name)
-    if validate_guide and tokenized.has_envelope and parsed.kind is not None:
-        parsed.problems.extend(validate(raw))
-    return parsed
+    return parsed, tokenized.has_envelope
 
 
 def _parse_transaction(

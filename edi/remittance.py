@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from domain.classification import Classification, classify
+from domain.construct import build
 from domain.models import (
     Adjustment,
     Claim,
@@ -51,7 +52,8 @@ class _Problems:
     def amount(self, segment: Segment, index: int, required: bool | str = True) -> Decimal:
         """An amount element; a missing required one is an error, unless `required` is
         "warn" (real payers leave some required amounts empty)."""
-        text = segment.get(index)
+        elements = segment.elements
+        text = elements[index] if index < len(elements) else ""
         if not text:
             if required == "warn":
                 self.warning(segment, index, f"{segment.id}{index:02d} is empty: read as 0")
@@ -59,10 +61,26 @@ class _Problems:
                 self.error(segment, index, f"{segment.id}{index:02d} is required (an amount)")
             return Decimal(0)
         try:
-            return Decimal(text)
+            value = Decimal(text)
         except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
             self.error(segment, index, f"{segment.id}{index:02d} {text!r} is not an amount")
             return Decimal(0)
+        return value
+
+    def text(self, segment: Segment, index: int, longest: int) -> str:
+        """A text element, refused (an error) when longer than the product stores."""
+        elements = segment.elements
+        value = elements[index] if index < len(elements) else ""
+        if len(value) > longest:
+            self.error(
+                segment,
+                index,
+                f"{segment.id}{index:02d} is {len(value)} characters; at most {longest} are read",
+            )
+            return value[:longest]
+        return value
 
     def date(self, segment: Segment, index: int) -> date | None:
         text = segment.get(index)
@@ -92,8 +110,11 @@ class _ClaimBuilder:
         status = clp.get(2)
         if status not in _CLAIM_STATUSES:
             problems.error(clp, 2, f"CLP02 {status!r} is not a claim status code")
-        if not clp.get(1):
+        self.claim_id = problems.text(clp, 1, 80)
+        if not self.claim_id:
             problems.error(clp, 1, "CLP01 (patient control number) is missing")
+        self.payer_claim_control_number = problems.text(clp, 7, 80)
+        self.frequency_code = problems.text(clp, 9, 1) or "1"
         self.billed = problems.amount(clp, 3)
         self.paid = problems.amount(clp, 4)
 
@@ -107,6 +128,7 @@ class RemittanceParser:
         self._rulebook = rulebook
         self._component = delimiters.component
         self._source = source
+        self._payers: dict[tuple[str, str, str], Payer] = {}
 
     def parse(
         self, transaction: TransactionSet, problems: list[Problem]
@@ -134,11 +156,11 @@ class RemittanceParser:
                     if in_payer_loop:
                         payer_name = segment.get(2)
                         if segment.get(4):
-                            payer_id = segment.get(4)
+                            payer_id = report.text(segment, 4, 80)
                     elif segment.get(1) == "PE" and segment.get(3) == "XX":
-                        payee_npi = segment.get(4)
+                        payee_npi = report.text(segment, 4, 10)
                 elif sid == "REF" and in_payer_loop and segment.get(1) == "2U":
-                    payer_id = segment.get(2)
+                    payer_id = report.text(segment, 2, 80)
             if sid == "CLP":
                 builder = _ClaimBuilder(segment, report)
                 builders.append(builder)
@@ -158,7 +180,8 @@ class RemittanceParser:
                 continue
             kind = DenialKind.REVERSAL if claim.claim_status == "22" else DenialKind.DENIAL
             classification = self._classify(claim, kind)
-            item = AdjudicatedClaim.model_construct(
+            item = build(
+                AdjudicatedClaim,
                 claim=claim,
                 classification=classification,
                 original_reference=builder.original_reference,
@@ -166,17 +189,38 @@ class RemittanceParser:
             )
             adjudicated.append(item)
             if classification.is_denial and classification.denied_amount > 0:
-                record = DenialRecord.model_construct(
-                    kind=kind, claim=claim, sequence=1, details=[], source=self._source
+                record = build(
+                    DenialRecord,
+                    kind=kind,
+                    claim=claim,
+                    sequence=1,
+                    details=[],
+                    source=self._source,
                 )
                 cases.append(
-                    CaseRecord.model_construct(
-                        record=record, classification=classification, location=item.location
+                    build(
+                        CaseRecord,
+                        record=record,
+                        classification=classification,
+                        location=item.location,
                     )
                 )
         for plb in plbs:
             cases.extend(self._recoupments(plb, payer_id, payer_name, remittance_date, report))
         return adjudicated, cases
+
+    def _payer(self, payer_id: str, payer_name: str, filing_indicator: str) -> Payer:
+        """One Payer per payer and claim filing indicator: claims share it."""
+        key = (payer_id, payer_name, filing_indicator)
+        payer = self._payers.get(key)
+        if payer is None:
+            payer = self._payers[key] = build(
+                Payer,
+                payer_id=payer_id,
+                name=payer_name,
+                type=payer_type_for(filing_indicator, payer_name),
+            )
+        return payer
 
     def _classify(self, claim: Claim, kind: DenialKind) -> Classification:
         return classify(claim, kind, self._rulebook.table, self._rulebook.profiles)
@@ -226,32 +270,31 @@ class RemittanceParser:
             if entity == "QC":
                 builder.patient_name = " ".join(
                     part for part in (segment.get(4), segment.get(5), segment.get(3)) if part
-                )
-                builder.member_id = builder.member_id or segment.get(9)
+                )[:200]
+                builder.member_id = builder.member_id or report.text(segment, 9, 80)
             elif entity == "IL":
-                builder.member_id = segment.get(9)
+                builder.member_id = report.text(segment, 9, 80)
             elif entity == "82" and segment.get(8) == "XX":
-                builder.provider_npi = segment.get(9)
+                builder.provider_npi = report.text(segment, 9, 10)
         elif sid == "REF" and segment.get(1) == "F8" and line is None:
-            builder.original_reference = segment.get(2)
+            builder.original_reference = report.text(segment, 2, 80)
 
     def _adjustments(self, segment: Segment, report: _Problems) -> list[Adjustment]:
-        group = _GROUPS.get(segment.get(1))
+        elements = segment.elements
+        group = _GROUPS.get(elements[1]) if len(elements) > 1 else None
         if group is None:
             report.error(
                 segment, 1, f"CAS01 {segment.get(1)!r} is not a group code (CO, PR, OA, PI, CR)"
             )
             return []
         adjustments = []
-        for reason_index in range(2, 20, 3):
-            carc = segment.get(reason_index).strip().upper()
-            if not carc:
-                continue
-            adjustments.append(
-                Adjustment.model_construct(
-                    group=group, carc=carc, amount=report.amount(segment, reason_index + 1)
-                )
-            )
+        for reason_index in range(2, min(len(elements), 20), 3):
+            carc = elements[reason_index].strip().upper()
+            if len(carc) > 5:
+                report.error(segment, reason_index, f"CAS{reason_index:02d} {carc!r} is not a CARC")
+            elif carc:
+                amount = report.amount(segment, reason_index + 1)
+                adjustments.append(build(Adjustment, group=group, carc=carc, amount=amount))
         if not adjustments:
             report.error(segment, 2, "CAS has no reason code")
         return adjustments
@@ -267,7 +310,8 @@ class RemittanceParser:
     ) -> Claim | None:
         clp = builder.clp
         lines = [
-            ServiceLine.model_construct(
+            build(
+                ServiceLine,
                 line_number=number,
                 procedure_code=line["procedure_code"],
                 modifiers=line["modifiers"],
@@ -294,18 +338,17 @@ class RemittanceParser:
         if start is None:
             report.error(clp, None, f"claim {clp.get(1)} has no service date at all")
             return None
-        payer = Payer.model_construct(
-            payer_id=payer_id, name=payer_name, type=payer_type_for(clp.get(6), payer_name)
-        )
-        return Claim.model_construct(
-            claim_id=clp.get(1),
-            payer_claim_control_number=clp.get(7),
+        payer = self._payer(payer_id, payer_name, clp.get(6))
+        return build(
+            Claim,
+            claim_id=builder.claim_id,
+            payer_claim_control_number=builder.payer_claim_control_number,
             claim_status=clp.get(2),
             claim_type=ClaimType.INSTITUTIONAL if builder.institutional else ClaimType.PROFESSIONAL,
-            frequency_code=clp.get(9) or "1",
+            frequency_code=builder.frequency_code,
             payer=payer,
-            patient=Patient.model_construct(
-                name=builder.patient_name, member_id=builder.member_id, birth_date=None
+            patient=build(
+                Patient, name=builder.patient_name, member_id=builder.member_id, birth_date=None
             ),
             provider_npi=builder.provider_npi or payee_npi,
             service_date_from=start,
@@ -333,22 +376,24 @@ class RemittanceParser:
         for index in range(3, 15, 2):
             if plb.get(index):
                 reason, _, reference = plb.get(index).partition(self._component)
+                if len(reference) > 80:
+                    report.error(plb, index, f"PLB{index:02d} reference is over 80 characters")
+                    reference = reference[:80]
                 amount, first = totals.get((reason, reference), (Decimal(0), index))
                 totals[(reason, reference)] = (amount + report.amount(plb, index + 1), first)
         records = []
         for (reason, reference), (amount, index) in totals.items():
             if not is_recoupment(reason, float(amount)) or fiscal_date is None:
                 continue
-            claim = Claim.model_construct(
+            claim = build(
+                Claim,
                 claim_id=reference or f"PLB-{plb.get(1)}-{fiscal_date.isoformat()}-{reason}",
                 payer_claim_control_number=reference,
                 claim_status="",
                 claim_type=ClaimType.PROFESSIONAL,
                 frequency_code="1",
-                payer=Payer.model_construct(
-                    payer_id=payer_id, name=payer_name, type=payer_type_for("", payer_name)
-                ),
-                patient=Patient.model_construct(name="", member_id="", birth_date=None),
+                payer=self._payer(payer_id, payer_name, ""),
+                patient=build(Patient, name="", member_id="", birth_date=None),
                 provider_npi=plb.get(1) if len(plb.get(1)) == 10 else "",
                 service_date_from=fiscal_date,
                 service_date_to=None,
@@ -359,7 +404,8 @@ class RemittanceParser:
                 service_lines=[],
                 remittance_date=remittance_date,
             )
-            record = DenialRecord.model_construct(
+            record = build(
+                DenialRecord,
                 kind=DenialKind.RECOUPMENT,
                 claim=claim,
                 sequence=1,
@@ -370,8 +416,11 @@ class RemittanceParser:
             )
             classification = self._classify(claim, DenialKind.RECOUPMENT)
             records.append(
-                CaseRecord.model_construct(
-                    record=record, classification=classification, location=plb.location(index)
+                build(
+                    CaseRecord,
+                    record=record,
+                    classification=classification,
+                    location=plb.location(index),
                 )
             )
         return records

@@ -7,6 +7,7 @@ padding collapsed by a careless translator, or no envelope at all (starts at ST)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from edi.problems import Location, X12Error
@@ -24,14 +25,21 @@ class Delimiters:
     segment: str
 
 
-@dataclass(frozen=True, slots=True)
 class Segment:
-    """One segment: its id, its elements (index 1 is the first data element) and position."""
+    """One segment: its id, its elements (index 1 is the first data element) and position.
 
-    id: str
-    elements: list[str]
-    number: int  # 1-based position in the file
-    offset: int  # character offset of the segment in the decoded text
+    A plain slotted class: a large remittance has hundreds of thousands of them."""
+
+    __slots__ = ("elements", "id", "number", "offset")
+
+    def __init__(self, id: str, elements: list[str], number: int, offset: int) -> None:
+        self.id = id
+        self.elements = elements
+        self.number = number  # 1-based position in the file
+        self.offset = offset  # character offset of the segment in the decoded text
+
+    def __repr__(self) -> str:
+        return f"Segment({self.number}: {'*'.join(self.elements)})"
 
     def get(self, index: int) -> str:
         """Element `index` (1-based, like SVC01), or '' when absent."""
@@ -105,9 +113,11 @@ def _headerless_delimiters(text: str) -> Delimiters:
         )
     segment = "\n" if text[index] in "\r\n" else text[index]
     component = ":"
-    svc = text.find(f"{segment}SVC{element}")
-    if svc >= 0:
-        first = text[svc + 5 : svc + 30]
+    svc = re.search(
+        rf"{re.escape(segment)}\s*SVC{re.escape(element)}([^{re.escape(element)}]*)", text
+    )
+    if svc is not None:
+        first = svc.group(1)
         component = next((c for c in first if c in _COMPONENT_CANDIDATES and c != element), ":")
     return Delimiters(element, component, None, segment)
 
@@ -117,7 +127,11 @@ def tokenize(text: str) -> Tokenized:
     start = len(text) - len(body)
     if not body:
         raise X12Error("empty file: no X12 data", Location())
-    if body.startswith("ISA") and len(body) > 3:
+    if body.startswith("ISA"):
+        if len(body) < 4:
+            raise X12Error(
+                "file ends inside the ISA segment", Location(segment_number=1, segment_id="ISA")
+            )
         delimiters, has_envelope = _isa_delimiters(body), True
     elif body.startswith("ST") and len(body) > 2 and not body[2].isalnum():
         delimiters, has_envelope = _headerless_delimiters(body), False
@@ -128,19 +142,19 @@ def tokenize(text: str) -> Tokenized:
             Location(),
         )
     segments: list[Segment] = []
-    separator = delimiters.segment
+    append = segments.append
+    separator, element = delimiters.segment, delimiters.element
+    step = len(separator)
     offset = start
     for chunk in body.split(separator):
-        stripped = chunk.strip(_WHITESPACE)
-        if stripped:
-            segment_id, *rest = stripped.split(delimiters.element)
-            segments.append(
-                Segment(
-                    id=segment_id.upper(),
-                    elements=[segment_id, *rest],
-                    number=len(segments) + 1,
-                    offset=offset + chunk.find(stripped[0]),
-                )
-            )
-        offset += len(chunk) + len(separator)
+        size = len(chunk)
+        lead = 0
+        if size and (chunk[0] in _WHITESPACE or chunk[-1] in _WHITESPACE):
+            stripped = chunk.strip(_WHITESPACE)
+            lead = chunk.find(stripped[0]) if stripped else 0
+            chunk = stripped
+        if chunk:
+            elements = chunk.split(element)
+            append(Segment(elements[0], elements, len(segments) + 1, offset + lead))
+        offset += size + step
     return Tokenized(delimiters, segments, has_envelope)

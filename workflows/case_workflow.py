@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         path_deadline_key,
         path_problem,
         prevention_pattern_key,
+        response_applies,
         stall_clock_start,
         task_deadline_at,
         work_permission_problem,
@@ -558,6 +559,8 @@ class DenialCaseWorkflow:
         if response.decision is PayerDecision.PAID:
             state.recovered_amount = response.paid_amount
             self._close(CaseOutcome.RECOVERED, "payer paid")
+        elif response.decision is PayerDecision.ACCEPTED:
+            self._close(CaseOutcome.RECOVERED, "the resubmitted claim was accepted")
         elif response.decision is PayerDecision.PARTIALLY_PAID:
             state.recovered_amount = response.paid_amount
             self._close(CaseOutcome.PARTIALLY_RECOVERED, f"payer paid ${response.paid_amount}")
@@ -594,6 +597,11 @@ class DenialCaseWorkflow:
 
     # --- Queries and Signals ----------------------------------------------------------------
 
+    def _already_received(self, response: PayerResponse) -> bool:
+        return bool(response.reference) and any(
+            seen.reference == response.reference for seen in self._state.payer_responses
+        )
+
     @workflow.query
     def state(self) -> CaseState:
         return self._state
@@ -603,12 +611,9 @@ class DenialCaseWorkflow:
         """The payer's answer, from a later 835 or typed in. Signals cannot be refused, so an
         answer that arrives when nothing awaits it is recorded without changing the case."""
         state = self._state
-        if state.status is CaseStatus.CLOSED:
+        if state.status is CaseStatus.CLOSED or self._already_received(response):
             return
-        if (
-            state.status is CaseStatus.AWAITING_PAYER
-            or response.decision is not PayerDecision.UPHELD
-        ):
+        if response_applies(state, response):
             self._apply_payer_response(
                 response, Actor(user_id=response.source or "payer", role=Role.SYSTEM)
             )
@@ -739,7 +744,13 @@ class DenialCaseWorkflow:
         if isinstance(payload, PayerResponseEntry):
             if payload.decision_date > today:
                 return f"decision_date {payload.decision_date.isoformat()} is in the future"
-            if payload.decision is not PayerDecision.UPHELD and payload.paid_amount <= 0:
+            if (
+                payload.decision is PayerDecision.ACCEPTED
+                and state.kind is not DenialKind.REJECTION
+            ):
+                return "'accepted' answers a resubmitted rejection; a denial is paid or upheld"
+            paying = (PayerDecision.PAID, PayerDecision.PARTIALLY_PAID)
+            if payload.decision in paying and payload.paid_amount <= 0:
                 return f"a '{payload.decision.value}' response needs a paid_amount above 0"
             return None
         if (
