@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.categories import CategoryProfile
+from domain.construct import build
 from domain.data_files import read_data_text
 from domain.models import (
     Adjustment,
@@ -34,6 +37,19 @@ CARC_COLUMNS = ("carc", "category", "denial_class", "not_denial_groups", "descri
 
 class ClassificationFileError(ValueError):
     """A classification file that cannot be used, naming the file, line and problem."""
+
+
+class AdjustmentLike(Protocol):
+    """What classification reads of an adjustment (the parser's light ones included)."""
+
+    @property
+    def group(self) -> GroupCode: ...
+    @property
+    def carc(self) -> str: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def code(self) -> str: ...
 
 
 class RarcEffect(StrEnum):
@@ -102,7 +118,7 @@ class ClassificationTable:
     def rule_for(self, carc: str) -> CarcRule | None:
         return self.carc_rules.get(carc.strip().upper())
 
-    def is_denial(self, adjustment: Adjustment) -> bool:
+    def is_denial(self, adjustment: AdjustmentLike) -> bool:
         """Unknown CARCs count as denials: a human looks at them rather than nobody."""
         if adjustment.amount <= 0:
             return False
@@ -113,7 +129,10 @@ class ClassificationTable:
             known = self._denial_codes[key] = rule is None or rule.is_denial_for(adjustment.group)
         return known
 
-    def describe(self, adjustment: Adjustment) -> str:
+    def any_denial(self, adjustments: Iterable[AdjustmentLike]) -> bool:
+        return any(self.is_denial(adjustment) for adjustment in adjustments)
+
+    def describe(self, adjustment: AdjustmentLike) -> str:
         key = (adjustment.group, adjustment.carc)
         text = self._descriptions.get(key)
         if text is None:
@@ -227,8 +246,9 @@ def classify(
     ]
 
     if not denials:
-        if claim.claim_status != "4":
-            return Classification(
+        if claim.claim_status != "4":  # the common case in a remittance: built unvalidated
+            return build(
+                Classification,
                 is_denial=False,
                 category=Category.OTHER,
                 denial_class=DenialClass.SOFT,
@@ -236,6 +256,8 @@ def classify(
                 suggested_path=profiles[Category.OTHER].suggested_path,
                 appeal_rights=not no_appeal,
                 denied_amount=Decimal(0),
+                primary_adjustment=None,
+                denial_adjustments=[],
                 reasons=reasons or ["no denial adjustment"],
             )
         reasons.append("CLP02 = 4 (denied) without a denial reason code")

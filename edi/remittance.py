@@ -2,14 +2,16 @@
 
 Each claim is classified by the domain rules: a denial (claim- or line-level, full or partial),
 a reversal of an earlier payment (CLP02 = 22), or a claim that was simply paid. PLB
-recoupments become records of their own. Built for throughput: models are constructed from
-values the parser has already checked.
+recoupments become records of their own. Built for throughput: claims are collected in light
+objects, and the full pydantic models are built (without re-validation) only for the claims
+that open cases, or when someone asks for a paid claim's details.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from domain.classification import Classification, classify
 from domain.construct import build
@@ -91,14 +93,71 @@ class _Problems:
             return None
 
 
+class _Adjustment:
+    """A CAS reason and amount while parsing (read by classification like an Adjustment)."""
+
+    __slots__ = ("amount", "carc", "group")
+
+    def __init__(self, group: GroupCode, carc: str, amount: Decimal) -> None:
+        self.group, self.carc, self.amount = group, carc, amount
+
+    @property
+    def code(self) -> str:
+        return f"{self.group.value}-{self.carc}"
+
+    def model(self) -> Adjustment:
+        return build(Adjustment, group=self.group, carc=self.carc, amount=self.amount)
+
+
+class _Line:
+    __slots__ = (
+        "adjustments",
+        "billed",
+        "date",
+        "modifiers",
+        "paid",
+        "procedure_code",
+        "rarcs",
+        "units",
+    )
+
+    def __init__(
+        self,
+        procedure_code: str,
+        modifiers: list[str],
+        billed: Decimal,
+        paid: Decimal,
+        units: Decimal,
+    ) -> None:
+        self.procedure_code, self.modifiers = procedure_code, modifiers
+        self.billed, self.paid, self.units = billed, paid, units
+        self.adjustments: list[_Adjustment] = []
+        self.rarcs: list[str] = []
+        self.date: date | None = None
+
+    def model(self, number: int) -> ServiceLine:
+        return build(
+            ServiceLine,
+            line_number=number,
+            procedure_code=self.procedure_code,
+            modifiers=self.modifiers,
+            service_date=self.date,
+            billed_amount=self.billed,
+            paid_amount=self.paid,
+            units=self.units,
+            adjustments=[adjustment.model() for adjustment in self.adjustments],
+            rarcs=self.rarcs,
+        )
+
+
 class _ClaimBuilder:
     """Collects one CLP loop's segments into a claim."""
 
     def __init__(self, clp: Segment, problems: _Problems) -> None:
         self.clp = clp
-        self.adjustments: list[Adjustment] = []
+        self.adjustments: list[_Adjustment] = []
         self.rarcs: list[str] = []
-        self.lines: list[dict[str, object]] = []
+        self.lines: list[_Line] = []
         self.patient_name = ""
         self.member_id = ""
         self.provider_npi = ""
@@ -115,12 +174,23 @@ class _ClaimBuilder:
             problems.error(clp, 1, "CLP01 (patient control number) is missing")
         self.payer_claim_control_number = problems.text(clp, 7, 80)
         self.frequency_code = problems.text(clp, 9, 1) or "1"
-        self.billed = problems.amount(clp, 3)
-        self.paid = problems.amount(clp, 4)
+        self.claim_status = status
+        self.billed_amount = problems.amount(clp, 3)
+        self.paid_amount = problems.amount(clp, 4)
+
+    def all_adjustments(self) -> list[_Adjustment]:
+        return [*self.adjustments, *(a for line in self.lines for a in line.adjustments)]
+
+    def all_claim_rarcs(self) -> list[str]:
+        return list(dict.fromkeys(code.strip().upper() for code in self.rarcs))
+
+    def all_rarcs(self) -> list[str]:
+        codes = [*self.rarcs, *(code for line in self.lines for code in line.rarcs)]
+        return list(dict.fromkeys(code.strip().upper() for code in codes if code.strip()))
 
     @property
-    def line(self) -> dict[str, object] | None:
-        return self.lines[-1] if self.lines else None
+    def service_lines(self) -> list[_Line]:
+        return self.lines
 
 
 class RemittanceParser:
@@ -174,20 +244,41 @@ class RemittanceParser:
         payer_id = payer_id or trn_payer or payer_name
         adjudicated: list[AdjudicatedClaim] = []
         cases: list[CaseRecord] = []
+        table = self._rulebook.table
         for builder in builders:
-            claim = self._claim(builder, payer_id, payer_name, payee_npi, remittance_date, report)
-            if claim is None:
+            period = self._service_period(builder, remittance_date, report)
+            if period is None:
                 continue
-            kind = DenialKind.REVERSAL if claim.claim_status == "22" else DenialKind.DENIAL
-            classification = self._classify(claim, kind)
-            item = build(
-                AdjudicatedClaim,
-                claim=claim,
-                classification=classification,
+            payer = self._payer(payer_id, payer_name, builder.clp.get(6))
+            provider_npi = builder.provider_npi or payee_npi
+            kind = DenialKind.REVERSAL if builder.claim_status == "22" else DenialKind.DENIAL
+            item = AdjudicatedClaim(
+                claim_id=builder.claim_id,
+                payer_claim_control_number=builder.payer_claim_control_number,
+                claim_status=builder.claim_status,
+                payer=payer,
+                provider_npi=provider_npi,
+                billed_amount=builder.billed_amount,
+                paid_amount=builder.paid_amount,
+                service_date=period[0],
+                remittance_date=remittance_date,
                 original_reference=builder.original_reference,
-                location=builder.clp.location(),
+                segment=builder.clp,
+                build_claim=partial(
+                    self._claim, builder, payer, provider_npi, period, remittance_date
+                ),
             )
             adjudicated.append(item)
+            maybe_denied = (
+                kind is DenialKind.REVERSAL
+                or builder.claim_status == "4"
+                or table.any_denial(builder.all_adjustments())
+            )
+            if not maybe_denied:  # most claims: paid; classified on the light objects
+                item.classification = classify(builder, kind, table, self._rulebook.profiles)
+                continue
+            claim = item.claim
+            classification = item.classification = self._classify(claim, kind)
             if classification.is_denial and classification.denied_amount > 0:
                 record = build(
                     DenialRecord,
@@ -227,31 +318,28 @@ class RemittanceParser:
 
     def _claim_segment(self, builder: _ClaimBuilder, segment: Segment, report: _Problems) -> None:
         sid = segment.id
-        line = builder.line
-        if sid == "SVC":
+        lines = builder.lines
+        line = lines[-1] if lines else None
+        if sid == "CAS":
+            target = line.adjustments if line is not None else builder.adjustments
+            target.extend(self._adjustments(segment, report))
+        elif sid == "SVC":
             composite = segment.get(1).split(self._component)
             if composite[0] == "NU":
                 builder.institutional = True
             builder.lines.append(
-                {
-                    "segment": segment,
-                    "procedure_code": composite[1] if len(composite) > 1 else composite[0],
-                    "modifiers": [m for m in composite[2:6] if m],
-                    "billed": report.amount(segment, 2, required="warn"),
-                    "paid": report.amount(segment, 3, required="warn"),
-                    "units": report.amount(segment, 5) if segment.get(5) else Decimal(1),
-                    "adjustments": [],
-                    "rarcs": [],
-                    "date": None,
-                }
+                _Line(
+                    procedure_code=composite[1] if len(composite) > 1 else composite[0],
+                    modifiers=[m for m in composite[2:6] if m],
+                    billed=report.amount(segment, 2, required="warn"),
+                    paid=report.amount(segment, 3, required="warn"),
+                    units=report.amount(segment, 5) if segment.get(5) else Decimal(1),
+                )
             )
-        elif sid == "CAS":
-            target = line["adjustments"] if line is not None else builder.adjustments
-            target.extend(self._adjustments(segment, report))  # type: ignore[union-attr]
         elif sid == "DTM":
             qualifier = segment.get(1)
             if line is not None and qualifier in ("472", "150"):
-                line["date"] = report.date(segment, 2)
+                line.date = report.date(segment, 2)
             elif qualifier == "232":
                 builder.period_start = report.date(segment, 2)
             elif qualifier == "233":
@@ -259,7 +347,7 @@ class RemittanceParser:
             elif qualifier == "050":
                 builder.received = report.date(segment, 2)
         elif sid == "LQ" and segment.get(1) == "HE" and line is not None:
-            line["rarcs"].append(segment.get(2).strip().upper())  # type: ignore[union-attr]
+            line.rarcs.append(segment.get(2).strip().upper())
         elif sid == "MOA":
             builder.rarcs.extend(code for code in segment.elements[3:8] if code)
         elif sid == "MIA":
@@ -279,7 +367,7 @@ class RemittanceParser:
         elif sid == "REF" and segment.get(1) == "F8" and line is None:
             builder.original_reference = report.text(segment, 2, 80)
 
-    def _adjustments(self, segment: Segment, report: _Problems) -> list[Adjustment]:
+    def _adjustments(self, segment: Segment, report: _Problems) -> list[_Adjustment]:
         elements = segment.elements
         group = _GROUPS.get(elements[1]) if len(elements) > 1 else None
         if group is None:
@@ -293,38 +381,23 @@ class RemittanceParser:
             if len(carc) > 5:
                 report.error(segment, reason_index, f"CAS{reason_index:02d} {carc!r} is not a CARC")
             elif carc:
-                amount = report.amount(segment, reason_index + 1)
-                adjustments.append(build(Adjustment, group=group, carc=carc, amount=amount))
+                try:  # the common case, inline: a finite amount
+                    amount = Decimal(elements[reason_index + 1])
+                    if not amount.is_finite():
+                        raise InvalidOperation
+                except (InvalidOperation, IndexError):
+                    amount = report.amount(segment, reason_index + 1)
+                adjustments.append(_Adjustment(group, carc, amount))
         if not adjustments:
             report.error(segment, 2, "CAS has no reason code")
         return adjustments
 
-    def _claim(
-        self,
-        builder: _ClaimBuilder,
-        payer_id: str,
-        payer_name: str,
-        payee_npi: str,
-        remittance_date: date | None,
-        report: _Problems,
-    ) -> Claim | None:
+    def _service_period(
+        self, builder: _ClaimBuilder, remittance_date: date | None, report: _Problems
+    ) -> tuple[date, date | None] | None:
+        """From DTM*232/233, else the lines' dates, else (with a warning) when received."""
         clp = builder.clp
-        lines = [
-            build(
-                ServiceLine,
-                line_number=number,
-                procedure_code=line["procedure_code"],
-                modifiers=line["modifiers"],
-                service_date=line["date"],
-                billed_amount=line["billed"],
-                paid_amount=line["paid"],
-                units=line["units"],
-                adjustments=line["adjustments"],
-                rarcs=line["rarcs"],
-            )
-            for number, line in enumerate(builder.lines, start=1)
-        ]
-        line_dates = [line.service_date for line in lines if line.service_date is not None]
+        line_dates = [line.date for line in builder.lines if line.date is not None]
         start = builder.period_start or (min(line_dates) if line_dates else None)
         end = builder.period_end or (max(line_dates) if line_dates else None)
         if start is None:
@@ -332,32 +405,41 @@ class RemittanceParser:
             report.warning(
                 clp,
                 None,
-                f"claim {clp.get(1)} has no service date (DTM*232 or DTM*472): timely filing "
-                "is counted from the date the payer received it",
+                f"claim {builder.claim_id} has no service date (DTM*232 or DTM*472): timely "
+                "filing is counted from the date the payer received it",
             )
         if start is None:
-            report.error(clp, None, f"claim {clp.get(1)} has no service date at all")
+            report.error(clp, None, f"claim {builder.claim_id} has no service date at all")
             return None
-        payer = self._payer(payer_id, payer_name, clp.get(6))
+        return start, end if end != start else None
+
+    def _claim(
+        self,
+        builder: _ClaimBuilder,
+        payer: Payer,
+        provider_npi: str,
+        period: tuple[date, date | None],
+        remittance_date: date | None,
+    ) -> Claim:
         return build(
             Claim,
             claim_id=builder.claim_id,
             payer_claim_control_number=builder.payer_claim_control_number,
-            claim_status=clp.get(2),
+            claim_status=builder.claim_status,
             claim_type=ClaimType.INSTITUTIONAL if builder.institutional else ClaimType.PROFESSIONAL,
             frequency_code=builder.frequency_code,
             payer=payer,
             patient=build(
                 Patient, name=builder.patient_name, member_id=builder.member_id, birth_date=None
             ),
-            provider_npi=builder.provider_npi or payee_npi,
-            service_date_from=start,
-            service_date_to=end if end != start else None,
-            billed_amount=builder.billed,
-            paid_amount=builder.paid,
-            adjustments=builder.adjustments,
-            rarcs=list(dict.fromkeys(code.strip().upper() for code in builder.rarcs)),
-            service_lines=lines,
+            provider_npi=provider_npi,
+            service_date_from=period[0],
+            service_date_to=period[1],
+            billed_amount=builder.billed_amount,
+            paid_amount=builder.paid_amount,
+            adjustments=[adjustment.model() for adjustment in builder.adjustments],
+            rarcs=builder.all_claim_rarcs(),
+            service_lines=[line.model(number) for number, line in enumerate(builder.lines, 1)],
             remittance_date=remittance_date,
         )
 

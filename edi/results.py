@@ -3,15 +3,18 @@ problems found, with the JSON shape `denials parse --json` prints."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.classification import Classification
-from domain.models import Claim, DenialKind, DenialRecord
+from domain.models import Claim, DenialKind, DenialRecord, Payer
 from edi.problems import Location, Problem, Severity
+from edi.tokenizer import Segment
 
 
 class FileKind(StrEnum):
@@ -27,19 +30,74 @@ SUPPORTED_VERSIONS = {
 }
 
 
-class AdjudicatedClaim(BaseModel):
-    """One CLP loop of an 835: counted whether or not it is a denial."""
+class AdjudicatedClaim:
+    """One CLP loop of an 835: counted whether or not it is a denial.
 
-    claim: Claim
-    classification: Classification
-    original_reference: str = Field(
-        default="", description="REF*F8: the payer claim number of the claim this one corrects"
+    Its full `Claim` model is built on first use: a large remittance is mostly paid claims
+    that nothing but the counts and the payer-answer matching ever reads.
+    """
+
+    __slots__ = (
+        "_build_claim",
+        "_claim",
+        "billed_amount",
+        "claim_id",
+        "claim_status",
+        "classification",
+        "original_reference",
+        "paid_amount",
+        "payer",
+        "payer_claim_control_number",
+        "provider_npi",
+        "remittance_date",
+        "segment",
+        "service_date",
     )
-    location: Location
+
+    def __init__(
+        self,
+        *,
+        claim_id: str,
+        payer_claim_control_number: str,
+        claim_status: str,
+        payer: Payer,
+        provider_npi: str,
+        billed_amount: Decimal,
+        paid_amount: Decimal,
+        service_date: date,
+        remittance_date: date | None,
+        original_reference: str,
+        segment: Segment,
+        build_claim: Callable[[], Claim],
+    ) -> None:
+        self.claim_id = claim_id
+        self.payer_claim_control_number = payer_claim_control_number
+        self.claim_status = claim_status
+        self.payer = payer
+        self.provider_npi = provider_npi
+        self.billed_amount = billed_amount
+        self.paid_amount = paid_amount
+        self.service_date = service_date
+        self.remittance_date = remittance_date
+        self.original_reference = original_reference  # REF*F8: the claim this one corrects
+        self.segment = segment  # the CLP
+        self.classification: Classification
+        self._build_claim = build_claim
+        self._claim: Claim | None = None
+
+    @property
+    def claim(self) -> Claim:
+        if self._claim is None:
+            self._claim = self._build_claim()
+        return self._claim
+
+    @property
+    def location(self) -> Location:
+        return self.segment.location()
 
     @property
     def is_reversal(self) -> bool:
-        return self.claim.claim_status == "22"
+        return self.claim_status == "22"
 
 
 class CaseRecord(BaseModel):
@@ -61,6 +119,8 @@ class AcknowledgedClaim(BaseModel):
 
 
 class ParsedFile(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     file: str
     sha256: str
     kind: FileKind | None = None

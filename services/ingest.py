@@ -186,21 +186,21 @@ class IngestService:
             {
                 "row_id": f"{sha256}:{index}",
                 "file_sha256": sha256,
-                "payer_id": item.claim.payer.payer_id,
-                "payer_name": item.claim.payer.name,
-                "claim_id": item.claim.claim_id,
-                "payer_claim_control_number": item.claim.payer_claim_control_number,
-                "claim_status": item.claim.claim_status,
-                "provider_npi": item.claim.provider_npi,
-                "billed_amount": item.claim.billed_amount,
-                "paid_amount": item.claim.paid_amount,
+                "payer_id": item.payer.payer_id,
+                "payer_name": item.payer.name,
+                "claim_id": item.claim_id,
+                "payer_claim_control_number": item.payer_claim_control_number,
+                "claim_status": item.claim_status,
+                "provider_npi": item.provider_npi,
+                "billed_amount": item.billed_amount,
+                "paid_amount": item.paid_amount,
                 "denied_amount": item.classification.denied_amount,
                 "is_denial": item.classification.is_denial,
                 "category": item.classification.category.value
                 if item.classification.is_denial
                 else None,
-                "service_date": item.claim.service_date_from,
-                "remittance_date": item.claim.remittance_date,
+                "service_date": item.service_date,
+                "remittance_date": item.remittance_date,
             }
             for index, item in enumerate(claims)
         ]
@@ -245,7 +245,7 @@ class IngestService:
 
     async def _act(self, parsed: ParsedFile, report: FileReport, progress: Progress | None) -> None:
         payer_ids = (
-            {item.claim.payer.payer_id for item in parsed.adjudicated}
+            {item.payer.payer_id for item in parsed.adjudicated}
             | {item.claim.payer.payer_id for item in parsed.acknowledged}
             | {case.record.claim.payer.payer_id for case in parsed.cases}
         )
@@ -263,30 +263,28 @@ class IngestService:
         for index, item in enumerate(parsed.adjudicated):
             if item.is_reversal:
                 continue
-            claim = item.claim
+            payer_id = item.payer.payer_id
             numbers = [
                 number
                 for number in (
-                    claim.payer_claim_control_number,
+                    item.payer_claim_control_number,
                     item.original_reference,
-                    claim.claim_id,
+                    item.claim_id,
                 )
                 if number
             ]
-            match = open_cases.match(
-                claim.payer.payer_id, *numbers, kinds={DenialKind.DENIAL.value}
-            )
+            match = open_cases.match(payer_id, *numbers, kinds={DenialKind.DENIAL.value})
             if match is None:
                 continue
             still_denied = item.classification.is_denial and item.classification.denied_amount > 0
             if still_denied and match.status != CaseStatus.AWAITING_PAYER:
                 continue  # the same denial again, not an answer: the open case covers it
-            answered.update((claim.payer.payer_id, number) for number in numbers)
+            answered.update((payer_id, number) for number in numbers)
             response = PayerResponse(
-                decision=decision_from_remittance(claim.paid_amount, still_denied),
-                paid_amount=max(claim.paid_amount, 0),
-                decision_date=claim.remittance_date or date.today(),
-                payer_claim_control_number=claim.payer_claim_control_number,
+                decision=decision_from_remittance(item.paid_amount, still_denied),
+                paid_amount=max(item.paid_amount, 0),
+                decision_date=item.remittance_date or date.today(),
+                payer_claim_control_number=item.payer_claim_control_number,
                 reference=f"{parsed.sha256}:{index}",
                 source="835",
             )
