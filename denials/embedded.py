@@ -57,22 +57,23 @@ class DevServer:
         ip: str = "127.0.0.1",
     ) -> None:
         self.address = f"{ip}:{port}"
+        options = {
+            "--db-filename": str(db_file),
+            "--ip": ip,
+            "--port": str(port),
+            "--ui-port": str(ui_port),
+            "--namespace": namespace,
+            "--log-level": "warn",
+        }
+        # WAL with normal sync: durable across crashes of the process, about twice the
+        # throughput of the default rollback journal that syncs on every commit.
+        pragmas = ["journal_mode=wal", "synchronous=normal"]
         self._args = [
             str(installed_binary("temporal")),
             "server",
             "start-dev",
-            "--db-filename",
-            str(db_file),
-            "--ip",
-            ip,
-            "--port",
-            str(port),
-            "--ui-port",
-            str(ui_port),
-            "--namespace",
-            namespace,
-            "--log-level",
-            "warn",
+            *(part for option in options.items() for part in option),
+            *(part for pragma in pragmas for part in ("--sqlite-pragma", pragma)),
         ]
         self._log_file = log_file
         self._log: IO[bytes] | None = None

@@ -1,17 +1,19 @@
 """Record workflow histories for the replay tests.
 
 Run after an intentional, compatible change to the workflow (new code paths behind
-`workflow.patched`), never to paper over a non-determinism error:
+`workflow.patched`), never to paper over a non-determinism error; keep the histories of
+earlier versions, they prove old cases still replay:
 
-    .venv/bin/python -m tests.workflows.record_histories
+    .venv/bin/python -m tests.workflows.record_histories VERSION
 
 Each scenario drives one case through the paths that matter and saves its history to
-tests/workflows/histories/<name>.json.
+tests/workflows/histories/<name>.<VERSION>.json.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -149,7 +151,7 @@ SCENARIOS: dict[str, Callable[[CaseHarness], Awaitable[CaseHandle]]] = {
 }
 
 
-async def record_all() -> None:
+async def record_all(version: str) -> None:
     HISTORIES.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{folder}/record.db")
@@ -164,10 +166,10 @@ async def record_all() -> None:
                 for name, scenario in SCENARIOS.items():
                     handle = await scenario(harness)
                     history = await handle.fetch_history()
-                    (HISTORIES / f"{name}.json").write_text(history.to_json())
+                    (HISTORIES / f"{name}.{version}.json").write_text(history.to_json())
                     print(f"recorded {name}: {len(history.events)} events")
         engine.dispose()
 
 
 if __name__ == "__main__":
-    asyncio.run(record_all())
+    asyncio.run(record_all(sys.argv[1]))

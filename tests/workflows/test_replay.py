@@ -22,12 +22,10 @@ def load_history(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(path.stem, path.read_text())
 
 
-def test_histories_are_saved() -> None:
-    assert {path.stem for path in HISTORIES} >= {
-        "appeal_chain",
-        "escalation_and_loss",
-        "rejection_resubmitted",
-    }
+def test_histories_of_every_version_are_saved() -> None:
+    scenarios = ("appeal_chain", "escalation_and_loss", "rejection_resubmitted")
+    versions = ("v1-activities", "v2-local-activities")
+    assert {path.stem for path in HISTORIES} >= {f"{s}.{v}" for s in scenarios for v in versions}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[path.stem for path in HISTORIES])

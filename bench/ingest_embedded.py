@@ -1,0 +1,149 @@
+"""Ingest of an 835 with 1,000 denials on the embedded stack, until every case is triaged and
+visible in the worklist, against starting 1,000 trivial workflows on the same server.
+
+Target: <= 30 s. The embedded stack is what `make run` starts: the Temporal dev server binary
+(SQLite), one worker process-in-process, the SQLite read model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, col, func, select
+from temporalio.worker import Worker
+
+from bench.trivial_workflow import TrivialWorkflow
+from db.engine import make_engine, migrate
+from db.models import CaseRow
+from denials.embedded import DevServer
+from denials.temporal import ensure_search_attributes
+from denials.worker import build_worker
+from domain.case import CasePolicy, CaseStatus
+from domain.rulebook import Rulebook
+from services.cases import CaseService
+from services.ingest import IngestService
+from tests.edi.x12_generator import Claim835, Line835, Remittance835, build_file
+
+TARGET_SECONDS = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def denials_835(count: int) -> bytes:
+    today = datetime.now(UTC).date()
+    claims = [
+        Claim835(
+            f"BENCH{number:06d}",
+            status="4",
+            lines=[
+                Line835(
+                    procedure="99214",
+                    billed="250",
+                    paid="0",
+                    cas=[("CO", "197" if number % 2 else "16", "250")],
+                    service_date=today - timedelta(days=30),
+                )
+            ],
+        )
+        for number in range(count)
+    ]
+    return build_file(Remittance835(claims=claims, payment_date=today, production_date=today))
+
+
+async def wait_until_visible(session: Session, count: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        visible = session.exec(
+            select(func.count())
+            .select_from(CaseRow)
+            .where(col(CaseRow.status) == CaseStatus.TRIAGED)
+        ).one()
+        if visible >= count:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {visible} of {count} cases triaged after {timeout:.0f} s")
+        session.expire_all()
+        await asyncio.sleep(0.2)
+
+
+async def run(count: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder)
+        server = DevServer(
+            db_file=data / "temporal.db",
+            port=free_port(),
+            ui_port=free_port(),
+            namespace="default",
+            log_file=data / "temporal.log",
+        )
+        server.start()
+        engine = make_engine(f"sqlite:///{data / 'denials.db'}")
+        try:
+            migrate(engine)
+            client = await server.wait_ready("default")
+            await ensure_search_attributes(client, "default")
+            rulebook = Rulebook.load()
+            raw = denials_835(count)
+            with ThreadPoolExecutor(16) as executor:
+                async with (
+                    build_worker(client, "bench-cases", engine, rulebook, executor),
+                    Worker(client, task_queue="bench-trivial", workflows=[TrivialWorkflow]),
+                ):
+                    start = time.perf_counter()
+                    handles = await asyncio.gather(
+                        *(
+                            client.start_workflow(
+                                TrivialWorkflow.run,
+                                n,
+                                id=f"trivial-{n}",
+                                task_queue="bench-trivial",
+                            )
+                            for n in range(count)
+                        )
+                    )
+                    await asyncio.gather(*(handle.result() for handle in handles))
+                    trivial = time.perf_counter() - start
+
+                    with Session(engine, expire_on_commit=False) as session:
+                        cases = CaseService(session, client, rulebook, CasePolicy(), "bench-cases")
+                        start = time.perf_counter()
+                        report = await IngestService(session, cases, rulebook).ingest(
+                            "bench.835", raw, received_by="bench"
+                        )
+                        ingested = time.perf_counter() - start
+                        assert report.cases_started == count, report
+                        await wait_until_visible(session, count, timeout=300)
+                        visible = time.perf_counter() - start
+        finally:
+            engine.dispose()
+            server.stop()
+    print(f"ingest of an 835 with {count:,} denials on the embedded stack")
+    print(f"  {count:,} trivial workflows started and completed: {trivial:6.1f} s")
+    print(f"  ingest (parse, store, start {count:,} cases):      {ingested:6.1f} s")
+    print(
+        f"  until every case is triaged in the worklist:     {visible:6.1f} s "
+        f"({visible / trivial:.1f}x the trivial baseline)"
+    )
+    verdict = "meets" if visible <= TARGET_SECONDS else "MISSES"
+    print(f"  target <= {TARGET_SECONDS:.0f} s: {verdict}")
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__)
+    options.add_argument("--denials", type=int, default=1000)
+    asyncio.run(run(options.parse_args().denials))
+
+
+if __name__ == "__main__":
+    main()
