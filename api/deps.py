@@ -1,22 +1,34 @@
-"""Request-scoped dependencies, as `Annotated` aliases the routers declare."""
+"""Request-scoped dependencies, as `Annotated` aliases the routers declare.
+
+Every request is authenticated (bearer token for API clients, session cookie for the web UI)
+and every route states the permission it needs; refusals are audited like any other access.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 from temporalio.client import Client
 
 from denials.config import Settings
 from domain.case import Actor
+from domain.permissions import Permission, allows
 from domain.rulebook import Rulebook
+from services.audit import AuditService, Outcome
+from services.auth import AuthService, SessionKind, SignedIn, csrf_matches
 from services.cases import CaseService
-from services.errors import NotFound, ServiceError
+from services.errors import Forbidden, ServiceError
 from services.ingest import IngestService
 from services.tasks import TaskService
 from services.users import UserService
+
+SESSION_COOKIE = "denials_session"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class Unauthenticated(ServiceError):
@@ -46,45 +58,114 @@ ClientDep = Annotated[Client, Depends(get_client)]
 RulebookDep = Annotated[Rulebook, Depends(get_rulebook)]
 
 
+def get_audit(request: Request, session: SessionDep) -> AuditService:
+    forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+    return AuditService(session, forwarded or (request.client.host if request.client else ""))
+
+
+def get_auth(session: SessionDep, settings: SettingsDep) -> AuthService:
+    return AuthService(
+        session,
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        lifetime=timedelta(hours=settings.session_max_hours),
+    )
+
+
+AuditDep = Annotated[AuditService, Depends(get_audit)]
+AuthDep = Annotated[AuthService, Depends(get_auth)]
+
+bearer_scheme = HTTPBearer(auto_error=False, description="Token from POST /api/v1/auth/token")
+
+
+async def signed_in(
+    request: Request,
+    auth: AuthDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> SignedIn:
+    """The caller, from a bearer token or the session cookie; 401 if neither is valid.
+    A cookie-authenticated change must also echo the session's CSRF token."""
+    if credentials is not None:
+        user = auth.resolve(credentials.credentials, SessionKind.BEARER)
+        if user is None:
+            raise Unauthenticated("the bearer token is invalid or has expired: sign in again")
+        return user
+    cookie = request.cookies.get(SESSION_COOKIE)
+    user = auth.resolve(cookie, SessionKind.COOKIE) if cookie else None
+    if user is None:
+        raise Unauthenticated("sign in first: no valid bearer token or session")
+    if request.method in UNSAFE_METHODS:
+        given = request.headers.get("x-csrf-token")
+        if given is None and "form" in request.headers.get("content-type", ""):
+            given = str((await request.form()).get("csrf_token", "")) or None
+        if not csrf_matches(user.csrf_token, given):
+            raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+    return user
+
+
+SignedInDep = Annotated[SignedIn, Depends(signed_in)]
+
+
+def require(permission: Permission) -> Callable[..., Actor]:
+    """A dependency giving the acting user if their role has `permission`, else 403
+    (recorded in the audit trail)."""
+
+    def dependency(request: Request, user: SignedInDep, audit: AuditDep) -> Actor:
+        if not allows(user.actor.role, permission):
+            audit.record(
+                user.actor,
+                "access.refused",
+                Outcome.REFUSED,
+                method=request.method,
+                path=request.url.path,
+                permission=permission.value,
+            )
+            raise Forbidden(
+                f"role '{user.actor.role.value}' lacks the '{permission.value}' permission"
+            )
+        return user.actor
+
+    return dependency
+
+
+CaseReader = Annotated[Actor, Depends(require(Permission.VIEW_CASES))]
+TaskWorker = Annotated[Actor, Depends(require(Permission.WORK_TASKS))]
+Ingester = Annotated[Actor, Depends(require(Permission.INGEST_FILES))]
+Supervisor = Annotated[Actor, Depends(require(Permission.SUPERVISE))]
+AuditReader = Annotated[Actor, Depends(require(Permission.VIEW_AUDIT))]
+RuleReader = Annotated[Actor, Depends(require(Permission.VIEW_RULES))]
+RuleManager = Annotated[Actor, Depends(require(Permission.MANAGE_RULES))]
+UserManager = Annotated[Actor, Depends(require(Permission.MANAGE_USERS))]
+
+
 def get_case_service(
-    session: SessionDep, client: ClientDep, rulebook: RulebookDep, settings: SettingsDep
-) -> CaseService:
-    return CaseService(session, client, rulebook, settings.case_policy(), settings.task_queue)
-
-
-def get_ingest_service(
-    cases: Annotated[CaseService, Depends(get_case_service)],
     session: SessionDep,
+    client: ClientDep,
     rulebook: RulebookDep,
-) -> IngestService:
-    return IngestService(session, cases, rulebook)
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> CaseService:
+    return CaseService(
+        session, client, rulebook, settings.case_policy(), settings.task_queue, audit
+    )
 
 
-def get_task_service(session: SessionDep, client: ClientDep) -> TaskService:
-    return TaskService(session, client)
+CaseServiceDep = Annotated[CaseService, Depends(get_case_service)]
+
+
+def get_task_service(session: SessionDep, client: ClientDep, audit: AuditDep) -> TaskService:
+    return TaskService(session, client, audit)
 
 
 def get_user_service(session: SessionDep) -> UserService:
     return UserService(session)
 
 
-CaseServiceDep = Annotated[CaseService, Depends(get_case_service)]
+def get_ingest_service(
+    cases: CaseServiceDep, session: SessionDep, rulebook: RulebookDep, audit: AuditDep
+) -> IngestService:
+    return IngestService(session, cases, rulebook, audit)
+
+
 TaskServiceDep = Annotated[TaskService, Depends(get_task_service)]
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 IngestServiceDep = Annotated[IngestService, Depends(get_ingest_service)]
-
-
-def current_actor(
-    users: UserServiceDep,
-    x_user: Annotated[str | None, Header(description="Acting user id")] = None,
-) -> Actor:
-    """Who is acting. Identified by the X-User header until token authentication lands."""
-    if not x_user:
-        raise Unauthenticated("missing X-User header naming the acting user")
-    try:
-        return users.actor(x_user)
-    except NotFound as exc:
-        raise Unauthenticated(f"unknown user '{x_user}'") from exc
-
-
-ActorDep = Annotated[Actor, Depends(current_actor)]

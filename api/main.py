@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from api.routes import cases, health, ingest, tasks, users
+from api.routes import audit, auth, cases, health, ingest, payer_rules, tasks, users
 from denials.config import Settings
 from domain.rulebook import Rulebook
 from services.errors import ServiceError
+from services.payer_rules import PayerRuleStore
 from web import pages
+from web.session import LoginRequired, login_redirect_target
 from web.templating import STATIC_DIR, render_error
 
 
@@ -23,14 +25,25 @@ def create_app(
         title="Denials case manager",
         version="0.1.0",
         description="Every payer denial or rejection is a durable case: triage, root cause, "
-        "corrected claim or appeal, payer response, prevention.",
+        "corrected claim or appeal, payer response, prevention. Sign in with "
+        "POST /api/v1/auth/token and send the token as a bearer token.",
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.client = client
     app.state.rulebook = rulebook
+    app.state.rule_store = PayerRuleStore(engine, rulebook.payer_rules_file)
 
-    routers = (health.router, cases.router, tasks.router, ingest.router, users.router)
+    routers = (
+        health.router,
+        auth.router,
+        cases.router,
+        tasks.router,
+        ingest.router,
+        audit.router,
+        payer_rules.router,
+        users.router,
+    )
     for router in (*routers, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -38,7 +51,14 @@ def create_app(
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+            return JSONResponse(
+                {"detail": exc.message}, status_code=exc.status_code, headers=headers
+            )
         return render_error(request, exc.status_code, exc.message)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(login_redirect_target(exc), status_code=303)
 
     return app

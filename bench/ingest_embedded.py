@@ -25,8 +25,9 @@ from db.models import CaseRow
 from denials.embedded import DevServer
 from denials.temporal import ensure_search_attributes
 from denials.worker import build_worker
-from domain.case import CasePolicy, CaseStatus
+from domain.case import Actor, CasePolicy, CaseStatus, Role
 from domain.rulebook import Rulebook
+from services.audit import AuditService
 from services.cases import CaseService
 from services.ingest import IngestService
 from tests.edi.x12_generator import Claim835, Line835, Remittance835, build_file
@@ -116,10 +117,13 @@ async def run(count: int) -> None:
                     trivial = time.perf_counter() - start
 
                     with Session(engine, expire_on_commit=False) as session:
-                        cases = CaseService(session, client, rulebook, CasePolicy(), "bench-cases")
+                        audit = AuditService(session)
+                        cases = CaseService(
+                            session, client, rulebook, CasePolicy(), "bench-cases", audit
+                        )
                         start = time.perf_counter()
-                        report = await IngestService(session, cases, rulebook).ingest(
-                            "bench.835", raw, received_by="bench"
+                        report = await IngestService(session, cases, rulebook, audit).ingest(
+                            "bench.835", raw, Actor(user_id="bench", role=Role.SYSTEM)
                         )
                         ingested = time.perf_counter() - start
                         assert report.cases_started == count, report

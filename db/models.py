@@ -154,7 +154,82 @@ class UserRow(SQLModel, table=True):
     display_name: str = Field(max_length=200)
     role: str = Field(max_length=16)
     active: bool = True
+    password_hash: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class SessionRow(SQLModel, table=True):
+    """A signed-in session: a bearer token for API clients or a cookie for the web UI.
+    Only the token's SHA-256 is stored."""
+
+    __tablename__ = "sessions"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.user_id", index=True, max_length=80)
+    kind: str = Field(max_length=8)  # bearer | cookie
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    last_seen_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    expires_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class AuditEventRow(SQLModel, table=True):
+    """Who did or saw what, when (HIPAA audit controls): every case view and every change,
+    refused ones included."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_case_at", "case_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_utc_column(nullable=False, index=True))
+    user_id: str = Field(max_length=80, index=True)
+    role: str = Field(max_length=16)
+    action: str = Field(max_length=40, index=True)
+    outcome: str = Field(max_length=16)  # ok | refused | failed
+    case_id: str | None = Field(default=None, max_length=64)
+    task_id: str | None = Field(default=None, max_length=80)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    client_ip: str = Field(default="", max_length=64)
+
+
+class PayerRuleVersionRow(SQLModel, table=True):
+    """A payer rule version added by an admin, on top of the shipped rules."""
+
+    __tablename__ = "payer_rule_versions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: str = Field(max_length=80, index=True)
+    effective_from: date
+    rule: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class AbsenceRow(SQLModel, table=True):
+    """A user marked out of office by a supervisor, and what happens to their tasks."""
+
+    __tablename__ = "absences"
+
+    absence_id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.user_id", index=True, max_length=80)
+    starts_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    ends_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    return_tasks: bool
+    status: str = Field(max_length=16)  # scheduled | active | ended | cancelled
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class AbsenceReassignmentRow(SQLModel, table=True):
+    """A task moved away from an absent user (and back, if the supervisor chose)."""
+
+    __tablename__ = "absence_reassignments"
+
+    absence_id: str = Field(foreign_key="absences.absence_id", primary_key=True, max_length=64)
+    task_id: str = Field(primary_key=True, max_length=80)
+    case_id: str = Field(max_length=64)
+    to_user: str = Field(max_length=80)
+    returned: bool = False
 
 
 class IngestFileRow(SQLModel, table=True):

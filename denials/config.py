@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     )
     worker_activity_threads: int = 16
 
+    session_idle_minutes: int = Field(default=30, ge=1, description="Sign out after inactivity")
+    session_max_hours: int = Field(default=12, ge=1, description="Sign out after this long")
+    secure_cookies: bool | None = Field(
+        default=None, description="Secure session cookie; unset means: when served over HTTPS"
+    )
+
     @property
     def client_address(self) -> str:
         """Where CLI commands reach Temporal: the configured server, else the embedded one."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from domain.case import Actor, Role
 from domain.models import (
     Adjustment,
     Claim,
@@ -184,11 +185,15 @@ def demo_records(today: date) -> list[DenialRecord]:
     return records
 
 
+DEMO_ACTOR = Actor(user_id="demo", role=Role.SYSTEM)
+
+
 async def load_demo(cases: CaseService, users: UserService, today: date) -> int:
-    """Create the demo users and open the demo cases; returns how many cases were new."""
+    """Create the demo users (password "demo") and open the demo cases; returns how many
+    cases were new."""
     users.ensure_demo_users()
     created = 0
     for record in demo_records(today):
-        opened = await cases.open_case(record)
+        opened = await cases.open_case(record, DEMO_ACTOR)
         created += opened.created
     return created

@@ -23,6 +23,7 @@ from denials.embedded import DevServer
 from denials.temporal import connect, connect_when_up, ensure_search_attributes
 from denials.worker import build_worker
 from domain.rulebook import Rulebook
+from services.audit import AuditService
 from services.cases import CaseService
 from services.users import UserService
 
@@ -109,7 +110,12 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
         if demo:
             with Session(engine, expire_on_commit=False) as session:
                 cases = CaseService(
-                    session, client, rulebook, settings.case_policy(), settings.task_queue
+                    session,
+                    client,
+                    rulebook,
+                    settings.case_policy(),
+                    settings.task_queue,
+                    AuditService(session),
                 )
                 created = await load_demo(cases, UserService(session), datetime.now(UTC).date())
             log.info("Demo data loaded: %d new case(s)", created)

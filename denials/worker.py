@@ -12,6 +12,7 @@ from activities.prevention import PreventionActivities
 from activities.projection import ProjectionActivities
 from activities.triage import TriageActivities
 from domain.rulebook import Rulebook
+from services.payer_rules import PayerRuleStore
 from workflows.case_workflow import DenialCaseWorkflow
 
 
@@ -24,7 +25,7 @@ def build_worker(
     *,
     max_cached_workflows: int = 1000,
 ) -> Worker:
-    triage = TriageActivities(rulebook)
+    triage = TriageActivities(rulebook, PayerRuleStore(engine, rulebook.payer_rules_file))
     projection = ProjectionActivities(engine)
     prevention = PreventionActivities(engine, rulebook)
     return Worker(

@@ -15,8 +15,10 @@ from sqlmodel import Session
 from denials.config import Settings
 from denials.stack import load_rulebook, prepare_database
 from denials.temporal import connect
+from domain.case import Actor, Role
 from edi.parser import parse_bytes
 from edi.results import ParsedFile
+from services.audit import AuditService
 from services.cases import CaseService
 from services.errors import ServiceError
 from services.ingest import IngestService, IngestSummary
@@ -109,17 +111,19 @@ async def _ingest(files: list[Path], settings: Settings, received_by: str) -> In
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
             ) as bar,
         ):
+            audit = AuditService(session)
             cases = CaseService(
-                session, client, rulebook, settings.case_policy(), settings.task_queue
+                session, client, rulebook, settings.case_policy(), settings.task_queue, audit
             )
-            service = IngestService(session, cases, rulebook)
+            service = IngestService(session, cases, rulebook, audit)
+            actor = Actor(user_id=received_by, role=Role.SYSTEM)
             for path in files:
                 task = bar.add_task(path.name, total=None)
 
                 def advance(done: int, total: int, task: int = task) -> None:
                     bar.update(task, completed=done, total=total)
 
-                report = await service.ingest(path.name, path.read_bytes(), received_by, advance)
+                report = await service.ingest(path.name, path.read_bytes(), actor, advance)
                 bar.update(task, description=f"{path.name}: {report.status}")
                 reports.append(report)
     finally:

@@ -68,6 +68,7 @@ class PayerRule(BaseModel):
     corrected_claim: CorrectedClaimRule
     presumed_receipt_days: int = Field(default=0, ge=0)
     appeal_levels: list[AppealLevelRule] = Field(min_length=1)
+    origin: str = Field(default="", description="The file or admin entry the rule came from")
 
     @model_validator(mode="after")
     def _check(self) -> PayerRule:
@@ -90,7 +91,8 @@ class PayerRuleRegistry:
     """All rule versions, answering 'which rule governs this payer on this date?'."""
 
     def __init__(self, rules: Iterable[PayerRule]) -> None:
-        self._rules = sorted(rules, key=lambda rule: rule.effective_from)
+        self.rules_in_order = list(rules)  # as the documents gave them
+        self._rules = sorted(self.rules_in_order, key=lambda rule: rule.effective_from)
         for payer_type in PayerType:
             if not any(rule.payer_type == payer_type for rule in self._rules):
                 raise RulesFileError(f"no payer rule for payer type '{payer_type.value}'")
@@ -147,7 +149,7 @@ def parse_rules(documents: Iterable[tuple[str, Mapping[str, Any]]]) -> list[Paye
     merged = _merge_based_on(raw_rules, ", ".join(dict.fromkeys(origins)) or "rules")
     for origin, raw in zip(origins, merged, strict=True):
         try:
-            rules.append(PayerRule.model_validate(raw))
+            rules.append(PayerRule.model_validate({**raw, "origin": origin}))
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc']) or 'rule'}: {err['msg']}"
@@ -157,9 +159,12 @@ def parse_rules(documents: Iterable[tuple[str, Mapping[str, Any]]]) -> list[Paye
     return rules
 
 
-def load_registry(override_file: Path | None = None) -> PayerRuleRegistry:
-    """Shipped defaults, plus an optional customer file whose rules add to or supersede them."""
-    documents: list[tuple[str, Mapping[str, Any]]] = [
+RuleDocument = tuple[str, Mapping[str, Any]]
+
+
+def rule_documents(override_file: Path | None = None) -> list[RuleDocument]:
+    """Shipped defaults, then an optional customer file whose rules add to or supersede them."""
+    documents: list[RuleDocument] = [
         ("payer_rules.toml", tomllib.loads(read_data_text("payer_rules.toml")))
     ]
     if override_file is not None:
@@ -167,4 +172,12 @@ def load_registry(override_file: Path | None = None) -> PayerRuleRegistry:
             documents.append((str(override_file), tomllib.loads(override_file.read_text())))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise RulesFileError(f"{override_file}: {exc}") from exc
-    return PayerRuleRegistry(parse_rules(documents))
+    return documents
+
+
+def load_registry(
+    override_file: Path | None = None, later: Iterable[RuleDocument] = ()
+) -> PayerRuleRegistry:
+    """The registry of the shipped rules, a customer file, then `later` documents (rule
+    versions admins added) in that order."""
+    return PayerRuleRegistry(parse_rules([*rule_documents(override_file), *later]))

@@ -20,6 +20,7 @@ class Rulebook:
     profiles: dict[Category, CategoryProfile]
     registry: PayerRuleRegistry
     priority_params: PriorityParams
+    payer_rules_file: Path | None = None
 
     @classmethod
     def load(
@@ -31,6 +32,7 @@ class Rulebook:
             profiles=profiles,
             registry=load_registry(payer_rules_override),
             priority_params=load_priority_params(profiles),
+            payer_rules_file=payer_rules_override,
         )
 
     def classify(self, record: DenialRecord) -> Classification:

@@ -3,7 +3,9 @@ case-level actions that go to the workflow as Updates or Signals."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
@@ -22,7 +24,8 @@ from domain.deadlines import DeadlineKind
 from domain.identity import case_id_for
 from domain.models import DenialRecord
 from domain.rulebook import Rulebook
-from services.errors import Conflict, Invalid, NotFound
+from services.audit import AuditService, Outcome
+from services.errors import Conflict, Invalid, NotFound, ServiceError
 from services.schemas import (
     CaseDetail,
     CaseFilters,
@@ -44,6 +47,8 @@ from workflows.messages import (
     RecordExtension,
     RefreshRules,
 )
+
+T = TypeVar("T")
 
 _SORT_COLUMNS = {
     CaseSort.PRIORITY: col(CaseRow.priority),
@@ -86,6 +91,8 @@ def case_conditions(filters: CaseFilters) -> list[ColumnElement[bool]]:
 
 
 class CaseService:
+    """Case operations for an acting user; every view and every change is audited."""
+
     def __init__(
         self,
         session: Session,
@@ -93,24 +100,37 @@ class CaseService:
         rulebook: Rulebook,
         policy: CasePolicy,
         task_queue: str,
+        audit: AuditService,
     ) -> None:
         self._session = session
         self._client = client
         self._rulebook = rulebook
         self._policy = policy
         self._task_queue = task_queue
+        self._audit = audit
 
     # --- Opening ----------------------------------------------------------------------------
 
-    async def open_case(self, record: DenialRecord) -> OpenedCase:
+    async def open_case(self, record: DenialRecord, actor: Actor) -> OpenedCase:
         """Start the case workflow for a denial; the same denial twice opens one case."""
         classification = self._rulebook.classify(record)
         if not classification.is_denial:
-            raise Invalid("not a denial: " + "; ".join(classification.reasons))
+            reason = "not a denial: " + "; ".join(classification.reasons)
+            self._audit.record(actor, "case.open", Outcome.REFUSED, reason=reason)
+            raise Invalid(reason)
         case_id = case_id_for(record)
         if self._session.get(CaseRow, case_id) is not None:
-            return OpenedCase(case_id=case_id, created=False)
-        return await self.start_case(record)
+            opened = OpenedCase(case_id=case_id, created=False)
+        else:
+            try:
+                opened = await self.start_case(record)
+            except ServiceError as exc:
+                self._audit.record(
+                    actor, "case.open", Outcome.FAILED, case_id=case_id, reason=exc.message
+                )
+                raise
+        self._audit.record(actor, "case.open", case_id=case_id, created=opened.created)
+        return opened
 
     async def start_case(self, record: DenialRecord) -> OpenedCase:
         """Start the workflow without looking at the read model (safe to run concurrently):
@@ -138,7 +158,7 @@ class CaseService:
 
     # --- Reading ----------------------------------------------------------------------------
 
-    def list_cases(self, filters: CaseFilters) -> Page[CaseSummary]:
+    def list_cases(self, filters: CaseFilters, actor: Actor) -> Page[CaseSummary]:
         conditions = case_conditions(filters)
         total = self._session.exec(
             select(func.count()).select_from(CaseRow).where(*conditions)
@@ -154,6 +174,12 @@ class CaseService:
             .offset(filters.offset)
             .limit(filters.limit)
         ).all()
+        self._audit.record(
+            actor,
+            "case.list",
+            filters=filters.model_dump_json(exclude_defaults=True),
+            shown=len(rows),
+        )
         return Page[CaseSummary](
             items=[CaseSummary.model_validate(row) for row in rows],
             total=total,
@@ -167,7 +193,7 @@ class CaseService:
             raise NotFound(f"no case {case_id}")
         return row
 
-    def get_case(self, case_id: str) -> CaseDetail:
+    def get_case(self, case_id: str, actor: Actor) -> CaseDetail:
         row = self.get_row(case_id)
         tasks = self._session.exec(
             select(TaskRow).where(TaskRow.case_id == case_id).order_by(col(TaskRow.created_at))
@@ -177,6 +203,7 @@ class CaseService:
             .where(CaseEventRow.case_id == case_id)
             .order_by(col(CaseEventRow.seq))
         ).all()
+        self._audit.record(actor, "case.view", case_id=case_id)
         return CaseDetail(
             summary=CaseSummary.model_validate(row),
             state=CaseState.model_validate(row.state),
@@ -184,32 +211,76 @@ class CaseService:
             timeline=[EventView.model_validate(event) for event in events],
         )
 
+    async def live_case(self, case_id: str, actor: Actor) -> CaseState:
+        """The case as its workflow holds it now (the source of truth), by Query."""
+        self.get_row(case_id)
+        with temporal_errors(case_id):
+            state = await self._handle(case_id).query(DenialCaseWorkflow.state)
+        self._audit.record(actor, "case.view_live", case_id=case_id)
+        return state
+
     # --- Case-level actions ----------------------------------------------------------------
 
     def _handle(self, case_id: str) -> WorkflowHandle[DenialCaseWorkflow, object]:
         self.get_row(case_id)
         return self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
 
-    async def add_note(self, case_id: str, text: str, actor: Actor) -> CaseState:
-        with temporal_errors(case_id):
-            return await self._handle(case_id).execute_update(
-                DenialCaseWorkflow.add_note, AddNote(actor=actor, text=text)
+    async def _change(
+        self,
+        actor: Actor,
+        action: str,
+        case_id: str,
+        change: Callable[[WorkflowHandle[DenialCaseWorkflow, object]], Awaitable[T]],
+        **detail: object,
+    ) -> T:
+        """Send one change to the case's workflow and audit it, refused or not."""
+        handle = self._handle(case_id)
+        try:
+            with temporal_errors(case_id):
+                result = await change(handle)
+        except ServiceError as exc:
+            outcome = Outcome.FAILED if exc.status_code >= 500 else Outcome.REFUSED
+            self._audit.record(
+                actor, action, outcome, case_id=case_id, reason=exc.message, **detail
             )
+            raise
+        self._audit.record(actor, action, case_id=case_id, **detail)
+        return result
+
+    async def add_note(self, case_id: str, text: str, actor: Actor) -> CaseState:
+        return await self._change(
+            actor,
+            "case.note",
+            case_id,
+            lambda h: h.execute_update(
+                DenialCaseWorkflow.add_note, AddNote(actor=actor, text=text)
+            ),
+        )
 
     async def cancel_case(self, case_id: str, reason: str, actor: Actor) -> CaseState:
-        with temporal_errors(case_id):
-            return await self._handle(case_id).execute_update(
+        return await self._change(
+            actor,
+            "case.cancel",
+            case_id,
+            lambda h: h.execute_update(
                 DenialCaseWorkflow.cancel_case, CancelCase(actor=actor, reason=reason)
-            )
+            ),
+            why=reason,
+        )
 
     async def change_priority(
         self, case_id: str, adjustment: float, reason: str, actor: Actor
     ) -> CaseState:
-        with temporal_errors(case_id):
-            return await self._handle(case_id).execute_update(
+        return await self._change(
+            actor,
+            "case.priority",
+            case_id,
+            lambda h: h.execute_update(
                 DenialCaseWorkflow.change_priority,
                 ChangePriority(actor=actor, adjustment=adjustment, reason=reason),
-            )
+            ),
+            adjustment=adjustment,
+        )
 
     async def record_extension(
         self,
@@ -220,26 +291,41 @@ class CaseService:
         reason: str,
         actor: Actor,
     ) -> CaseState:
-        with temporal_errors(case_id):
-            return await self._handle(case_id).execute_update(
+        return await self._change(
+            actor,
+            "case.extension",
+            case_id,
+            lambda h: h.execute_update(
                 DenialCaseWorkflow.record_extension,
                 RecordExtension(
                     actor=actor, kind=kind, level=level, new_due=new_due, reason=reason
                 ),
-            )
+            ),
+            deadline=kind.value,
+            new_due=new_due.isoformat(),
+        )
 
     async def refresh_rules(self, case_id: str, actor: Actor) -> CaseState:
-        with temporal_errors(case_id):
-            return await self._handle(case_id).execute_update(
-                DenialCaseWorkflow.refresh_rules, RefreshRules(actor=actor)
-            )
+        return await self._change(
+            actor,
+            "case.refresh_rules",
+            case_id,
+            lambda h: h.execute_update(DenialCaseWorkflow.refresh_rules, RefreshRules(actor=actor)),
+        )
 
-    async def signal_payer_response(self, case_id: str, response: PayerResponse) -> None:
-        with temporal_errors(case_id):
-            await self._handle(case_id).signal(DenialCaseWorkflow.payer_response, response)
+    async def signal_payer_response(
+        self, case_id: str, response: PayerResponse, actor: Actor
+    ) -> None:
+        await self._change(
+            actor,
+            "case.payer_response",
+            case_id,
+            lambda h: h.signal(DenialCaseWorkflow.payer_response, response),
+            decision=response.decision.value,
+        )
 
     async def send_payer_response(self, case_id: str, response: PayerResponse) -> bool:
-        """Signal without the read-model check; False when the case has meanwhile closed."""
+        """Signal without the read-model check (ingest); False when the case has closed."""
         try:
             with temporal_errors(case_id):
                 handle = self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)

@@ -20,13 +20,14 @@ from sqlmodel import Session, col, select
 
 from db.models import CaseRow, IngestFileRow, RemittanceClaimRow
 from db.upsert import upsert
-from domain.case import CaseStatus, PayerDecision, PayerResponse
+from domain.case import Actor, CaseStatus, PayerDecision, PayerResponse
 from domain.identity import denial_sequence
 from domain.models import DenialKind
 from domain.remittance_rules import decision_from_remittance
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
 from edi.results import AcknowledgedClaim, AdjudicatedClaim, CaseRecord, ParsedFile
+from services.audit import AuditService, Outcome
 from services.cases import CaseService
 from services.errors import Unavailable
 
@@ -102,21 +103,53 @@ class _OpenCases:
 
 class IngestService:
     def __init__(
-        self, session: Session, cases: CaseService, rulebook: Rulebook, concurrency: int = 32
+        self,
+        session: Session,
+        cases: CaseService,
+        rulebook: Rulebook,
+        audit: AuditService,
+        concurrency: int = 32,
     ) -> None:
         self._session = session
         self._cases = cases
         self._rulebook = rulebook
+        self._audit = audit
         self._concurrency = concurrency
 
     async def ingest_many(
-        self, files: list[tuple[str, bytes]], received_by: str, progress: Progress | None = None
+        self, files: list[tuple[str, bytes]], actor: Actor, progress: Progress | None = None
     ) -> IngestSummary:
-        reports = [await self.ingest(name, raw, received_by, progress) for name, raw in files]
+        reports = [await self.ingest(name, raw, actor, progress) for name, raw in files]
         return IngestSummary.of(reports)
 
     async def ingest(
-        self, name: str, raw: bytes, received_by: str, progress: Progress | None = None
+        self, name: str, raw: bytes, actor: Actor, progress: Progress | None = None
+    ) -> FileReport:
+        """Store, parse and act on one file; audited with the cases it opened."""
+        started: list[str] = []
+        report = await self._ingest(name, raw, actor, started, progress)
+        outcome = {"failed": Outcome.REFUSED, "incomplete": Outcome.FAILED}.get(
+            report.status, Outcome.OK
+        )
+        self._audit.record(
+            actor,
+            "ingest.file",
+            outcome,
+            file=name,
+            sha256=report.sha256,
+            status=report.status,
+            cases_started=started or None,
+            payer_responses_matched=report.payer_responses_matched or None,
+        )
+        return report
+
+    async def _ingest(
+        self,
+        name: str,
+        raw: bytes,
+        actor: Actor,
+        started: list[str],
+        progress: Progress | None,
     ) -> FileReport:
         sha256 = hashlib.sha256(raw).hexdigest()
         row = self._session.get(IngestFileRow, sha256)
@@ -129,7 +162,7 @@ class IngestService:
                 size=len(raw),
                 status="received",
                 content=raw,
-                received_by=received_by,
+                received_by=actor.user_id,
                 received_at=datetime.now(UTC),
             )
             self._session.add(row)
@@ -150,7 +183,7 @@ class IngestService:
         if parsed.ok:
             self._record_adjudicated(sha256, parsed.adjudicated)
             try:
-                await self._act(parsed, report, progress)
+                await self._act(parsed, report, started, progress)
                 report.status = "ingested"
             except Unavailable as exc:
                 report.status = "incomplete"
@@ -243,7 +276,13 @@ class IngestService:
                 )
         return found
 
-    async def _act(self, parsed: ParsedFile, report: FileReport, progress: Progress | None) -> None:
+    async def _act(
+        self,
+        parsed: ParsedFile,
+        report: FileReport,
+        started: list[str],
+        progress: Progress | None,
+    ) -> None:
         payer_ids = (
             {item.payer.payer_id for item in parsed.adjudicated}
             | {item.claim.payer.payer_id for item in parsed.acknowledged}
@@ -316,6 +355,7 @@ class IngestService:
                 opened = await self._cases.start_case(record)
                 if opened.created:
                     report.cases_started += 1
+                    started.append(opened.case_id)
                 else:
                     report.duplicates_skipped += 1
 

@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, col, select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 
 from db.models import CaseRow, TaskRow, UserRow
 from domain.case import Actor, CaseState, Role, TaskStatus
-from services.errors import Invalid, NotFound
+from services.audit import AuditService, Outcome
+from services.errors import Invalid, NotFound, ServiceError
 from services.schemas import Page, TaskWithCase
 from services.temporal_calls import temporal_errors
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import ClaimTask, CompleteTask, ReassignTask, ReleaseTask, TaskPayload
 
 
+class BulkOutcome(BaseModel):
+    task_id: str
+    ok: bool
+    status_code: int
+    detail: str = ""
+
+
 class TaskService:
-    def __init__(self, session: Session, client: Client) -> None:
+    """Worklists and task actions for an acting user; every action is audited."""
+
+    def __init__(self, session: Session, client: Client, audit: AuditService) -> None:
         self._session = session
         self._client = client
+        self._audit = audit
 
     def list_tasks(
         self,
+        actor: Actor,
         *,
         assignee: str | None = None,
         queue: Role | None = None,
@@ -65,6 +80,15 @@ class TaskService:
             )
             for task, case in rows
         ]
+        self._audit.record(
+            actor,
+            "task.list",
+            assignee=assignee,
+            queue=queue.value if queue else None,
+            unassigned=unassigned or None,
+            case_id=case_id,
+            shown=len(items),
+        )
         return Page[TaskWithCase](items=items, total=total, limit=limit, offset=offset)
 
     def get_task(self, task_id: str) -> TaskRow:
@@ -73,38 +97,73 @@ class TaskService:
             raise NotFound(f"no task {task_id}")
         return task
 
-    def _handle(self, task_id: str):  # type: ignore[no-untyped-def]
-        task = self.get_task(task_id)
-        return task.case_id, self._client.get_workflow_handle_for(
-            DenialCaseWorkflow.run, task.case_id
-        )
+    async def _act(
+        self,
+        actor: Actor,
+        action: str,
+        task_id: str,
+        update: Callable[[WorkflowHandle[DenialCaseWorkflow, object]], Awaitable[CaseState]],
+        **detail: object,
+    ) -> CaseState:
+        """Send one task action to its case's workflow and audit it, refused or not."""
+        try:
+            case_id = self.get_task(task_id).case_id
+        except NotFound as exc:
+            self._audit.record(actor, action, Outcome.REFUSED, task_id=task_id, reason=exc.message)
+            raise
+        handle = self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+        try:
+            with temporal_errors(case_id):
+                state = await update(handle)
+        except ServiceError as exc:
+            outcome = Outcome.FAILED if exc.status_code >= 500 else Outcome.REFUSED
+            self._audit.record(
+                actor,
+                action,
+                outcome,
+                case_id=case_id,
+                task_id=task_id,
+                reason=exc.message,
+                **detail,
+            )
+            raise
+        self._audit.record(actor, action, case_id=case_id, task_id=task_id, **detail)
+        return state
 
     async def complete(self, task_id: str, payload: TaskPayload, actor: Actor) -> CaseState:
-        case_id, handle = self._handle(task_id)
-        with temporal_errors(case_id):
-            return await handle.execute_update(
+        return await self._act(
+            actor,
+            "task.complete",
+            task_id,
+            lambda h: h.execute_update(
                 DenialCaseWorkflow.complete_task,
                 CompleteTask(actor=actor, task_id=task_id, payload=payload),
-            )
+            ),
+            type=payload.type,
+        )
 
     async def claim(self, task_id: str, actor: Actor) -> CaseState:
-        case_id, handle = self._handle(task_id)
-        with temporal_errors(case_id):
-            return await handle.execute_update(
+        return await self._act(
+            actor,
+            "task.claim",
+            task_id,
+            lambda h: h.execute_update(
                 DenialCaseWorkflow.claim_task, ClaimTask(actor=actor, task_id=task_id)
-            )
+            ),
+        )
 
     async def release(self, task_id: str, actor: Actor) -> CaseState:
-        case_id, handle = self._handle(task_id)
-        with temporal_errors(case_id):
-            return await handle.execute_update(
+        return await self._act(
+            actor,
+            "task.release",
+            task_id,
+            lambda h: h.execute_update(
                 DenialCaseWorkflow.release_task, ReleaseTask(actor=actor, task_id=task_id)
-            )
+            ),
+        )
 
-    async def reassign(
-        self, task_id: str, actor: Actor, *, assignee: str | None, queue: Role | None, reason: str
-    ) -> CaseState:
-        """Reassign to a user (their role decides the queue) or to a queue, unassigned."""
+    def _target_role(self, assignee: str | None, queue: Role | None) -> Role:
+        """The queue a reassigned task joins: the assignee's role, or the queue named."""
         if assignee is not None:
             user = self._session.get(UserRow, assignee)
             if user is None or not user.active:
@@ -114,13 +173,21 @@ class TaskService:
                 raise Invalid(
                     f"assignee: '{assignee}' is a {role.value}, not a biller or supervisor"
                 )
-        elif queue is not None:
-            role = queue
-        else:
-            raise Invalid("give an assignee or a queue")
-        case_id, handle = self._handle(task_id)
-        with temporal_errors(case_id):
-            return await handle.execute_update(
+            return role
+        if queue is not None:
+            return queue
+        raise Invalid("give an assignee or a queue")
+
+    async def reassign(
+        self, task_id: str, actor: Actor, *, assignee: str | None, queue: Role | None, reason: str
+    ) -> CaseState:
+        """Reassign to a user (their role decides the queue) or to a queue, unassigned."""
+        role = self._target_role(assignee, queue)
+        return await self._act(
+            actor,
+            "task.reassign",
+            task_id,
+            lambda h: h.execute_update(
                 DenialCaseWorkflow.reassign_task,
                 ReassignTask(
                     actor=actor,
@@ -129,4 +196,31 @@ class TaskService:
                     assignee_role=role,
                     reason=reason,
                 ),
-            )
+            ),
+            to=assignee or role.value,
+        )
+
+    async def bulk_reassign(
+        self,
+        task_ids: list[str],
+        actor: Actor,
+        *,
+        assignee: str | None,
+        queue: Role | None,
+        reason: str,
+    ) -> list[BulkOutcome]:
+        """Reassign many tasks at once; each succeeds or fails on its own (a task completed
+        meanwhile is reported, the others still move)."""
+        self._target_role(assignee, queue)  # a bad target fails the whole request up front
+        outcomes = []
+        for task_id in dict.fromkeys(task_ids):
+            try:
+                await self.reassign(task_id, actor, assignee=assignee, queue=queue, reason=reason)
+                outcomes.append(BulkOutcome(task_id=task_id, ok=True, status_code=200))
+            except ServiceError as exc:
+                outcomes.append(
+                    BulkOutcome(
+                        task_id=task_id, ok=False, status_code=exc.status_code, detail=exc.message
+                    )
+                )
+        return outcomes

@@ -1,21 +1,87 @@
-"""Users and their roles (the authentication itself is the API issue's)."""
+"""Users, their roles and passwords, and who is carrying how much work."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from functools import cache
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from db.models import UserRow
-from domain.case import Actor, Role
-from services.errors import NotFound
+from db.models import TaskRow, UserRow
+from domain.case import Actor, Role, TaskStatus
+from services.auth import hash_password
+from services.errors import Conflict, Invalid, NotFound
 
+DEMO_PASSWORD = "demo"
 DEMO_USERS = (
     ("alice", "Alice Moreno", Role.BILLER),
     ("bob", "Bob Okafor", Role.BILLER),
     ("sam", "Sam Whitfield", Role.SUPERVISOR),
     ("ada", "Ada Lindqvist", Role.ADMIN),
 )
+MIN_PASSWORD_LENGTH = 12
+_USER_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+STAFF_ROLES = (Role.BILLER, Role.SUPERVISOR, Role.ADMIN)
+
+
+@cache
+def _demo_password_hash() -> str:
+    """One Argon2 hash (salted) serves every demo user: hashing is deliberately slow."""
+    return hash_password(DEMO_PASSWORD)
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: str
+    display_name: str
+    role: str
+    active: bool
+
+
+class NewUser(BaseModel):
+    user_id: str = Field(description="Lower-case letters, digits, '.', '_' or '-'")
+    display_name: str = Field(min_length=1, max_length=200)
+    role: Role
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
+
+    @field_validator("user_id")
+    @classmethod
+    def _user_id(cls, value: str) -> str:
+        if not _USER_ID.match(value):
+            raise ValueError("2-80 lower-case letters, digits, '.', '_' or '-', starting with one")
+        return value
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: Role) -> Role:
+        if value not in STAFF_ROLES:
+            raise ValueError(f"one of {', '.join(r.value for r in STAFF_ROLES)}")
+        return value
+
+
+class UserChange(BaseModel):
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+    active: bool | None = None
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=200)
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: Role | None) -> Role | None:
+        if value is not None and value not in STAFF_ROLES:
+            raise ValueError(f"one of {', '.join(r.value for r in STAFF_ROLES)}")
+        return value
+
+
+class Workload(BaseModel):
+    user_id: str
+    display_name: str
+    role: str
+    open_tasks: int
 
 
 class UserService:
@@ -24,26 +90,92 @@ class UserService:
 
     def get(self, user_id: str) -> UserRow:
         user = self._session.get(UserRow, user_id)
-        if user is None or not user.active:
-            raise NotFound(f"no active user '{user_id}'")
+        if user is None:
+            raise NotFound(f"no user '{user_id}'")
         return user
 
     def actor(self, user_id: str) -> Actor:
         user = self.get(user_id)
+        if not user.active:
+            raise NotFound(f"no active user '{user_id}'")
         return Actor(user_id=user.user_id, role=Role(user.role))
 
     def list(self) -> list[UserRow]:
         return list(self._session.exec(select(UserRow).order_by(col(UserRow.user_id))))
 
+    def create(self, new: NewUser) -> UserRow:
+        if self._session.get(UserRow, new.user_id) is not None:
+            raise Conflict(f"user '{new.user_id}' already exists")
+        user = UserRow(
+            user_id=new.user_id,
+            display_name=new.display_name,
+            role=new.role.value,
+            password_hash=hash_password(new.password),
+            created_at=datetime.now(UTC),
+        )
+        self._session.add(user)
+        self._session.commit()
+        return user
+
+    def change(self, user_id: str, change: UserChange, by: Actor) -> UserRow:
+        user = self.get(user_id)
+        demoted = change.role is not None and change.role is not Role.ADMIN
+        if user_id == by.user_id and (change.active is False or demoted):
+            raise Invalid("an admin cannot deactivate or demote themselves")
+        if change.display_name is not None:
+            user.display_name = change.display_name
+        if change.role is not None:
+            user.role = change.role.value
+        if change.active is not None:
+            user.active = change.active
+        if change.password is not None:
+            user.password_hash = hash_password(change.password)
+        self._session.add(user)
+        self._session.commit()
+        return user
+
+    def workload(self) -> list[Workload]:
+        """Open tasks per active biller and supervisor, lightest first."""
+        counts = dict(
+            self._session.exec(
+                select(TaskRow.assignee, func.count())
+                .where(col(TaskRow.status) == TaskStatus.OPEN.value)
+                .group_by(col(TaskRow.assignee))
+            ).all()
+        )
+        users = self._session.exec(
+            select(UserRow).where(
+                col(UserRow.active),
+                col(UserRow.role).in_([Role.BILLER.value, Role.SUPERVISOR.value]),
+            )
+        )
+        loads = [
+            Workload(
+                user_id=u.user_id,
+                display_name=u.display_name,
+                role=u.role,
+                open_tasks=counts.get(u.user_id, 0),
+            )
+            for u in users
+        ]
+        return sorted(loads, key=lambda load: (load.open_tasks, load.user_id))
+
     def ensure_demo_users(self) -> None:
+        """Demo users, with the demo password: only ever called when started with demo data."""
+        demo_hash = _demo_password_hash()
         for user_id, name, role in DEMO_USERS:
-            if self._session.get(UserRow, user_id) is None:
+            user = self._session.get(UserRow, user_id)
+            if user is None:
                 self._session.add(
                     UserRow(
                         user_id=user_id,
                         display_name=name,
                         role=role.value,
+                        password_hash=demo_hash,
                         created_at=datetime.now(UTC),
                     )
                 )
+            elif user.password_hash is None:
+                user.password_hash = demo_hash
+                self._session.add(user)
         self._session.commit()

@@ -8,13 +8,17 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from db.models import CaseEventRow, CaseRow, TaskRow
 from domain.case import Actor, CasePolicy, CaseState, CaseStatus, Role, Task, TaskType
 from domain.identity import case_id_for
 from domain.models import DenialRecord
+from domain.rulebook import Rulebook
+from services.audit import AuditService
+from services.cases import CaseService
+from services.ingest import IngestService
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import CaseInput, CompleteTask, TaskPayload
 
@@ -35,6 +39,25 @@ class CaseHarness:
         self.engine = engine
         self.task_queue = task_queue
         self.policy = policy
+
+    def case_service(
+        self, session: Session, rulebook: Rulebook, client: Client | None = None
+    ) -> CaseService:
+        return CaseService(
+            session,
+            client or self.client,
+            rulebook,
+            self.policy,
+            self.task_queue,
+            AuditService(session),
+        )
+
+    def ingest_service(
+        self, session: Session, rulebook: Rulebook, client: Client | None = None
+    ) -> IngestService:
+        return IngestService(
+            session, self.case_service(session, rulebook, client), rulebook, AuditService(session)
+        )
 
     async def today(self) -> date:
         return (await self.env.get_current_time()).date()

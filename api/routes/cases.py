@@ -8,13 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
-from api.deps import ActorDep, CaseServiceDep, ClientDep
+from api.deps import CaseReader, CaseServiceDep, Supervisor, TaskWorker
 from domain.case import CaseState, PayerResponse
 from domain.deadlines import DeadlineKind
 from domain.models import DenialRecord
 from services.schemas import CaseDetail, CaseFilters, CaseSummary, OpenedCase, Page
-from services.temporal_calls import temporal_errors
-from workflows.case_workflow import DenialCaseWorkflow
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -41,9 +39,10 @@ class ExtensionIn(BaseModel):
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def open_case(
-    record: DenialRecord, cases: CaseServiceDep, actor: ActorDep, response: Response
+    record: DenialRecord, cases: CaseServiceDep, actor: TaskWorker, response: Response
 ) -> OpenedCase:
-    opened = await cases.open_case(record)
+    """Open a case for a denial given as JSON; the same denial again returns its case (200)."""
+    opened = await cases.open_case(record, actor)
     if not opened.created:
         response.status_code = status.HTTP_200_OK
     return opened
@@ -51,57 +50,63 @@ async def open_case(
 
 @router.get("")
 def list_cases(
-    filters: Annotated[CaseFilters, Query()], cases: CaseServiceDep, actor: ActorDep
+    filters: Annotated[CaseFilters, Query()], cases: CaseServiceDep, actor: CaseReader
 ) -> Page[CaseSummary]:
-    return cases.list_cases(filters)
+    return cases.list_cases(filters, actor)
 
 
 @router.get("/{case_id}")
-def get_case(case_id: str, cases: CaseServiceDep, actor: ActorDep) -> CaseDetail:
-    return cases.get_case(case_id)
+def get_case(case_id: str, cases: CaseServiceDep, actor: CaseReader) -> CaseDetail:
+    """State, deadlines, tasks, priority breakdown and timeline, from the read model."""
+    return cases.get_case(case_id, actor)
 
 
-@router.get("/{case_id}/live", description="The case as the workflow holds it now (Query)")
-async def get_live_case(
-    case_id: str, cases: CaseServiceDep, client: ClientDep, actor: ActorDep
-) -> CaseState:
-    cases.get_row(case_id)
-    with temporal_errors(case_id):
-        return await client.get_workflow_handle(case_id).query(DenialCaseWorkflow.state)
+@router.get("/{case_id}/live")
+async def get_live_case(case_id: str, cases: CaseServiceDep, actor: CaseReader) -> CaseState:
+    """The case as the workflow holds it now (a Query: the source of truth)."""
+    return await cases.live_case(case_id, actor)
 
 
 @router.post("/{case_id}/notes")
-async def add_note(case_id: str, note: NoteIn, cases: CaseServiceDep, actor: ActorDep) -> CaseState:
+async def add_note(
+    case_id: str, note: NoteIn, cases: CaseServiceDep, actor: TaskWorker
+) -> CaseState:
     return await cases.add_note(case_id, note.text, actor)
 
 
 @router.post("/{case_id}/cancel")
 async def cancel_case(
-    case_id: str, body: CancelIn, cases: CaseServiceDep, actor: ActorDep
+    case_id: str, body: CancelIn, cases: CaseServiceDep, actor: Supervisor
 ) -> CaseState:
     return await cases.cancel_case(case_id, body.reason, actor)
 
 
 @router.post("/{case_id}/priority")
 async def change_priority(
-    case_id: str, body: PriorityIn, cases: CaseServiceDep, actor: ActorDep
+    case_id: str, body: PriorityIn, cases: CaseServiceDep, actor: Supervisor
 ) -> CaseState:
     return await cases.change_priority(case_id, body.adjustment, body.reason, actor)
 
 
 @router.post("/{case_id}/extensions")
 async def record_extension(
-    case_id: str, body: ExtensionIn, cases: CaseServiceDep, actor: ActorDep
+    case_id: str, body: ExtensionIn, cases: CaseServiceDep, actor: TaskWorker
 ) -> CaseState:
     return await cases.record_extension(
         case_id, body.kind, body.level, body.new_due, body.reason, actor
     )
 
 
+@router.post("/{case_id}/refresh-rules")
+async def refresh_rules(case_id: str, cases: CaseServiceDep, actor: Supervisor) -> CaseState:
+    """Recompute the case's deadlines from the payer rules in effect now."""
+    return await cases.refresh_rules(case_id, actor)
+
+
 @router.post("/{case_id}/payer-responses", status_code=status.HTTP_202_ACCEPTED)
 async def payer_response(
-    case_id: str, body: PayerResponse, cases: CaseServiceDep, actor: ActorDep
+    case_id: str, body: PayerResponse, cases: CaseServiceDep, actor: TaskWorker
 ) -> dict[str, str]:
     """Deliver a payer's answer as the 835 ingest does (a Signal): applied asynchronously."""
-    await cases.signal_payer_response(case_id, body)
+    await cases.signal_payer_response(case_id, body, actor)
     return {"case_id": case_id, "status": "accepted"}

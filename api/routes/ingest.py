@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api.deps import ActorDep, IngestServiceDep, SessionDep
+from api.deps import AuditDep, Ingester, IngestServiceDep, SessionDep
 from db.models import IngestFileRow
 from services.errors import Invalid, NotFound
 from services.ingest import IngestSummary, list_ingests
@@ -35,7 +35,7 @@ class IngestOut(BaseModel):
 async def ingest_files(
     files: Annotated[list[UploadFile], File(description="835, 277CA or 999 files")],
     ingest: IngestServiceDep,
-    actor: ActorDep,
+    actor: Ingester,
 ) -> IngestSummary:
     """Parse each file whole, then open cases or answer open ones; returns the summary."""
     contents = []
@@ -44,13 +44,13 @@ async def ingest_files(
         if len(raw) > MAX_FILE_BYTES:
             raise Invalid(f"{upload.filename}: larger than {MAX_FILE_BYTES // 1024 // 1024} MiB")
         contents.append((upload.filename or "upload", raw))
-    return await ingest.ingest_many(contents, received_by=actor.user_id)
+    return await ingest.ingest_many(contents, actor)
 
 
 @router.get("")
 def list_ingested(
     session: SessionDep,
-    actor: ActorDep,
+    actor: Ingester,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[IngestOut]:
@@ -68,14 +68,15 @@ def _ingested(session: SessionDep, sha256: str) -> IngestFileRow:
 
 
 @router.get("/{sha256}")
-def get_ingested(sha256: str, session: SessionDep, actor: ActorDep) -> IngestOut:
+def get_ingested(sha256: str, session: SessionDep, actor: Ingester) -> IngestOut:
     return IngestOut.model_validate(_ingested(session, sha256), from_attributes=True)
 
 
 @router.get("/{sha256}/raw", response_class=Response)
-def get_raw(sha256: str, session: SessionDep, actor: ActorDep) -> Response:
-    """The file exactly as received."""
+def get_raw(sha256: str, session: SessionDep, actor: Ingester, audit: AuditDep) -> Response:
+    """The file exactly as received (it holds PHI: the download is audited)."""
     row = _ingested(session, sha256)
+    audit.record(actor, "ingest.download", sha256=sha256, file=row.filename)
     return Response(
         row.content,
         media_type="application/edi-x12",

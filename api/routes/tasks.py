@@ -1,4 +1,4 @@
-"""Tasks: worklists, and completing, claiming, releasing and reassigning a task."""
+"""Tasks: worklists, and completing, claiming, releasing and reassigning tasks."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import ActorDep, TaskServiceDep
+from api.deps import Supervisor, TaskServiceDep, TaskWorker
 from domain.case import CaseState, Role, TaskStatus
 from services.schemas import Page, TaskWithCase
+from services.tasks import BulkOutcome
 from workflows.messages import TaskPayload
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
@@ -25,19 +26,28 @@ class ReassignIn(BaseModel):
     reason: str = Field(default="", max_length=2000)
 
 
+class BulkReassignIn(ReassignIn):
+    task_ids: list[str] = Field(min_length=1, max_length=500)
+
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
+
+
 @router.get("")
 def list_tasks(
     tasks: TaskServiceDep,
-    actor: ActorDep,
+    actor: TaskWorker,
     assignee: str | None = None,
     queue: Role | None = None,
     unassigned: bool = False,
     status: TaskStatus | None = TaskStatus.OPEN,
     case_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[TaskWithCase]:
     return tasks.list_tasks(
+        actor,
         assignee=assignee,
         queue=queue,
         unassigned=unassigned,
@@ -50,35 +60,50 @@ def list_tasks(
 
 @router.get("/mine")
 def my_tasks(
-    tasks: TaskServiceDep,
-    actor: ActorDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    tasks: TaskServiceDep, actor: TaskWorker, limit: Limit = 50, offset: Offset = 0
 ) -> Page[TaskWithCase]:
-    return tasks.list_tasks(assignee=actor.user_id, limit=limit, offset=offset)
+    return tasks.list_tasks(actor, assignee=actor.user_id, limit=limit, offset=offset)
+
+
+@router.get("/queue")
+def team_queue(
+    tasks: TaskServiceDep, actor: TaskWorker, limit: Limit = 50, offset: Offset = 0
+) -> Page[TaskWithCase]:
+    """Unassigned open tasks in the caller's queue (supervisors: the supervisor queue)."""
+    return tasks.list_tasks(actor, queue=actor.role, unassigned=True, limit=limit, offset=offset)
 
 
 @router.post("/{task_id}/complete")
 async def complete_task(
-    task_id: str, body: CompleteIn, tasks: TaskServiceDep, actor: ActorDep
+    task_id: str, body: CompleteIn, tasks: TaskServiceDep, actor: TaskWorker
 ) -> CaseState:
     return await tasks.complete(task_id, body.payload, actor)
 
 
 @router.post("/{task_id}/claim")
-async def claim_task(task_id: str, tasks: TaskServiceDep, actor: ActorDep) -> CaseState:
+async def claim_task(task_id: str, tasks: TaskServiceDep, actor: TaskWorker) -> CaseState:
     return await tasks.claim(task_id, actor)
 
 
 @router.post("/{task_id}/release")
-async def release_task(task_id: str, tasks: TaskServiceDep, actor: ActorDep) -> CaseState:
+async def release_task(task_id: str, tasks: TaskServiceDep, actor: TaskWorker) -> CaseState:
     return await tasks.release(task_id, actor)
 
 
 @router.post("/{task_id}/reassign")
 async def reassign_task(
-    task_id: str, body: ReassignIn, tasks: TaskServiceDep, actor: ActorDep
+    task_id: str, body: ReassignIn, tasks: TaskServiceDep, actor: Supervisor
 ) -> CaseState:
     return await tasks.reassign(
         task_id, actor, assignee=body.assignee, queue=body.queue, reason=body.reason
+    )
+
+
+@router.post("/reassign")
+async def bulk_reassign(
+    body: BulkReassignIn, tasks: TaskServiceDep, actor: Supervisor
+) -> list[BulkOutcome]:
+    """Reassign many tasks at once; each result says whether that task moved."""
+    return await tasks.bulk_reassign(
+        body.task_ids, actor, assignee=body.assignee, queue=body.queue, reason=body.reason
     )

@@ -1,24 +1,53 @@
-"""Users (read-only until the authentication issue adds management)."""
+"""Users: admins manage accounts; supervisors see who carries how much work."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, status
 
-from api.deps import ActorDep, UserServiceDep
+from api.deps import AuditDep, AuthDep, Supervisor, UserManager, UserServiceDep
+from services.users import NewUser, UserChange, UserOut, Workload
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
-class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    user_id: str
-    display_name: str
-    role: str
-    active: bool
-
-
 @router.get("")
-def list_users(users: UserServiceDep, actor: ActorDep) -> list[UserOut]:
+def list_users(users: UserServiceDep, actor: UserManager) -> list[UserOut]:
     return [UserOut.model_validate(user) for user in users.list()]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_user(
+    new: NewUser, users: UserServiceDep, actor: UserManager, audit: AuditDep
+) -> UserOut:
+    user = users.create(new)
+    audit.record(actor, "user.create", target=new.user_id, role=new.role.value)
+    return UserOut.model_validate(user)
+
+
+@router.patch("/{user_id}")
+def change_user(
+    user_id: str,
+    change: UserChange,
+    users: UserServiceDep,
+    auth: AuthDep,
+    actor: UserManager,
+    audit: AuditDep,
+) -> UserOut:
+    """Rename, change role, (de)activate or reset a password; the last two sign the user out."""
+    user = users.change(user_id, change, by=actor)
+    if change.active is False or change.password is not None:
+        auth.close_all_of(user_id)
+    audit.record(
+        actor,
+        "user.change",
+        target=user_id,
+        fields=",".join(sorted(change.model_dump(exclude_none=True, exclude={"password"})))
+        + (",password" if change.password else ""),
+    )
+    return UserOut.model_validate(user)
+
+
+@router.get("/workload")
+def workload(users: UserServiceDep, actor: Supervisor) -> list[Workload]:
+    """Open tasks per biller and supervisor, lightest first."""
+    return users.workload()

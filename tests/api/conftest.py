@@ -4,7 +4,8 @@ driven in-process through httpx, with the demo users seeded."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +17,38 @@ from api.main import create_app
 from denials.config import Settings
 from domain.models import DenialRecord
 from domain.rulebook import Rulebook
-from services.users import UserService
+from services.auth import AuthService, SessionKind
+from services.users import DEMO_USERS, UserService
 from tests.harness import CaseHarness
 
 Json = dict[str, Any]
 
 
-def as_user(user_id: str) -> dict[str, str]:
-    """Headers naming the acting user."""
-    return {"X-User": user_id}
+_TOKENS: dict[str, str] = {}  # user id -> bearer token of the running test's app
+
+
+class _SignedInHeaders(Mapping[str, str]):
+    """The Authorization header of a demo user, read when a request is sent (so module-level
+    constants like ALICE work although each test's app issues new tokens)."""
+
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+
+    def __getitem__(self, key: str) -> str:
+        if key != "Authorization":
+            raise KeyError(key)
+        return f"Bearer {_TOKENS[self.user_id]}"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("Authorization",))
+
+    def __len__(self) -> int:
+        return 1
+
+
+def as_user(user_id: str) -> Mapping[str, str]:
+    """Headers signing the request in as a demo user (alice, bob, sam or ada)."""
+    return _SignedInHeaders(user_id)
 
 
 class Api:
@@ -80,9 +104,13 @@ class Api:
 @pytest.fixture
 async def api(harness: CaseHarness, tmp_path: Path, rulebook: Rulebook) -> AsyncIterator[Api]:
     """The app on the harness (worker on harness.task_queue, SQLite read model)."""
-    with Session(harness.engine) as session:
-        UserService(session).ensure_demo_users()
     settings = Settings(task_queue=harness.task_queue, data_dir=tmp_path)
+    with Session(harness.engine, expire_on_commit=False) as session:
+        users = UserService(session)
+        users.ensure_demo_users()
+        auth = AuthService(session, idle=timedelta(hours=1), lifetime=timedelta(hours=1))
+        for user_id, *_ in DEMO_USERS:
+            _TOKENS[user_id], _ = auth.open_session(users.get(user_id), SessionKind.BEARER)
     app = create_app(settings, engine=harness.engine, client=harness.client, rulebook=rulebook)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

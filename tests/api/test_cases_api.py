@@ -118,19 +118,20 @@ async def test_invalid_body_names_field_locations(api: Api, harness: CaseHarness
     assert error["loc"][0] == "body"
 
 
-async def test_acting_user_is_required(api: Api, harness: CaseHarness) -> None:
-    """Without X-User, or with a user that does not exist, the API answers 401 and does
-    nothing."""
+async def test_signing_in_is_required(api: Api, harness: CaseHarness) -> None:
+    """Without a token, or with a token nobody issued, the API answers 401 and does nothing."""
     record = make_record(await harness.today())
     body = record.model_dump(mode="json")
     missing = await api.http.post("/api/v1/cases", json=body)
     assert missing.status_code == 401
-    assert missing.json() == {"detail": "missing X-User header naming the acting user"}
-    unknown = await api.http.post("/api/v1/cases", json=body, headers=as_user("mallory"))
+    assert missing.json() == {"detail": "sign in first: no valid bearer token or session"}
+    assert missing.headers["www-authenticate"] == "Bearer"
+    forged = {"Authorization": "Bearer not-a-token"}
+    unknown = await api.http.post("/api/v1/cases", json=body, headers=forged)
     assert unknown.status_code == 401
-    assert unknown.json() == {"detail": "unknown user 'mallory'"}
+    assert unknown.json() == {"detail": "the bearer token is invalid or has expired: sign in again"}
     assert (await api.http.get("/api/v1/cases")).status_code == 401
-    assert (await api.http.get("/api/v1/tasks/mine", headers=as_user("mallory"))).status_code == 401
+    assert (await api.http.get("/api/v1/tasks/mine", headers=forged)).status_code == 401
     with pytest.raises(RPCError):
         await harness.client.get_workflow_handle(case_id_for(record)).describe()
 
@@ -402,7 +403,7 @@ async def test_reassign(api: Api, harness: CaseHarness) -> None:
 
     by_biller = await api.http.post(url, json={"assignee": "alice"}, headers=ALICE)
     assert by_biller.status_code == 403
-    assert by_biller.json() == {"detail": "only a supervisor can reassign tasks"}
+    assert by_biller.json() == {"detail": "role 'biller' lacks the 'supervise' permission"}
     nobody = await api.http.post(url, json={"assignee": "mallory"}, headers=SAM)
     assert (nobody.status_code, nobody.json()) == (
         422,
@@ -678,6 +679,16 @@ async def test_web_pages(api: Api, harness: CaseHarness) -> None:
     shows the deadlines and links to the workflow in the Temporal Web UI; unknown is 404."""
     record = make_record(await harness.today())
     case_id, detail = await api.opened_triaged(record)
+
+    anonymous = await api.http.get("/cases")
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login?next=%2Fcases"
+    signed_in = await api.http.post(
+        "/login", data={"username": "alice", "password": "demo", "next": "/cases"}
+    )
+    assert (signed_in.status_code, signed_in.headers["location"]) == (303, "/cases")
+    cookie = signed_in.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
 
     home = await api.http.get("/")
     assert home.status_code in (302, 303, 307)

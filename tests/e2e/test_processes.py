@@ -60,10 +60,20 @@ def wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> No
     raise AssertionError(f"{base_url} not ready after {STARTUP_SECONDS}s:\n{log.read_text()}")
 
 
+def sign_in(base_url: str, user: str) -> dict[str, str]:
+    """A bearer token for a demo user (password "demo")."""
+    response = httpx.post(
+        f"{base_url}/api/v1/auth/token", data={"username": user, "password": "demo"}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
 def poll_case(base_url: str, case_id: str, status: str) -> dict:  # type: ignore[type-arg]
     deadline = time.monotonic() + 60
+    headers = sign_in(base_url, "alice")
     while time.monotonic() < deadline:
-        response = httpx.get(f"{base_url}/api/v1/cases/{case_id}", headers={"X-User": "alice"})
+        response = httpx.get(f"{base_url}/api/v1/cases/{case_id}", headers=headers)
         if response.status_code == 200 and response.json()["summary"]["status"] == status:
             return response.json()  # type: ignore[no-any-return]
         time.sleep(0.25)
@@ -73,8 +83,9 @@ def poll_case(base_url: str, case_id: str, status: str) -> dict:  # type: ignore
 def wait_for_demo_cases(base_url: str) -> int:
     """The demo cases reach the read model once the worker has triaged them."""
     deadline = time.monotonic() + 60
+    headers = sign_in(base_url, "sam")
     while True:
-        page = httpx.get(f"{base_url}/api/v1/cases?status=triaged", headers={"X-User": "sam"})
+        page = httpx.get(f"{base_url}/api/v1/cases?status=triaged", headers=headers)
         if page.json()["total"] >= 9 or time.monotonic() > deadline:
             return int(page.json()["total"])
         time.sleep(0.5)
@@ -84,10 +95,11 @@ def create_and_work_a_case(base_url: str) -> None:
     """Create a case over HTTP, see it triaged, complete its first task."""
     today = datetime.now(UTC).date()
     record = make_record(today, adjustments=[adj("CO-197", 1500)], billed=1500)
+    alice = sign_in(base_url, "alice")
     created = httpx.post(
         f"{base_url}/api/v1/cases",
         json=record.model_dump(mode="json"),
-        headers={"X-User": "alice"},
+        headers=alice,
         timeout=30,
     )
     assert created.status_code == 201, created.text
@@ -99,7 +111,7 @@ def create_and_work_a_case(base_url: str) -> None:
     completed = httpx.post(
         f"{base_url}/api/v1/tasks/{task['task_id']}/complete",
         json={"payload": {"type": "confirm_triage"}},
-        headers={"X-User": "alice"},
+        headers=alice,
         timeout=30,
     )
     assert completed.status_code == 200, completed.text
@@ -133,7 +145,7 @@ def test_denials_up_serves_cases_and_stops_cleanly(
         wait_ready(base_url, process, log)
         assert wait_for_demo_cases(base_url) == 9
         create_and_work_a_case(base_url)
-        assert "Cases" in httpx.get(f"{base_url}/cases").text
+        assert httpx.get(f"{base_url}/cases").status_code == 303  # anonymous: to the login page
     finally:
         process.send_signal(signal.SIGINT)
         returncode = process.wait(60)

@@ -18,9 +18,8 @@ from domain.identity import case_id_for
 from domain.models import DenialKind
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
-from services.cases import CaseService
 from services.ingest import IngestService
-from tests.harness import CaseHarness
+from tests.harness import ALICE, BOB, CaseHarness
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import ConfirmRootCause, ConfirmTriage, CorrectedClaimSubmitted
 
@@ -50,8 +49,7 @@ def remittance(claims: str, *, paid_on: date, payer_id: str = "87726") -> bytes:
 @pytest.fixture
 def service(harness: CaseHarness, rulebook: Rulebook) -> Iterator[IngestService]:
     with Session(harness.engine, expire_on_commit=False) as session:
-        cases = CaseService(session, harness.client, rulebook, harness.policy, harness.task_queue)
-        yield IngestService(session, cases, rulebook)
+        yield harness.ingest_service(session, rulebook)
 
 
 async def wait_for_cases(harness: CaseHarness, case_ids: list[str], status: CaseStatus) -> None:
@@ -63,7 +61,7 @@ async def test_sample_835_opens_its_denial_once(
     harness: CaseHarness, service: IngestService, rulebook: Rulebook
 ) -> None:
     raw = (SAMPLES / "pyx12__835_mult_loops.835").read_bytes()
-    report = await service.ingest("mult_loops.835", raw, received_by="alice")
+    report = await service.ingest("mult_loops.835", raw, ALICE)
     assert (report.status, report.kind, report.claims, report.denials) == ("ingested", "835", 1, 1)
     assert (report.cases_started, report.duplicates_skipped) == (1, 0)
     (case_id,) = case_ids_of(raw, rulebook)
@@ -74,7 +72,7 @@ async def test_sample_835_opens_its_denial_once(
     assert state.lost_to_deadline and state.category is not None
     assert state.category.value == "missing_information"
 
-    again = await service.ingest("renamed.835", raw, received_by="bob")
+    again = await service.ingest("renamed.835", raw, BOB)
     assert (again.status, again.cases_started, again.duplicates_skipped) == ("duplicate", 0, 1)
     with Session(harness.engine) as session:
         (stored,) = session.exec(select(IngestFileRow)).all()
@@ -90,11 +88,11 @@ async def test_failed_file_is_kept_reported_and_starts_nothing(
     harness: CaseHarness, service: IngestService
 ) -> None:
     raw = b"\x89PNG\r\n\x1a\n not x12 at all"
-    report = await service.ingest("scan.png", raw, received_by="alice")
+    report = await service.ingest("scan.png", raw, ALICE)
     assert report.status == "failed"
     assert report.cases_started == 0
     assert "not an X12 file" in report.errors[0]["message"]
-    again = await service.ingest("scan.png", raw, received_by="alice")
+    again = await service.ingest("scan.png", raw, ALICE)
     assert again.errors == report.errors and again.status == "failed"
     with Session(harness.engine) as session:
         stored = session.get(IngestFileRow, report.sha256)
@@ -111,7 +109,7 @@ async def test_truncated_file_is_never_half_ingested(
         paid_on=today,
     )
     cut = whole[: whole.index(b"DTM*232")]
-    report = await service.ingest("cut.835", cut, received_by="alice")
+    report = await service.ingest("cut.835", cut, ALICE)
     assert report.status == "failed" and report.cases_started == 0
     assert any("truncated" in error["message"] for error in report.errors)
     with Session(harness.engine) as session:
@@ -128,7 +126,7 @@ async def test_later_835_paying_the_claim_closes_the_case_as_recovered(
         f"CLP*PCN77*4*640*0**CI*ICN77\nCAS*CO*16*640\nDTM*232*{today - timedelta(days=20):%Y%m%d}",
         paid_on=today - timedelta(days=2),
     )
-    first = await service.ingest("denied.835", denied, received_by="alice")
+    first = await service.ingest("denied.835", denied, ALICE)
     assert first.cases_started == 1
     (case_id,) = case_ids_of(denied, rulebook)
     handle = harness.client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
@@ -147,7 +145,7 @@ async def test_later_835_paying_the_claim_closes_the_case_as_recovered(
         f"DTM*232*{today - timedelta(days=20):%Y%m%d}",
         paid_on=today,
     )
-    report = await service.ingest("paid.835", paid, received_by="alice")
+    report = await service.ingest("paid.835", paid, ALICE)
     assert (report.payer_responses_matched, report.cases_started) == (1, 0)
     result = await handle.result()
     assert result.outcome is CaseOutcome.RECOVERED
@@ -163,10 +161,10 @@ async def test_same_denial_repeated_while_open_is_a_duplicate(
     today = await harness.today()
     claim = f"CLP*PCN5*4*300*0**CI*ICN5\nCAS*CO*197*300\nDTM*232*{today:%Y%m%d}"
     first = remittance(claim, paid_on=today)
-    await service.ingest("a.835", first, received_by="alice")
+    await service.ingest("a.835", first, ALICE)
     await wait_for_cases(harness, case_ids_of(first, rulebook), CaseStatus.TRIAGED)
     resent = remittance(claim + "\nREF*EA*RESENT", paid_on=today)  # other bytes, same denial
-    report = await service.ingest("b.835", resent, received_by="alice")
+    report = await service.ingest("b.835", resent, ALICE)
     assert (report.status, report.cases_started, report.duplicates_skipped) == ("ingested", 0, 1)
 
 
@@ -179,22 +177,14 @@ async def test_temporal_unreachable_keeps_the_file_for_a_retry(
     )
     nowhere = await Client.connect("127.0.0.1:1", lazy=True, data_converter=pydantic_data_converter)
     with Session(harness.engine, expire_on_commit=False) as session:
-        down = IngestService(
-            session,
-            CaseService(session, nowhere, rulebook, harness.policy, harness.task_queue),
-            rulebook,
-        )
-        report = await down.ingest("later.835", raw, received_by="alice")
+        down = harness.ingest_service(session, rulebook, nowhere)
+        report = await down.ingest("later.835", raw, ALICE)
         assert report.status == "incomplete"
         assert "unreachable" in report.errors[-1]["message"]
         assert session.get(IngestFileRow, report.sha256).content == raw  # type: ignore[union-attr]
 
-        up = IngestService(
-            session,
-            CaseService(session, harness.client, rulebook, harness.policy, harness.task_queue),
-            rulebook,
-        )
-        retried = await up.ingest("later.835", raw, received_by="alice")
+        up = harness.ingest_service(session, rulebook)
+        retried = await up.ingest("later.835", raw, ALICE)
         assert (retried.status, retried.cases_started) == ("ingested", 1)
 
 
@@ -202,7 +192,7 @@ async def test_277ca_rejection_opens_a_rejection_case(
     harness: CaseHarness, service: IngestService, rulebook: Rulebook
 ) -> None:
     raw = (SAMPLES / "imsweb__x12_277CA_rejected.277").read_bytes()
-    report = await service.ingest("rejected.277", raw, received_by="alice")
+    report = await service.ingest("rejected.277", raw, ALICE)
     assert (report.kind, report.rejections, report.cases_started) == ("277CA", 1, 1)
     (case,) = parse_bytes("x", raw, rulebook).cases
     assert case.record.kind is DenialKind.REJECTION

@@ -27,7 +27,6 @@ from domain.deadlines import deadline_instant
 from domain.identity import case_id_for
 from domain.models import Category, DenialKind, PayerType, WorkPath
 from domain.rulebook import Rulebook
-from services.cases import CaseService
 from tests.factories import adj, make_record
 from tests.harness import ALICE, BOB, SAM, CaseHarness
 from tests.workflows.case_flow import (
@@ -563,9 +562,9 @@ async def test_open_case_twice_creates_one_case(harness: CaseHarness, rulebook: 
     today = await harness.today()
     record = make_record(today)
     with Session(harness.engine) as session:
-        service = CaseService(session, harness.client, rulebook, harness.policy, harness.task_queue)
-        first = await service.open_case(record)
-        second = await service.open_case(record)
+        service = harness.case_service(session, rulebook)
+        first = await service.open_case(record, ALICE)
+        second = await service.open_case(record, ALICE)
         assert (first.case_id, first.created) == (case_id_for(record), True)
         assert (second.case_id, second.created) == (case_id_for(record), False)
 

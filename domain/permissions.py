@@ -1,0 +1,58 @@
+"""Who may do what: the role matrix, in one place.
+
+Billers work cases; supervisors also steer them (reassign, out of office, write-off approval,
+priority) and read the audit trail; admins manage users and payer rules and read the audit
+trail, but do not work or read cases (least privilege over PHI).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domain.case import Role
+
+
+class Permission(StrEnum):
+    VIEW_CASES = "view_cases"
+    WORK_TASKS = "work_tasks"
+    INGEST_FILES = "ingest_files"
+    SUPERVISE = "supervise"
+    VIEW_AUDIT = "view_audit"
+    VIEW_RULES = "view_rules"
+    MANAGE_RULES = "manage_rules"
+    MANAGE_USERS = "manage_users"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.BILLER: frozenset(
+        {
+            Permission.VIEW_CASES,
+            Permission.WORK_TASKS,
+            Permission.INGEST_FILES,
+            Permission.VIEW_RULES,
+        }
+    ),
+    Role.SUPERVISOR: frozenset(
+        {
+            Permission.VIEW_CASES,
+            Permission.WORK_TASKS,
+            Permission.INGEST_FILES,
+            Permission.SUPERVISE,
+            Permission.VIEW_AUDIT,
+            Permission.VIEW_RULES,
+        }
+    ),
+    Role.ADMIN: frozenset(
+        {
+            Permission.VIEW_AUDIT,
+            Permission.VIEW_RULES,
+            Permission.MANAGE_RULES,
+            Permission.MANAGE_USERS,
+        }
+    ),
+    Role.SYSTEM: frozenset(),
+}
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[role]

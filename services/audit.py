@@ -1,0 +1,157 @@
+"""The audit trail: who viewed or changed what, when, and whether it was allowed."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ColumnElement, func
+from sqlmodel import Session, col, select
+
+from db.models import AuditEventRow
+from domain.case import Actor
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    REFUSED = "refused"  # not allowed, or not valid
+    FAILED = "failed"  # allowed, but could not be done (e.g. Temporal unreachable)
+
+
+class AuditFilters(BaseModel):
+    user_id: str | None = None
+    case_id: str | None = None
+    action: str | None = None
+    outcome: Outcome | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+
+
+class AuditEventView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    user_id: str
+    role: str
+    action: str
+    outcome: str
+    case_id: str | None
+    task_id: str | None
+    detail: dict[str, Any]
+    client_ip: str
+
+
+CSV_COLUMNS = (
+    "at",
+    "user_id",
+    "role",
+    "action",
+    "outcome",
+    "case_id",
+    "task_id",
+    "client_ip",
+    "detail",
+)
+
+
+class AuditService:
+    def __init__(self, session: Session, client_ip: str = "") -> None:
+        self._session = session
+        self._client_ip = client_ip
+
+    def record(
+        self,
+        actor: Actor,
+        action: str,
+        outcome: Outcome = Outcome.OK,
+        *,
+        case_id: str | None = None,
+        task_id: str | None = None,
+        **detail: Any,
+    ) -> None:
+        """Write one event now, in its own commit: an audit entry never waits on, nor rolls
+        back with, the work it describes."""
+        self._session.add(
+            AuditEventRow(
+                at=datetime.now(UTC),
+                user_id=actor.user_id,
+                role=actor.role.value,
+                action=action,
+                outcome=outcome.value,
+                case_id=case_id,
+                task_id=task_id,
+                detail={key: value for key, value in detail.items() if value is not None},
+                client_ip=self._client_ip,
+            )
+        )
+        self._session.commit()
+
+    def _conditions(self, filters: AuditFilters) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        for column, value in (
+            (AuditEventRow.user_id, filters.user_id),
+            (AuditEventRow.case_id, filters.case_id),
+            (AuditEventRow.action, filters.action),
+            (AuditEventRow.outcome, filters.outcome.value if filters.outcome else None),
+        ):
+            if value is not None:
+                conditions.append(col(column) == value)
+        if filters.since is not None:
+            conditions.append(col(AuditEventRow.at) >= filters.since)
+        if filters.until is not None:
+            conditions.append(col(AuditEventRow.at) < filters.until)
+        return conditions
+
+    def count(self, filters: AuditFilters) -> int:
+        statement = (
+            select(func.count()).select_from(AuditEventRow).where(*self._conditions(filters))
+        )
+        return int(self._session.exec(statement).one())
+
+    def search(self, filters: AuditFilters) -> list[AuditEventView]:
+        rows = self._session.exec(
+            select(AuditEventRow)
+            .where(*self._conditions(filters))
+            .order_by(col(AuditEventRow.at).desc(), col(AuditEventRow.id).desc())
+            .offset(filters.offset)
+            .limit(filters.limit)
+        )
+        return [AuditEventView.model_validate(row) for row in rows]
+
+    def csv_lines(self, filters: AuditFilters) -> Iterator[str]:
+        """Every matching event, oldest first, as CSV (streamed: the export has no page size)."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        statement = (
+            select(AuditEventRow)
+            .where(*self._conditions(filters))
+            .order_by(col(AuditEventRow.at), col(AuditEventRow.id))
+            .execution_options(yield_per=500)
+        )
+        for row in self._session.exec(statement):
+            writer.writerow(
+                [
+                    row.at.astimezone(UTC).isoformat(),
+                    row.user_id,
+                    row.role,
+                    row.action,
+                    row.outcome,
+                    row.case_id or "",
+                    row.task_id or "",
+                    row.client_ip,
+                    ";".join(f"{k}={v}" for k, v in sorted(row.detail.items())),
+                ]
+            )
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
