@@ -54,8 +54,14 @@ def is_recoupment(reason: str, amount_taken: float) -> bool:
     return reason.strip().upper() in RECOUPMENT_PLB_REASONS and amount_taken > 0
 
 
-def decision_from_remittance(paid_amount: Decimal, still_denied: bool) -> PayerDecision:
-    """How a later 835's report of a claim answers its open case."""
+def decision_from_remittance(
+    paid_amount: Decimal, still_denied: bool, answers_rejection: bool = False
+) -> PayerDecision:
+    """How a later 835's report of a claim answers its open case. For a resubmitted
+    rejection, an adjudicated denial still means the claim was accepted: the rejection is
+    resolved and the denial is a case of its own."""
     if still_denied:
+        if answers_rejection:
+            return PayerDecision.ACCEPTED
         return PayerDecision.PARTIALLY_PAID if paid_amount > 0 else PayerDecision.UPHELD
     return PayerDecision.PAID

@@ -312,15 +312,27 @@ class IngestService:
                 )
                 if number
             ]
-            match = open_cases.match(payer_id, *numbers, kinds={DenialKind.DENIAL.value})
-            if match is None:
-                continue
             still_denied = item.classification.is_denial and item.classification.denied_amount > 0
-            if still_denied and match.status != CaseStatus.AWAITING_PAYER:
+            match = open_cases.match(payer_id, *numbers, kinds={DenialKind.DENIAL.value})
+            rejection = open_cases.match(
+                payer_id, item.claim_id, kinds={DenialKind.REJECTION.value}
+            )
+            if match is None and rejection is not None:
+                if rejection.status != CaseStatus.AWAITING_PAYER:
+                    continue
+                match = rejection  # the resubmitted rejection, now adjudicated
+                if not still_denied:
+                    answered.update((payer_id, number) for number in numbers)
+            elif match is None:
+                continue
+            elif still_denied and match.status != CaseStatus.AWAITING_PAYER:
                 continue  # the same denial again, not an answer: the open case covers it
-            answered.update((payer_id, number) for number in numbers)
+            else:
+                answered.update((payer_id, number) for number in numbers)
             response = PayerResponse(
-                decision=decision_from_remittance(item.paid_amount, still_denied),
+                decision=decision_from_remittance(
+                    item.paid_amount, still_denied, answers_rejection=match is rejection
+                ),
                 paid_amount=max(item.paid_amount, 0),
                 decision_date=item.remittance_date or date.today(),
                 payer_claim_control_number=item.payer_claim_control_number,

@@ -1,0 +1,144 @@
+"""`denials ingest FILE|DIR...` as a real subprocess against the test Temporal server and the
+harness's read model: a folder is ingested file by file, the summary table is printed, a file
+with errors makes the exit status 1 and is named, and the cases it opened exist."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from db.models import AuditEventRow, IngestFileRow
+from domain.case import CaseStatus
+from domain.models import Category
+from domain.rulebook import Rulebook
+from tests.harness import CaseHarness
+from tests.ingest_helpers import GARBAGE, case_ids_of, two_denials_835, wait_row
+
+DENIALS = Path(sys.executable).with_name("denials")
+TIMEOUT = 60.0
+
+
+async def run_denials(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    """Run the `denials` command without blocking the loop (the harness worker keeps running)."""
+    process = await asyncio.create_subprocess_exec(
+        str(DENIALS),
+        *args,
+        env=env,
+        cwd=cwd,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), TIMEOUT)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def cli_env(harness: CaseHarness | None = None) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DENIALS_", "TEMPORAL_")) and key != "DATABASE_URL"
+    }
+    env |= {"COLUMNS": "200", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
+    if harness is not None:
+        env |= {
+            "TEMPORAL_ADDRESS": harness.client.service_client.config.target_host,
+            "DENIALS_TASK_QUEUE": harness.task_queue,
+            "DATABASE_URL": harness.engine.url.render_as_string(hide_password=False),
+        }
+    return env
+
+
+def table_counts(stdout: str) -> dict[str, int]:
+    """The rows of the 'Ingest summary' table: label -> count."""
+    counts: dict[str, int] = {}
+    for line in stdout.splitlines():
+        match = re.fullmatch(r"\W*([a-z][a-z ]*[a-z])\W+(\d+)\W*", line.strip())
+        if match:
+            counts[match.group(1)] = int(match.group(2))
+    return counts
+
+
+async def test_ingest_folder_prints_the_summary_and_fails_on_the_bad_file(
+    harness: CaseHarness, rulebook: Rulebook, tmp_path: Path
+) -> None:
+    """A folder with a two-denial 835 and a garbage file: both stored, the 835's two cases
+    started, exit status 1 because of the garbage file, which is named with its error."""
+    remit = two_denials_835(await harness.today())
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a-remit.835").write_bytes(remit)
+    (inbox / "b-scan.txt").write_bytes(GARBAGE)
+
+    status, out, err = await run_denials(
+        "ingest", str(inbox), "--user", "nightly-job", env=cli_env(harness), cwd=tmp_path
+    )
+    assert status == 1, f"stdout:\n{out}\nstderr:\n{err}"
+    assert "Ingest summary" in out
+    assert table_counts(out) == {
+        "files": 2,
+        "claims": 3,
+        "denials": 2,
+        "rejections": 0,
+        "reversals": 0,
+        "cases started": 2,
+        "duplicates skipped": 0,
+        "payer responses matched": 0,
+        "errors": 1,
+    }
+    assert re.search(r"b-scan\.txt: file: not an X12 file", out), out
+    assert "a-remit.835: file:" not in out
+
+    case_ids = case_ids_of(remit, rulebook)
+    rows = [await wait_row(harness, c, lambda r: r.status == "triaged") for c in case_ids]
+    assert [(r.claim_id, r.category) for r in rows] == [
+        ("PCNA1", Category.MISSING_INFORMATION.value),
+        ("PCNA3", Category.MEDICAL_NECESSITY.value),
+    ]
+    for case_id in case_ids:
+        state = await harness.wait_status(
+            harness.client.get_workflow_handle(case_id), CaseStatus.TRIAGED
+        )
+        assert state.record.claim.payer.payer_id == "SHP01"
+    with Session(harness.engine) as session:
+        stored = session.exec(select(IngestFileRow).order_by(col(IngestFileRow.filename))).all()
+        assert [(f.filename, f.status, f.received_by, f.content) for f in stored] == [
+            ("a-remit.835", "ingested", "nightly-job", remit),
+            ("b-scan.txt", "failed", "nightly-job", GARBAGE),
+        ]
+        audited = session.exec(
+            select(AuditEventRow).where(AuditEventRow.action == "ingest.file")
+        ).all()
+        assert sorted((e.user_id, e.detail["file"]) for e in audited) == [
+            ("nightly-job", "a-remit.835"),
+            ("nightly-job", "b-scan.txt"),
+        ]
+
+    # The same folder again: nothing new starts, the 835 is a duplicate, the bad file fails again.
+    status, out, err = await run_denials("ingest", str(inbox), env=cli_env(harness), cwd=tmp_path)
+    assert status == 1, f"stdout:\n{out}\nstderr:\n{err}"
+    again = table_counts(out)
+    assert (again["cases started"], again["duplicates skipped"], again["errors"]) == (0, 2, 1)
+
+
+async def test_ingest_missing_path_exits_non_zero_with_a_clear_message(tmp_path: Path) -> None:
+    """A path that does not exist stops before anything is ingested (no Temporal needed)."""
+    missing = tmp_path / "no-such-folder"
+    status, out, err = await run_denials("ingest", str(missing), env=cli_env(), cwd=tmp_path)
+    assert status == 2  # a usage error
+    shown = " ".join((out + err).split())  # rich may wrap the message in a box
+    assert "no such file or directory" in shown
+    assert "no-such-folder" in shown
+    assert "Traceback" not in out + err
+    assert not (tmp_path / ".data").exists()  # no database was created either
