@@ -8,7 +8,18 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from api.routes import audit, auth, cases, health, ingest, payer_rules, tasks, users
+from api.routes import (
+    absences,
+    audit,
+    auth,
+    cases,
+    health,
+    ingest,
+    payer_rules,
+    prevention,
+    tasks,
+    users,
+)
 from denials.config import Settings
 from domain.rulebook import Rulebook
 from services.errors import ServiceError
@@ -43,6 +54,8 @@ def create_app(
         audit.router,
         payer_rules.router,
         users.router,
+        absences.router,
+        prevention.router,
     )
     for router in (*routers, pages.router):
         app.include_router(router)

@@ -6,9 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
+from sqlmodel import Session
 
 from denials import stack, x12_commands
 from denials.config import Settings
+from domain.case import Role
+from services.errors import ServiceError
+from services.users import NewUser, UserService
 
 app = typer.Typer(no_args_is_help=True, help="Denials case manager.")
 
@@ -74,6 +79,44 @@ def ingest(
     """Ingest X12 files: open cases, answer open ones (Temporal at TEMPORAL_ADDRESS, else the
     embedded server of 'denials up')."""
     x12_commands.ingest_command(paths, user)
+
+
+users_app = typer.Typer(no_args_is_help=True, help="Manage users (outside demo mode).")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("create")
+def create_user(
+    user_id: Annotated[str, typer.Argument(help="Lower-case id, e.g. jdoe")],
+    role: Annotated[Role, typer.Option(help="biller, supervisor or admin")],
+    name: Annotated[str, typer.Option(help="Display name")],
+) -> None:
+    """Create a user; the password is asked for (at least 12 characters), never an option."""
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = stack.prepare_database(Settings())
+    try:
+        with Session(engine) as session:
+            UserService(session).create(
+                NewUser(user_id=user_id, display_name=name, role=role, password=password)
+            )
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise typer.BadParameter(problems) from exc
+    except ServiceError as exc:
+        raise typer.BadParameter(exc.message) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"created {role.value} {user_id}")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    engine = stack.prepare_database(Settings())
+    with Session(engine) as session:
+        for user in UserService(session).list():
+            state = "active" if user.active else "inactive"
+            typer.echo(f"{user.user_id:20} {user.role:11} {state:9} {user.display_name}")
+    engine.dispose()
 
 
 @app.command()
