@@ -19,11 +19,13 @@ from denials.config import Settings
 from domain.case import Actor
 from domain.permissions import Permission, allows
 from domain.rulebook import Rulebook
+from services.absences import AbsenceService
 from services.audit import AuditService, Outcome
 from services.auth import AuthService, SessionKind, SignedIn, csrf_matches
 from services.cases import CaseService
 from services.errors import Forbidden, ServiceError
 from services.ingest import IngestService
+from services.prevention import PreventionService
 from services.tasks import TaskService
 from services.users import UserService
 
@@ -166,6 +168,18 @@ def get_ingest_service(
     return IngestService(session, cases, rulebook, audit)
 
 
+def get_absence_service(
+    session: SessionDep, client: ClientDep, settings: SettingsDep, audit: AuditDep
+) -> AbsenceService:
+    return AbsenceService(session, client, settings.task_queue, audit)
+
+
+def get_prevention_service(session: SessionDep, audit: AuditDep) -> PreventionService:
+    return PreventionService(session, audit)
+
+
+AbsenceServiceDep = Annotated[AbsenceService, Depends(get_absence_service)]
+PreventionServiceDep = Annotated[PreventionService, Depends(get_prevention_service)]
 TaskServiceDep = Annotated[TaskService, Depends(get_task_service)]
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 IngestServiceDep = Annotated[IngestService, Depends(get_ingest_service)]

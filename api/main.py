@@ -24,7 +24,8 @@ from denials.config import Settings
 from domain.rulebook import Rulebook
 from services.errors import ServiceError
 from services.payer_rules import PayerRuleStore
-from web import pages
+from web.routes import auth as web_auth
+from web.routes import case_page, other_pages, supervisor, worklists
 from web.session import LoginRequired, login_redirect_target
 from web.templating import STATIC_DIR, render_error
 
@@ -57,7 +58,8 @@ def create_app(
         absences.router,
         prevention.router,
     )
-    for router in (*routers, pages.router):
+    pages = (web_auth, worklists, case_page, supervisor, other_pages)
+    for router in (*routers, *(page.router for page in pages)):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

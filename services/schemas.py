@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.case import CaseState
 
@@ -19,7 +19,22 @@ class CaseSort(StrEnum):
     AGE = "age"
 
 
+def drop_empty(values: Any) -> Any:
+    """Web forms send empty fields as "": read them as not given."""
+    if not isinstance(values, dict):
+        return values
+    cleaned = {}
+    for key, value in values.items():
+        if isinstance(value, list):
+            value = [item for item in value if item != ""]
+        if value != "":
+            cleaned[key] = value
+    return cleaned
+
+
 class CaseFilters(BaseModel):
+    _empty_is_missing = model_validator(mode="before")(drop_empty)
+
     status: list[str] = Field(default_factory=list)
     open_only: bool = Field(default=False, description="Exclude closed cases")
     category: str | None = None
@@ -90,9 +105,11 @@ class TaskSummary(BaseModel):
 
 class TaskWithCase(TaskSummary):
     claim_id: str
+    payer_claim_control_number: str
     payer_name: str
     category: str | None
     denied_amount: Decimal
+    case_status: str
 
 
 class EventView(BaseModel):

@@ -43,10 +43,25 @@ class TaskService:
         unassigned: bool = False,
         status: TaskStatus | None = TaskStatus.OPEN,
         case_id: str | None = None,
+        category: str | None = None,
+        payer_id: str | None = None,
+        escalated: bool | None = None,
+        stalled: bool | None = None,
+        by_deadline: bool = False,
         limit: int = 50,
         offset: int = 0,
     ) -> Page[TaskWithCase]:
+        """Tasks with their case's headline, most urgent first (priority, or the deadline)."""
         conditions = []
+        if category:
+            conditions.append(col(CaseRow.category) == category)
+        if payer_id:
+            conditions.append(col(CaseRow.payer_id) == payer_id)
+        if escalated is not None:
+            at_least_escalated = col(TaskRow.escalation) >= 2
+            conditions.append(at_least_escalated if escalated else ~at_least_escalated)
+        if stalled is not None:
+            conditions.append(col(TaskRow.stalled) == stalled)
         if assignee:
             conditions.append(col(TaskRow.assignee) == assignee)
         if unassigned:
@@ -57,14 +72,20 @@ class TaskService:
             conditions.append(col(TaskRow.status) == status.value)
         if case_id:
             conditions.append(col(TaskRow.case_id) == case_id)
+        joined = col(CaseRow.case_id) == col(TaskRow.case_id)
         total = self._session.exec(
-            select(func.count()).select_from(TaskRow).where(*conditions)
+            select(func.count()).select_from(TaskRow).join(CaseRow, joined).where(*conditions)
         ).one()
+        ordering = (
+            (col(TaskRow.due_at), col(TaskRow.priority).desc())
+            if by_deadline
+            else (col(TaskRow.priority).desc(), col(TaskRow.due_at))
+        )
         rows = self._session.exec(
             select(TaskRow, CaseRow)
-            .join(CaseRow, col(CaseRow.case_id) == col(TaskRow.case_id))
+            .join(CaseRow, joined)
             .where(*conditions)
-            .order_by(col(TaskRow.priority).desc(), col(TaskRow.due_at), col(TaskRow.task_id))
+            .order_by(*ordering, col(TaskRow.task_id))
             .offset(offset)
             .limit(limit)
         ).all()
@@ -76,6 +97,8 @@ class TaskService:
                     "payer_name": case.payer_name,
                     "category": case.category,
                     "denied_amount": case.denied_amount,
+                    "payer_claim_control_number": case.payer_claim_control_number,
+                    "case_status": case.status,
                 }
             )
             for task, case in rows

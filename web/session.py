@@ -8,11 +8,12 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from api.deps import SESSION_COOKIE, AuditDep, AuthDep, SettingsDep
 from domain.permissions import Permission, allows
 from services.audit import Outcome
-from services.auth import SessionKind, SignedIn
+from services.auth import SessionKind, SignedIn, csrf_matches
 from services.errors import Forbidden
 
 
@@ -55,6 +56,20 @@ def page_permission(permission: Permission) -> Callable[..., SignedIn]:
 
 
 CaseReaderPage = Annotated[SignedIn, Depends(page_permission(Permission.VIEW_CASES))]
+TaskWorkerPage = Annotated[SignedIn, Depends(page_permission(Permission.WORK_TASKS))]
+SupervisorPage = Annotated[SignedIn, Depends(page_permission(Permission.SUPERVISE))]
+IngestPage = Annotated[SignedIn, Depends(page_permission(Permission.INGEST_FILES))]
+
+
+async def posted_form(request: Request, user: PageUser) -> FormData:
+    """The posted form, once its CSRF token matched the session's."""
+    form = await request.form()
+    if not csrf_matches(user.csrf_token, str(form.get("csrf_token", "")) or None):
+        raise Forbidden("the form is out of date (missing or wrong CSRF token): reload the page")
+    return form
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 def safe_next(target: str | None) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 WEB_DIR = Path(__file__).parent
@@ -41,13 +43,43 @@ def urgency(value: date | None) -> str:
     return "later"
 
 
+def page_base(request: Request) -> str:
+    """The current URL's query without its offset, ready for "offset=N" to be appended."""
+    kept = [(key, value) for key, value in request.query_params.multi_items() if key != "offset"]
+    return "?" + "".join(f"{quote(key)}={quote(value)}&" for key, value in kept)
+
+
 templates.env.filters.update(money=money, label=label, days_until=days_until, urgency=urgency)
+templates.env.globals.update(page_base=page_base)
+
+
+FLASH_COOKIE = "denials_flash"
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """A page, with the message the previous action left (then cleared)."""
+    flash = request.cookies.get(FLASH_COOKIE)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {**context, "flash": unquote(flash) if flash else None},
+        status_code=status_code,
+    )
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def redirect_with_flash(url: str, message: str) -> RedirectResponse:
+    """Post/redirect/get: the next page shows `message` once (it carries no PHI)."""
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(FLASH_COOKIE, quote(message), httponly=True, samesite="lax", path="/")
+    return response
 
 
 def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request,
-        "error.html",
-        {"status_code": status_code, "message": message},
-        status_code=status_code,
+    return render(
+        request, "error.html", {"status_code": status_code, "message": message}, status_code
     )

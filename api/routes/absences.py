@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Depends, status
-
-from api.deps import AuditDep, ClientDep, SessionDep, SettingsDep, Supervisor
-from services.absences import AbsenceIn, AbsenceOut, AbsenceService
+from api.deps import AbsenceServiceDep, Supervisor
+from services.absences import AbsenceIn, AbsenceOut
 
 router = APIRouter(prefix="/api/v1", tags=["out of office"])
 
 
-def get_absences(
-    session: SessionDep, client: ClientDep, settings: SettingsDep, audit: AuditDep
-) -> AbsenceService:
-    return AbsenceService(session, client, settings.task_queue, audit)
-
-
-Absences = Annotated[AbsenceService, Depends(get_absences)]
-
-
 @router.get("/absences")
 def list_absences(
-    absences: Absences, actor: Supervisor, user_id: str | None = None
+    absences: AbsenceServiceDep, actor: Supervisor, user_id: str | None = None
 ) -> list[AbsenceOut]:
     return absences.list(user_id)
 
 
 @router.post("/users/{user_id}/absences", status_code=status.HTTP_201_CREATED)
 async def mark_away(
-    user_id: str, period: AbsenceIn, absences: Absences, actor: Supervisor
+    user_id: str, period: AbsenceIn, absences: AbsenceServiceDep, actor: Supervisor
 ) -> AbsenceOut:
     """From `starts_at` the user's open tasks go to the least-loaded billers; at `ends_at`,
     if `return_tasks`, those still open come back."""
@@ -38,6 +27,8 @@ async def mark_away(
 
 
 @router.post("/absences/{absence_id}/end")
-async def end_absence(absence_id: str, absences: Absences, actor: Supervisor) -> AbsenceOut:
+async def end_absence(
+    absence_id: str, absences: AbsenceServiceDep, actor: Supervisor
+) -> AbsenceOut:
     """End the absence now (or cancel it before it starts)."""
     return await absences.end(absence_id, actor)

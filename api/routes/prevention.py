@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from api.deps import AuditDep, CaseReader, SessionDep, Supervisor
+from api.deps import CaseReader, PreventionServiceDep, Supervisor
 from services.prevention import (
     PreventionChange,
     PreventionDetail,
     PreventionOut,
-    PreventionService,
     PreventionStatus,
 )
 from services.schemas import Page
@@ -19,16 +18,9 @@ from services.schemas import Page
 router = APIRouter(prefix="/api/v1/prevention", tags=["prevention"])
 
 
-def get_prevention(session: SessionDep, audit: AuditDep) -> PreventionService:
-    return PreventionService(session, audit)
-
-
-Prevention = Annotated[PreventionService, Depends(get_prevention)]
-
-
 @router.get("")
 def list_prevention(
-    prevention: Prevention,
+    prevention: PreventionServiceDep,
     actor: CaseReader,
     status: PreventionStatus | None = None,
     owning_team: str | None = None,
@@ -41,14 +33,17 @@ def list_prevention(
 
 @router.get("/{prevention_task_id}")
 def get_prevention_task(
-    prevention_task_id: str, prevention: Prevention, actor: CaseReader
+    prevention_task_id: str, prevention: PreventionServiceDep, actor: CaseReader
 ) -> PreventionDetail:
     return prevention.get(prevention_task_id, actor)
 
 
 @router.patch("/{prevention_task_id}")
 def change_prevention_task(
-    prevention_task_id: str, change: PreventionChange, prevention: Prevention, actor: Supervisor
+    prevention_task_id: str,
+    change: PreventionChange,
+    prevention: PreventionServiceDep,
+    actor: Supervisor,
 ) -> PreventionOut:
     """Move it open -> in progress -> done, name its owner, keep notes."""
     return prevention.change(prevention_task_id, change, actor)

@@ -1,0 +1,66 @@
+"""Signing in and out of the web UI (session cookie)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import SESSION_COOKIE, AuditDep, AuthDep, SettingsDep
+from domain.case import Actor, Role
+from services.audit import Outcome
+from services.auth import SessionKind
+from web.session import PageUser, PostedForm, safe_next, set_session_cookie
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "login.html", {"next": safe_next(next)})
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request,
+    auth: AuthDep,
+    audit: AuditDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=80)],
+    password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    user = auth.authenticate(username, password)
+    if user is None:
+        audit.record(
+            Actor(user_id=username or "?", role=Role.SYSTEM),
+            "auth.login",
+            Outcome.REFUSED,
+            kind="cookie",
+        )
+        return render(
+            request,
+            "login.html",
+            {"next": safe_next(next), "username": username, "error": "Wrong user id or password."},
+            status_code=401,
+        )
+    token, _ = auth.open_session(user, SessionKind.COOKIE)
+    audit.record(Actor(user_id=user.user_id, role=Role(user.role)), "auth.login", kind="cookie")
+    response = RedirectResponse(safe_next(next), status_code=303)
+    set_session_cookie(response, request, settings, token)
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, user: PageUser, form: PostedForm, auth: AuthDep, audit: AuditDep
+) -> RedirectResponse:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        auth.close(token)
+    audit.record(user.actor, "auth.logout", kind="cookie")
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,183 @@
+"""The case page: everything about one case, and the form of its current task."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import CaseServiceDep, SettingsDep, TaskServiceDep, UserServiceDep
+from domain.case import Role, TaskType, work_permission_problem
+from domain.permissions import Permission, allows
+from services.auth import SignedIn
+from services.errors import Invalid
+from services.schemas import CaseDetail
+from web.forms import TASK_FORMS, initial_values, parse_task_form
+from web.session import CaseReaderPage, PostedForm, SupervisorPage, TaskWorkerPage
+from web.templating import redirect_with_flash, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(
+    request: Request,
+    detail: CaseDetail,
+    user: SignedIn,
+    temporal_link: str,
+    reassign_targets: list[Any],
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The case page, with the current task's form (prefilled, or with errors beside fields)."""
+    state = detail.state
+    open_tasks = state.open_tasks
+    current = next(
+        (task for task in open_tasks if work_permission_problem(user.actor, task) is None),
+        open_tasks[0] if open_tasks else None,
+    )
+    form = TASK_FORMS[current.type] if current else None
+    today = datetime.now(UTC).date()
+    return render(
+        request,
+        "case_detail.html",
+        {
+            "user": user,
+            "case": detail,
+            "temporal_link": temporal_link,
+            "current": current,
+            "can_work": current is not None
+            and allows(user.actor.role, Permission.WORK_TASKS)
+            and work_permission_problem(user.actor, current) is None,
+            "form": form,
+            "values": values
+            if values is not None
+            else (initial_values(current.type, today, current.appeal_level) if current else {}),
+            "errors": errors or {},
+            "is_supervisor": allows(user.actor.role, Permission.SUPERVISE),
+            "reassign_targets": reassign_targets,
+        },
+        status_code=status_code,
+    )
+
+
+def _temporal_link(settings: SettingsDep, case_id: str) -> str:
+    base = settings.temporal_ui_url.rstrip("/")
+    return f"{base}/namespaces/{settings.temporal_namespace}/workflows/{case_id}"
+
+
+def _targets(users: UserServiceDep, user: SignedIn) -> list[Any]:
+    return users.workload() if allows(user.actor.role, Permission.SUPERVISE) else []
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(
+    request: Request,
+    case_id: str,
+    cases: CaseServiceDep,
+    users: UserServiceDep,
+    settings: SettingsDep,
+    user: CaseReaderPage,
+) -> HTMLResponse:
+    detail = cases.get_case(case_id, user.actor)
+    return _page(request, detail, user, _temporal_link(settings, case_id), _targets(users, user))
+
+
+@router.post("/cases/{case_id}/tasks/{task_id}", response_model=None)
+async def complete_task(
+    request: Request,
+    case_id: str,
+    task_id: str,
+    form: PostedForm,
+    cases: CaseServiceDep,
+    tasks: TaskServiceDep,
+    users: UserServiceDep,
+    settings: SettingsDep,
+    user: TaskWorkerPage,
+) -> Response:
+    task = tasks.get_task(task_id)
+    payload, errors = parse_task_form(TaskType(task.type), form)
+    if payload is not None:
+        try:
+            await tasks.complete(task_id, payload, user.actor)
+        except Invalid as exc:
+            errors = {"": exc.message}
+        else:
+            done = TASK_FORMS[TaskType(task.type)].title
+            return redirect_with_flash(f"/cases/{case_id}", f"Done: {done.lower()}")
+    detail = cases.get_case(case_id, user.actor)
+    return _page(
+        request,
+        detail,
+        user,
+        _temporal_link(settings, case_id),
+        _targets(users, user),
+        values={key: str(value) for key, value in form.items()},
+        errors=errors,
+        status_code=422,
+    )
+
+
+@router.post("/cases/{case_id}/notes")
+async def add_note(
+    case_id: str, form: PostedForm, cases: CaseServiceDep, user: TaskWorkerPage
+) -> RedirectResponse:
+    text = str(form.get("text") or "").strip()
+    if not text:
+        return redirect_with_flash(f"/cases/{case_id}", "A note needs text")
+    await cases.add_note(case_id, text, user.actor)
+    return redirect_with_flash(f"/cases/{case_id}", "Note added")
+
+
+@router.post("/cases/{case_id}/claim/{task_id}")
+async def claim_task(
+    case_id: str, task_id: str, form: PostedForm, tasks: TaskServiceDep, user: TaskWorkerPage
+) -> RedirectResponse:
+    await tasks.claim(task_id, user.actor)
+    return redirect_with_flash(f"/cases/{case_id}", "Task claimed")
+
+
+@router.post("/cases/{case_id}/reassign/{task_id}")
+async def reassign_task(
+    case_id: str, task_id: str, form: PostedForm, tasks: TaskServiceDep, user: SupervisorPage
+) -> RedirectResponse:
+    target = str(form.get("assignee") or "")
+    queue = Role(target.removeprefix("queue:")) if target.startswith("queue:") else None
+    await tasks.reassign(
+        task_id,
+        user.actor,
+        assignee=None if queue else target or None,
+        queue=queue,
+        reason=str(form.get("reason") or ""),
+    )
+    return redirect_with_flash(
+        f"/cases/{case_id}", f"Task reassigned to {target.removeprefix('queue:')}"
+    )
+
+
+@router.post("/cases/{case_id}/priority")
+async def change_priority(
+    case_id: str, form: PostedForm, cases: CaseServiceDep, user: SupervisorPage
+) -> RedirectResponse:
+    try:
+        adjustment = float(str(form.get("adjustment") or ""))
+    except ValueError:
+        return redirect_with_flash(f"/cases/{case_id}", "Priority: give a number such as 1.5")
+    await cases.change_priority(
+        case_id, adjustment, str(form.get("reason") or "") or "set on the case page", user.actor
+    )
+    return redirect_with_flash(f"/cases/{case_id}", "Priority changed")
+
+
+@router.post("/cases/{case_id}/cancel")
+async def cancel_case(
+    case_id: str, form: PostedForm, cases: CaseServiceDep, user: SupervisorPage
+) -> RedirectResponse:
+    reason = str(form.get("reason") or "").strip()
+    if not reason:
+        return redirect_with_flash(f"/cases/{case_id}", "Cancelling needs a reason")
+    await cases.cancel_case(case_id, reason, user.actor)
+    return redirect_with_flash(f"/cases/{case_id}", "Case cancelled")
