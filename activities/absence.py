@@ -103,6 +103,9 @@ class AbsenceActivities:
 
     @activity.defn(name="absence_redistribute")
     async def redistribute(self, step: AbsenceStep) -> int:
+        """Mark the absence active (others' tasks no longer come to this user), then move
+        the user's open tasks."""
+        await asyncio.to_thread(self.mark, step)
         plan = await asyncio.to_thread(self._plan, step)
         moved = 0
         for task_id, case_id, to_user in plan:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 from temporalio.client import Client
@@ -26,10 +26,12 @@ from services.cases import CaseService
 from services.errors import Forbidden, ServiceError
 from services.ingest import IngestService
 from services.prevention import PreventionService
+from services.schemas import MAX_OFFSET
 from services.tasks import TaskService
 from services.users import UserService
 
 SESSION_COOKIE = "denials_session"
+OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -61,8 +63,9 @@ RulebookDep = Annotated[Rulebook, Depends(get_rulebook)]
 
 
 def get_audit(request: Request, session: SessionDep) -> AuditService:
-    forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-    return AuditService(session, forwarded or (request.client.host if request.client else ""))
+    # The peer address; behind a proxy uvicorn puts the client's there, trusting only the
+    # proxies it is told to (--forwarded-allow-ips): a client cannot forge its audit address.
+    return AuditService(session, request.client.host if request.client else "")
 
 
 def get_auth(session: SessionDep, settings: SettingsDep) -> AuthService:

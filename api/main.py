@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
+from api.errors import error_body
 from api.routes import (
     absences,
     audit,
@@ -67,9 +68,7 @@ def create_app(
     async def _service_error(request: Request, exc: ServiceError) -> Response:
         if request.url.path.startswith("/api/"):
             headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-            return JSONResponse(
-                {"detail": exc.message}, status_code=exc.status_code, headers=headers
-            )
+            return JSONResponse(error_body(exc), status_code=exc.status_code, headers=headers)
         return render_error(request, exc.status_code, exc.message)
 
     @app.exception_handler(LoginRequired)

@@ -121,6 +121,10 @@ def _merge_based_on(raw_rules: list[dict[str, Any]], origin: str) -> list[dict[s
     merged: list[dict[str, Any]] = []
     for raw in raw_rules:
         base_id = raw.pop("based_on", None)
+        if base_id is not None and not isinstance(base_id, str):
+            raise RulesFileError(
+                f"{origin}: rule '{raw.get('id')}': based_on must be a rule id, not {base_id!r}"
+            )
         if base_id is not None:
             if base_id not in by_id:
                 raise RulesFileError(

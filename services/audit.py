@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from db.models import AuditEventRow
 from domain.case import Actor
+from services.schemas import MAX_OFFSET
 
 
 class Outcome(StrEnum):
@@ -31,7 +32,7 @@ class AuditFilters(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
     limit: int = Field(default=100, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class AuditEventView(BaseModel):

@@ -100,7 +100,9 @@ class AuthService:
         user = self._session.get(UserRow, row.user_id)
         if user is None or not user.active:
             return None
-        if now - row.last_seen_at > _TOUCH_EVERY:
+        # Touching on every request would be a write per request; a tenth of the idle limit
+        # (at most a minute) keeps expiry accurate enough.
+        if now - row.last_seen_at > min(_TOUCH_EVERY, self._idle / 10):
             row.last_seen_at = now
             self._session.add(row)
             self._session.commit()

@@ -79,16 +79,16 @@ class PayerRuleStore:
             except RulesFileError as exc:
                 raise Invalid(str(exc)) from exc
             rule = registry.rules_in_order[-1]
-            session.add(
-                PayerRuleVersionRow(
-                    rule_id=rule.id,
-                    effective_from=rule.effective_from,
-                    rule=raw,
-                    created_by=actor.user_id,
-                    created_at=datetime.now(UTC),
-                )
+            row = PayerRuleVersionRow(
+                rule_id=rule.id,
+                effective_from=rule.effective_from,
+                rule=raw,
+                created_by=actor.user_id,
+                created_at=datetime.now(UTC),
             )
+            session.add(row)
             session.commit()
+            rule = rule.model_copy(update={"origin": _admin_documents([row])[0][0]})
         with self._lock:
             self._checked_at = 0.0  # look again at the next use
         return rule

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from db.models import CaseRow, PreventionCaseLink, PreventionTaskRow
 from domain.case import Actor
-from services.audit import AuditService
+from services.audit import AuditService, Outcome
 from services.errors import Invalid, NotFound
 from services.schemas import Page
 
@@ -144,7 +144,15 @@ class PreventionService:
         current = PreventionStatus(row.status)
         if change.status is not None and change.status is not current:
             if change.status not in _NEXT[current]:
-                raise Invalid(f"status: cannot go from {current.value} to {change.status.value}")
+                reason = f"status: cannot go from {current.value} to {change.status.value}"
+                self._audit.record(
+                    actor,
+                    "prevention.change",
+                    Outcome.REFUSED,
+                    prevention_task_id=prevention_task_id,
+                    reason=reason,
+                )
+                raise Invalid(reason)
             row.status = change.status.value
         if change.owner is not None:
             row.owner = change.owner or None

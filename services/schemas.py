@@ -32,6 +32,9 @@ def drop_empty(values: Any) -> Any:
     return cleaned
 
 
+MAX_OFFSET = 10_000_000  # deeper than anyone pages; beyond a database's integer range breaks
+
+
 class CaseFilters(BaseModel):
     _empty_is_missing = model_validator(mode="before")(drop_empty)
 
@@ -47,7 +50,7 @@ class CaseFilters(BaseModel):
     sort: CaseSort = CaseSort.PRIORITY
     descending: bool = True
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class CaseSummary(BaseModel):

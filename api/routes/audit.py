@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from api.deps import AuditDep, AuditReader
+from api.deps import AuditDep, AuditReader, OffsetQuery
+from api.errors import ERROR_RESPONSES
 from services.audit import AuditEventView, AuditFilters, Outcome
 from services.schemas import Page
 
-router = APIRouter(prefix="/api/v1", tags=["audit"])
+router = APIRouter(prefix="/api/v1", tags=["audit"], responses=ERROR_RESPONSES)
 
 
 @router.get("/audit")
@@ -49,7 +50,7 @@ def case_audit(
     action: str | None = None,
     outcome: Outcome | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> Page[AuditEventView]:
     """Everything done to or seen of one case."""
     filters = AuditFilters(

@@ -9,11 +9,12 @@ from fastapi.security import HTTPAuthorizationCredentials, OAuth2PasswordRequest
 from pydantic import BaseModel
 
 from api.deps import AuditDep, AuthDep, SettingsDep, SignedInDep, Unauthenticated, bearer_scheme
+from api.errors import ERROR_RESPONSES
 from domain.case import Actor, Role
 from services.audit import Outcome
 from services.auth import SessionKind
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
 
 class Token(BaseModel):

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import CaseReader, CaseServiceDep, Supervisor, TaskWorker
+from api.errors import ERROR_RESPONSES
 from domain.case import CaseState, PayerResponse
 from domain.deadlines import DeadlineKind
 from domain.models import DenialRecord
 from services.schemas import CaseDetail, CaseFilters, CaseSummary, OpenedCase, Page
 
-router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=ERROR_RESPONSES)
 
 
 class NoteIn(BaseModel):

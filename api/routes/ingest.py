@@ -9,12 +9,13 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api.deps import AuditDep, Ingester, IngestServiceDep, SessionDep
+from api.deps import AuditDep, Ingester, IngestServiceDep, OffsetQuery, SessionDep
+from api.errors import ERROR_RESPONSES
 from db.models import IngestFileRow
 from services.errors import Invalid, NotFound
 from services.ingest import IngestSummary, list_ingests
 
-router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
+router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"], responses=ERROR_RESPONSES)
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
@@ -52,7 +53,7 @@ def list_ingested(
     session: SessionDep,
     actor: Ingester,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> list[IngestOut]:
     return [
         IngestOut.model_validate(row, from_attributes=True)

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, status
 
 from api.deps import AuditDep, RuleManager, RuleReader
+from api.errors import ERROR_RESPONSES
 from domain.payer_rules import PayerRule
 from services.payer_rules import PayerRuleStore
 
-router = APIRouter(prefix="/api/v1/payer-rules", tags=["payer rules"])
+router = APIRouter(prefix="/api/v1/payer-rules", tags=["payer rules"], responses=ERROR_RESPONSES)
 
 EXAMPLE = {
     "id": "acme-2027",

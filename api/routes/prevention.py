@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import CaseReader, PreventionServiceDep, Supervisor
+from api.deps import CaseReader, OffsetQuery, PreventionServiceDep, Supervisor
+from api.errors import ERROR_RESPONSES
 from services.prevention import (
     PreventionChange,
     PreventionDetail,
@@ -15,7 +16,7 @@ from services.prevention import (
 )
 from services.schemas import Page
 
-router = APIRouter(prefix="/api/v1/prevention", tags=["prevention"])
+router = APIRouter(prefix="/api/v1/prevention", tags=["prevention"], responses=ERROR_RESPONSES)
 
 
 @router.get("")
@@ -25,7 +26,7 @@ def list_prevention(
     status: PreventionStatus | None = None,
     owning_team: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> Page[PreventionOut]:
     """Most dollars at stake first."""
     return prevention.list(actor, status, owning_team, limit, offset)

@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import Supervisor, TaskServiceDep, TaskWorker
+from api.deps import OffsetQuery, Supervisor, TaskServiceDep, TaskWorker
+from api.errors import ERROR_RESPONSES
 from domain.case import CaseState, Role, TaskStatus
 from services.schemas import Page, TaskWithCase
 from services.tasks import BulkOutcome
 from workflows.messages import TaskPayload
 
-router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
 
 
 class CompleteIn(BaseModel):
@@ -31,7 +32,7 @@ class BulkReassignIn(ReassignIn):
 
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = OffsetQuery
 
 
 @router.get("")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import AuditDep, AuthDep, Supervisor, UserManager, UserServiceDep
+from api.errors import ERROR_RESPONSES
 from services.users import NewUser, UserChange, UserOut, Workload
 
-router = APIRouter(prefix="/api/v1/users", tags=["users"])
+router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=ERROR_RESPONSES)
 
 
 @router.get("")
@@ -41,8 +42,7 @@ def change_user(
         actor,
         "user.change",
         target=user_id,
-        fields=",".join(sorted(change.model_dump(exclude_none=True, exclude={"password"})))
-        + (",password" if change.password else ""),
+        fields=",".join(sorted(change.model_dump(exclude_none=True))),
     )
     return UserOut.model_validate(user)
 

@@ -46,6 +46,17 @@ class _SignedInHeaders(Mapping[str, str]):
         return 1
 
 
+def problem(response: httpx.Response) -> str:
+    """A 422 answer's messages as "field: message" (or just the message for the whole body),
+    joined by "; ", after checking the answer has FastAPI's validation-error shape."""
+    assert response.status_code == 422, response.text
+    described = []
+    for error in response.json()["detail"]:
+        field = ".".join(str(part) for part in error["loc"][1:])
+        described.append(f"{field}: {error['msg']}" if field else error["msg"])
+    return "; ".join(described)
+
+
 def as_user(user_id: str) -> Mapping[str, str]:
     """Headers signing the request in as a demo user (alice, bob, sam or ada)."""
     return _SignedInHeaders(user_id)

@@ -21,7 +21,7 @@ from denials.config import Settings
 from domain.identity import case_id_for
 from domain.models import PayerType
 from domain.rulebook import Rulebook
-from tests.api.conftest import Api, Json, as_user
+from tests.api.conftest import Api, Json, as_user, problem
 from tests.factories import adj, make_record
 from tests.harness import CaseHarness
 
@@ -84,11 +84,10 @@ async def test_non_denial_is_refused_with_reason(api: Api, harness: CaseHarness)
     response = await api.http.post(
         "/api/v1/cases", json=record.model_dump(mode="json"), headers=ALICE
     )
-    assert response.status_code == 422
-    assert response.json() == {
-        "detail": "not a denial: CO-45 (Charges exceed your contracted/legislated fee "
+    assert problem(response) == (
+        "not a denial: CO-45 (Charges exceed your contracted/legislated fee "
         "arrangement.) is not a denial"
-    }
+    )
     case_id = case_id_for(record)
     assert (await api.http.get(f"/api/v1/cases/{case_id}", headers=ALICE)).status_code == 404
     with pytest.raises(RPCError):
@@ -337,10 +336,7 @@ async def test_complete_task_refusals(api: Api, harness: CaseHarness) -> None:
     assert stolen.json() == {"detail": f"task {triage} is assigned to alice, not to bob"}
 
     wrong = await complete(api, triage, {"type": "confirm_root_cause"})
-    assert wrong.status_code == 422
-    assert wrong.json() == {
-        "detail": f"task {triage} is a confirm_triage task, not confirm_root_cause"
-    }
+    assert problem(wrong) == f"task {triage} is a confirm_triage task, not confirm_root_cause"
     bogus = await complete(api, triage, {"type": "sing_a_song"})
     assert bogus.status_code == 422
     assert bogus.json()["detail"][0]["loc"][:2] == ["body", "payload"]
@@ -405,10 +401,7 @@ async def test_reassign(api: Api, harness: CaseHarness) -> None:
     assert by_biller.status_code == 403
     assert by_biller.json() == {"detail": "role 'biller' lacks the 'supervise' permission"}
     nobody = await api.http.post(url, json={"assignee": "mallory"}, headers=SAM)
-    assert (nobody.status_code, nobody.json()) == (
-        422,
-        {"detail": "assignee: no active user 'mallory'"},
-    )
+    assert problem(nobody) == "assignee: no active user 'mallory'"
     admin = await api.http.post(url, json={"assignee": "ada"}, headers=SAM)
     assert admin.status_code == 422
     neither = await api.http.post(url, json={}, headers=SAM)
@@ -466,10 +459,9 @@ async def test_notes_priority_and_extensions(api: Api, harness: CaseHarness) -> 
         json={"kind": "appeal", "level": 1, "new_due": str(due - timedelta(days=1)), "reason": "x"},
         headers=ALICE,
     )
-    assert earlier.status_code == 422
-    assert earlier.json() == {
-        "detail": f"new_due {due - timedelta(days=1)} is not after the current deadline {due}"
-    }
+    assert problem(earlier) == (
+        f"new_due {due - timedelta(days=1)} is not after the current deadline {due}"
+    )
     later = due + timedelta(days=30)
     extended = await api.http.post(
         f"{base}/extensions",
