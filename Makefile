@@ -29,8 +29,12 @@ run: $(VENV)/.installed-run
 	$(COMPILE)
 	exec $(BIN)/denials up
 
+# The browser tests drive Debian's Chromium (/usr/bin/chromium); Playwright never downloads one.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 ## test: install what the tests need and run the whole suite
 test: $(VENV)/.installed-test
+	[ -x /usr/bin/chromium ] || ($(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

@@ -33,7 +33,7 @@ def up(
     settings = Settings(**overrides)  # type: ignore[arg-type]
     typer.echo(
         f"Denials case manager on http://{settings.http_host}:{settings.http_port} "
-        f"(Temporal Web UI {settings.temporal_ui_url}); Ctrl-C stops everything."
+        f"(Temporal Web UI {settings.temporal_ui_base}); Ctrl-C stops everything."
     )
     stack.run(settings, worker=True, api=True, demo=demo)
 

@@ -31,8 +31,9 @@ class Settings(BaseSettings):
     task_queue: str = TASK_QUEUE
     temporal_port: int = Field(default=7233, description="Embedded dev server gRPC port")
     temporal_ui_port: int = Field(default=8233, description="Embedded dev server Web UI port")
-    temporal_ui_url: str = Field(
-        default="http://127.0.0.1:8233", description="Where case pages link to the Temporal Web UI"
+    temporal_ui_url: str | None = Field(
+        default=None,
+        description="Where case pages link to the Temporal Web UI; unset means the embedded one's",
     )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -65,6 +66,10 @@ class Settings(BaseSettings):
     def client_address(self) -> str:
         """Where CLI commands reach Temporal: the configured server, else the embedded one."""
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def temporal_ui_base(self) -> str:
+        return (self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip("/")
 
     @cached_property
     def effective_database_url(self) -> str:

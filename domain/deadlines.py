@@ -66,6 +66,12 @@ def deadline_instant(due: date) -> datetime:
     return datetime.combine(due + timedelta(days=1), time.min, tzinfo=UTC)
 
 
+def due_day(at: datetime) -> date:
+    """The last day before an instant is due: the inverse of deadline_instant, so a task due at
+    the midnight that ends a deadline day shows that day, not the next."""
+    return (at.astimezone(UTC) - timedelta(microseconds=1)).date()
+
+
 def timely_filing_deadline(rule: PayerRule, claim: Claim) -> Deadline:
     if claim.claim_type is ClaimType.INSTITUTIONAL:
         start, start_name = claim.service_through, "service through date"

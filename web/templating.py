@@ -12,6 +12,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from domain.deadlines import due_day
+
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
@@ -49,7 +51,9 @@ def page_base(request: Request) -> str:
     return "?" + "".join(f"{quote(key)}={quote(value)}&" for key, value in kept)
 
 
-templates.env.filters.update(money=money, label=label, days_until=days_until, urgency=urgency)
+templates.env.filters.update(
+    money=money, label=label, days_until=days_until, urgency=urgency, due_day=due_day
+)
 templates.env.globals.update(page_base=page_base)
 
 

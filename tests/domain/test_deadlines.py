@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,7 @@ from domain.deadlines import (
     apply_extensions,
     corrected_claim_deadline,
     deadline_instant,
+    due_day,
     expected_decision,
     initial_deadlines,
     timely_filing_deadline,
@@ -378,3 +379,14 @@ def test_deadline_instant_is_midnight_utc_after_the_due_date() -> None:
 def test_add_months_clamps_to_month_end(start: date, months: int, expected: date) -> None:
     """Calendar months, clamped to the last day of the target month."""
     assert add_months(start, months) == expected
+
+
+def test_due_day_is_the_inverse_of_deadline_instant() -> None:
+    """A task due at the midnight that ends a deadline day is due on that day; an instant
+    during a day is due on that day."""
+    due = date(2026, 12, 28)
+    assert due_day(deadline_instant(due)) == due
+    assert due_day(datetime(2026, 12, 28, 9, 30, tzinfo=UTC)) == due
+    assert due_day(datetime(2026, 12, 28, 23, 30, tzinfo=timezone(timedelta(hours=-5)))) == date(
+        2026, 12, 29
+    )

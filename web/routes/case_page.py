@@ -65,8 +65,9 @@ def _page(
 
 
 def _temporal_link(settings: SettingsDep, case_id: str) -> str:
-    base = settings.temporal_ui_url.rstrip("/")
-    return f"{base}/namespaces/{settings.temporal_namespace}/workflows/{case_id}"
+    return (
+        f"{settings.temporal_ui_base}/namespaces/{settings.temporal_namespace}/workflows/{case_id}"
+    )
 
 
 def _targets(users: UserServiceDep, user: SignedIn) -> list[Any]:
