@@ -46,6 +46,10 @@ bench: $(VENV)/.installed-test
 	$(COMPILE)
 	$(BIN)/python -m bench.x12_parse
 	$(BIN)/python -m bench.ingest_embedded
+	$(BIN)/python -m bench.worker_memory
+	$(BIN)/python -m bench.task_roundtrip
+	$(BIN)/python -m bench.worklist
+	$(BIN)/python -m bench.analytics
 
 clean:
 	rm -rf $(VENV) .data test-artifacts

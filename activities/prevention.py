@@ -8,6 +8,7 @@ from temporalio import activity
 from db.engine import session_scope
 from db.prevention import link_case_to_prevention_task
 from domain.models import Category
+from domain.root_cause import PatternKey, recommended_action
 from domain.rulebook import Rulebook
 from workflows.messages import PreventionRequest
 
@@ -30,7 +31,9 @@ class PreventionActivities:
                 category=request.category.value if request.category else None,
                 root_cause=request.root_cause,
                 owning_team=request.owning_team.value,
-                recommended_action=profile.recommended_action,
+                recommended_action=recommended_action(
+                    profile, PatternKey.parse(request.pattern_key), request.payer_name
+                ),
                 denied_amount=request.denied_amount,
                 outcome=request.outcome.value,
             )

@@ -20,9 +20,12 @@ from domain.case import Actor
 from domain.permissions import Permission, allows
 from domain.rulebook import Rulebook
 from services.absences import AbsenceService
+from services.analytics import AnalyticsService
+from services.appeals import AppealService
 from services.audit import AuditService, Outcome
 from services.auth import AuthService, SessionKind, SignedIn, csrf_matches
 from services.cases import CaseService
+from services.documents import DocumentStore
 from services.errors import Forbidden, ServiceError
 from services.ingest import IngestService
 from services.prevention import PreventionService
@@ -140,6 +143,7 @@ AuditReader = Annotated[Actor, Depends(require(Permission.VIEW_AUDIT))]
 RuleReader = Annotated[Actor, Depends(require(Permission.VIEW_RULES))]
 RuleManager = Annotated[Actor, Depends(require(Permission.MANAGE_RULES))]
 UserManager = Annotated[Actor, Depends(require(Permission.MANAGE_USERS))]
+Attester = Annotated[Actor, Depends(require(Permission.ATTEST))]
 
 
 def get_case_service(
@@ -177,12 +181,32 @@ def get_absence_service(
     return AbsenceService(session, client, settings.task_queue, audit)
 
 
-def get_prevention_service(session: SessionDep, audit: AuditDep) -> PreventionService:
-    return PreventionService(session, audit)
+def get_prevention_service(
+    session: SessionDep, settings: SettingsDep, audit: AuditDep
+) -> PreventionService:
+    return PreventionService(session, audit, settings.pattern_window_days)
+
+
+def get_analytics_service(session: SessionDep, audit: AuditDep) -> AnalyticsService:
+    return AnalyticsService(session, audit)
 
 
 AbsenceServiceDep = Annotated[AbsenceService, Depends(get_absence_service)]
+AnalyticsServiceDep = Annotated[AnalyticsService, Depends(get_analytics_service)]
 PreventionServiceDep = Annotated[PreventionService, Depends(get_prevention_service)]
 TaskServiceDep = Annotated[TaskService, Depends(get_task_service)]
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 IngestServiceDep = Annotated[IngestService, Depends(get_ingest_service)]
+
+
+def get_appeal_service(
+    session: SessionDep,
+    client: ClientDep,
+    rulebook: RulebookDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> AppealService:
+    return AppealService(session, client, rulebook, DocumentStore(settings.data_dir), audit)
+
+
+AppealServiceDep = Annotated[AppealService, Depends(get_appeal_service)]

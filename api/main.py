@@ -8,12 +8,17 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
+from api import prometheus
 from api.errors import error_body
+from api.prometheus import RequestMetrics
 from api.routes import (
     absences,
+    analytics,
+    appeals,
     audit,
     auth,
     cases,
+    codec,
     health,
     ingest,
     payer_rules,
@@ -21,12 +26,13 @@ from api.routes import (
     tasks,
     users,
 )
+from api.routes.codec import CodecCors, ui_origins
 from denials.config import Settings
 from domain.rulebook import Rulebook
 from services.errors import ServiceError
 from services.payer_rules import PayerRuleStore
+from web.routes import appeal_page, case_page, dashboard, other_pages, supervisor, worklists
 from web.routes import auth as web_auth
-from web.routes import case_page, other_pages, supervisor, worklists
 from web.session import LoginRequired, login_redirect_target
 from web.templating import STATIC_DIR, render_error
 
@@ -46,11 +52,15 @@ def create_app(
     app.state.client = client
     app.state.rulebook = rulebook
     app.state.rule_store = PayerRuleStore(engine, rulebook.payer_rules_file)
+    app.state.metrics_registry = prometheus.app_registry(engine)
+    app.add_middleware(RequestMetrics, registry=app.state.metrics_registry)
+    app.add_middleware(CodecCors, origins=ui_origins(settings.temporal_ui_base))
 
     routers = (
         health.router,
         auth.router,
         cases.router,
+        appeals.router,
         tasks.router,
         ingest.router,
         audit.router,
@@ -58,8 +68,11 @@ def create_app(
         users.router,
         absences.router,
         prevention.router,
+        analytics.router,
+        codec.router,
+        prometheus.router,
     )
-    pages = (web_auth, worklists, case_page, supervisor, other_pages)
+    pages = (web_auth, worklists, case_page, appeal_page, supervisor, other_pages, dashboard)
     for router in (*routers, *(page.router for page in pages)):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -23,6 +23,7 @@ from bench.trivial_workflow import TrivialWorkflow
 from db.engine import make_engine, migrate
 from db.models import CaseRow
 from denials.embedded import DevServer
+from denials.encryption import EncryptionCodec, Keyring
 from denials.temporal import ensure_search_attributes
 from denials.worker import build_worker
 from domain.case import Actor, CasePolicy, CaseStatus, Role
@@ -92,7 +93,9 @@ async def run(count: int) -> None:
         engine = make_engine(f"sqlite:///{data / 'denials.db'}")
         try:
             migrate(engine)
-            client = await server.wait_ready("default")
+            # Payloads encrypted, as `make run` does.
+            codec = EncryptionCodec(Keyring.parse(Keyring.new_entry("bench"), source="bench"))
+            client = await server.wait_ready("default", codec)
             await ensure_search_attributes(client, "default")
             rulebook = Rulebook.load()
             raw = denials_835(count)

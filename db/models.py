@@ -24,6 +24,12 @@ class CaseRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_cases_status_priority", "status", "priority"),
         Index("ix_cases_assignee_priority", "assignee", "priority"),
+        Index("ix_cases_priority_order", "priority", "case_id", "status"),
+        Index("ix_cases_payer_category_priority", "payer_id", "category", "priority", "case_id"),
+        # Root cause patterns count recent denials by each of these keys.
+        Index("ix_cases_payer_carc_denied_on", "payer_id", "carc", "denied_on"),
+        Index("ix_cases_npi_carc_denied_on", "provider_npi", "carc", "denied_on"),
+        Index("ix_cases_procedure_payer_denied_on", "procedure_code", "payer_id", "denied_on"),
     )
 
     case_id: str = Field(primary_key=True, max_length=64)
@@ -44,6 +50,11 @@ class CaseRow(SQLModel, table=True):
     service_date_from: date
     service_date_to: date | None = None
     remittance_date: date | None = None
+    # What root cause analysis counts: the primary denial CARC, the denied procedure and the
+    # day the denial was reported (the remittance date, else the day the case was received).
+    carc: str = Field(default="", max_length=8)
+    procedure_code: str = Field(default="", max_length=16)
+    denied_on: date | None = Field(default=None, index=True)
     billed_amount: Decimal = Field(sa_type=MONEY)
     paid_amount: Decimal = Field(sa_type=MONEY)
     denied_amount: Decimal = Field(sa_type=MONEY)
@@ -51,7 +62,7 @@ class CaseRow(SQLModel, table=True):
     appeal_level: int = 0
     next_deadline: date | None = Field(default=None, index=True)
     next_deadline_kind: str | None = Field(default=None, max_length=40)
-    priority: float = Field(default=0.0, index=True)
+    priority: float = Field(default=0.0)
     assignee: str | None = Field(default=None, max_length=80)
     owner: str | None = Field(default=None, max_length=80)
     escalation: int = 0
@@ -131,6 +142,8 @@ class PreventionTaskRow(SQLModel, table=True):
     dollars_at_stake: Decimal = Field(default=Decimal(0), sa_type=MONEY)
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
     updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    # When it was marked done: its effectiveness compares the windows before and after.
+    completed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class PreventionCaseLink(SQLModel, table=True):
@@ -270,3 +283,64 @@ class RemittanceClaimRow(SQLModel, table=True):
     category: str | None = Field(default=None, max_length=40)
     service_date: date
     remittance_date: date | None = None
+
+
+class AppealLetterRow(SQLModel, table=True):
+    """One version of a case's appeal letter for one level: the generated draft is version 1,
+    each edit by a biller adds a version (kept, never overwritten)."""
+
+    __tablename__ = "appeal_letters"
+    __table_args__ = (
+        Index(
+            "ix_appeal_letters_case_level_version",
+            "case_id",
+            "appeal_level",
+            "version",
+            unique=True,
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.case_id", index=True, max_length=64)
+    appeal_level: int
+    version: int
+    template: str = Field(max_length=120)
+    body: str
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class CaseDocumentRow(SQLModel, table=True):
+    """A file kept with a case under the data folder (appeal packet PDF, 837 replacement,
+    signed attestation); the SHA-256 proves which bytes were sent."""
+
+    __tablename__ = "case_documents"
+
+    document_id: str = Field(primary_key=True, max_length=64)
+    case_id: str = Field(foreign_key="cases.case_id", index=True, max_length=64)
+    kind: str = Field(max_length=32)  # appeal_packet | corrected_claim_837 | attestation
+    filename: str = Field(max_length=200)
+    media_type: str = Field(max_length=80)
+    path: str = Field(max_length=500)
+    sha256: str = Field(max_length=64)
+    size: int
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class SubmissionRecordRow(SQLModel, table=True):
+    """What a clearinghouse adapter sent, where, and when: the proof of filing against the
+    deadlines. One row per submission id (the activity may run twice)."""
+
+    __tablename__ = "submission_records"
+
+    submission_id: str = Field(primary_key=True, max_length=120)
+    case_id: str = Field(index=True, max_length=64)
+    kind: str = Field(max_length=24)  # appeal | corrected_claim
+    appeal_level: int | None = None
+    adapter: str = Field(max_length=40)
+    location: str = Field(max_length=500)
+    sha256: str = Field(max_length=64)
+    submitted_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    submitted_by: str = Field(max_length=80)

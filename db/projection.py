@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from db.models import CaseEventRow, CaseRow, TaskRow
 from db.upsert import upsert
 from domain.case import CaseEvent, CaseState, Task
+from domain.root_cause import denial_carc, denial_procedure_code
 
 
 def _table(model: Any) -> Table:
@@ -42,6 +43,9 @@ def case_row_values(state: CaseState) -> dict[str, Any]:
         "service_date_from": claim.service_date_from,
         "service_date_to": claim.service_date_to,
         "remittance_date": claim.remittance_date,
+        "carc": denial_carc(state.classification),
+        "procedure_code": denial_procedure_code(claim, state.classification)[:16],
+        "denied_on": claim.remittance_date or state.created_at.date(),
         "billed_amount": claim.billed_amount,
         "paid_amount": claim.paid_amount,
         "denied_amount": state.denied_amount,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +15,9 @@ from sqlmodel import Session
 
 from denials import stack, x12_commands
 from denials.config import Settings
+from denials.encryption import KeyConfigError
+from denials.payload_keys import load_keyring
+from denials.temporal import register_search_attributes
 from domain.case import Role
 from services.errors import ServiceError
 from services.users import NewUser, UserService
@@ -31,6 +38,10 @@ def up(
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    try:  # makes the key file on first start, unless keys are configured
+        load_keyring(settings, create_key_file=settings.temporal_address is None)
+    except KeyConfigError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     typer.echo(
         f"Denials case manager on http://{settings.http_host}:{settings.http_port} "
         f"(Temporal Web UI {settings.temporal_ui_base}); Ctrl-C stops everything."
@@ -38,12 +49,21 @@ def up(
     stack.run(settings, worker=True, api=True, demo=demo)
 
 
-def _external_settings() -> Settings:
+def _cluster_settings() -> Settings:
     settings = Settings()
     if settings.temporal_address is None:
         raise typer.BadParameter(
             "set TEMPORAL_ADDRESS (host:port of the Temporal server); 'denials up' embeds one"
         )
+    return settings
+
+
+def _external_settings() -> Settings:
+    settings = _cluster_settings()
+    try:
+        load_keyring(settings)  # refuse to start with a missing or malformed payload key
+    except KeyConfigError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     return settings
 
 
@@ -57,6 +77,17 @@ def worker() -> None:
 def api() -> None:
     """Run the HTTP server against the Temporal server at TEMPORAL_ADDRESS."""
     stack.run(_external_settings(), worker=False, api=True)
+
+
+@app.command("search-attributes")
+def search_attributes() -> None:
+    """Register the case search attributes on the Temporal server at TEMPORAL_ADDRESS and exit
+    (idempotent: the one-shot setup step of a cluster)."""
+    settings = _cluster_settings()
+    address = settings.temporal_address
+    assert address is not None
+    asyncio.run(register_search_attributes(address, settings.temporal_namespace))
+    typer.echo(f"search attributes are registered in namespace {settings.temporal_namespace}")
 
 
 @app.command()
@@ -88,7 +119,7 @@ app.add_typer(users_app, name="users")
 @users_app.command("create")
 def create_user(
     user_id: Annotated[str, typer.Argument(help="Lower-case id, e.g. jdoe")],
-    role: Annotated[Role, typer.Option(help="biller, supervisor or admin")],
+    role: Annotated[Role, typer.Option(help="biller, supervisor, admin or physician")],
     name: Annotated[str, typer.Option(help="Display name")],
 ) -> None:
     """Create a user; the password is asked for (at least 12 characters), never an option."""
@@ -124,3 +155,20 @@ def migrate() -> None:
     """Apply database migrations (DATABASE_URL) and exit."""
     stack.prepare_database(Settings()).dispose()
     typer.echo("database schema is up to date")
+
+
+def main() -> None:
+    """The console script. It ends without interpreter teardown, where the Temporal client's
+    Rust threads can abort a finalizing interpreter (temporalio/sdk-python#300); everything
+    the command does, including its own cleanup, has finished by then."""
+    try:
+        app()
+        code = 0
+    except SystemExit as exit_:
+        if isinstance(exit_.code, str):
+            print(exit_.code, file=sys.stderr)
+        code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

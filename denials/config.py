@@ -6,10 +6,12 @@ from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.case import CasePolicy
+from domain.root_cause import PatternThresholds
+from edi.claim837 import Submitter
 from workflows.messages import TASK_QUEUE
 
 
@@ -55,6 +57,29 @@ class Settings(BaseSettings):
         default=None, description="TOML adding or overriding payer rules"
     )
     worker_activity_threads: int = 16
+    submitter: Submitter = Field(
+        default_factory=Submitter,
+        description="EDI identity and billing provider on 837 files "
+        '(DENIALS_SUBMITTER=\'{"submitter_id": "...", "tax_id": "...", ...}\')',
+    )
+
+    # Root cause analysis: denials within the trailing window that make a pattern.
+    pattern_window_days: int = Field(default=90, ge=1, description="Trailing window, days")
+    pattern_threshold_payer_carc: int = Field(default=5, ge=2, description="Same payer + CARC")
+    pattern_threshold_provider_carc: int = Field(default=3, ge=2, description="Same NPI + CARC")
+    pattern_threshold_procedure_payer: int = Field(
+        default=4, ge=2, description="Same procedure code + payer"
+    )
+
+    payload_keys: SecretStr | None = Field(
+        default=None,
+        description="Temporal payload encryption keys, 'id:base64key,...' (32-byte AES keys); "
+        "unset means the key file in the data folder",
+    )
+    payload_key_id: str | None = Field(
+        default=None, description="Key id encrypting new payloads; unset means the first key"
+    )
+    json_logs: bool = Field(default=False, description="Log JSON lines (for log collectors)")
 
     session_idle_minutes: int = Field(default=30, ge=1, description="Sign out after inactivity")
     session_max_hours: int = Field(default=12, ge=1, description="Sign out after this long")
@@ -68,12 +93,26 @@ class Settings(BaseSettings):
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
 
     @property
+    def public_base_url(self) -> str:
+        """Where a browser on this machine reaches the HTTP server."""
+        host = "127.0.0.1" if self.http_host in ("0.0.0.0", "::") else self.http_host
+        return f"http://{host}:{self.http_port}"
+
+    @property
     def temporal_ui_base(self) -> str:
         return (self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip("/")
 
     @cached_property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'denials.db').as_posix()}"
+
+    def pattern_thresholds(self) -> PatternThresholds:
+        return PatternThresholds(
+            window_days=self.pattern_window_days,
+            payer_carc=self.pattern_threshold_payer_carc,
+            provider_carc=self.pattern_threshold_provider_carc,
+            procedure_payer=self.pattern_threshold_procedure_payer,
+        )
 
     def case_policy(self) -> CasePolicy:
         return CasePolicy(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from temporalio.client import Client
+from temporalio.converter import PayloadCodec
 
 from denials.temporal import connect_when_up
 
@@ -55,6 +56,7 @@ class DevServer:
         namespace: str,
         log_file: Path,
         ip: str = "127.0.0.1",
+        ui_codec_endpoint: str | None = None,
     ) -> None:
         self.address = f"{ip}:{port}"
         options = {
@@ -65,6 +67,8 @@ class DevServer:
             "--namespace": namespace,
             "--log-level": "warn",
         }
+        if ui_codec_endpoint:  # the Web UI decrypts payloads through the app's codec endpoint
+            options["--ui-codec-endpoint"] = ui_codec_endpoint
         # WAL with normal sync: durable across crashes of the process, about twice the
         # throughput of the default rollback journal that syncs on every commit.
         pragmas = ["journal_mode=wal", "synchronous=normal"]
@@ -91,10 +95,12 @@ class DevServer:
             preexec_fn=_die_with_parent,
         )
 
-    async def wait_ready(self, namespace: str) -> Client:
+    async def wait_ready(self, namespace: str, codec: PayloadCodec | None) -> Client:
         """Connect once the server answers; fail early if it exited."""
         try:
-            return await connect_when_up(self.address, namespace, still_starting=self._running)
+            return await connect_when_up(
+                self.address, namespace, codec=codec, still_starting=self._running
+            )
         except RuntimeError as exc:
             if not self._running():
                 raise RuntimeError(

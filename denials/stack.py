@@ -16,10 +16,13 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from api.main import create_app
+from api.routes.codec import CODEC_PATH
 from db.engine import make_engine, migrate
 from denials.config import Settings
 from denials.demo import load_demo
 from denials.embedded import DevServer
+from denials.logs import configure_logging
+from denials.payload_keys import payload_codec
 from denials.temporal import connect, connect_when_up, ensure_search_attributes
 from denials.worker import build_worker
 from domain.rulebook import Rulebook
@@ -59,7 +62,14 @@ def load_rulebook(settings: Settings) -> Rulebook:
 def _http_server(settings: Settings, engine: Engine, client: Client, rulebook: Rulebook) -> _Server:
     app = create_app(settings, engine=engine, client=client, rulebook=rulebook)
     return _Server(
-        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info")
+        uvicorn.Config(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="info",
+            # JSON logs: uvicorn's records go through the root handler like every other one.
+            log_config=None if settings.json_logs else uvicorn.config.LOGGING_CONFIG,
+        )
     )
 
 
@@ -80,6 +90,8 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
     engine = prepare_database(settings)
     rulebook = load_rulebook(settings)
     dev_server: DevServer | None = None
+    # The embedded stack makes its own key on first start; separate processes must be given one.
+    codec = payload_codec(settings, create_key_file=settings.temporal_address is None)
     try:
         if settings.temporal_address is None:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -89,6 +101,7 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
                 ui_port=settings.temporal_ui_port,
                 namespace=settings.temporal_namespace,
                 log_file=settings.data_dir / "temporal.log",
+                ui_codec_endpoint=f"{settings.public_base_url}{CODEC_PATH}" if api else None,
             )
             dev_server.start()
             log.info(
@@ -96,13 +109,15 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
                 dev_server.address,
                 settings.temporal_ui_port,
             )
-            client = await dev_server.wait_ready(settings.temporal_namespace)
+            client = await dev_server.wait_ready(settings.temporal_namespace, codec)
         else:
             client = (
-                await connect_when_up(settings.temporal_address, settings.temporal_namespace)
+                await connect_when_up(
+                    settings.temporal_address, settings.temporal_namespace, codec=codec
+                )
                 if worker
                 else await connect(
-                    settings.temporal_address, settings.temporal_namespace, lazy=True
+                    settings.temporal_address, settings.temporal_namespace, codec=codec, lazy=True
                 )
             )
         if worker:
@@ -122,7 +137,16 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
         server = _http_server(settings, engine, client, rulebook) if api else None
         if worker:
             with ThreadPoolExecutor(settings.worker_activity_threads) as executor:
-                async with build_worker(client, settings.task_queue, engine, rulebook, executor):
+                async with build_worker(
+                    client,
+                    settings.task_queue,
+                    engine,
+                    rulebook,
+                    executor,
+                    pattern_thresholds=settings.pattern_thresholds(),
+                    data_dir=settings.data_dir,
+                    submitter=settings.submitter,
+                ):
                     await _until_stopped(stop, server)
         else:
             await _until_stopped(stop, server)
@@ -133,7 +157,5 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
 
 
 def run(settings: Settings, *, worker: bool, api: bool, demo: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(json_lines=settings.json_logs)
     asyncio.run(_run(settings, worker=worker, api=api, demo=demo))

@@ -13,9 +13,10 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import PayloadCodec
 from temporalio.service import RPCError, RPCStatusCode
 
+from denials.encryption import encrypted_data_converter
 from workflows import search_attributes
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,13 @@ _INDEXED_TYPES = {
 }
 
 
-async def connect(address: str, namespace: str, *, lazy: bool = False) -> Client:
+async def connect(
+    address: str, namespace: str, *, codec: PayloadCodec | None, lazy: bool = False
+) -> Client:
+    """A client whose payloads go through `codec` (the encryption codec in the product; every
+    caller states it, so no client can forget it)."""
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter, lazy=lazy
+        address, namespace=namespace, data_converter=encrypted_data_converter(codec), lazy=lazy
     )
 
 
@@ -37,6 +42,7 @@ async def connect_when_up(
     address: str,
     namespace: str,
     *,
+    codec: PayloadCodec | None,
     timeout: float = 60.0,
     still_starting: Callable[[], bool] = lambda: True,
 ) -> Client:
@@ -45,7 +51,7 @@ async def connect_when_up(
     deadline = loop.time() + timeout
     while True:
         try:
-            return await connect(address, namespace)
+            return await connect(address, namespace, codec=codec)
         except RuntimeError:
             if loop.time() > deadline or not still_starting():
                 raise
@@ -79,3 +85,10 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
         except RPCError as exc:  # another process registered them first
             if exc.status is not RPCStatusCode.ALREADY_EXISTS:
                 raise
+
+
+async def register_search_attributes(address: str, namespace: str) -> None:
+    """Wait for the server, then register the search attributes (operator calls carry no
+    payloads, so no codec is involved)."""
+    client = await connect_when_up(address, namespace, codec=None, timeout=300.0)
+    await ensure_search_attributes(client, namespace)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from concurrent.futures import Executor
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
@@ -11,8 +13,13 @@ from temporalio.worker import Worker
 from activities.absence import AbsenceActivities
 from activities.prevention import PreventionActivities
 from activities.projection import ProjectionActivities
+from activities.submission import SubmissionActivities
 from activities.triage import TriageActivities
+from domain.root_cause import PatternThresholds
 from domain.rulebook import Rulebook
+from edi.claim837 import Submitter
+from services.clearinghouse import ClearinghouseAdapter, OutboxAdapter
+from services.documents import DocumentStore
 from services.payer_rules import PayerRuleStore
 from workflows.absence_workflow import AbsenceWorkflow
 from workflows.case_workflow import DenialCaseWorkflow
@@ -26,8 +33,24 @@ def build_worker(
     executor: Executor,
     *,
     max_cached_workflows: int = 1000,
+    pattern_thresholds: PatternThresholds | None = None,
+    data_dir: Path | None = None,
+    adapter: ClearinghouseAdapter | None = None,
+    submitter: Submitter | None = None,
 ) -> Worker:
-    triage = TriageActivities(rulebook, PayerRuleStore(engine, rulebook.payer_rules_file))
+    """`data_dir` holds case documents and the default outbox; None (benchmarks, tests that do
+    not look at them) means a fresh temporary folder."""
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="denials-data-"))
+    submission = SubmissionActivities(
+        engine,
+        rulebook,
+        adapter or OutboxAdapter(data_dir / "outbox"),
+        DocumentStore(data_dir),
+        submitter or Submitter(),
+    )
+    triage = TriageActivities(
+        rulebook, PayerRuleStore(engine, rulebook.payer_rules_file), engine, pattern_thresholds
+    )
     projection = ProjectionActivities(engine)
     prevention = PreventionActivities(engine, rulebook)
     absence = AbsenceActivities(engine, client)
@@ -43,6 +66,7 @@ def build_worker(
             absence.mark,
             absence.redistribute,
             absence.give_back,
+            submission.submit,
         ],
         activity_executor=executor,
         max_cached_workflows=max_cached_workflows,

@@ -13,6 +13,8 @@ from rich.table import Table
 from sqlmodel import Session
 
 from denials.config import Settings
+from denials.encryption import KeyConfigError
+from denials.payload_keys import payload_codec
 from denials.stack import load_rulebook, prepare_database
 from denials.temporal import connect
 from domain.case import Actor, Role
@@ -101,7 +103,9 @@ def _summary_table(summary: IngestSummary) -> Table:
 
 async def _ingest(files: list[Path], settings: Settings, received_by: str) -> IngestSummary:
     engine = prepare_database(settings)
-    client = await connect(settings.client_address, settings.temporal_namespace)
+    client = await connect(
+        settings.client_address, settings.temporal_namespace, codec=payload_codec(settings)
+    )
     rulebook = load_rulebook(settings)
     reports = []
     try:
@@ -135,7 +139,7 @@ def ingest_command(paths: list[Path], received_by: str) -> None:
     files = expand(paths)
     try:
         summary = asyncio.run(_ingest(files, Settings(), received_by))
-    except (ServiceError, RuntimeError) as exc:
+    except (ServiceError, RuntimeError, KeyConfigError) as exc:
         console.print(f"[red]ingest failed: {exc}[/red]")
         raise typer.Exit(2) from exc
     console.print(_summary_table(summary))

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.appeals.attestation import Attestation
 from domain.categories import OwningTeam
 from domain.classification import Classification
 from domain.deadlines import (
@@ -58,6 +59,8 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
     SYSTEM = "system"
+    # Attests medical necessity for appeals; reads cases, works no billing tasks.
+    PHYSICIAN = "physician"
 
 
 class Actor(BaseModel):
@@ -164,6 +167,9 @@ class RootCause(BaseModel):
     owning_team: OwningTeam
     pattern: bool = False
     notes: str = ""
+    # Set when root cause analysis found a pattern: groups the case's prevention item by it.
+    pattern_key: str | None = Field(default=None, max_length=400)
+    evidence: str = Field(default="", description="Why the analysis says pattern or one-off")
 
 
 class SubmissionKind(StrEnum):
@@ -180,6 +186,11 @@ class Submission(BaseModel):
     reference: str = ""
     summary: str
     submitted_by: str
+    # Filled in once the clearinghouse adapter sent it: the proof of filing against deadlines.
+    submission_id: str = ""
+    sent_at: datetime | None = None
+    sent_to: str = ""
+    sha256: str = ""
 
 
 class PayerDecision(StrEnum):
@@ -240,6 +251,7 @@ class CaseState(BaseModel):
     owner: str | None = None
     tasks: list[Task] = Field(default_factory=list)
     submissions: list[Submission] = Field(default_factory=list)
+    attestation: Attestation | None = None
     payer_responses: list[PayerResponse] = Field(default_factory=list)
     next_follow_up_at: datetime | None = None
     recovered_amount: Decimal = Decimal(0)
@@ -417,6 +429,14 @@ def prevention_pattern_key(payer_id: str, category: Category | None, cause: str)
     """Prevention items group cases by payer + category + root cause."""
     normalised = " ".join(cause.lower().split())
     return f"{payer_id}|{category.value if category else 'unknown'}|{normalised}"
+
+
+def prevention_key(payer_id: str, category: Category | None, root: RootCause) -> str:
+    """A case confirmed as part of a detected pattern joins that pattern's prevention item;
+    any other case groups by payer + category + root cause."""
+    if root.pattern and root.pattern_key:
+        return root.pattern_key
+    return prevention_pattern_key(payer_id, category, root.cause)
 
 
 def case_deadlines(state: CaseState, rule: PayerRule) -> list[Deadline]:

@@ -32,6 +32,9 @@ class CategoryProfile(BaseModel):
     owning_team: OwningTeam
     expected_recovery: float = Field(ge=0, le=1)
     recommended_action: str
+    pattern_action: str = Field(
+        default="", description="Advice for a pattern; {payer} {procedure} {carc} {provider}"
+    )
 
 
 def load_category_profiles() -> dict[Category, CategoryProfile]:

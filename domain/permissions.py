@@ -21,6 +21,7 @@ class Permission(StrEnum):
     VIEW_RULES = "view_rules"
     MANAGE_RULES = "manage_rules"
     MANAGE_USERS = "manage_users"
+    ATTEST = "attest"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -50,6 +51,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_USERS,
         }
     ),
+    # Physicians read the cases they attest for; they do not work billing tasks.
+    Role.PHYSICIAN: frozenset({Permission.VIEW_CASES, Permission.ATTEST}),
     Role.SYSTEM: frozenset(),
 }
 

@@ -30,6 +30,7 @@ from edi.results import AcknowledgedClaim, AdjudicatedClaim, CaseRecord, ParsedF
 from services.audit import AuditService, Outcome
 from services.cases import CaseService
 from services.errors import Unavailable
+from services.ingest_metrics import record_ingest
 
 Progress = Callable[[int, int], None]
 
@@ -128,6 +129,7 @@ class IngestService:
         """Store, parse and act on one file; audited with the cases it opened."""
         started: list[str] = []
         report = await self._ingest(name, raw, actor, started, progress)
+        record_ingest(report.kind, report.status, len(report.errors), len(started))
         outcome = {"failed": Outcome.REFUSED, "incomplete": Outcome.FAILED}.get(
             report.status, Outcome.OK
         )

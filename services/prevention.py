@@ -11,7 +11,11 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from db.models import CaseRow, PreventionCaseLink, PreventionTaskRow
+from db.patterns import adjudicated_claims, category_denials, pattern_denials
 from domain.case import Actor
+from domain.effectiveness import Effectiveness, RecurrenceWindow, Window, comparison_windows
+from domain.effectiveness import effectiveness as compare
+from domain.root_cause import PatternKey, PatternKind
 from services.audit import AuditService, Outcome
 from services.errors import Invalid, NotFound
 from services.schemas import Page
@@ -49,6 +53,11 @@ class PreventionOut(BaseModel):
     dollars_at_stake: Decimal
     created_at: datetime
     updated_at: datetime
+    completed_at: datetime | None = None
+    pattern: str = Field(default="", description="What the cases have in common")
+    effectiveness: Effectiveness | None = Field(
+        default=None, description="Once done: the pattern's denial rate before and after"
+    )
 
 
 class LinkedCase(BaseModel):
@@ -70,9 +79,10 @@ class PreventionChange(BaseModel):
 
 
 class PreventionService:
-    def __init__(self, session: Session, audit: AuditService) -> None:
+    def __init__(self, session: Session, audit: AuditService, window_days: int = 90) -> None:
         self._session = session
         self._audit = audit
+        self._window_days = window_days  # the effectiveness windows, as long as the pattern's
 
     def list(
         self,
@@ -102,7 +112,7 @@ class PreventionService:
         )
         self._audit.record(actor, "prevention.list", status=status.value if status else None)
         return Page[PreventionOut](
-            items=[PreventionOut.model_validate(row) for row in rows],
+            items=[self._out(row) for row in rows],
             total=total,
             limit=limit,
             offset=offset,
@@ -124,7 +134,7 @@ class PreventionService:
         ).all()
         self._audit.record(actor, "prevention.view", prevention_task_id=prevention_task_id)
         return PreventionDetail(
-            **PreventionOut.model_validate(row).model_dump(),
+            **self._out(row).model_dump(),
             cases=[
                 LinkedCase(
                     case_id=link.case_id,
@@ -154,6 +164,7 @@ class PreventionService:
                 )
                 raise Invalid(reason)
             row.status = change.status.value
+            row.completed_at = datetime.now(UTC) if change.status is PreventionStatus.DONE else None
         if change.owner is not None:
             row.owner = change.owner or None
         if change.notes is not None:
@@ -168,4 +179,45 @@ class PreventionService:
             status=row.status,
             owner=row.owner,
         )
-        return PreventionOut.model_validate(row)
+        return self._out(row)
+
+    def _out(self, row: PreventionTaskRow) -> PreventionOut:
+        pattern = PatternKey.parse(row.pattern_key)
+        payer = row.payer_name or row.payer_id
+        described = (
+            pattern.describe(row.payer_name)
+            if pattern
+            else f"{payer} · {row.category or 'unknown'} · {row.root_cause}"
+        )
+        return PreventionOut.model_validate(row).model_copy(
+            update={
+                "pattern": described,
+                "effectiveness": self._effectiveness(row, pattern) if row.completed_at else None,
+            }
+        )
+
+    def _effectiveness(self, row: PreventionTaskRow, pattern: PatternKey | None) -> Effectiveness:
+        assert row.completed_at is not None
+        done_on = row.completed_at.date()
+        before, after = comparison_windows(done_on, self._window_days, datetime.now(UTC).date())
+        return compare(
+            done_on, self._recurrence(row, pattern, before), self._recurrence(row, pattern, after)
+        )
+
+    def _recurrence(
+        self, row: PreventionTaskRow, pattern: PatternKey | None, window: Window
+    ) -> RecurrenceWindow:
+        """Denials of the pattern over the claims its payer (or provider) had adjudicated."""
+        since, until = window.start, window.end
+        if pattern is None:
+            denials = category_denials(self._session, row.payer_id, row.category, since, until)
+            claims = adjudicated_claims(self._session, since, until, payer_id=row.payer_id)
+        elif pattern.kind is PatternKind.PROVIDER_CARC:
+            denials = pattern_denials(self._session, pattern, since, until)
+            claims = adjudicated_claims(
+                self._session, since, until, provider_npi=pattern.provider_npi
+            )
+        else:
+            denials = pattern_denials(self._session, pattern, since, until)
+            claims = adjudicated_claims(self._session, since, until, payer_id=pattern.payer_id)
+        return RecurrenceWindow(start=since, end=until, denials=denials, claims=claims)

@@ -21,10 +21,11 @@ DEMO_USERS = (
     ("bob", "Bob Okafor", Role.BILLER),
     ("sam", "Sam Whitfield", Role.SUPERVISOR),
     ("ada", "Ada Lindqvist", Role.ADMIN),
+    ("drew", "Dr. Drew Okafor", Role.PHYSICIAN),
 )
 MIN_PASSWORD_LENGTH = 12
 _USER_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
-STAFF_ROLES = (Role.BILLER, Role.SUPERVISOR, Role.ADMIN)
+STAFF_ROLES = (Role.BILLER, Role.SUPERVISOR, Role.ADMIN, Role.PHYSICIAN)
 
 
 @cache

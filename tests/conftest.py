@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -107,9 +109,11 @@ async def running_harness(
 ) -> AsyncIterator[CaseHarness]:
     """A worker on a task queue of its own, writing to `engine`."""
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
-    with ThreadPoolExecutor(8) as executor:
-        async with build_worker(env.client, task_queue, engine, rulebook, executor):
-            yield CaseHarness(env, engine, task_queue, policy)
+    with ThreadPoolExecutor(8) as executor, tempfile.TemporaryDirectory() as data_dir:
+        async with build_worker(
+            env.client, task_queue, engine, rulebook, executor, data_dir=Path(data_dir)
+        ):
+            yield CaseHarness(env, engine, task_queue, policy, Path(data_dir))
 
 
 @pytest.fixture

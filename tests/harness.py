@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -12,6 +13,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from db.models import CaseEventRow, CaseRow, TaskRow
+from domain.appeals.attestation import attestation_problem
 from domain.case import Actor, CasePolicy, CaseState, CaseStatus, Role, Task, TaskType
 from domain.identity import case_id_for
 from domain.models import DenialRecord
@@ -20,9 +22,10 @@ from services.audit import AuditService
 from services.cases import CaseService
 from services.ingest import IngestService
 from workflows.case_workflow import DenialCaseWorkflow
-from workflows.messages import CaseInput, CompleteTask, TaskPayload
+from workflows.messages import CaseInput, CompleteTask, RecordAttestation, TaskPayload
 
 ALICE = Actor(user_id="alice", role=Role.BILLER)
+DREW = Actor(user_id="drew", role=Role.PHYSICIAN)
 BOB = Actor(user_id="bob", role=Role.BILLER)
 SAM = Actor(user_id="sam", role=Role.SUPERVISOR)
 ADA = Actor(user_id="ada", role=Role.ADMIN)
@@ -32,13 +35,19 @@ CaseHandle = WorkflowHandle[DenialCaseWorkflow, object]
 
 class CaseHarness:
     def __init__(
-        self, env: WorkflowEnvironment, engine: Engine, task_queue: str, policy: CasePolicy
+        self,
+        env: WorkflowEnvironment,
+        engine: Engine,
+        task_queue: str,
+        policy: CasePolicy,
+        data_dir: Path | None = None,
     ) -> None:
         self.env = env
         self.client = env.client
         self.engine = engine
         self.task_queue = task_queue
         self.policy = policy
+        self.data_dir = data_dir  # case documents and the outbox of the worker
 
     def case_service(
         self, session: Session, rulebook: Rulebook, client: Client | None = None
@@ -113,6 +122,18 @@ class CaseHarness:
         return await handle.execute_update(
             DenialCaseWorkflow.complete_task,
             CompleteTask(actor=actor, task_id=task.task_id, payload=payload),
+        )
+
+    async def attest_if_required(self, handle: CaseHandle) -> CaseState:
+        """A physician attests, when the case's category needs it before an appeal."""
+        state = await self.state(handle)
+        if attestation_problem(state.category, state.attestation) is None:
+            return state
+        return await handle.execute_update(
+            DenialCaseWorkflow.record_attestation,
+            RecordAttestation(
+                actor=DREW, physician_name="Dr. Drew Test", statement="Medically necessary"
+            ),
         )
 
     async def sleep(self, delta: timedelta) -> None:

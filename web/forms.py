@@ -77,6 +77,20 @@ TASK_FORMS: dict[TaskType, TaskForm] = {
         "Record submission",
         (
             FormField("corrections", "Corrections made", "textarea", required=True),
+            FormField(
+                "diagnosis_codes",
+                "Diagnosis codes (ICD-10)",
+                help="Comma-separated, principal first. With them the replacement 837 is built "
+                "and sent; leave empty if the claim was resubmitted outside the case manager",
+            ),
+            FormField(
+                "line_corrections",
+                "Line corrections",
+                "textarea",
+                help="One service line per row, only what changes, e.g. "
+                "'1: code=99214 modifiers=25,59 units=2 date=2026-01-12 amount=120.00 "
+                "revenue=0510'; 'frequency=8' on its own row voids the claim",
+            ),
             FormField("submitted_on", "Submitted on", "date", required=True),
             FormField("reference", "Submission reference"),
             NOTES,
@@ -164,14 +178,19 @@ TASK_FORMS: dict[TaskType, TaskForm] = {
 }
 
 
-def initial_values(task_type: TaskType, today: date, appeal_level: int | None) -> dict[str, str]:
-    """Sensible defaults: today's date for submissions, the task's appeal level."""
+def initial_values(
+    task_type: TaskType, today: date, appeal_level: int | None, pattern_suggested: bool = False
+) -> dict[str, str]:
+    """Sensible defaults: today's date for submissions, the task's appeal level, and the
+    root cause analysis' pattern verdict (an unticked box would record a one-off)."""
     values = {}
     for form_field in TASK_FORMS[task_type].fields:
         if form_field.kind == "date" and form_field.required:
             values[form_field.name] = today.isoformat()
     if task_type is TaskType.PREPARE_APPEAL and appeal_level:
         values["level"] = str(appeal_level)
+    if task_type is TaskType.CONFIRM_ROOT_CAUSE and pattern_suggested:
+        values["pattern"] = "on"
     return values
 
 
@@ -190,6 +209,8 @@ def parse_task_form(
             data[form_field.name] = raw
         elif form_field.required:
             errors[form_field.name] = f"{form_field.label} is required"
+    if task_type is TaskType.PREPARE_CORRECTED_CLAIM:
+        _structured_corrections(data, errors)
     if errors:
         return None, errors
     try:
@@ -198,5 +219,49 @@ def parse_task_form(
         for error in exc.errors():
             location = [str(part) for part in error["loc"] if str(part) != task_type.value]
             name = location[-1] if location else ""
+            if "claim_corrections" in location:
+                name = "line_corrections" if "lines" in location else "diagnosis_codes"
             errors.setdefault(name if name in {f.name for f in spec.fields} else "", error["msg"])
         return None, errors
+
+
+_LINE_KEYS = {
+    "code": "procedure_code",
+    "modifiers": "modifiers",
+    "units": "units",
+    "date": "service_date",
+    "amount": "billed_amount",
+    "revenue": "revenue_code",
+}
+
+
+def _structured_corrections(data: dict[str, Any], errors: dict[str, str]) -> None:
+    """Turn the diagnosis and line-correction fields into the payload's claim_corrections."""
+    diagnoses = data.pop("diagnosis_codes", "")
+    rows = [row.strip() for row in data.pop("line_corrections", "").splitlines() if row.strip()]
+    if not diagnoses:
+        if rows:
+            errors["diagnosis_codes"] = "needed to build the corrected 837 from line corrections"
+        return
+    corrections: dict[str, Any] = {
+        "diagnosis_codes": diagnoses.replace(";", ",").split(","),
+        "lines": [],
+    }
+    for number, row in enumerate(rows, start=1):
+        if row.startswith("frequency="):
+            corrections["frequency"] = row.removeprefix("frequency=").strip()
+            continue
+        line, _, changes = row.partition(":")
+        if not line.strip().isdigit():
+            errors["line_corrections"] = f"row {number}: start with the line number, e.g. '1:'"
+            return
+        entry: dict[str, Any] = {"line_number": int(line)}
+        for item in changes.split():
+            key, _, value = item.partition("=")
+            if key not in _LINE_KEYS or not value:
+                known = ", ".join(_LINE_KEYS)
+                errors["line_corrections"] = f"row {number}: '{item}' is not one of {known}=..."
+                return
+            entry[_LINE_KEYS[key]] = value.split(",") if key == "modifiers" else value
+        corrections["lines"].append(entry)
+    data["claim_corrections"] = corrections

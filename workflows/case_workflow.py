@@ -25,7 +25,14 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     from activities.prevention import PreventionActivities
     from activities.projection import ProjectionActivities
+    from activities.submission import SubmissionActivities
     from activities.triage import TriageActivities
+    from domain.appeals.attestation import (
+        Attestation,
+        AttestationMethod,
+        attestation_problem,
+    )
+    from domain.appeals.corrections import corrections_problem
     from domain.case import (
         PRE_SUBMISSION_TASKS,
         SYSTEM_ACTOR,
@@ -50,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
         next_appeal_problem,
         path_deadline_key,
         path_problem,
-        prevention_pattern_key,
+        prevention_key,
         response_applies,
         stall_clock_start,
         task_deadline_at,
@@ -87,10 +94,14 @@ with workflow.unsafe.imports_passed_through():
         PreventionRequest,
         ProjectionRequest,
         ReassignTask,
+        RecordAttestation,
         RecordExtension,
         RefreshRules,
         ReleaseTask,
         RulesRequest,
+        SubmissionReceipt,
+        SubmitRequest,
+        TaskPayload,
         TriageRequest,
         TriageResult,
         WriteOffDecision,
@@ -104,6 +115,9 @@ CASE_WORKERS = (Role.BILLER, Role.SUPERVISOR)
 # lookup, a database write) and a round trip through the server for each would triple the
 # server's work per case. Histories recorded before it keep their regular activities.
 LOCAL_ACTIVITIES = "local-activities"
+# Since this patch a submitted appeal or corrected claim is sent through the clearinghouse
+# adapter (packet PDF or 837) and the receipt kept; older histories never sent anything.
+SUBMISSION_ADAPTER = "submission-adapter"
 
 T = TypeVar("T")
 
@@ -247,7 +261,7 @@ class DenialCaseWorkflow:
             PreventionActivities.emit_prevention_task,
             PreventionRequest(
                 case_id=state.case_id,
-                pattern_key=prevention_pattern_key(payer.payer_id, state.category, root.cause),
+                pattern_key=prevention_key(payer.payer_id, state.category, root),
                 payer_id=payer.payer_id,
                 payer_name=payer.name,
                 category=state.category,
@@ -674,15 +688,78 @@ class DenialCaseWorkflow:
 
     @workflow.update
     async def complete_task(self, request: CompleteTask) -> CaseState:
-        self._validate_complete_task(request)  # state may have moved since validation
+        self._check_complete_task(request)  # state may have moved since validation
         task = self._open_task_for(request.actor, request.task_id)
         handler = self._completion_handlers()[task.type]
         handler(task, request)
         task.last_touched_at = workflow.now()
+        if isinstance(
+            request.payload, AppealSubmitted | CorrectedClaimSubmitted
+        ) and workflow.patched(SUBMISSION_ADAPTER):
+            await self._send_submission(task, request)
         return await self._after_change()
+
+    async def _send_submission(self, task: Task, request: CompleteTask) -> None:
+        """Send the submission just recorded and keep the adapter's receipt with it."""
+        state = self._state
+        submission = state.submissions[-1]
+        payload = request.payload
+        receipt: SubmissionReceipt = await run_activity(
+            SubmissionActivities.submit,
+            SubmitRequest(
+                submission_id=f"{state.case_id}-{task.task_id}",
+                state=state,
+                kind=submission.kind,
+                appeal_level=submission.appeal_level,
+                claim_corrections=payload.claim_corrections
+                if isinstance(payload, CorrectedClaimSubmitted)
+                else None,
+                submitted_by=request.actor.user_id,
+                requested_at=workflow.now(),
+            ),
+        )
+        state.submissions[state.submissions.index(submission)] = submission.model_copy(
+            update={
+                "submission_id": receipt.submission_id,
+                "sent_at": receipt.sent_at,
+                "sent_to": receipt.location,
+                "sha256": receipt.sha256,
+            }
+        )
+        if receipt.location:
+            message = (
+                f"Sent via {receipt.adapter} at {receipt.sent_at.isoformat(timespec='seconds')} "
+                f"(SHA-256 {receipt.sha256[:12]})"
+            )
+        else:
+            message = "Recorded as sent outside the case manager (no structured corrections)"
+        self._event(
+            "submission_sent",
+            message,
+            actor=request.actor.user_id,
+            data={"submission_id": receipt.submission_id, "document_id": receipt.document_id},
+        )
+        self._touch_version()
 
     @complete_task.validator
     def _validate_complete_task(self, request: CompleteTask) -> None:
+        self._check_complete_task(request)
+        # Rules added after histories were saved are checked here only: a validator does not
+        # run on replay, and what it refuses never reaches the history.
+        problem = self._submission_problem(request.payload)
+        if problem:
+            reject(Rejection.INVALID, problem)
+
+    def _submission_problem(self, payload: TaskPayload) -> str | None:
+        state = self._state
+        if isinstance(payload, AppealSubmitted):
+            return attestation_problem(state.category, state.attestation)
+        if isinstance(payload, CorrectedClaimSubmitted) and payload.claim_corrections:
+            problem = corrections_problem(state.record.claim, payload.claim_corrections, state.kind)
+            return f"claim_corrections: {problem}" if problem else None
+        return None
+
+    def _check_complete_task(self, request: CompleteTask) -> None:
         task = self._open_task_for(request.actor, request.task_id)
         problem = work_permission_problem(request.actor, task)
         if isinstance(request.payload, WriteOffDecision) and request.payload.approve:
@@ -832,6 +909,8 @@ class DenialCaseWorkflow:
             owning_team=payload.owning_team or suggested.owning_team,
             pattern=suggested.pattern if payload.pattern is None else payload.pattern,
             notes=payload.notes,
+            pattern_key=suggested.pattern_key,
+            evidence=suggested.evidence,
         )
         self._finish_task(task, request.actor)
         self._event(
@@ -1160,6 +1239,57 @@ class DenialCaseWorkflow:
                 Rejection.INVALID,
                 f"new_due {request.new_due.isoformat()} is not after the "
                 f"current deadline {current.due.isoformat()}",
+            )
+
+    @workflow.update
+    async def record_attestation(self, request: RecordAttestation) -> CaseState:
+        self._validate_record_attestation(request)
+        state = self._state
+        state.attestation = Attestation(
+            method=AttestationMethod.UPLOADED
+            if request.document_sha256
+            else AttestationMethod.PHYSICIAN_SIGNED,
+            attested_by=request.actor.user_id,
+            physician_name=request.physician_name,
+            statement=request.statement,
+            document_sha256=request.document_sha256,
+            recorded_at=workflow.now(),
+        )
+        how = "uploaded signed attestation" if request.document_sha256 else "attested"
+        self._event(
+            "attested",
+            f"Medical necessity {how}: {request.physician_name}",
+            actor=request.actor.user_id,
+            data={"document_sha256": request.document_sha256},
+        )
+        self._touch_version()
+        return await self._after_change()
+
+    @record_attestation.validator
+    def _validate_record_attestation(self, request: RecordAttestation) -> None:
+        state = self._state
+        actor = request.actor
+        if state.status is CaseStatus.CLOSED:
+            reject(Rejection.CONFLICT, "case is closed")
+        if request.document_sha256:
+            if actor.role not in (*CASE_WORKERS, Role.PHYSICIAN):
+                reject(Rejection.FORBIDDEN, f"role '{actor.role.value}' cannot record attestations")
+        elif actor.role is not Role.PHYSICIAN:
+            reject(
+                Rejection.FORBIDDEN,
+                "only a physician attests in the case manager; upload the signed attestation",
+            )
+        if attestation_problem(state.category, None) is None:
+            category = state.category.value if state.category else "not yet triaged"
+            reject(
+                Rejection.INVALID,
+                f"this case needs no physician attestation (category: {category})",
+            )
+        if state.attestation is not None:
+            reject(
+                Rejection.CONFLICT,
+                f"already attested by {state.attestation.physician_name} on "
+                f"{state.attestation.recorded_at.date().isoformat()}",
             )
 
     @workflow.update

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.appeals.corrections import ClaimCorrections
 from domain.case import (
     Actor,
     CaseEvent,
@@ -18,6 +19,7 @@ from domain.case import (
     PayerDecision,
     Role,
     RootCause,
+    SubmissionKind,
 )
 from domain.categories import OwningTeam
 from domain.classification import Classification
@@ -72,6 +74,27 @@ class ProjectionRequest(BaseModel):
     new_events: list[CaseEvent]
 
 
+class SubmitRequest(BaseModel):
+    """Send a submitted appeal or corrected claim through the clearinghouse adapter."""
+
+    submission_id: str
+    state: CaseState
+    kind: SubmissionKind
+    appeal_level: int | None = None
+    claim_corrections: ClaimCorrections | None = None
+    submitted_by: str
+    requested_at: datetime
+
+
+class SubmissionReceipt(BaseModel):
+    submission_id: str
+    adapter: str
+    location: str = Field(description="Where the adapter put it; empty when nothing was sent")
+    sha256: str = ""
+    sent_at: datetime
+    document_id: str | None = None
+
+
 class PreventionRequest(BaseModel):
     case_id: str
     pattern_key: str
@@ -114,6 +137,10 @@ class CorrectedClaimSubmitted(_Payload):
     corrections: str = Field(min_length=1, max_length=4000)
     submitted_on: date
     reference: str = Field(default="", max_length=200)
+    claim_corrections: ClaimCorrections | None = Field(
+        default=None,
+        description="Structured corrections: with them the replacement 837 is built and sent",
+    )
 
 
 class AppealSubmitted(_Payload):
@@ -218,6 +245,16 @@ class RecordExtension(_ActorRequest):
     level: int | None = None
     new_due: date
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class RecordAttestation(_ActorRequest):
+    """A physician attests medical necessity, or a biller records the uploaded signed one."""
+
+    physician_name: str = Field(min_length=1, max_length=200)
+    statement: str = Field(min_length=1, max_length=4000)
+    document_sha256: str = Field(
+        default="", pattern=r"^([0-9a-f]{64})?$", description="The uploaded signed attestation"
+    )
 
 
 class RefreshRules(_ActorRequest):

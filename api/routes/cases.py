@@ -38,7 +38,11 @@ class ExtensionIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": OpenedCase, "description": "The denial already has this case"}},
+)
 async def open_case(
     record: DenialRecord, cases: CaseServiceDep, actor: TaskWorker, response: Response
 ) -> OpenedCase:

@@ -484,6 +484,7 @@ async def test_user_ids_are_lower_case_without_spaces(site: Site, user_id: str) 
             "ada",
             "alice",
             "bob",
+            "drew",
             "sam",
         ]
 

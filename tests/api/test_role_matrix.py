@@ -69,6 +69,10 @@ VIEW_AUDIT = _access("view_audit", "sam", "ada")
 VIEW_RULES = _access("view_rules", "alice", "bob", "sam", "ada")
 MANAGE_RULES = _access("manage_rules", "ada")
 MANAGE_USERS = _access("manage_users", "ada")
+ATTEST = _access("attest")  # physicians only: none of the callers here
+CODEC_SIGNED_OUT = (
+    "sign in to the case manager first (the Temporal Web UI must include credentials)"
+)
 
 
 # --- The resources the calls act on ---------------------------------------------------------
@@ -93,6 +97,7 @@ class World:
     ingested_sha: str = ""
     absence_id: str = ""  # alice, away in a month
     prevention_task: str = ""
+    document_id: str = ""  # the main case's appeal packet
     spare_tokens: dict[str, str] = field(default_factory=dict)  # for logging out
 
 
@@ -115,6 +120,7 @@ class Endpoint:
     ok: int | Mapping[str, int] = 200  # status of each allowed caller
     # Callers whom the role allows but the workflow refuses (403), with the detail expected.
     workflow_refusal: Callable[[World], Mapping[str, str]] | None = None
+    signed_out: str = "sign in first: no valid bearer token or session"  # anonymous's 401
 
     def expected_ok(self, caller: str) -> int:
         return self.ok if isinstance(self.ok, int) else self.ok[caller]
@@ -203,6 +209,12 @@ def _new_user(w: World, who: str) -> Call:
     return Call("/api/v1/users", {"json": body})
 
 
+def _upload_attestation(w: World, who: str) -> Call:
+    form = {"physician_name": "Dr. Lee", "statement": f"uploaded by {who}"}
+    files = {"file": ("signed.pdf", b"%PDF-1.4 signed", "application/pdf")}
+    return Call(f"/api/v1/cases/{w.main_case}/attestation/upload", {"data": form, "files": files})
+
+
 def _assigned_to_alice(w: World) -> Mapping[str, str]:
     return {"bob": f"task {w.alice_complete} is assigned to alice, not to bob"}
 
@@ -240,6 +252,33 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
         SUPERVISE, _post("/api/v1/cases/{w.main_case}/refresh-rules")
     ),
     ("POST", "/api/v1/cases/{case_id}/payer-responses"): Endpoint(WORK_TASKS, _upheld, ok=202),
+    # Appeal letters, attestation and documents.
+    ("GET", "/api/v1/cases/{case_id}/appeal-letter"): Endpoint(
+        VIEW_CASES, _get("/api/v1/cases/{w.main_case}/appeal-letter")
+    ),
+    ("POST", "/api/v1/cases/{case_id}/appeal-letter"): Endpoint(
+        WORK_TASKS, _post("/api/v1/cases/{w.main_case}/appeal-letter", {"body": "edited"}), ok=201
+    ),
+    ("GET", "/api/v1/cases/{case_id}/appeal-letter/pdf"): Endpoint(
+        VIEW_CASES, _get("/api/v1/cases/{w.main_case}/appeal-letter/pdf")
+    ),
+    ("POST", "/api/v1/cases/{case_id}/attestation"): Endpoint(
+        ATTEST,
+        _post(
+            "/api/v1/cases/{w.main_case}/attestation",
+            {"physician_name": "Dr. Lee", "statement": "necessary"},
+        ),
+    ),
+    # bob's upload records the attestation; then the case has one.
+    ("POST", "/api/v1/cases/{case_id}/attestation/upload"): Endpoint(
+        WORK_TASKS, _upload_attestation, ok={"bob": 200, "alice": 409, "sam": 409}
+    ),
+    ("GET", "/api/v1/cases/{case_id}/documents"): Endpoint(
+        VIEW_CASES, _get("/api/v1/cases/{w.main_case}/documents")
+    ),
+    ("GET", "/api/v1/cases/{case_id}/documents/{document_id}"): Endpoint(
+        VIEW_CASES, _get("/api/v1/cases/{w.main_case}/documents/{w.document_id}")
+    ),
     # Tasks.
     ("GET", "/api/v1/tasks"): Endpoint(WORK_TASKS, _get("/api/v1/tasks")),
     ("GET", "/api/v1/tasks/mine"): Endpoint(WORK_TASKS, _get("/api/v1/tasks/mine")),
@@ -307,6 +346,26 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
             {"json": {"status": "in_progress", "owner": "front desk"}},
         ),
     ),
+    # The Temporal Web UI's codec: the matrix's app runs without payload encryption, so an
+    # allowed caller gets past the role check to a 404 naming that (tests/api/test_codec_api.py
+    # covers it with encryption on).
+    ("POST", "/api/v1/codec/decode"): Endpoint(
+        VIEW_CASES,
+        lambda w, who: Call("/api/v1/codec/decode", {"json": {"payloads": []}}),
+        ok={"alice": 404, "bob": 404, "sam": 404},
+        signed_out=CODEC_SIGNED_OUT,
+    ),
+    ("POST", "/api/v1/codec/encode"): Endpoint(
+        VIEW_CASES,
+        lambda w, who: Call("/api/v1/codec/encode", {"json": {"payloads": []}}),
+        ok={"alice": 404, "bob": 404, "sam": 404},
+        signed_out=CODEC_SIGNED_OUT,
+    ),
+    # Denial KPIs.
+    ("GET", "/api/v1/metrics"): Endpoint(VIEW_CASES, _get("/api/v1/metrics")),
+    ("GET", "/api/v1/metrics/{section}.csv"): Endpoint(
+        VIEW_CASES, _get("/api/v1/metrics/by_carc.csv")
+    ),
 }
 
 AREAS = {
@@ -318,6 +377,8 @@ AREAS = {
         "/api/v1/users",
         "/api/v1/absences",
         "/api/v1/prevention",
+        "/api/v1/metrics",
+        "/api/v1/codec",
     ),
 }
 
@@ -449,6 +510,14 @@ async def build_world(api: Api, area: str) -> World:
             auth = AuthService(session, idle=timedelta(hours=1), lifetime=timedelta(hours=1))
             for user in USERS:
                 world.spare_tokens[user], _ = auth.open_session(users.get(user), SessionKind.BEARER)
+        packet = await api.http.get(
+            f"/api/v1/cases/{world.main_case}/appeal-letter/pdf", headers=as_user("alice")
+        )
+        assert packet.status_code == 200, packet.text
+        documents = await api.http.get(
+            f"/api/v1/cases/{world.main_case}/documents", headers=as_user("alice")
+        )
+        world.document_id = documents.json()[0]["document_id"]
     elif area == "tasks_ingest":
         await asyncio.gather(
             _claim(api, world.alice_complete, "alice"),
@@ -525,7 +594,7 @@ async def walk(api: Api, world: World, method: str, path: str, endpoint: Endpoin
         got = (response.status_code, response.text[:200])
         if caller not in endpoint.access.callers:
             if caller == ANONYMOUS:
-                signed_out = {"detail": "sign in first: no valid bearer token or session"}
+                signed_out = {"detail": endpoint.signed_out}
                 if (response.status_code, _json(response)) != (401, signed_out):
                     problems.append(f"{where}: expected 401 {signed_out}, got {got}")
                 continue

@@ -16,6 +16,7 @@ from db.models import AuditEventRow, IngestFileRow
 from domain.case import CaseStatus
 from domain.models import Category
 from domain.rulebook import Rulebook
+from tests.encrypted_env import TEST_PAYLOAD_KEYS
 from tests.harness import CaseHarness
 from tests.ingest_helpers import GARBAGE, case_ids_of, two_denials_835, wait_row
 
@@ -56,6 +57,7 @@ def cli_env(harness: CaseHarness | None = None) -> dict[str, str]:
             "TEMPORAL_ADDRESS": harness.client.service_client.config.target_host,
             "DENIALS_TASK_QUEUE": harness.task_queue,
             "DATABASE_URL": harness.engine.url.render_as_string(hide_password=False),
+            "DENIALS_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
         }
     return env
 

@@ -149,6 +149,7 @@ async def test_read_model_follows_every_step(any_db_harness: CaseHarness) -> Non
     assert (state.status, state.path) == (CaseStatus.APPEAL, WorkPath.APPEAL)
     await read_your_writes(harness, handle, state)
 
+    await harness.attest_if_required(handle)
     state = await harness.complete(
         handle,
         TaskType.PREPARE_APPEAL,

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from db.engine import make_engine, migrate
 from denials.embedded import DevServer
+from denials.encryption import Keyring
 from services.users import UserService
 from tests.factories import adj, make_record
 
@@ -176,6 +177,8 @@ def test_worker_and_api_against_a_running_server(tmp_path: Path) -> None:
         "DATABASE_URL": database_url,
         "DENIALS_HTTP_PORT": str(http_port),
         "DENIALS_DATA_DIR": str(tmp_path),
+        # Separate processes share a configured key (no key file is made for them).
+        "DENIALS_PAYLOAD_KEYS": Keyring.new_entry("e2e"),
     }
     logs = {name: tmp_path / f"{name}.log" for name in ("worker", "api")}
     processes: dict[str, subprocess.Popen[bytes]] = {}

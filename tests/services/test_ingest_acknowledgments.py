@@ -290,6 +290,7 @@ async def denial_awaiting_payer(
     await harness.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage(path=path))
     await harness.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
     if path is WorkPath.APPEAL:
+        await harness.attest_if_required(handle)
         state = await harness.complete(
             handle,
             TaskType.PREPARE_APPEAL,

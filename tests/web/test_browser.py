@@ -178,7 +178,7 @@ def test_admin_lands_on_admin_and_cannot_read_cases(page: Page, shot: Shots) -> 
     expect(page).to_have_url(re.compile("/admin$"))
     expect(page.get_by_role("heading", name="Administration")).to_be_visible()
     users = page.locator("section[aria-labelledby=users-h] tbody tr td:first-child")
-    assert sorted(users.all_inner_texts()) == ["ada", "alice", "bob", "sam"]
+    assert sorted(users.all_inner_texts()) == ["ada", "alice", "bob", "drew", "sam"]
     roles = dict(
         zip(
             users.all_inner_texts(),
@@ -188,7 +188,13 @@ def test_admin_lands_on_admin_and_cannot_read_cases(page: Page, shot: Shots) -> 
             strict=True,
         )
     )
-    assert roles == {"ada": "admin", "alice": "biller", "bob": "biller", "sam": "supervisor"}
+    assert roles == {
+        "ada": "admin",
+        "alice": "biller",
+        "bob": "biller",
+        "drew": "physician",
+        "sam": "supervisor",
+    }
     rules = page.locator("section[aria-labelledby=rules-h] tbody tr td:first-child")
     assert "commercial-erisa" in rules.all_inner_texts()
     nav = page.get_by_role("navigation", name="Main").get_by_role("link")

@@ -46,6 +46,7 @@ async def to_path(
 async def submit_appeal(
     harness: CaseHarness, handle: CaseHandle, level: int, submitted_on: date
 ) -> CaseState:
+    await harness.attest_if_required(handle)
     state = await harness.complete(
         handle,
         TaskType.PREPARE_APPEAL,

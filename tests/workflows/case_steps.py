@@ -98,6 +98,7 @@ async def to_awaiting_payer(
     """A level-1 appeal submitted on `submitted_on`: waiting for the payer."""
     handle, state = await to_path(harness, record, actor, WorkPath.APPEAL)
     assert state.status is CaseStatus.APPEAL
+    await harness.attest_if_required(handle)
     state = await harness.complete(
         handle,
         TaskType.PREPARE_APPEAL,

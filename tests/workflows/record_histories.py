@@ -26,8 +26,9 @@ from temporalio.testing import WorkflowEnvironment
 from db.engine import make_engine, migrate
 from denials.embedded import installed_binary
 from denials.temporal import ensure_search_attributes
+from domain.appeals.corrections import ClaimCorrections
 from domain.case import CasePolicy, CaseStatus, PayerDecision, PayerResponse, TaskType
-from domain.models import DenialKind, PayerType
+from domain.models import DenialKind, PayerType, ServiceLine
 from domain.rulebook import Rulebook
 from tests.conftest import running_harness
 from tests.factories import adj, make_record
@@ -57,6 +58,7 @@ async def appeal_chain(h: CaseHarness) -> CaseHandle:
     handle, _ = await h.triaged(record)
     await h.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
     await h.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
+    await h.attest_if_required(handle)
     await h.complete(
         handle,
         TaskType.PREPARE_APPEAL,
@@ -120,7 +122,8 @@ async def escalation_and_loss(h: CaseHarness) -> CaseHandle:
 async def rejection_resubmitted(h: CaseHarness) -> CaseHandle:
     """A 277CA rejection reassigned by a supervisor, corrected and accepted."""
     today = await h.today()
-    record = make_record(today, kind=DenialKind.REJECTION, billed=500)
+    line = ServiceLine(line_number=1, procedure_code="99213", billed_amount=Decimal(500))
+    record = make_record(today, kind=DenialKind.REJECTION, billed=500, lines=[line])
     handle, state = await h.triaged(record)
     await handle.execute_update(
         DenialCaseWorkflow.reassign_task,
@@ -131,7 +134,11 @@ async def rejection_resubmitted(h: CaseHarness) -> CaseHandle:
     await h.complete(
         handle,
         TaskType.PREPARE_CORRECTED_CLAIM,
-        CorrectedClaimSubmitted(corrections="fixed billing NPI", submitted_on=today),
+        CorrectedClaimSubmitted(
+            corrections="fixed billing NPI",
+            submitted_on=today,
+            claim_corrections=ClaimCorrections(diagnosis_codes=["R69"]),
+        ),
     )
     await h.complete(
         handle,

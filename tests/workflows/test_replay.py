@@ -24,7 +24,7 @@ def load_history(path: Path) -> WorkflowHistory:
 
 def test_histories_of_every_version_are_saved() -> None:
     scenarios = ("appeal_chain", "escalation_and_loss", "rejection_resubmitted")
-    versions = ("v1-activities", "v2-local-activities")
+    versions = ("v1-activities", "v2-local-activities", "v3-submission-adapter")
     assert {path.stem for path in HISTORIES} >= {f"{s}.{v}" for s in scenarios for v in versions}
 
 

@@ -55,7 +55,18 @@ def _page(
             "form": form,
             "values": values
             if values is not None
-            else (initial_values(current.type, today, current.appeal_level) if current else {}),
+            else (
+                initial_values(
+                    current.type,
+                    today,
+                    current.appeal_level,
+                    pattern_suggested=bool(
+                        state.suggested_root_cause and state.suggested_root_cause.pattern
+                    ),
+                )
+                if current
+                else {}
+            ),
             "errors": errors or {},
             "is_supervisor": allows(user.actor.role, Permission.SUPERVISE),
             "reassign_targets": reassign_targets,

@@ -1,21 +1,23 @@
-"""Ingest (upload X12 files), the prevention board, and the admin page."""
+"""Ingest (upload X12 files), the prevention board and its items, and the admin page."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from api.deps import IngestServiceDep, PreventionServiceDep, SessionDep, UserServiceDep
 from api.routes.ingest import MAX_FILE_BYTES
 from domain.permissions import Permission
 from services.auth import SignedIn
+from services.errors import Invalid
 from services.ingest import IngestSummary, list_ingests
-from services.prevention import PreventionStatus
-from web.session import CaseReaderPage, IngestPage, PostedForm, page_permission
-from web.templating import render
+from services.prevention import PreventionChange, PreventionStatus
+from web.session import CaseReaderPage, IngestPage, PostedForm, SupervisorPage, page_permission
+from web.templating import redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -81,6 +83,45 @@ def prevention_board(
 ) -> HTMLResponse:
     page = prevention.list(user.actor, status=status, limit=100)
     return render(request, "prevention.html", {"user": user, "page": page, "status": status})
+
+
+@router.get("/prevention/{prevention_task_id}", response_class=HTMLResponse)
+def prevention_item(
+    request: Request,
+    prevention_task_id: str,
+    prevention: PreventionServiceDep,
+    user: CaseReaderPage,
+) -> HTMLResponse:
+    item = prevention.get(prevention_task_id, user.actor)
+    return render(request, "prevention_item.html", {"user": user, "item": item})
+
+
+@router.post("/prevention/{prevention_task_id}")
+async def change_prevention_item(
+    prevention_task_id: str,
+    form: PostedForm,
+    prevention: PreventionServiceDep,
+    user: SupervisorPage,
+) -> RedirectResponse:
+    """Move the item along (open -> in progress -> done), name its owner, keep notes."""
+    here = f"/prevention/{prevention_task_id}"
+    try:
+        change = PreventionChange.model_validate(
+            {
+                "status": form.get("status") or None,
+                "owner": str(form.get("owner") or ""),
+                "notes": str(form.get("notes") or ""),
+            }
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        return redirect_with_flash(here, f"Not saved: {field}: {error['msg']}")
+    try:
+        item = prevention.change(prevention_task_id, change, user.actor)
+    except Invalid as exc:
+        return redirect_with_flash(here, f"Not saved: {exc}")
+    return redirect_with_flash(here, f"Saved: {item.status.replace('_', ' ')}")
 
 
 @router.get("/admin", response_class=HTMLResponse)

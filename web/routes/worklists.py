@@ -17,7 +17,12 @@ from web.templating import redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
 
-HOME_BY_ROLE = {Role.BILLER: "/tasks", Role.SUPERVISOR: "/supervisor", Role.ADMIN: "/admin"}
+HOME_BY_ROLE = {
+    Role.BILLER: "/tasks",
+    Role.SUPERVISOR: "/supervisor",
+    Role.ADMIN: "/admin",
+    Role.PHYSICIAN: "/attestations",
+}
 CATEGORIES = [category.value for category in Category]
 
 

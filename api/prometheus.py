@@ -1,0 +1,143 @@
+"""Prometheus metrics at GET /metrics: the read model's figures computed at scrape time (a few
+grouped counts on indexed columns, so a scrape stays cheap), API latency per route template,
+and the process's own counters (ingests, Python runtime).
+
+Each app has its own registry for what depends on its database; the process-wide registry
+holds the counters the services increment.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from db.models import CaseEventRow, CaseRow, IngestFileRow, TaskRow
+
+# The workflow's timeline event for each escalation level (workflows/case_workflow.py).
+ESCALATION_EVENTS = ("reminder", "escalated", "urgent")
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+router = APIRouter()
+
+
+class ReadModelCollector(Collector):
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        cases = GaugeMetricFamily("denials_cases", "Cases by status", labels=["status"])
+        open_tasks = GaugeMetricFamily("denials_open_tasks", "Open human tasks", labels=["queue"])
+        overdue = GaugeMetricFamily(
+            "denials_overdue_tasks", "Open tasks past their due time", labels=["queue"]
+        )
+        escalations = CounterMetricFamily(
+            "denials_escalations", "Escalations fired, by level", labels=["level"]
+        )
+        ingests = GaugeMetricFamily(
+            "denials_ingest_files_stored", "X12 files kept, by outcome", labels=["status"]
+        )
+        now = datetime.now(UTC)
+        with Session(self._engine) as session:
+            for status, count in session.exec(
+                select(CaseRow.status, func.count()).group_by(CaseRow.status)
+            ):
+                cases.add_metric([status], count)
+            is_open = col(TaskRow.status) == "open"
+            for queue, count in session.exec(
+                select(TaskRow.queue, func.count()).where(is_open).group_by(TaskRow.queue)
+            ):
+                open_tasks.add_metric([queue], count)
+            late = is_open & (col(TaskRow.due_at) < now)
+            for queue, count in session.exec(
+                select(TaskRow.queue, func.count()).where(late).group_by(TaskRow.queue)
+            ):
+                overdue.add_metric([queue], count)
+            fired = dict(
+                session.exec(
+                    select(CaseEventRow.type, func.count())
+                    .where(col(CaseEventRow.type).in_(ESCALATION_EVENTS))
+                    .group_by(CaseEventRow.type)
+                ).all()
+            )
+            for level in ESCALATION_EVENTS:
+                escalations.add_metric([level], fired.get(level, 0))
+            for status, count in session.exec(
+                select(IngestFileRow.status, func.count()).group_by(IngestFileRow.status)
+            ):
+                ingests.add_metric([status], count)
+        yield from (cases, open_tasks, overdue, escalations, ingests)
+
+
+class RequestMetrics:
+    """ASGI middleware timing every HTTP request under its route template (/cases/{case_id},
+    never the concrete path: bounded label values, and no identifiers in the metrics)."""
+
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+        self._app = app
+        self._latency = Histogram(
+            "denials_http_request_duration_seconds",
+            "HTTP request latency by route template and method",
+            ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self._requests = Counter(
+            "denials_http_requests",
+            "HTTP requests by route template, method and status",
+            ["route", "method", "status"],
+            registry=registry,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        status = 500
+        started = time.perf_counter()
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_status)
+        finally:
+            route = scope.get("route")  # the router records the route it matched in the scope
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            self._latency.labels(template, method).observe(time.perf_counter() - started)
+            self._requests.labels(template, method, str(status)).inc()
+
+
+def app_registry(engine: Engine) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(ReadModelCollector(engine))
+    return registry
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    """Prometheus text exposition; unauthenticated like /healthz (figures only, no PHI): keep
+    it reachable from the monitoring network only."""
+    body = generate_latest(request.app.state.metrics_registry) + generate_latest(REGISTRY)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,605 @@
+"""The worklist list endpoint (GET /api/v1/cases) with 100,000 cases in the read model, on SQLite
+and on PostgreSQL, through the real FastAPI app in-process (httpx ASGITransport, a bearer token
+for the supervisor sam), against the raw SQL time of the same two statements (count + page,
+session.exec of the same selects) measured in the same run.
+
+Target: p95 <= 50 ms per query shape. The read model is filled with bulk inserts of realistic
+rows (statuses, categories, payers, assignees, deadlines, priorities, a ~5.5 kB state document
+per case, 1-2 open tasks per open case), after the migrations and then ANALYZE / VACUUM. A shape
+that misses the target has its query plans printed. The PostgreSQL database is a temporary one
+on 127.0.0.1:5432 (user postgres), dropped afterwards; SQLite is a temporary file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from sqlalchemy import event, insert, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.main import create_app
+from db.engine import make_engine, migrate
+from db.models import CaseRow, TaskRow
+from denials.config import Settings
+from denials.temporal import connect
+from domain.case import (
+    CasePolicy,
+    CaseState,
+    CaseStatus,
+    Role,
+    Task,
+    TaskType,
+    case_deadlines,
+    path_deadline_key,
+)
+from domain.deadlines import days_left, deadline_instant
+from domain.models import Category, PayerType
+from domain.priority import priority_score
+from domain.rulebook import Rulebook
+from services.auth import AuthService, SessionKind
+from services.cases import case_list_statements
+from services.schemas import CaseFilters
+from services.users import UserService
+from tests.factories import adj, make_record
+
+TARGET_MS = 50.0
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+POSTGRES_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+# A CARC per category: its real triaged state (classification, rule, deadlines, priority) is
+# the template of the state document stored with every case of that category.
+CATEGORY_CARCS = {
+    Category.ELIGIBILITY: ("CO-27", 15),
+    Category.MISSING_INFORMATION: ("CO-16", 15),
+    Category.AUTHORIZATION: ("CO-197", 12),
+    Category.CODING: ("CO-4", 12),
+    Category.MEDICAL_NECESSITY: ("CO-50", 10),
+    Category.COORDINATION_OF_BENEFITS: ("CO-22", 6),
+    Category.DUPLICATE: ("CO-18", 6),
+    Category.NON_COVERED: ("CO-96", 6),
+    Category.TIMELY_FILING: ("CO-29", 5),
+    Category.BUNDLING: ("CO-97", 5),
+    Category.OTHER: ("CO-45", 3),
+}
+OPEN_STATUSES = {  # share of all cases; the rest (35 %) are closed
+    CaseStatus.RECEIVED: 1,
+    CaseStatus.TRIAGED: 15,
+    CaseStatus.ROOT_CAUSE: 10,
+    CaseStatus.CORRECTED_CLAIM: 8,
+    CaseStatus.APPEAL: 10,
+    CaseStatus.DUPLICATE_CHECK: 2,
+    CaseStatus.WRITE_OFF_REVIEW: 4,
+    CaseStatus.AWAITING_PAYER: 15,
+}
+CLOSED_SHARE = 35
+OUTCOMES = {
+    "recovered": 40,
+    "partially_recovered": 10,
+    "written_off": 22,
+    "lost_to_deadline": 3,
+    "closed_duplicate": 7,
+    "transferred_to_patient": 12,
+    "cancelled": 6,
+}
+# The open task(s) of a case in each status, after the completed ones before it.
+STAGE_TASKS = {
+    CaseStatus.RECEIVED: ([], []),
+    CaseStatus.TRIAGED: ([], [TaskType.CONFIRM_TRIAGE]),
+    CaseStatus.ROOT_CAUSE: ([TaskType.CONFIRM_TRIAGE], [TaskType.CONFIRM_ROOT_CAUSE]),
+    CaseStatus.CORRECTED_CLAIM: (
+        [TaskType.CONFIRM_TRIAGE, TaskType.CONFIRM_ROOT_CAUSE],
+        [TaskType.PREPARE_CORRECTED_CLAIM],
+    ),
+    CaseStatus.APPEAL: (
+        [TaskType.CONFIRM_TRIAGE, TaskType.CONFIRM_ROOT_CAUSE],
+        [TaskType.PREPARE_APPEAL],
+    ),
+    CaseStatus.DUPLICATE_CHECK: (
+        [TaskType.CONFIRM_TRIAGE, TaskType.CONFIRM_ROOT_CAUSE],
+        [TaskType.RESOLVE_DUPLICATE],
+    ),
+    CaseStatus.WRITE_OFF_REVIEW: (
+        [TaskType.CONFIRM_TRIAGE, TaskType.CONFIRM_ROOT_CAUSE],
+        [TaskType.APPROVE_WRITE_OFF],
+    ),
+    CaseStatus.AWAITING_PAYER: (
+        [TaskType.CONFIRM_TRIAGE, TaskType.CONFIRM_ROOT_CAUSE, TaskType.PREPARE_APPEAL],
+        [TaskType.RECORD_PAYER_RESPONSE],
+    ),
+    CaseStatus.CLOSED: (
+        [TaskType.CONFIRM_TRIAGE, TaskType.CONFIRM_ROOT_CAUSE, TaskType.PREPARE_APPEAL],
+        [],
+    ),
+}
+BILLERS = ["alice", "bob", *(f"biller{n:02d}" for n in range(3, 26))]
+
+
+# --- Realistic rows -------------------------------------------------------------------------
+
+
+def state_templates(rulebook: Rulebook, now: datetime) -> dict[Category, dict[str, Any]]:
+    """The projected state document of a freshly triaged case, one per category."""
+    today = now.date()
+    templates = {}
+    for category, (code, _) in CATEGORY_CARCS.items():
+        record = make_record(today, adjustments=[adj(code, 800)], billed=800)
+        found = rulebook.classify(record)
+        assert found.is_denial and found.category is category, (code, found.category)
+        rule = rulebook.rule_for(record, today)
+        state = CaseState(
+            case_id="case-" + "0" * 24,
+            record=record,
+            policy=CasePolicy(),
+            status=CaseStatus.TRIAGED,
+            classification=found,
+            category=found.category,
+            denial_class=found.denial_class,
+            suggested_path=found.suggested_path,
+            rule=rule,
+            priority_params=rulebook.priority_params,
+            suggested_root_cause=rulebook.suggested_root_cause(found),
+            created_at=now,
+            updated_at=now,
+        )
+        state.deadlines = case_deadlines(state, rule)
+        key = path_deadline_key(state.kind, found.suggested_path, 0, found.appeal_rights)
+        deadline = state.deadline(key)
+        state.priority = priority_score(
+            denied_amount=state.denied_amount,
+            category=found.category,
+            path=found.suggested_path,
+            days_left=days_left(deadline.due, today) if deadline else None,
+            params=rulebook.priority_params,
+        )
+        state.tasks.append(
+            Task(
+                task_id=f"{state.case_id}-t1",
+                type=TaskType.CONFIRM_TRIAGE,
+                queue=Role.BILLER,
+                created_at=now,
+                due_at=deadline_instant(deadline.due) if deadline else now,
+                deadline_key=deadline.key if deadline else None,
+                last_touched_at=now,
+            )
+        )
+        templates[category] = state.model_dump(mode="json", exclude={"events"})
+    return templates
+
+
+def staged_state(template: dict[str, Any], status: CaseStatus) -> dict[str, Any]:
+    """The template grown by the tasks a case in `status` has had (the document gets longer)."""
+    done, open_ = STAGE_TASKS[status]
+    first = template["tasks"][0]
+    tasks = [
+        {**first, "task_id": f"t{n}", "type": t.value, "status": "completed", "assignee": "alice"}
+        for n, t in enumerate(done, 1)
+    ]
+    tasks += [{**first, "task_id": f"t{len(tasks) + 1}", "type": t.value} for t in open_]
+    return {**template, "status": status.value, "tasks": tasks}
+
+
+@dataclass
+class Payer:
+    payer_id: str
+    name: str
+    type: PayerType
+
+
+def payers(rng: random.Random) -> tuple[list[Payer], list[float]]:
+    types = [PayerType.MEDICARE] * 3 + [PayerType.MEDICAID] * 5 + [PayerType.MEDICARE_ADVANTAGE] * 8
+    types += [PayerType.COMMERCIAL] * 20 + [PayerType.OTHER] * 4
+    found = [Payer(f"PYR{n:03d}", f"Payer {n:03d} Health Plan", t) for n, t in enumerate(types)]
+    rng.shuffle(found)
+    return found, [1 / (rank + 1) ** 0.9 for rank in range(len(found))]  # Zipf-like volumes
+
+
+@dataclass
+class Generated:
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    claim_ids: list[str] = field(default_factory=list)
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # (category, payer) of open cases
+
+
+def generate(count: int, rulebook: Rulebook, now: datetime, seed: int = 1) -> Generated:
+    rng = random.Random(seed)
+    today = now.date()
+    templates = state_templates(rulebook, now)
+    staged = {
+        (category, status): staged_state(template, status)
+        for category, template in templates.items()
+        for status in STAGE_TASKS
+    }
+    all_payers, payer_weights = payers(rng)
+    categories = list(CATEGORY_CARCS)
+    category_weights = [weight for _, weight in CATEGORY_CARCS.values()]
+    statuses = [*OPEN_STATUSES, CaseStatus.CLOSED]
+    status_weights = [*OPEN_STATUSES.values(), CLOSED_SHARE]
+    biller_weights = [1.0 + rng.random() for _ in BILLERS]
+    outcomes, outcome_weights = list(OUTCOMES), list(OUTCOMES.values())
+    profiles = rulebook.priority_params.expected_recovery
+    out = Generated()
+    for _ in range(count):
+        case_id = "case-" + uuid.UUID(int=rng.getrandbits(128)).hex[:24]
+        category = rng.choices(categories, category_weights)[0]
+        status = rng.choices(statuses, status_weights)[0]
+        payer = rng.choices(all_payers, payer_weights)[0]
+        created = now - timedelta(days=rng.uniform(0, 365), seconds=rng.randrange(86400))
+        updated = min(now, created + timedelta(days=rng.uniform(0, 60)))
+        denied = Decimal(round(min(rng.lognormvariate(5.7, 1.2), 250_000), 2)).quantize(
+            Decimal("0.01")
+        )
+        paid = Decimal(0) if rng.random() < 0.85 else (denied / 3).quantize(Decimal("0.01"))
+        closed = status is CaseStatus.CLOSED
+        deadline: date | None = None
+        if not closed and status is not CaseStatus.RECEIVED and rng.random() > 0.05:
+            spread = (-10, 60) if status is CaseStatus.AWAITING_PAYER else (-3, 180)
+            deadline = today + timedelta(days=rng.randint(*spread))
+        left = days_left(deadline, today) if deadline else None
+        escalation = (
+            0 if left is None else 3 if left <= 2 else 2 if left <= 7 else 1 if left <= 14 else 0
+        )
+        urgency = 1.0 if left is None else 3.0 if left <= 7 else 2.0 if left <= 30 else 1.0
+        priority = round(float(denied) * profiles.get(category, 0.3) * urgency / 2.0, 4)
+        owner = None
+        if status not in (CaseStatus.RECEIVED, CaseStatus.TRIAGED):
+            owner = rng.choices(BILLERS, biller_weights)[0]
+        done, open_types = STAGE_TASKS[status]
+        if status is CaseStatus.AWAITING_PAYER and rng.random() < 0.4:
+            open_types = [*open_types, TaskType.FOLLOW_UP_WITH_PAYER]
+        supervisor_queue = escalation == 3 or (
+            status is CaseStatus.WRITE_OFF_REVIEW and denied > 500
+        )
+        assignee = None if supervisor_queue or rng.random() < 0.08 else owner
+        claim_id = f"PCN{rng.randrange(10**8):08d}"
+        kind = rng.choices(["denial", "rejection", "reversal", "recoupment"], [88, 8, 2, 2])[0]
+        out.claim_ids.append(claim_id)
+        if not closed:
+            out.pairs.append((category.value, payer.payer_id))
+        out.cases.append(
+            {
+                "case_id": case_id,
+                "version": rng.randint(3, 40),
+                "kind": kind,
+                "sequence": 1,
+                "status": status.value,
+                "outcome": rng.choices(outcomes, outcome_weights)[0] if closed else None,
+                "category": category.value,
+                "denial_class": "soft" if rng.random() < 0.8 else "hard",
+                "path": None if status in (CaseStatus.RECEIVED, CaseStatus.TRIAGED) else "appeal",
+                "payer_id": payer.payer_id,
+                "payer_name": payer.name,
+                "payer_type": payer.type.value,
+                "claim_id": claim_id,
+                "payer_claim_control_number": ""
+                if kind == "rejection"
+                else f"{rng.randrange(10**13):013d}",
+                "provider_npi": f"1{rng.randrange(10**9):09d}",
+                "service_date_from": created.date() - timedelta(days=rng.randint(20, 120)),
+                "service_date_to": None,
+                "remittance_date": created.date(),
+                "billed_amount": denied + paid,
+                "paid_amount": paid,
+                "denied_amount": denied,
+                "recovered_amount": denied if closed and rng.random() < 0.4 else Decimal(0),
+                "appeal_level": 1
+                if status in (CaseStatus.APPEAL, CaseStatus.AWAITING_PAYER)
+                else 0,
+                "next_deadline": deadline,
+                "next_deadline_kind": "appeal:1" if deadline else None,
+                "priority": priority,
+                "assignee": assignee,
+                "owner": owner,
+                "escalation": escalation,
+                "stalled": not closed and rng.random() < 0.05,
+                "source": f"remit-{created.date().isoformat()}.835",
+                "created_at": created,
+                "updated_at": updated,
+                "closed_at": updated if closed else None,
+                "state": staged[category, status],
+            }
+        )
+        for number, task_type in enumerate([*done, *open_types], 1):
+            is_open = number > len(done)
+            out.tasks.append(
+                {
+                    "task_id": f"{case_id}-t{number}",
+                    "case_id": case_id,
+                    "case_version": 1,
+                    "type": task_type.value,
+                    "status": "open" if is_open else "completed",
+                    "queue": "supervisor" if is_open and supervisor_queue else "biller",
+                    "assignee": assignee if is_open else None,
+                    "priority": priority,
+                    "appeal_level": None,
+                    "deadline_key": "appeal:1" if deadline else None,
+                    "deadline_due": deadline,
+                    "escalation": escalation if is_open else 0,
+                    "stalled": False,
+                    "created_at": created,
+                    "due_at": deadline_instant(deadline) if deadline else created + timedelta(7),
+                    "last_touched_at": updated,
+                    "completed_at": None if is_open else updated,
+                    "completed_by": None if is_open else owner or "alice",
+                }
+            )
+    return out
+
+
+def fill(engine: Engine, data: Generated, batch: int = 2000) -> None:
+    """Bulk inserts (executemany / insertmanyvalues), one transaction per table."""
+    for model, rows in ((CaseRow, data.cases), (TaskRow, data.tasks)):
+        table = model.__table__  # type: ignore[attr-defined]
+        with engine.begin() as connection:
+            for start in range(0, len(rows), batch):
+                connection.execute(insert(table), rows[start : start + batch])
+
+
+def maintain(engine: Engine) -> None:
+    """What a DBA runs after a bulk load: statistics for the planner, and VACUUM."""
+    with engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        if engine.dialect.name == "sqlite":
+            connection.execute(text("VACUUM"))
+            connection.execute(text("ANALYZE"))
+        else:
+            connection.execute(text("VACUUM (ANALYZE)"))
+
+
+# --- Query shapes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    params: Callable[[random.Random], dict[str, str]]
+
+
+def shapes(data: Generated, deep_offset: int) -> list[Shape]:
+    return [
+        Shape("open_only, priority desc", lambda r: {"open_only": "true"}),
+        Shape("assignee=alice", lambda r: {"assignee": "alice"}),
+        Shape(
+            "category + payer_id",
+            lambda r: dict(zip(("category", "payer_id"), r.choice(data.pairs), strict=True)),
+        ),
+        Shape("q=claim number prefix", lambda r: {"q": r.choice(data.claim_ids)[:8]}),
+        Shape(
+            "open_only, deadline asc",
+            lambda r: {"open_only": "true", "sort": "deadline", "descending": "false"},
+        ),
+        Shape(
+            f"open_only, offset={deep_offset:,}",
+            lambda r: {"open_only": "true", "offset": str(deep_offset)},
+        ),
+    ]
+
+
+def run_raw(engine: Engine, filters: CaseFilters) -> int:
+    count, page = case_list_statements(filters)
+    with Session(engine, expire_on_commit=False) as session:
+        session.exec(count).one()
+        return len(session.exec(page).all())
+
+
+class StatementLog:
+    """The SQL an engine runs, to check the baseline runs what the endpoint runs."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.statements: list[str] = []
+        self.engine = engine
+
+    def __enter__(self) -> StatementLog:
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.statements.append(statement)
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return cuts[49], cuts[94], cuts[98]
+
+
+@dataclass
+class Figures:
+    api: list[float] = field(default_factory=list)
+    raw: list[float] = field(default_factory=list)
+
+
+async def measure(
+    engine: Engine, rulebook: Rulebook, folder: Path, shape_list: list[Shape], requests: int
+) -> dict[str, Figures]:
+    with Session(engine, expire_on_commit=False) as session:
+        users = UserService(session)
+        users.ensure_demo_users()
+        auth = AuthService(session, idle=timedelta(hours=1), lifetime=timedelta(hours=1))
+        token, _ = auth.open_session(users.get("sam"), SessionKind.BEARER)
+    client = await connect("127.0.0.1:1", "default", codec=None, lazy=True)  # never called
+    settings = Settings(task_queue="bench-cases", data_dir=folder)
+    app = create_app(settings, engine=engine, client=client, rulebook=rulebook)
+    headers = {"Authorization": f"Bearer {token}"}
+    results = {shape.name: Figures() for shape in shape_list}
+    rng = random.Random(7)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+
+        async def call(params: dict[str, str]) -> dict[str, Any]:
+            response = await http.get("/api/v1/cases", params=params, headers=headers)
+            assert response.status_code == 200, response.text
+            return response.json()  # type: ignore[no-any-return]
+
+        for shape in shape_list:  # warm up, and check the baseline runs the endpoint's SQL
+            params = shape.params(rng)
+            with StatementLog(engine) as log:
+                page = await call(params)
+            filters = CaseFilters.model_validate(params)
+            count, listing = case_list_statements(filters)
+            for statement in (count, listing):
+                sql = str(statement.compile(engine, compile_kwargs={}))
+                assert sql in log.statements, f"{shape.name}: endpoint SQL differs:\n{sql}"
+            assert run_raw(engine, filters) == len(page["items"])
+            for _ in range(3):
+                await call(params)
+                run_raw(engine, filters)
+        for _ in range(requests):  # interleaved, so drift hits both the same
+            for shape in shape_list:
+                params = shape.params(rng)
+                start = time.perf_counter()
+                await call(params)
+                results[shape.name].api.append((time.perf_counter() - start) * 1000)
+                filters = CaseFilters.model_validate(params)
+                start = time.perf_counter()
+                run_raw(engine, filters)
+                results[shape.name].raw.append((time.perf_counter() - start) * 1000)
+    return results
+
+
+def explain(engine: Engine, filters: CaseFilters) -> list[str]:
+    """The plans of the two statements, with their real timings on PostgreSQL."""
+    lines = []
+    with engine.connect() as connection:
+        for statement in case_list_statements(filters):
+            compiled = statement.compile(engine, compile_kwargs={"literal_binds": True})
+            if engine.dialect.name == "sqlite":
+                rows = connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+                lines += [f"  {'  ' * (row[1] > 0)}{row[3]}" for row in rows]
+            else:
+                rows = connection.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")).all()
+                lines += [f"  {row[0]}" for row in rows if "Planning" not in row[0]]
+            lines.append("  --")
+    return lines
+
+
+def report(name: str, results: dict[str, Figures]) -> list[str]:
+    print(
+        f"  {'query shape':28} {'API p50':>8} {'p95':>6} {'p99':>6}   {'SQL p50':>7} {'p95':>6} "
+        f"{'p99':>6}  (ms)"
+    )
+    missed = []
+    every_api: list[float] = []
+    every_raw: list[float] = []
+    for shape, figures in results.items():
+        api = percentiles(figures.api)
+        raw = percentiles(figures.raw)
+        every_api += figures.api
+        every_raw += figures.raw
+        verdict = "" if api[1] <= TARGET_MS else "  MISSES"
+        print(
+            f"  {shape:28} {api[0]:8.1f} {api[1]:6.1f} {api[2]:6.1f}   {raw[0]:7.1f} "
+            f"{raw[1]:6.1f} {raw[2]:6.1f}{verdict}"
+        )
+        if verdict:
+            missed.append(shape)
+    api = percentiles(every_api)
+    raw = percentiles(every_raw)
+    print(
+        f"  {'overall':28} {api[0]:8.1f} {api[1]:6.1f} {api[2]:6.1f}   {raw[0]:7.1f} "
+        f"{raw[1]:6.1f} {raw[2]:6.1f}"
+    )
+    verdict = "meets" if not missed else f"MISSES ({', '.join(missed)})"
+    print(f"  target p95 <= {TARGET_MS:.0f} ms per shape on {name}: {verdict}")
+    return missed
+
+
+# --- Databases ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def sqlite_engine(folder: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{folder / 'denials.db'}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def postgres_engine(_: Path) -> Iterator[Engine]:
+    name = f"denials_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    engine = make_engine(f"{POSTGRES_BASE}/{name}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def bench_database(
+    name: str,
+    engines: Callable[[Path], AbstractContextManager[Engine]],
+    data: Generated,
+    rulebook: Rulebook,
+    args: argparse.Namespace,
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        with engines(folder) as engine:
+            migrate(engine)
+            start = time.perf_counter()
+            fill(engine, data)
+            filled = time.perf_counter() - start
+            start = time.perf_counter()
+            maintain(engine)
+            maintained = time.perf_counter() - start
+            open_cases = sum(1 for row in data.cases if row["status"] != "closed")
+            print(
+                f"{name}: {len(data.cases):,} cases ({open_cases:,} open), {len(data.tasks):,} "
+                f"tasks; bulk insert {filled:.0f} s, VACUUM + ANALYZE {maintained:.0f} s; "
+                f"{args.requests} requests per shape"
+            )
+            shape_list = shapes(data, args.deep_offset)
+            results = await measure(engine, rulebook, folder, shape_list, args.requests)
+            params_of = {shape.name: shape.params(random.Random(7)) for shape in shape_list}
+            missed = report(name, results)
+            for shape in missed if args.explain else []:
+                print(f"  plan of '{shape}' ({params_of[shape]}):")
+                for line in explain(engine, CaseFilters.model_validate(params_of[shape])):
+                    print(line)
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__)
+    options.add_argument("--cases", type=int, default=100_000)
+    options.add_argument("--requests", type=int, default=100, help="per query shape")
+    options.add_argument("--deep-offset", type=int, default=30_000)
+    options.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    options.add_argument("--no-explain", dest="explain", action="store_false")
+    args = options.parse_args()
+    logging.disable(logging.CRITICAL)
+    rulebook = Rulebook.load()
+    start = time.perf_counter()
+    data = generate(args.cases, rulebook, datetime.now(UTC))
+    print(f"worklist GET /api/v1/cases; rows generated in {time.perf_counter() - start:.0f} s")
+    databases = {"sqlite": sqlite_engine, "postgresql": postgres_engine}
+    for name, engines in databases.items():
+        if args.database in (name, "both"):
+            asyncio.run(bench_database(name, engines, data, rulebook, args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""worklist indexes: covering the priority order and the payer + category filter
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-28 11:40:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # (priority, case_id) is the list's full order, so a page deep in the list is found in
+    # the index alone; status rides along for the open-only filter.
+    op.drop_index("ix_cases_priority", table_name="cases")
+    op.create_index("ix_cases_priority_order", "cases", ["priority", "case_id", "status"])
+    op.create_index(
+        "ix_cases_payer_category_priority",
+        "cases",
+        ["payer_id", "category", "priority", "case_id"],
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_cases_payer_category_priority", table_name="cases")
+    op.drop_index("ix_cases_priority_order", table_name="cases")
+    op.create_index("ix_cases_priority", "cases", ["priority"])

@@ -1,0 +1,329 @@
+"""Denial KPIs and breakdowns, computed from plain read-model rows.
+
+Definitions (see ../shared/reference/denials-domain.md, "Benchmarks that users track"):
+- initial denial rate: denied claims / claims adjudicated on the 835s;
+- overturn rate: appealed cases closed paid (fully or partly) / appealed cases closed;
+- write-off rate: denied dollars given up (written off, lost to a deadline, or the unrecovered
+  rest of a partial recovery) / total charges adjudicated;
+- days to work: case received -> first human action, and -> closed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from statistics import median
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.data_files import read_data_text
+
+RECOVERED = frozenset({"recovered", "partially_recovered"})
+GIVEN_UP = frozenset({"written_off", "lost_to_deadline", "partially_recovered"})
+
+
+class ClaimFact(BaseModel):
+    """Claims the 835s adjudicated, alike in what a breakdown looks at: `count` of them, with
+    their total charges (the read model groups them by payer and month, or by provider)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payer_id: str = ""
+    payer_name: str = ""
+    provider_npi: str = ""
+    is_denial: bool
+    day: date | None = None  # in the month they were reported (remittance, else service date)
+    count: int = 1
+    billed_amount: Decimal
+
+
+class CaseFact(BaseModel):
+    """One denial case as the read model has it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    category: str | None = None
+    carc: str = ""
+    payer_id: str
+    payer_name: str = ""
+    provider_npi: str = ""
+    status: str
+    outcome: str | None = None
+    appealed: bool = False  # an appeal was submitted
+    denied_amount: Decimal
+    recovered_amount: Decimal = Decimal(0)
+    denied_on: date
+    created_at: datetime
+    first_action_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "closed"
+
+    @property
+    def unrecovered(self) -> Decimal:
+        return max(self.denied_amount - self.recovered_amount, Decimal(0))
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    unit: Literal["percent", "days"]
+    direction: Literal["below", "above"]
+    target: float | None = None
+    note: str = ""
+
+
+def load_targets() -> dict[str, Target]:
+    raw = tomllib.loads(read_data_text("kpi_targets.toml"))
+    return {name: Target(**values) for name, values in raw.items()}
+
+
+class Kpi(BaseModel):
+    name: str
+    label: str
+    unit: Literal["percent", "days"]
+    value: float | None = Field(description="None when there is nothing to measure yet")
+    numerator: float | None = None
+    denominator: float | None = None
+    target: float | None
+    direction: Literal["below", "above"]
+    met: bool | None
+    note: str
+
+
+def _kpi(
+    name: str,
+    targets: dict[str, Target],
+    value: float | None,
+    numerator: float | None = None,
+    denominator: float | None = None,
+) -> Kpi:
+    target = targets[name]
+    met: bool | None = None
+    if value is not None and target.target is not None:
+        met = value <= target.target if target.direction == "below" else value >= target.target
+    return Kpi(
+        name=name,
+        label=target.label,
+        unit=target.unit,
+        value=value,
+        numerator=numerator,
+        denominator=denominator,
+        target=target.target,
+        direction=target.direction,
+        met=met,
+        note=target.note,
+    )
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _days(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / 86400
+
+
+def kpis(
+    claims: Iterable[ClaimFact], cases: Iterable[CaseFact], targets: dict[str, Target]
+) -> list[Kpi]:
+    claims, cases = list(claims), list(cases)
+    adjudicated = sum(claim.count for claim in claims)
+    denied = sum(claim.count for claim in claims if claim.is_denial)
+    appealed = [case for case in cases if case.appealed and not case.is_open]
+    overturned = sum(1 for case in appealed if case.outcome in RECOVERED)
+    charges = sum((claim.billed_amount for claim in claims), Decimal(0))
+    given_up = sum((case.unrecovered for case in cases if case.outcome in GIVEN_UP), Decimal(0))
+    to_action = [
+        _days(case.created_at, case.first_action_at) for case in cases if case.first_action_at
+    ]
+    to_close = [
+        _days(case.created_at, case.closed_at)
+        for case in cases
+        if case.closed_at and case.outcome != "cancelled"
+    ]
+    return [
+        _kpi("initial_denial_rate", targets, _ratio(denied, adjudicated), denied, adjudicated),
+        _kpi(
+            "overturn_rate", targets, _ratio(overturned, len(appealed)), overturned, len(appealed)
+        ),
+        _kpi(
+            "write_off_rate",
+            targets,
+            _ratio(float(given_up), float(charges)),
+            float(given_up),
+            float(charges),
+        ),
+        _kpi("days_to_first_action", targets, median(to_action) if to_action else None),
+        _kpi("days_to_resolution", targets, median(to_close) if to_close else None),
+    ]
+
+
+class ParetoRow(BaseModel):
+    key: str
+    label: str
+    denials: int
+    dollars: Decimal
+    share: float = Field(description="Share of the denied dollars")
+    cumulative_share: float
+
+
+def pareto(
+    cases: Iterable[CaseFact],
+    key: Callable[[CaseFact], str],
+    label: Callable[[CaseFact], str] | None = None,
+) -> list[ParetoRow]:
+    """Denials and dollars per key, most dollars first, with the running share of dollars."""
+    counts: dict[str, int] = defaultdict(int)
+    dollars: dict[str, Decimal] = defaultdict(Decimal)
+    labels: dict[str, str] = {}
+    for case in cases:
+        k = key(case)
+        counts[k] += 1
+        dollars[k] += case.denied_amount
+        labels.setdefault(k, label(case) if label else k)
+    total = sum(dollars.values(), Decimal(0))
+    rows: list[ParetoRow] = []
+    running = Decimal(0)
+    for k in sorted(dollars, key=lambda k: (-dollars[k], -counts[k], k)):
+        running += dollars[k]
+        rows.append(
+            ParetoRow(
+                key=k,
+                label=labels[k],
+                denials=counts[k],
+                dollars=dollars[k],
+                share=float(dollars[k] / total) if total else 0.0,
+                cumulative_share=float(running / total) if total else 0.0,
+            )
+        )
+    return rows
+
+
+class RateRow(BaseModel):
+    """Denials against adjudicated claims for one payer (in one month) or one provider."""
+
+    key: str
+    label: str
+    month: str | None = None
+    claims: int
+    denials: int
+    denial_rate: float | None
+    dollars: Decimal
+
+
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _rates(
+    claims: Iterable[ClaimFact],
+    cases: Iterable[CaseFact],
+    claim_key: Callable[[ClaimFact], tuple[str, str, str | None]],
+    case_key: Callable[[CaseFact], tuple[str, str, str | None]],
+) -> list[RateRow]:
+    claim_counts: dict[tuple[str, str | None], int] = defaultdict(int)
+    denial_counts: dict[tuple[str, str | None], int] = defaultdict(int)
+    dollars: dict[tuple[str, str | None], Decimal] = defaultdict(Decimal)
+    labels: dict[str, str] = {}
+    for claim in claims:
+        key, label, month = claim_key(claim)
+        claim_counts[(key, month)] += claim.count
+        denial_counts[(key, month)] += claim.count if claim.is_denial else 0
+        labels[key] = labels.get(key) or label
+    for case in cases:
+        key, label, month = case_key(case)
+        dollars[(key, month)] += case.denied_amount
+        labels[key] = labels.get(key) or label
+    rows = [
+        RateRow(
+            key=key,
+            label=labels[key] or key,
+            month=month,
+            claims=claim_counts.get((key, month), 0),
+            denials=denial_counts.get((key, month), 0),
+            denial_rate=_ratio(
+                denial_counts.get((key, month), 0), claim_counts.get((key, month), 0)
+            ),
+            dollars=dollars.get((key, month), Decimal(0)),
+        )
+        for key, month in set(claim_counts) | set(dollars)
+    ]
+    return sorted(rows, key=lambda row: (row.key, row.month or "", -row.dollars))
+
+
+def by_payer_month(claims: Iterable[ClaimFact], cases: Iterable[CaseFact]) -> list[RateRow]:
+    """The trend: each payer's denial rate and denied dollars per month."""
+    return _rates(
+        claims,
+        cases,
+        lambda claim: (claim.payer_id, claim.payer_name, _month(claim.day) if claim.day else None),
+        lambda case: (case.payer_id, case.payer_name, _month(case.denied_on)),
+    )
+
+
+def by_provider(claims: Iterable[ClaimFact], cases: Iterable[CaseFact]) -> list[RateRow]:
+    rows = _rates(
+        claims,
+        cases,
+        lambda claim: (claim.provider_npi or "unknown", claim.provider_npi, None),
+        lambda case: (case.provider_npi or "unknown", case.provider_npi, None),
+    )
+    return sorted(rows, key=lambda row: (-row.dollars, -row.denials, row.key))
+
+
+# Days left to the governing deadline -> bucket; the last bucket has no upper bound.
+DEADLINE_BUCKETS: list[tuple[str, int | None]] = [
+    ("overdue", -1),
+    ("0-7 days", 7),
+    ("8-14 days", 14),
+    ("15-30 days", 30),
+    ("31-60 days", 60),
+    ("over 60 days", None),
+]
+NO_DEADLINE = "no deadline"
+
+
+class OpenCase(BaseModel):
+    """What an open case puts at risk, and by when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    next_deadline: date | None
+    denied_amount: Decimal
+    recovered_amount: Decimal = Decimal(0)
+
+    @property
+    def unrecovered(self) -> Decimal:
+        return max(self.denied_amount - self.recovered_amount, Decimal(0))
+
+
+class BucketRow(BaseModel):
+    bucket: str
+    cases: int
+    dollars: Decimal
+
+
+def at_risk_by_deadline(cases: Iterable[OpenCase], today: date) -> list[BucketRow]:
+    """Open cases' unrecovered dollars by how close their next deadline is."""
+    names = [name for name, _ in DEADLINE_BUCKETS] + [NO_DEADLINE]
+    counts = dict.fromkeys(names, 0)
+    dollars = dict.fromkeys(names, Decimal(0))
+    for case in cases:
+        bucket = NO_DEADLINE
+        if case.next_deadline is not None:
+            days_left = (case.next_deadline - today).days
+            bucket = next(
+                name for name, upper in DEADLINE_BUCKETS if upper is None or days_left <= upper
+            )
+        counts[bucket] += 1
+        dollars[bucket] += case.unrecovered
+    return [BucketRow(bucket=name, cases=counts[name], dollars=dollars[name]) for name in names]
