@@ -9,6 +9,7 @@ before the billers work the queue, and every test picks its cases so the others 
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -16,10 +17,12 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from domain.models import PayerType
 from tests.edi.x12_generator import Claim835
+from tests.factories import adj, make_record
 from tests.ingest_helpers import GARBAGE, denied_claim, paid_claim, remittance_file
 from tests.web.conftest import Shots
-from tests.web.stack import Stack
+from tests.web.stack import Stack, bearer
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -567,3 +570,90 @@ def test_case_page_links_to_the_running_temporal_ui(page: Page, shot: Shots, sta
     expected = f"http://127.0.0.1:{stack.temporal_ui_port}/namespaces/default/workflows/{case_id}"
     assert link.get_attribute("href") == expected
     assert httpx.get(expected, timeout=10).status_code == 200
+
+
+# --- 5. appeal letter, attestation, dashboard and prevention ---------------------------------
+
+
+def appeal_case(stack: Stack) -> str:
+    """A new Medicare medical-necessity denial (CO-50) worked through the API to its appeal:
+    triage and root cause confirmed by alice."""
+    alice = bearer(stack.base_url, "alice")
+    today = datetime.now(UTC).date()
+    record = make_record(
+        today, billed=1800, payer_type=PayerType.MEDICARE, adjustments=[adj("CO-50", 1800)]
+    )
+    with httpx.Client(base_url=stack.base_url, headers=alice, timeout=30) as api:
+        opened = api.post("/api/v1/cases", json=record.model_dump(mode="json"))
+        assert opened.status_code == 201, opened.text
+        case_id = str(opened.json()["case_id"])
+        for task_type in ("confirm_triage", "confirm_root_cause"):
+            task_id = wait_for_open_task(api, case_id, task_type)
+            done = api.post(
+                f"/api/v1/tasks/{task_id}/complete", json={"payload": {"type": task_type}}
+            )
+            assert done.status_code == 200, done.text
+    return case_id
+
+
+def wait_for_open_task(api: httpx.Client, case_id: str, task_type: str) -> str:
+    deadline = datetime.now(UTC) + timedelta(seconds=30)
+    while datetime.now(UTC) < deadline:
+        response = api.get(f"/api/v1/cases/{case_id}")
+        if response.status_code == 200:
+            for task in response.json()["tasks"]:
+                if task["type"] == task_type and task["status"] == "open":
+                    return str(task["task_id"])
+        time.sleep(0.1)
+    raise AssertionError(f"no open {task_type} task on {case_id}")
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("User id")).to_be_visible()
+
+
+def test_appeal_letter_attestation_dashboard_and_prevention(
+    page: Page, shot: Shots, stack: Stack
+) -> None:
+    """alice edits the generated appeal letter (a new version) and the packet downloads as a
+    PDF; the physician drew finds the case among those awaiting an attestation and attests,
+    which the letter page then shows; sam reads the dashboard and the prevention board."""
+    case_id = appeal_case(stack)
+    sign_in(page, "alice", shot)
+    page.goto(f"/cases/{case_id}")
+    page.get_by_role("link", name="Appeal letter").click()
+    expect(page.locator("h1")).to_contain_text("Appeal letter, level 1")
+    expect(page.locator("#attest-h")).to_have_text("Physician attestation")
+    letter = page.get_by_label("Edit the letter; saving keeps a new version")
+    expect(letter).to_contain_text("CO-50")
+    shot("appeal-letter")
+    letter.fill(letter.input_value() + "\nThe enclosed notes document the failed therapy.")
+    page.get_by_role("button", name="Save version").click()
+    expect(letter).to_contain_text("the failed therapy")
+    versions = page.locator("section[aria-labelledby=versions-h] tbody tr")
+    expect(versions.first).to_contain_text("alice")
+    shot("letter-saved")
+    pdf = page.request.get(f"/api/v1/cases/{case_id}/appeal-letter/pdf")
+    assert (pdf.status, pdf.headers["content-type"]) == (200, "application/pdf")
+    assert pdf.body().startswith(b"%PDF")
+    sign_out(page)
+
+    sign_in(page, "drew", shot)
+    page.goto("/attestations")
+    page.locator(f"a[href='/cases/{case_id}/appeal-letter']").first.click()
+    expect(page.get_by_label("Physician name")).not_to_have_value("")
+    shot("attestation-form")
+    page.get_by_role("button", name="Attest").click()
+    expect(page.locator("section[aria-labelledby=attest-h]")).to_contain_text("Attested by")
+    shot("attested")
+    sign_out(page)
+
+    sign_in(page, "sam", shot)
+    page.goto("/dashboard")
+    expect(page.locator("h1")).to_have_text("Denials dashboard")
+    assert page.locator("svg").count() >= 3
+    shot("dashboard")
+    page.goto("/prevention")
+    expect(page.locator("h1")).to_contain_text("Prevention")
+    shot("prevention")
