@@ -26,10 +26,35 @@ class CaseRow(SQLModel, table=True):
         Index("ix_cases_assignee_priority", "assignee", "priority"),
         Index("ix_cases_priority_order", "priority", "case_id", "status"),
         Index("ix_cases_payer_category_priority", "payer_id", "category", "priority", "case_id"),
-        # Root cause patterns count recent denials by each of these keys.
-        Index("ix_cases_payer_carc_denied_on", "payer_id", "carc", "denied_on"),
-        Index("ix_cases_npi_carc_denied_on", "provider_npi", "carc", "denied_on"),
-        Index("ix_cases_procedure_payer_denied_on", "procedure_code", "payer_id", "denied_on"),
+        # Root cause patterns are counted at every triage: outcome, amount and id ride along so
+        # that the counts are read from these indexes alone (migration 0006).
+        Index(
+            "ix_cases_payer_carc_denied_on",
+            "payer_id",
+            "carc",
+            "denied_on",
+            "outcome",
+            "denied_amount",
+            "case_id",
+        ),
+        Index(
+            "ix_cases_npi_carc_denied_on",
+            "provider_npi",
+            "carc",
+            "denied_on",
+            "outcome",
+            "denied_amount",
+            "case_id",
+        ),
+        Index(
+            "ix_cases_procedure_payer_denied_on",
+            "procedure_code",
+            "payer_id",
+            "denied_on",
+            "outcome",
+            "denied_amount",
+            "case_id",
+        ),
     )
 
     case_id: str = Field(primary_key=True, max_length=64)
