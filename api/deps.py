@@ -113,20 +113,27 @@ async def signed_in(
 SignedInDep = Annotated[SignedIn, Depends(signed_in)]
 
 
+def record_refusal(
+    audit: AuditService, actor: Actor, request: Request, permission: Permission
+) -> None:
+    """An access refused for want of a permission, in the audit trail (API and pages)."""
+    audit.record(
+        actor,
+        "access.refused",
+        Outcome.REFUSED,
+        method=request.method,
+        path=request.url.path,
+        permission=permission.value,
+    )
+
+
 def require(permission: Permission) -> Callable[..., Actor]:
     """A dependency giving the acting user if their role has `permission`, else 403
     (recorded in the audit trail)."""
 
     def dependency(request: Request, user: SignedInDep, audit: AuditDep) -> Actor:
         if not allows(user.actor.role, permission):
-            audit.record(
-                user.actor,
-                "access.refused",
-                Outcome.REFUSED,
-                method=request.method,
-                path=request.url.path,
-                permission=permission.value,
-            )
+            record_refusal(audit, user.actor, request, permission)
             raise Forbidden(
                 f"role '{user.actor.role.value}' lacks the '{permission.value}' permission"
             )

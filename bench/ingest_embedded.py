@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,10 +18,10 @@ from pathlib import Path
 from sqlmodel import Session, col, func, select
 from temporalio.worker import Worker
 
+from bench.embedded import start_dev_server
 from bench.trivial_workflow import TrivialWorkflow
 from db.engine import make_engine, migrate
 from db.models import CaseRow
-from denials.embedded import DevServer
 from denials.encryption import EncryptionCodec, Keyring
 from denials.temporal import ensure_search_attributes
 from denials.worker import build_worker
@@ -34,12 +33,6 @@ from services.ingest import IngestService
 from tests.edi.x12_generator import Claim835, Line835, Remittance835, build_file
 
 TARGET_SECONDS = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def denials_835(count: int) -> bytes:
@@ -82,14 +75,7 @@ async def wait_until_visible(session: Session, count: int, timeout: float) -> No
 async def run(count: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder)
-        server = DevServer(
-            db_file=data / "temporal.db",
-            port=free_port(),
-            ui_port=free_port(),
-            namespace="default",
-            log_file=data / "temporal.log",
-        )
-        server.start()
+        server = start_dev_server(data)
         engine = make_engine(f"sqlite:///{data / 'denials.db'}")
         try:
             migrate(engine)

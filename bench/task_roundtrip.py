@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import socket
 import statistics
 import tempfile
 import time
@@ -32,10 +31,11 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.main import create_app
+from bench.embedded import free_port, start_dev_server
 from bench.noop_workflow import NoopUpdateWorkflow, noop_activity
 from db.engine import make_engine, migrate
 from denials.config import Settings
-from denials.embedded import DevServer
+from denials.encryption import EncryptionCodec, Keyring
 from denials.temporal import ensure_search_attributes
 from denials.worker import build_worker
 from domain.models import PayerType
@@ -54,12 +54,6 @@ DENIALS = [
     ("CO-50", PayerType.MEDICARE_ADVANTAGE),
     ("CO-4", PayerType.MEDICAID),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class _Server(uvicorn.Server):
@@ -175,20 +169,15 @@ async def run(count: int) -> None:
     logging.disable(logging.CRITICAL)
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder)
-        server = DevServer(
-            db_file=data / "temporal.db",
-            port=free_port(),
-            ui_port=free_port(),
-            namespace="default",
-            log_file=data / "temporal.log",
-        )
-        server.start()
+        server = start_dev_server(data)
         engine = make_engine(f"sqlite:///{data / 'denials.db'}")
         try:
             migrate(engine)
             with Session(engine) as session:
                 UserService(session).ensure_demo_users()
-            client = await server.wait_ready("default", None)
+            # Payloads encrypted, as `make run` does.
+            codec = EncryptionCodec(Keyring.parse(Keyring.new_entry("bench"), source="bench"))
+            client = await server.wait_ready("default", codec)
             await ensure_search_attributes(client, "default")
             rulebook = Rulebook.load()
             port = free_port()

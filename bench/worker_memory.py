@@ -24,10 +24,10 @@ from pathlib import Path
 
 from sqlmodel import Session, func, select
 
-from bench.ingest_embedded import denials_835, free_port
+from bench.embedded import start_dev_server
+from bench.ingest_embedded import denials_835
 from db.engine import make_engine, migrate
 from db.models import CaseRow
-from denials.embedded import DevServer
 from denials.encryption import EncryptionCodec, Keyring
 from denials.temporal import ensure_search_attributes
 from domain.case import Actor, CasePolicy, Role
@@ -99,14 +99,7 @@ async def run(count: int, budget: float) -> None:
         database_url = f"sqlite:///{data / 'denials.db'}"
         engine = make_engine(database_url)
         migrate(engine)
-        server = DevServer(
-            db_file=data / "temporal.db",
-            port=free_port(),
-            ui_port=free_port(),
-            namespace="default",
-            log_file=data / "temporal.log",
-        )
-        server.start()
+        server = start_dev_server(data)
         worker: subprocess.Popen[bytes] | None = None
         try:
             client = await server.wait_ready("default", codec)

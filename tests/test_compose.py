@@ -113,10 +113,8 @@ def test_app_services_share_one_data_folder(services: dict[str, Any]) -> None:
     """Packets and the outbox written by a worker are served by the API: every app service
     mounts the same named volume at DENIALS_DATA_DIR, which the image lets `nobody` write."""
     mounts = {name: services[name].get("volumes") for name in APP_SERVICES}
-    assert mounts == dict.fromkeys(APP_SERVICES, ["app-data:/data"])
-    assert {services[name]["environment"]["DENIALS_DATA_DIR"] for name in APP_SERVICES} == {
-        "/data"
-    }
+    assert mounts == {name: ["app-data:/data"] for name in APP_SERVICES}
+    assert {services[name]["environment"]["DENIALS_DATA_DIR"] for name in APP_SERVICES} == {"/data"}
     assert "chown nobody /data" in (ROOT / "Dockerfile").read_text()
 
 

@@ -10,9 +10,8 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.deps import SESSION_COOKIE, AuditDep, AuthDep, SettingsDep
+from api.deps import SESSION_COOKIE, AuditDep, AuthDep, SettingsDep, record_refusal
 from domain.permissions import Permission, allows
-from services.audit import Outcome
 from services.auth import SessionKind, SignedIn, csrf_matches
 from services.errors import Forbidden
 
@@ -41,14 +40,7 @@ def page_permission(permission: Permission) -> Callable[..., SignedIn]:
 
     def dependency(request: Request, user: PageUser, audit: AuditDep) -> SignedIn:
         if not allows(user.actor.role, permission):
-            audit.record(
-                user.actor,
-                "access.refused",
-                Outcome.REFUSED,
-                method=request.method,
-                path=request.url.path,
-                permission=permission.value,
-            )
+            record_refusal(audit, user.actor, request, permission)
             raise Forbidden(f"your role ({user.actor.role.value}) cannot open this page")
         return user
 

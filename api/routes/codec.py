@@ -29,11 +29,11 @@ from api.deps import (
     ClientDep,
     Unauthenticated,
     bearer_scheme,
+    record_refusal,
 )
 from api.errors import ERROR_RESPONSES, ErrorOut
 from domain.case import Actor
 from domain.permissions import Permission, allows
-from services.audit import Outcome
 from services.auth import SessionKind
 from services.errors import Forbidden, NotFound, ServiceError
 
@@ -83,14 +83,7 @@ def codec_reader(
             "sign in to the case manager first (the Temporal Web UI must include credentials)"
         )
     if not allows(user.actor.role, Permission.VIEW_CASES):
-        audit.record(
-            user.actor,
-            "access.refused",
-            Outcome.REFUSED,
-            method=request.method,
-            path=request.url.path,
-            permission=Permission.VIEW_CASES.value,
-        )
+        record_refusal(audit, user.actor, request, Permission.VIEW_CASES)
         raise Forbidden(f"role '{user.actor.role.value}' lacks the 'view_cases' permission")
     return user.actor
 

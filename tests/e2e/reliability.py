@@ -8,7 +8,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
@@ -38,7 +37,7 @@ from domain.case import (
 from domain.identity import case_id_for
 from domain.models import DenialRecord
 from services.users import UserService
-from tests.e2e.test_processes import free_port
+from tests.processes import DENIALS, free_port
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
     AppealSubmitted,
@@ -49,7 +48,6 @@ from workflows.messages import (
     TaskPayload,
 )
 
-DENIALS = str(Path(sys.executable).parent / "denials")
 ALICE = Actor(user_id="alice", role=Role.BILLER)
 T = TypeVar("T")
 

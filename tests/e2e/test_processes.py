@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,29 +20,9 @@ from denials.embedded import DevServer
 from denials.encryption import Keyring
 from services.users import UserService
 from tests.factories import adj, make_record
+from tests.processes import DENIALS, free_port, processes_mentioning
 
-DENIALS = str(Path(sys.executable).parent / "denials")
 STARTUP_SECONDS = 120
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """Pids whose command line mentions `text` (to find leftover children)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if text in cmdline:
-                found.append(int(entry.name))
-    return found
 
 
 def wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.web.stack import CHROMIUM, CHROMIUM_ARGS, Stack, processes_mentioning, start_stack
+from tests.processes import processes_mentioning
+from tests.web.stack import CHROMIUM, CHROMIUM_ARGS, Stack, start_stack
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 900}

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-DENIALS = str(Path(sys.executable).parent / "denials")
+from tests.processes import DENIALS, free_port
+
 STARTUP_SECONDS = 120
 DEMO_TRIAGED_CASES = 9
 
@@ -27,26 +26,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """Pids whose command line mentions `text` (to find leftover children)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if text in cmdline:
-                found.append(int(entry.name))
-    return found
 
 
 def bearer(base_url: str, user: str) -> dict[str, str]:
