@@ -474,6 +474,16 @@ class DenialCaseWorkflow:
             appeal_level=appeal_level,
             last_touched_at=now,
         )
+        if deadline is not None:
+            # A deadline already escalated on an earlier task of the case stays so on the next
+            # one, without another reminder or escalation in the timeline (moving a task to the
+            # supervisors when urgent stays an event of its own).
+            earlier = max(
+                (t.escalation for t in state.tasks if t.deadline_key == deadline.key),
+                default=EscalationLevel.NONE,
+            )
+            reached = escalation_level_at(deadline_instant(deadline.due), now, state.policy)
+            task.escalation = min(earlier, reached, EscalationLevel.ESCALATED)
         state.tasks.append(task)
         where = f"assigned to {task.assignee}" if task.assignee else f"in the {queue.value} queue"
         self._event(
