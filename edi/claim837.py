@@ -28,7 +28,7 @@ _FILING_INDICATOR = {
     PayerType.COMMERCIAL: {ClaimType.PROFESSIONAL: "CI", ClaimType.INSTITUTIONAL: "CI"},
     PayerType.OTHER: {ClaimType.PROFESSIONAL: "ZZ", ClaimType.INSTITUTIONAL: "ZZ"},
 }
-_SEPARATORS = {"element": "*", "component": ":", "segment": "~"}
+_SEPARATORS = {"element": "*", "component": ":", "segment": "~", "repetition": "^"}
 
 
 class Submitter(BaseModel):

@@ -134,7 +134,8 @@ def _cell(value: Any) -> str:
         return ""
     text = str(value)
     # Spreadsheets run cells starting with these as formulas (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@") and not _is_number(text) else text
+    formula = text[:1] in ("=", "+", "-", "@", "\t", "\r")
+    return "'" + text if formula and not _is_number(text) else text
 
 
 def _is_number(text: str) -> bool:

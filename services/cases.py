@@ -61,6 +61,8 @@ _SORT_COLUMNS = {
 
 def _starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
     """column LIKE 'prefix%' as a range an index serves (in the columns' bytewise order)."""
+    if ord(prefix[-1]) == 0x10FFFF:  # no character follows it: bound by the prefix alone
+        return column >= prefix
     successor = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return and_(column >= prefix, column < successor)
 
@@ -84,7 +86,7 @@ def case_conditions(filters: CaseFilters) -> list[ColumnElement[bool]]:
     if filters.escalated is not None:
         escalated = col(CaseRow.escalation) >= 2
         conditions.append(escalated if filters.escalated else ~escalated)
-    if filters.q:
+    if filters.q and filters.q.strip():
         # Claim numbers match by prefix, as typed or in capitals: a range on the indexed
         # columns, where a LIKE '%...%' would read every case.
         typed = filters.q.strip()

@@ -89,7 +89,13 @@ class DocumentStore:
         row = session.get(CaseDocumentRow, document_id)
         if row is None or row.case_id != case_id:
             raise NotFound(f"no document {document_id} in case {case_id}")
-        content = Path(row.path).read_bytes()
+        try:
+            content = Path(row.path).read_bytes()
+        except FileNotFoundError:
+            raise NotFound(
+                f"document {document_id} is missing from the data folder (is it shared by "
+                "the API and the workers?)"
+            ) from None
         if hashlib.sha256(content).hexdigest() != row.sha256:
             raise NotFound(f"document {document_id} on disk no longer matches its SHA-256")
         return row, content

@@ -46,7 +46,9 @@ class CaseFilters(BaseModel):
     deadline_before: date | None = None
     stalled: bool | None = None
     escalated: bool | None = None
-    q: str | None = Field(default=None, max_length=80, description="Claim number contains")
+    q: str | None = Field(
+        default=None, max_length=80, description="Claim number (CLP01 or CLP07) starts with"
+    )
     sort: CaseSort = CaseSort.PRIORITY
     descending: bool = True
     limit: int = Field(default=50, ge=1, le=500)

@@ -118,6 +118,9 @@ LOCAL_ACTIVITIES = "local-activities"
 # Since this patch a submitted appeal or corrected claim is sent through the clearinghouse
 # adapter (packet PDF or 837) and the receipt kept; older histories never sent anything.
 SUBMISSION_ADAPTER = "submission-adapter"
+# Since this patch a new task inherits the escalation its deadline already reached on an
+# earlier task, instead of escalating (and writing the event) again.
+CARRY_ESCALATION = "carry-escalation"
 
 T = TypeVar("T")
 
@@ -474,7 +477,7 @@ class DenialCaseWorkflow:
             appeal_level=appeal_level,
             last_touched_at=now,
         )
-        if deadline is not None:
+        if deadline is not None and workflow.patched(CARRY_ESCALATION):
             # A deadline already escalated on an earlier task of the case stays so on the next
             # one, without another reminder or escalation in the timeline (moving a task to the
             # supervisors when urgent stays an event of its own).

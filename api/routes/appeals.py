@@ -11,7 +11,12 @@ from pydantic import BaseModel, Field
 from api.deps import AppealServiceDep, Attester, CaseReader, TaskWorker
 from api.errors import ERROR_RESPONSES
 from domain.case import CaseState
-from services.appeals import AppealLetterView, DocumentView, LetterVersionView
+from services.appeals import (
+    MAX_ATTESTATION_BYTES,
+    AppealLetterView,
+    DocumentView,
+    LetterVersionView,
+)
 
 router = APIRouter(prefix="/api/v1/cases", tags=["appeals"], responses=ERROR_RESPONSES)
 
@@ -87,7 +92,7 @@ async def upload_attestation(
     statement: Annotated[str, Form(min_length=1, max_length=4000)],
 ) -> CaseState:
     """Record the physician's signed attestation, uploaded by a biller."""
-    content = await file.read()
+    content = await file.read(MAX_ATTESTATION_BYTES + 1)  # more is refused by the service
     return await appeals.upload_attestation(
         case_id, physician_name, statement, file.filename or "attestation", content, actor
     )

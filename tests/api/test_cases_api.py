@@ -214,6 +214,8 @@ async def test_case_list_filters_sorting_and_pages(api: Api, harness: CaseHarnes
     number = claim["medium"].removeprefix("PCN")
     assert claim_ids(await list_cases(api, q=f"ICN{number}")) == [claim["medium"]]
     assert (await list_cases(api, q="no-such-claim"))["total"] == 0
+    assert (await list_cases(api, q="   "))["total"] == 4  # blank: no claim filter
+    assert (await list_cases(api, q="\U0010ffff"))["total"] == 0  # no successor character
     assert claim_ids(await list_cases(api, escalated=True)) == [claim["urgent"]]
     assert set(claim_ids(await list_cases(api, escalated=False))) == everyone - {claim["urgent"]}
 

@@ -12,6 +12,7 @@ from api.deps import AppealServiceDep, AuditDep, SessionDep
 from db.models import CaseRow
 from domain.appeals.attestation import ATTESTATION_REQUIRED
 from domain.case import CaseState, CaseStatus, Role
+from services.appeals import MAX_ATTESTATION_BYTES
 from services.auth import SignedIn
 from services.errors import Invalid, ServiceError
 from web.session import CaseReaderPage, PostedForm, TaskWorkerPage
@@ -104,7 +105,7 @@ async def attest(
         if user.actor.role is Role.PHYSICIAN:
             await appeals.attest(case_id, name, statement, user.actor)
         elif isinstance(upload, UploadFile) and upload.filename:
-            content = await upload.read()
+            content = await upload.read(MAX_ATTESTATION_BYTES + 1)  # more is refused
             await appeals.upload_attestation(
                 case_id, name, statement, upload.filename, content, user.actor
             )
