@@ -127,12 +127,12 @@ def record_refusal(
     )
 
 
-def require(permission: Permission) -> Callable[..., Actor]:
-    """A dependency giving the acting user if their role has `permission`, else 403
-    (recorded in the audit trail)."""
+def require(permission: Permission, *alternatives: Permission) -> Callable[..., Actor]:
+    """A dependency giving the acting user if their role has `permission` (or one of the
+    alternatives), else 403 naming `permission` (recorded in the audit trail)."""
 
     def dependency(request: Request, user: SignedInDep, audit: AuditDep) -> Actor:
-        if not allows(user.actor.role, permission):
+        if not any(allows(user.actor.role, p) for p in (permission, *alternatives)):
             record_refusal(audit, user.actor, request, permission)
             raise Forbidden(
                 f"role '{user.actor.role.value}' lacks the '{permission.value}' permission"
@@ -151,6 +151,8 @@ RuleReader = Annotated[Actor, Depends(require(Permission.VIEW_RULES))]
 RuleManager = Annotated[Actor, Depends(require(Permission.MANAGE_RULES))]
 UserManager = Annotated[Actor, Depends(require(Permission.MANAGE_USERS))]
 Attester = Annotated[Actor, Depends(require(Permission.ATTEST))]
+# Appeal letters: billers and supervisors, and physicians for the appeals they attest.
+LetterReader = Annotated[Actor, Depends(require(Permission.VIEW_CASES, Permission.ATTEST))]
 
 
 def get_case_service(

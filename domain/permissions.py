@@ -51,8 +51,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_USERS,
         }
     ),
-    # Physicians read the cases they attest for; they do not work billing tasks.
-    Role.PHYSICIAN: frozenset({Permission.VIEW_CASES, Permission.ATTEST}),
+    # Physicians see only the appeals awaiting their attestation (services.appeals checks the
+    # case); they neither read other cases nor work billing tasks.
+    Role.PHYSICIAN: frozenset({Permission.ATTEST}),
     Role.SYSTEM: frozenset(),
 }
 

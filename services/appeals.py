@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 from temporalio.client import Client
 
-from db.models import AppealLetterRow, CaseDocumentRow, CaseRow
+from db.models import AppealLetterRow, CaseDocumentRow, CaseRow, UserRow
+from domain.appeals.access import attestation_refusal, letter_edit_problem, letter_view_problem
 from domain.appeals.attestation import Attestation
 from domain.appeals.letters import LetterError, build_letter_facts, render_letter
 from domain.case import Actor, CaseState, CaseStatus, SubmissionKind
@@ -26,7 +27,7 @@ from services.appeal_packets import (
 )
 from services.audit import AuditService, Outcome
 from services.documents import DocumentStore
-from services.errors import Conflict, Invalid, NotFound, ServiceError
+from services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from services.temporal_calls import temporal_errors
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import RecordAttestation
@@ -98,6 +99,22 @@ class AppealService:
             raise NotFound(f"no case {case_id}")
         return CaseState.model_validate(row.state)
 
+    def _readable(self, case_id: str, actor: Actor, action: str) -> CaseState:
+        state = self._state(case_id)
+        problem = letter_view_problem(actor, state)
+        if problem:
+            self._refused(actor, action, case_id, problem)
+            raise Forbidden(problem)
+        return state
+
+    def _workable(self, case_id: str, actor: Actor, action: str) -> CaseState:
+        state = self._state(case_id)
+        problem = letter_edit_problem(actor, state)
+        if problem:
+            self._refused(actor, action, case_id, problem)
+            raise Forbidden(problem)
+        return state
+
     def _level(self, state: CaseState, level: int | None) -> int:
         return level or max(state.appeal_level, 1)
 
@@ -113,7 +130,7 @@ class AppealService:
     # --- Letters ------------------------------------------------------------------------------
 
     def letter(self, case_id: str, actor: Actor, level: int | None = None) -> AppealLetterView:
-        state = self._state(case_id)
+        state = self._readable(case_id, actor, "appeal_letter.view")
         level = self._level(state, level)
         try:
             facts = build_letter_facts(state, self._rulebook.table, datetime.now(UTC).date(), level)
@@ -140,7 +157,7 @@ class AppealService:
         self, case_id: str, body: str, actor: Actor, level: int | None = None
     ) -> LetterVersionView:
         """Keep the biller's edit as a new version (earlier ones stay)."""
-        state = self._state(case_id)
+        state = self._workable(case_id, actor, "appeal_letter.save")
         level = self._level(state, level)
         try:
             facts = build_letter_facts(state, self._rulebook.table, datetime.now(UTC).date(), level)
@@ -174,7 +191,7 @@ class AppealService:
         self, case_id: str, actor: Actor, level: int | None = None
     ) -> tuple[CaseDocumentRow, bytes]:
         """The packet PDF of the newest letter version, kept with the case."""
-        state = self._state(case_id)
+        state = self._readable(case_id, actor, "appeal_packet.download")
         level = self._level(state, level)
         letter: AppealLetterRow | None = latest_letter(self._session, case_id, level)
         # Dated by what it shows, so downloading the same letter twice keeps one document.
@@ -212,6 +229,10 @@ class AppealService:
         document_sha256: str = "",
     ) -> CaseState:
         self._state(case_id)
+        if not document_sha256:
+            # Signed in the case manager: the name is the signed-in physician's, not typed.
+            user = self._session.get(UserRow, actor.user_id)
+            physician_name = user.display_name if user else physician_name
         handle = self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
         request = RecordAttestation(
             actor=actor,
@@ -237,8 +258,14 @@ class AppealService:
         content: bytes,
         actor: Actor,
     ) -> CaseState:
-        """Keep the physician's signed attestation with the case, then record it."""
-        self._state(case_id)
+        """Keep the physician's signed attestation with the case, then record it. What the
+        workflow would refuse is refused first, so no refused file is ever kept."""
+        state = self._workable(case_id, actor, "case.attest")
+        refusal = attestation_refusal(state)
+        if refusal is not None:
+            is_conflict, reason = refusal
+            self._refused(actor, "case.attest", case_id, reason)
+            raise Conflict(reason) if is_conflict else Invalid(reason)
         media_type = next(
             (t for magic, t in _SIGNATURES.items() if content.startswith(magic)), None
         )

@@ -35,11 +35,12 @@ def page_user(request: Request, auth: AuthDep) -> SignedIn:
 PageUser = Annotated[SignedIn, Depends(page_user)]
 
 
-def page_permission(permission: Permission) -> Callable[..., SignedIn]:
-    """Pages obey the API's role matrix: 403 (audited) without the permission."""
+def page_permission(permission: Permission, *alternatives: Permission) -> Callable[..., SignedIn]:
+    """Pages obey the API's role matrix: 403 (audited) without the permission (or one of
+    the alternatives)."""
 
     def dependency(request: Request, user: PageUser, audit: AuditDep) -> SignedIn:
-        if not allows(user.actor.role, permission):
+        if not any(allows(user.actor.role, p) for p in (permission, *alternatives)):
             record_refusal(audit, user.actor, request, permission)
             raise Forbidden(f"your role ({user.actor.role.value}) cannot open this page")
         return user
@@ -51,6 +52,7 @@ CaseReaderPage = Annotated[SignedIn, Depends(page_permission(Permission.VIEW_CAS
 TaskWorkerPage = Annotated[SignedIn, Depends(page_permission(Permission.WORK_TASKS))]
 SupervisorPage = Annotated[SignedIn, Depends(page_permission(Permission.SUPERVISE))]
 IngestPage = Annotated[SignedIn, Depends(page_permission(Permission.INGEST_FILES))]
+LetterPage = Annotated[SignedIn, Depends(page_permission(Permission.VIEW_CASES, Permission.ATTEST))]
 
 
 async def posted_form(request: Request, user: PageUser) -> FormData:

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.projection import ProjectionActivities
     from activities.submission import SubmissionActivities
     from activities.triage import TriageActivities
+    from domain.appeals.access import attestation_refusal
     from domain.appeals.attestation import (
         Attestation,
         AttestationMethod,
@@ -118,9 +119,6 @@ LOCAL_ACTIVITIES = "local-activities"
 # Since this patch a submitted appeal or corrected claim is sent through the clearinghouse
 # adapter (packet PDF or 837) and the receipt kept; older histories never sent anything.
 SUBMISSION_ADAPTER = "submission-adapter"
-# Since this patch a new task inherits the escalation its deadline already reached on an
-# earlier task, instead of escalating (and writing the event) again.
-CARRY_ESCALATION = "carry-escalation"
 
 T = TypeVar("T")
 
@@ -477,16 +475,6 @@ class DenialCaseWorkflow:
             appeal_level=appeal_level,
             last_touched_at=now,
         )
-        if deadline is not None and workflow.patched(CARRY_ESCALATION):
-            # A deadline already escalated on an earlier task of the case stays so on the next
-            # one, without another reminder or escalation in the timeline (moving a task to the
-            # supervisors when urgent stays an event of its own).
-            earlier = max(
-                (t.escalation for t in state.tasks if t.deadline_key == deadline.key),
-                default=EscalationLevel.NONE,
-            )
-            reached = escalation_level_at(deadline_instant(deadline.due), now, state.policy)
-            task.escalation = min(earlier, reached, EscalationLevel.ESCALATED)
         state.tasks.append(task)
         where = f"assigned to {task.assignee}" if task.assignee else f"in the {queue.value} queue"
         self._event(
@@ -1282,8 +1270,6 @@ class DenialCaseWorkflow:
     def _validate_record_attestation(self, request: RecordAttestation) -> None:
         state = self._state
         actor = request.actor
-        if state.status is CaseStatus.CLOSED:
-            reject(Rejection.CONFLICT, "case is closed")
         if request.document_sha256:
             if actor.role not in (*CASE_WORKERS, Role.PHYSICIAN):
                 reject(Rejection.FORBIDDEN, f"role '{actor.role.value}' cannot record attestations")
@@ -1292,18 +1278,10 @@ class DenialCaseWorkflow:
                 Rejection.FORBIDDEN,
                 "only a physician attests in the case manager; upload the signed attestation",
             )
-        if attestation_problem(state.category, None) is None:
-            category = state.category.value if state.category else "not yet triaged"
-            reject(
-                Rejection.INVALID,
-                f"this case needs no physician attestation (category: {category})",
-            )
-        if state.attestation is not None:
-            reject(
-                Rejection.CONFLICT,
-                f"already attested by {state.attestation.physician_name} on "
-                f"{state.attestation.recorded_at.date().isoformat()}",
-            )
+        refusal = attestation_refusal(state)
+        if refusal is not None:
+            is_conflict, reason = refusal
+            reject(Rejection.CONFLICT if is_conflict else Rejection.INVALID, reason)
 
     @workflow.update
     async def refresh_rules(self, request: RefreshRules) -> CaseState:

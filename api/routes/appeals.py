@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api.deps import AppealServiceDep, Attester, CaseReader, TaskWorker
+from api.deps import AppealServiceDep, Attester, CaseReader, LetterReader, TaskWorker
 from api.errors import ERROR_RESPONSES
 from domain.case import CaseState
 from services.appeals import (
@@ -50,7 +50,7 @@ def _download(content: bytes, media_type: str, filename: str, sha256: str) -> Re
 
 @router.get("/{case_id}/appeal-letter")
 def get_appeal_letter(
-    case_id: str, appeals: AppealServiceDep, actor: CaseReader, level: LevelQuery = None
+    case_id: str, appeals: AppealServiceDep, actor: LetterReader, level: LevelQuery = None
 ) -> AppealLetterView:
     """The generated draft, every saved version (who, when) and the attestation status."""
     return appeals.letter(case_id, actor, level)
@@ -66,7 +66,7 @@ def save_appeal_letter(
 
 @router.get("/{case_id}/appeal-letter/pdf", response_class=Response, responses=PDF_RESPONSE)
 def appeal_packet_pdf(
-    case_id: str, appeals: AppealServiceDep, actor: CaseReader, level: LevelQuery = None
+    case_id: str, appeals: AppealServiceDep, actor: LetterReader, level: LevelQuery = None
 ) -> Response:
     """The packet (newest letter, enclosure checklist, attestation status) as a PDF, kept
     with the case."""

@@ -18,6 +18,7 @@ from tests.factories import adj, make_record
 from tests.harness import CaseHarness
 
 ALICE, BOB, DREW = as_user("alice"), as_user("bob"), as_user("drew")
+SAM = as_user("sam")
 
 
 async def complete(api: Api, task_id: str, payload: Json, user: str = "alice") -> httpx.Response:
@@ -58,21 +59,24 @@ async def test_letter_versions_pdf_and_attestation_gate(api: Api, harness: CaseH
 
     first = await api.http.post(url, json={"body": "Version one"}, headers=ALICE)
     assert first.status_code == 201, first.text
-    second = await api.http.post(url, json={"body": "Version two, by Bob"}, headers=BOB)
+    # The appeal task is alice's: bob may read the letter, not change it; a supervisor may.
+    by_bob = await api.http.post(url, json={"body": "Version by Bob"}, headers=BOB)
+    assert by_bob.status_code == 403 and "assigned to alice, not to bob" in by_bob.text
+    second = await api.http.post(url, json={"body": "Version two, by Sam"}, headers=SAM)
     assert (first.json()["version"], second.json()["version"]) == (1, 2)
-    letter = (await api.http.get(url, headers=ALICE)).json()
+    letter = (await api.http.get(url, headers=BOB)).json()
     assert [(v["version"], v["created_by"]) for v in letter["versions"]] == [
         (1, "alice"),
-        (2, "bob"),
+        (2, "sam"),
     ]
-    assert letter["current"] == "Version two, by Bob"
+    assert letter["current"] == "Version two, by Sam"
     empty = await api.http.post(url, json={"body": ""}, headers=ALICE)
     assert problem(empty) == "body: String should have at least 1 character"
 
     pdf = await api.http.get(f"{url}/pdf", headers=ALICE)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     text = pdf_text(pdf.content)
-    assert "Version two, by Bob" in text
+    assert "Version two, by Sam" in text
     assert "MISSING: required for a medical-necessity appeal" in text
 
     task = api.open_task(await api.detail(case_id), "prepare_appeal")
@@ -190,3 +194,45 @@ async def test_appeal_letter_page_saves_versions_and_takes_attestation(
     assert attested.status_code == 303
     listed = await api.http.get("/attestations")
     assert f"/cases/{case_id}/appeal-letter" not in listed.text
+
+
+async def test_physicians_see_only_the_appeals_awaiting_their_attestation(
+    api: Api, harness: CaseHarness
+) -> None:
+    """A physician reads the letter of an open medical-necessity appeal and attests with the
+    name of their account (not a typed one); every other case, list or document is 403."""
+    needing = await on_appeal_path(api)
+    other = await on_appeal_path(api, carc="CO-197")  # authorization: no attestation
+    assert (await api.http.get("/api/v1/cases", headers=DREW)).status_code == 403
+    assert (await api.http.get(f"/api/v1/cases/{needing}", headers=DREW)).status_code == 403
+    documents = await api.http.get(f"/api/v1/cases/{needing}/documents", headers=DREW)
+    assert documents.status_code == 403
+    readable = await api.http.get(f"/api/v1/cases/{needing}/appeal-letter", headers=DREW)
+    assert readable.status_code == 200
+    refused = await api.http.get(f"/api/v1/cases/{other}/appeal-letter", headers=DREW)
+    assert (refused.status_code, refused.json()) == (
+        403,
+        {"detail": "physicians see only the open appeals that need their attestation"},
+    )
+    attested = await api.http.post(
+        f"/api/v1/cases/{needing}/attestation",
+        json={"physician_name": "Dr. Somebody Else", "statement": "Necessary."},
+        headers=DREW,
+    )
+    assert attested.status_code == 200, attested.text
+    assert attested.json()["attestation"]["physician_name"] == "Dr. Drew Okafor"
+
+
+async def test_a_refused_upload_keeps_no_file(api: Api, harness: CaseHarness) -> None:
+    """Uploading an attestation to a case that needs none is refused before anything is
+    stored: the case lists no document afterwards."""
+    case_id = await on_appeal_path(api, carc="CO-197")
+    upload = await api.http.post(
+        f"/api/v1/cases/{case_id}/attestation/upload",
+        data={"physician_name": "Dr. Lee", "statement": "Necessary."},
+        files={"file": ("signed.pdf", b"%PDF-1.4 signed", "application/pdf")},
+        headers=ALICE,
+    )
+    assert problem(upload) == ("this case needs no physician attestation (category: authorization)")
+    documents = await api.http.get(f"/api/v1/cases/{case_id}/documents", headers=ALICE)
+    assert documents.json() == []

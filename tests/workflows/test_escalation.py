@@ -35,7 +35,6 @@ from tests.workflows.case_flow import (
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
     AddNote,
-    ConfirmRootCause,
     ConfirmTriage,
     ReassignTask,
     RecordExtension,
@@ -134,23 +133,6 @@ async def test_case_opened_inside_t7_is_escalated_at_once(harness: CaseHarness) 
     assert task.queue is Role.BILLER
     row = harness.case_row(handle.id)
     assert row is not None and row.escalation == EscalationLevel.ESCALATED
-
-
-@pytest.mark.parametrize("policy", [NO_STALLS], ids=["no-stalls"])
-async def test_next_task_inherits_the_escalation_without_a_new_event(harness: CaseHarness) -> None:
-    """Once the deadline is escalated, the tasks that follow (root cause, then the appeal) are
-    escalated from the start: the timeline says so once, not once per task."""
-    handle, _ = await appeal_case_due_in(harness, 5)
-    await harness.wait_for(handle, lambda s: s.escalation is EscalationLevel.ESCALATED)
-    state = await harness.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
-    root_cause = harness.open_task(state, TaskType.CONFIRM_ROOT_CAUSE)
-    assert root_cause.escalation is EscalationLevel.ESCALATED
-    state = await harness.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
-    appeal = harness.open_task(state, TaskType.PREPARE_APPEAL)
-    assert appeal.escalation is EscalationLevel.ESCALATED
-    state = await projected(harness, handle)
-    assert event_types(state).count("escalated") == 1
-    assert task_row_of(harness, appeal.task_id, handle.id).escalation == EscalationLevel.ESCALATED
 
 
 @pytest.mark.parametrize("policy", [NO_STALLS], ids=["no-stalls"])

@@ -15,7 +15,7 @@ from domain.case import CaseState, CaseStatus, Role
 from services.appeals import MAX_ATTESTATION_BYTES
 from services.auth import SignedIn
 from services.errors import Invalid, ServiceError
-from web.session import CaseReaderPage, PostedForm, TaskWorkerPage
+from web.session import LetterPage, PostedForm, TaskWorkerPage
 from web.templating import redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -50,7 +50,7 @@ def _editor(
 
 @router.get("/cases/{case_id}/appeal-letter", response_class=HTMLResponse)
 def appeal_letter_page(
-    request: Request, case_id: str, appeals: AppealServiceDep, user: CaseReaderPage
+    request: Request, case_id: str, appeals: AppealServiceDep, user: LetterPage
 ) -> HTMLResponse:
     return _editor(request, case_id, appeals, user)
 
@@ -93,7 +93,7 @@ async def attest(
     case_id: str,
     form: PostedForm,
     appeals: AppealServiceDep,
-    user: CaseReaderPage,
+    user: LetterPage,
 ) -> Response:
     """A physician attests in the app, or a biller uploads the signed attestation."""
     name = str(form.get("physician_name") or "").strip()
@@ -120,7 +120,7 @@ async def attest(
 
 @router.get("/attestations", response_class=HTMLResponse)
 def attestations(
-    request: Request, session: SessionDep, audit: AuditDep, user: CaseReaderPage
+    request: Request, session: SessionDep, audit: AuditDep, user: LetterPage
 ) -> HTMLResponse:
     """Open cases whose category needs a physician attestation and have none yet."""
     rows = session.exec(
