@@ -120,7 +120,7 @@ class SubmissionActivities:
                         content=content,
                     )
                 )
-                location, sha256, adapter = sent.location, document.sha256, sent.adapter
+                location, sha256, adapter = sent.location, sent.sha256, sent.adapter
                 sent_at, document_id = sent.sent_at, document.document_id
             row = SubmissionRecordRow(
                 submission_id=request.submission_id,

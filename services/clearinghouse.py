@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.documents import write_atomically
 
@@ -35,6 +35,7 @@ class SentReceipt(BaseModel):
     adapter: str
     location: str
     sent_at: datetime
+    sha256: str = Field(description="Of the bytes actually sent")
 
 
 class ClearinghouseAdapter(Protocol):
@@ -45,31 +46,29 @@ class ClearinghouseAdapter(Protocol):
 
 class OutboxAdapter:
     """Writes each package to `<data_dir>/outbox/` for a clearinghouse's pickup (or a person
-    with a portal): one file per submission id, never two."""
+    with a portal): one file per submission id, never two; a retry returns the first file."""
 
     name = "outbox"
 
     def __init__(self, outbox: Path) -> None:
         self.outbox = outbox
 
-    def path_for(self, package: SubmissionPackage) -> Path:
-        safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", package.submission_id)
-        return self.outbox / f"{safe_id}-{package.filename}"
+    def _prefix(self, package: SubmissionPackage) -> str:
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", package.submission_id) + "-"
 
     def send(self, package: SubmissionPackage) -> SentReceipt:
-        path = self.path_for(package)
-        if path.exists():
-            if (
-                hashlib.sha256(path.read_bytes()).digest()
-                != hashlib.sha256(package.content).digest()
-            ):
-                raise ValueError(
-                    f"outbox file {path.name} already holds different content for submission "
-                    f"{package.submission_id}"
-                )
-            # Sent by an earlier attempt: its time is the time of filing.
-            sent_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        prefix = self._prefix(package)
+        earlier = sorted(self.outbox.glob(f"{prefix}*")) if self.outbox.exists() else []
+        if earlier:
+            # Sent by an earlier attempt (even if the letter changed since): what went out,
+            # and when, is the filing.
+            path = earlier[0]
         else:
+            path = self.outbox / f"{prefix}{package.filename}"
             write_atomically(path, package.content)
-            sent_at = datetime.now(UTC)
-        return SentReceipt(adapter=self.name, location=str(path), sent_at=sent_at)
+        return SentReceipt(
+            adapter=self.name,
+            location=str(path),
+            sent_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
+            sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        )

@@ -3,6 +3,7 @@ through the outbox adapter, the receipt kept with the submission, and idempotenc
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,7 +20,7 @@ from domain.models import ServiceLine, WorkPath
 from domain.rulebook import Rulebook
 from edi.claim837 import Submitter, read_837
 from edi.validation import validate
-from services.clearinghouse import OutboxAdapter
+from services.clearinghouse import OutboxAdapter, SubmissionPackage
 from services.documents import DocumentStore
 from tests.factories import adj, make_record
 from tests.harness import ALICE, DREW, CaseHarness
@@ -204,3 +205,24 @@ async def test_submission_activity_is_idempotent(
             )
         ).all()
         assert len(rows) == 1
+
+
+def test_a_retry_after_the_letter_changed_returns_the_file_first_sent(tmp_path: Path) -> None:
+    """An attempt that sent its file but failed before recording it is retried with a newer
+    letter: the outbox keeps the one file that went out and the receipt describes it."""
+    outbox = OutboxAdapter(tmp_path / "outbox")
+    sent = SubmissionPackage(
+        submission_id="case-1-t4",
+        case_id="case-1",
+        kind="appeal",
+        filename="appeal-level1-v1.pdf",
+        media_type="application/pdf",
+        content=b"%PDF letter v1",
+    )
+    first = outbox.send(sent)
+    retry = outbox.send(
+        sent.model_copy(update={"filename": "appeal-level1-v2.pdf", "content": b"%PDF v2"})
+    )
+    assert retry == first
+    assert [p.name for p in (tmp_path / "outbox").iterdir()] == ["case-1-t4-appeal-level1-v1.pdf"]
+    assert first.sha256 == hashlib.sha256(b"%PDF letter v1").hexdigest()
