@@ -6,6 +6,7 @@ audited."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -99,17 +100,16 @@ class AppealService:
             raise NotFound(f"no case {case_id}")
         return CaseState.model_validate(row.state)
 
-    def _readable(self, case_id: str, actor: Actor, action: str) -> CaseState:
+    def _allowed(
+        self,
+        case_id: str,
+        actor: Actor,
+        action: str,
+        rule: Callable[[Actor, CaseState], str | None],
+    ) -> CaseState:
+        """The case's state if `rule` lets the actor do `action` on it, else 403 (audited)."""
         state = self._state(case_id)
-        problem = letter_view_problem(actor, state)
-        if problem:
-            self._refused(actor, action, case_id, problem)
-            raise Forbidden(problem)
-        return state
-
-    def _workable(self, case_id: str, actor: Actor, action: str) -> CaseState:
-        state = self._state(case_id)
-        problem = letter_edit_problem(actor, state)
+        problem = rule(actor, state)
         if problem:
             self._refused(actor, action, case_id, problem)
             raise Forbidden(problem)
@@ -130,7 +130,7 @@ class AppealService:
     # --- Letters ------------------------------------------------------------------------------
 
     def letter(self, case_id: str, actor: Actor, level: int | None = None) -> AppealLetterView:
-        state = self._readable(case_id, actor, "appeal_letter.view")
+        state = self._allowed(case_id, actor, "appeal_letter.view", letter_view_problem)
         level = self._level(state, level)
         try:
             facts = build_letter_facts(state, self._rulebook.table, datetime.now(UTC).date(), level)
@@ -157,7 +157,7 @@ class AppealService:
         self, case_id: str, body: str, actor: Actor, level: int | None = None
     ) -> LetterVersionView:
         """Keep the biller's edit as a new version (earlier ones stay)."""
-        state = self._workable(case_id, actor, "appeal_letter.save")
+        state = self._allowed(case_id, actor, "appeal_letter.save", letter_edit_problem)
         level = self._level(state, level)
         try:
             facts = build_letter_facts(state, self._rulebook.table, datetime.now(UTC).date(), level)
@@ -191,7 +191,7 @@ class AppealService:
         self, case_id: str, actor: Actor, level: int | None = None
     ) -> tuple[CaseDocumentRow, bytes]:
         """The packet PDF of the newest letter version, kept with the case."""
-        state = self._readable(case_id, actor, "appeal_packet.download")
+        state = self._allowed(case_id, actor, "appeal_packet.download", letter_view_problem)
         level = self._level(state, level)
         letter: AppealLetterRow | None = latest_letter(self._session, case_id, level)
         # Dated by what it shows, so downloading the same letter twice keeps one document.
@@ -260,7 +260,7 @@ class AppealService:
     ) -> CaseState:
         """Keep the physician's signed attestation with the case, then record it. What the
         workflow would refuse is refused first, so no refused file is ever kept."""
-        state = self._workable(case_id, actor, "case.attest")
+        state = self._allowed(case_id, actor, "case.attest", letter_edit_problem)
         refusal = attestation_refusal(state)
         if refusal is not None:
             is_conflict, reason = refusal
