@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, false, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from db.models import CaseRow, RemittanceClaimRow
@@ -71,7 +71,8 @@ def category_denials(
     session: Session, payer_id: str, category: str | None, since: date, until: date
 ) -> int:
     """Denials of one payer and category in [since, until]: the measure of a one-off grouping."""
-    category_is = col(CaseRow.category) == category if category else false()
+    # An item grouped without a category counts the payer's uncategorised denials.
+    category_is = col(CaseRow.category) == category if category else col(CaseRow.category).is_(None)
     return session.exec(
         select(func.count())
         .select_from(CaseRow)

@@ -80,7 +80,7 @@ class History:
         denied_on: date,
         denied: str,
         *,
-        category: str = "authorization",
+        category: str | None = "authorization",
         carc: str = "CO-197",
         npi: str = "1111111111",
         procedure: str = "70553",

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from activities.triage import TriageActivities
 from db.models import PreventionTaskRow
-from db.patterns import pattern_tallies
+from db.patterns import category_denials, pattern_tallies
 from domain.case import Actor, Role
 from domain.models import DenialRecord, Payer, PayerType
 from domain.root_cause import DenialFact, PatternTally, PatternThresholds
@@ -195,3 +195,16 @@ def test_done_prevention_item_shows_the_recurrence_change(engine: Engine) -> Non
     assert result.before_rate == pytest.approx(0.4) and result.after_rate == pytest.approx(0.1)
     assert result.verdict == "improved"
     assert result.before.start == date(2012, 3, 3) and result.after.end == date(2012, 8, 29)
+
+
+def test_category_denials_of_an_uncategorised_grouping(engine: Engine) -> None:
+    """A prevention item grouped without a category measures the payer's uncategorised
+    denials (not none at all, which would never give a verdict)."""
+    history = History(engine)
+    payer = history.payer("NOCAT")
+    on = date(2014, 5, 1)  # a year no other history uses
+    history.case(1, payer, on, "100", category=None)
+    history.case(2, payer, on, "100", category="coding")
+    with Session(engine) as session:
+        counted = category_denials(session, payer, None, on - timedelta(days=1), on)
+    assert counted == 1
