@@ -23,7 +23,7 @@ from edi.results import ParsedFile
 from services.audit import AuditService
 from services.cases import CaseService
 from services.errors import ServiceError
-from services.ingest import IngestService, IngestSummary
+from services.ingest import IngestCounts, IngestService, IngestSummary
 
 console = Console()
 
@@ -86,17 +86,7 @@ def _summary_table(summary: IngestSummary) -> Table:
     table = Table(title="Ingest summary", title_justify="left")
     table.add_column("")
     table.add_column("count", justify="right")
-    for name in (
-        "files",
-        "claims",
-        "denials",
-        "rejections",
-        "reversals",
-        "cases_started",
-        "duplicates_skipped",
-        "payer_responses_matched",
-        "errors",
-    ):
+    for name in ("files", *IngestCounts.model_fields, "errors"):
         table.add_row(name.replace("_", " "), str(getattr(summary, name)))
     return table
 

@@ -35,31 +35,29 @@ from services.ingest_metrics import record_ingest
 Progress = Callable[[int, int], None]
 
 
-class FileReport(BaseModel):
+class IngestCounts(BaseModel):
+    """What files turned into: counted per file and summed over an ingest."""
+
+    claims: int = 0
+    denials: int = 0
+    rejections: int = 0
+    reversals: int = 0
+    cases_started: int = 0
+    duplicates_skipped: int = 0
+    payer_responses_matched: int = 0
+
+
+class FileReport(IngestCounts):
     file: str
     sha256: str
     kind: str | None = None
     status: str = Field(description="ingested | duplicate | failed | incomplete")
-    claims: int = 0
-    denials: int = 0
-    rejections: int = 0
-    reversals: int = 0
-    cases_started: int = 0
-    duplicates_skipped: int = 0
-    payer_responses_matched: int = 0
     errors: list[dict[str, Any]] = Field(default_factory=list)
     warnings: list[dict[str, Any]] = Field(default_factory=list)
 
 
-class IngestSummary(BaseModel):
+class IngestSummary(IngestCounts):
     files: int = 0
-    claims: int = 0
-    denials: int = 0
-    rejections: int = 0
-    reversals: int = 0
-    cases_started: int = 0
-    duplicates_skipped: int = 0
-    payer_responses_matched: int = 0
     errors: int = 0
     reports: list[FileReport] = Field(default_factory=list)
 
@@ -67,15 +65,7 @@ class IngestSummary(BaseModel):
     def of(cls, reports: list[FileReport]) -> IngestSummary:
         total = cls(files=len(reports), reports=reports)
         for report in reports:
-            for name in (
-                "claims",
-                "denials",
-                "rejections",
-                "reversals",
-                "cases_started",
-                "duplicates_skipped",
-                "payer_responses_matched",
-            ):
+            for name in IngestCounts.model_fields:
                 setattr(total, name, getattr(total, name) + getattr(report, name))
             total.errors += len(report.errors)
         return total
