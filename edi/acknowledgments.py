@@ -34,7 +34,7 @@ from domain.models import (
 from domain.remittance_rules import payer_type_for
 from domain.rulebook import Rulebook
 from edi.envelope import TransactionSet
-from edi.problems import Problem, Severity
+from edi.problems import Problem, SegmentProblems
 from edi.results import AcknowledgedClaim, CaseRecord
 from edi.tokenizer import Delimiters, Segment
 
@@ -169,19 +169,8 @@ _T = TypeVar("_T")
 # --- shared helpers ---------------------------------------------------------------------------
 
 
-class _Report:
-    def __init__(self, problems: list[Problem]) -> None:
-        self.list = problems
-
-    def error(self, segment: Segment, element: int | None, message: str) -> None:
-        self.list.append(
-            Problem(severity=Severity.ERROR, message=message, location=segment.location(element))
-        )
-
-    def warning(self, segment: Segment, element: int | None, message: str) -> None:
-        self.list.append(
-            Problem(severity=Severity.WARNING, message=message, location=segment.location(element))
-        )
+class _Report(SegmentProblems):
+    """Problems of a 277CA or 999, with its element readers."""
 
     def amount(self, segment: Segment, index: int) -> Decimal | None:
         text = segment.get(index).strip()

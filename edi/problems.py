@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from edi.tokenizer import Segment
 
 
 class Severity(StrEnum):
@@ -41,6 +45,23 @@ class Problem(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.severity.value} at {self.location}: {self.message}"
+
+
+class SegmentProblems:
+    """Collects the errors and warnings a reader finds, each located at a segment element."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.list = problems
+
+    def error(self, segment: Segment, element: int | None, message: str) -> None:
+        self.list.append(
+            Problem(severity=Severity.ERROR, message=message, location=segment.location(element))
+        )
+
+    def warning(self, segment: Segment, element: int | None, message: str) -> None:
+        self.list.append(
+            Problem(severity=Severity.WARNING, message=message, location=segment.location(element))
+        )
 
 
 class X12Error(Exception):

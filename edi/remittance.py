@@ -29,7 +29,7 @@ from domain.models import (
 from domain.remittance_rules import is_recoupment, payer_type_for
 from domain.rulebook import Rulebook
 from edi.envelope import TransactionSet
-from edi.problems import Problem, Severity
+from edi.problems import Problem, SegmentProblems
 from edi.results import AdjudicatedClaim, CaseRecord
 from edi.tokenizer import Delimiters, Segment
 
@@ -37,19 +37,8 @@ _GROUPS = {group.value: group for group in GroupCode}
 _CLAIM_STATUSES = {"1", "2", "3", "4", "19", "20", "21", "22", "23", "25"}
 
 
-class _Problems:
-    def __init__(self, problems: list[Problem]) -> None:
-        self.list = problems
-
-    def error(self, segment: Segment, element: int | None, message: str) -> None:
-        self.list.append(
-            Problem(severity=Severity.ERROR, message=message, location=segment.location(element))
-        )
-
-    def warning(self, segment: Segment, element: int | None, message: str) -> None:
-        self.list.append(
-            Problem(severity=Severity.WARNING, message=message, location=segment.location(element))
-        )
+class _Problems(SegmentProblems):
+    """Problems of an 835, with its element readers."""
 
     def amount(self, segment: Segment, index: int, required: bool | str = True) -> Decimal:
         """An amount element; a missing required one is an error, unless `required` is
