@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 
 def upsert(
@@ -23,19 +25,31 @@ def upsert(
     alone when `update` is False. With `version_column`, only a higher version overwrites."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
+    statement = _statement(
+        session.get_bind().dialect.name, table, tuple(rows[0]), tuple(key), update, version_column
+    )
+    session.execute(statement, list(rows))
+
+
+@lru_cache(maxsize=64)
+def _statement(
+    dialect: str,
+    table: Table,
+    columns: tuple[str, ...],
+    key: tuple[str, ...],
+    update: bool,
+    version_column: str | None,
+) -> Insert:
+    # One statement object per shape, executed with the rows as parameters, so SQLAlchemy
+    # compiles it once instead of once per write (the projection writes on every case step).
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(list(rows))
-    if update:
-        statement = statement.on_conflict_do_update(
-            index_elements=list(key),
-            set_={c: statement.excluded[c] for c in rows[0] if c not in key},
-            where=(
-                table.c[version_column] < statement.excluded[version_column]
-                if version_column
-                else None
-            ),
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(key))
-    session.execute(statement)
+    statement = insert(table)
+    if not update:
+        return statement.on_conflict_do_nothing(index_elements=list(key))
+    return statement.on_conflict_do_update(
+        index_elements=list(key),
+        set_={c: statement.excluded[c] for c in columns if c not in key},
+        where=(
+            table.c[version_column] < statement.excluded[version_column] if version_column else None
+        ),
+    )
