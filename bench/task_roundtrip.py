@@ -186,7 +186,14 @@ async def run(count: int) -> None:
             http_server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port))
             with ThreadPoolExecutor(16) as executor:
                 async with (
-                    build_worker(client, TASK_QUEUE, engine, rulebook, executor),
+                    build_worker(
+                        client,
+                        TASK_QUEUE,
+                        engine,
+                        rulebook,
+                        executor,
+                        sandboxed=settings.workflow_sandbox,
+                    ),
                     Worker(
                         client,
                         task_queue=NOOP_QUEUE,

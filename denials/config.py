@@ -57,6 +57,10 @@ class Settings(BaseSettings):
         default=None, description="TOML adding or overriding payer rules"
     )
     worker_activity_threads: int = 16
+    workflow_sandbox: bool = Field(
+        default=False,
+        description="Run case workflows in Temporal's sandbox (the tests and replays always do)",
+    )
     submitter: Submitter = Field(
         default_factory=Submitter,
         description="EDI identity and billing provider on 837 files "

@@ -146,6 +146,7 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
                     pattern_thresholds=settings.pattern_thresholds(),
                     data_dir=settings.data_dir,
                     submitter=settings.submitter,
+                    sandboxed=settings.workflow_sandbox,
                 ):
                     await _until_stopped(stop, server)
         else:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.absence import AbsenceActivities
 from activities.prevention import PreventionActivities
@@ -37,9 +38,15 @@ def build_worker(
     data_dir: Path | None = None,
     adapter: ClearinghouseAdapter | None = None,
     submitter: Submitter | None = None,
+    sandboxed: bool = True,
 ) -> Worker:
     """`data_dir` holds case documents and the default outbox; None (benchmarks, tests that do
-    not look at them) means a fresh temporary folder."""
+    not look at them) means a fresh temporary folder.
+
+    `sandboxed` runs the workflows in Temporal's sandbox, which re-imports the workflow module
+    for every case and checks each call for non-determinism. The tests and the replayer keep
+    it, so a non-deterministic call fails there; the production worker may leave it off: on
+    a small host the sandbox costs a third of the worker's CPU (bench/ingest_embedded.py)."""
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="denials-data-"))
     submission = SubmissionActivities(
         engine,
@@ -70,4 +77,5 @@ def build_worker(
         ],
         activity_executor=executor,
         max_cached_workflows=max_cached_workflows,
+        workflow_runner=SandboxedWorkflowRunner() if sandboxed else UnsandboxedWorkflowRunner(),
     )

@@ -107,7 +107,8 @@ def policy() -> CasePolicy:
 async def running_harness(
     env: WorkflowEnvironment, engine: Engine, rulebook: Rulebook, policy: CasePolicy
 ) -> AsyncIterator[CaseHarness]:
-    """A worker on a task queue of its own, writing to `engine`."""
+    """A worker on a task queue of its own, writing to `engine`, its workflows sandboxed (the
+    default) so that a non-deterministic call in workflow code fails the test."""
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
     with ThreadPoolExecutor(8) as executor, tempfile.TemporaryDirectory() as data_dir:
         async with build_worker(
