@@ -22,11 +22,15 @@ def upsert(
     version_column: str | None = None,
 ) -> None:
     """Insert rows; on a key conflict update the other columns, or leave the existing row
-    alone when `update` is False. With `version_column`, only a higher version overwrites."""
+    alone when `update` is False. With `version_column`, only a higher version overwrites.
+    Every row must name the same columns (they are bound to one statement)."""
     if not rows:
         return
+    columns = tuple(rows[0])
+    if any(row.keys() != rows[0].keys() for row in rows):
+        raise ValueError(f"upsert into {table.name}: rows name different columns")
     statement = _statement(
-        session.get_bind().dialect.name, table, tuple(rows[0]), tuple(key), update, version_column
+        session.get_bind().dialect.name, table, columns, tuple(key), update, version_column
     )
     session.execute(statement, list(rows))
 

@@ -44,9 +44,10 @@ def build_worker(
     not look at them) means a fresh temporary folder.
 
     `sandboxed` runs the workflows in Temporal's sandbox, which re-imports the workflow module
-    for every case and checks each call for non-determinism. The tests and the replayer keep
-    it, so a non-deterministic call fails there; the production worker may leave it off: on
-    a small host the sandbox costs a third of the worker's CPU (bench/ingest_embedded.py)."""
+    for every case and checks each call for non-determinism. The workflow tests and the
+    replayer keep it, so a non-deterministic call they reach fails there; the production
+    worker may leave it off: on 2 cores the sandbox made the ingest of 1,000 denials about a
+    third slower (bench/ingest_embedded.py)."""
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="denials-data-"))
     submission = SubmissionActivities(
         engine,

@@ -34,6 +34,8 @@ async def test_tests_sandbox_the_workflows_and_the_product_worker_follows_its_se
     # The harness of every workflow test builds its worker with the defaults.
     assert isinstance(runner(), SandboxedWorkflowRunner)
     monkeypatch.delenv("DENIALS_WORKFLOW_SANDBOX", raising=False)
-    assert isinstance(runner(sandboxed=Settings().workflow_sandbox), UnsandboxedWorkflowRunner)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert isinstance(runner(sandboxed=settings.workflow_sandbox), UnsandboxedWorkflowRunner)
     monkeypatch.setenv("DENIALS_WORKFLOW_SANDBOX", "true")
-    assert isinstance(runner(sandboxed=Settings().workflow_sandbox), SandboxedWorkflowRunner)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert isinstance(runner(sandboxed=settings.workflow_sandbox), SandboxedWorkflowRunner)
