@@ -3,16 +3,10 @@ free ports, its SQLite file in a scratch folder."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from denials.embedded import DevServer
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.processes import free_port
 
 
 def start_dev_server(folder: Path) -> DevServer:
