@@ -98,7 +98,7 @@ class AbsenceService:
         )
         self._session.add(row)
         self._session.commit()
-        with temporal_errors(row.absence_id):
+        async with temporal_errors(row.absence_id):
             await self._client.start_workflow(
                 AbsenceWorkflow.run,
                 AbsenceInput(
@@ -131,7 +131,7 @@ class AbsenceService:
         if row.status not in ("scheduled", "active"):
             self._audit.record(actor, "user.back", Outcome.REFUSED, absence_id=absence_id)
             raise Conflict(f"absence {absence_id} is already {row.status}")
-        with temporal_errors(absence_id):
+        async with temporal_errors(absence_id):
             handle = self._client.get_workflow_handle_for(
                 AbsenceWorkflow.run, f"absence-{absence_id}"
             )

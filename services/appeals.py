@@ -241,7 +241,7 @@ class AppealService:
             document_sha256=document_sha256,
         )
         try:
-            with temporal_errors(case_id):
+            async with temporal_errors(case_id):
                 state = await handle.execute_update(DenialCaseWorkflow.record_attestation, request)
         except ServiceError as exc:
             self._refused(actor, "case.attest", case_id, exc.message)

@@ -172,7 +172,7 @@ class CaseService:
         """Start the workflow without looking at the read model (safe to run concurrently):
         the deterministic id makes a second start of the same denial a no-op."""
         case_id = case_id_for(record)
-        with temporal_errors(case_id):
+        async with temporal_errors(case_id):
             try:
                 await self._client.start_workflow(
                     DenialCaseWorkflow.run,
@@ -238,7 +238,7 @@ class CaseService:
     async def live_case(self, case_id: str, actor: Actor) -> CaseState:
         """The case as its workflow holds it now (the source of truth), by Query."""
         self.get_row(case_id)
-        with temporal_errors(case_id):
+        async with temporal_errors(case_id):
             state = await self._handle(case_id).query(DenialCaseWorkflow.state)
         self._audit.record(actor, "case.view_live", case_id=case_id)
         return state
@@ -260,7 +260,7 @@ class CaseService:
         """Send one change to the case's workflow and audit it, refused or not."""
         handle = self._handle(case_id)
         try:
-            with temporal_errors(case_id):
+            async with temporal_errors(case_id):
                 result = await change(handle)
         except ServiceError as exc:
             outcome = Outcome.FAILED if exc.status_code >= 500 else Outcome.REFUSED
@@ -351,7 +351,7 @@ class CaseService:
     async def send_payer_response(self, case_id: str, response: PayerResponse) -> bool:
         """Signal without the read-model check (ingest); False when the case has closed."""
         try:
-            with temporal_errors(case_id):
+            async with temporal_errors(case_id):
                 handle = self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
                 await handle.signal(DenialCaseWorkflow.payer_response, response)
         except Conflict:

@@ -136,7 +136,7 @@ class TaskService:
             raise
         handle = self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
         try:
-            with temporal_errors(case_id):
+            async with temporal_errors(case_id):
                 state = await update(handle)
         except ServiceError as exc:
             outcome = Outcome.FAILED if exc.status_code >= 500 else Outcome.REFUSED

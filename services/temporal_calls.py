@@ -1,9 +1,11 @@
-"""Turning Temporal client errors into service errors with clear messages."""
+"""Calls to Temporal: bounded in time, their errors turned into service errors with clear
+messages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
@@ -20,19 +22,37 @@ _BY_REJECTION: dict[str, type[ServiceError]] = {
 }
 
 UNREACHABLE = "the workflow service (Temporal) is unreachable; try again shortly"
+# An Update waits for a worker to run it, and the client would wait forever: a stopped worker
+# must not leave a biller's request hanging.
+ANSWER_SECONDS = 20.0
 
 
-@contextmanager
-def temporal_errors(case_id: str) -> Iterator[None]:
+def no_answer(case_id: str) -> str:
+    return (
+        f"case {case_id} did not answer within {ANSWER_SECONDS:g} s: Temporal or its worker "
+        "is stopped or busy. A change may still be applied: reload the case before trying again"
+    )
+
+
+@asynccontextmanager
+async def temporal_errors(case_id: str) -> AsyncIterator[None]:
+    """Bound the calls made inside to ANSWER_SECONDS and raise ServiceErrors for failures."""
+    deadline = asyncio.timeout(ANSWER_SECONDS)
     try:
-        yield
+        async with deadline:
+            yield
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        # Cancelled by the deadline, the client raises its own error for an Update.
+        if deadline.expired():
+            raise Unavailable(no_answer(case_id)) from exc
+        if isinstance(exc, TimeoutError):
+            raise
+        raise Unavailable(UNREACHABLE) from exc
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type in _BY_REJECTION:
             raise _BY_REJECTION[cause.type](cause.message) from exc
         raise Conflict(f"case {case_id} refused the change: {cause}") from exc
-    except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
-        raise Unavailable(UNREACHABLE) from exc
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             # Callers found the case in the read model first, so its workflow has finished.

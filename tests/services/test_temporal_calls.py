@@ -1,0 +1,53 @@
+"""A case whose worker does not answer gets a clear error instead of a request that hangs."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from temporalio.testing import WorkflowEnvironment
+
+from db.models import AuditEventRow
+from domain.case import Actor, CasePolicy, Role
+from domain.rulebook import Rulebook
+from services import temporal_calls
+from services.errors import Unavailable
+from tests.conftest import running_harness
+from tests.factories import make_record
+from tests.ingest_helpers import wait_row
+
+ALICE = Actor(user_id="alice", role=Role.BILLER)
+
+
+async def test_an_update_no_worker_runs_answers_unavailable_in_time(
+    workflow_env: WorkflowEnvironment,
+    sqlite_engine: Engine,
+    rulebook: Rulebook,
+    policy: CasePolicy,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with running_harness(workflow_env, sqlite_engine, rulebook, policy) as harness:
+        handle, _ = await harness.triaged(make_record(await harness.today()))
+        case_id = handle.id
+        await wait_row(harness, case_id, lambda row: row.status == "triaged")
+    # The worker has stopped: nothing runs the case's Updates any more.
+    monkeypatch.setattr(temporal_calls, "ANSWER_SECONDS", 1.0)
+    with Session(sqlite_engine) as session:
+        cases = harness.case_service(session, rulebook)
+        started = time.monotonic()
+        with pytest.raises(Unavailable) as refused:
+            await cases.add_note(case_id, "called the payer", ALICE)
+        assert time.monotonic() - started < 10
+        assert refused.value.message == (
+            f"case {case_id} did not answer within 1 s: Temporal or its worker is stopped "
+            "or busy. A change may still be applied: reload the case before trying again"
+        )
+        audit = session.exec(
+            select(AuditEventRow).where(
+                AuditEventRow.case_id == case_id, AuditEventRow.action == "case.note"
+            )
+        ).one()
+        assert audit.outcome == "failed"
+        assert audit.detail["reason"] == refused.value.message
