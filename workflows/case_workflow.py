@@ -374,18 +374,22 @@ class DenialCaseWorkflow:
         task.escalation = level
         left = days_left(deadline.due, workflow.now().date())
         when = f"{deadline.label} deadline {deadline.due.isoformat()} ({left} days left)"
+        # Each task escalates on its own, so a case's later tasks escalate again: say which.
+        work = task.type.value.replace("_", " ")
         if level is EscalationLevel.REMINDER:
-            self._event("reminder", f"Reminder: {when}", data={"task_id": task.task_id})
+            self._event("reminder", f"Reminder ({work}): {when}", data={"task_id": task.task_id})
         elif level is EscalationLevel.ESCALATED:
             self._event(
-                "escalated", f"Escalated to supervisors: {when}", data={"task_id": task.task_id}
+                "escalated",
+                f"Escalated to supervisors ({work}): {when}",
+                data={"task_id": task.task_id},
             )
         else:
             previous = task.assignee
             task.assignee, task.queue = None, Role.SUPERVISOR
             self._event(
                 "urgent",
-                f"Urgent, moved to the supervisor queue: {when}",
+                f"Urgent, moved to the supervisor queue ({work}): {when}",
                 data={"task_id": task.task_id, "previous_assignee": previous},
             )
 

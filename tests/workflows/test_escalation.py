@@ -102,6 +102,7 @@ async def test_escalates_at_t14_t7_t2_and_not_before(harness: CaseHarness) -> No
         state = await projected(harness, handle)
         assert event_types(state) == [*before, event]
         assert state.events[-1].data["task_id"] == task.task_id
+        assert "(confirm root cause): Appeal" in state.events[-1].message
         assert task_row_of(harness, task.task_id, handle.id).escalation == level
         row = harness.case_row(handle.id)
         assert row is not None and row.escalation == level
@@ -133,6 +134,17 @@ async def test_case_opened_inside_t7_is_escalated_at_once(harness: CaseHarness) 
     assert task.queue is Role.BILLER
     row = harness.case_row(handle.id)
     assert row is not None and row.escalation == EscalationLevel.ESCALATED
+
+    # The next task starts escalated too; the timeline says which task each time.
+    state = await harness.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
+    next_task = harness.open_task(state, TaskType.CONFIRM_ROOT_CAUSE)
+    assert next_task.escalation is EscalationLevel.ESCALATED
+    escalations = [e for e in state.events if e.type == "escalated"]
+    assert [e.data["task_id"] for e in escalations] == [task.task_id, next_task.task_id]
+    assert [e.message.split(":")[0] for e in escalations] == [
+        "Escalated to supervisors (confirm triage)",
+        "Escalated to supervisors (confirm root cause)",
+    ]
 
 
 @pytest.mark.parametrize("policy", [NO_STALLS], ids=["no-stalls"])
