@@ -72,6 +72,7 @@ with workflow.unsafe.imports_passed_through():
         DeadlineKind,
         days_left,
         deadline_instant,
+        due_day,
         find_deadline,
     )
     from domain.models import Category, DenialKind, WorkPath
@@ -484,7 +485,7 @@ class DenialCaseWorkflow:
         self._event(
             "task_created",
             f"Task {type.value}{f' (level {appeal_level})' if appeal_level else ''} {where}, "
-            f"due {(deadline.due if deadline else due_at.date()).isoformat()}",
+            f"due {(deadline.due if deadline else due_day(due_at)).isoformat()}",
             data={"task_id": task.task_id},
         )
         return task

@@ -23,7 +23,7 @@ from domain.case import (
     TaskStatus,
     TaskType,
 )
-from domain.deadlines import deadline_instant
+from domain.deadlines import deadline_instant, due_day
 from domain.identity import case_id_for
 from domain.models import Category, DenialKind, PayerType, WorkPath
 from domain.rulebook import Rulebook
@@ -80,6 +80,14 @@ async def test_appeal_paid_closes_recovered(harness: CaseHarness) -> None:
 
     state = await submit_appeal(harness, handle, 1, today)
     assert [t.type for t in state.open_tasks] == [TaskType.RECORD_PAYER_RESPONSE]
+    # The timeline gives the day the task is due, as the task list does.
+    response_task = state.open_tasks[0]
+    created = next(
+        e
+        for e in state.events
+        if e.type == "task_created" and e.data["task_id"] == response_task.task_id
+    )
+    assert created.message.endswith(f"due {due_day(response_task.due_at).isoformat()}")
     row = harness.case_row(handle.id)
     assert row is not None and row.status == "awaiting_payer"
 
