@@ -376,7 +376,7 @@ class DenialCaseWorkflow:
         left = days_left(deadline.due, workflow.now().date())
         when = f"{deadline.label} deadline {deadline.due.isoformat()} ({left} days left)"
         # Each task escalates on its own, so a case's later tasks escalate again: say which.
-        work = task.type.value.replace("_", " ")
+        work = task.type.value
         if level is EscalationLevel.REMINDER:
             self._event("reminder", f"Reminder ({work}): {when}", data={"task_id": task.task_id})
         elif level is EscalationLevel.ESCALATED:

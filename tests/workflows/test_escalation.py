@@ -102,7 +102,7 @@ async def test_escalates_at_t14_t7_t2_and_not_before(harness: CaseHarness) -> No
         state = await projected(harness, handle)
         assert event_types(state) == [*before, event]
         assert state.events[-1].data["task_id"] == task.task_id
-        assert "(confirm root cause): Appeal" in state.events[-1].message
+        assert "(confirm_root_cause): Appeal" in state.events[-1].message
         assert task_row_of(harness, task.task_id, handle.id).escalation == level
         row = harness.case_row(handle.id)
         assert row is not None and row.escalation == level
@@ -142,8 +142,8 @@ async def test_case_opened_inside_t7_is_escalated_at_once(harness: CaseHarness) 
     escalations = [e for e in state.events if e.type == "escalated"]
     assert [e.data["task_id"] for e in escalations] == [task.task_id, next_task.task_id]
     assert [e.message.split(":")[0] for e in escalations] == [
-        "Escalated to supervisors (confirm triage)",
-        "Escalated to supervisors (confirm root cause)",
+        "Escalated to supervisors (confirm_triage)",
+        "Escalated to supervisors (confirm_root_cause)",
     ]
 
 
