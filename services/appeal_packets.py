@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db.models import AppealLetterRow
-from domain.appeals.letters import build_letter_facts, render_letter
+from domain.appeals.letters import build_letter_facts, render_letter, with_current_attestation
 from domain.case import CaseState
 from domain.classification import ClassificationTable
 from services.errors import Conflict
@@ -83,7 +83,8 @@ def packet_contents(
     if letter is None:
         body, version, by = render_letter(facts).body, 0, GENERATED_BY
     else:
-        body, version, by = letter.body, letter.version, letter.created_by
+        body = with_current_attestation(letter.body, facts.attestation)
+        version, by = letter.version, letter.created_by
     return PacketContents(
         case_id=state.case_id,
         appeal_level=facts.level,

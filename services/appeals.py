@@ -16,7 +16,12 @@ from temporalio.client import Client
 from db.models import AppealLetterRow, CaseDocumentRow, CaseRow, UserRow
 from domain.appeals.access import attestation_refusal, letter_edit_problem, letter_view_problem
 from domain.appeals.attestation import Attestation
-from domain.appeals.letters import LetterError, build_letter_facts, render_letter
+from domain.appeals.letters import (
+    LetterError,
+    build_letter_facts,
+    render_letter,
+    with_current_attestation,
+)
 from domain.case import Actor, CaseState, CaseStatus, SubmissionKind
 from domain.rulebook import Rulebook
 from services.appeal_packets import (
@@ -146,7 +151,9 @@ class AppealService:
             filing_deadline=facts.filing_deadline,
             template=draft.template,
             draft=draft.body,
-            current=versions[-1].body if versions else draft.body,
+            current=with_current_attestation(versions[-1].body, facts.attestation)
+            if versions
+            else draft.body,
             editable=self._editable(state, level),
             versions=[LetterVersionView.model_validate(v) for v in versions],
             attestation_required=facts.attestation_required,

@@ -256,6 +256,28 @@ def _long_date(value: date | None) -> str:
     return f"{value:%B} {value.day}, {value.year}" if value else "unknown"
 
 
+PENDING_ATTESTATION = (
+    "Pending: the treating physician's attestation must be enclosed before this appeal is sent."
+)
+
+
+def attestation_line(attestation: Attestation) -> str:
+    return (
+        f"Attested by {attestation.physician_name} on "
+        f"{_long_date(attestation.recorded_at.date())}: {attestation.statement}"
+    )
+
+
+def with_current_attestation(body: str, attestation: Attestation | None) -> str:
+    """A letter saved while the attestation was pending, stating the one recorded since.
+
+    Saved letters are text: without this, the pending line would go out with a packet whose
+    physician has attested. A line the biller rewrote is left as written."""
+    if attestation is None:
+        return body
+    return body.replace(PENDING_ATTESTATION, attestation_line(attestation))
+
+
 @cache
 def letter_environment() -> Environment:
     root = files("domain").joinpath("data", LETTERS_DIR)
@@ -269,6 +291,8 @@ def letter_environment() -> Environment:
     )
     env.filters["money"] = _money
     env.filters["long_date"] = _long_date
+    env.globals["attestation_line"] = attestation_line
+    env.globals["pending_attestation"] = PENDING_ATTESTATION
     return env
 
 

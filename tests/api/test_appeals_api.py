@@ -11,6 +11,7 @@ import pypdf
 from sqlmodel import Session
 
 from api.deps import SESSION_COOKIE
+from domain.appeals.letters import PENDING_ATTESTATION
 from services.auth import AuthService, SessionKind
 from services.users import UserService
 from tests.api.conftest import Api, Json, as_user, problem
@@ -114,6 +115,32 @@ async def test_letter_versions_pdf_and_attestation_gate(api: Api, harness: CaseH
     late = await api.http.post(url, json={"body": "Too late"}, headers=ALICE)
     assert late.status_code == 409
     assert "no longer being prepared" in late.json()["detail"]
+
+
+async def test_a_letter_saved_before_the_attestation_goes_out_attested(api: Api) -> None:
+    """Saved while the attestation was pending, the letter states the attestation recorded
+    since, in the editor and in the packet; the saved version itself is kept as written."""
+    case_id = await on_appeal_path(api)
+    url = f"/api/v1/cases/{case_id}/appeal-letter"
+    draft = (await api.http.get(url, headers=ALICE)).json()["draft"]
+    assert PENDING_ATTESTATION in draft
+    saved = await api.http.post(url, json={"body": f"Edited.\n{draft}"}, headers=ALICE)
+    assert saved.status_code == 201, saved.text
+
+    attestation = {"physician_name": "Dr. Drew Okafor", "statement": "Necessary."}
+    attested = await api.http.post(
+        f"/api/v1/cases/{case_id}/attestation", json=attestation, headers=DREW
+    )
+    assert attested.status_code == 200, attested.text
+
+    letter = (await api.http.get(url, headers=ALICE)).json()
+    assert letter["current"].startswith("Edited.")
+    assert PENDING_ATTESTATION not in letter["current"]
+    assert "Attested by Dr. Drew Okafor on " in letter["current"]
+    assert PENDING_ATTESTATION in letter["versions"][0]["body"]
+    pdf_lines = pdf_text((await api.http.get(f"{url}/pdf", headers=ALICE)).content)
+    assert "Edited." in pdf_lines and "Attested by Dr. Drew Okafor" in pdf_lines
+    assert "Pending: the treating physician" not in pdf_lines
 
 
 async def test_uploaded_attestation(api: Api, harness: CaseHarness) -> None:

@@ -7,15 +7,19 @@ Regenerate the golden files after an intended template change with
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from domain.appeals.attestation import Attestation, AttestationMethod
 from domain.appeals.letters import (
+    PENDING_ATTESTATION,
     LetterError,
     build_letter_facts,
     render_letter,
     template_candidates,
+    with_current_attestation,
 )
 from domain.models import Category, PayerType
 from domain.rulebook import Rulebook
@@ -123,3 +127,20 @@ def test_untriaged_case_has_no_letter(rulebook: Rulebook) -> None:
     state = letter_case(rulebook, Category.CODING).model_copy(update={"category": None})
     with pytest.raises(LetterError, match="not been triaged"):
         build_letter_facts(state, rulebook.table, TODAY)
+
+
+def test_a_saved_letter_states_the_attestation_recorded_since() -> None:
+    attestation = Attestation(
+        method=AttestationMethod.PHYSICIAN_SIGNED,
+        attested_by="drew",
+        physician_name="Dr. Drew Okafor",
+        statement="Necessary.",
+        recorded_at=datetime(2026, 11, 3, 15, 0, tzinfo=UTC),
+    )
+    saved = f"Dear payer,\n{PENDING_ATTESTATION}\nSincerely"
+    assert with_current_attestation(saved, attestation) == (
+        "Dear payer,\nAttested by Dr. Drew Okafor on November 3, 2026: Necessary.\nSincerely"
+    )
+    assert with_current_attestation(saved, None) == saved
+    rewritten = "Dear payer,\nThe attestation follows under separate cover.\nSincerely"
+    assert with_current_attestation(rewritten, attestation) == rewritten
