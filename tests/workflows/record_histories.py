@@ -4,10 +4,10 @@ Run after an intentional, compatible change to the workflow (new code paths behi
 `workflow.patched`), never to paper over a non-determinism error; keep the histories of
 earlier versions, they prove old cases still replay:
 
-    .venv/bin/python -m tests.workflows.record_histories VERSION
+    .venv/bin/python -m tests.workflows.record_histories VERSION [SCENARIO...]
 
-Each scenario drives one case through the paths that matter and saves its history to
-tests/workflows/histories/<name>.<VERSION>.json.
+Each scenario (all of them unless named) drives one case through the paths that matter and
+saves its history to tests/workflows/histories/<name>.<VERSION>.json.
 """
 
 from __future__ import annotations
@@ -151,14 +151,44 @@ async def rejection_resubmitted(h: CaseHarness) -> CaseHandle:
     return handle
 
 
+async def partial_payment(h: CaseHarness) -> CaseHandle:
+    """A corrected claim the payer pays in part; the remainder written off if it is reviewed."""
+    today = await h.today()
+    handle, _ = await h.triaged(make_record(today, adjustments=[adj("CO-16", 1000)]))
+    await h.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
+    await h.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
+    await h.complete(
+        handle,
+        TaskType.PREPARE_CORRECTED_CLAIM,
+        CorrectedClaimSubmitted(corrections="added the missing modifier", submitted_on=today),
+    )
+    state = await h.complete(
+        handle,
+        TaskType.RECORD_PAYER_RESPONSE,
+        PayerResponseEntry(
+            decision=PayerDecision.PARTIALLY_PAID, paid_amount=Decimal(400), decision_date=today
+        ),
+    )
+    if state.status is CaseStatus.WRITE_OFF_REVIEW:
+        await h.complete(
+            handle,
+            TaskType.APPROVE_WRITE_OFF,
+            WriteOffDecision(approve=True, reason="contractual remainder"),
+            SAM,
+        )
+    await handle.result()
+    return handle
+
+
 SCENARIOS: dict[str, Callable[[CaseHarness], Awaitable[CaseHandle]]] = {
     "appeal_chain": appeal_chain,
     "escalation_and_loss": escalation_and_loss,
     "rejection_resubmitted": rejection_resubmitted,
+    "partial_payment": partial_payment,
 }
 
 
-async def record_all(version: str) -> None:
+async def record_all(version: str, names: list[str]) -> None:
     HISTORIES.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{folder}/record.db")
@@ -170,8 +200,8 @@ async def record_all(version: str) -> None:
         async with env:
             await ensure_search_attributes(env.client, "default")
             async with running_harness(env, engine, Rulebook.load(), CasePolicy()) as harness:
-                for name, scenario in SCENARIOS.items():
-                    handle = await scenario(harness)
+                for name in names or list(SCENARIOS):
+                    handle = await SCENARIOS[name](harness)
                     history = await handle.fetch_history()
                     (HISTORIES / f"{name}.{version}.json").write_text(history.to_json())
                     print(f"recorded {name}: {len(history.events)} events")
@@ -179,4 +209,4 @@ async def record_all(version: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(record_all(sys.argv[1]))
+    asyncio.run(record_all(sys.argv[1], sys.argv[2:]))
