@@ -274,6 +274,11 @@ class CaseState(BaseModel):
         return self.classification.denied_amount
 
     @property
+    def outstanding_amount(self) -> Decimal:
+        """What the payer still owes of the denied amount (all of it until a payment)."""
+        return max(self.denied_amount - self.recovered_amount, Decimal(0))
+
+    @property
     def open_tasks(self) -> list[Task]:
         return [task for task in self.tasks if task.is_open]
 

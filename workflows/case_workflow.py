@@ -120,6 +120,10 @@ LOCAL_ACTIVITIES = "local-activities"
 # Since this patch a submitted appeal or corrected claim is sent through the clearinghouse
 # adapter (packet PDF or 837) and the receipt kept; older histories never sent anything.
 SUBMISSION_ADAPTER = "submission-adapter"
+# Since this patch a partial payment opens a review of the remainder (write it off, or appeal
+# or correct it) instead of closing the case. Decided once, when a run starts, so a case
+# started before it keeps closing on a partial payment for the rest of its life.
+PARTIAL_PAYMENT_REVIEW = "partial-payment-review"
 
 T = TypeVar("T")
 
@@ -159,12 +163,14 @@ class DenialCaseWorkflow:
         self._projected_version = self._state.version if input.resume else -1
         self._projected_seq = self._state.events[-1].seq if self._state.events else 0
         self._search_attributes: dict[str, object] = {}
+        self._reviews_partial_payments = False
 
     # --- Run loop ------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseResult:
         state = self._state
+        self._reviews_partial_payments = workflow.patched(PARTIAL_PAYMENT_REVIEW)
         if state.status is CaseStatus.RECEIVED:
             self._event(
                 "received", f"{state.kind.value.capitalize()} received from {state.record.source}"
@@ -414,7 +420,7 @@ class DenialCaseWorkflow:
         assert path is not None
         deadline = state.next_deadline
         breakdown = priority_score(
-            denied_amount=state.denied_amount,
+            denied_amount=state.outstanding_amount,
             category=state.category,
             path=path,
             days_left=days_left(deadline.due, workflow.now().date()) if deadline else None,
@@ -549,7 +555,7 @@ class DenialCaseWorkflow:
         state = self._state
         state.path = WorkPath.WRITE_OFF_REVIEW
         state.status = CaseStatus.WRITE_OFF_REVIEW
-        needs_supervisor = state.denied_amount > state.policy.write_off_approval_threshold
+        needs_supervisor = state.outstanding_amount > state.policy.write_off_approval_threshold
         self._add_task(
             TaskType.APPROVE_WRITE_OFF, queue=Role.SUPERVISOR if needs_supervisor else Role.BILLER
         )
@@ -596,15 +602,45 @@ class DenialCaseWorkflow:
             if task.type in (TaskType.RECORD_PAYER_RESPONSE, TaskType.FOLLOW_UP_WITH_PAYER):
                 self._finish_task(task, actor)
         if response.decision is PayerDecision.PAID:
-            state.recovered_amount = response.paid_amount
+            state.recovered_amount += response.paid_amount
             self._close(CaseOutcome.RECOVERED, "payer paid")
         elif response.decision is PayerDecision.ACCEPTED:
             self._close(CaseOutcome.RECOVERED, "the resubmitted claim was accepted")
         elif response.decision is PayerDecision.PARTIALLY_PAID:
-            state.recovered_amount = response.paid_amount
-            self._close(CaseOutcome.PARTIALLY_RECOVERED, f"payer paid ${response.paid_amount}")
+            state.recovered_amount += response.paid_amount
+            if self._reviews_partial_payments and state.outstanding_amount > 0:
+                self._review_remainder(response)
+            else:
+                self._close(CaseOutcome.PARTIALLY_RECOVERED, f"payer paid ${response.paid_amount}")
         else:
             self._after_upheld(response)
+
+    def _review_remainder(self, response: PayerResponse) -> None:
+        """After a partial payment someone decides: write the rest off (the write-off review's
+        approval), or refuse that and appeal or correct the claim for it. On the appeal path
+        the next level is opened now, so that refusing leads to it."""
+        state = self._state
+        outstanding = state.outstanding_amount
+        further = ""
+        if state.path is WorkPath.APPEAL:
+            next_level = state.appeal_level + 1
+            assert state.rule is not None
+            problem = next_appeal_problem(
+                state.rule, next_level, outstanding, response.decision_date, workflow.now().date()
+            )
+            if problem is None:
+                state.appeal_notice_dates[next_level] = response.decision_date
+                state.appeal_level = next_level
+                self._recompute_deadlines()
+                further = f" (a level {next_level} appeal is open)"
+            else:
+                further = f" (no further appeal: {problem})"
+        self._event(
+            "remainder_review",
+            f"${state.recovered_amount} of ${state.denied_amount} paid: the remaining "
+            f"${outstanding} is written off or worked further{further}",
+        )
+        self._enter_write_off_review()
 
     def _after_upheld(self, response: PayerResponse) -> None:
         state = self._state
@@ -770,7 +806,7 @@ class DenialCaseWorkflow:
         problem = work_permission_problem(request.actor, task)
         if isinstance(request.payload, WriteOffDecision) and request.payload.approve:
             problem = problem or write_off_approval_problem(
-                request.actor, self._state.denied_amount, self._state.policy
+                request.actor, self._state.outstanding_amount, self._state.policy
             )
         if problem:
             reject(Rejection.FORBIDDEN, problem)
@@ -976,14 +1012,19 @@ class DenialCaseWorkflow:
         assert isinstance(payload, WriteOffDecision)
         self._finish_task(task, request.actor)
         if payload.approve:
+            remainder = state.recovered_amount > 0
             self._event(
                 "write_off_approved",
-                f"Write-off approved: {payload.reason}",
+                f"Write-off{f' of the remaining ${state.outstanding_amount}' if remainder else ''}"
+                f" approved: {payload.reason}",
                 actor=request.actor.user_id,
             )
-            outcome = (
-                CaseOutcome.LOST_TO_DEADLINE if state.lost_to_deadline else CaseOutcome.WRITTEN_OFF
-            )
+            if state.lost_to_deadline:
+                outcome = CaseOutcome.LOST_TO_DEADLINE
+            elif remainder:
+                outcome = CaseOutcome.PARTIALLY_RECOVERED
+            else:
+                outcome = CaseOutcome.WRITTEN_OFF
             self._close(outcome, payload.reason)
             return
         assert payload.next_path is not None

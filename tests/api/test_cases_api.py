@@ -18,12 +18,16 @@ from temporalio.service import RPCError
 
 from api.main import create_app
 from denials.config import Settings
+from domain.case import PayerDecision, TaskType
 from domain.identity import case_id_for
 from domain.models import PayerType
 from domain.rulebook import Rulebook
 from tests.api.conftest import Api, Json, as_user, problem
 from tests.factories import adj, make_record
 from tests.harness import CaseHarness
+from tests.workflows.case_flow import submit_corrected_claim, to_path
+from workflows.case_workflow import DenialCaseWorkflow
+from workflows.messages import PayerResponseEntry
 
 UNREACHABLE = "the workflow service (Temporal) is unreachable; try again shortly"
 ALICE, BOB, SAM, ADA = as_user("alice"), as_user("bob"), as_user("sam"), as_user("ada")
@@ -708,3 +712,27 @@ async def test_web_pages(api: Api, harness: CaseHarness) -> None:
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("text/html")
     assert "no case unknown" in missing.text
+
+
+async def test_case_page_shows_what_a_partial_payment_leaves_outstanding(
+    api: Api, harness: CaseHarness
+) -> None:
+    today = await harness.today()
+    case_id, _ = await api.opened_triaged(make_record(today, adjustments=[adj("CO-16", 1000)]))
+    handle = harness.client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+    await to_path(harness, handle)
+    await submit_corrected_claim(harness, handle, today)
+    await harness.complete(
+        handle,
+        TaskType.RECORD_PAYER_RESPONSE,
+        PayerResponseEntry(
+            decision=PayerDecision.PARTIALLY_PAID, paid_amount=Decimal(400), decision_date=today
+        ),
+    )
+    await api.wait_status(case_id, "write_off_review")
+    await api.http.post("/login", data={"username": "alice", "password": "demo", "next": "/"})
+    page = await api.http.get(f"/cases/{case_id}")
+    assert page.status_code == 200
+    assert "<dt>Recovered</dt><dd>$400.00</dd>" in page.text
+    assert "<dt>Outstanding</dt><dd><strong>$600.00</strong></dd>" in page.text
+    assert "the remaining $600 is written off or worked further" in page.text

@@ -97,10 +97,12 @@ async def test_appeal_paid_closes_recovered(harness: CaseHarness) -> None:
     await assert_closed(harness, handle, CaseOutcome.RECOVERED, Decimal(1000))
 
 
-async def test_corrected_claim_partially_paid_closes_partially_recovered(
+async def test_corrected_claim_partially_paid_has_its_remainder_reviewed(
     harness: CaseHarness,
 ) -> None:
-    """Missing information (CO-16) -> corrected claim -> partially paid -> partially recovered."""
+    """Missing information (CO-16) -> corrected claim -> $400 of $1000 paid -> the remaining
+    $600 goes to write-off review (a supervisor's, above $500); approving it closes the case
+    as partially recovered."""
     today = await harness.today()
     handle, state = await harness.triaged(make_record(today, adjustments=[adj("CO-16", 1000)]))
     assert state.suggested_path is WorkPath.CORRECTED_CLAIM
@@ -111,11 +113,62 @@ async def test_corrected_claim_partially_paid_closes_partially_recovered(
     assert task.deadline_key == "corrected_claim"
 
     await submit_corrected_claim(harness, handle, today)
-    await harness.complete(
+    state = await harness.complete(
         handle, TaskType.RECORD_PAYER_RESPONSE, payment(PayerDecision.PARTIALLY_PAID, 400, today)
     )
+    assert state.status is CaseStatus.WRITE_OFF_REVIEW
+    assert (state.recovered_amount, state.outstanding_amount) == (Decimal(400), Decimal(600))
+    (review_event,) = [e for e in state.events if e.type == "remainder_review"]
+    assert review_event.message == (
+        "$400 of $1000 paid: the remaining $600 is written off or worked further"
+    )
+    review = harness.open_task(state, TaskType.APPROVE_WRITE_OFF)
+    assert (review.queue, review.assignee) == (Role.SUPERVISOR, None)
+
+    # Handed to a biller, the approval is still above her authority: for the $600 unpaid.
+    await handle.execute_update(
+        DenialCaseWorkflow.reassign_task,
+        ReassignTask(actor=SAM, task_id=review.task_id, assignee="alice"),
+    )
+    approve = WriteOffDecision(approve=True, reason="rest is contractual")
+    message = await refused(
+        harness.complete(handle, TaskType.APPROVE_WRITE_OFF, approve, ALICE), "Forbidden"
+    )
+    assert "writing off $600 needs a supervisor" in message
+    await harness.complete(handle, TaskType.APPROVE_WRITE_OFF, approve, SAM)
     state = await assert_closed(harness, handle, CaseOutcome.PARTIALLY_RECOVERED, Decimal(400))
-    assert state.outcome_reason == "payer paid $400"
+    assert state.outcome_reason == "rest is contractual"
+    approved = next(e for e in state.events if e.type == "write_off_approved")
+    assert approved.message == "Write-off of the remaining $600 approved: rest is contractual"
+
+
+async def test_appeal_partially_paid_appeals_the_remainder_at_the_next_level(
+    harness: CaseHarness,
+) -> None:
+    """$300 of $1000 paid on a level 1 appeal: the review opens level 2; refusing the write-off
+    appeals the $700 there, and the payer paying it closes the case fully recovered."""
+    today = await harness.today()
+    handle, _ = await harness.triaged(make_record(today, adjustments=[adj("CO-50", 1000)]))
+    await to_path(harness, handle)
+    await submit_appeal(harness, handle, 1, today)
+    state = await harness.complete(
+        handle, TaskType.RECORD_PAYER_RESPONSE, payment(PayerDecision.PARTIALLY_PAID, 300, today)
+    )
+    assert (state.status, state.appeal_level) == (CaseStatus.WRITE_OFF_REVIEW, 2)
+    (review_event,) = [e for e in state.events if e.type == "remainder_review"]
+    assert review_event.message.endswith("(a level 2 appeal is open)")
+    assert due(state, "appeal:2") > today
+
+    refuse = WriteOffDecision(approve=False, reason="underpaid", next_path=WorkPath.APPEAL)
+    state = await harness.complete(handle, TaskType.APPROVE_WRITE_OFF, refuse, SAM)
+    appeal = harness.open_task(state, TaskType.PREPARE_APPEAL)
+    assert (appeal.appeal_level, appeal.deadline_key) == (2, "appeal:2")
+
+    await submit_appeal(harness, handle, 2, today)
+    await harness.complete(
+        handle, TaskType.RECORD_PAYER_RESPONSE, payment(PayerDecision.PAID, 700, today)
+    )
+    await assert_closed(harness, handle, CaseOutcome.RECOVERED, Decimal(1000))
 
 
 # --- (3) write-off ------------------------------------------------------------------------
