@@ -255,6 +255,9 @@ class CaseState(BaseModel):
     payer_responses: list[PayerResponse] = Field(default_factory=list)
     next_follow_up_at: datetime | None = None
     recovered_amount: Decimal = Decimal(0)
+    # Set when the case starts (workflow.patched): cases started earlier close on a partial
+    # payment instead of reviewing the remainder, for the rest of their life.
+    reviews_partial_payments: bool = False
     lost_to_deadline: bool = False
     prevention_task_id: str | None = None
     events: list[CaseEvent] = Field(default_factory=list)
@@ -410,6 +413,18 @@ def path_problem(state: CaseState, path: WorkPath, today: date) -> str | None:
         return f"no {path.value.replace('_', ' ')} deadline is known for this case"
     if deadline.due < today:
         return f"the {deadline.label.lower()} deadline passed on {deadline.due.isoformat()}"
+    return None
+
+
+def decided_appeal_level_problem(state: CaseState) -> str | None:
+    """Why the case cannot be appealed again at its current level: that level's appeal was
+    submitted and answered, and no further level was opened."""
+    level = max(state.appeal_level, 1)
+    decided = any(
+        s.kind is SubmissionKind.APPEAL and s.appeal_level == level for s in state.submissions
+    )
+    if decided and state.status is not CaseStatus.AWAITING_PAYER:
+        return f"the level {level} appeal was already decided and no further level is open"
     return None
 
 

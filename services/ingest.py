@@ -13,6 +13,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -321,11 +322,15 @@ class IngestService:
                 continue  # the same denial again, not an answer: the open case covers it
             else:
                 answered.update((payer_id, number) for number in numbers)
+            # The 835 reports what the claim is paid in all; the case counts what is new.
+            paid_now = max(
+                item.paid_amount - match.paid_amount - match.recovered_amount, Decimal(0)
+            )
             response = PayerResponse(
                 decision=decision_from_remittance(
-                    item.paid_amount, still_denied, answers_rejection=match is rejection
+                    paid_now, still_denied, answers_rejection=match is rejection
                 ),
-                paid_amount=max(item.paid_amount, 0),
+                paid_amount=paid_now,
                 decision_date=item.remittance_date or date.today(),
                 payer_claim_control_number=item.payer_claim_control_number,
                 reference=f"{parsed.sha256}:{index}",

@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         TaskStatus,
         TaskType,
         case_deadlines,
+        decided_appeal_level_problem,
         escalation_instants,
         escalation_level_at,
         next_appeal_problem,
@@ -121,8 +122,8 @@ LOCAL_ACTIVITIES = "local-activities"
 # adapter (packet PDF or 837) and the receipt kept; older histories never sent anything.
 SUBMISSION_ADAPTER = "submission-adapter"
 # Since this patch a partial payment opens a review of the remainder (write it off, or appeal
-# or correct it) instead of closing the case. Decided once, when a run starts, so a case
-# started before it keeps closing on a partial payment for the rest of its life.
+# or correct it) instead of closing the case. Decided once, when the case starts, and kept in
+# its state (continue-as-new included), so an older case keeps closing on a partial payment.
 PARTIAL_PAYMENT_REVIEW = "partial-payment-review"
 
 T = TypeVar("T")
@@ -163,14 +164,15 @@ class DenialCaseWorkflow:
         self._projected_version = self._state.version if input.resume else -1
         self._projected_seq = self._state.events[-1].seq if self._state.events else 0
         self._search_attributes: dict[str, object] = {}
-        self._reviews_partial_payments = False
+        if input.resume is None:
+            # Here, not in run(): a Signal of the first activation runs before run() does.
+            self._state.reviews_partial_payments = workflow.patched(PARTIAL_PAYMENT_REVIEW)
 
     # --- Run loop ------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseResult:
         state = self._state
-        self._reviews_partial_payments = workflow.patched(PARTIAL_PAYMENT_REVIEW)
         if state.status is CaseStatus.RECEIVED:
             self._event(
                 "received", f"{state.kind.value.capitalize()} received from {state.record.source}"
@@ -551,13 +553,15 @@ class DenialCaseWorkflow:
         else:
             self._enter_write_off_review()
 
-    def _enter_write_off_review(self) -> None:
+    def _enter_write_off_review(self, deadline_key: str | None = None) -> None:
         state = self._state
         state.path = WorkPath.WRITE_OFF_REVIEW
         state.status = CaseStatus.WRITE_OFF_REVIEW
         needs_supervisor = state.outstanding_amount > state.policy.write_off_approval_threshold
         self._add_task(
-            TaskType.APPROVE_WRITE_OFF, queue=Role.SUPERVISOR if needs_supervisor else Role.BILLER
+            TaskType.APPROVE_WRITE_OFF,
+            deadline_key=deadline_key,
+            queue=Role.SUPERVISOR if needs_supervisor else Role.BILLER,
         )
 
     def _await_payer(self, submission: Submission) -> None:
@@ -608,10 +612,13 @@ class DenialCaseWorkflow:
             self._close(CaseOutcome.RECOVERED, "the resubmitted claim was accepted")
         elif response.decision is PayerDecision.PARTIALLY_PAID:
             state.recovered_amount += response.paid_amount
-            if self._reviews_partial_payments and state.outstanding_amount > 0:
-                self._review_remainder(response)
-            else:
+            # A rejection's remainder is the adjudicated claim's own denial case (ingest).
+            if not state.reviews_partial_payments or state.kind is DenialKind.REJECTION:
                 self._close(CaseOutcome.PARTIALLY_RECOVERED, f"payer paid ${response.paid_amount}")
+            elif state.outstanding_amount == 0:
+                self._close(CaseOutcome.RECOVERED, "payer paid the rest")
+            else:
+                self._review_remainder(response)
         else:
             self._after_upheld(response)
 
@@ -622,7 +629,10 @@ class DenialCaseWorkflow:
         state = self._state
         outstanding = state.outstanding_amount
         further = ""
-        if state.path is WorkPath.APPEAL:
+        answers_appeal = state.status is CaseStatus.AWAITING_PAYER and state.path is WorkPath.APPEAL
+        # A payment may also come while other work is open (an 835 crossing a correction).
+        self._cancel_open_tasks("the payer paid part of the claim")
+        if answers_appeal:
             next_level = state.appeal_level + 1
             assert state.rule is not None
             problem = next_appeal_problem(
@@ -640,7 +650,11 @@ class DenialCaseWorkflow:
             f"${state.recovered_amount} of ${state.denied_amount} paid: the remaining "
             f"${outstanding} is written off or worked further{further}",
         )
-        self._enter_write_off_review()
+        working = state.path if state.path in (WorkPath.APPEAL, WorkPath.CORRECTED_CLAIM) else None
+        # The review races the deadline for working the remainder further.
+        self._enter_write_off_review(
+            deadline_key=path_deadline_key(state.kind, working, state.appeal_level)
+        )
 
     def _after_upheld(self, response: PayerResponse) -> None:
         state = self._state
@@ -649,7 +663,7 @@ class DenialCaseWorkflow:
             next_level = state.appeal_level + 1
             assert state.rule is not None
             problem = next_appeal_problem(
-                state.rule, next_level, state.denied_amount, response.decision_date, today
+                state.rule, next_level, state.outstanding_amount, response.decision_date, today
             )
             if problem is None:
                 state.appeal_notice_dates[next_level] = response.decision_date
@@ -788,9 +802,21 @@ class DenialCaseWorkflow:
         self._check_complete_task(request)
         # Rules added after histories were saved are checked here only: a validator does not
         # run on replay, and what it refuses never reaches the history.
-        problem = self._submission_problem(request.payload)
+        problem = self._submission_problem(request.payload) or self._decided_level_problem(
+            request.payload
+        )
         if problem:
             reject(Rejection.INVALID, problem)
+
+    def _decided_level_problem(self, payload: TaskPayload) -> str | None:
+        if (
+            isinstance(payload, WriteOffDecision)
+            and not payload.approve
+            and payload.next_path is WorkPath.APPEAL
+        ):
+            problem = decided_appeal_level_problem(self._state)
+            return f"cannot take the appeal path: {problem}" if problem else None
+        return None
 
     def _submission_problem(self, payload: TaskPayload) -> str | None:
         state = self._state
@@ -1019,10 +1045,10 @@ class DenialCaseWorkflow:
                 f" approved: {payload.reason}",
                 actor=request.actor.user_id,
             )
-            if state.lost_to_deadline:
-                outcome = CaseOutcome.LOST_TO_DEADLINE
-            elif remainder:
+            if remainder:
                 outcome = CaseOutcome.PARTIALLY_RECOVERED
+            elif state.lost_to_deadline:
+                outcome = CaseOutcome.LOST_TO_DEADLINE
             else:
                 outcome = CaseOutcome.WRITTEN_OFF
             self._close(outcome, payload.reason)

@@ -20,6 +20,7 @@ from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
 from services.ingest import IngestService
 from tests.harness import ALICE, BOB, CaseHarness
+from tests.ingest_helpers import wait_row
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import ConfirmRootCause, ConfirmTriage, CorrectedClaimSubmitted
 
@@ -153,6 +154,44 @@ async def test_later_835_paying_the_claim_closes_the_case_as_recovered(
     final = await harness.state(handle)
     assert final.payer_responses[-1].source == "835"
     assert final.payer_responses[-1].payer_claim_control_number == "ICN78"
+
+
+async def test_a_later_835_counts_only_what_is_newly_paid(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook
+) -> None:
+    """A line denied inside a paid claim ($600 paid, $400 denied): the 835 paying the corrected
+    claim reports $1000 for the claim, of which $400 is recovered by the case."""
+    today = await harness.today()
+    served = f"{today - timedelta(days=20):%Y%m%d}"
+    denied = remittance(
+        f"CLP*PCN88*1*1000*600**CI*ICN88\nDTM*232*{served}\n"
+        f"SVC*HC:99213*600*600**1\nDTM*472*{served}\n"
+        f"SVC*HC:99214*400*0**1\nDTM*472*{served}\nCAS*CO*16*400",
+        paid_on=today - timedelta(days=2),
+    )
+    assert (await service.ingest("denied.835", denied, ALICE)).cases_started == 1
+    (case_id,) = case_ids_of(denied, rulebook)
+    handle = harness.client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+    await harness.wait_status(handle, CaseStatus.TRIAGED)
+    await harness.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
+    await harness.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
+    await harness.complete(
+        handle,
+        TaskType.PREPARE_CORRECTED_CLAIM,
+        CorrectedClaimSubmitted(corrections="added the modifier", submitted_on=today),
+    )
+    await wait_row(harness, case_id, lambda row: row.status == "awaiting_payer")
+
+    paid = remittance(
+        f"CLP*PCN88*1*1000*1000**CI*ICN89*11*7\nREF*F8*ICN88\nDTM*232*{served}\n"
+        f"SVC*HC:99213*600*600**1\nDTM*472*{served}\n"
+        f"SVC*HC:99214*400*400**1\nDTM*472*{served}",
+        paid_on=today,
+    )
+    assert (await service.ingest("paid.835", paid, ALICE)).payer_responses_matched == 1
+    result = await handle.result()
+    assert (result.outcome, result.recovered_amount) == (CaseOutcome.RECOVERED, 400)
+    assert (await harness.state(handle)).payer_responses[-1].paid_amount == 400
 
 
 async def test_same_denial_repeated_while_open_is_a_duplicate(

@@ -171,6 +171,81 @@ async def test_appeal_partially_paid_appeals_the_remainder_at_the_next_level(
     await assert_closed(harness, handle, CaseOutcome.RECOVERED, Decimal(1000))
 
 
+async def test_last_level_partially_paid_cannot_be_appealed_at_that_level_again(
+    harness: CaseHarness,
+) -> None:
+    """Commercial payers have two appeal levels: $300 paid at level 1 opens level 2; $200 more
+    paid at level 2 leaves no level, so refusing the write-off to appeal again is refused; the
+    supervisor approves it: partially recovered, $500 of $1000."""
+    today = await harness.today()
+    handle, _ = await harness.triaged(make_record(today, adjustments=[adj("CO-50", 1000)]))
+    await to_path(harness, handle)
+    await submit_appeal(harness, handle, 1, today)
+    await harness.complete(
+        handle, TaskType.RECORD_PAYER_RESPONSE, payment(PayerDecision.PARTIALLY_PAID, 300, today)
+    )
+    appeal_again = WriteOffDecision(approve=False, reason="underpaid", next_path=WorkPath.APPEAL)
+    await harness.complete(handle, TaskType.APPROVE_WRITE_OFF, appeal_again, SAM)
+    await submit_appeal(harness, handle, 2, today)
+    state = await harness.complete(
+        handle, TaskType.RECORD_PAYER_RESPONSE, payment(PayerDecision.PARTIALLY_PAID, 200, today)
+    )
+    assert (state.status, state.appeal_level, state.outstanding_amount) == (
+        CaseStatus.WRITE_OFF_REVIEW,
+        2,
+        Decimal(500),
+    )
+    last_review = [e for e in state.events if e.type == "remainder_review"][-1]
+    assert "(no further appeal: no appeal level 3 for this payer" in last_review.message
+
+    message = await refused(
+        harness.complete(handle, TaskType.APPROVE_WRITE_OFF, appeal_again, SAM), "Invalid"
+    )
+    assert message == (
+        "cannot take the appeal path: the level 2 appeal was already decided and no further "
+        "level is open"
+    )
+    approve = WriteOffDecision(approve=True, reason="final level decided")
+    await harness.complete(handle, TaskType.APPROVE_WRITE_OFF, approve, SAM)
+    await assert_closed(harness, handle, CaseOutcome.PARTIALLY_RECOVERED, Decimal(500))
+
+
+async def test_a_partial_payment_crossing_a_correction_replaces_the_open_work(
+    harness: CaseHarness,
+) -> None:
+    """An 835 paying part of the claim while its correction is being prepared: the correction
+    task is cancelled and one review of the remainder opens; a second partial payment during
+    the review replaces it; a payment of all that is left closes the case as recovered."""
+    today = await harness.today()
+    handle, _ = await harness.triaged(make_record(today, adjustments=[adj("CO-16", 1000)]))
+    state = await to_path(harness, handle)
+    correction = harness.open_task(state, TaskType.PREPARE_CORRECTED_CLAIM)
+
+    def paid(amount: int, reference: str) -> PayerResponse:
+        return PayerResponse(
+            decision=PayerDecision.PARTIALLY_PAID,
+            paid_amount=Decimal(amount),
+            decision_date=today,
+            reference=reference,
+            source="835",
+        )
+
+    await handle.signal(DenialCaseWorkflow.payer_response, paid(250, "file-1:0"))
+    state = await harness.wait_status(handle, CaseStatus.WRITE_OFF_REVIEW)
+    assert task_of(state, correction.task_id).status is TaskStatus.CANCELLED
+    (review,) = state.open_tasks
+    assert (review.type, review.deadline_key) == (TaskType.APPROVE_WRITE_OFF, "corrected_claim")
+
+    await handle.signal(DenialCaseWorkflow.payer_response, paid(250, "file-2:0"))
+    state = await harness.wait_for(handle, lambda s: s.outstanding_amount == 500)
+    assert [t.type for t in state.open_tasks] == [TaskType.APPROVE_WRITE_OFF]
+    assert state.open_tasks[0].task_id != review.task_id
+
+    await handle.signal(DenialCaseWorkflow.payer_response, paid(500, "file-3:0"))
+    state = await assert_closed(harness, handle, CaseOutcome.RECOVERED, Decimal(1000))
+    assert state.outcome_reason == "payer paid the rest"
+
+
 # --- (3) write-off ------------------------------------------------------------------------
 
 
