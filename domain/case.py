@@ -208,6 +208,12 @@ class PayerResponse(BaseModel):
 
     decision: PayerDecision
     paid_amount: Decimal = Field(default=Decimal(0), ge=0)
+    claim_paid_total: Decimal | None = Field(
+        default=None,
+        ge=0,
+        description="From an 835: what the claim is paid in all. The case counts the part it had "
+        "not been paid when denied nor recovered since (paid_amount is the ingest's estimate)",
+    )
     decision_date: date
     payer_claim_control_number: str = Field(default="", max_length=80)
     reference: str = Field(

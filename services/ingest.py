@@ -72,6 +72,13 @@ class IngestSummary(IngestCounts):
         return total
 
 
+def _newly_paid(claim_paid: Decimal, case: CaseRow) -> Decimal:
+    """An 835 reports what the claim is paid in all; an answer counts what the claim had not
+    been paid when denied nor recovered since (as the read model knows it: the workflow
+    recounts from its own state, see PayerResponse.claim_paid_total)."""
+    return max(claim_paid - case.paid_amount - case.recovered_amount, Decimal(0))
+
+
 def _problem(message: str) -> dict[str, Any]:
     return {"message": message, "location": {"text": "file"}}
 
@@ -318,19 +325,21 @@ class IngestService:
                     answered.update((payer_id, number) for number in numbers)
             elif match is None:
                 continue
-            elif still_denied and match.status != CaseStatus.AWAITING_PAYER:
+            elif (
+                still_denied
+                and match.status != CaseStatus.AWAITING_PAYER
+                and not _newly_paid(item.paid_amount, match)
+            ):
                 continue  # the same denial again, not an answer: the open case covers it
             else:
                 answered.update((payer_id, number) for number in numbers)
-            # The 835 reports what the claim is paid in all; the case counts what is new.
-            paid_now = max(
-                item.paid_amount - match.paid_amount - match.recovered_amount, Decimal(0)
-            )
+            paid_now = _newly_paid(item.paid_amount, match)
             response = PayerResponse(
                 decision=decision_from_remittance(
                     paid_now, still_denied, answers_rejection=match is rejection
                 ),
                 paid_amount=paid_now,
+                claim_paid_total=max(item.paid_amount, Decimal(0)),
                 decision_date=item.remittance_date or date.today(),
                 payer_claim_control_number=item.payer_claim_control_number,
                 reference=f"{parsed.sha256}:{index}",

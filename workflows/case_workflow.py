@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -593,11 +594,12 @@ class DenialCaseWorkflow:
 
     def _apply_payer_response(self, response: PayerResponse, actor: Actor) -> None:
         state = self._state
+        paid = self._newly_paid(response)
         state.payer_responses.append(response)
         self._event(
             "payer_response",
             f"Payer {response.decision.value.replace('_', ' ')}"
-            f"{f', paid ${response.paid_amount}' if response.paid_amount else ''}"
+            f"{f', paid ${paid}' if paid else ''}"
             f" on {response.decision_date.isoformat()} ({response.source})",
             actor=actor.user_id,
             data={"decision": response.decision.value, "reference": response.reference},
@@ -606,21 +608,38 @@ class DenialCaseWorkflow:
             if task.type in (TaskType.RECORD_PAYER_RESPONSE, TaskType.FOLLOW_UP_WITH_PAYER):
                 self._finish_task(task, actor)
         if response.decision is PayerDecision.PAID:
-            state.recovered_amount += response.paid_amount
+            state.recovered_amount += paid
             self._close(CaseOutcome.RECOVERED, "payer paid")
         elif response.decision is PayerDecision.ACCEPTED:
             self._close(CaseOutcome.RECOVERED, "the resubmitted claim was accepted")
-        elif response.decision is PayerDecision.PARTIALLY_PAID:
-            state.recovered_amount += response.paid_amount
+        elif response.decision is PayerDecision.PARTIALLY_PAID and (
+            paid or not state.reviews_partial_payments
+        ):
+            state.recovered_amount += paid
             # A rejection's remainder is the adjudicated claim's own denial case (ingest).
             if not state.reviews_partial_payments or state.kind is DenialKind.REJECTION:
-                self._close(CaseOutcome.PARTIALLY_RECOVERED, f"payer paid ${response.paid_amount}")
+                self._close(CaseOutcome.PARTIALLY_RECOVERED, f"payer paid ${paid}")
             elif state.outstanding_amount == 0:
                 self._close(CaseOutcome.RECOVERED, "payer paid the rest")
             else:
                 self._review_remainder(response)
+        elif response.decision is PayerDecision.PARTIALLY_PAID:
+            # Nothing newly paid: as the answer awaited, an upheld one; otherwise the 835 only
+            # repeats what the case knows.
+            if state.status is CaseStatus.AWAITING_PAYER:
+                self._after_upheld(response)
         else:
             self._after_upheld(response)
+
+    def _newly_paid(self, response: PayerResponse) -> Decimal:
+        """What an answer adds to the recovered amount. From an 835, the claim's total paid less
+        what it had been paid when denied and what the case has recovered since: counted on
+        the case's own state, which no later answer can overtake."""
+        state = self._state
+        if response.claim_paid_total is None or not state.reviews_partial_payments:
+            return response.paid_amount
+        already = state.record.claim.paid_amount + state.recovered_amount
+        return max(response.claim_paid_total - already, Decimal(0))
 
     def _review_remainder(self, response: PayerResponse) -> None:
         """After a partial payment someone decides: write the rest off (the write-off review's
@@ -630,6 +649,16 @@ class DenialCaseWorkflow:
         outstanding = state.outstanding_amount
         further = ""
         answers_appeal = state.status is CaseStatus.AWAITING_PAYER and state.path is WorkPath.APPEAL
+        # The review races the deadline for working the remainder further, if one is open: a
+        # review replaced by a further payment hands on its own.
+        earlier_review = next(
+            (t for t in state.open_tasks if t.type is TaskType.APPROVE_WRITE_OFF), None
+        )
+        deadline_key = earlier_review.deadline_key if earlier_review else None
+        if state.path is WorkPath.CORRECTED_CLAIM and not path_problem(
+            state, WorkPath.CORRECTED_CLAIM, workflow.now().date()
+        ):
+            deadline_key = path_deadline_key(state.kind, WorkPath.CORRECTED_CLAIM, 0)
         # A payment may also come while other work is open (an 835 crossing a correction).
         self._cancel_open_tasks("the payer paid part of the claim")
         if answers_appeal:
@@ -642,6 +671,7 @@ class DenialCaseWorkflow:
                 state.appeal_notice_dates[next_level] = response.decision_date
                 state.appeal_level = next_level
                 self._recompute_deadlines()
+                deadline_key = path_deadline_key(state.kind, WorkPath.APPEAL, next_level)
                 further = f" (a level {next_level} appeal is open)"
             else:
                 further = f" (no further appeal: {problem})"
@@ -650,11 +680,7 @@ class DenialCaseWorkflow:
             f"${state.recovered_amount} of ${state.denied_amount} paid: the remaining "
             f"${outstanding} is written off or worked further{further}",
         )
-        working = state.path if state.path in (WorkPath.APPEAL, WorkPath.CORRECTED_CLAIM) else None
-        # The review races the deadline for working the remainder further.
-        self._enter_write_off_review(
-            deadline_key=path_deadline_key(state.kind, working, state.appeal_level)
-        )
+        self._enter_write_off_review(deadline_key=deadline_key)
 
     def _after_upheld(self, response: PayerResponse) -> None:
         state = self._state

@@ -246,6 +246,43 @@ async def test_a_partial_payment_crossing_a_correction_replaces_the_open_work(
     assert state.outcome_reason == "payer paid the rest"
 
 
+async def test_835_totals_are_counted_on_the_case_not_on_the_ingest_estimate(
+    harness: CaseHarness,
+) -> None:
+    """Two 835s read against a read model that had not caught up: the second estimates $500
+    new for a claim now paid $500 in all. The case counts $200, from its own state; a third
+    report of the same total adds nothing and changes nothing."""
+    today = await harness.today()
+    handle, _ = await harness.triaged(make_record(today, adjustments=[adj("CO-50", 1000)]))
+    await to_path(harness, handle)
+    await submit_appeal(harness, handle, 1, today)
+
+    def report(total: int, estimate: int, reference: str) -> PayerResponse:
+        return PayerResponse(
+            decision=PayerDecision.PARTIALLY_PAID,
+            paid_amount=Decimal(estimate),
+            claim_paid_total=Decimal(total),
+            decision_date=today,
+            reference=reference,
+            source="835",
+        )
+
+    await handle.signal(DenialCaseWorkflow.payer_response, report(300, 300, "a:0"))
+    await harness.wait_for(handle, lambda s: s.recovered_amount == 300)
+    await handle.signal(DenialCaseWorkflow.payer_response, report(500, 500, "b:0"))
+    state = await harness.wait_for(handle, lambda s: len(s.payer_responses) == 2)
+    assert (state.recovered_amount, state.outstanding_amount) == (Decimal(500), Decimal(500))
+    answers = [e for e in state.events if e.type == "payer_response"]
+    assert "partially paid, paid $200 on" in answers[1].message
+    reviews = [t for t in state.tasks if t.type is TaskType.APPROVE_WRITE_OFF]
+    await handle.signal(DenialCaseWorkflow.payer_response, report(500, 0, "c:0"))
+    state = await harness.wait_for(handle, lambda s: len(s.payer_responses) == 3)
+    assert state.recovered_amount == 500
+    assert state.status is CaseStatus.WRITE_OFF_REVIEW
+    assert [t.type for t in state.open_tasks] == [TaskType.APPROVE_WRITE_OFF]
+    assert [t for t in state.tasks if t.type is TaskType.APPROVE_WRITE_OFF] == reviews
+
+
 # --- (3) write-off ------------------------------------------------------------------------
 
 
