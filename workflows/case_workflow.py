@@ -600,6 +600,7 @@ class DenialCaseWorkflow:
             "payer_response",
             f"Payer {response.decision.value.replace('_', ' ')}"
             f"{f', paid ${paid}' if paid else ''}"
+            f"{' (nothing newly paid)' if self._counts_nothing(response, paid) else ''}"
             f" on {response.decision_date.isoformat()} ({response.source})",
             actor=actor.user_id,
             data={"decision": response.decision.value, "reference": response.reference},
@@ -631,6 +632,13 @@ class DenialCaseWorkflow:
         else:
             self._after_upheld(response)
 
+    def _counts_nothing(self, response: PayerResponse, paid: Decimal) -> bool:
+        return (
+            self._state.reviews_partial_payments
+            and response.decision is PayerDecision.PARTIALLY_PAID
+            and not paid
+        )
+
     def _newly_paid(self, response: PayerResponse) -> Decimal:
         """What an answer adds to the recovered amount. From an 835, the claim's total paid less
         what it had been paid when denied and what the case has recovered since: counted on
@@ -655,10 +663,14 @@ class DenialCaseWorkflow:
             (t for t in state.open_tasks if t.type is TaskType.APPROVE_WRITE_OFF), None
         )
         deadline_key = earlier_review.deadline_key if earlier_review else None
-        if state.path is WorkPath.CORRECTED_CLAIM and not path_problem(
-            state, WorkPath.CORRECTED_CLAIM, workflow.now().date()
+        working = state.path if state.path in (WorkPath.APPEAL, WorkPath.CORRECTED_CLAIM) else None
+        # A path still being prepared (the payment crossed it) keeps its deadline.
+        if (
+            working is not None
+            and not answers_appeal
+            and not path_problem(state, working, workflow.now().date())
         ):
-            deadline_key = path_deadline_key(state.kind, WorkPath.CORRECTED_CLAIM, 0)
+            deadline_key = path_deadline_key(state.kind, working, state.appeal_level)
         # A payment may also come while other work is open (an 835 crossing a correction).
         self._cancel_open_tasks("the payer paid part of the claim")
         if answers_appeal:

@@ -275,12 +275,66 @@ async def test_835_totals_are_counted_on_the_case_not_on_the_ingest_estimate(
     answers = [e for e in state.events if e.type == "payer_response"]
     assert "partially paid, paid $200 on" in answers[1].message
     reviews = [t for t in state.tasks if t.type is TaskType.APPROVE_WRITE_OFF]
-    await handle.signal(DenialCaseWorkflow.payer_response, report(500, 0, "c:0"))
+    await handle.signal(DenialCaseWorkflow.payer_response, report(500, 500, "c:0"))
     state = await harness.wait_for(handle, lambda s: len(s.payer_responses) == 3)
     assert state.recovered_amount == 500
     assert state.status is CaseStatus.WRITE_OFF_REVIEW
     assert [t.type for t in state.open_tasks] == [TaskType.APPROVE_WRITE_OFF]
     assert [t for t in state.tasks if t.type is TaskType.APPROVE_WRITE_OFF] == reviews
+    assert state.events[-1].message == (
+        f"Payer partially paid (nothing newly paid) on {today.isoformat()} (835)"
+    )
+
+
+async def test_a_partial_payment_crossing_an_appeal_keeps_its_deadline(
+    harness: CaseHarness,
+) -> None:
+    """Paid in part while the level 1 appeal is being prepared: the review races that appeal's
+    deadline, the path its refusal would take."""
+    today = await harness.today()
+    handle, _ = await harness.triaged(make_record(today, adjustments=[adj("CO-50", 1000)]))
+    await to_path(harness, handle)
+    await handle.signal(
+        DenialCaseWorkflow.payer_response,
+        PayerResponse(
+            decision=PayerDecision.PARTIALLY_PAID,
+            paid_amount=Decimal(300),
+            decision_date=today,
+            reference="e:0",
+            source="835",
+        ),
+    )
+    state = await harness.wait_status(handle, CaseStatus.WRITE_OFF_REVIEW)
+    (review,) = state.open_tasks
+    assert (review.type, review.deadline_key, state.appeal_level) == (
+        TaskType.APPROVE_WRITE_OFF,
+        "appeal:1",
+        1,
+    )
+
+
+async def test_an_awaited_835_adding_nothing_is_an_upheld_answer(harness: CaseHarness) -> None:
+    """A line denied in a paid claim ($600 paid, $400 appealed): the 835 answering the appeal
+    reports the same $600 in all, so nothing is recovered: upheld, on to level 2."""
+    today = await harness.today()
+    record = make_record(today, adjustments=[adj("CO-50", 400)], billed=1000, paid=600, status="1")
+    handle, _ = await harness.triaged(record)
+    await to_path(harness, handle)
+    await submit_appeal(harness, handle, 1, today)
+    await handle.signal(
+        DenialCaseWorkflow.payer_response,
+        PayerResponse(
+            decision=PayerDecision.PARTIALLY_PAID,
+            paid_amount=Decimal(600),
+            claim_paid_total=Decimal(600),
+            decision_date=today,
+            reference="d:0",
+            source="835",
+        ),
+    )
+    state = await harness.wait_for(handle, lambda s: s.appeal_level == 2)
+    assert (state.status, state.recovered_amount) == (CaseStatus.APPEAL, 0)
+    assert harness.open_task(state, TaskType.PREPARE_APPEAL).appeal_level == 2
 
 
 # --- (3) write-off ------------------------------------------------------------------------
