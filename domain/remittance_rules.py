@@ -54,6 +54,12 @@ def is_recoupment(reason: str, amount_taken: float) -> bool:
     return reason.strip().upper() in RECOUPMENT_PLB_REASONS and amount_taken > 0
 
 
+def newly_paid(claim_paid_total: Decimal, paid_when_denied: Decimal, recovered: Decimal) -> Decimal:
+    """What a later 835 adds to a case: it reports what the claim is paid in all, of which the
+    claim had been paid some when denied and the case has recovered some since."""
+    return max(claim_paid_total - paid_when_denied - recovered, Decimal(0))
+
+
 def decision_from_remittance(
     paid_amount: Decimal, still_denied: bool, answers_rejection: bool = False
 ) -> PayerDecision:

@@ -24,7 +24,7 @@ from db.upsert import upsert
 from domain.case import Actor, CaseStatus, PayerDecision, PayerResponse
 from domain.identity import denial_sequence
 from domain.models import DenialKind
-from domain.remittance_rules import decision_from_remittance
+from domain.remittance_rules import decision_from_remittance, newly_paid
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
 from edi.results import AcknowledgedClaim, AdjudicatedClaim, CaseRecord, ParsedFile
@@ -73,10 +73,9 @@ class IngestSummary(IngestCounts):
 
 
 def _newly_paid(claim_paid: Decimal, case: CaseRow) -> Decimal:
-    """An 835 reports what the claim is paid in all; an answer counts what the claim had not
-    been paid when denied nor recovered since (as the read model knows it: the workflow
-    recounts from its own state, see PayerResponse.claim_paid_total)."""
-    return max(claim_paid - case.paid_amount - case.recovered_amount, Decimal(0))
+    """As the read model knows the case: the workflow recounts from its own state (see
+    PayerResponse.claim_paid_total)."""
+    return newly_paid(claim_paid, case.paid_amount, case.recovered_amount)
 
 
 def _problem(message: str) -> dict[str, Any]:

@@ -79,6 +79,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.models import Category, DenialKind, WorkPath
     from domain.priority import priority_score
+    from domain.remittance_rules import newly_paid
     from workflows import search_attributes as sa
     from workflows.messages import (
         AddNote,
@@ -646,8 +647,9 @@ class DenialCaseWorkflow:
         state = self._state
         if response.claim_paid_total is None or not state.reviews_partial_payments:
             return response.paid_amount
-        already = state.record.claim.paid_amount + state.recovered_amount
-        return max(response.claim_paid_total - already, Decimal(0))
+        return newly_paid(
+            response.claim_paid_total, state.record.claim.paid_amount, state.recovered_amount
+        )
 
     def _review_remainder(self, response: PayerResponse) -> None:
         """After a partial payment someone decides: write the rest off (the write-off review's

@@ -1,0 +1,25 @@
+"""How a later 835 answers an open case."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from domain.remittance_rules import newly_paid
+
+
+@pytest.mark.parametrize(
+    ("total", "paid_when_denied", "recovered", "expected"),
+    [
+        (1000, 0, 0, 1000),  # a claim-level denial paid in full
+        (1000, 600, 0, 400),  # a line denied inside a paid claim: only the line is new
+        (500, 0, 300, 200),  # a second report after $300 was recovered
+        (500, 0, 500, 0),  # the same total reported again
+        (600, 700, 0, 0),  # a total below what was paid (a recoupment) adds nothing
+    ],
+)
+def test_newly_paid_counts_only_what_the_case_has_not_seen(
+    total: int, paid_when_denied: int, recovered: int, expected: int
+) -> None:
+    assert newly_paid(Decimal(total), Decimal(paid_when_denied), Decimal(recovered)) == expected
