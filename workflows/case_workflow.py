@@ -596,12 +596,18 @@ class DenialCaseWorkflow:
     def _apply_payer_response(self, response: PayerResponse, actor: Actor) -> None:
         state = self._state
         paid = self._newly_paid(response)
+        # Since partial payments are reviewed, a part payment adding nothing is no payment.
+        nothing_new = (
+            state.reviews_partial_payments
+            and response.decision is PayerDecision.PARTIALLY_PAID
+            and not paid
+        )
         state.payer_responses.append(response)
         self._event(
             "payer_response",
             f"Payer {response.decision.value.replace('_', ' ')}"
             f"{f', paid ${paid}' if paid else ''}"
-            f"{' (nothing newly paid)' if self._counts_nothing(response, paid) else ''}"
+            f"{' (nothing newly paid)' if nothing_new else ''}"
             f" on {response.decision_date.isoformat()} ({response.source})",
             actor=actor.user_id,
             data={"decision": response.decision.value, "reference": response.reference},
@@ -614,9 +620,7 @@ class DenialCaseWorkflow:
             self._close(CaseOutcome.RECOVERED, "payer paid")
         elif response.decision is PayerDecision.ACCEPTED:
             self._close(CaseOutcome.RECOVERED, "the resubmitted claim was accepted")
-        elif response.decision is PayerDecision.PARTIALLY_PAID and (
-            paid or not state.reviews_partial_payments
-        ):
+        elif response.decision is PayerDecision.PARTIALLY_PAID and not nothing_new:
             state.recovered_amount += paid
             # A rejection's remainder is the adjudicated claim's own denial case (ingest).
             if not state.reviews_partial_payments or state.kind is DenialKind.REJECTION:
@@ -625,20 +629,13 @@ class DenialCaseWorkflow:
                 self._close(CaseOutcome.RECOVERED, "payer paid the rest")
             else:
                 self._review_remainder(response)
-        elif response.decision is PayerDecision.PARTIALLY_PAID:
-            # Nothing newly paid: as the answer awaited, an upheld one; otherwise the 835 only
-            # repeats what the case knows.
+        elif nothing_new:
+            # As the answer awaited, an upheld one; otherwise the 835 only repeats what the
+            # case knows.
             if state.status is CaseStatus.AWAITING_PAYER:
                 self._after_upheld(response)
         else:
             self._after_upheld(response)
-
-    def _counts_nothing(self, response: PayerResponse, paid: Decimal) -> bool:
-        return (
-            self._state.reviews_partial_payments
-            and response.decision is PayerDecision.PARTIALLY_PAID
-            and not paid
-        )
 
     def _newly_paid(self, response: PayerResponse) -> Decimal:
         """What an answer adds to the recovered amount. From an 835, the claim's total paid less
@@ -676,17 +673,10 @@ class DenialCaseWorkflow:
         # A payment may also come while other work is open (an 835 crossing a correction).
         self._cancel_open_tasks("the payer paid part of the claim")
         if answers_appeal:
-            next_level = state.appeal_level + 1
-            assert state.rule is not None
-            problem = next_appeal_problem(
-                state.rule, next_level, outstanding, response.decision_date, workflow.now().date()
-            )
+            problem = self._open_next_appeal_level(response.decision_date)
             if problem is None:
-                state.appeal_notice_dates[next_level] = response.decision_date
-                state.appeal_level = next_level
-                self._recompute_deadlines()
-                deadline_key = path_deadline_key(state.kind, WorkPath.APPEAL, next_level)
-                further = f" (a level {next_level} appeal is open)"
+                deadline_key = path_deadline_key(state.kind, WorkPath.APPEAL, state.appeal_level)
+                further = f" (a level {state.appeal_level} appeal is open)"
             else:
                 further = f" (no further appeal: {problem})"
         self._event(
@@ -696,19 +686,27 @@ class DenialCaseWorkflow:
         )
         self._enter_write_off_review(deadline_key=deadline_key)
 
+    def _open_next_appeal_level(self, decision_date: date) -> str | None:
+        """Move the case to the next appeal level, its deadlines counted from the decision;
+        or why it cannot go there (None when it did)."""
+        state = self._state
+        next_level = state.appeal_level + 1
+        assert state.rule is not None
+        problem = next_appeal_problem(
+            state.rule, next_level, state.outstanding_amount, decision_date, workflow.now().date()
+        )
+        if problem is None:
+            state.appeal_notice_dates[next_level] = decision_date
+            state.appeal_level = next_level
+            self._recompute_deadlines()
+        return problem
+
     def _after_upheld(self, response: PayerResponse) -> None:
         state = self._state
         today = workflow.now().date()
         if state.path is WorkPath.APPEAL:
-            next_level = state.appeal_level + 1
-            assert state.rule is not None
-            problem = next_appeal_problem(
-                state.rule, next_level, state.outstanding_amount, response.decision_date, today
-            )
+            problem = self._open_next_appeal_level(response.decision_date)
             if problem is None:
-                state.appeal_notice_dates[next_level] = response.decision_date
-                state.appeal_level = next_level
-                self._recompute_deadlines()
                 self._enter_path(WorkPath.APPEAL)
                 return
             self._event("appeal_exhausted", f"Upheld at level {state.appeal_level}: {problem}")
