@@ -324,15 +324,11 @@ class IngestService:
                     answered.update((payer_id, number) for number in numbers)
             elif match is None:
                 continue
-            elif (
-                still_denied
-                and match.status != CaseStatus.AWAITING_PAYER
-                and not _newly_paid(item.paid_amount, match)
-            ):
-                continue  # the same denial again, not an answer: the open case covers it
-            else:
-                answered.update((payer_id, number) for number in numbers)
             paid_now = _newly_paid(item.paid_amount, match)
+            if match is not rejection:
+                if still_denied and match.status != CaseStatus.AWAITING_PAYER and not paid_now:
+                    continue  # the same denial again, not an answer: the open case covers it
+                answered.update((payer_id, number) for number in numbers)
             response = PayerResponse(
                 decision=decision_from_remittance(
                     paid_now, still_denied, answers_rejection=match is rejection
