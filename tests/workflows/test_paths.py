@@ -28,7 +28,7 @@ from domain.identity import case_id_for
 from domain.models import Category, DenialKind, PayerType, WorkPath
 from domain.rulebook import Rulebook
 from tests.factories import adj, make_record
-from tests.harness import ALICE, BOB, SAM, CaseHarness
+from tests.harness import ALICE, BOB, SAM, CaseHandle, CaseHarness
 from tests.workflows.case_flow import (
     MEDICARE_RECEIPT,
     assert_closed,
@@ -62,6 +62,19 @@ def payment(decision: PayerDecision, amount: int, on: date) -> PayerResponseEntr
 
 def upheld(on: date) -> PayerResponseEntry:
     return PayerResponseEntry(decision=PayerDecision.UPHELD, decision_date=on)
+
+
+async def approval_refused_to_alice(
+    harness: CaseHarness, handle: CaseHandle, task_id: str, approve: WriteOffDecision
+) -> str:
+    """Hand the write-off approval to alice (a biller) and have her approve it: the refusal."""
+    await handle.execute_update(
+        DenialCaseWorkflow.reassign_task,
+        ReassignTask(actor=SAM, task_id=task_id, assignee="alice"),
+    )
+    return await refused(
+        harness.complete(handle, TaskType.APPROVE_WRITE_OFF, approve, ALICE), "Forbidden"
+    )
 
 
 # --- (1) appeal, (2) corrected claim ------------------------------------------------------
@@ -126,14 +139,8 @@ async def test_corrected_claim_partially_paid_has_its_remainder_reviewed(
     assert (review.queue, review.assignee) == (Role.SUPERVISOR, None)
 
     # Handed to a biller, the approval is still above her authority: for the $600 unpaid.
-    await handle.execute_update(
-        DenialCaseWorkflow.reassign_task,
-        ReassignTask(actor=SAM, task_id=review.task_id, assignee="alice"),
-    )
     approve = WriteOffDecision(approve=True, reason="rest is contractual")
-    message = await refused(
-        harness.complete(handle, TaskType.APPROVE_WRITE_OFF, approve, ALICE), "Forbidden"
-    )
+    message = await approval_refused_to_alice(harness, handle, review.task_id, approve)
     assert "writing off $600 needs a supervisor" in message
     await harness.complete(handle, TaskType.APPROVE_WRITE_OFF, approve, SAM)
     state = await assert_closed(harness, handle, CaseOutcome.PARTIALLY_RECOVERED, Decimal(400))
@@ -371,14 +378,8 @@ async def test_biller_handed_a_large_write_off_still_cannot_approve_it(
     handle, _ = await harness.triaged(make_record(today, adjustments=[adj("CO-50", 1000)]))
     state = await to_path(harness, handle, path=WorkPath.WRITE_OFF_REVIEW)
     task = harness.open_task(state, TaskType.APPROVE_WRITE_OFF)
-    await handle.execute_update(
-        DenialCaseWorkflow.reassign_task,
-        ReassignTask(actor=SAM, task_id=task.task_id, assignee="alice"),
-    )
     approve = WriteOffDecision(approve=True, reason="not worth appealing")
-    message = await refused(
-        harness.complete(handle, TaskType.APPROVE_WRITE_OFF, approve, ALICE), "Forbidden"
-    )
+    message = await approval_refused_to_alice(harness, handle, task.task_id, approve)
     assert "supervisor" in message
     state = await harness.state(handle)
     assert state.status is CaseStatus.WRITE_OFF_REVIEW
