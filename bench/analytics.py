@@ -25,12 +25,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from activities.triage import TriageActivities
+from bench.databases import scratch_postgres
 from db.analytics import claims_by_payer_month, claims_by_provider, denial_case_facts, open_cases
 from db.engine import make_engine, migrate
 from db.models import CaseRow, IngestFileRow, RemittanceClaimRow
@@ -140,17 +140,8 @@ def database(postgres: bool) -> Iterator[Engine]:
             yield engine
             engine.dispose()
         return
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    admin_url = "postgresql://postgres@127.0.0.1:5432/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
-    try:
+    with scratch_postgres() as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:

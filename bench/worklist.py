@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.main import create_app
+from bench.databases import scratch_postgres
 from db.engine import make_engine, migrate
 from db.models import CaseRow, TaskRow
 from denials.config import Settings
@@ -60,8 +60,6 @@ from services.users import UserService
 from tests.factories import adj, make_record
 
 TARGET_MS = 50.0
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-POSTGRES_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 # A CARC per category: its real triaged state (classification, rule, deadlines, priority) is
 # the template of the state document stored with every case of that category.
@@ -537,16 +535,8 @@ def sqlite_engine(folder: Path) -> Iterator[Engine]:
 
 @contextmanager
 def postgres_engine(_: Path) -> Iterator[Engine]:
-    name = f"denials_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    engine = make_engine(f"{POSTGRES_BASE}/{name}")
-    try:
+    with scratch_postgres() as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def bench_database(
