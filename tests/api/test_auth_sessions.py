@@ -325,8 +325,10 @@ async def test_cookie_changes_need_the_csrf_token(site: Site) -> None:
 
     missing = await site.http.post("/api/v1/ingest", **upload("a.txt"))
     assert (missing.status_code, missing.json()) == (403, CSRF_REFUSED)
+    # Change the last character to one it is not, so the wrong token can never be the right one.
+    wrong_token = token[:-1] + ("x" if token[-1] != "x" else "y")
     wrong = await site.http.post(
-        "/api/v1/ingest", headers={"X-CSRF-Token": token[:-1] + "x"}, **upload("b.txt")
+        "/api/v1/ingest", headers={"X-CSRF-Token": wrong_token}, **upload("b.txt")
     )
     assert (wrong.status_code, wrong.json()) == (403, CSRF_REFUSED)
     listed = await site.http.get("/api/v1/ingest")
