@@ -424,12 +424,16 @@ def path_problem(state: CaseState, path: WorkPath, today: date) -> str | None:
 
 def decided_appeal_level_problem(state: CaseState) -> str | None:
     """Why the case cannot be appealed again at its current level: that level's appeal was
-    submitted and answered, and no further level was opened."""
+    submitted and answered (it is not the answer still awaited), and no further level was
+    opened."""
     level = max(state.appeal_level, 1)
-    decided = any(
+    submitted = any(
         s.kind is SubmissionKind.APPEAL and s.appeal_level == level for s in state.submissions
     )
-    if decided and state.status is not CaseStatus.AWAITING_PAYER:
+    awaiting_its_answer = (
+        state.status is CaseStatus.AWAITING_PAYER and state.path is WorkPath.APPEAL
+    )
+    if submitted and not awaiting_its_answer:
         return f"the level {level} appeal was already decided and no further level is open"
     return None
 

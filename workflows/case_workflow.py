@@ -127,6 +127,9 @@ SUBMISSION_ADAPTER = "submission-adapter"
 # or correct it) instead of closing the case. Decided once, when the case starts, and kept in
 # its state (continue-as-new included), so an older case keeps closing on a partial payment.
 PARTIAL_PAYMENT_REVIEW = "partial-payment-review"
+# Since this patch a corrected claim denied again after its current appeal level was decided
+# goes to write-off review: before, that decided appeal was opened again.
+NO_REAPPEAL_OF_DECIDED_LEVEL = "no-reappeal-of-decided-level"
 
 T = TypeVar("T")
 
@@ -716,6 +719,10 @@ class DenialCaseWorkflow:
         # possible, resubmit a rejection while timely filing allows, else review the write-off.
         retry = WorkPath.CORRECTED_CLAIM if state.kind is DenialKind.REJECTION else WorkPath.APPEAL
         problem = path_problem(state, retry, today)
+        if problem is None and retry is WorkPath.APPEAL:
+            decided = decided_appeal_level_problem(state)
+            if decided and workflow.patched(NO_REAPPEAL_OF_DECIDED_LEVEL):
+                problem = decided
         if problem is None:
             self._enter_path(retry)
         else:

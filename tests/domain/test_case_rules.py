@@ -11,6 +11,7 @@ from domain.case import (
     Actor,
     CasePolicy,
     CaseState,
+    CaseStatus,
     EscalationLevel,
     Role,
     Submission,
@@ -18,6 +19,7 @@ from domain.case import (
     Task,
     TaskType,
     case_deadlines,
+    decided_appeal_level_problem,
     escalation_instants,
     escalation_level_at,
     path_deadline_key,
@@ -230,6 +232,38 @@ def test_rejection_corrected_claim_after_timely_filing_passed(rulebook: Rulebook
     assert path_problem(state, WorkPath.CORRECTED_CLAIM, TODAY) == (
         "the timely filing deadline passed on 2025-06-01"
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "path", "level", "decided"),
+    [
+        (CaseStatus.WRITE_OFF_REVIEW, WorkPath.WRITE_OFF_REVIEW, 2, True),
+        # The level 2 appeal's own answer is awaited: not yet decided.
+        (CaseStatus.AWAITING_PAYER, WorkPath.APPEAL, 2, False),
+        # A corrected claim's answer is awaited: the level 2 appeal was decided before it.
+        (CaseStatus.AWAITING_PAYER, WorkPath.CORRECTED_CLAIM, 2, True),
+        # Level 3 was opened after the level 2 decision and has no submission yet.
+        (CaseStatus.WRITE_OFF_REVIEW, WorkPath.WRITE_OFF_REVIEW, 3, False),
+    ],
+)
+def test_decided_appeal_level(
+    status: CaseStatus, path: WorkPath, level: int, decided: bool, rulebook: Rulebook
+) -> None:
+    """An appeal level is decided once its appeal was submitted and its answer is not the one
+    still awaited; such a level cannot be appealed again."""
+    state = make_state(rulebook)
+    state.status, state.path, state.appeal_level = status, path, level
+    state.submissions = [
+        Submission(
+            kind=SubmissionKind.APPEAL,
+            appeal_level=2,
+            submitted_on=TODAY,
+            summary="second level",
+            submitted_by="alice",
+        )
+    ]
+    expected = f"the level {level} appeal was already decided and no further level is open"
+    assert decided_appeal_level_problem(state) == (expected if decided else None)
 
 
 def test_no_appeal_rights_blocks_appeal_only(rulebook: Rulebook) -> None:

@@ -28,7 +28,7 @@ from denials.embedded import installed_binary
 from denials.temporal import ensure_search_attributes
 from domain.appeals.corrections import ClaimCorrections
 from domain.case import CasePolicy, CaseStatus, PayerDecision, PayerResponse, TaskType
-from domain.models import DenialKind, PayerType, ServiceLine
+from domain.models import DenialKind, PayerType, ServiceLine, WorkPath
 from domain.rulebook import Rulebook
 from tests.conftest import running_harness
 from tests.factories import adj, make_record
@@ -37,6 +37,7 @@ from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
     AddNote,
     AppealSubmitted,
+    CancelCase,
     ConfirmRootCause,
     ConfirmTriage,
     CorrectedClaimSubmitted,
@@ -180,11 +181,53 @@ async def partial_payment(h: CaseHarness) -> CaseHandle:
     return handle
 
 
+async def corrected_after_last_appeal(h: CaseHarness) -> CaseHandle:
+    """Both commercial appeal levels upheld; the write-off refused for a corrected claim, which
+    the payer denies again. No appeal level is left: the write-off is reviewed again."""
+    today = await h.today()
+    handle, _ = await h.triaged(make_record(today, adjustments=[adj("CO-50", 1000)]))
+    await h.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
+    await h.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
+    upheld = PayerResponseEntry(decision=PayerDecision.UPHELD, decision_date=today)
+    for level in (1, 2):
+        await h.attest_if_required(handle)
+        await h.complete(
+            handle,
+            TaskType.PREPARE_APPEAL,
+            AppealSubmitted(level=level, argument="records", submitted_on=today),
+        )
+        await h.complete(handle, TaskType.RECORD_PAYER_RESPONSE, upheld)
+    await h.complete(
+        handle,
+        TaskType.APPROVE_WRITE_OFF,
+        WriteOffDecision(
+            approve=False, reason="coding error found", next_path=WorkPath.CORRECTED_CLAIM
+        ),
+        SAM,
+    )
+    await h.complete(
+        handle,
+        TaskType.PREPARE_CORRECTED_CLAIM,
+        CorrectedClaimSubmitted(corrections="corrected the diagnosis", submitted_on=today),
+    )
+    state = await h.complete(handle, TaskType.RECORD_PAYER_RESPONSE, upheld)
+    if state.status is CaseStatus.WRITE_OFF_REVIEW:
+        decision = WriteOffDecision(approve=True, reason="no appeal left")
+        await h.complete(handle, TaskType.APPROVE_WRITE_OFF, decision, SAM)
+    else:  # before v5 the decided level 2 appeal was opened again
+        await handle.execute_update(
+            DenialCaseWorkflow.cancel_case, CancelCase(actor=SAM, reason="appeal already decided")
+        )
+    await handle.result()
+    return handle
+
+
 SCENARIOS: dict[str, Callable[[CaseHarness], Awaitable[CaseHandle]]] = {
     "appeal_chain": appeal_chain,
     "escalation_and_loss": escalation_and_loss,
     "rejection_resubmitted": rejection_resubmitted,
     "partial_payment": partial_payment,
+    "corrected_after_last_appeal": corrected_after_last_appeal,
 }
 
 

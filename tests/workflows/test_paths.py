@@ -709,6 +709,39 @@ async def test_medicare_below_alj_minimum_goes_to_write_off_after_level_2(
     await assert_closed(harness, handle, CaseOutcome.WRITTEN_OFF)
 
 
+async def test_corrected_claim_denied_after_the_last_appeal_level_is_not_appealed_again(
+    harness: CaseHarness,
+) -> None:
+    """Both commercial appeal levels upheld; the supervisor refuses the write-off for a
+    corrected claim, which the payer denies again. Level 2 was decided and no level is left, so
+    the case goes back to write-off review instead of opening the level 2 appeal again."""
+    today = await harness.today()
+    handle, _ = await harness.triaged(make_record(today, adjustments=[adj("CO-50", 1000)]))
+    await to_path(harness, handle)
+    await submit_appeal(harness, handle, 1, today)
+    await harness.complete(handle, TaskType.RECORD_PAYER_RESPONSE, upheld(today))
+    await submit_appeal(harness, handle, 2, today)
+    state = await harness.complete(handle, TaskType.RECORD_PAYER_RESPONSE, upheld(today))
+    assert state.status is CaseStatus.WRITE_OFF_REVIEW
+    correct = WriteOffDecision(
+        approve=False, reason="coding error found", next_path=WorkPath.CORRECTED_CLAIM
+    )
+    await harness.complete(handle, TaskType.APPROVE_WRITE_OFF, correct, SAM)
+    await submit_corrected_claim(harness, handle, today)
+
+    state = await harness.complete(handle, TaskType.RECORD_PAYER_RESPONSE, upheld(today))
+    assert (state.status, state.appeal_level) == (CaseStatus.WRITE_OFF_REVIEW, 2)
+    assert open_tasks_of(state, TaskType.PREPARE_APPEAL) == []
+    assert state.events[-2].type == "no_further_action"
+    assert state.events[-2].message == (
+        "Denied again and cannot appeal: the level 2 appeal was already decided and no "
+        "further level is open"
+    )
+    approve = WriteOffDecision(approve=True, reason="no appeal left")
+    await harness.complete(handle, TaskType.APPROVE_WRITE_OFF, approve, SAM)
+    await assert_closed(harness, handle, CaseOutcome.WRITTEN_OFF)
+
+
 # --- (11) follow-up -----------------------------------------------------------------------
 
 

@@ -29,6 +29,9 @@ def test_histories_of_every_version_are_saved() -> None:
     expected = {f"{s}.{v}" for s in scenarios for v in (*versions, latest)}
     # Partial payments closed the case at once before v4; this history proves they still do.
     expected |= {"partial_payment.v3-submission-adapter", f"partial_payment.{latest}"}
+    # Before v5 a corrected claim denied after the last appeal level reopened that level.
+    reappeal = "corrected_after_last_appeal"
+    expected |= {f"{reappeal}.{latest}", f"{reappeal}.v5-no-reappeal-of-decided-level"}
     assert {path.stem for path in HISTORIES} >= expected
 
 
