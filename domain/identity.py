@@ -13,26 +13,32 @@ from domain.models import DenialKind, DenialRecord
 
 def case_id_for(record: DenialRecord) -> str:
     claim = record.claim
-    if record.kind is DenialKind.DENIAL and claim.payer_claim_control_number:
+    if record.kind is not DenialKind.REJECTION and claim.payer_claim_control_number:
         number = f"icn:{claim.payer_claim_control_number}"
-    else:  # rejections never got a payer claim number
+    else:  # rejections never got a payer claim number; recoupments have their reference
         number = f"pcn:{claim.claim_id}"
     material = f"{record.kind.value}|{claim.payer.payer_id}|{number}|{record.sequence}"
     return "case-" + hashlib.sha256(material.encode()).hexdigest()[:24]
 
 
+# Kinds that take money back on one remittance: each remittance's is an event of its own (an
+# overpayment recouped in installments repeats its reference), even while an earlier is open.
+EACH_REMITTANCE_COUNTS = frozenset({DenialKind.REVERSAL, DenialKind.RECOUPMENT})
+
+
 def denial_sequence(
-    existing: list[tuple[int, bool, date | None]], remittance_date: date | None
+    existing: list[tuple[int, bool, date | None]], remittance_date: date | None, kind: DenialKind
 ) -> int | None:
     """The sequence for a denial of a claim that already has cases, or None when it repeats one.
 
     `existing` lists (sequence, still open, remittance date) of the claim's cases of the same
-    kind. An open case already covers the claim; the same remittance date means the same
-    denial sent again; otherwise the claim was denied anew after its earlier cases closed.
+    kind. An open denial or rejection case already covers the claim; the same remittance date
+    means the same event sent again; otherwise the claim was denied anew after its earlier cases
+    closed, or had money taken back again.
     """
     if not existing:
         return 1
-    if any(is_open for _, is_open, _ in existing):
+    if kind not in EACH_REMITTANCE_COUNTS and any(is_open for _, is_open, _ in existing):
         return None
     if remittance_date is not None and any(seen == remittance_date for *_, seen in existing):
         return None

@@ -31,8 +31,9 @@ FILING_INDICATOR_PAYER_TYPES: dict[str, PayerType] = {
 }
 
 # PLB03-1 reasons that take back money already paid: overpayment recovery, forward balance
-# (a negative balance carried into this payment), and payer-initiated adjustments.
-RECOUPMENT_PLB_REASONS = frozenset({"WO", "FB", "CS"})
+# (a negative balance carried into this payment), payer-initiated adjustments and authorized
+# returns (72: the provider agreed to refund).
+RECOUPMENT_PLB_REASONS = frozenset({"WO", "FB", "CS", "72"})
 
 
 def payer_type_for(filing_indicator: str, payer_name: str = "") -> PayerType:

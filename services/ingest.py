@@ -152,7 +152,8 @@ class IngestService:
     ) -> FileReport:
         sha256 = hashlib.sha256(raw).hexdigest()
         row = self._session.get(IngestFileRow, sha256)
-        if row is not None and row.status in ("ingested", "failed"):
+        # A failed file is parsed again: a later version may read it.
+        if row is not None and row.status == "ingested":
             return self._repeat(row, name)
         if row is None:
             row = IngestFileRow(
@@ -190,10 +191,8 @@ class IngestService:
         return self._finish(row, report)
 
     def _repeat(self, row: IngestFileRow, name: str) -> FileReport:
-        """A file seen before: nothing starts again; a failed one fails the same way."""
+        """A file ingested before: nothing starts again."""
         previous = FileReport.model_validate(row.report)
-        if row.status == "failed":
-            return previous.model_copy(update={"file": name})
         return previous.model_copy(
             update={
                 "file": name,
@@ -214,6 +213,8 @@ class IngestService:
         return report
 
     def _record_adjudicated(self, sha256: str, claims: list[AdjudicatedClaim]) -> None:
+        # A reversal takes back an earlier adjudication; it is neither a claim adjudicated nor
+        # a denial for the denial rate (its re-adjudication, if any, comes as a claim of its own).
         rows = [
             {
                 "row_id": f"{sha256}:{index}",
@@ -235,6 +236,7 @@ class IngestService:
                 "remittance_date": item.remittance_date,
             }
             for index, item in enumerate(claims)
+            if not item.is_reversal
         ]
         for start in range(0, len(rows), 1000):
             upsert(
@@ -357,7 +359,7 @@ class IngestService:
             if (claim.payer.payer_id, _case_number(case)) in answered:
                 continue
             key = (case.record.kind.value, claim.payer.payer_id, _case_number(case))
-            sequence = denial_sequence(existing[key], claim.remittance_date)
+            sequence = denial_sequence(existing[key], claim.remittance_date, case.record.kind)
             if sequence is None:
                 report.duplicates_skipped += 1
                 continue

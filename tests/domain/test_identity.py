@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from domain.identity import case_id_for
+from domain.identity import case_id_for, denial_sequence
 from domain.models import DenialKind, DenialRecord, Patient, Payer, PayerType
 from tests.factories import make_record
 
@@ -78,6 +78,44 @@ def test_denial_without_payer_claim_number_uses_provider_claim_number() -> None:
     assert CASE_ID.fullmatch(case_id_for(no_icn))
     assert case_id_for(no_icn) != case_id_for(base)
     assert case_id_for(no_icn) != case_id_for(other)
+
+
+def test_reversals_of_one_claim_under_two_payer_claim_numbers_are_two_cases() -> None:
+    """A reversal is identified by the payer claim number it reverses (as a denial is), so two
+    reversals of the same provider claim are not one case."""
+    one = record(kind=DenialKind.REVERSAL)
+    two = one.model_copy(
+        update={"claim": one.claim.model_copy(update={"payer_claim_control_number": "ICN4B"})}
+    )
+    assert one.claim.claim_id == two.claim.claim_id
+    assert case_id_for(one) != case_id_for(two)
+
+
+EARLIER = date(2025, 5, 26)
+
+
+@pytest.mark.parametrize(
+    ("kind", "existing", "remittance_date", "sequence"),
+    [
+        (DenialKind.DENIAL, [], TODAY, 1),
+        # An open case covers the claim; a closed one remitted the same day is the same denial.
+        (DenialKind.DENIAL, [(1, True, EARLIER)], TODAY, None),
+        (DenialKind.DENIAL, [(1, False, TODAY)], TODAY, None),
+        (DenialKind.DENIAL, [(1, False, EARLIER)], TODAY, 2),
+        (DenialKind.REJECTION, [(1, True, EARLIER)], TODAY, None),
+        # Money taken back on another remittance is an event of its own, open case or not.
+        (DenialKind.RECOUPMENT, [(1, True, EARLIER)], TODAY, 2),
+        (DenialKind.REVERSAL, [(1, True, EARLIER), (2, False, date(2025, 5, 30))], TODAY, 3),
+        (DenialKind.RECOUPMENT, [(1, True, TODAY)], TODAY, None),
+    ],
+)
+def test_denial_sequence(
+    kind: DenialKind,
+    existing: list[tuple[int, bool, date | None]],
+    remittance_date: date,
+    sequence: int | None,
+) -> None:
+    assert denial_sequence(existing, remittance_date, kind) == sequence
 
 
 def test_case_id_does_not_depend_on_patient_details() -> None:

@@ -1,4 +1,5 @@
-"""How a later 835 answers an open case."""
+"""Remittance rules: which PLB adjustments take money back, how a later 835 answers an open
+case."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.remittance_rules import newly_paid
+from domain.remittance_rules import is_recoupment, newly_paid
 
 
 @pytest.mark.parametrize(
@@ -23,3 +24,20 @@ def test_newly_paid_counts_only_what_the_case_has_not_seen(
     total: int, paid_when_denied: int, recovered: int, expected: int
 ) -> None:
     assert newly_paid(Decimal(total), Decimal(paid_when_denied), Decimal(recovered)) == expected
+
+
+@pytest.mark.parametrize(
+    ("reason", "amount", "expected"),
+    [
+        ("WO", 75, True),  # overpayment recovery
+        ("FB", 40, True),  # forward balance taken from this payment
+        ("CS", 10, True),  # payer-initiated adjustment
+        ("72", 120, True),  # authorized return
+        ("fb ", 40, True),  # as some payers pad or lowercase it
+        ("FB", -40, False),  # a negative amount adds money
+        ("L6", 12, False),  # interest owed to the provider
+        ("WO", 0, False),
+    ],
+)
+def test_which_plb_adjustments_take_money_back(reason: str, amount: float, expected: bool) -> None:
+    assert is_recoupment(reason, amount) is expected

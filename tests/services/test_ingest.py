@@ -3,8 +3,9 @@ matched to open cases instead of opening new ones."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from domain.identity import case_id_for
 from domain.models import DenialKind
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
-from services.ingest import IngestService
+from services.ingest import FileReport, IngestService
 from tests.harness import ALICE, BOB, CaseHarness
 from tests.ingest_helpers import wait_row
 from workflows.case_workflow import DenialCaseWorkflow
@@ -99,6 +100,41 @@ async def test_failed_file_is_kept_reported_and_starts_nothing(
         stored = session.get(IngestFileRow, report.sha256)
         assert stored is not None and stored.content == raw and stored.status == "failed"
         assert session.exec(select(CaseRow)).all() == []
+
+
+async def test_a_file_an_earlier_version_failed_is_read_again(
+    harness: CaseHarness, service: IngestService
+) -> None:
+    """A failed file is parsed again when it comes back (a newer parser may read it): its
+    stored row and report are replaced by the new outcome."""
+    today = await harness.today()
+    raw = remittance(
+        f"CLP*PCN8*4*800*0**CI*ICN8\nCAS*CO*50*800\nDTM*232*{today:%Y%m%d}", paid_on=today
+    )
+    earlier = FileReport(file="old.835", sha256=hashlib.sha256(raw).hexdigest(), status="failed")
+    earlier.errors.append({"message": "not read by an earlier version", "location": {}})
+    with Session(harness.engine) as session:
+        session.add(
+            IngestFileRow(
+                sha256=earlier.sha256,
+                filename="old.835",
+                size=len(raw),
+                status="failed",
+                content=raw,
+                received_by="bob",
+                received_at=datetime.now(UTC),
+                report=earlier.model_dump(mode="json"),
+            )
+        )
+        session.commit()
+    report = await service.ingest("old.835", raw, ALICE)
+    assert (report.status, report.errors, report.cases_started) == ("ingested", [], 1)
+    with Session(harness.engine) as session:
+        stored = session.get(IngestFileRow, earlier.sha256)
+        assert stored is not None and (stored.status, stored.report["cases_started"]) == (
+            "ingested",
+            1,
+        )
 
 
 async def test_truncated_file_is_never_half_ingested(

@@ -11,11 +11,13 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, select
 
-from db.models import CaseRow
+from db.models import CaseRow, RemittanceClaimRow
 from domain.case import CaseOutcome, CaseStatus, PayerDecision, TaskType
 from domain.deadlines import DeadlineKind
+from domain.identity import case_id_for
 from domain.models import Category, DenialKind, WorkPath
 from domain.rulebook import Rulebook
+from edi.parser import parse_bytes
 from services.audit import AuditService
 from services.cases import CaseService
 from services.ingest import FileReport, IngestService
@@ -491,6 +493,57 @@ async def test_reversal_and_plb_recoupment_open_their_own_cases(
         ("recoupment", "payment_reversal", Decimal(250)),
     ]
     assert len(case_rows(harness)) == 2
+
+
+async def test_each_remittance_taking_money_back_opens_a_case_of_its_own(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook
+) -> None:
+    """Two reversals of one provider claim (CLP01) under different payer claim numbers are two
+    cases; an overpayment recouped in installments (the same PLB reference on two 835s a week
+    apart) opens a case per installment even while the first is open; the same file again
+    opens nothing. Reversals are not counted as adjudicated claims for the denial rate."""
+    today = await harness.today()
+    week_ago = today - timedelta(days=7)
+    service_date = today - timedelta(days=30)
+
+    def reversal(icn: str, amount: int) -> Claim835:
+        line = Line835(billed=-amount, paid=-amount, service_date=service_date)
+        return Claim835("PCNR4", status="22", icn=icn, original_reference=icn, lines=[line])
+
+    installment = [("WO", "OVP123", 75)]
+    first = remittance_file(
+        week_ago,
+        reversal("ICN4", 100),
+        reversal("ICN4B", 60),
+        plb=[Plb(installment, fiscal_date=week_ago)],
+    )
+    report = await service.ingest("first.835", first, ALICE)
+    assert counts(report) == expected(claims=2, reversals=3, cases_started=3)
+    for case_id in case_ids_of(first, rulebook):  # known to the read model a week later
+        await wait_row(harness, case_id, lambda r: r.status == "triaged")
+    second = remittance_file(today, plb=[Plb(installment, fiscal_date=today)], control=2)
+    report = await service.ingest("second.835", second, ALICE)
+    assert counts(report) == expected(claims=0, reversals=1, cases_started=1)
+    again = await service.ingest("second-again.835", second, ALICE)
+    assert (again.status, again.cases_started) == ("duplicate", 0)
+
+    (second_installment,) = parse_bytes("x", second, rulebook).cases
+    case_ids = [
+        *case_ids_of(first, rulebook),
+        case_id_for(second_installment.record.model_copy(update={"sequence": 2})),
+    ]
+    rows = [await wait_row(harness, c, lambda r: r.status == "triaged") for c in case_ids]
+    assert [
+        (r.kind, r.payer_claim_control_number or r.claim_id, r.denied_amount) for r in rows
+    ] == [
+        ("reversal", "ICN4", Decimal(100)),
+        ("reversal", "ICN4B", Decimal(60)),
+        ("recoupment", "OVP123", Decimal(75)),
+        ("recoupment", "OVP123", Decimal(75)),
+    ]
+    assert len(set(case_ids)) == len(case_rows(harness)) == 4
+    with Session(harness.engine) as session:
+        assert session.exec(select(RemittanceClaimRow)).all() == []
 
 
 async def test_835_paying_the_resubmitted_rejection_closes_it(
