@@ -156,6 +156,13 @@ class _Walker:
                 f"{self.current.st.number}) has no SE before the next ST",
                 segment.location(),
             )
+        if self.isa is not None and self.interchange is not None and self.gs is None:
+            # Without GS08 the version would be guessed from ST03 or the default.
+            self.error(
+                f"ST segment without a GS functional group header in interchange "
+                f"{self.interchange.control_number} (ISA at segment {self.isa.number})",
+                segment.location(),
+            )
         self.current = TransactionSet(st=segment, group=self.group, interchange=self.interchange)
         self.sets_in_group += 1
 

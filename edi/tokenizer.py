@@ -66,6 +66,13 @@ def decode(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
+def _terminator(text: str, index: int) -> str:
+    """The segment terminator at `index`. CR LF counts as one: split on LF, the CR is then
+    stripped as whitespace. A bare CR is the terminator itself (classic Mac line ends)."""
+    found = text[index]
+    return "\n" if found == "\r" and text[index + 1 : index + 2] == "\n" else found
+
+
 def _isa_delimiters(text: str) -> Delimiters:
     """Read the separators the ISA declares, tolerating collapsed fixed-width padding."""
     element = text[3]
@@ -82,9 +89,7 @@ def _isa_delimiters(text: str) -> Delimiters:
             "file ends inside the ISA segment",
             Location(segment_number=1, segment_id="ISA", element=16),
         )
-    segment = after[0]
-    if segment in "\r\n":  # a line break as terminator: CR LF counts as one
-        segment = "\n"
+    segment = _terminator(after, 0)
     repetition = parts[11] if parts[12][:5] >= "00402" and len(parts[11]) == 1 else None
     if element.isalnum() or component.isalnum() or segment.isalnum():
         raise X12Error(
@@ -111,7 +116,7 @@ def _headerless_delimiters(text: str) -> Delimiters:
         raise X12Error(
             "file ends inside the ST segment", Location(segment_number=1, segment_id="ST")
         )
-    segment = "\n" if text[index] in "\r\n" else text[index]
+    segment = _terminator(text, index)
     component = ":"
     svc = re.search(
         rf"{re.escape(segment)}\s*SVC{re.escape(element)}([^{re.escape(element)}]*)", text

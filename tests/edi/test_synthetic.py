@@ -16,6 +16,7 @@ from edi.problems import Problem
 from edi.results import ParsedFile
 from tests.edi.x12_generator import (
     V4010_835,
+    V5010_835,
     Claim277,
     Claim835,
     ClaimAck277,
@@ -30,6 +31,7 @@ from tests.edi.x12_generator import (
     SetResponse999,
     build_file,
     build_segments,
+    join_segments,
     random_remittance,
 )
 
@@ -398,6 +400,7 @@ LAYOUTS = {
     "apostrophe-terminator": Layout(segment="'", newline=""),
     "tilde-crlf": Layout(newline="\r\n"),
     "crlf-terminator": Layout(segment="\r\n", newline=""),
+    "cr-terminator": Layout(segment="\r", newline=""),
     "one-line": Layout(newline=""),
     "indented": Layout(newline="\n", indent="    "),
     "indented-tabs-crlf": Layout(newline="\r\n", indent="\t"),
@@ -430,9 +433,17 @@ def test_unusual_layouts_read_the_same(rulebook: Rulebook, layout: Layout) -> No
         Layout(element="|", component=">"),
         Layout(component="^", newline="\r\n"),
         Layout(segment="\n", newline=""),
+        Layout(segment="\r", newline=""),
         Layout(bom=True),
     ],
-    ids=["pipe-and-gt-one-line", "pipe-and-gt-lf", "caret-crlf", "newline-terminator", "bom"],
+    ids=[
+        "pipe-and-gt-one-line",
+        "pipe-and-gt-lf",
+        "caret-crlf",
+        "newline-terminator",
+        "cr-terminator",
+        "bom",
+    ],
 )
 def test_unusual_layouts_headerless(rulebook: Rulebook, layout: Layout) -> None:
     expected = digest(parse(build_file(mixed()), rulebook))
@@ -520,6 +531,18 @@ def test_version_4010_is_not_read(rulebook: Rulebook) -> None:
     assert names_where(error), str(error)
     assert error.location.segment_id in ("GS", "ST")
     assert parsed.cases == []
+
+
+@pytest.mark.parametrize("version", [V5010_835, V4010_835], ids=["5010", "4010"])
+def test_transaction_set_without_a_group(rulebook: Rulebook, version: str) -> None:
+    segments = build_segments([mixed(version=version)])
+    raw = join_segments([s for s in segments if not s.startswith(("GS*", "GE*"))])
+    assert raw.startswith(b"ISA*") and b"\nST*835*" in raw and b"GS*" not in raw
+    parsed = parse(raw, rulebook)
+    error = assert_fails(parsed, "ST segment without a GS functional group header")
+    assert "interchange 000000001 (ISA at segment 1)" in error.message
+    assert (error.location.segment_number, error.location.segment_id) == (2, "ST")
+    assert parsed.kind is None and parsed.cases == []
 
 
 @pytest.mark.parametrize(
