@@ -87,7 +87,8 @@ class _Walker:
     def walk(self, tokenized: Tokenized) -> Envelope:
         if not tokenized.has_envelope:
             self.warning(
-                "no ISA/GS envelope: the file starts at ST; parsed without interchange checks",
+                "no ISA/GS envelope: the file starts at ST; parsed without interchange checks "
+                "or implementation-guide validation (pyx12 needs the envelope)",
                 Location(segment_number=1, segment_id="ST"),
             )
         handlers = {

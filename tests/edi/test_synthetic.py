@@ -379,6 +379,9 @@ def test_headerless_file_warns(rulebook: Rulebook) -> None:
     assert parsed.ok
     assert [w.location.segment_id for w in parsed.warnings] == ["ST"]
     assert "no ISA/GS envelope" in parsed.warnings[0].message
+    assert "without interchange checks or implementation-guide validation" in (
+        parsed.warnings[0].message
+    )
     assert digest(parsed) == digest(parse(build_file(mixed()), rulebook))
 
 
