@@ -1,14 +1,18 @@
 """Deterministic case ids that carry no PHI.
 
-The id hashes the payer id, the claim number and the denial sequence, so the same denial always
-maps to the same workflow (starting it twice is a no-op) while the id itself reveals nothing
-about the patient or the account.
+The id hashes the payer id, the claim number and the denial sequence (and, for money taken
+back, the remittance date), so the same denial always maps to the same workflow (starting it
+twice is a no-op) while the id itself reveals nothing about the patient or the account.
 """
 
 import hashlib
 from datetime import date
 
 from domain.models import DenialKind, DenialRecord
+
+# Kinds that take money back on one remittance: each remittance's is an event of its own (an
+# overpayment recouped in installments repeats its reference), even while an earlier is open.
+EACH_REMITTANCE_COUNTS = frozenset({DenialKind.REVERSAL, DenialKind.RECOUPMENT})
 
 
 def case_id_for(record: DenialRecord) -> str:
@@ -18,12 +22,11 @@ def case_id_for(record: DenialRecord) -> str:
     else:  # rejections never got a payer claim number; recoupments have their reference
         number = f"pcn:{claim.claim_id}"
     material = f"{record.kind.value}|{claim.payer.payer_id}|{number}|{record.sequence}"
+    if record.kind in EACH_REMITTANCE_COUNTS and claim.remittance_date is not None:
+        # The remittance date keeps installments apart even before the read model shows the
+        # earlier one (files ingested back to back); one re-sent keeps its id.
+        material += f"|{claim.remittance_date.isoformat()}"
     return "case-" + hashlib.sha256(material.encode()).hexdigest()[:24]
-
-
-# Kinds that take money back on one remittance: each remittance's is an event of its own (an
-# overpayment recouped in installments repeats its reference), even while an earlier is open.
-EACH_REMITTANCE_COUNTS = frozenset({DenialKind.REVERSAL, DenialKind.RECOUPMENT})
 
 
 def denial_sequence(

@@ -91,6 +91,19 @@ def test_reversals_of_one_claim_under_two_payer_claim_numbers_are_two_cases() ->
     assert case_id_for(one) != case_id_for(two)
 
 
+@pytest.mark.parametrize("kind", [DenialKind.RECOUPMENT, DenialKind.REVERSAL])
+def test_money_taken_back_on_another_remittance_is_another_case(kind: DenialKind) -> None:
+    """An installment of a recoupment (same reference, later remittance) has an id of its own
+    even at the same sequence (the read model may not show the earlier one yet); the same
+    remittance re-sent keeps its id."""
+    first = record(kind=kind)
+    later = first.model_copy(
+        update={"claim": first.claim.model_copy(update={"remittance_date": date(2025, 6, 9)})}
+    )
+    assert case_id_for(first) == case_id_for(first.model_copy())
+    assert case_id_for(first) != case_id_for(later)
+
+
 EARLIER = date(2025, 5, 26)
 
 
