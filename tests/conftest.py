@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -29,6 +31,18 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 _exit_status = 0
+MIDNIGHT_MARGIN_SECONDS = 30
+
+
+@pytest.fixture(autouse=True)
+def _not_across_midnight_utc() -> None:
+    """Tests take "today" a moment before the code under test (and the Temporal test server)
+    does: none starts in the last seconds of a UTC day, so both see the same date."""
+    now = datetime.now(UTC)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+    left = (midnight - now).total_seconds()
+    if left < MIDNIGHT_MARGIN_SECONDS:
+        time.sleep(left + 0.5)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -153,5 +153,6 @@ def test_random_remittance_is_deterministic_and_fast() -> None:
     assert build_file(random_remittance(50, seed=1)) != build_file(random_remittance(50, seed=2))
     start = time.perf_counter()
     raw = build_file(random_remittance(5_000))
-    assert time.perf_counter() - start < 3  # about 0.25 s: 50,000 claims take a few seconds
+    # About 0.25 s: the limit only catches a generator gone quadratic, not a slow machine.
+    assert time.perf_counter() - start < 10
     assert raw.count(b"\nCLP*") == 5_000

@@ -258,7 +258,7 @@ async def test_submitted_on_in_the_future_is_invalid(harness: CaseHarness) -> No
     today = await harness.today()
     record = make_record(today, adjustments=[adj("CO-16", 1000)])
     handle, state = await to_path(harness, record)
-    tomorrow = today + timedelta(days=1)
+    future = today + timedelta(days=2)  # still ahead if midnight UTC passes meanwhile
     await expect_rejection(
         harness,
         handle,
@@ -266,10 +266,10 @@ async def test_submitted_on_in_the_future_is_invalid(harness: CaseHarness) -> No
         complete(
             ALICE,
             open_task_id(state, TaskType.PREPARE_CORRECTED_CLAIM),
-            CorrectedClaimSubmitted(corrections="Added modifier 25", submitted_on=tomorrow),
+            CorrectedClaimSubmitted(corrections="Added modifier 25", submitted_on=future),
         ),
         Rejection.INVALID,
-        f"submitted_on {tomorrow.isoformat()} is in the future",
+        f"submitted_on {future.isoformat()} is in the future",
     )
 
 
@@ -370,7 +370,8 @@ async def _submit_after_deadline_while_worker_down(
             0,
             "a 'partially_paid' response needs a paid_amount above 0",
         ),
-        (PayerDecision.UPHELD, "0", 1, "decision_date {date} is in the future"),
+        # Two days: still ahead if midnight UTC passes meanwhile.
+        (PayerDecision.UPHELD, "0", 2, "decision_date {date} is in the future"),
     ],
     ids=["paid-zero", "partially-paid-zero", "decision-in-future"],
 )
@@ -398,12 +399,14 @@ async def test_expected_decision_date_in_the_past_is_invalid(harness: CaseHarnes
     """A follow-up cannot promise a payer decision on a date already gone."""
     today = await harness.today()
     record = make_record(today, remit_days_ago=40)
-    # Submitted 30 days ago: the commercial payer's 30-day decision is due today.
+    # Submitted 29 days ago: the commercial payer's 30-day decision is due tomorrow (not
+    # today, which midnight UTC could make gone before the submission is taken).
     handle, state = await to_awaiting_payer(
-        harness, record, submitted_on=today - timedelta(days=30)
+        harness, record, submitted_on=today - timedelta(days=29)
     )
-    assert state.next_follow_up_at == deadline_instant(today)
-    await harness.sleep(deadline_instant(today) - await harness.now() + timedelta(hours=1))
+    follow_up_at = deadline_instant(today + timedelta(days=1))
+    assert state.next_follow_up_at == follow_up_at
+    await harness.sleep(follow_up_at - await harness.now() + timedelta(hours=1))
     state = await harness.wait_for(
         handle, lambda s: any(t.type is TaskType.FOLLOW_UP_WITH_PAYER for t in s.open_tasks)
     )
