@@ -337,7 +337,7 @@ class IngestService:
                 ),
                 paid_amount=paid_now,
                 claim_paid_total=max(item.paid_amount, Decimal(0)),
-                decision_date=item.remittance_date or date.today(),
+                decision_date=item.remittance_date or datetime.now(UTC).date(),
                 payer_claim_control_number=item.payer_claim_control_number,
                 reference=f"{parsed.sha256}:{index}",
                 source="835",
@@ -414,7 +414,7 @@ def _acknowledgment_response(
 ) -> PayerResponse:
     return PayerResponse(
         decision=PayerDecision.ACCEPTED if ack.accepted else PayerDecision.UPHELD,
-        decision_date=ack.claim.remittance_date or date.today(),
+        decision_date=ack.claim.remittance_date or datetime.now(UTC).date(),
         reference=f"{parsed.sha256}:ack{index}",
         notes="; ".join(ack.details),
         source=parsed.kind.value if parsed.kind else "acknowledgment",
