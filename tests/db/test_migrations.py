@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, select
 
 import db.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from db.engine import alembic_config, make_engine, migrate
+from db.models import IngestFileRow, RemittanceClaimRow
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
@@ -28,30 +30,42 @@ def test_reversals_recorded_by_earlier_ingests_leave_the_denial_rate(tmp_path: P
     """Up to 0006 the ingest stored CLP02 22 reversals as denied claims; 0007 removes them
     and keeps every other adjudicated claim."""
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    command.upgrade(alembic_config(engine), "0006")
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO ingest_files (sha256, filename, size, status, content, received_by,"
-                " received_at, report) VALUES ('f', 'old.835', 1, 'ingested', x'00', 'alice',"
-                " '2026-11-01 00:00:00', '{}')"
+    command.upgrade(alembic_config(engine), "0006")  # 0007 changes data, not the schema
+    with Session(engine) as session:
+        session.add(
+            IngestFileRow(
+                sha256="f",
+                filename="old.835",
+                size=1,
+                status="ingested",
+                content=b"\x00",
+                received_by="alice",
+                received_at=datetime(2026, 11, 1, tzinfo=UTC),
             )
         )
+        session.flush()
         for index, status, billed in [(0, "4", 500), (1, "22", -100), (2, "1", 300)]:
-            connection.execute(
-                text(
-                    "INSERT INTO remittance_claims (row_id, file_sha256, payer_id, payer_name,"
-                    " claim_id, payer_claim_control_number, claim_status, provider_npi,"
-                    " billed_amount, paid_amount, denied_amount, is_denial, service_date)"
-                    " VALUES (:row_id, 'f', 'P', '', 'C', '', :status, '', :billed, 0, 0,"
-                    " :denied, '2026-10-01')"
-                ),
-                {"row_id": f"f:{index}", "status": status, "billed": billed, "denied": True},
+            session.add(
+                RemittanceClaimRow(
+                    row_id=f"f:{index}",
+                    file_sha256="f",
+                    payer_id="P",
+                    claim_id="C",
+                    claim_status=status,
+                    billed_amount=Decimal(billed),
+                    paid_amount=Decimal(0),
+                    denied_amount=Decimal(0),
+                    is_denial=True,
+                    service_date=date(2026, 10, 1),
+                )
             )
+        session.commit()
     migrate(engine)
-    with engine.connect() as connection:
-        kept = connection.execute(
-            text("SELECT row_id, claim_status FROM remittance_claims ORDER BY row_id")
+    with Session(engine) as session:
+        kept = session.exec(
+            select(RemittanceClaimRow.row_id, RemittanceClaimRow.claim_status).order_by(
+                RemittanceClaimRow.row_id
+            )
         ).all()
     engine.dispose()
     assert [tuple(row) for row in kept] == [("f:0", "4"), ("f:2", "1")]

@@ -14,7 +14,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from db.models import CaseRow, IngestFileRow, RemittanceClaimRow
-from domain.case import CaseOutcome, CaseStatus, TaskType
+from domain.case import CaseOutcome, CaseStatus
 from domain.identity import case_id_for
 from domain.models import DenialKind
 from domain.rulebook import Rulebook
@@ -22,8 +22,8 @@ from edi.parser import parse_bytes
 from services.ingest import FileReport, IngestService
 from tests.harness import ALICE, BOB, CaseHarness
 from tests.ingest_helpers import wait_row
+from tests.workflows.case_flow import submit_corrected_claim, to_path
 from workflows.case_workflow import DenialCaseWorkflow
-from workflows.messages import ConfirmRootCause, ConfirmTriage, CorrectedClaimSubmitted
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "x12"
 
@@ -168,14 +168,8 @@ async def test_later_835_paying_the_claim_closes_the_case_as_recovered(
     (case_id,) = case_ids_of(denied, rulebook)
     handle = harness.client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
     await harness.wait_status(handle, CaseStatus.TRIAGED)
-    await harness.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
-    await harness.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
-    state = await harness.complete(
-        handle,
-        TaskType.PREPARE_CORRECTED_CLAIM,
-        CorrectedClaimSubmitted(corrections="added the referring NPI", submitted_on=today),
-    )
-    assert state.status is CaseStatus.AWAITING_PAYER
+    await to_path(harness, handle)
+    await submit_corrected_claim(harness, handle, today)  # asserts it awaits the payer
 
     paid = remittance(
         f"CLP*PCN77*1*640*600**CI*ICN78*11*7\nREF*F8*ICN77\nCAS*CO*45*40\n"
@@ -209,13 +203,8 @@ async def test_a_later_835_counts_only_what_is_newly_paid(
     (case_id,) = case_ids_of(denied, rulebook)
     handle = harness.client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
     await harness.wait_status(handle, CaseStatus.TRIAGED)
-    await harness.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
-    await harness.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
-    await harness.complete(
-        handle,
-        TaskType.PREPARE_CORRECTED_CLAIM,
-        CorrectedClaimSubmitted(corrections="added the modifier", submitted_on=today),
-    )
+    await to_path(harness, handle)
+    await submit_corrected_claim(harness, handle, today)
     await wait_row(harness, case_id, lambda row: row.status == "awaiting_payer")
 
     paid = remittance(

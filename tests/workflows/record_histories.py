@@ -33,6 +33,7 @@ from domain.rulebook import Rulebook
 from tests.conftest import running_harness
 from tests.factories import adj, make_record
 from tests.harness import ALICE, SAM, CaseHandle, CaseHarness
+from tests.workflows.case_flow import submit_appeal, submit_corrected_claim, to_path
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
     AddNote,
@@ -57,14 +58,8 @@ async def appeal_chain(h: CaseHarness) -> CaseHandle:
         today, payer_type=PayerType.MEDICARE, adjustments=[adj("CO-50", 2400)], billed=2400
     )
     handle, _ = await h.triaged(record)
-    await h.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
-    await h.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
-    await h.attest_if_required(handle)
-    await h.complete(
-        handle,
-        TaskType.PREPARE_APPEAL,
-        AppealSubmitted(level=1, argument="records", submitted_on=today),
-    )
+    await to_path(h, handle)
+    await submit_appeal(h, handle, 1, today)
     await h.sleep(timedelta(days=62))
     await h.wait_for(
         handle, lambda s: any(t.type is TaskType.FOLLOW_UP_WITH_PAYER for t in s.open_tasks)
@@ -156,13 +151,8 @@ async def partial_payment(h: CaseHarness) -> CaseHandle:
     """A corrected claim the payer pays in part; the remainder written off if it is reviewed."""
     today = await h.today()
     handle, _ = await h.triaged(make_record(today, adjustments=[adj("CO-16", 1000)]))
-    await h.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
-    await h.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
-    await h.complete(
-        handle,
-        TaskType.PREPARE_CORRECTED_CLAIM,
-        CorrectedClaimSubmitted(corrections="added the missing modifier", submitted_on=today),
-    )
+    await to_path(h, handle)
+    await submit_corrected_claim(h, handle, today)
     state = await h.complete(
         handle,
         TaskType.RECORD_PAYER_RESPONSE,
@@ -186,16 +176,10 @@ async def corrected_after_last_appeal(h: CaseHarness) -> CaseHandle:
     the payer denies again. No appeal level is left: the write-off is reviewed again."""
     today = await h.today()
     handle, _ = await h.triaged(make_record(today, adjustments=[adj("CO-50", 1000)]))
-    await h.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
-    await h.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
+    await to_path(h, handle)
     upheld = PayerResponseEntry(decision=PayerDecision.UPHELD, decision_date=today)
     for level in (1, 2):
-        await h.attest_if_required(handle)
-        await h.complete(
-            handle,
-            TaskType.PREPARE_APPEAL,
-            AppealSubmitted(level=level, argument="records", submitted_on=today),
-        )
+        await submit_appeal(h, handle, level, today)
         await h.complete(handle, TaskType.RECORD_PAYER_RESPONSE, upheld)
     await h.complete(
         handle,
@@ -205,11 +189,7 @@ async def corrected_after_last_appeal(h: CaseHarness) -> CaseHandle:
         ),
         SAM,
     )
-    await h.complete(
-        handle,
-        TaskType.PREPARE_CORRECTED_CLAIM,
-        CorrectedClaimSubmitted(corrections="corrected the diagnosis", submitted_on=today),
-    )
+    await submit_corrected_claim(h, handle, today)
     state = await h.complete(handle, TaskType.RECORD_PAYER_RESPONSE, upheld)
     if state.status is CaseStatus.WRITE_OFF_REVIEW:
         decision = WriteOffDecision(approve=True, reason="no appeal left")
