@@ -141,8 +141,17 @@ class AbsenceActivities:
             ).all()
             return [row for row, _ in rows]
 
+    def _is_active(self, user_id: str) -> bool:
+        with Session(self._engine) as session:
+            user = session.get(UserRow, user_id)
+            return user is not None and user.active
+
     @activity.defn(name="absence_give_back")
     async def give_back(self, step: AbsenceStep) -> int:
+        """Tasks moved away come back, unless the user was deactivated meanwhile (their work
+        went back to the queues then)."""
+        if not await asyncio.to_thread(self._is_active, step.user_id):
+            return 0
         returned = 0
         for row in await asyncio.to_thread(self._to_return, step):
             activity.heartbeat(row.task_id)

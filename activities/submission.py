@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from db.engine import session_scope
 from db.models import SubmissionRecordRow
@@ -19,7 +20,12 @@ from domain.case import SubmissionKind
 from domain.rulebook import Rulebook
 from edi.claim837 import Submitter, write_837
 from services.appeal_packets import latest_letter, packet_contents, packet_pdf
-from services.clearinghouse import ClearinghouseAdapter, SubmissionPackage
+from services.clearinghouse import (
+    ClearinghouseAdapter,
+    SentReceipt,
+    SubmissionPackage,
+    SubmissionRefused,
+)
 from services.documents import DocumentStore
 from workflows.messages import SubmissionReceipt, SubmitRequest
 
@@ -86,6 +92,22 @@ class SubmissionActivities:
         kind = "void_837" if claim.frequency_code == "8" else "corrected_claim_837"
         return kind, f"{kind.replace('_', '-')}.x12", "application/edi-x12", text.encode()
 
+    def _send(self, package: SubmissionPackage) -> SentReceipt:
+        try:
+            return self._adapter.send(package)
+        except SubmissionRefused as exc:
+            raise ApplicationError(
+                f"the clearinghouse ({self._adapter.name}) refused it: {exc}",
+                type="SubmissionRefused",
+                non_retryable=True,
+            ) from exc
+        except Exception as exc:
+            # Retried a few times by the workflow; its words are what the biller is told.
+            raise ApplicationError(
+                f"the clearinghouse ({self._adapter.name}) did not answer: {exc}",
+                type="ClearinghouseUnavailable",
+            ) from exc
+
     @activity.defn(name="submit_case_work")
     def submit(self, request: SubmitRequest) -> SubmissionReceipt:
         with session_scope(self._engine) as session:
@@ -110,7 +132,7 @@ class SubmissionActivities:
                     created_at=request.requested_at,
                     detail={"submission_id": request.submission_id},
                 )
-                sent = self._adapter.send(
+                sent = self._send(
                     SubmissionPackage(
                         submission_id=request.submission_id,
                         case_id=request.state.case_id,

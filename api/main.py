@@ -34,7 +34,7 @@ from services.payer_rules import PayerRuleStore
 from web.routes import appeal_page, case_page, dashboard, other_pages, supervisor, worklists
 from web.routes import auth as web_auth
 from web.session import LoginRequired, login_redirect_target
-from web.templating import STATIC_DIR, render_error
+from web.templating import STATIC_DIR, render_error, use_time_zone
 
 
 def create_app(
@@ -48,6 +48,7 @@ def create_app(
         "POST /api/v1/auth/token and send the token as a bearer token.",
     )
     app.state.settings = settings
+    use_time_zone(settings.tz)
     app.state.engine = engine
     app.state.client = client
     app.state.rulebook = rulebook

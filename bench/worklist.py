@@ -172,7 +172,7 @@ def state_templates(rulebook: Rulebook, now: datetime) -> dict[Category, dict[st
                 type=TaskType.CONFIRM_TRIAGE,
                 queue=Role.BILLER,
                 created_at=now,
-                due_at=deadline_instant(deadline.due) if deadline else now,
+                due_at=deadline_instant(deadline.due, UTC) if deadline else now,
                 deadline_key=deadline.key if deadline else None,
                 last_touched_at=now,
             )
@@ -332,7 +332,9 @@ def generate(count: int, rulebook: Rulebook, now: datetime, seed: int = 1) -> Ge
                     "escalation": escalation if is_open else 0,
                     "stalled": False,
                     "created_at": created,
-                    "due_at": deadline_instant(deadline) if deadline else created + timedelta(7),
+                    "due_at": deadline_instant(deadline, UTC)
+                    if deadline
+                    else created + timedelta(7),
                     "last_touched_at": updated,
                     "completed_at": None if is_open else updated,
                     "completed_by": None if is_open else owner or "alice",

@@ -62,7 +62,7 @@ def case_row_values(state: CaseState) -> dict[str, Any]:
         "created_at": state.created_at,
         "updated_at": state.updated_at,
         "closed_at": state.closed_at,
-        "state": state.model_dump(mode="json", exclude={"events"}),
+        "state": state.model_dump(mode="json", exclude={"pending_events"}),
     }
 
 

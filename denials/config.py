@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.case import CasePolicy
+from domain.deadlines import time_zone
 from domain.root_cause import PatternThresholds
 from edi.claim837 import Submitter
 from workflows.messages import TASK_QUEUE
@@ -49,6 +51,11 @@ class Settings(BaseSettings):
     follow_up_interval_days: int = 14
     follow_up_due_days: int = 3
     untimed_task_due_days: int = 7
+    timezone: str = Field(
+        default="UTC",
+        description="IANA time zone of the billing office (e.g. America/Los_Angeles): a "
+        "deadline day ends at its midnight",
+    )
 
     classification_override_file: Path | None = Field(
         default=None, description="CSV overriding rows of domain/data/carc_categories.csv"
@@ -91,6 +98,16 @@ class Settings(BaseSettings):
         default=None, description="Secure session cookie; unset means: when served over HTTPS"
     )
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        time_zone(value)  # a clear error naming the setting's value at start-up
+        return value
+
+    @property
+    def tz(self) -> tzinfo:
+        return time_zone(self.timezone)
+
     @property
     def client_address(self) -> str:
         """Where CLI commands reach Temporal: the configured server, else the embedded one."""
@@ -128,4 +145,5 @@ class Settings(BaseSettings):
             follow_up_interval_days=self.follow_up_interval_days,
             follow_up_due_days=self.follow_up_due_days,
             untimed_task_due_days=self.untimed_task_due_days,
+            timezone=self.timezone,
         )

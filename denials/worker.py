@@ -12,6 +12,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.absence import AbsenceActivities
+from activities.deactivation import DeactivationActivities
 from activities.prevention import PreventionActivities
 from activities.projection import ProjectionActivities
 from activities.submission import SubmissionActivities
@@ -24,6 +25,7 @@ from services.documents import DocumentStore
 from services.payer_rules import PayerRuleStore
 from workflows.absence_workflow import AbsenceWorkflow
 from workflows.case_workflow import DenialCaseWorkflow
+from workflows.deactivation_workflow import DeactivationWorkflow
 
 
 def build_worker(
@@ -62,10 +64,11 @@ def build_worker(
     projection = ProjectionActivities(engine)
     prevention = PreventionActivities(engine, rulebook)
     absence = AbsenceActivities(engine, client)
+    deactivation = DeactivationActivities(engine, client)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[DenialCaseWorkflow, AbsenceWorkflow],
+        workflows=[DenialCaseWorkflow, AbsenceWorkflow, DeactivationWorkflow],
         activities=[
             triage.triage_case,
             triage.current_rule,
@@ -74,6 +77,7 @@ def build_worker(
             absence.mark,
             absence.redistribute,
             absence.give_back,
+            deactivation.hand_back,
             submission.submit,
         ],
         activity_executor=executor,

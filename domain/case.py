@@ -6,12 +6,12 @@ so the same rules can be unit tested without Temporal.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.appeals.attestation import Attestation
 from domain.categories import OwningTeam
@@ -22,9 +22,10 @@ from domain.deadlines import (
     DeadlineKind,
     appeal_deadline,
     apply_extensions,
-    deadline_instant,
     expected_decision,
     initial_deadlines,
+    local_day,
+    time_zone,
 )
 from domain.models import Category, DenialClass, DenialKind, DenialRecord, WorkPath
 from domain.payer_rules import PayerRule
@@ -84,6 +85,8 @@ class TaskType(StrEnum):
     RESOLVE_DUPLICATE = "resolve_duplicate"
     RECORD_PAYER_RESPONSE = "record_payer_response"
     FOLLOW_UP_WITH_PAYER = "follow_up_with_payer"
+    # Raised to supervisors when the clearinghouse adapter could not send a submission.
+    RESOLVE_SUBMISSION_FAILURE = "resolve_submission_failure"
 
 
 # Tasks whose work must be submitted before the governing deadline; if it passes while one of
@@ -125,6 +128,32 @@ class CasePolicy(BaseModel):
     follow_up_interval_days: int = Field(default=14, ge=1)
     follow_up_due_days: int = Field(default=3, ge=1)
     untimed_task_due_days: int = Field(default=7, ge=1)
+    timezone: str = Field(
+        default="UTC", description="IANA time zone whose midnight ends a deadline day"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        time_zone(value)
+        return value
+
+    @property
+    def tz(self) -> tzinfo:
+        return time_zone(self.timezone)
+
+    def today(self, now: datetime) -> date:
+        """The organisation's calendar day at `now`."""
+        return local_day(now, self.tz)
+
+
+class Placement(BaseModel):
+    """Where a task was (queue and assignee) before urgency moved it to the supervisors."""
+
+    model_config = ConfigDict(frozen=True)
+
+    queue: Role
+    assignee: str | None = None
 
 
 class Task(BaseModel):
@@ -141,6 +170,9 @@ class Task(BaseModel):
     )
     appeal_level: int | None = None
     escalation: EscalationLevel = EscalationLevel.NONE
+    placement_before_urgent: Placement | None = Field(
+        default=None, description="Set while urgency holds the task in the supervisor queue"
+    )
     stalled: bool = False
     last_touched_at: datetime
     completed_at: datetime | None = None
@@ -224,7 +256,9 @@ class PayerResponse(BaseModel):
 
 
 class CaseState(BaseModel):
-    """The whole case: what the Query returns and what the read model projects."""
+    """The case as its workflow carries it: what the Query returns and what the read model
+    projects. Kept small whatever the case's age: the timeline (notes included) lives in the
+    read model; the state holds only the events not yet written there."""
 
     case_id: str
     record: DenialRecord
@@ -266,11 +300,31 @@ class CaseState(BaseModel):
     reviews_partial_payments: bool = False
     lost_to_deadline: bool = False
     prevention_task_id: str | None = None
-    events: list[CaseEvent] = Field(default_factory=list)
+    # Escalation belongs to the deadline: the level announced for each deadline key.
+    deadline_escalations: dict[str, EscalationLevel] = Field(default_factory=dict)
+    pending_events: list[CaseEvent] = Field(
+        default_factory=list, description="Events not yet in the read model's timeline"
+    )
+    event_seq: int = Field(default=0, description="Sequence number of the latest event")
     version: int = 0
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_full_timeline(cls, data: Any) -> Any:
+        """A state saved before the timeline moved out (the input of a run that continued as
+        new) carries every event: keep them as pending (projecting them again is a no-op) and
+        count on from the last."""
+        if isinstance(data, dict) and "events" in data:
+            data = dict(data)
+            events = data.pop("events") or []
+            data.setdefault("pending_events", events)
+            last = events[-1] if events else None
+            seq = (last.seq if isinstance(last, CaseEvent) else last["seq"]) if last else 0
+            data.setdefault("event_seq", seq)
+        return data
 
     @property
     def kind(self) -> DenialKind:
@@ -319,45 +373,6 @@ class CaseState(BaseModel):
     @property
     def assignee(self) -> str | None:
         return next((t.assignee for t in self.open_tasks if t.assignee), None)
-
-
-def escalation_level_at(
-    deadline_at: datetime, now: datetime, policy: CasePolicy
-) -> EscalationLevel:
-    """Which escalation a task racing `deadline_at` has reached at `now` (not before)."""
-    left = deadline_at - now
-    if left <= timedelta(days=policy.urgent_days):
-        return EscalationLevel.URGENT
-    if left <= timedelta(days=policy.escalate_days):
-        return EscalationLevel.ESCALATED
-    if left <= timedelta(days=policy.reminder_days):
-        return EscalationLevel.REMINDER
-    return EscalationLevel.NONE
-
-
-def escalation_instants(deadline_at: datetime, policy: CasePolicy) -> list[datetime]:
-    """When each escalation fires, then the deadline itself, in order."""
-    return sorted(
-        [
-            deadline_at - timedelta(days=policy.reminder_days),
-            deadline_at - timedelta(days=policy.escalate_days),
-            deadline_at - timedelta(days=policy.urgent_days),
-            deadline_at,
-        ]
-    )
-
-
-def task_deadline_at(state: CaseState, task: Task) -> datetime | None:
-    deadline = state.deadline(task.deadline_key)
-    return deadline_instant(deadline.due) if deadline else None
-
-
-def stall_clock_start(task: Task) -> datetime:
-    """When a task starts counting as untouched: a task waiting on the payer cannot stall
-    before the payer's answer is due."""
-    if task.type is TaskType.RECORD_PAYER_RESPONSE:
-        return max(task.last_touched_at, task.due_at)
-    return task.last_touched_at
 
 
 def work_permission_problem(actor: Actor, task: Task) -> str | None:
@@ -474,7 +489,7 @@ def case_deadlines(state: CaseState, rule: PayerRule) -> list[Deadline]:
     extensions applied. Recomputed whenever the history, the rule or an extension changes."""
     appeal_rights = state.classification.appeal_rights if state.classification else True
     deadlines = initial_deadlines(
-        rule, state.record.claim, state.kind, state.created_at.date(), appeal_rights
+        rule, state.record.claim, state.kind, state.policy.today(state.created_at), appeal_rights
     )
     for level, notice_date in sorted(state.appeal_notice_dates.items()):
         later = appeal_deadline(rule, level, notice_date)

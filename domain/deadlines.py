@@ -6,8 +6,10 @@ Every deadline carries the sentence that explains it, so users can check the ari
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict
 
@@ -61,15 +63,35 @@ def add_period(start: date, period: Period) -> date:
     return start + timedelta(days=period.days)
 
 
-def deadline_instant(due: date) -> datetime:
-    """A deadline date lasts the whole day: it passes at the following midnight, UTC."""
-    return datetime.combine(due + timedelta(days=1), time.min, tzinfo=UTC)
+@cache
+def time_zone(name: str) -> tzinfo:
+    """The IANA time zone `name` (e.g. "America/Los_Angeles"); ValueError naming it if unknown."""
+    if name.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown time zone {name!r}: use an IANA name such as America/Los_Angeles"
+        ) from exc
 
 
-def due_day(at: datetime) -> date:
+def deadline_instant(due: date, tz: tzinfo) -> datetime:
+    """A deadline date lasts the whole day where the organisation works: it passes at the
+    following midnight in its time zone `tz` (returned in UTC). Deadlines do not roll over
+    weekends or holidays: the payer's count of days is the count."""
+    return datetime.combine(due + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+
+
+def due_day(at: datetime, tz: tzinfo) -> date:
     """The last day before an instant is due: the inverse of deadline_instant, so a task due at
     the midnight that ends a deadline day shows that day, not the next."""
-    return (at.astimezone(UTC) - timedelta(microseconds=1)).date()
+    return (at.astimezone(tz) - timedelta(microseconds=1)).date()
+
+
+def local_day(at: datetime, tz: tzinfo) -> date:
+    """The organisation's calendar day at instant `at`: what "today" means for its deadlines."""
+    return at.astimezone(tz).date()
 
 
 def timely_filing_deadline(rule: PayerRule, claim: Claim) -> Deadline:

@@ -1,4 +1,5 @@
-"""Out of office: a supervisor marks a biller away; an AbsenceWorkflow moves their tasks."""
+"""Users away from their work: a supervisor marks a biller out of office (an AbsenceWorkflow
+moves their tasks), and a deactivated user's work goes back to the queues for good."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
+from activities.deactivation import HandBack
 from db.models import AbsenceReassignmentRow, AbsenceRow, UserRow
 from domain.case import Actor, Role
 from services.audit import AuditService, Outcome
-from services.errors import Conflict, Invalid, NotFound
+from services.errors import Conflict, Invalid, NotFound, ServiceError, Unavailable
 from services.temporal_calls import temporal_errors
+from services.users import cases_holding
 from workflows.absence_workflow import AbsenceInput, AbsenceWorkflow
+from workflows.deactivation_workflow import DeactivationWorkflow
 
 
 class AbsenceIn(BaseModel):
@@ -122,6 +126,29 @@ class AbsenceService:
             return_tasks=period.return_tasks,
         )
         return self._out(row)
+
+    async def hand_back_all(self, user_id: str, actor: Actor) -> None:
+        """A deactivated user's open tasks go back to their queues and her cases' ownership
+        to the queue, durably (DeactivationWorkflow), each case audited."""
+        if not cases_holding(self._session, user_id):
+            return
+        try:
+            async with temporal_errors(f"deactivation-{user_id}"):
+                await self._client.start_workflow(
+                    DeactivationWorkflow.run,
+                    HandBack(user_id=user_id, by=actor),
+                    id=f"deactivation-{user_id}-{uuid.uuid4().hex[:8]}",
+                    task_queue=self._task_queue,
+                )
+        except ServiceError as exc:
+            self._audit.record(
+                actor, "user.hand_back", Outcome.FAILED, target=user_id, reason=exc.message
+            )
+            raise Unavailable(
+                f"'{user_id}' is deactivated, but their open work could not be handed back "
+                f"({exc.message}); deactivate them again once the workflow service answers"
+            ) from exc
+        self._audit.record(actor, "user.hand_back", target=user_id)
 
     async def end(self, absence_id: str, actor: Actor) -> AbsenceOut:
         """End an absence now (or cancel one not started): tasks come back if so chosen."""

@@ -79,7 +79,7 @@ def packet_contents(
     level: int | None = None,
 ) -> PacketContents:
     """The packet for the case's appeal level: the newest saved letter, else the draft."""
-    facts = build_letter_facts(state, table, generated_at.date(), level)
+    facts = build_letter_facts(state, table, state.policy.today(generated_at), level)
     if letter is None:
         body, version, by = render_letter(facts).body, 0, GENERATED_BY
     else:

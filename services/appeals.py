@@ -36,7 +36,7 @@ from services.documents import DocumentStore
 from services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from services.temporal_calls import temporal_errors
 from workflows.case_workflow import DenialCaseWorkflow
-from workflows.messages import RecordAttestation
+from workflows.messages import CaseChange, RecordAttestation
 
 MAX_ATTESTATION_BYTES = 10 * 1024 * 1024
 # What a signed attestation may be: a PDF or a scan.
@@ -234,7 +234,7 @@ class AppealService:
         statement: str,
         actor: Actor,
         document_sha256: str = "",
-    ) -> CaseState:
+    ) -> CaseChange:
         self._state(case_id)
         if not document_sha256:
             # Signed in the case manager: the name is the signed-in physician's, not typed.
@@ -249,12 +249,12 @@ class AppealService:
         )
         try:
             async with temporal_errors(case_id):
-                state = await handle.execute_update(DenialCaseWorkflow.record_attestation, request)
+                change = await handle.execute_update(DenialCaseWorkflow.record_attestation, request)
         except ServiceError as exc:
             self._refused(actor, "case.attest", case_id, exc.message)
             raise
         self._audit.record(actor, "case.attest", case_id=case_id, uploaded=bool(document_sha256))
-        return state
+        return change
 
     async def upload_attestation(
         self,
@@ -264,7 +264,7 @@ class AppealService:
         filename: str,
         content: bytes,
         actor: Actor,
-    ) -> CaseState:
+    ) -> CaseChange:
         """Keep the physician's signed attestation with the case, then record it. What the
         workflow would refuse is refused first, so no refused file is ever kept."""
         state = self._allowed(case_id, actor, "case.attest", letter_edit_problem)

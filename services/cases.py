@@ -4,7 +4,7 @@ case-level actions that go to the workflow as Updates or Signals."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, func, or_
@@ -43,6 +43,7 @@ from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
     AddNote,
     CancelCase,
+    CaseChange,
     CaseInput,
     ChangePriority,
     RecordExtension,
@@ -144,6 +145,10 @@ class CaseService:
         self._policy = policy
         self._task_queue = task_queue
         self._audit = audit
+
+    def today(self) -> date:
+        """The billing office's calendar day now, as the case workflows count it."""
+        return self._policy.today(datetime.now(UTC))
 
     # --- Opening ----------------------------------------------------------------------------
 
@@ -271,7 +276,7 @@ class CaseService:
         self._audit.record(actor, action, case_id=case_id, **detail)
         return result
 
-    async def add_note(self, case_id: str, text: str, actor: Actor) -> CaseState:
+    async def add_note(self, case_id: str, text: str, actor: Actor) -> CaseChange:
         return await self._change(
             actor,
             "case.note",
@@ -281,7 +286,7 @@ class CaseService:
             ),
         )
 
-    async def cancel_case(self, case_id: str, reason: str, actor: Actor) -> CaseState:
+    async def cancel_case(self, case_id: str, reason: str, actor: Actor) -> CaseChange:
         return await self._change(
             actor,
             "case.cancel",
@@ -294,7 +299,7 @@ class CaseService:
 
     async def change_priority(
         self, case_id: str, adjustment: float, reason: str, actor: Actor
-    ) -> CaseState:
+    ) -> CaseChange:
         return await self._change(
             actor,
             "case.priority",
@@ -314,7 +319,7 @@ class CaseService:
         new_due: date,
         reason: str,
         actor: Actor,
-    ) -> CaseState:
+    ) -> CaseChange:
         return await self._change(
             actor,
             "case.extension",
@@ -329,7 +334,7 @@ class CaseService:
             new_due=new_due.isoformat(),
         )
 
-    async def refresh_rules(self, case_id: str, actor: Actor) -> CaseState:
+    async def refresh_rules(self, case_id: str, actor: Actor) -> CaseChange:
         return await self._change(
             actor,
             "case.refresh_rules",

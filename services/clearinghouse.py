@@ -38,10 +38,17 @@ class SentReceipt(BaseModel):
     sha256: str = Field(description="Of the bytes actually sent")
 
 
+class SubmissionRefused(Exception):
+    """The clearinghouse refused the package for good (its content, an unknown payer):
+    sending it again cannot help. Any other error an adapter raises counts as transient."""
+
+
 class ClearinghouseAdapter(Protocol):
     name: str
 
-    def send(self, package: SubmissionPackage) -> SentReceipt: ...
+    def send(self, package: SubmissionPackage) -> SentReceipt:
+        """Send, or raise SubmissionRefused (permanent) or any other error (transient)."""
+        ...
 
 
 class OutboxAdapter:

@@ -25,6 +25,12 @@ class Invalid(ServiceError):
     status_code = 422
 
 
+class SubmissionFailed(ServiceError):
+    """The clearinghouse adapter did not send a submission; the case records the failure."""
+
+    status_code = 502
+
+
 class Unavailable(ServiceError):
     """Temporal (or the database) cannot be reached: try again later."""
 

@@ -290,6 +290,7 @@ class IngestService:
             | {case.record.claim.payer.payer_id for case in parsed.cases}
         )
         open_cases = self._open_cases(payer_ids)
+        today = self._cases.today()  # an answer with no date of its own is dated today
         answered: set[tuple[str, str]] = set()  # (payer, claim number) answered by a Signal
         actions: list[Callable[[], Awaitable[None]]] = []
 
@@ -337,7 +338,7 @@ class IngestService:
                 ),
                 paid_amount=paid_now,
                 claim_paid_total=max(item.paid_amount, Decimal(0)),
-                decision_date=item.remittance_date or datetime.now(UTC).date(),
+                decision_date=item.remittance_date or today,
                 payer_claim_control_number=item.payer_claim_control_number,
                 reference=f"{parsed.sha256}:{index}",
                 source="835",
@@ -351,7 +352,9 @@ class IngestService:
             if match is None or match.status != CaseStatus.AWAITING_PAYER:
                 continue
             answered.add((ack.claim.payer.payer_id, ack.claim.claim_id))
-            actions.append(answer(match.case_id, _acknowledgment_response(parsed, index, ack)))
+            actions.append(
+                answer(match.case_id, _acknowledgment_response(parsed, index, ack, today))
+            )
 
         existing = self._existing_cases(parsed.cases)
         for case in parsed.cases:
@@ -410,11 +413,11 @@ def _case_number(case: CaseRecord) -> str:
 
 
 def _acknowledgment_response(
-    parsed: ParsedFile, index: int, ack: AcknowledgedClaim
+    parsed: ParsedFile, index: int, ack: AcknowledgedClaim, today: date
 ) -> PayerResponse:
     return PayerResponse(
         decision=PayerDecision.ACCEPTED if ack.accepted else PayerDecision.UPHELD,
-        decision_date=ack.claim.remittance_date or datetime.now(UTC).date(),
+        decision_date=ack.claim.remittance_date or today,
         reference=f"{parsed.sha256}:ack{index}",
         notes="; ".join(ack.details),
         source=parsed.kind.value if parsed.kind else "acknowledgment",

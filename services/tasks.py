@@ -10,13 +10,20 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
 
 from db.models import CaseRow, TaskRow, UserRow
-from domain.case import Actor, CaseState, Role, TaskStatus
+from domain.case import Actor, Role, TaskStatus
 from services.audit import AuditService, Outcome
 from services.errors import Invalid, NotFound, ServiceError
 from services.schemas import Page, TaskWithCase
 from services.temporal_calls import temporal_errors
 from workflows.case_workflow import DenialCaseWorkflow
-from workflows.messages import ClaimTask, CompleteTask, ReassignTask, ReleaseTask, TaskPayload
+from workflows.messages import (
+    CaseChange,
+    ClaimTask,
+    CompleteTask,
+    ReassignTask,
+    ReleaseTask,
+    TaskPayload,
+)
 
 
 class BulkOutcome(BaseModel):
@@ -125,9 +132,9 @@ class TaskService:
         actor: Actor,
         action: str,
         task_id: str,
-        update: Callable[[WorkflowHandle[DenialCaseWorkflow, object]], Awaitable[CaseState]],
+        update: Callable[[WorkflowHandle[DenialCaseWorkflow, object]], Awaitable[CaseChange]],
         **detail: object,
-    ) -> CaseState:
+    ) -> CaseChange:
         """Send one task action to its case's workflow and audit it, refused or not."""
         try:
             case_id = self.get_task(task_id).case_id
@@ -153,7 +160,7 @@ class TaskService:
         self._audit.record(actor, action, case_id=case_id, task_id=task_id, **detail)
         return state
 
-    async def complete(self, task_id: str, payload: TaskPayload, actor: Actor) -> CaseState:
+    async def complete(self, task_id: str, payload: TaskPayload, actor: Actor) -> CaseChange:
         return await self._act(
             actor,
             "task.complete",
@@ -165,7 +172,7 @@ class TaskService:
             type=payload.type,
         )
 
-    async def claim(self, task_id: str, actor: Actor) -> CaseState:
+    async def claim(self, task_id: str, actor: Actor) -> CaseChange:
         return await self._act(
             actor,
             "task.claim",
@@ -175,7 +182,7 @@ class TaskService:
             ),
         )
 
-    async def release(self, task_id: str, actor: Actor) -> CaseState:
+    async def release(self, task_id: str, actor: Actor) -> CaseChange:
         return await self._act(
             actor,
             "task.release",
@@ -203,7 +210,7 @@ class TaskService:
 
     async def reassign(
         self, task_id: str, actor: Actor, *, assignee: str | None, queue: Role | None, reason: str
-    ) -> CaseState:
+    ) -> CaseChange:
         """Reassign to a user (their role decides the queue) or to a queue, unassigned."""
         role = self._target_role(assignee, queue)
         return await self._act(

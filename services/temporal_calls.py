@@ -11,7 +11,15 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeou
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, Unavailable
+from services.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ServiceError,
+    SubmissionFailed,
+    Unavailable,
+)
 from workflows.rejections import Rejection
 
 _BY_REJECTION: dict[str, type[ServiceError]] = {
@@ -19,6 +27,8 @@ _BY_REJECTION: dict[str, type[ServiceError]] = {
     Rejection.FORBIDDEN.value: Forbidden,
     Rejection.CONFLICT.value: Conflict,
     Rejection.INVALID.value: Invalid,
+    Rejection.SUBMISSION_FAILED.value: SubmissionFailed,
+    Rejection.UNAVAILABLE.value: Unavailable,
 }
 
 UNREACHABLE = "the workflow service (Temporal) is unreachable; try again shortly"

@@ -8,10 +8,10 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
-from db.models import TaskRow, UserRow
-from domain.case import Actor, Role, TaskStatus
+from db.models import CaseRow, TaskRow, UserRow
+from domain.case import Actor, CaseStatus, Role, TaskStatus
 from services.auth import hash_password
 from services.errors import Conflict, Invalid, NotFound
 
@@ -83,6 +83,23 @@ class Workload(BaseModel):
     display_name: str
     role: str
     open_tasks: int
+
+
+def cases_holding(session: Session, user_id: str) -> list[str]:
+    """Open cases the user owns or has an open task in (their new tasks would go to her)."""
+    with_tasks = select(TaskRow.case_id).where(
+        col(TaskRow.assignee) == user_id, col(TaskRow.status) == TaskStatus.OPEN.value
+    )
+    return list(
+        session.exec(
+            select(CaseRow.case_id)
+            .where(
+                col(CaseRow.status) != CaseStatus.CLOSED.value,
+                or_(col(CaseRow.owner) == user_id, col(CaseRow.case_id).in_(with_tasks)),
+            )
+            .order_by(col(CaseRow.case_id))
+        )
+    )
 
 
 class UserService:

@@ -24,6 +24,7 @@ from denials.temporal import ensure_search_attributes
 from denials.worker import build_worker
 from domain.case import CasePolicy
 from domain.rulebook import Rulebook
+from services.clearinghouse import ClearinghouseAdapter
 from tests.harness import CaseHarness
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -119,14 +120,25 @@ def policy() -> CasePolicy:
 
 @contextlib.asynccontextmanager
 async def running_harness(
-    env: WorkflowEnvironment, engine: Engine, rulebook: Rulebook, policy: CasePolicy
+    env: WorkflowEnvironment,
+    engine: Engine,
+    rulebook: Rulebook,
+    policy: CasePolicy,
+    adapter: ClearinghouseAdapter | None = None,
 ) -> AsyncIterator[CaseHarness]:
     """A worker on a task queue of its own, writing to `engine`, its workflows sandboxed (the
-    default) so that a non-deterministic call in workflow code fails the test."""
+    default) so that a non-deterministic call in workflow code fails the test. `adapter` sends
+    submissions (default: the outbox in the worker's data folder)."""
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
     with ThreadPoolExecutor(8) as executor, tempfile.TemporaryDirectory() as data_dir:
         async with build_worker(
-            env.client, task_queue, engine, rulebook, executor, data_dir=Path(data_dir)
+            env.client,
+            task_queue,
+            engine,
+            rulebook,
+            executor,
+            data_dir=Path(data_dir),
+            adapter=adapter,
         ):
             yield CaseHarness(env, engine, task_queue, policy, Path(data_dir))
 

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -14,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.models import CaseEventRow, CaseRow, TaskRow
 from domain.appeals.attestation import attestation_problem
-from domain.case import Actor, CasePolicy, CaseState, CaseStatus, Role, Task, TaskType
+from domain.case import Actor, CaseEvent, CasePolicy, CaseState, CaseStatus, Role, Task, TaskType
 from domain.identity import case_id_for
 from domain.models import DenialRecord
 from domain.rulebook import Rulebook
@@ -118,23 +119,31 @@ class CaseHarness:
     async def complete(
         self, handle: CaseHandle, task_type: TaskType, payload: TaskPayload, actor: Actor = ALICE
     ) -> CaseState:
+        """Complete the open task of `task_type`; the case as the Query shows it afterwards."""
         task = self.open_task(await self.state(handle), task_type)
-        return await handle.execute_update(
+        await handle.execute_update(
             DenialCaseWorkflow.complete_task,
             CompleteTask(actor=actor, task_id=task.task_id, payload=payload),
         )
+        return await self.state(handle)
+
+    async def update(self, handle: CaseHandle, update: Any, request: Any) -> CaseState:
+        """Send an Update (its result is a small receipt); the case as the Query shows it."""
+        await handle.execute_update(update, request)
+        return await self.state(handle)
 
     async def attest_if_required(self, handle: CaseHandle) -> CaseState:
         """A physician attests, when the case's category needs it before an appeal."""
         state = await self.state(handle)
         if attestation_problem(state.category, state.attestation) is None:
             return state
-        return await handle.execute_update(
+        await handle.execute_update(
             DenialCaseWorkflow.record_attestation,
             RecordAttestation(
                 actor=DREW, physician_name="Dr. Drew Test", statement="Medically necessary"
             ),
         )
+        return await self.state(handle)
 
     async def sleep(self, delta: timedelta) -> None:
         """Advance the test server's clock; timers due meanwhile fire."""
@@ -163,3 +172,20 @@ class CaseHarness:
                     .order_by(col(CaseEventRow.seq))
                 )
             )
+
+    def timeline(self, state: CaseState) -> list[CaseEvent]:
+        """The case's whole timeline as of `state`: the read model's events, then the ones the
+        workflow holds until it projects them."""
+        projected = [
+            CaseEvent(
+                seq=row.seq,
+                at=row.at,
+                type=row.type,
+                actor=row.actor,
+                message=row.message,
+                data=row.data,
+            )
+            for row in self.event_rows(state.case_id)
+        ]
+        last = projected[-1].seq if projected else 0
+        return [*projected, *(e for e in state.pending_events if e.seq > last)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from domain.deadlines import due_day
+from domain.deadlines import due_day, local_day
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -27,8 +27,26 @@ def label(value: str | None) -> str:
     return "" if not value else value.replace("_", " ")
 
 
+def use_time_zone(tz: tzinfo) -> None:
+    """The billing office's time zone (settings.timezone): its days are the pages' days."""
+    templates.env.globals["org_tz"] = tz
+
+
+def _org_tz() -> tzinfo:
+    return templates.env.globals.get("org_tz", UTC)  # type: ignore[no-any-return]
+
+
+def org_today() -> date:
+    return local_day(datetime.now(UTC), _org_tz())
+
+
 def days_until(value: date | None) -> int | None:
-    return None if value is None else (value - datetime.now(UTC).date()).days
+    return None if value is None else (value - org_today()).days
+
+
+def task_due_day(at: datetime) -> date:
+    """The day a task is due, where the office works."""
+    return due_day(at, _org_tz())
 
 
 def urgency(value: date | None) -> str:
@@ -52,7 +70,7 @@ def page_base(request: Request) -> str:
 
 
 templates.env.filters.update(
-    money=money, label=label, days_until=days_until, urgency=urgency, due_day=due_day
+    money=money, label=label, days_until=days_until, urgency=urgency, due_day=task_due_day
 )
 templates.env.globals.update(page_base=page_base)
 

@@ -19,7 +19,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.case import Actor
 
 ACTIVITY_TIMEOUT = timedelta(minutes=5)  # a big redistribution sends many updates
-ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+# Bounded: retried on the server for a day; then the absence workflow fails, visibly.
+ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
+ACTIVITY_DEADLINE = timedelta(days=1)
 
 
 class AbsenceInput(BaseModel):
@@ -66,6 +68,7 @@ class AbsenceWorkflow:
                 absence_id=input.absence_id, user_id=input.user_id, by=input.by, status=status
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
+            schedule_to_close_timeout=ACTIVITY_DEADLINE,
             retry_policy=ACTIVITY_RETRY,
         )
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.prevention import PreventionActivities
@@ -46,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         EscalationLevel,
         PayerDecision,
         PayerResponse,
+        Placement,
         Role,
         RootCause,
         Submission,
@@ -55,15 +57,11 @@ with workflow.unsafe.imports_passed_through():
         TaskType,
         case_deadlines,
         decided_appeal_level_problem,
-        escalation_instants,
-        escalation_level_at,
         next_appeal_problem,
         path_deadline_key,
         path_problem,
         prevention_key,
         response_applies,
-        stall_clock_start,
-        task_deadline_at,
         work_permission_problem,
         write_off_approval_problem,
     )
@@ -77,14 +75,35 @@ with workflow.unsafe.imports_passed_through():
         due_day,
         find_deadline,
     )
+    from domain.escalation import (
+        announced_from_tasks,
+        deadline_at,
+        escalation_instants,
+        escalation_level_at,
+        escalations_due,
+        lowered_levels,
+        stall_clock_start,
+        starting_level,
+        task_deadline_at,
+    )
     from domain.models import Category, DenialKind, WorkPath
+    from domain.permissions import Permission, allows
     from domain.priority import priority_score
     from domain.remittance_rules import newly_paid
     from workflows import search_attributes as sa
+    from workflows.case_activities import (
+        ActivityFailed,
+        failure_reason,
+        run_local,
+        run_submission,
+        run_unbounded,
+        run_until_done,
+    )
     from workflows.messages import (
         AddNote,
         AppealSubmitted,
         CancelCase,
+        CaseChange,
         CaseInput,
         CaseResult,
         ChangePriority,
@@ -103,7 +122,9 @@ with workflow.unsafe.imports_passed_through():
         RecordExtension,
         RefreshRules,
         ReleaseTask,
+        ReturnUserWork,
         RulesRequest,
+        SubmissionFailureReviewed,
         SubmissionReceipt,
         SubmitRequest,
         TaskPayload,
@@ -113,13 +134,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.rejections import Rejection, reject
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 CASE_WORKERS = (Role.BILLER, Role.SUPERVISOR)
-# Since this patch the case's activities run as local activities: each is short (a rule
-# lookup, a database write) and a round trip through the server for each would triple the
-# server's work per case. Histories recorded before it keep their regular activities.
-LOCAL_ACTIVITIES = "local-activities"
 # Since this patch a submitted appeal or corrected claim is sent through the clearinghouse
 # adapter (packet PDF or 837) and the receipt kept; older histories never sent anything.
 SUBMISSION_ADAPTER = "submission-adapter"
@@ -130,27 +145,19 @@ PARTIAL_PAYMENT_REVIEW = "partial-payment-review"
 # Since this patch a corrected claim denied again after its current appeal level was decided
 # goes to write-off review: before, that decided appeal was opened again.
 NO_REAPPEAL_OF_DECIDED_LEVEL = "no-reappeal-of-decided-level"
-
-T = TypeVar("T")
-
-
-async def run_activity(
-    activity: Callable[[Any, Any], Awaitable[T]] | Callable[[Any, Any], T], arg: Any
-) -> T:
-    """Run one of the case's activities: locally, unless replaying an older history."""
-    if workflow.patched(LOCAL_ACTIVITIES):
-        return await workflow.execute_local_activity_method(
-            activity,  # type: ignore[arg-type]
-            arg,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
-    return await workflow.execute_activity_method(
-        activity,  # type: ignore[arg-type]
-        arg,
-        start_to_close_timeout=ACTIVITY_TIMEOUT,
-        retry_policy=ACTIVITY_RETRY,
-    )
+# Since this patch a run keeps its history bounded and its work unstuck: it continues as new
+# whenever its history is full (the server's suggestion or the limits below), letting the
+# Updates in flight finish first; its activities are bounded (workflows.case_activities); a
+# submission counts once the clearinghouse adapter confirms it, and a failure raises a task to
+# supervisors; escalation belongs to the deadline (domain.escalation). Decided per run: a case
+# started earlier takes it when it next continues as new.
+BOUNDED_RUN = "bounded-run"
+# Servers that never suggest continuing as new (the test server, older ones) are held to the
+# limits a Temporal server suggests at by default (4 MB, 4,000 events), far below the 50 MB /
+# 51,200 events at which it terminates a run.
+CONTINUE_AS_NEW_BYTES = 4 * 1024 * 1024
+CONTINUE_AS_NEW_EVENTS = 4_000
+SUBMISSION_TASKS = frozenset({TaskType.PREPARE_APPEAL, TaskType.PREPARE_CORRECTED_CLAIM})
 
 
 @workflow.defn
@@ -167,11 +174,17 @@ class DenialCaseWorkflow:
         )
         # A resumed state was projected before the workflow continued as new.
         self._projected_version = self._state.version if input.resume else -1
-        self._projected_seq = self._state.events[-1].seq if self._state.events else 0
         self._search_attributes: dict[str, object] = {}
+        # (seq, type) of the latest events, for Update receipts: memory only, never carried.
+        self._recent_events: deque[tuple[int, str]] = deque(maxlen=64)
+        self._sending: set[str] = set()  # prepare tasks whose submission is being sent
         if input.resume is None:
             # Here, not in run(): a Signal of the first activation runs before run() does.
             self._state.reviews_partial_payments = workflow.patched(PARTIAL_PAYMENT_REVIEW)
+        self._bounded = workflow.patched(BOUNDED_RUN)
+        if self._bounded and input.resume is not None and not self._state.deadline_escalations:
+            # Continued from a run that escalated task by task: what it announced stands.
+            self._state.deadline_escalations = announced_from_tasks(self._state)
 
     # --- Run loop ------------------------------------------------------------------------
 
@@ -182,12 +195,13 @@ class DenialCaseWorkflow:
             self._event(
                 "received", f"{state.kind.value.capitalize()} received from {state.record.source}"
             )
-            triage = await run_activity(
+            triage = await self._run(
                 TriageActivities.triage_case,
-                TriageRequest(record=state.record, received_on=workflow.now().date()),
+                TriageRequest(record=state.record, received_on=self._today()),
             )
             self._apply_triage(triage)
         while True:
+            checked_at = workflow.now()
             self._advance_clock()
             await self._sync_read_model()
             if state.status is CaseStatus.CLOSED:
@@ -195,16 +209,22 @@ class DenialCaseWorkflow:
                     await self._emit_prevention_task()
                     await self._sync_read_model()
                 break
-            if workflow.info().is_continue_as_new_suggested() and workflow.all_handlers_finished():
-                workflow.continue_as_new(
-                    CaseInput(
-                        case_id=state.case_id,
-                        record=state.record,
-                        policy=state.policy,
-                        resume=state,
-                    )
-                )
-            await self._wait_for_change_or(self._time_to_next_check())
+            if self._bounded:
+                if self._history_full():
+                    await self._finish_in_flight_work()
+                    if state.status is not CaseStatus.CLOSED:
+                        workflow.continue_as_new(self._resume_input())
+                    continue
+            elif (
+                workflow.info().is_continue_as_new_suggested() and workflow.all_handlers_finished()
+            ):
+                workflow.continue_as_new(self._resume_input())
+            # A moment that fell due while the read model was written (slow, or down for
+            # hours) is handled now, not at the next wake.
+            wait = self._time_to_next_check(checked_at if self._bounded else None)
+            if wait is not None and wait <= timedelta(0):
+                continue
+            await self._wait_for_change_or(wait)
         await workflow.wait_condition(workflow.all_handlers_finished)
         assert state.outcome is not None and state.prevention_task_id is not None
         return CaseResult(
@@ -212,6 +232,46 @@ class DenialCaseWorkflow:
             outcome=state.outcome,
             recovered_amount=state.recovered_amount,
             prevention_task_id=state.prevention_task_id,
+        )
+
+    async def _run(self, activity: Any, arg: Any) -> Any:
+        """Run work the case cannot go on without (see workflows.case_activities)."""
+        if self._bounded:
+            return await run_until_done(activity, arg)
+        return await run_unbounded(activity, arg)
+
+    def _today(self) -> date:
+        """The organisation's calendar day now (its time zone decides when a day ends)."""
+        return self._state.policy.today(workflow.now())
+
+    @staticmethod
+    def _history_full() -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= CONTINUE_AS_NEW_EVENTS
+            or info.get_current_history_size() >= CONTINUE_AS_NEW_BYTES
+        )
+
+    async def _finish_in_flight_work(self) -> None:
+        """Before continuing as new: let the Updates in flight finish (they wait for the read
+        model, which only this loop writes) and project every change, so the next run starts
+        from a projected state and no accepted Update is cut off."""
+        while True:
+            await self._sync_read_model()
+            await workflow.wait_condition(
+                lambda: (
+                    workflow.all_handlers_finished()
+                    or self._projected_version < self._state.version
+                )
+            )
+            if workflow.all_handlers_finished() and self._projected_version >= self._state.version:
+                return
+
+    def _resume_input(self) -> CaseInput:
+        state = self._state
+        return CaseInput(
+            case_id=state.case_id, record=state.record, policy=state.policy, resume=state
         )
 
     async def _wait_for_change_or(self, timeout: timedelta | None) -> None:
@@ -252,19 +312,21 @@ class DenialCaseWorkflow:
         )
 
     async def _sync_read_model(self) -> None:
-        """Project every change to the read model; Updates wait for this before returning."""
+        """Project every change to the read model; Updates wait for this before returning.
+        Projected events leave the state: the read model keeps the timeline."""
         state = self._state
         while self._projected_version < state.version:
             version = state.version
-            new_events = [e for e in state.events if e.seq > self._projected_seq]
-            snapshot = state.model_copy(update={"events": []}, deep=True)
-            await run_activity(
+            new_events = list(state.pending_events)
+            snapshot = state.model_copy(update={"pending_events": []}, deep=True)
+            await self._run(
                 ProjectionActivities.project_case,
                 ProjectionRequest(state=snapshot, new_events=new_events),
             )
             self._projected_version = version
             if new_events:
-                self._projected_seq = new_events[-1].seq
+                last = new_events[-1].seq
+                state.pending_events = [e for e in state.pending_events if e.seq > last]
             self._upsert_search_attributes()
 
     async def _emit_prevention_task(self) -> None:
@@ -272,7 +334,7 @@ class DenialCaseWorkflow:
         root = state.root_cause or state.suggested_root_cause
         assert root is not None and state.outcome is not None
         payer = state.record.claim.payer
-        state.prevention_task_id = await run_activity(
+        state.prevention_task_id = await self._run(
             PreventionActivities.emit_prevention_task,
             PreventionRequest(
                 case_id=state.case_id,
@@ -300,7 +362,7 @@ class DenialCaseWorkflow:
             sa.CASE_STATUS.name: state.status.value,
             sa.DENIAL_CATEGORY.name: state.category.value if state.category else None,
             sa.PAYER_ID.name: state.record.claim.payer.payer_id,
-            sa.NEXT_DEADLINE.name: deadline_instant(deadline.due) if deadline else None,
+            sa.NEXT_DEADLINE.name: deadline_at(state, deadline) if deadline else None,
             sa.ASSIGNEE.name: state.assignee,
             sa.CASE_PRIORITY.name: state.priority.score if state.priority else None,
         }
@@ -328,9 +390,11 @@ class DenialCaseWorkflow:
                 assert deadline is not None
                 self._lose_to_deadline(deadline)
                 break
+        if self._bounded:
+            self._escalate_deadlines(now)
         for task in state.open_tasks:
             at = task_deadline_at(state, task)
-            if at is not None:
+            if at is not None and not self._bounded:
                 level = escalation_level_at(at, now, state.policy)
                 if level > task.escalation:
                     self._escalate(task, level)
@@ -355,7 +419,9 @@ class DenialCaseWorkflow:
             )
         self._refresh_priority()
 
-    def _time_to_next_check(self) -> timedelta | None:
+    def _time_to_next_check(self, checked_at: datetime | None = None) -> timedelta | None:
+        """How long until the next moment after the clock was last advanced (`checked_at`,
+        default now) is due: zero or less when one already is."""
         state = self._state
         now = workflow.now()
         moments: list[datetime] = []
@@ -375,18 +441,55 @@ class DenialCaseWorkflow:
             for band in state.priority_params.urgency:
                 if band.max_days >= 0:
                     moments.append(
-                        deadline_instant(deadline.due - timedelta(days=band.max_days + 1))
+                        deadline_instant(
+                            deadline.due - timedelta(days=band.max_days + 1), state.policy.tz
+                        )
                     )
-            moments.append(deadline_instant(deadline.due))
-        future = [moment for moment in moments if moment > now]
+            moments.append(deadline_at(state, deadline))
+        future = [moment for moment in moments if moment > (checked_at or now)]
         return min(future) - now if future else None
 
+    def _escalate_deadlines(self, now: datetime) -> None:
+        """One announcement per deadline and level (domain.escalation); at urgent, the
+        biller-queue work racing the deadline moves to the supervisor queue, remembering
+        where it was."""
+        state = self._state
+        for due in escalations_due(state, now):
+            deadline, level = due.deadline, due.level
+            state.deadline_escalations[deadline.key] = level
+            tasks = [task for task in state.open_tasks if task.task_id in due.task_ids]
+            for task in tasks:
+                task.escalation = max(task.escalation, level)
+            left = days_left(deadline.due, self._today())
+            when = f"{deadline.label} deadline {deadline.due.isoformat()} ({left} days left)"
+            work = ", ".join(task.type.value for task in tasks)
+            data: dict[str, Any] = {"deadline": deadline.key, "task_ids": due.task_ids}
+            if level is EscalationLevel.REMINDER:
+                self._event("reminder", f"Reminder ({work}): {when}", data=data)
+            elif level is EscalationLevel.ESCALATED:
+                self._event("escalated", f"Escalated to supervisors ({work}): {when}", data=data)
+            else:
+                moved = {}
+                for task in tasks:
+                    if task.queue is Role.BILLER:
+                        moved[task.task_id] = task.assignee
+                        task.placement_before_urgent = Placement(
+                            queue=task.queue, assignee=task.assignee
+                        )
+                        task.assignee, task.queue = None, Role.SUPERVISOR
+                self._event(
+                    "urgent",
+                    f"Urgent, moved to the supervisor queue ({work}): {when}",
+                    data={**data, "previous_assignees": moved},
+                )
+
     def _escalate(self, task: Task, level: EscalationLevel) -> None:
+        """Escalation as runs before BOUNDED_RUN had it: task by task."""
         state = self._state
         deadline = state.deadline(task.deadline_key)
         assert deadline is not None
         task.escalation = level
-        left = days_left(deadline.due, workflow.now().date())
+        left = days_left(deadline.due, self._today())
         when = f"{deadline.label} deadline {deadline.due.isoformat()} ({left} days left)"
         # Each task escalates on its own, so a case's later tasks escalate again: say which.
         work = task.type.value
@@ -430,7 +533,7 @@ class DenialCaseWorkflow:
             denied_amount=state.outstanding_amount,
             category=state.category,
             path=path,
-            days_left=days_left(deadline.due, workflow.now().date()) if deadline else None,
+            days_left=days_left(deadline.due, self._today()) if deadline else None,
             params=state.priority_params,
             adjustment=state.priority_adjustment,
             adjustment_reason=state.priority_adjustment_reason,
@@ -451,9 +554,10 @@ class DenialCaseWorkflow:
         self, type: str, message: str, actor: str = "system", data: dict[str, Any] | None = None
     ) -> None:
         state = self._state
-        state.events.append(
+        state.event_seq += 1
+        state.pending_events.append(
             CaseEvent(
-                seq=len(state.events) + 1,
+                seq=state.event_seq,
                 at=workflow.now(),
                 type=type,
                 actor=actor,
@@ -461,6 +565,7 @@ class DenialCaseWorkflow:
                 data=data or {},
             )
         )
+        self._recent_events.append((state.event_seq, type))
         self._touch_version()
 
     def _add_task(
@@ -477,7 +582,7 @@ class DenialCaseWorkflow:
         deadline = state.deadline(deadline_key)
         if due_at is None:
             due_at = (
-                deadline_instant(deadline.due)
+                deadline_at(state, deadline)
                 if deadline
                 else now + timedelta(days=state.policy.untimed_task_due_days)
             )
@@ -491,6 +596,10 @@ class DenialCaseWorkflow:
             due_at=due_at,
             deadline_key=deadline.key if deadline else None,
             appeal_level=appeal_level,
+            # Inside an escalation window a task starts at its deadline's level, unannounced.
+            escalation=starting_level(state, deadline and deadline.key)
+            if self._bounded
+            else EscalationLevel.NONE,
             last_touched_at=now,
         )
         state.tasks.append(task)
@@ -498,7 +607,7 @@ class DenialCaseWorkflow:
         self._event(
             "task_created",
             f"Task {type.value}{f' (level {appeal_level})' if appeal_level else ''} {where}, "
-            f"due {(deadline.due if deadline else due_day(due_at)).isoformat()}",
+            f"due {(deadline.due if deadline else due_day(due_at, state.policy.tz)).isoformat()}",
             data={"task_id": task.task_id},
         )
         return task
@@ -526,12 +635,30 @@ class DenialCaseWorkflow:
         assert state.rule is not None
         state.deadlines = case_deadlines(state, state.rule)
         now = workflow.now()
+        if self._bounded:
+            state.deadline_escalations = lowered_levels(state, now)
         for task in state.open_tasks:  # a moved deadline moves the due date and re-arms escalations
             at = task_deadline_at(state, task)
             if at is not None:
                 task.due_at = at
                 task.escalation = min(task.escalation, escalation_level_at(at, now, state.policy))
+                if task.escalation < EscalationLevel.URGENT:
+                    self._return_from_urgency(task)
         self._touch_version()
+
+    def _return_from_urgency(self, task: Task) -> None:
+        """Work that urgency moved to the supervisors goes back once the deadline moved away."""
+        placement = task.placement_before_urgent
+        if placement is None:
+            return
+        task.placement_before_urgent = None
+        task.queue, task.assignee = placement.queue, placement.assignee
+        where = placement.assignee or f"the {placement.queue.value} queue"
+        self._event(
+            "task_returned",
+            f"Task {task.type.value} returned to {where}: its deadline is no longer urgent",
+            data={"task_id": task.task_id},
+        )
 
     def _enter_path(self, path: WorkPath) -> None:
         state = self._state
@@ -578,7 +705,7 @@ class DenialCaseWorkflow:
         )
         now = workflow.now()
         expected_at = (
-            deadline_instant(decision.due)
+            deadline_at(state, decision)
             if decision
             else now + timedelta(days=state.policy.follow_up_interval_days)
         )
@@ -670,7 +797,7 @@ class DenialCaseWorkflow:
         if (
             working is not None
             and not answers_appeal
-            and not path_problem(state, working, workflow.now().date())
+            and not path_problem(state, working, self._today())
         ):
             deadline_key = path_deadline_key(state.kind, working, state.appeal_level)
         # A payment may also come while other work is open (an 835 crossing a correction).
@@ -696,7 +823,7 @@ class DenialCaseWorkflow:
         next_level = state.appeal_level + 1
         assert state.rule is not None
         problem = next_appeal_problem(
-            state.rule, next_level, state.outstanding_amount, decision_date, workflow.now().date()
+            state.rule, next_level, state.outstanding_amount, decision_date, self._today()
         )
         if problem is None:
             state.appeal_notice_dates[next_level] = decision_date
@@ -706,7 +833,7 @@ class DenialCaseWorkflow:
 
     def _after_upheld(self, response: PayerResponse) -> None:
         state = self._state
-        today = workflow.now().date()
+        today = self._today()
         if state.path is WorkPath.APPEAL:
             problem = self._open_next_appeal_level(response.decision_date)
             if problem is None:
@@ -761,11 +888,21 @@ class DenialCaseWorkflow:
 
     # --- Updates: task work -----------------------------------------------------------------
 
-    async def _after_change(self) -> CaseState:
-        """Return once the read model shows this change (read-your-writes for the UI)."""
-        version = self._state.version
+    async def _after_change(self, since: int) -> CaseChange:
+        """Return once the read model shows this change (read-your-writes for the UI): a
+        receipt naming the events added since event `since`, never the state."""
+        state = self._state
+        version = state.version
+        changes = [type for seq, type in self._recent_events if seq > since]
         await workflow.wait_condition(lambda: self._projected_version >= version)
-        return self._state
+        return CaseChange(
+            case_id=state.case_id,
+            version=version,
+            status=state.status,
+            outcome=state.outcome,
+            changes=changes,
+            open_task_ids=[task.task_id for task in state.open_tasks],
+        )
 
     def _open_task_for(self, actor: Actor, task_id: str) -> Task:
         state = self._state
@@ -788,45 +925,111 @@ class DenialCaseWorkflow:
         return task
 
     @workflow.update
-    async def complete_task(self, request: CompleteTask) -> CaseState:
+    async def complete_task(self, request: CompleteTask) -> CaseChange:
+        since = self._state.event_seq
         self._check_complete_task(request)  # state may have moved since validation
         task = self._open_task_for(request.actor, request.task_id)
         handler = self._completion_handlers()[task.type]
+        if self._bounded and task.type in SUBMISSION_TASKS:
+            receipt = await self._send_first(task, request, since)
+            handler(task, request)
+            task.last_touched_at = workflow.now()
+            self._keep_receipt(receipt, request.actor)
+            self._close_submission_failures(request.actor)
+            return await self._after_change(since)
         handler(task, request)
         task.last_touched_at = workflow.now()
         if isinstance(
             request.payload, AppealSubmitted | CorrectedClaimSubmitted
         ) and workflow.patched(SUBMISSION_ADAPTER):
-            await self._send_submission(task, request)
-        return await self._after_change()
+            receipt = await run_unbounded(
+                SubmissionActivities.submit, self._submit_request(task, request)
+            )
+            self._keep_receipt(receipt, request.actor)
+        return await self._after_change(since)
 
-    async def _send_submission(self, task: Task, request: CompleteTask) -> None:
-        """Send the submission just recorded and keep the adapter's receipt with it."""
-        state = self._state
-        submission = state.submissions[-1]
+    def _submit_request(self, task: Task, request: CompleteTask) -> SubmitRequest:
         payload = request.payload
-        receipt: SubmissionReceipt = await run_activity(
-            SubmissionActivities.submit,
-            SubmitRequest(
-                submission_id=f"{state.case_id}-{task.task_id}",
-                state=state,
-                kind=submission.kind,
-                appeal_level=submission.appeal_level,
-                claim_corrections=payload.claim_corrections
-                if isinstance(payload, CorrectedClaimSubmitted)
-                else None,
-                submitted_by=request.actor.user_id,
-                requested_at=workflow.now(),
-            ),
+        assert isinstance(payload, AppealSubmitted | CorrectedClaimSubmitted)
+        appeal = isinstance(payload, AppealSubmitted)
+        return SubmitRequest(
+            submission_id=f"{self._state.case_id}-{task.task_id}",
+            state=self._state,
+            kind=SubmissionKind.APPEAL if appeal else SubmissionKind.CORRECTED_CLAIM,
+            appeal_level=payload.level if isinstance(payload, AppealSubmitted) else None,
+            claim_corrections=None if appeal else payload.claim_corrections,  # type: ignore[union-attr]
+            submitted_by=request.actor.user_id,
+            requested_at=workflow.now(),
         )
-        state.submissions[state.submissions.index(submission)] = submission.model_copy(
-            update={
-                "submission_id": receipt.submission_id,
-                "sent_at": receipt.sent_at,
-                "sent_to": receipt.location,
-                "sha256": receipt.sha256,
-            }
+
+    async def _send_first(self, task: Task, request: CompleteTask, since: int) -> SubmissionReceipt:
+        """Send before anything is recorded: a submission counts once the adapter confirms
+        it. On failure the task stays open, racing its deadline; supervisors get a task with
+        the adapter's error, and the biller a prompt refusal saying so."""
+        self._sending.add(task.task_id)
+        try:
+            receipt: SubmissionReceipt = await run_submission(
+                SubmissionActivities.submit, self._submit_request(task, request)
+            )
+        except ActivityFailed as error:
+            self._submission_failed(task, request.actor, failure_reason(error)[:500])
+            await self._after_change(since)
+            reject(
+                Rejection.SUBMISSION_FAILED,
+                f"nothing was sent: {failure_reason(error)[:500]}. The {task.type.value} task "
+                "stays open and supervisors were told; submit again once the clearinghouse "
+                "is back",
+            )
+        finally:
+            self._sending.discard(task.task_id)
+        if not task.is_open:  # closed while sending: the case was cancelled or lost
+            self._keep_receipt(receipt, request.actor)
+            await self._after_change(since)
+            reject(
+                Rejection.CONFLICT,
+                f"sent, but task {task.task_id} was {task.status.value} meanwhile; the receipt "
+                "is on the case's timeline",
+            )
+        return receipt
+
+    def _submission_failed(self, task: Task, actor: Actor, reason: str) -> None:
+        self._event(
+            "submission_failed",
+            f"Sending the {task.type.value} work failed, nothing was sent: {reason}",
+            actor=actor.user_id,
+            data={"task_id": task.task_id},
         )
+        if not any(t.type is TaskType.RESOLVE_SUBMISSION_FAILURE for t in self._state.open_tasks):
+            self._add_task(
+                TaskType.RESOLVE_SUBMISSION_FAILURE,
+                deadline_key=task.deadline_key,
+                queue=Role.SUPERVISOR,
+            )
+
+    def _close_submission_failures(self, actor: Actor) -> None:
+        for task in self._state.open_tasks:
+            if task.type is TaskType.RESOLVE_SUBMISSION_FAILURE:
+                self._finish_task(task, actor)
+                self._event(
+                    "submission_failure_resolved",
+                    f"Submission failure resolved: sent by {actor.user_id}",
+                    actor=actor.user_id,
+                    data={"task_id": task.task_id},
+                )
+
+    def _keep_receipt(self, receipt: SubmissionReceipt, actor: Actor) -> None:
+        """Keep the adapter's receipt with the submission it sent (the latest one)."""
+        state = self._state
+        submission = state.submissions[-1] if state.submissions else None
+        if submission is not None and submission.submission_id in ("", receipt.submission_id):
+            state.submissions[-1] = submission.model_copy(
+                update={
+                    "submission_id": receipt.submission_id,
+                    "sent_at": receipt.sent_at,
+                    "sent_to": receipt.location,
+                    "sha256": receipt.sha256,
+                }
+            )
         if receipt.location:
             message = (
                 f"Sent via {receipt.adapter} at {receipt.sent_at.isoformat(timespec='seconds')} "
@@ -837,7 +1040,7 @@ class DenialCaseWorkflow:
         self._event(
             "submission_sent",
             message,
-            actor=request.actor.user_id,
+            actor=actor.user_id,
             data={"submission_id": receipt.submission_id, "document_id": receipt.document_id},
         )
         self._touch_version()
@@ -845,6 +1048,11 @@ class DenialCaseWorkflow:
     @complete_task.validator
     def _validate_complete_task(self, request: CompleteTask) -> None:
         self._check_complete_task(request)
+        if request.task_id in self._sending:
+            reject(
+                Rejection.CONFLICT,
+                f"task {request.task_id} is being sent to the clearinghouse; reload the case",
+            )
         # Rules added after histories were saved are checked here only: a validator does not
         # run on replay, and what it refuses never reaches the history.
         problem = self._submission_problem(request.payload) or self._decided_level_problem(
@@ -900,13 +1108,14 @@ class DenialCaseWorkflow:
             TaskType.RESOLVE_DUPLICATE: self._resolve_duplicate,
             TaskType.RECORD_PAYER_RESPONSE: self._record_payer_response,
             TaskType.FOLLOW_UP_WITH_PAYER: self._record_follow_up,
+            TaskType.RESOLVE_SUBMISSION_FAILURE: self._review_submission_failure,
         }
 
     def _payload_problem(self, task: Task, request: CompleteTask) -> str | None:
         """Why a payload cannot be accepted in the case's current state, or None."""
         state = self._state
         payload = request.payload
-        today = workflow.now().date()
+        today = self._today()
         if isinstance(payload, ConfirmTriage):
             if state.kind is DenialKind.REJECTION and payload.category not in (
                 None,
@@ -1148,7 +1357,7 @@ class DenialCaseWorkflow:
         self._finish_task(task, request.actor)
         now = workflow.now()
         state.next_follow_up_at = (
-            deadline_instant(payload.expected_decision_date)
+            deadline_instant(payload.expected_decision_date, state.policy.tz)
             if payload.expected_decision_date
             else now + timedelta(days=state.policy.follow_up_interval_days)
         )
@@ -1160,13 +1369,26 @@ class DenialCaseWorkflow:
             data={"reference": payload.reference},
         )
 
+    def _review_submission_failure(self, task: Task, request: CompleteTask) -> None:
+        payload = request.payload
+        assert isinstance(payload, SubmissionFailureReviewed)
+        self._finish_task(task, request.actor)
+        self._event(
+            "submission_failure_reviewed",
+            f"Submission failure reviewed: {payload.notes}",
+            actor=request.actor.user_id,
+            data={"task_id": task.task_id},
+        )
+
     # --- Updates: claiming and supervising -------------------------------------------------
 
     @workflow.update
-    async def claim_task(self, request: ClaimTask) -> CaseState:
+    async def claim_task(self, request: ClaimTask) -> CaseChange:
+        since = self._state.event_seq
         self._validate_claim_task(request)  # state may have moved since validation
         task = self._open_task_for(request.actor, request.task_id)
         task.assignee = request.actor.user_id
+        task.placement_before_urgent = None  # someone took it up: it stays where it is now
         task.last_touched_at = workflow.now()
         task.stalled = False
         if request.actor.role is Role.BILLER and self._state.owner is None:
@@ -1177,7 +1399,7 @@ class DenialCaseWorkflow:
             actor=request.actor.user_id,
             data={"task_id": task.task_id},
         )
-        return await self._after_change()
+        return await self._after_change(since)
 
     @claim_task.validator
     def _validate_claim_task(self, request: ClaimTask) -> None:
@@ -1190,11 +1412,13 @@ class DenialCaseWorkflow:
             reject(Rejection.FORBIDDEN, f"task {task.task_id} is in the {task.queue.value} queue")
 
     @workflow.update
-    async def release_task(self, request: ReleaseTask) -> CaseState:
+    async def release_task(self, request: ReleaseTask) -> CaseChange:
+        since = self._state.event_seq
         self._validate_release_task(request)  # state may have moved since validation
         task = self._open_task_for(request.actor, request.task_id)
         previous = task.assignee
         task.assignee = None
+        task.placement_before_urgent = None
         task.last_touched_at = workflow.now()
         if self._state.owner == previous:
             self._state.owner = None
@@ -1204,7 +1428,7 @@ class DenialCaseWorkflow:
             actor=request.actor.user_id,
             data={"task_id": task.task_id},
         )
-        return await self._after_change()
+        return await self._after_change(since)
 
     @release_task.validator
     def _validate_release_task(self, request: ReleaseTask) -> None:
@@ -1221,12 +1445,14 @@ class DenialCaseWorkflow:
             reject(Rejection.CONFLICT, "case is closed")
 
     @workflow.update
-    async def reassign_task(self, request: ReassignTask) -> CaseState:
+    async def reassign_task(self, request: ReassignTask) -> CaseChange:
+        since = self._state.event_seq
         self._validate_reassign_task(request)  # state may have moved since validation
         task = self._open_task_for(request.actor, request.task_id)
         previous = task.assignee or f"{task.queue.value} queue"
         task.assignee = request.assignee
         task.queue = request.assignee_role
+        task.placement_before_urgent = None
         task.last_touched_at = workflow.now()
         task.stalled = False
         if request.assignee and request.assignee_role is Role.BILLER:
@@ -1239,7 +1465,7 @@ class DenialCaseWorkflow:
             actor=request.actor.user_id,
             data={"task_id": task.task_id, "from": previous, "to": target},
         )
-        return await self._after_change()
+        return await self._after_change(since)
 
     @reassign_task.validator
     def _validate_reassign_task(self, request: ReassignTask) -> None:
@@ -1265,7 +1491,8 @@ class DenialCaseWorkflow:
             )
 
     @workflow.update
-    async def change_priority(self, request: ChangePriority) -> CaseState:
+    async def change_priority(self, request: ChangePriority) -> CaseChange:
+        since = self._state.event_seq
         self._validate_change_priority(request)  # state may have moved since validation
         state = self._state
         state.priority_adjustment = request.adjustment
@@ -1276,21 +1503,22 @@ class DenialCaseWorkflow:
             actor=request.actor.user_id,
         )
         self._refresh_priority()
-        return await self._after_change()
+        return await self._after_change(since)
 
     @change_priority.validator
     def _validate_change_priority(self, request: ChangePriority) -> None:
         self._require_supervisor(request.actor, "change priority")
 
     @workflow.update
-    async def add_note(self, request: AddNote) -> CaseState:
+    async def add_note(self, request: AddNote) -> CaseChange:
+        since = self._state.event_seq
         self._validate_add_note(request)  # state may have moved since validation
         now = workflow.now()
         for task in self._state.open_tasks:
             task.last_touched_at = now
             task.stalled = False
         self._event("note", request.text, actor=request.actor.user_id)
-        return await self._after_change()
+        return await self._after_change(since)
 
     @add_note.validator
     def _validate_add_note(self, request: AddNote) -> None:
@@ -1302,12 +1530,13 @@ class DenialCaseWorkflow:
             reject(Rejection.CONFLICT, "case is closed")
 
     @workflow.update
-    async def cancel_case(self, request: CancelCase) -> CaseState:
+    async def cancel_case(self, request: CancelCase) -> CaseChange:
+        since = self._state.event_seq
         self._validate_cancel_case(request)  # state may have moved since validation
         self._close(
             CaseOutcome.CANCELLED, f"cancelled by {request.actor.user_id}: {request.reason}"
         )
-        return await self._after_change()
+        return await self._after_change(since)
 
     @cancel_case.validator
     def _validate_cancel_case(self, request: CancelCase) -> None:
@@ -1316,7 +1545,8 @@ class DenialCaseWorkflow:
             reject(Rejection.CONFLICT, "case is still being triaged; try again in a moment")
 
     @workflow.update
-    async def record_extension(self, request: RecordExtension) -> CaseState:
+    async def record_extension(self, request: RecordExtension) -> CaseChange:
+        since = self._state.event_seq
         self._validate_record_extension(request)  # state may have moved since validation
         state = self._state
         current = find_deadline(state.deadlines, request.kind, request.level)
@@ -1338,7 +1568,7 @@ class DenialCaseWorkflow:
             actor=request.actor.user_id,
         )
         self._refresh_priority()
-        return await self._after_change()
+        return await self._after_change(since)
 
     @record_extension.validator
     def _validate_record_extension(self, request: RecordExtension) -> None:
@@ -1360,7 +1590,8 @@ class DenialCaseWorkflow:
             )
 
     @workflow.update
-    async def record_attestation(self, request: RecordAttestation) -> CaseState:
+    async def record_attestation(self, request: RecordAttestation) -> CaseChange:
+        since = self._state.event_seq
         self._validate_record_attestation(request)
         state = self._state
         state.attestation = Attestation(
@@ -1381,7 +1612,7 @@ class DenialCaseWorkflow:
             data={"document_sha256": request.document_sha256},
         )
         self._touch_version()
-        return await self._after_change()
+        return await self._after_change(since)
 
     @record_attestation.validator
     def _validate_record_attestation(self, request: RecordAttestation) -> None:
@@ -1401,13 +1632,22 @@ class DenialCaseWorkflow:
             reject(Rejection.CONFLICT if is_conflict else Rejection.INVALID, reason)
 
     @workflow.update
-    async def refresh_rules(self, request: RefreshRules) -> CaseState:
+    async def refresh_rules(self, request: RefreshRules) -> CaseChange:
+        since = self._state.event_seq
         self._validate_refresh_rules(request)  # state may have moved since validation
         state = self._state
-        rule = await run_activity(
-            TriageActivities.current_rule,
-            RulesRequest(record=state.record, as_of=workflow.now().date()),
-        )
+        rules_request = RulesRequest(record=state.record, as_of=self._today())
+        if not self._bounded:
+            rule = await run_unbounded(TriageActivities.current_rule, rules_request)
+        else:
+            try:
+                rule = await run_local(TriageActivities.current_rule, rules_request)
+            except ActivityFailed as error:
+                reject(
+                    Rejection.UNAVAILABLE,
+                    f"the payer rules could not be read ({failure_reason(error)[:300]}); "
+                    "nothing changed, try again shortly",
+                )
         if state.status is not CaseStatus.CLOSED:
             previous = state.rule.id if state.rule else "none"
             state.rule = rule
@@ -1418,7 +1658,7 @@ class DenialCaseWorkflow:
                 actor=request.actor.user_id,
             )
             self._refresh_priority()
-        return await self._after_change()
+        return await self._after_change(since)
 
     @refresh_rules.validator
     def _validate_refresh_rules(self, request: RefreshRules) -> None:
@@ -1426,3 +1666,42 @@ class DenialCaseWorkflow:
             reject(Rejection.FORBIDDEN, "only a supervisor or an admin can recompute deadlines")
         if self._state.status in (CaseStatus.RECEIVED, CaseStatus.CLOSED):
             reject(Rejection.CONFLICT, f"case is {self._state.status.value}")
+
+    # --- Updates: users leaving -------------------------------------------------------------
+
+    @workflow.update
+    async def return_user_work(self, request: ReturnUserWork) -> CaseChange:
+        since = self._state.event_seq
+        self._validate_return_user_work(request)  # state may have moved since validation
+        state = self._state
+        user = request.user_id
+        for task in state.open_tasks:
+            placement = task.placement_before_urgent
+            if placement is not None and placement.assignee == user:
+                task.placement_before_urgent = placement.model_copy(update={"assignee": None})
+            if task.assignee == user:
+                task.assignee = None
+                self._event(
+                    "task_returned",
+                    f"Task {task.type.value} returned to the {task.queue.value} queue: "
+                    f"{request.reason}",
+                    actor=request.actor.user_id,
+                    data={"task_id": task.task_id, "from": user},
+                )
+        if state.owner == user:
+            state.owner = None
+            self._event(
+                "owner_cleared",
+                f"{user} no longer owns the case; its new tasks go to the queue: {request.reason}",
+                actor=request.actor.user_id,
+                data={"from": user},
+            )
+        return await self._after_change(since)
+
+    @return_user_work.validator
+    def _validate_return_user_work(self, request: ReturnUserWork) -> None:
+        role = request.actor.role
+        if not (allows(role, Permission.MANAGE_USERS) or allows(role, Permission.SUPERVISE)):
+            reject(Rejection.FORBIDDEN, f"role '{role.value}' cannot hand back a user's work")
+        if self._state.status is CaseStatus.CLOSED:
+            reject(Rejection.CONFLICT, "case is closed")

@@ -16,6 +16,7 @@ from domain.case import (
     CaseOutcome,
     CasePolicy,
     CaseState,
+    CaseStatus,
     PayerDecision,
     Role,
     RootCause,
@@ -38,6 +39,19 @@ class CaseInput(BaseModel):
     resume: CaseState | None = Field(
         default=None, description="Set when the workflow continues as new with its state"
     )
+
+
+class CaseChange(BaseModel):
+    """What an Update returns: a receipt, never the case. Temporal keeps every Update's result
+    in the case's history, so it stays small; read the case from the read model (which shows
+    the change once this returns) or the Query."""
+
+    case_id: str
+    version: int
+    status: CaseStatus
+    outcome: CaseOutcome | None = None
+    changes: list[str] = Field(description="Types of the timeline events the change added")
+    open_task_ids: list[str]
 
 
 class CaseResult(BaseModel):
@@ -185,6 +199,13 @@ class FollowUpResult(_Payload):
     expected_decision_date: date | None = None
 
 
+class SubmissionFailureReviewed(_Payload):
+    """A supervisor has dealt with a failed submission (adapter fixed, sent another way)."""
+
+    type: Literal["resolve_submission_failure"] = "resolve_submission_failure"
+    notes: str = Field(min_length=1, max_length=4000)
+
+
 TaskPayload = Annotated[
     ConfirmTriage
     | ConfirmRootCause
@@ -193,7 +214,8 @@ TaskPayload = Annotated[
     | WriteOffDecision
     | DuplicateResolution
     | PayerResponseEntry
-    | FollowUpResult,
+    | FollowUpResult
+    | SubmissionFailureReviewed,
     Field(discriminator="type"),
 ]
 
@@ -259,3 +281,11 @@ class RecordAttestation(_ActorRequest):
 
 class RefreshRules(_ActorRequest):
     """Recompute deadlines from the payer rules in effect now (after a rule override)."""
+
+
+class ReturnUserWork(_ActorRequest):
+    """Hand back what a deactivated user held: her open tasks go to their queue, and she is
+    no longer the case's owner (who receives its new tasks)."""
+
+    user_id: str = Field(min_length=1, max_length=80)
+    reason: str = Field(min_length=1, max_length=2000)

@@ -11,6 +11,9 @@ class Rejection(StrEnum):
     FORBIDDEN = "Forbidden"  # 403
     CONFLICT = "Conflict"  # 409: already completed or claimed, already there, case closed
     INVALID = "Invalid"  # 422: data that does not fit the case (dates, amounts, paths)
+    # 502: the clearinghouse adapter did not send a submission (the failure is on the case).
+    SUBMISSION_FAILED = "SubmissionFailed"
+    UNAVAILABLE = "Unavailable"  # 503: a dependency failed; nothing changed, try again
 
 
 def reject(kind: Rejection, message: str) -> NoReturn:

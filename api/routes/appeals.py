@@ -10,13 +10,13 @@ from pydantic import BaseModel, Field
 
 from api.deps import AppealServiceDep, Attester, CaseReader, LetterReader, TaskWorker
 from api.errors import ERROR_RESPONSES
-from domain.case import CaseState
 from services.appeals import (
     MAX_ATTESTATION_BYTES,
     AppealLetterView,
     DocumentView,
     LetterVersionView,
 )
+from workflows.messages import CaseChange
 
 router = APIRouter(prefix="/api/v1/cases", tags=["appeals"], responses=ERROR_RESPONSES)
 
@@ -77,7 +77,7 @@ def appeal_packet_pdf(
 @router.post("/{case_id}/attestation")
 async def attest(
     case_id: str, attestation: AttestationIn, appeals: AppealServiceDep, actor: Attester
-) -> CaseState:
+) -> CaseChange:
     """A physician attests the medical necessity of the services in a case."""
     return await appeals.attest(case_id, attestation.physician_name, attestation.statement, actor)
 
@@ -90,7 +90,7 @@ async def upload_attestation(
     file: Annotated[UploadFile, File(description="The signed attestation: PDF, PNG or JPEG")],
     physician_name: Annotated[str, Form(min_length=1, max_length=200)],
     statement: Annotated[str, Form(min_length=1, max_length=4000)],
-) -> CaseState:
+) -> CaseChange:
     """Record the physician's signed attestation, uploaded by a biller."""
     content = await file.read(MAX_ATTESTATION_BYTES + 1)  # more is refused by the service
     return await appeals.upload_attestation(

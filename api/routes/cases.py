@@ -14,6 +14,7 @@ from domain.case import CaseState, PayerResponse
 from domain.deadlines import DeadlineKind
 from domain.models import DenialRecord
 from services.schemas import CaseDetail, CaseFilters, CaseSummary, OpenedCase, Page
+from workflows.messages import CaseChange
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=ERROR_RESPONSES)
 
@@ -75,35 +76,35 @@ async def get_live_case(case_id: str, cases: CaseServiceDep, actor: CaseReader) 
 @router.post("/{case_id}/notes")
 async def add_note(
     case_id: str, note: NoteIn, cases: CaseServiceDep, actor: TaskWorker
-) -> CaseState:
+) -> CaseChange:
     return await cases.add_note(case_id, note.text, actor)
 
 
 @router.post("/{case_id}/cancel")
 async def cancel_case(
     case_id: str, body: CancelIn, cases: CaseServiceDep, actor: Supervisor
-) -> CaseState:
+) -> CaseChange:
     return await cases.cancel_case(case_id, body.reason, actor)
 
 
 @router.post("/{case_id}/priority")
 async def change_priority(
     case_id: str, body: PriorityIn, cases: CaseServiceDep, actor: Supervisor
-) -> CaseState:
+) -> CaseChange:
     return await cases.change_priority(case_id, body.adjustment, body.reason, actor)
 
 
 @router.post("/{case_id}/extensions")
 async def record_extension(
     case_id: str, body: ExtensionIn, cases: CaseServiceDep, actor: TaskWorker
-) -> CaseState:
+) -> CaseChange:
     return await cases.record_extension(
         case_id, body.kind, body.level, body.new_due, body.reason, actor
     )
 
 
 @router.post("/{case_id}/refresh-rules")
-async def refresh_rules(case_id: str, cases: CaseServiceDep, actor: Supervisor) -> CaseState:
+async def refresh_rules(case_id: str, cases: CaseServiceDep, actor: Supervisor) -> CaseChange:
     """Recompute the case's deadlines from the payer rules in effect now."""
     return await cases.refresh_rules(case_id, actor)
 

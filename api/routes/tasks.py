@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 
 from api.deps import OffsetQuery, Supervisor, TaskServiceDep, TaskWorker
 from api.errors import ERROR_RESPONSES
-from domain.case import CaseState, Role, TaskStatus
+from domain.case import Role, TaskStatus
 from services.schemas import Page, TaskWithCase
 from services.tasks import BulkOutcome
-from workflows.messages import TaskPayload
+from workflows.messages import CaseChange, TaskPayload
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
 
@@ -77,24 +77,24 @@ def team_queue(
 @router.post("/{task_id}/complete")
 async def complete_task(
     task_id: str, body: CompleteIn, tasks: TaskServiceDep, actor: TaskWorker
-) -> CaseState:
+) -> CaseChange:
     return await tasks.complete(task_id, body.payload, actor)
 
 
 @router.post("/{task_id}/claim")
-async def claim_task(task_id: str, tasks: TaskServiceDep, actor: TaskWorker) -> CaseState:
+async def claim_task(task_id: str, tasks: TaskServiceDep, actor: TaskWorker) -> CaseChange:
     return await tasks.claim(task_id, actor)
 
 
 @router.post("/{task_id}/release")
-async def release_task(task_id: str, tasks: TaskServiceDep, actor: TaskWorker) -> CaseState:
+async def release_task(task_id: str, tasks: TaskServiceDep, actor: TaskWorker) -> CaseChange:
     return await tasks.release(task_id, actor)
 
 
 @router.post("/{task_id}/reassign")
 async def reassign_task(
     task_id: str, body: ReassignIn, tasks: TaskServiceDep, actor: Supervisor
-) -> CaseState:
+) -> CaseChange:
     return await tasks.reassign(
         task_id, actor, assignee=body.assignee, queue=body.queue, reason=body.reason
     )

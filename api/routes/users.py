@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import AuditDep, AuthDep, Supervisor, UserManager, UserServiceDep
+from api.deps import (
+    AbsenceServiceDep,
+    AuditDep,
+    AuthDep,
+    Supervisor,
+    UserManager,
+    UserServiceDep,
+)
 from api.errors import ERROR_RESPONSES
 from services.users import NewUser, UserChange, UserOut, Workload
 
@@ -26,15 +33,18 @@ def create_user(
 
 
 @router.patch("/{user_id}")
-def change_user(
+async def change_user(
     user_id: str,
     change: UserChange,
     users: UserServiceDep,
     auth: AuthDep,
     actor: UserManager,
     audit: AuditDep,
+    away: AbsenceServiceDep,
 ) -> UserOut:
-    """Rename, change role, (de)activate or reset a password; the last two sign the user out."""
+    """Rename, change role, (de)activate or reset a password; the last two sign the user out.
+    Deactivating hands the user's open tasks back to their queues and her cases' ownership to
+    the queue (in the background, each case audited)."""
     user = users.change(user_id, change, by=actor)
     if change.active is False or change.password is not None:
         auth.close_all_of(user_id)
@@ -44,6 +54,8 @@ def change_user(
         target=user_id,
         fields=",".join(sorted(change.model_dump(exclude_none=True))),
     )
+    if change.active is False:  # again when asked again: handing back is idempotent
+        await away.hand_back_all(user_id, actor)
     return UserOut.model_validate(user)
 
 

@@ -98,11 +98,13 @@ async def test_letter_versions_pdf_and_attestation_gate(api: Api, harness: CaseH
         f"/api/v1/cases/{case_id}/attestation", json=attestation, headers=DREW
     )
     assert attested.status_code == 200, attested.text
-    assert attested.json()["attestation"]["attested_by"] == "drew"
+    assert attested.json()["changes"] == ["attested"]
+    assert (await api.detail(case_id))["state"]["attestation"]["attested_by"] == "drew"
 
     sent = await complete(api, task["task_id"], appeal)
     assert sent.status_code == 200, sent.text
-    (submission,) = sent.json()["submissions"]
+    assert sent.json()["changes"][-1] == "submission_sent"
+    (submission,) = (await api.detail(case_id))["state"]["submissions"]
     documents = (await api.http.get(f"/api/v1/cases/{case_id}/documents", headers=ALICE)).json()
     packets = [d for d in documents if d["sha256"] == submission["sha256"]]
     assert [d["kind"] for d in packets] == ["appeal_packet"]
@@ -156,7 +158,7 @@ async def test_uploaded_attestation(api: Api, harness: CaseHarness) -> None:
         url, data=form, files={"file": ("signed.pdf", signed, "application/pdf")}, headers=ALICE
     )
     assert uploaded.status_code == 200, uploaded.text
-    attestation = uploaded.json()["attestation"]
+    attestation = (await api.detail(case_id))["state"]["attestation"]
     assert (attestation["method"], attestation["attested_by"]) == ("uploaded", "alice")
     documents = (await api.http.get(f"/api/v1/cases/{case_id}/documents", headers=ALICE)).json()
     assert [(d["kind"], d["sha256"]) for d in documents] == [
@@ -247,7 +249,8 @@ async def test_physicians_see_only_the_appeals_awaiting_their_attestation(
         headers=DREW,
     )
     assert attested.status_code == 200, attested.text
-    assert attested.json()["attestation"]["physician_name"] == "Dr. Drew Okafor"
+    state = (await api.detail(needing))["state"]
+    assert state["attestation"]["physician_name"] == "Dr. Drew Okafor"
 
 
 async def test_a_refused_upload_keeps_no_file(api: Api, harness: CaseHarness) -> None:

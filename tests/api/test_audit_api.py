@@ -45,7 +45,7 @@ async def story(api: Api, harness: CaseHarness) -> Story:
         headers=ALICE,
     )
     assert done.status_code == 200, done.text
-    root = next(t["task_id"] for t in done.json()["tasks"] if t["type"] == "confirm_root_cause")
+    (root,) = done.json()["open_task_ids"]  # the confirm_root_cause task
     stolen = await api.http.post(
         f"/api/v1/tasks/{root}/complete",
         json={"payload": {"type": "confirm_root_cause"}},

@@ -238,7 +238,8 @@ async def test_refresh_rules_moves_open_case_to_new_version(api: Api, harness: C
     assert by_biller.status_code == 403
     refreshed = await api.http.post(url, headers=SAM)
     assert refreshed.status_code == 200, refreshed.text
-    state = refreshed.json()
+    assert refreshed.json()["changes"] == ["deadlines_recomputed"]
+    state = (await api.detail(case_id))["state"]
     assert state["rule"]["id"] == "acme-2026"
     new_due = (remittance + timedelta(days=90)).isoformat()
     [appeal] = [d for d in state["deadlines"] if d["kind"] == "appeal"]

@@ -20,15 +20,13 @@ from domain.case import (
     TaskType,
     case_deadlines,
     decided_appeal_level_problem,
-    escalation_instants,
-    escalation_level_at,
     path_deadline_key,
     path_problem,
     prevention_pattern_key,
-    stall_clock_start,
     work_permission_problem,
 )
 from domain.deadlines import Deadline, DeadlineExtension, DeadlineKind
+from domain.escalation import escalation_instants, escalation_level_at, stall_clock_start
 from domain.models import Category, DenialKind, PayerType, WorkPath
 from domain.payer_rules import PayerRule
 from domain.rulebook import Rulebook

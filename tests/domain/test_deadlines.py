@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -20,6 +20,8 @@ from domain.deadlines import (
     due_day,
     expected_decision,
     initial_deadlines,
+    local_day,
+    time_zone,
     timely_filing_deadline,
 )
 from domain.models import Claim, ClaimType, DenialKind, Payer, PayerType
@@ -359,9 +361,9 @@ def test_apply_extensions_latest_wins_and_explains() -> None:
 
 def test_deadline_instant_is_midnight_utc_after_the_due_date() -> None:
     """A due date lasts the whole day and passes at the next midnight UTC."""
-    assert deadline_instant(date(2025, 3, 10)) == datetime(2025, 3, 11, tzinfo=UTC)
-    assert deadline_instant(date(2024, 12, 31)) == datetime(2025, 1, 1, tzinfo=UTC)
-    assert deadline_instant(date(2024, 2, 28)) == datetime(2024, 2, 29, tzinfo=UTC)
+    assert deadline_instant(date(2025, 3, 10), UTC) == datetime(2025, 3, 11, tzinfo=UTC)
+    assert deadline_instant(date(2024, 12, 31), UTC) == datetime(2025, 1, 1, tzinfo=UTC)
+    assert deadline_instant(date(2024, 2, 28), UTC) == datetime(2024, 2, 29, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -385,8 +387,37 @@ def test_due_day_is_the_inverse_of_deadline_instant() -> None:
     """A task due at the midnight that ends a deadline day is due on that day; an instant
     during a day is due on that day."""
     due = date(2026, 12, 28)
-    assert due_day(deadline_instant(due)) == due
-    assert due_day(datetime(2026, 12, 28, 9, 30, tzinfo=UTC)) == due
-    assert due_day(datetime(2026, 12, 28, 23, 30, tzinfo=timezone(timedelta(hours=-5)))) == date(
-        2026, 12, 29
-    )
+    assert due_day(deadline_instant(due, UTC), UTC) == due
+    assert due_day(datetime(2026, 12, 28, 9, 30, tzinfo=UTC), UTC) == due
+    five_behind = timezone(timedelta(hours=-5))
+    assert due_day(datetime(2026, 12, 28, 23, 30, tzinfo=five_behind), UTC) == date(2026, 12, 29)
+    assert due_day(datetime(2026, 12, 28, 23, 30, tzinfo=five_behind), five_behind) == due
+
+
+LOS_ANGELES = time_zone("America/Los_Angeles")
+
+
+@pytest.mark.parametrize(
+    ("due", "ends_at_utc"),
+    [
+        (date(2026, 1, 15), datetime(2026, 1, 16, 8, tzinfo=UTC)),  # PST, UTC-8
+        (date(2026, 7, 15), datetime(2026, 7, 16, 7, tzinfo=UTC)),  # PDT, UTC-7
+        (date(2026, 3, 7), datetime(2026, 3, 8, 8, tzinfo=UTC)),  # the night clocks go forward
+        (date(2026, 10, 31), datetime(2026, 11, 1, 7, tzinfo=UTC)),  # the night they go back
+    ],
+)
+def test_a_deadline_day_ends_at_local_midnight(due: date, ends_at_utc: datetime) -> None:
+    """In Los Angeles a deadline day ends at its midnight (07:00 or 08:00 UTC next day), not
+    at 16:00-17:00 local when UTC's day ends."""
+    assert deadline_instant(due, LOS_ANGELES) == ends_at_utc
+    assert due_day(ends_at_utc, LOS_ANGELES) == due
+    five_pm = datetime.combine(due, time(17), tzinfo=LOS_ANGELES)
+    assert five_pm < deadline_instant(due, LOS_ANGELES)
+    assert local_day(five_pm, LOS_ANGELES) == due
+    assert local_day(five_pm, UTC) == due + timedelta(days=1)
+
+
+def test_unknown_time_zone_is_named() -> None:
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        time_zone("Mars/Olympus")
+    assert time_zone("UTC") is UTC

@@ -401,7 +401,7 @@ async def test_the_same_paying_file_twice_answers_the_case_once(
     assert [(r.decision, r.paid_amount) for r in state.payer_responses] == [
         (PayerDecision.PAID, Decimal(850))
     ]
-    assert len([e for e in state.events if e.type == "payer_response"]) == 1
+    assert len([e for e in harness.timeline(state) if e.type == "payer_response"]) == 1
     row = await wait_row(harness, handle.id, lambda r: r.status == "closed")
     assert (row.outcome, row.recovered_amount) == ("recovered", Decimal(850))
 

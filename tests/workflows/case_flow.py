@@ -85,8 +85,8 @@ def open_tasks_of(state: CaseState, task_type: TaskType) -> list[Task]:
     return [t for t in state.open_tasks if t.type is task_type]
 
 
-def event_types(state: CaseState) -> list[str]:
-    return [e.type for e in state.events]
+def event_types(harness: CaseHarness, state: CaseState) -> list[str]:
+    return [e.type for e in harness.timeline(state)]
 
 
 async def refused(update: Awaitable[Any], kind: str) -> str:
@@ -161,7 +161,7 @@ async def assert_closed(
     assert [(link.prevention_task_id, link.outcome) for link in links] == [
         (state.prevention_task_id, outcome.value)
     ]
-    assert event_types(state).count("prevention_task") == 1
+    assert event_types(harness, state).count("prevention_task") == 1
     timeline = [e.type for e in harness.event_rows(handle.id)]
     assert timeline.count("prevention_task") == 1
     assert timeline.count("closed") == 1

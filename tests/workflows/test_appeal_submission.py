@@ -77,13 +77,13 @@ async def test_medical_necessity_appeal_waits_for_the_attestation(harness: CaseH
         handle.execute_update(DenialCaseWorkflow.record_attestation, _attest(ALICE)), "Forbidden"
     )
     assert "only a physician attests" in message
-    state = await handle.execute_update(DenialCaseWorkflow.record_attestation, _attest(DREW))
+    state = await harness.update(handle, DenialCaseWorkflow.record_attestation, _attest(DREW))
     assert state.attestation is not None and state.attestation.attested_by == "drew"
     await refused(
         handle.execute_update(DenialCaseWorkflow.record_attestation, _attest(DREW)), "Conflict"
     )
 
-    state = await handle.execute_update(DenialCaseWorkflow.complete_task, appeal)
+    state = await harness.update(handle, DenialCaseWorkflow.complete_task, appeal)
     assert state.status is CaseStatus.AWAITING_PAYER
     (submission,) = state.submissions
     assert submission.sent_at is not None and submission.sha256
@@ -92,7 +92,7 @@ async def test_medical_necessity_appeal_waits_for_the_attestation(harness: CaseH
     text = _pdf_text(sent)
     assert "Attested by Dr. Drew Test" in text
     assert "[ ] Physician attestation of medical necessity" in text
-    assert "submission_sent" in [event.type for event in state.events]
+    assert "submission_sent" in [event.type for event in harness.timeline(state)]
     with Session(harness.engine) as session:
         (row,) = session.exec(select(SubmissionRecordRow)).all()
         assert (row.case_id, row.kind, row.appeal_level, row.adapter) == (
@@ -108,8 +108,8 @@ async def test_uploaded_attestation_is_accepted_from_a_biller(harness: CaseHarne
     today = await harness.today()
     handle, _ = await harness.triaged(make_record(today, adjustments=[adj("CO-50", 300)]))
     await to_path(harness, handle)
-    state = await handle.execute_update(
-        DenialCaseWorkflow.record_attestation, _attest(ALICE, "ab" * 32)
+    state = await harness.update(
+        handle, DenialCaseWorkflow.record_attestation, _attest(ALICE, "ab" * 32)
     )
     assert state.attestation is not None and state.attestation.document_sha256 == "ab" * 32
 

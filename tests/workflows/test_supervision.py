@@ -52,14 +52,15 @@ async def test_reassign_to_another_biller_moves_task_and_ownership(harness: Case
     task = harness.open_task(state, TaskType.CONFIRM_ROOT_CAUSE)
     assert (task.assignee, state.owner) == ("alice", "alice")
 
-    state = await handle.execute_update(
+    state = await harness.update(
+        handle,
         DenialCaseWorkflow.reassign_task,
         ReassignTask(actor=SAM, task_id=task.task_id, assignee="bob", reason="alice is out"),
     )
     moved = state.task(task.task_id)
     assert moved is not None
     assert (moved.assignee, moved.queue, state.owner) == ("bob", Role.BILLER, "bob")
-    event = state.events[-1]
+    event = harness.timeline(state)[-1]
     assert (event.type, event.actor) == ("task_reassigned", "sam")
     assert event.message == "Task confirm_root_cause reassigned from alice to bob: alice is out"
     assert event.data == {"task_id": task.task_id, "from": "alice", "to": "bob"}
@@ -87,7 +88,8 @@ async def test_reassign_to_the_supervisor_queue(harness: CaseHarness) -> None:
     handle, state = await to_root_cause(harness, make_record(await harness.today()))
     task_id = harness.open_task(state, TaskType.CONFIRM_ROOT_CAUSE).task_id
 
-    state = await handle.execute_update(
+    state = await harness.update(
+        handle,
         DenialCaseWorkflow.reassign_task,
         ReassignTask(actor=SAM, task_id=task_id, assignee=None, assignee_role=Role.SUPERVISOR),
     )
@@ -96,7 +98,7 @@ async def test_reassign_to_the_supervisor_queue(harness: CaseHarness) -> None:
     assert (moved.assignee, moved.queue) == (None, Role.SUPERVISOR)
     assert state.assignee is None
     assert state.owner == "alice"
-    assert state.events[-1].message == (
+    assert harness.timeline(state)[-1].message == (
         "Task confirm_root_cause reassigned from alice to supervisor queue"
     )
     row = harness.case_row(state.case_id)
@@ -129,7 +131,8 @@ async def test_change_priority_multiplies_the_score(harness: CaseHarness) -> Non
     handle, state = await harness.triaged(record)
     assert state.priority is not None and state.priority.score == 1600.0
 
-    state = await handle.execute_update(
+    state = await harness.update(
+        handle,
         DenialCaseWorkflow.change_priority,
         ChangePriority(actor=SAM, adjustment=2.5, reason="payer under contract review"),
     )
@@ -150,7 +153,7 @@ async def test_change_priority_multiplies_the_score(harness: CaseHarness) -> Non
         "payer under contract review",
     )
     assert [t.priority for t in state.open_tasks] == [4000.0]
-    event = state.events[-1]
+    event = harness.timeline(state)[-1]
     assert (event.type, event.actor) == ("priority_changed", "sam")
     assert event.message == "Priority adjusted x2.5: payer under contract review"
     row = harness.case_row(state.case_id)
@@ -176,13 +179,14 @@ async def test_add_note_lands_on_the_timeline_and_unstalls(harness: CaseHarness)
     handle, state = await harness.triaged(make_record(await harness.today()))
     await harness.sleep(timedelta(days=harness.policy.stalled_after_days, hours=1))
     state = await harness.wait_for(handle, lambda s: s.stalled)
-    assert [e.type for e in state.events][-1] == "stalled"
+    assert [e.type for e in harness.timeline(state)][-1] == "stalled"
 
-    state = await handle.execute_update(
+    state = await harness.update(
+        handle,
         DenialCaseWorkflow.add_note,
         AddNote(actor=ALICE, text="Called the payer: records request pending"),
     )
-    note = state.events[-1]
+    note = harness.timeline(state)[-1]
     assert (note.type, note.actor, note.message) == (
         "note",
         "alice",
@@ -214,13 +218,13 @@ async def test_billers_claim_and_release_tasks(harness: CaseHarness) -> None:
     task_id = harness.open_task(state, TaskType.CONFIRM_TRIAGE).task_id
     assert state.owner is None
 
-    state = await handle.execute_update(
-        DenialCaseWorkflow.claim_task, ClaimTask(actor=ALICE, task_id=task_id)
+    state = await harness.update(
+        handle, DenialCaseWorkflow.claim_task, ClaimTask(actor=ALICE, task_id=task_id)
     )
     claimed = state.task(task_id)
     assert claimed is not None and claimed.assignee == "alice"
     assert state.owner == "alice"
-    assert (state.events[-1].type, state.events[-1].message) == (
+    assert (harness.timeline(state)[-1].type, harness.timeline(state)[-1].message) == (
         "task_claimed",
         "Task confirm_triage claimed by alice",
     )
@@ -236,20 +240,20 @@ async def test_billers_claim_and_release_tasks(harness: CaseHarness) -> None:
         "assigned to alice, not to bob",
     )
 
-    state = await handle.execute_update(
-        DenialCaseWorkflow.release_task, ReleaseTask(actor=ALICE, task_id=task_id)
+    state = await harness.update(
+        handle, DenialCaseWorkflow.release_task, ReleaseTask(actor=ALICE, task_id=task_id)
     )
     released = state.task(task_id)
     assert released is not None and (released.assignee, released.queue) == (None, Role.BILLER)
     assert state.owner is None
-    assert (state.events[-1].type, state.events[-1].message) == (
+    assert (harness.timeline(state)[-1].type, harness.timeline(state)[-1].message) == (
         "task_released",
         "Task confirm_triage released to the biller queue",
     )
     assert task_row(harness, state.case_id, task_id).assignee is None
 
-    state = await handle.execute_update(
-        DenialCaseWorkflow.claim_task, ClaimTask(actor=BOB, task_id=task_id)
+    state = await harness.update(
+        handle, DenialCaseWorkflow.claim_task, ClaimTask(actor=BOB, task_id=task_id)
     )
     assert state.owner == "bob"
     state = await harness.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage(), BOB)
@@ -260,13 +264,13 @@ async def test_supervisor_releases_a_billers_task(harness: CaseHarness) -> None:
     """A supervisor may release any assigned task back to its queue."""
     handle, state = await to_root_cause(harness, make_record(await harness.today()))
     task_id = harness.open_task(state, TaskType.CONFIRM_ROOT_CAUSE).task_id
-    state = await handle.execute_update(
-        DenialCaseWorkflow.release_task, ReleaseTask(actor=SAM, task_id=task_id)
+    state = await harness.update(
+        handle, DenialCaseWorkflow.release_task, ReleaseTask(actor=SAM, task_id=task_id)
     )
     released = state.task(task_id)
     assert released is not None and released.assignee is None
     assert state.owner is None
-    assert state.events[-1].actor == "sam"
+    assert harness.timeline(state)[-1].actor == "sam"
 
 
 # --- Payer rule refresh -----------------------------------------------------------------------
@@ -331,14 +335,14 @@ async def test_refresh_rules_recomputes_deadlines(rules_harness: CaseHarness) ->
         ),
     )
 
-    state = await handle.execute_update(DenialCaseWorkflow.refresh_rules, RefreshRules(actor=SAM))
+    state = await harness.update(handle, DenialCaseWorkflow.refresh_rules, RefreshRules(actor=SAM))
     assert state.rule is not None and state.rule.id == "rules-test-v2"
     assert {d.key: d.due for d in state.deadlines} == {
         "timely_filing": today - timedelta(days=30) + timedelta(days=90),
         "corrected_claim": extended,
         "appeal:1": new_appeal_due,
     }
-    event = state.events[-1]
+    event = harness.timeline(state)[-1]
     assert (event.type, event.actor) == ("deadlines_recomputed", "sam")
     assert event.message == "Deadlines recomputed from payer rule rules-test-v2 (was rules-test-v1)"
     task = harness.open_task(state, TaskType.CONFIRM_TRIAGE)
@@ -353,8 +357,8 @@ async def test_refresh_rules_recomputes_deadlines(rules_harness: CaseHarness) ->
         days=90
     )
 
-    state = await handle.execute_update(DenialCaseWorkflow.refresh_rules, RefreshRules(actor=ADA))
-    assert state.events[-1].message == (
+    state = await harness.update(handle, DenialCaseWorkflow.refresh_rules, RefreshRules(actor=ADA))
+    assert harness.timeline(state)[-1].message == (
         "Deadlines recomputed from payer rule rules-test-v2 (was rules-test-v2)"
     )
-    assert state.events[-1].actor == "ada"
+    assert harness.timeline(state)[-1].actor == "ada"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
@@ -46,6 +46,7 @@ from workflows.messages import (
     AddNote,
     AppealSubmitted,
     CancelCase,
+    CaseChange,
     ChangePriority,
     ClaimTask,
     CompleteTask,
@@ -319,7 +320,7 @@ async def _submit_after_deadline_while_worker_down(
             assert deadline is not None and deadline.due == today + timedelta(days=10)
             # Stop two seconds before the window closes (midnight UTC after the due date).
             now = await harness.now()
-            await harness.sleep(deadline_instant(deadline.due) - now - timedelta(seconds=2))
+            await harness.sleep(deadline_instant(deadline.due, UTC) - now - timedelta(seconds=2))
             state = await settled(harness, handle)
             task_id = open_task_id(state, TaskType.PREPARE_CORRECTED_CLAIM)
     # Only reachable without a worker: submit while it is down, past midnight.
@@ -351,7 +352,7 @@ async def _submit_after_deadline_while_worker_down(
             )
             state = await harness.wait_status(handle, CaseStatus.WRITE_OFF_REVIEW)
     assert state.submissions == []
-    assert "corrected_claim_submitted" not in [e.type for e in state.events]
+    assert "corrected_claim_submitted" not in [e.type for e in harness.timeline(state)]
     assert state.lost_to_deadline
     assert state.task(task_id) is not None
     assert state.task(task_id).status is TaskStatus.CANCELLED  # type: ignore[union-attr]
@@ -404,7 +405,7 @@ async def test_expected_decision_date_in_the_past_is_invalid(harness: CaseHarnes
     handle, state = await to_awaiting_payer(
         harness, record, submitted_on=today - timedelta(days=29)
     )
-    follow_up_at = deadline_instant(today + timedelta(days=1))
+    follow_up_at = deadline_instant(today + timedelta(days=1), UTC)
     assert state.next_follow_up_at == follow_up_at
     await harness.sleep(follow_up_at - await harness.now() + timedelta(hours=1))
     state = await harness.wait_for(
@@ -656,7 +657,7 @@ async def test_note_on_a_closed_case_fails(harness: CaseHarness) -> None:
     assert info.value.status is RPCStatusCode.NOT_FOUND
     after = await harness.state(handle)
     assert after == before
-    assert "note" not in [e.type for e in after.events]
+    assert "note" not in [e.type for e in harness.timeline(after)]
 
 
 async def test_extension_refusals(harness: CaseHarness) -> None:
@@ -750,7 +751,7 @@ async def test_concurrent_completions_advance_the_case_once(
         handle.execute_update(COMPLETE, complete(second, task_id, ConfirmTriage())),
         return_exceptions=True,
     )
-    won = [r for r in results if isinstance(r, CaseState)]
+    won = [r for r in results if isinstance(r, CaseChange)]
     lost = [r for r in results if isinstance(r, BaseException)]
     assert (len(won), len(lost)) == (1, 1), results
     failure = lost[0]
@@ -762,9 +763,13 @@ async def test_concurrent_completions_advance_the_case_once(
     assert cause.message == f"task {task_id} is already completed by {winner.user_id}"
 
     final = await settled(harness, handle)
+    assert won[0].changes == ["triage_confirmed", "task_created"]
+    assert won[0].open_task_ids == [t.task_id for t in final.open_tasks]
     assert final.status is CaseStatus.ROOT_CAUSE
-    assert [e.type for e in final.events].count("triage_confirmed") == 1
-    assert [e.actor for e in final.events if e.type == "triage_confirmed"] == [winner.user_id]
+    assert [e.type for e in harness.timeline(final)].count("triage_confirmed") == 1
+    assert [e.actor for e in harness.timeline(final) if e.type == "triage_confirmed"] == [
+        winner.user_id
+    ]
     assert [t.type for t in final.tasks] == [TaskType.CONFIRM_TRIAGE, TaskType.CONFIRM_ROOT_CAUSE]
     assert final.tasks[0].completed_by == winner.user_id
     expected_owner = winner.user_id if winner.role is Role.BILLER else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,7 +15,7 @@ from services.errors import Invalid
 from services.schemas import CaseDetail
 from web.forms import TASK_FORMS, initial_values, parse_task_form
 from web.session import CaseReaderPage, PostedForm, SupervisorPage, TaskWorkerPage
-from web.templating import redirect_with_flash, render
+from web.templating import org_today, redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,7 +39,7 @@ def _page(
         open_tasks[0] if open_tasks else None,
     )
     form = TASK_FORMS[current.type] if current else None
-    today = datetime.now(UTC).date()
+    today = org_today()
     return render(
         request,
         "case_detail.html",
