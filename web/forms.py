@@ -175,6 +175,20 @@ TASK_FORMS: dict[TaskType, TaskForm] = {
             NOTES,
         ),
     ),
+    TaskType.RESOLVE_SUBMISSION_FAILURE: TaskForm(
+        "Deal with a failed submission",
+        "Mark as dealt with",
+        (
+            FormField(
+                "notes",
+                "What was done",
+                "textarea",
+                required=True,
+                help="The clearinghouse's error is on the timeline. The biller's task stays "
+                "open until the work is sent.",
+            ),
+        ),
+    ),
 }
 
 

@@ -7,7 +7,9 @@ earlier versions, they prove old cases still replay:
     .venv/bin/python -m tests.workflows.record_histories VERSION [SCENARIO...]
 
 Each scenario (all of them unless named) drives one case through the paths that matter and
-saves its history to tests/workflows/histories/<name>.<VERSION>.json.
+saves its history to tests/workflows/histories/<name>.<VERSION>.json, or, for a case that
+continued as new, each run's to <name>.<VERSION>.run<N>.json. Most run on the time-skipping
+test server; `continued` runs on the dev server, told to suggest continuing as new early.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -28,27 +31,38 @@ from denials.embedded import installed_binary
 from denials.temporal import ensure_search_attributes
 from domain.appeals.corrections import ClaimCorrections
 from domain.case import CasePolicy, CaseStatus, PayerDecision, PayerResponse, TaskType
+from domain.deadlines import DeadlineKind
 from domain.models import DenialKind, PayerType, ServiceLine, WorkPath
 from domain.rulebook import Rulebook
 from tests.conftest import running_harness
 from tests.factories import adj, make_record
 from tests.harness import ALICE, SAM, CaseHandle, CaseHarness
-from tests.workflows.case_flow import submit_appeal, submit_corrected_claim, to_path
+from tests.workflows.case_flow import due, submit_appeal, submit_corrected_claim, to_path
+from tests.workflows.clearinghouse import Clearinghouse
+from tests.workflows.history_limits import runs_of
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
     AddNote,
     AppealSubmitted,
     CancelCase,
+    ChangePriority,
+    ClaimTask,
+    CompleteTask,
     ConfirmRootCause,
     ConfirmTriage,
     CorrectedClaimSubmitted,
     FollowUpResult,
     PayerResponseEntry,
     ReassignTask,
+    RecordExtension,
+    RefreshRules,
+    ReleaseTask,
     WriteOffDecision,
 )
 
 HISTORIES = Path(__file__).with_name("histories")
+# The dev server suggests continuing as new after this many events (its default is 4,000).
+SUGGEST_CONTINUE_AS_NEW_AT = 60
 
 
 async def appeal_chain(h: CaseHarness) -> CaseHandle:
@@ -202,33 +216,164 @@ async def corrected_after_last_appeal(h: CaseHarness) -> CaseHandle:
     return handle
 
 
-SCENARIOS: dict[str, Callable[[CaseHarness], Awaitable[CaseHandle]]] = {
-    "appeal_chain": appeal_chain,
-    "escalation_and_loss": escalation_and_loss,
-    "rejection_resubmitted": rejection_resubmitted,
-    "partial_payment": partial_payment,
-    "corrected_after_last_appeal": corrected_after_last_appeal,
+async def submission_failure(h: CaseHarness, clearinghouse: Clearinghouse) -> CaseHandle:
+    """The clearinghouse is down when the appeal is submitted: refused, a task for the
+    supervisors; three days later it is back, the appeal goes out, the payer pays."""
+    today = await h.today()
+    handle, _ = await h.triaged(make_record(today, adjustments=[adj("CO-16", 800)], billed=800))
+    await to_path(h, handle, path=WorkPath.APPEAL)
+    clearinghouse.down = True
+    state = await h.state(handle)
+    task = h.open_task(state, TaskType.PREPARE_APPEAL)
+    appeal = AppealSubmitted(level=1, argument="records enclosed", submitted_on=today)
+    try:
+        await handle.execute_update(
+            DenialCaseWorkflow.complete_task,
+            CompleteTask(actor=ALICE, task_id=task.task_id, payload=appeal),
+        )
+        raise AssertionError("the clearinghouse was down")
+    except WorkflowUpdateFailedError:
+        pass
+    await h.sleep(timedelta(days=3))
+    clearinghouse.down = False
+    await submit_appeal(h, handle, 1, await h.today())
+    await h.complete(
+        handle,
+        TaskType.RECORD_PAYER_RESPONSE,
+        PayerResponseEntry(
+            decision=PayerDecision.PAID, paid_amount=Decimal(800), decision_date=await h.today()
+        ),
+    )
+    await handle.result()
+    return handle
+
+
+async def continued(h: CaseHarness, _: Clearinghouse) -> CaseHandle:
+    """A supervised, busy case: claimed and released, reassigned, reprioritised, extended,
+    its rules refreshed, then noted until it continues as new; the next run works it to the
+    end."""
+    today = await h.today()
+    handle, state = await h.triaged(make_record(today, adjustments=[adj("CO-197", 700)]))
+    triage = h.open_task(state, TaskType.CONFIRM_TRIAGE).task_id
+    for update, request in (
+        (DenialCaseWorkflow.claim_task, ClaimTask(actor=ALICE, task_id=triage)),
+        (DenialCaseWorkflow.release_task, ReleaseTask(actor=ALICE, task_id=triage)),
+        (
+            DenialCaseWorkflow.reassign_task,
+            ReassignTask(actor=SAM, task_id=triage, assignee="alice", reason="hers"),
+        ),
+        (
+            DenialCaseWorkflow.change_priority,
+            ChangePriority(actor=SAM, adjustment=1.5, reason="large payer"),
+        ),
+        (
+            DenialCaseWorkflow.record_extension,
+            RecordExtension(
+                actor=ALICE,
+                kind=DeadlineKind.APPEAL,
+                level=1,
+                new_due=due(state, "appeal:1") + timedelta(days=30),
+                reason="payer agreed",
+            ),
+        ),
+        (DenialCaseWorkflow.refresh_rules, RefreshRules(actor=SAM)),
+    ):
+        await handle.execute_update(update, request)
+    first_run = (await handle.describe()).run_id
+    for number in range(200):
+        await handle.execute_update(
+            DenialCaseWorkflow.add_note, AddNote(actor=ALICE, text=f"note {number}")
+        )
+        if (await handle.describe()).run_id != first_run:
+            break
+    else:
+        raise AssertionError("the case never continued as new")
+    await to_path(h, handle, path=WorkPath.APPEAL)
+    await submit_appeal(h, handle, 1, today)
+    await h.complete(
+        handle,
+        TaskType.RECORD_PAYER_RESPONSE,
+        PayerResponseEntry(
+            decision=PayerDecision.PAID, paid_amount=Decimal(700), decision_date=today
+        ),
+    )
+    await handle.result()
+    return handle
+
+
+def _ignoring_clearinghouse(
+    scenario: Callable[[CaseHarness], Awaitable[CaseHandle]],
+) -> Callable[[CaseHarness, Clearinghouse], Awaitable[CaseHandle]]:
+    async def run(h: CaseHarness, _: Clearinghouse) -> CaseHandle:
+        return await scenario(h)
+
+    return run
+
+
+Scenario = Callable[[CaseHarness, Clearinghouse], Awaitable[CaseHandle]]
+SCENARIOS: dict[str, Scenario] = {
+    "appeal_chain": _ignoring_clearinghouse(appeal_chain),
+    "escalation_and_loss": _ignoring_clearinghouse(escalation_and_loss),
+    "rejection_resubmitted": _ignoring_clearinghouse(rejection_resubmitted),
+    "partial_payment": _ignoring_clearinghouse(partial_payment),
+    "corrected_after_last_appeal": _ignoring_clearinghouse(corrected_after_last_appeal),
+    "submission_failure": submission_failure,
 }
+# Recorded on the dev server: the test server never suggests continuing as new.
+ON_DEV_SERVER: dict[str, Scenario] = {"continued": continued}
+
+
+async def _environment(dev_server: bool) -> WorkflowEnvironment:
+    if dev_server:
+        return await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(installed_binary("temporal")),
+            dev_server_extra_args=[
+                "--dynamic-config-value",
+                f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AT}",
+            ],
+            data_converter=pydantic_data_converter,
+        )
+    return await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(installed_binary("temporal-test-server")),
+        data_converter=pydantic_data_converter,
+    )
+
+
+async def _record(version: str, names: list[str], scenarios: dict[str, Scenario]) -> None:
+    chosen = [name for name in names or list(scenarios) if name in scenarios]
+    if not chosen:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(f"sqlite:///{folder}/record.db")
+        migrate(engine)
+        clearinghouse = Clearinghouse(Path(folder) / "outbox", down=False)
+        env = await _environment(scenarios is ON_DEV_SERVER)
+        async with env:
+            await ensure_search_attributes(env.client, "default")
+            async with running_harness(
+                env, engine, Rulebook.load(), CasePolicy(), adapter=clearinghouse
+            ) as harness:
+                for name in chosen:
+                    handle = await scenarios[name](harness, clearinghouse)
+                    runs = await runs_of(env.client, handle.id, handle.result_run_id or "")
+                    for number, run in enumerate(runs, start=1):
+                        suffix = f".run{number}" if len(runs) > 1 else ""
+                        history = await env.client.get_workflow_handle(
+                            handle.id, run_id=run.run_id
+                        ).fetch_history()
+                        path = HISTORIES / f"{name}.{version}{suffix}.json"
+                        path.write_text(history.to_json())
+                        print(f"recorded {path.name}: {len(history.events)} events")
+        engine.dispose()
 
 
 async def record_all(version: str, names: list[str]) -> None:
     HISTORIES.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{folder}/record.db")
-        migrate(engine)
-        env = await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=str(installed_binary("temporal-test-server")),
-            data_converter=pydantic_data_converter,
-        )
-        async with env:
-            await ensure_search_attributes(env.client, "default")
-            async with running_harness(env, engine, Rulebook.load(), CasePolicy()) as harness:
-                for name in names or list(SCENARIOS):
-                    handle = await SCENARIOS[name](harness)
-                    history = await handle.fetch_history()
-                    (HISTORIES / f"{name}.{version}.json").write_text(history.to_json())
-                    print(f"recorded {name}: {len(history.events)} events")
-        engine.dispose()
+    unknown = set(names) - set(SCENARIOS) - set(ON_DEV_SERVER)
+    if unknown:
+        raise SystemExit(f"no scenario {', '.join(sorted(unknown))}")
+    await _record(version, names, SCENARIOS)
+    await _record(version, names, ON_DEV_SERVER)
 
 
 if __name__ == "__main__":

@@ -31,17 +31,12 @@ from domain.case import (
 )
 from domain.deadlines import deadline_instant
 from domain.rulebook import Rulebook
-from services.clearinghouse import (
-    OutboxAdapter,
-    SentReceipt,
-    SubmissionPackage,
-    SubmissionRefused,
-)
 from services.temporal_calls import ANSWER_SECONDS
 from tests.conftest import running_harness
 from tests.factories import adj, make_record
 from tests.harness import ALICE, SAM, CaseHandle, CaseHarness
 from tests.workflows.case_flow import due, event_types, projected, sleep_until, task_of, to_path
+from tests.workflows.clearinghouse import Clearinghouse
 from tests.workflows.history_limits import runs_of
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
@@ -53,26 +48,6 @@ from workflows.messages import (
 from workflows.rejections import Rejection
 
 HOUR = timedelta(hours=1)
-
-
-class Clearinghouse:
-    """An adapter that fails (transiently, or refuses for good) until told to recover."""
-
-    name = "test-clearinghouse"
-
-    def __init__(self, outbox: Path) -> None:
-        self.outbox = OutboxAdapter(outbox)
-        self.down = True
-        self.refusing = False
-        self.calls = 0
-
-    def send(self, package: SubmissionPackage) -> SentReceipt:
-        self.calls += 1
-        if self.refusing:
-            raise SubmissionRefused("payer id COM-TEST is not enrolled for electronic appeals")
-        if self.down:
-            raise ConnectionError("clearinghouse.example:443 connection refused")
-        return self.outbox.send(package)
 
 
 @pytest.fixture

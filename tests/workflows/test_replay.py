@@ -32,6 +32,12 @@ def test_histories_of_every_version_are_saved() -> None:
     # Before v5 a corrected claim denied after the last appeal level reopened that level.
     reappeal = "corrected_after_last_appeal"
     expected |= {f"{reappeal}.{latest}", f"{reappeal}.v5-no-reappeal-of-decided-level"}
+    # v6 bounds history and work: every scenario again, a submission that failed first, and
+    # a supervised case continued as new (each run saved; the later ones start resumed).
+    bounded = "v6-bounded-run"
+    expected |= {f"{s}.{bounded}" for s in (*scenarios, "partial_payment", reappeal)}
+    expected |= {f"submission_failure.{bounded}", f"continued.{bounded}.run1"}
+    expected |= {f"continued.{bounded}.run2"}
     assert {path.stem for path in HISTORIES} >= expected
 
 

@@ -11,7 +11,7 @@ from api.deps import CaseServiceDep, SettingsDep, TaskServiceDep, UserServiceDep
 from domain.case import Role, TaskType, work_permission_problem
 from domain.permissions import Permission, allows
 from services.auth import SignedIn
-from services.errors import Invalid
+from services.errors import Invalid, SubmissionFailed
 from services.schemas import CaseDetail
 from web.forms import TASK_FORMS, initial_values, parse_task_form
 from web.session import CaseReaderPage, PostedForm, SupervisorPage, TaskWorkerPage
@@ -111,11 +111,13 @@ async def complete_task(
 ) -> Response:
     task = tasks.get_task(task_id)
     payload, errors = parse_task_form(TaskType(task.type), form)
+    status_code = 422
     if payload is not None:
         try:
             await tasks.complete(task_id, payload, user.actor)
-        except Invalid as exc:
+        except (Invalid, SubmissionFailed) as exc:  # the form is shown again, as typed
             errors = {"": exc.message}
+            status_code = exc.status_code
         else:
             done = TASK_FORMS[TaskType(task.type)].title
             return redirect_with_flash(f"/cases/{case_id}", f"Done: {done.lower()}")
@@ -128,7 +130,7 @@ async def complete_task(
         _targets(users, user),
         values={key: str(value) for key, value in form.items()},
         errors=errors,
-        status_code=422,
+        status_code=status_code,
     )
 
 
