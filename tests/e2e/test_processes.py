@@ -7,12 +7,10 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlmodel import Session
 
 from db.engine import make_engine, migrate
@@ -96,21 +94,6 @@ def create_and_work_a_case(base_url: str) -> None:
     assert completed.status_code == 200, completed.text
     assert completed.json()["status"] == "root_cause"
     assert poll_case(base_url, case_id, "root_cause")["summary"]["owner"] == "alice"
-
-
-@pytest.fixture
-def stack_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], str, Path]]:
-    http_port = free_port()
-    env = {
-        **os.environ,
-        "DENIALS_DATA_DIR": str(tmp_path / "data"),
-        "DENIALS_HTTP_PORT": str(http_port),
-        "DENIALS_TEMPORAL_PORT": str(free_port()),
-        "DENIALS_TEMPORAL_UI_PORT": str(free_port()),
-    }
-    env.pop("TEMPORAL_ADDRESS", None)
-    env.pop("DATABASE_URL", None)
-    yield env, f"http://127.0.0.1:{http_port}", tmp_path
 
 
 def test_denials_up_serves_cases_and_stops_cleanly(
