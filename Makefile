@@ -45,6 +45,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(COMPILE)
 	$(BIN)/python -m bench.x12_parse
+	$(BIN)/python -m bench.history_budget
 	$(BIN)/python -m bench.ingest_embedded
 	$(BIN)/python -m bench.worker_memory
 	$(BIN)/python -m bench.task_roundtrip
