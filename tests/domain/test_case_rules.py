@@ -502,3 +502,29 @@ def test_case_deadlines_no_appeal_rights_and_rejection(rulebook: Rulebook) -> No
         "corrected_claim",
         "appeal:1",
     ]
+
+
+def test_a_state_saved_with_its_whole_timeline_resumes_counting_from_it() -> None:
+    """The input of a run continued as new before the timeline left the state: its events
+    are kept as pending (projecting them again is a no-op) and numbering goes on after them."""
+    state = CaseState(
+        case_id="case-1", record=make_record(TODAY), policy=POLICY, created_at=NOW, updated_at=NOW
+    )
+    saved = state.model_dump(mode="json", exclude={"pending_events", "event_seq"})
+    events = [
+        {"seq": n, "at": NOW.isoformat(), "type": "note", "actor": "alice", "message": f"{n}"}
+        for n in (1, 2, 3)
+    ]
+    resumed = CaseState.model_validate({**saved, "events": events})
+    assert [e.seq for e in resumed.pending_events] == [1, 2, 3]
+    assert resumed.event_seq == 3
+    assert CaseState.model_validate({**saved, "events": []}).event_seq == 0
+
+
+def test_a_policy_names_a_real_time_zone_and_old_policies_are_utc() -> None:
+    assert CasePolicy.model_validate({}).timezone == "UTC"
+    assert CasePolicy(timezone="America/Chicago").today(datetime(2026, 1, 2, 3, tzinfo=UTC)) == (
+        date(2026, 1, 1)
+    )
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        CasePolicy(timezone="Mars/Olympus")
