@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.case import Actor
 from services.audit import AuditService
@@ -61,8 +61,11 @@ class DeactivationActivities:
                         reason=f"{step.user_id} was deactivated by {step.by.user_id}",
                     ),
                 )
-            except (WorkflowUpdateFailedError, RPCError) as exc:  # closed meanwhile
-                activity.logger.info("case %s: nothing handed back (%s)", case_id, type(exc))
+            except WorkflowUpdateFailedError:  # closed meanwhile
+                continue
+            except RPCError as exc:
+                if exc.status is not RPCStatusCode.NOT_FOUND:
+                    raise  # Temporal unreachable: the activity is retried, nothing is skipped
                 continue
             if receipt.changes:
                 await asyncio.to_thread(self._audit, step, case_id, receipt.changes)

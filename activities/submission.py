@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory, CancelledError
 
 from db.engine import session_scope
 from db.models import SubmissionRecordRow
@@ -93,20 +93,26 @@ class SubmissionActivities:
         return kind, f"{kind.replace('_', '-')}.x12", "application/edi-x12", text.encode()
 
     def _send(self, package: SubmissionPackage) -> SentReceipt:
+        """The adapter's words are what the biller is told. Its failures are expected (the
+        case records them), so they are benign: logged at DEBUG, not with every attempt at
+        WARNING, since a clearinghouse's message may quote the claim."""
         try:
             return self._adapter.send(package)
+        except CancelledError:
+            raise
         except SubmissionRefused as exc:
             raise ApplicationError(
                 f"the clearinghouse ({self._adapter.name}) refused it: {exc}",
                 type="SubmissionRefused",
                 non_retryable=True,
-            ) from exc
+                category=ApplicationErrorCategory.BENIGN,
+            ) from None
         except Exception as exc:
-            # Retried a few times by the workflow; its words are what the biller is told.
             raise ApplicationError(
-                f"the clearinghouse ({self._adapter.name}) did not answer: {exc}",
+                f"the clearinghouse ({self._adapter.name}) did not take it: {exc}",
                 type="ClearinghouseUnavailable",
-            ) from exc
+                category=ApplicationErrorCategory.BENIGN,
+            ) from None
 
     @activity.defn(name="submit_case_work")
     def submit(self, request: SubmitRequest) -> SubmissionReceipt:

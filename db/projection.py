@@ -45,7 +45,7 @@ def case_row_values(state: CaseState) -> dict[str, Any]:
         "remittance_date": claim.remittance_date,
         "carc": denial_carc(state.classification),
         "procedure_code": denial_procedure_code(claim, state.classification)[:16],
-        "denied_on": claim.remittance_date or state.created_at.date(),
+        "denied_on": claim.remittance_date or state.policy.today(state.created_at),
         "billed_amount": claim.billed_amount,
         "paid_amount": claim.paid_amount,
         "denied_amount": state.denied_amount,

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from denials import stack, x12_commands
-from denials.config import Settings
+from denials.config import Settings, settings_problem
 from denials.encryption import KeyConfigError
 from denials.payload_keys import load_keyring
 from denials.temporal import register_search_attributes
@@ -164,6 +164,11 @@ def main() -> None:
     try:
         app()
         code = 0
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:
+            raise
+        print(settings_problem(exc), file=sys.stderr)
+        code = 2
     except SystemExit as exit_:
         if isinstance(exit_.code, str):
             print(exit_.code, file=sys.stderr)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.case import CasePolicy
@@ -15,6 +15,19 @@ from domain.deadlines import time_zone
 from domain.root_cause import PatternThresholds
 from edi.claim837 import Submitter
 from workflows.messages import TASK_QUEUE
+
+
+def settings_problem(error: ValidationError) -> str:
+    """A refused setting in the user's words: the variable to change, and why."""
+    lines = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else ""
+        field = Settings.model_fields.get(name)
+        alias = field.validation_alias if field else None
+        variable = alias.choices[0] if isinstance(alias, AliasChoices) else f"DENIALS_{name}"
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        lines.append(f"invalid setting {str(variable).upper()}: {message}")
+    return "\n".join(lines)
 
 
 class Settings(BaseSettings):

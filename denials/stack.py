@@ -136,11 +136,14 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
             log.info("Demo data loaded: %d new case(s)", created)
         server = _http_server(settings, engine, client, rulebook) if api else None
         if worker:
+            # The worker writes through a pool of its own: requests waiting on their cases must
+            # never hold the connections the worker needs to finish those cases.
+            worker_engine = make_engine(settings.effective_database_url) if api else engine
             with ThreadPoolExecutor(settings.worker_activity_threads) as executor:
                 async with build_worker(
                     client,
                     settings.task_queue,
-                    engine,
+                    worker_engine,
                     rulebook,
                     executor,
                     pattern_thresholds=settings.pattern_thresholds(),
@@ -149,6 +152,7 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
                     sandboxed=settings.workflow_sandbox,
                 ):
                     await _until_stopped(stop, server)
+            worker_engine.dispose()
         else:
             await _until_stopped(stop, server)
     finally:

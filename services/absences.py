@@ -15,7 +15,7 @@ from db.models import AbsenceReassignmentRow, AbsenceRow, UserRow
 from domain.case import Actor, Role
 from services.audit import AuditService, Outcome
 from services.errors import Conflict, Invalid, NotFound, ServiceError, Unavailable
-from services.temporal_calls import temporal_errors
+from services.temporal_calls import release_connection, temporal_errors
 from services.users import cases_holding
 from workflows.absence_workflow import AbsenceInput, AbsenceWorkflow
 from workflows.deactivation_workflow import DeactivationWorkflow
@@ -132,6 +132,7 @@ class AbsenceService:
         to the queue, durably (DeactivationWorkflow), each case audited."""
         if not cases_holding(self._session, user_id):
             return
+        release_connection(self._session)
         try:
             async with temporal_errors(f"deactivation-{user_id}"):
                 await self._client.start_workflow(
@@ -158,6 +159,7 @@ class AbsenceService:
         if row.status not in ("scheduled", "active"):
             self._audit.record(actor, "user.back", Outcome.REFUSED, absence_id=absence_id)
             raise Conflict(f"absence {absence_id} is already {row.status}")
+        release_connection(self._session)
         async with temporal_errors(absence_id):
             handle = self._client.get_workflow_handle_for(
                 AbsenceWorkflow.run, f"absence-{absence_id}"

@@ -34,7 +34,7 @@ from services.appeal_packets import (
 from services.audit import AuditService, Outcome
 from services.documents import DocumentStore
 from services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
-from services.temporal_calls import temporal_errors
+from services.temporal_calls import release_connection, temporal_errors
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import CaseChange, RecordAttestation
 
@@ -138,7 +138,9 @@ class AppealService:
         state = self._allowed(case_id, actor, "appeal_letter.view", letter_view_problem)
         level = self._level(state, level)
         try:
-            facts = build_letter_facts(state, self._rulebook.table, datetime.now(UTC).date(), level)
+            facts = build_letter_facts(
+                state, self._rulebook.table, state.policy.today(datetime.now(UTC)), level
+            )
         except LetterError as exc:
             raise Conflict(f"no appeal letter for case {case_id}: {exc}") from exc
         draft = render_letter(facts)
@@ -167,7 +169,9 @@ class AppealService:
         state = self._allowed(case_id, actor, "appeal_letter.save", letter_edit_problem)
         level = self._level(state, level)
         try:
-            facts = build_letter_facts(state, self._rulebook.table, datetime.now(UTC).date(), level)
+            facts = build_letter_facts(
+                state, self._rulebook.table, state.policy.today(datetime.now(UTC)), level
+            )
             if not self._editable(state, level):
                 raise Conflict(
                     f"the level {level} appeal of case {case_id} is no longer being prepared: "
@@ -247,6 +251,7 @@ class AppealService:
             statement=statement,
             document_sha256=document_sha256,
         )
+        release_connection(self._session)
         try:
             async with temporal_errors(case_id):
                 change = await handle.execute_update(DenialCaseWorkflow.record_attestation, request)

@@ -37,7 +37,7 @@ from services.schemas import (
     Page,
     TaskSummary,
 )
-from services.temporal_calls import temporal_errors
+from services.temporal_calls import release_connection, temporal_errors
 from workflows import search_attributes as sa
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
@@ -163,6 +163,7 @@ class CaseService:
         if self._session.get(CaseRow, case_id) is not None:
             opened = OpenedCase(case_id=case_id, created=False)
         else:
+            release_connection(self._session)
             try:
                 opened = await self.start_case(record)
             except ServiceError as exc:
@@ -242,9 +243,10 @@ class CaseService:
 
     async def live_case(self, case_id: str, actor: Actor) -> CaseState:
         """The case as its workflow holds it now (the source of truth), by Query."""
-        self.get_row(case_id)
+        handle = self._handle(case_id)
+        release_connection(self._session)
         async with temporal_errors(case_id):
-            state = await self._handle(case_id).query(DenialCaseWorkflow.state)
+            state = await handle.query(DenialCaseWorkflow.state)
         self._audit.record(actor, "case.view_live", case_id=case_id)
         return state
 
@@ -264,6 +266,7 @@ class CaseService:
     ) -> T:
         """Send one change to the case's workflow and audit it, refused or not."""
         handle = self._handle(case_id)
+        release_connection(self._session)
         try:
             async with temporal_errors(case_id):
                 result = await change(handle)

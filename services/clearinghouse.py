@@ -72,7 +72,10 @@ class OutboxAdapter:
             path = earlier[0]
         else:
             path = self.outbox / f"{prefix}{package.filename}"
-            write_atomically(path, package.content)
+            try:
+                write_atomically(path, package.content)
+            except OSError as exc:  # said without the server's paths
+                raise OSError(f"the outbox could not be written ({exc.strerror or exc})") from None
         return SentReceipt(
             adapter=self.name,
             location=str(path),

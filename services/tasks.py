@@ -14,7 +14,7 @@ from domain.case import Actor, Role, TaskStatus
 from services.audit import AuditService, Outcome
 from services.errors import Invalid, NotFound, ServiceError
 from services.schemas import Page, TaskWithCase
-from services.temporal_calls import temporal_errors
+from services.temporal_calls import release_connection, temporal_errors
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
     CaseChange,
@@ -142,6 +142,7 @@ class TaskService:
             self._audit.record(actor, action, Outcome.REFUSED, task_id=task_id, reason=exc.message)
             raise
         handle = self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+        release_connection(self._session)
         try:
             async with temporal_errors(case_id):
                 state = await update(handle)

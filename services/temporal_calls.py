@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlmodel import Session
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -42,6 +43,13 @@ def no_answer(case_id: str) -> str:
         f"case {case_id} did not answer within {ANSWER_SECONDS:g} s: Temporal or its worker "
         "is stopped or busy. A change may still be applied: reload the case before trying again"
     )
+
+
+def release_connection(session: Session) -> None:
+    """End the session's transaction before waiting on Temporal, so its database connection
+    goes back to the pool meanwhile: a case's change finishes with a read-model write by the
+    worker, which must never wait for a connection held by a request waiting on it."""
+    session.commit()
 
 
 @asynccontextmanager

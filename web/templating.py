@@ -32,12 +32,17 @@ def use_time_zone(tz: tzinfo) -> None:
     templates.env.globals["org_tz"] = tz
 
 
-def _org_tz() -> tzinfo:
+def org_tz() -> tzinfo:
     return templates.env.globals.get("org_tz", UTC)  # type: ignore[no-any-return]
 
 
 def org_today() -> date:
-    return local_day(datetime.now(UTC), _org_tz())
+    return local_day(datetime.now(UTC), org_tz())
+
+
+def local_time(at: datetime) -> str:
+    """An instant as the office's wall-clock time."""
+    return at.astimezone(org_tz()).strftime("%Y-%m-%d %H:%M")
 
 
 def days_until(value: date | None) -> int | None:
@@ -46,7 +51,7 @@ def days_until(value: date | None) -> int | None:
 
 def task_due_day(at: datetime) -> date:
     """The day a task is due, where the office works."""
-    return due_day(at, _org_tz())
+    return due_day(at, org_tz())
 
 
 def urgency(value: date | None) -> str:
@@ -70,7 +75,12 @@ def page_base(request: Request) -> str:
 
 
 templates.env.filters.update(
-    money=money, label=label, days_until=days_until, urgency=urgency, due_day=task_due_day
+    money=money,
+    label=label,
+    days_until=days_until,
+    urgency=urgency,
+    due_day=task_due_day,
+    local_time=local_time,
 )
 templates.env.globals.update(page_base=page_base)
 

@@ -1,10 +1,11 @@
 """How the case workflow runs its activities: every call bounded, none retried forever.
 
-A case's activities are short (a rule lookup, a read-model write, one send to the
-clearinghouse) and run as local activities. Local retries are recorded in the case's history
-once they back off, so they are bounded here: a blip is absorbed in the worker; a dependency
-down for longer (the read model's database) moves the call to the server, whose retries add
-nothing to the history while they wait, in rounds of a day. A submission is bounded tighter:
+A case's activities are short (a rule lookup, a read-model write) and run as local activities.
+Local retries are recorded in the case's history once they back off, so they are bounded here:
+a blip is absorbed in the worker; a dependency down for longer (the read model's database)
+moves the call to the server, whose retries add nothing to the history while they wait, in
+rounds of a day. A submission to the clearinghouse is a regular activity (its attempts may
+take seconds, which a local activity would spend inside the workflow task) bounded tighter:
 the biller is waiting for its answer (services.temporal_calls.ANSWER_SECONDS).
 """
 
@@ -16,7 +17,13 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    FailureError,
+)
+from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 T = TypeVar("T")
 Activity = Callable[[Any, Any], Awaitable[T]] | Callable[[Any, Any], T]
@@ -47,16 +54,19 @@ SERVER_RETRY = RetryPolicy(
 )
 SERVER_ROUND = timedelta(days=1)
 
-# A submission: three attempts within 12 s, inside the API's 20 s answer time.
+# A submission: up to three attempts of 6 s within 15 s, inside the API's 20 s answer time.
 SUBMIT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=4),
+    maximum_interval=timedelta(seconds=2),
     maximum_attempts=3,
-    non_retryable_error_types=["SubmissionRefused", "InvalidSubmission"],
+    non_retryable_error_types=["SubmissionRefused"],
 )
-SUBMIT_ATTEMPT_TIMEOUT = timedelta(seconds=8)
-SUBMIT_DEADLINE = timedelta(seconds=12)
+SUBMIT_ATTEMPT_TIMEOUT = timedelta(seconds=6)
+SUBMIT_DEADLINE = timedelta(seconds=15)
+# What the clearinghouse adapter itself said (activities.submission); any other failure is an
+# error of ours, named by its type only.
+ADAPTER_FAILURES = ("SubmissionRefused", "ClearinghouseUnavailable")
 
 
 async def run_unbounded(activity: Activity[T], arg: Any) -> T:
@@ -96,6 +106,23 @@ def is_permanent(error: FailureError) -> bool:
     return isinstance(cause, ApplicationError) and cause.non_retryable
 
 
+def is_cancellation(error: FailureError) -> bool:
+    """The workflow itself is being cancelled: not a failure to retry."""
+    return isinstance(_cause(error), CancelledError)
+
+
+def submission_failure_reason(error: FailureError) -> str:
+    """Why a submission failed, in words fit for the biller, the timeline and the audit trail:
+    the adapter's own message, a timeout, or the type of an internal error (whose text may
+    quote the case)."""
+    cause = _cause(error)
+    if isinstance(cause, ApplicationError) and cause.type in ADAPTER_FAILURES:
+        return cause.message[:500]
+    if isinstance(cause, ActivityTimeout):
+        return "the clearinghouse did not confirm it in time"
+    return f"an internal error ({_kind(error)}) while preparing or sending it"
+
+
 def _kind(error: FailureError) -> str:
     cause = _cause(error)
     return cause.type or "" if isinstance(cause, ApplicationError) else type(cause).__name__
@@ -127,8 +154,10 @@ async def run_until_done(activity: Activity[T], arg: Any) -> T:
     try:
         return await run_local(activity, arg)
     except ActivityFailed as error:
+        if is_cancellation(error):
+            raise
         if is_permanent(error):
-            raise _failed_permanently(name, error) from error
+            raise _failed_permanently(name, error) from None
         # The type only: a database error's text may quote the claim it was writing.
         workflow.logger.warning(
             "%s failed in the worker (%s); retrying on the server", name, _kind(error)
@@ -143,14 +172,16 @@ async def run_until_done(activity: Activity[T], arg: Any) -> T:
                 retry_policy=SERVER_RETRY,
             )
         except ActivityFailed as error:
+            if is_cancellation(error):
+                raise
             if is_permanent(error):
-                raise _failed_permanently(name, error) from error
+                raise _failed_permanently(name, error) from None
             workflow.logger.warning("%s still failing after a day; another round", name)
 
 
 async def run_submission(activity: Activity[T], arg: Any) -> T:
     """Send one submission within the biller's wait; raises ActivityFailed when it failed."""
-    return await workflow.execute_local_activity_method(
+    return await workflow.execute_activity_method(
         activity,  # type: ignore[arg-type]
         arg,
         start_to_close_timeout=SUBMIT_ATTEMPT_TIMEOUT,

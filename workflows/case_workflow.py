@@ -93,11 +93,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.case_activities import (
         ActivityFailed,
-        failure_reason,
         run_local,
         run_submission,
         run_unbounded,
         run_until_done,
+        submission_failure_reason,
     )
     from workflows.messages import (
         AddNote,
@@ -183,8 +183,10 @@ class DenialCaseWorkflow:
             self._state.reviews_partial_payments = workflow.patched(PARTIAL_PAYMENT_REVIEW)
         self._bounded = workflow.patched(BOUNDED_RUN)
         if self._bounded and input.resume is not None and not self._state.deadline_escalations:
-            # Continued from a run that escalated task by task: what it announced stands.
+            # Continued from a run that escalated task by task: what it announced stands, as far
+            # as the deadlines (perhaps extended since) still justify it.
             self._state.deadline_escalations = announced_from_tasks(self._state)
+            self._state.deadline_escalations = lowered_levels(self._state, workflow.now())
 
     # --- Run loop ------------------------------------------------------------------------
 
@@ -225,7 +227,12 @@ class DenialCaseWorkflow:
             if wait is not None and wait <= timedelta(0):
                 continue
             await self._wait_for_change_or(wait)
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._bounded:
+            # An Update still in flight (a submission ending after the case closed) waits for
+            # its change to be projected: keep projecting until it is done.
+            await self._finish_in_flight_work()
+        else:
+            await workflow.wait_condition(workflow.all_handlers_finished)
         assert state.outcome is not None and state.prevention_task_id is not None
         return CaseResult(
             case_id=state.case_id,
@@ -932,9 +939,10 @@ class DenialCaseWorkflow:
         handler = self._completion_handlers()[task.type]
         if self._bounded and task.type in SUBMISSION_TASKS:
             receipt = await self._send_first(task, request, since)
+            self._receipt_event(receipt, request.actor)  # sent first, then recorded
             handler(task, request)
             task.last_touched_at = workflow.now()
-            self._keep_receipt(receipt, request.actor)
+            self._attach_receipt(receipt)
             self._close_submission_failures(request.actor)
             return await self._after_change(since)
         handler(task, request)
@@ -945,7 +953,8 @@ class DenialCaseWorkflow:
             receipt = await run_unbounded(
                 SubmissionActivities.submit, self._submit_request(task, request)
             )
-            self._keep_receipt(receipt, request.actor)
+            self._attach_receipt(receipt)
+            self._receipt_event(receipt, request.actor)
         return await self._after_change(since)
 
     def _submit_request(self, task: Task, request: CompleteTask) -> SubmitRequest:
@@ -972,30 +981,32 @@ class DenialCaseWorkflow:
                 SubmissionActivities.submit, self._submit_request(task, request)
             )
         except ActivityFailed as error:
-            self._submission_failed(task, request.actor, failure_reason(error)[:500])
+            reason = submission_failure_reason(error)
+            if not task.is_open:  # the case was cancelled or lost meanwhile: nobody to tell
+                reject(Rejection.CONFLICT, f"not submitted ({reason}); {self._closed(task)}")
+            self._submission_failed(task, request.actor, reason)
             await self._after_change(since)
             reject(
                 Rejection.SUBMISSION_FAILED,
-                f"nothing was sent: {failure_reason(error)[:500]}. The {task.type.value} task "
-                "stays open and supervisors were told; submit again once the clearinghouse "
-                "is back",
+                f"not submitted: {reason}. The {task.type.value} task stays open and "
+                "supervisors were told; submit again once the clearinghouse is back (it goes "
+                "under the same submission id, so it is never sent twice)",
             )
         finally:
             self._sending.discard(task.task_id)
-        if not task.is_open:  # closed while sending: the case was cancelled or lost
-            self._keep_receipt(receipt, request.actor)
+        if not task.is_open:
+            self._receipt_event(receipt, request.actor)
             await self._after_change(since)
-            reject(
-                Rejection.CONFLICT,
-                f"sent, but task {task.task_id} was {task.status.value} meanwhile; the receipt "
-                "is on the case's timeline",
-            )
+            reject(Rejection.CONFLICT, f"sent (receipt on the timeline), but {self._closed(task)}")
         return receipt
+
+    def _closed(self, task: Task) -> str:
+        return f"task {task.task_id} was {task.status.value} meanwhile"
 
     def _submission_failed(self, task: Task, actor: Actor, reason: str) -> None:
         self._event(
             "submission_failed",
-            f"Sending the {task.type.value} work failed, nothing was sent: {reason}",
+            f"The {task.type.value} work was not submitted: {reason}",
             actor=actor.user_id,
             data={"task_id": task.task_id},
         )
@@ -1007,29 +1018,29 @@ class DenialCaseWorkflow:
             )
 
     def _close_submission_failures(self, actor: Actor) -> None:
+        """The work went out: the supervisors' task about its failure closes by itself."""
         for task in self._state.open_tasks:
             if task.type is TaskType.RESOLVE_SUBMISSION_FAILURE:
-                self._finish_task(task, actor)
+                self._finish_task(task, SYSTEM_ACTOR)
                 self._event(
                     "submission_failure_resolved",
-                    f"Submission failure resolved: sent by {actor.user_id}",
-                    actor=actor.user_id,
+                    f"Submission failure resolved: {actor.user_id} sent the work",
                     data={"task_id": task.task_id},
                 )
 
-    def _keep_receipt(self, receipt: SubmissionReceipt, actor: Actor) -> None:
-        """Keep the adapter's receipt with the submission it sent (the latest one)."""
+    def _attach_receipt(self, receipt: SubmissionReceipt) -> None:
+        """Keep the adapter's receipt with the submission it sent (the one just recorded)."""
         state = self._state
-        submission = state.submissions[-1] if state.submissions else None
-        if submission is not None and submission.submission_id in ("", receipt.submission_id):
-            state.submissions[-1] = submission.model_copy(
-                update={
-                    "submission_id": receipt.submission_id,
-                    "sent_at": receipt.sent_at,
-                    "sent_to": receipt.location,
-                    "sha256": receipt.sha256,
-                }
-            )
+        state.submissions[-1] = state.submissions[-1].model_copy(
+            update={
+                "submission_id": receipt.submission_id,
+                "sent_at": receipt.sent_at,
+                "sent_to": receipt.location,
+                "sha256": receipt.sha256,
+            }
+        )
+
+    def _receipt_event(self, receipt: SubmissionReceipt, actor: Actor) -> None:
         if receipt.location:
             message = (
                 f"Sent via {receipt.adapter} at {receipt.sent_at.isoformat(timespec='seconds')} "
@@ -1364,7 +1375,7 @@ class DenialCaseWorkflow:
         self._event(
             "followed_up",
             f"Followed up with the payer: {payload.contact_notes}; next follow-up "
-            f"{state.next_follow_up_at.date().isoformat()}",
+            f"{due_day(state.next_follow_up_at, state.policy.tz).isoformat()}",
             actor=request.actor.user_id,
             data={"reference": payload.reference},
         )
@@ -1645,7 +1656,7 @@ class DenialCaseWorkflow:
             except ActivityFailed as error:
                 reject(
                     Rejection.UNAVAILABLE,
-                    f"the payer rules could not be read ({failure_reason(error)[:300]}); "
+                    f"the payer rules could not be read ({type(error).__name__}); "
                     "nothing changed, try again shortly",
                 )
         if state.status is not CaseStatus.CLOSED:

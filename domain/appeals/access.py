@@ -39,6 +39,6 @@ def attestation_refusal(state: CaseState) -> tuple[bool, str] | None:
         category = state.category.value if state.category else "not yet triaged"
         return False, f"this case needs no physician attestation (category: {category})"
     if state.attestation is not None:
-        recorded = state.attestation.recorded_at.date().isoformat()
+        recorded = state.policy.today(state.attestation.recorded_at).isoformat()
         return True, f"already attested by {state.attestation.physician_name} on {recorded}"
     return None

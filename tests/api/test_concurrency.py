@@ -201,3 +201,23 @@ async def test_two_supervisors_reassign_the_same_task(api: Api, harness: CaseHar
         assert api.open_task(detail, "confirm_triage")["assignee"] == final
         assert detail["summary"]["assignee"] == final
         assert audit_rows(api, task_id, "task.reassign") == [("sam", "ok"), ("sue", "ok")]
+
+
+async def test_many_changes_at_once_all_answer_promptly(api: Api, harness: CaseHarness) -> None:
+    """Forty notes posted at the same moment (more than the database pool holds): no request
+    keeps a database connection while its case works, so the worker, which writes through the
+    same pool, finishes each change and every request answers 200, each note once."""
+    [(case_id, _)] = await triaged_cases(api, harness, 1)
+    url = f"/api/v1/cases/{case_id}/notes"
+    answers = await asyncio.wait_for(
+        asyncio.gather(
+            *(
+                api.http.post(url, json={"text": f"note {n}"}, headers=as_user("bob"))
+                for n in range(40)
+            )
+        ),
+        timeout=60,
+    )
+    assert [a.status_code for a in answers] == [200] * 40
+    notes = [e.message for e in harness.event_rows(case_id) if e.type == "note"]
+    assert sorted(notes) == sorted(f"note {n}" for n in range(40))

@@ -78,7 +78,7 @@ async def test_a_submission_the_clearinghouse_did_not_take_answers_502(
     assert time.monotonic() - started < ANSWER_SECONDS
     assert failed.status_code == 502, failed.text
     message = failed.json()["detail"]
-    assert message.startswith("nothing was sent: the clearinghouse (test-clearinghouse) did not")
+    assert message.startswith("not submitted: the clearinghouse (test-clearinghouse) did not take")
     assert "connection refused" in message and "stays open" in message
 
     detail = await api.detail(case_id, user="sam")
@@ -103,4 +103,4 @@ async def test_a_submission_the_clearinghouse_did_not_take_answers_502(
     assert sent.json()["status"] == "awaiting_payer"
     detail = await api.detail(case_id, user="sam")
     closed = next(t for t in detail["tasks"] if t["task_id"] == alarm["task_id"])
-    assert (closed["status"], closed["completed_by"]) == ("completed", "alice")
+    assert (closed["status"], closed["completed_by"]) == ("completed", "system")

@@ -144,3 +144,14 @@ async def test_ingest_missing_path_exits_non_zero_with_a_clear_message(tmp_path:
     assert "no-such-folder" in shown
     assert "Traceback" not in out + err
     assert not (tmp_path / ".data").exists()  # no database was created either
+
+
+async def test_a_bad_setting_names_the_variable_without_a_traceback(tmp_path: Path) -> None:
+    env = {**cli_env(), "DENIALS_TIMEZONE": "Mars/Olympus", "DENIALS_DATA_DIR": str(tmp_path)}
+    status, out, err = await run_denials("up", env=env, cwd=tmp_path)
+    assert status == 2
+    assert err.strip() == (
+        "invalid setting DENIALS_TIMEZONE: unknown time zone 'Mars/Olympus': "
+        "use an IANA name such as America/Los_Angeles"
+    )
+    assert "Traceback" not in out + err

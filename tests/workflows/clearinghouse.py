@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from services.clearinghouse import (
@@ -22,9 +23,14 @@ class Clearinghouse:
         self.down = down
         self.refusing = False
         self.calls = 0
+        self.sending = threading.Event()  # set once a send has started
+        self.answer = threading.Event()  # cleared: a send waits until it is set
+        self.answer.set()
 
     def send(self, package: SubmissionPackage) -> SentReceipt:
         self.calls += 1
+        self.sending.set()
+        self.answer.wait(timeout=5)
         if self.refusing:
             raise SubmissionRefused("payer id COM-TEST is not enrolled for electronic appeals")
         if self.down:

@@ -5,6 +5,7 @@ up once."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, timedelta
@@ -151,11 +152,14 @@ async def test_a_failing_clearinghouse_leaves_the_appeal_open_and_tells_supervis
     clearinghouse.down = False
     receipt = await submit(harness, handle)
     assert receipt.status is CaseStatus.AWAITING_PAYER
-    assert receipt.changes[-2:] == ["submission_sent", "submission_failure_resolved"]
+    assert receipt.changes[0] == "submission_sent"  # sent, then recorded as submitted
+    assert receipt.changes[1] == "appeal_submitted"
+    assert receipt.changes[-1] == "submission_failure_resolved"
     state = await projected(harness, handle)
     (sent,) = state.submissions
     assert sent.sent_at is not None and sent.sent_to.startswith(str(clearinghouse.outbox.outbox))
-    assert task_of(state, alarm.task_id).status is TaskStatus.COMPLETED
+    closed = task_of(state, alarm.task_id)
+    assert (closed.status, closed.completed_by) == (TaskStatus.COMPLETED, "system")
     assert not state.lost_to_deadline
 
 
@@ -236,3 +240,31 @@ async def test_a_read_model_outage_of_72_hours_waits_and_catches_up_once(
     assert row is not None and (row.version, row.escalation) == (state.version, 1)
     assert state.pending_events == []
     assert Decimal(row.denied_amount) == Decimal(1000)
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["sent", "failed"])
+async def test_a_case_cancelled_while_its_submission_is_sent_still_ends(
+    harness: CaseHarness, clearinghouse: Clearinghouse, fails: bool
+) -> None:
+    """The case closes while the clearinghouse is still answering: the biller is told the task
+    closed meanwhile (a send that went out is kept on the timeline), no supervisor task is
+    raised on the closed case, and the workflow ends."""
+    handle = await appeal_due_in(harness, 60)
+    clearinghouse.down = fails
+    clearinghouse.answer.clear()
+    submitting = asyncio.create_task(submit(harness, handle))
+    await asyncio.to_thread(clearinghouse.sending.wait, 5)
+    await handle.execute_update(
+        DenialCaseWorkflow.cancel_case, CancelCase(actor=SAM, reason="patient paid in full")
+    )
+    clearinghouse.answer.set()
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await asyncio.wait_for(submitting, timeout=ANSWER_SECONDS)
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == Rejection.CONFLICT.value
+    assert "was cancelled meanwhile" in cause.message
+    result = await asyncio.wait_for(handle.result(), timeout=15)
+    assert result.outcome is CaseOutcome.CANCELLED
+    state = await projected(harness, handle)
+    assert not any(t.type is TaskType.RESOLVE_SUBMISSION_FAILURE for t in state.tasks)
+    assert ("submission_sent" in event_types(harness, state)) is not fails

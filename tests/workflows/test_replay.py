@@ -38,6 +38,9 @@ def test_histories_of_every_version_are_saved() -> None:
     expected |= {f"{s}.{bounded}" for s in (*scenarios, "partial_payment", reappeal)}
     expected |= {f"submission_failure.{bounded}", f"continued.{bounded}.run1"}
     expected |= {f"continued.{bounded}.run2"}
+    # A case the v5 code continued as new (its whole timeline in the state it carried) that
+    # the v6 code took over: record_handover.py.
+    expected |= {"handover.v5-no-reappeal-of-decided-level.run1", f"handover.{bounded}.run2"}
     assert {path.stem for path in HISTORIES} >= expected
 
 

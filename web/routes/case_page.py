@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import CaseServiceDep, SettingsDep, TaskServiceDep, UserServiceDep
-from domain.case import Role, TaskType, work_permission_problem
+from domain.case import Actor, Role, Task, TaskType, work_permission_problem
 from domain.permissions import Permission, allows
 from services.auth import SignedIn
 from services.errors import Invalid, SubmissionFailed
@@ -27,17 +27,14 @@ def _page(
     temporal_link: str,
     reassign_targets: list[Any],
     *,
+    task_id: str | None = None,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     """The case page, with the current task's form (prefilled, or with errors beside fields)."""
     state = detail.state
-    open_tasks = state.open_tasks
-    current = next(
-        (task for task in open_tasks if work_permission_problem(user.actor, task) is None),
-        open_tasks[0] if open_tasks else None,
-    )
+    current = _current_task(state.open_tasks, user.actor, task_id)
     form = TASK_FORMS[current.type] if current else None
     today = org_today()
     return render(
@@ -74,6 +71,20 @@ def _page(
     )
 
 
+def _current_task(open_tasks: list[Task], actor: Actor, wanted: str | None) -> Task | None:
+    """The task whose form the page shows: the one asked for (a worklist's link), else the
+    user's own, else one waiting in the user's queue, else any the user may work (a
+    supervisor may work all), else the first open one (shown without a form)."""
+    workable = [task for task in open_tasks if work_permission_problem(actor, task) is None]
+    asked = [task for task in workable if task.task_id == wanted]
+    mine = [task for task in workable if task.assignee == actor.user_id]
+    in_my_queue = [task for task in workable if task.assignee is None and task.queue is actor.role]
+    for choice in (asked, mine, in_my_queue, workable, open_tasks):
+        if choice:
+            return choice[0]
+    return None
+
+
 def _temporal_link(settings: SettingsDep, case_id: str) -> str:
     return (
         f"{settings.temporal_ui_base}/namespaces/{settings.temporal_namespace}/workflows/{case_id}"
@@ -92,9 +103,17 @@ def case_page(
     users: UserServiceDep,
     settings: SettingsDep,
     user: CaseReaderPage,
+    task: str | None = None,
 ) -> HTMLResponse:
     detail = cases.get_case(case_id, user.actor)
-    return _page(request, detail, user, _temporal_link(settings, case_id), _targets(users, user))
+    return _page(
+        request,
+        detail,
+        user,
+        _temporal_link(settings, case_id),
+        _targets(users, user),
+        task_id=task,
+    )
 
 
 @router.post("/cases/{case_id}/tasks/{task_id}", response_model=None)
@@ -128,6 +147,7 @@ async def complete_task(
         user,
         _temporal_link(settings, case_id),
         _targets(users, user),
+        task_id=task_id,
         values={key: str(value) for key, value in form.items()},
         errors=errors,
         status_code=status_code,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -13,7 +13,7 @@ from domain.case import Role
 from services.absences import AbsenceIn
 from services.schemas import CaseFilters
 from web.session import PostedForm, SupervisorPage
-from web.templating import redirect_with_flash, render
+from web.templating import local_time, org_tz, redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,7 +45,8 @@ def console(
             "tasks": open_tasks,
             "assignee": assignee or "",
             "absences": [a for a in absences.list() if a.status in ("scheduled", "active")],
-            "now": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+            "now": datetime.now(org_tz()).strftime("%Y-%m-%dT%H:%M"),
+            "zone": str(org_tz()),
         },
     )
 
@@ -79,8 +80,8 @@ async def bulk_reassign(
 
 
 def _when(value: str) -> datetime:
-    """A datetime-local field, read as UTC (the console shows UTC)."""
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    """A datetime-local field, read in the office's time zone (the console shows it)."""
+    return datetime.fromisoformat(value).replace(tzinfo=org_tz())
 
 
 @router.post("/supervisor/absences")
@@ -99,7 +100,7 @@ async def mark_away(
     who = str(form.get("user_id") or "")
     absence = await absences.mark_away(who, period, user.actor)
     return redirect_with_flash(
-        "/supervisor", f"{who} is out of office until {absence.ends_at:%Y-%m-%d %H:%M} UTC"
+        "/supervisor", f"{who} is out of office until {local_time(absence.ends_at)} {org_tz()}"
     )
 
 
