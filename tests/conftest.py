@@ -26,6 +26,7 @@ from domain.case import CasePolicy
 from domain.rulebook import Rulebook
 from services.clearinghouse import ClearinghouseAdapter
 from tests.harness import CaseHarness
+from tests.workflows.clearinghouse import Clearinghouse
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "DENIALS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -148,6 +149,27 @@ async def harness(
     workflow_env: WorkflowEnvironment, sqlite_engine: Engine, rulebook: Rulebook, policy: CasePolicy
 ) -> AsyncIterator[CaseHarness]:
     async with running_harness(workflow_env, sqlite_engine, rulebook, policy) as harness:
+        yield harness
+
+
+@pytest.fixture
+def clearinghouse(tmp_path: Path) -> Clearinghouse:
+    """A clearinghouse adapter that is down until a test brings it back."""
+    return Clearinghouse(tmp_path / "outbox")
+
+
+@pytest.fixture
+async def clearinghouse_harness(
+    workflow_env: WorkflowEnvironment,
+    sqlite_engine: Engine,
+    rulebook: Rulebook,
+    policy: CasePolicy,
+    clearinghouse: Clearinghouse,
+) -> AsyncIterator[CaseHarness]:
+    """The harness, its submissions sent through `clearinghouse`."""
+    async with running_harness(
+        workflow_env, sqlite_engine, rulebook, policy, adapter=clearinghouse
+    ) as harness:
         yield harness
 
 

@@ -19,6 +19,7 @@ from domain.models import DenialRecord
 from domain.rulebook import Rulebook
 from services.auth import AuthService, SessionKind
 from services.users import DEMO_USERS, UserService
+from tests.factories import make_record
 from tests.harness import CaseHarness
 
 Json = dict[str, Any]
@@ -103,6 +104,21 @@ class Api:
     async def opened_triaged(self, record: DenialRecord) -> tuple[str, Json]:
         case_id = await self.open_case(record)
         return case_id, await self.wait_status(case_id, "triaged")
+
+    async def alice_owns_root_cause_task(self) -> tuple[str, str]:
+        """A case whose open confirm_root_cause task is assigned to alice (she owns the case):
+        (case id, task id)."""
+        case_id, detail = await self.opened_triaged(make_record(await self.harness.today()))
+        triage = self.open_task(detail, "confirm_triage")["task_id"]
+        done = await self.http.post(
+            f"/api/v1/tasks/{triage}/complete",
+            json={"payload": {"type": "confirm_triage"}},
+            headers=as_user("alice"),
+        )
+        assert done.status_code == 200, done.text
+        task = self.open_task(await self.detail(case_id), "confirm_root_cause")
+        assert task["assignee"] == "alice"
+        return case_id, task["task_id"]
 
     @staticmethod
     def open_task(detail: Json, task_type: str) -> Json:

@@ -10,7 +10,6 @@ from typing import Any
 
 from tests.api.conftest import Api, Json, as_user, problem
 from tests.api.polling import eventually
-from tests.factories import make_record
 from tests.harness import CaseHarness
 
 ALICE, BOB, SAM = as_user("alice"), as_user("bob"), as_user("sam")
@@ -30,21 +29,6 @@ async def absences(api: Api, **params: str) -> list[Json]:
     return response.json()  # type: ignore[no-any-return]
 
 
-async def alice_owns_root_cause_task(api: Api, harness: CaseHarness) -> tuple[str, str]:
-    """A case whose open confirm_root_cause task is assigned to alice: (case id, task id)."""
-    case_id, detail = await api.opened_triaged(make_record(await harness.today()))
-    triage = api.open_task(detail, "confirm_triage")["task_id"]
-    done = await api.http.post(
-        f"/api/v1/tasks/{triage}/complete",
-        json={"payload": {"type": "confirm_triage"}},
-        headers=ALICE,
-    )
-    assert done.status_code == 200, done.text
-    task = api.open_task(await api.detail(case_id), "confirm_root_cause")
-    assert task["assignee"] == "alice"
-    return case_id, task["task_id"]
-
-
 async def assignee(api: Api, case_id: str, task_id: str) -> Any:
     detail = await api.detail(case_id, user="sam")
     return next(t["assignee"] for t in detail["tasks"] if t["task_id"] == task_id)
@@ -54,7 +38,7 @@ async def test_tasks_move_away_and_come_back(api: Api, harness: CaseHarness) -> 
     """sam marks alice away from now for 2 days with return_tasks: 201; her open task moves to
     bob (the only other biller) and the absence lists as active with tasks_moved 1; ending it
     early gives the task back to alice and the absence ends. Both are audited."""
-    case_id, task_id = await alice_owns_root_cause_task(api, harness)
+    case_id, task_id = await api.alice_owns_root_cause_task()
     now = await harness.now()
     response = await api.http.post(
         "/api/v1/users/alice/absences", json=period(now, now + timedelta(days=2)), headers=SAM
@@ -112,7 +96,7 @@ async def test_colleague_who_is_away_gets_no_tasks(api: Api, harness: CaseHarnes
     """With bob already away, marking alice away moves her task to nobody (bob is the only
     other biller and is away himself): it stays with alice rather than going to an absent
     colleague."""
-    case_id, task_id = await alice_owns_root_cause_task(api, harness)
+    case_id, task_id = await api.alice_owns_root_cause_task()
     now = await harness.now()
     for user in ("bob", "alice"):
         response = await api.http.post(

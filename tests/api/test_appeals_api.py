@@ -103,7 +103,7 @@ async def test_letter_versions_pdf_and_attestation_gate(api: Api, harness: CaseH
 
     sent = await complete(api, task["task_id"], appeal)
     assert sent.status_code == 200, sent.text
-    assert sent.json()["changes"][-1] == "submission_sent"
+    assert sent.json()["changes"][:2] == ["submission_sent", "appeal_submitted"]
     (submission,) = (await api.detail(case_id))["state"]["submissions"]
     documents = (await api.http.get(f"/api/v1/cases/{case_id}/documents", headers=ALICE)).json()
     packets = [d for d in documents if d["sha256"] == submission["sha256"]]

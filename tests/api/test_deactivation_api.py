@@ -8,31 +8,15 @@ from sqlmodel import Session, col, select
 from db.models import AuditEventRow
 from tests.api.conftest import Api, Json, as_user
 from tests.api.polling import eventually
-from tests.factories import make_record
 from tests.harness import CaseHarness
 
 ALICE, ADA, BOB = as_user("alice"), as_user("ada"), as_user("bob")
 
 
-async def alices_case(api: Api, harness: CaseHarness) -> tuple[str, str]:
-    """A case alice owns, her confirm_root_cause task open: (case id, task id)."""
-    case_id, detail = await api.opened_triaged(make_record(await harness.today()))
-    triage = api.open_task(detail, "confirm_triage")["task_id"]
-    done = await api.http.post(
-        f"/api/v1/tasks/{triage}/complete",
-        json={"payload": {"type": "confirm_triage"}},
-        headers=ALICE,
-    )
-    assert done.status_code == 200, done.text
-    detail = await api.detail(case_id, user="bob")
-    assert detail["summary"]["owner"] == "alice"
-    return case_id, api.open_task(detail, "confirm_root_cause")["task_id"]
-
-
 async def test_deactivating_a_user_returns_her_tasks_and_cases_to_the_queue(
     api: Api, harness: CaseHarness
 ) -> None:
-    cases = [await alices_case(api, harness) for _ in range(2)]
+    cases = [await api.alice_owns_root_cause_task() for _ in range(2)]
     off = await api.http.patch("/api/v1/users/alice", json={"active": False}, headers=ADA)
     assert (off.status_code, off.json()["active"]) == (200, False)
 

@@ -4,22 +4,15 @@ sent, the task still open, the supervisors' task in their queue, the refusal aud
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from temporalio.testing import WorkflowEnvironment
 
 from db.models import AuditEventRow
-from domain.case import CasePolicy
 from domain.models import ServiceLine
-from domain.rulebook import Rulebook
 from services.temporal_calls import ANSWER_SECONDS
 from tests.api.conftest import Api, as_user
-from tests.conftest import running_harness
 from tests.factories import adj, make_record
 from tests.harness import CaseHarness
 from tests.workflows.clearinghouse import Clearinghouse
@@ -28,22 +21,8 @@ ALICE, SAM = as_user("alice"), as_user("sam")
 
 
 @pytest.fixture
-def clearinghouse(tmp_path: Path) -> Clearinghouse:
-    return Clearinghouse(tmp_path / "outbox")
-
-
-@pytest.fixture
-async def harness(
-    workflow_env: WorkflowEnvironment,
-    sqlite_engine: Engine,
-    rulebook: Rulebook,
-    policy: CasePolicy,
-    clearinghouse: Clearinghouse,
-) -> AsyncIterator[CaseHarness]:
-    async with running_harness(
-        workflow_env, sqlite_engine, rulebook, policy, adapter=clearinghouse
-    ) as harness:
-        yield harness
+def harness(clearinghouse_harness: CaseHarness) -> CaseHarness:
+    return clearinghouse_harness
 
 
 async def test_a_submission_the_clearinghouse_did_not_take_answers_502(

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import WorkflowEnvironment
 
 from domain.case import (
     CaseOutcome,
@@ -31,9 +29,7 @@ from domain.case import (
     TaskType,
 )
 from domain.deadlines import deadline_instant
-from domain.rulebook import Rulebook
 from services.temporal_calls import ANSWER_SECONDS
-from tests.conftest import running_harness
 from tests.factories import adj, make_record
 from tests.harness import ALICE, SAM, CaseHandle, CaseHarness
 from tests.workflows.case_flow import due, event_types, projected, sleep_until, task_of, to_path
@@ -52,22 +48,8 @@ HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
-def clearinghouse(tmp_path: Path) -> Clearinghouse:
-    return Clearinghouse(tmp_path / "outbox")
-
-
-@pytest.fixture
-async def harness(
-    workflow_env: WorkflowEnvironment,
-    sqlite_engine: Engine,
-    rulebook: Rulebook,
-    policy: CasePolicy,
-    clearinghouse: Clearinghouse,
-) -> AsyncIterator[CaseHarness]:
-    async with running_harness(
-        workflow_env, sqlite_engine, rulebook, policy, adapter=clearinghouse
-    ) as harness:
-        yield harness
+def harness(clearinghouse_harness: CaseHarness) -> CaseHarness:
+    return clearinghouse_harness
 
 
 async def appeal_due_in(harness: CaseHarness, days: int) -> CaseHandle:
