@@ -15,7 +15,16 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from db.models import PreventionCaseLink
-from domain.case import Actor, CaseOutcome, CaseState, CaseStatus, Task, TaskStatus, TaskType
+from domain.case import (
+    Actor,
+    CaseOutcome,
+    CaseState,
+    CaseStatus,
+    PayerDecision,
+    Task,
+    TaskStatus,
+    TaskType,
+)
 from domain.models import WorkPath
 from tests.harness import ALICE, CaseHandle, CaseHarness
 from workflows.messages import (
@@ -24,6 +33,7 @@ from workflows.messages import (
     ConfirmRootCause,
     ConfirmTriage,
     CorrectedClaimSubmitted,
+    PayerResponseEntry,
 )
 
 # Medicare presumes a notice is received 5 days after its date (denials-domain.md, Deadlines).
@@ -66,6 +76,19 @@ async def submit_corrected_claim(
     )
     assert state.status is CaseStatus.AWAITING_PAYER
     return state
+
+
+async def appeal_and_get_paid(
+    harness: CaseHarness, handle: CaseHandle, amount: Decimal, on: date
+) -> CaseState:
+    """Triage to the appeal path, submit level 1, and record the payer paying `amount`."""
+    await to_path(harness, handle, path=WorkPath.APPEAL)
+    await submit_appeal(harness, handle, 1, on)
+    return await harness.complete(
+        handle,
+        TaskType.RECORD_PAYER_RESPONSE,
+        PayerResponseEntry(decision=PayerDecision.PAID, paid_amount=amount, decision_date=on),
+    )
 
 
 def due(state: CaseState, key: str) -> date:

@@ -32,12 +32,11 @@ from db.engine import make_engine, migrate
 from denials.embedded import installed_binary
 from denials.temporal import ensure_search_attributes
 from denials.worker import build_worker
-from domain.case import CasePolicy, PayerDecision, PayerResponse, TaskType
-from domain.models import WorkPath
+from domain.case import CasePolicy, PayerDecision, PayerResponse
 from domain.rulebook import Rulebook
 from tests.factories import adj, make_record
 from tests.harness import ALICE, SAM, CaseHarness
-from tests.workflows.case_flow import submit_appeal, to_path
+from tests.workflows.case_flow import appeal_and_get_paid
 from tests.workflows.history_limits import runs_of
 from tests.workflows.record_histories import HISTORIES
 from workflows.case_workflow import DenialCaseWorkflow
@@ -46,7 +45,6 @@ from workflows.messages import (
     CaseInput,
     ChangePriority,
     ClaimTask,
-    PayerResponseEntry,
     ReleaseTask,
 )
 
@@ -203,15 +201,7 @@ async def _new_run(env: WorkflowEnvironment, engine: Any, case_id: str) -> None:
             await handle.execute_update(
                 DenialCaseWorkflow.add_note, AddNote(actor=ALICE, text="after the deploy")
             )
-            await to_path(harness, handle, path=WorkPath.APPEAL)
-            await submit_appeal(harness, handle, 1, today)
-            await harness.complete(
-                handle,
-                TaskType.RECORD_PAYER_RESPONSE,
-                PayerResponseEntry(
-                    decision=PayerDecision.PAID, paid_amount=Decimal(650), decision_date=today
-                ),
-            )
+            await appeal_and_get_paid(harness, handle, Decimal(650), today)
             await handle.result()
 
 

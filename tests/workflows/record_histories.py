@@ -37,7 +37,13 @@ from domain.rulebook import Rulebook
 from tests.conftest import running_harness
 from tests.factories import adj, make_record
 from tests.harness import ALICE, SAM, CaseHandle, CaseHarness
-from tests.workflows.case_flow import due, submit_appeal, submit_corrected_claim, to_path
+from tests.workflows.case_flow import (
+    appeal_and_get_paid,
+    due,
+    submit_appeal,
+    submit_corrected_claim,
+    to_path,
+)
 from tests.workflows.clearinghouse import Clearinghouse
 from tests.workflows.history_limits import runs_of
 from workflows.case_workflow import DenialCaseWorkflow
@@ -288,15 +294,7 @@ async def continued(h: CaseHarness, _: Clearinghouse) -> CaseHandle:
             break
     else:
         raise AssertionError("the case never continued as new")
-    await to_path(h, handle, path=WorkPath.APPEAL)
-    await submit_appeal(h, handle, 1, today)
-    await h.complete(
-        handle,
-        TaskType.RECORD_PAYER_RESPONSE,
-        PayerResponseEntry(
-            decision=PayerDecision.PAID, paid_amount=Decimal(700), decision_date=today
-        ),
-    )
+    await appeal_and_get_paid(h, handle, Decimal(700), today)
     await handle.result()
     return handle
 

@@ -9,13 +9,13 @@ from decimal import Decimal
 
 from temporalio.api.enums.v1 import EventType
 
-from domain.case import CaseOutcome, PayerDecision, TaskType
+from domain.case import CaseOutcome, TaskType
 from tests.factories import make_record
 from tests.harness import ALICE, SAM, CaseHarness
-from tests.workflows.case_flow import assert_closed, submit_appeal, to_path
+from tests.workflows.case_flow import appeal_and_get_paid, assert_closed
 from tests.workflows.history_limits import MB, runs_of
 from workflows.case_workflow import CONTINUE_AS_NEW_EVENTS, DenialCaseWorkflow
-from workflows.messages import AddNote, ChangePriority, ClaimTask, PayerResponseEntry, ReleaseTask
+from workflows.messages import AddNote, ChangePriority, ClaimTask, ReleaseTask
 
 NOTES = 1000
 NOTE_CHARS = 4000
@@ -81,13 +81,5 @@ async def test_a_busy_case_continues_as_new_and_keeps_every_note(harness: CaseHa
     seqs = [row.seq for row in harness.event_rows(handle.id)]
     assert seqs == list(range(1, len(seqs) + 1))
 
-    await to_path(harness, handle)
-    await submit_appeal(harness, handle, 1, today)
-    await harness.complete(
-        handle,
-        TaskType.RECORD_PAYER_RESPONSE,
-        PayerResponseEntry(
-            decision=PayerDecision.PAID, paid_amount=Decimal(1000), decision_date=today
-        ),
-    )
+    await appeal_and_get_paid(harness, handle, Decimal(1000), today)
     await assert_closed(harness, handle, CaseOutcome.RECOVERED, Decimal(1000))
