@@ -1,4 +1,4 @@
-"""Error responses: one shape for 401/403/404/409/502/503, FastAPI's own for 422."""
+"""Error responses: one shape for 401/403/404/409/429/502/503, FastAPI's own for 422."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorOut, "description": "The role, or the task's assignee, does not allow it"},
     404: {"model": ErrorOut, "description": "No such resource"},
     409: {"model": ErrorOut, "description": "Already done, claimed by someone else, or closed"},
+    429: {"model": ErrorOut, "description": "The case is taking too many changes at once"},
     502: {"model": ErrorOut, "description": "The clearinghouse did not take a submission"},
     503: {"model": ErrorOut, "description": "Temporal is unreachable: try again shortly"},
 }

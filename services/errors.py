@@ -25,6 +25,13 @@ class Invalid(ServiceError):
     status_code = 422
 
 
+class Busy(ServiceError):
+    """Too much at once (a case taking more changes in parallel than Temporal admits): the
+    change was not applied; try again in a moment."""
+
+    status_code = 429
+
+
 class SubmissionFailed(ServiceError):
     """The clearinghouse adapter did not send a submission; the case records the failure."""
 

@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.errors import (
+    Busy,
     Conflict,
     Forbidden,
     Invalid,
@@ -77,6 +78,11 @@ async def temporal_errors(case_id: str) -> AsyncIterator[None]:
             raise Conflict(f"case {case_id} is closed") from exc
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             raise Unavailable(UNREACHABLE) from exc
+        if exc.status is RPCStatusCode.RESOURCE_EXHAUSTED:
+            raise Busy(
+                f"case {case_id} is taking too many changes at once; this one was not applied: "
+                "try again in a moment"
+            ) from exc
         raise
     except RuntimeError as exc:  # a lazy client that cannot connect
         if "connect" in str(exc).lower():

@@ -7,13 +7,14 @@ import time
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from db.models import AuditEventRow
 from domain.case import Actor, CasePolicy, Role
 from domain.rulebook import Rulebook
 from services import temporal_calls
-from services.errors import Unavailable
+from services.errors import Busy, Unavailable
 from tests.conftest import running_harness
 from tests.factories import make_record
 from tests.ingest_helpers import wait_row
@@ -51,3 +52,20 @@ async def test_an_update_no_worker_runs_answers_unavailable_in_time(
         ).one()
         assert audit.outcome == "failed"
         assert audit.detail["reason"] == refused.value.message
+
+
+async def test_a_case_taking_too_many_changes_at_once_answers_busy() -> None:
+    """Temporal admits ten Updates in flight per workflow; the eleventh is refused, not
+    applied: the user is told to try again, not shown an internal error."""
+    with pytest.raises(Busy) as refused:
+        async with temporal_calls.temporal_errors("case-1"):
+            raise RPCError(
+                "limit on number of concurrent in-flight updates has been reached (10)",
+                RPCStatusCode.RESOURCE_EXHAUSTED,
+                b"",
+            )
+    assert refused.value.status_code == 429
+    assert refused.value.message == (
+        "case case-1 is taking too many changes at once; this one was not applied: "
+        "try again in a moment"
+    )
