@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from db.models import AbsenceReassignmentRow, AbsenceRow, TaskRow, UserRow
 from domain.case import Actor, Role, TaskStatus
@@ -52,8 +52,11 @@ class AbsenceActivities:
                 DenialCaseWorkflow.reassign_task,
                 ReassignTask(actor=by, task_id=task_id, assignee=to_user, reason=why),
             )
-        except (WorkflowUpdateFailedError, RPCError) as exc:  # completed or closed meanwhile
-            activity.logger.info("task %s not moved: %s", task_id, exc)
+        except WorkflowUpdateFailedError:  # completed, or the case closed, meanwhile
+            return False
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise  # Temporal unreachable or busy: the activity is retried
             return False
         return True
 

@@ -9,6 +9,7 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory, CancelledError
@@ -116,6 +117,18 @@ class SubmissionActivities:
 
     @activity.defn(name="submit_case_work")
     def submit(self, request: SubmitRequest) -> SubmissionReceipt:
+        try:
+            return self._submit(request)
+        except IntegrityError:
+            # An attempt that timed out recorded the same submission meanwhile (its thread
+            # ran on): what it sent is the submission.
+            with Session(self._engine) as session:
+                existing = session.get(SubmissionRecordRow, request.submission_id)
+                if existing is None:
+                    raise
+                return _receipt(existing, None)
+
+    def _submit(self, request: SubmitRequest) -> SubmissionReceipt:
         with session_scope(self._engine) as session:
             existing = session.get(SubmissionRecordRow, request.submission_id)
             if existing is not None:

@@ -26,7 +26,8 @@ def settings_problem(error: ValidationError) -> str:
         alias = field.validation_alias if field else None
         variable = alias.choices[0] if isinstance(alias, AliasChoices) else f"DENIALS_{name}"
         message = str(problem["msg"]).removeprefix("Value error, ")
-        lines.append(f"invalid setting {str(variable).upper()}: {message}")
+        where = f"setting {str(variable).upper()}" if name else "settings"
+        lines.append(f"invalid {where}: {message}")
     return "\n".join(lines)
 
 

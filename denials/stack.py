@@ -151,8 +151,10 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
                     submitter=settings.submitter,
                     sandboxed=settings.workflow_sandbox,
                 ):
-                    await _until_stopped(stop, server)
-            worker_engine.dispose()
+                    try:
+                        await _until_stopped(stop, server)
+                    finally:
+                        worker_engine.dispose()
         else:
             await _until_stopped(stop, server)
     finally:

@@ -90,12 +90,15 @@ class AuthService:
     def resolve(self, token: str, kind: SessionKind) -> SignedIn | None:
         """The signed-in user behind a token, if its session is alive; touches it."""
         try:
-            return self._resolve(token, kind)
-        finally:
-            # Signing in is the first thing every request does: it must not keep a database
-            # connection while the request goes on to wait for other work (see
-            # services.temporal_calls.release_connection).
-            self._session.commit()
+            signed_in = self._resolve(token, kind)
+        except BaseException:
+            self._session.rollback()
+            raise
+        # Signing in is the first thing every request does: it must not keep a database
+        # connection while the request goes on to wait for other work (see
+        # services.temporal_calls.release_connection).
+        self._session.commit()
+        return signed_in
 
     def _resolve(self, token: str, kind: SessionKind) -> SignedIn | None:
         row = self._session.get(SessionRow, _token_hash(token))

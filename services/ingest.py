@@ -30,8 +30,9 @@ from edi.parser import parse_bytes
 from edi.results import AcknowledgedClaim, AdjudicatedClaim, CaseRecord, ParsedFile
 from services.audit import AuditService, Outcome
 from services.cases import CaseService
-from services.errors import Unavailable
+from services.errors import Busy, Unavailable
 from services.ingest_metrics import record_ingest
+from services.temporal_calls import release_connection
 
 Progress = Callable[[int, int], None]
 
@@ -185,7 +186,7 @@ class IngestService:
             try:
                 await self._act(parsed, report, started, progress)
                 report.status = "ingested"
-            except Unavailable as exc:
+            except (Unavailable, Busy) as exc:
                 report.status = "incomplete"
                 report.errors.append(_problem(f"{exc.message}: ingest the file again to finish"))
         return self._finish(row, report)
@@ -378,6 +379,7 @@ class IngestService:
                     report.duplicates_skipped += 1
 
             actions.append(start)
+        release_connection(self._session)  # what it needs is read: wait on Temporal without it
         await self._run(actions, progress)
 
     async def _run(

@@ -80,8 +80,8 @@ async def temporal_errors(case_id: str) -> AsyncIterator[None]:
             raise Unavailable(UNREACHABLE) from exc
         if exc.status is RPCStatusCode.RESOURCE_EXHAUSTED:
             raise Busy(
-                f"case {case_id} is taking too many changes at once; this one was not applied: "
-                "try again in a moment"
+                f"Temporal is taking too much at once (for case {case_id}, or in all); this "
+                "change was not applied: try again in a moment"
             ) from exc
         raise
     except RuntimeError as exc:  # a lazy client that cannot connect

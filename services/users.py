@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import and_, func
+from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from db.models import CaseRow, TaskRow, UserRow
-from domain.case import Actor, CaseStatus, EscalationLevel, Role, TaskStatus
+from domain.case import Actor, CaseStatus, Role, TaskStatus
 from services.auth import hash_password
 from services.errors import Conflict, Invalid, NotFound
 
@@ -86,19 +86,11 @@ class Workload(BaseModel):
 
 
 def cases_holding(session: Session, user_id: str) -> list[str]:
-    """Open cases the user owns or has an open task in (their new tasks would go to her), and
-    any with urgent work in the supervisor queue (it may go back to her when the deadline
-    moves: the case's workflow knows, and hands back nothing if it is not hers)."""
+    """Open cases the user owns or has an open task in (their new tasks would go to her). Work
+    urgency moved from her to the supervisors is in the cases she owns: it was hers because
+    she works the case."""
     with_tasks = select(TaskRow.case_id).where(
-        col(TaskRow.status) == TaskStatus.OPEN.value,
-        or_(
-            col(TaskRow.assignee) == user_id,
-            and_(
-                col(TaskRow.queue) == Role.SUPERVISOR.value,
-                col(TaskRow.assignee).is_(None),
-                col(TaskRow.escalation) >= int(EscalationLevel.URGENT),
-            ),
-        ),
+        col(TaskRow.assignee) == user_id, col(TaskRow.status) == TaskStatus.OPEN.value
     )
     return list(
         session.exec(

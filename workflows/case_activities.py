@@ -95,12 +95,6 @@ def _cause(error: FailureError) -> BaseException | None:
     return error.cause if isinstance(error, ActivityError) else error
 
 
-def failure_reason(error: FailureError) -> str:
-    """What went wrong, in words, from an activity's failure."""
-    cause = _cause(error)
-    return str(cause.message if isinstance(cause, FailureError) else cause or error)
-
-
 def is_permanent(error: FailureError) -> bool:
     cause = _cause(error)
     return isinstance(cause, ApplicationError) and cause.non_retryable
@@ -119,7 +113,10 @@ def submission_failure_reason(error: FailureError) -> str:
     if isinstance(cause, ApplicationError) and cause.type in ADAPTER_FAILURES:
         return cause.message[:500]
     if isinstance(cause, ActivityTimeout):
-        return "the clearinghouse did not confirm it in time"
+        return (
+            "the clearinghouse did not confirm it in time (it may have been received: submitting "
+            "again confirms it)"
+        )
     return f"an internal error ({_kind(error)}) while preparing or sending it"
 
 

@@ -35,6 +35,7 @@ async def readyz(session: SessionDep, client: ClientDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
         session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        session.commit()  # not holding a connection while Temporal is asked
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"

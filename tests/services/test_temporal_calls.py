@@ -66,6 +66,6 @@ async def test_a_case_taking_too_many_changes_at_once_answers_busy() -> None:
             )
     assert refused.value.status_code == 429
     assert refused.value.message == (
-        "case case-1 is taking too many changes at once; this one was not applied: "
-        "try again in a moment"
+        "Temporal is taking too much at once (for case case-1, or in all); this change was not "
+        "applied: try again in a moment"
     )
