@@ -177,14 +177,7 @@ class CaseHarness:
         """The case's whole timeline as of `state`: the read model's events, then the ones the
         workflow holds until it projects them."""
         projected = [
-            CaseEvent(
-                seq=row.seq,
-                at=row.at,
-                type=row.type,
-                actor=row.actor,
-                message=row.message,
-                data=row.data,
-            )
+            CaseEvent.model_validate(row, from_attributes=True)
             for row in self.event_rows(state.case_id)
         ]
         last = projected[-1].seq if projected else 0

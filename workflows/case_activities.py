@@ -125,9 +125,15 @@ def _kind(error: FailureError) -> str:
     return cause.type or "" if isinstance(cause, ApplicationError) else type(cause).__name__
 
 
-def _failed_permanently(name: str, error: FailureError) -> RuntimeError:
-    # Named by type only: the worker logs this, and an error's text may quote PHI.
-    return RuntimeError(f"{name} failed permanently ({_kind(error)}); the case waits for a fix")
+def _raise_unless_transient(name: str, error: FailureError) -> None:
+    """A cancellation goes on up; a permanent failure (a bug, not an outage) fails the
+    workflow task, named by type only: the worker logs it, and an error's text may quote PHI."""
+    if is_cancellation(error):
+        raise error
+    if is_permanent(error):
+        raise RuntimeError(
+            f"{name} failed permanently ({_kind(error)}); the case waits for a fix"
+        ) from None
 
 
 async def run_local(activity: Activity[T], arg: Any) -> T:
@@ -151,10 +157,7 @@ async def run_until_done(activity: Activity[T], arg: Any) -> T:
     try:
         return await run_local(activity, arg)
     except ActivityFailed as error:
-        if is_cancellation(error):
-            raise
-        if is_permanent(error):
-            raise _failed_permanently(name, error) from None
+        _raise_unless_transient(name, error)
         # The type only: a database error's text may quote the claim it was writing.
         workflow.logger.warning(
             "%s failed in the worker (%s); retrying on the server", name, _kind(error)
@@ -169,10 +172,7 @@ async def run_until_done(activity: Activity[T], arg: Any) -> T:
                 retry_policy=SERVER_RETRY,
             )
         except ActivityFailed as error:
-            if is_cancellation(error):
-                raise
-            if is_permanent(error):
-                raise _failed_permanently(name, error) from None
+            _raise_unless_transient(name, error)
             workflow.logger.warning("%s still failing after a day; another round", name)
 
 
