@@ -231,6 +231,9 @@ class PayerDecision(StrEnum):
     UPHELD = "upheld"
     # A resubmitted rejection that the payer now accepts into adjudication (277CA A1/A2).
     ACCEPTED = "accepted"
+    # The payer moved the balance to the patient (an 835 reprocessing the claim as PR-1
+    # deductible, say): the case closes transferred to the patient, never recovered.
+    PATIENT_RESPONSIBILITY = "patient_responsibility"
 
 
 class PayerResponse(BaseModel):
@@ -393,10 +396,14 @@ def work_permission_problem(actor: Actor, task: Task) -> str | None:
 
 
 def response_applies(state: CaseState, response: PayerResponse) -> bool:
-    """Whether a payer's answer moves the case. A payment always does (the payer may pay on its
-    own); an upheld denial only answers what the case awaits; an acceptance only a resubmitted
-    rejection."""
-    if response.decision in (PayerDecision.PAID, PayerDecision.PARTIALLY_PAID):
+    """Whether a payer's answer moves the case. A payment or a move to the patient always does
+    (the payer may reprocess on its own); an upheld denial only answers what the case awaits;
+    an acceptance only a resubmitted rejection."""
+    if response.decision in (
+        PayerDecision.PAID,
+        PayerDecision.PARTIALLY_PAID,
+        PayerDecision.PATIENT_RESPONSIBILITY,
+    ):
         return True
     if response.decision is PayerDecision.ACCEPTED and state.kind is not DenialKind.REJECTION:
         return False

@@ -3,12 +3,18 @@
 The id hashes the payer id, the claim number and the denial sequence (and, for money taken
 back, the remittance date), so the same denial always maps to the same workflow (starting it
 twice is a no-op) while the id itself reveals nothing about the patient or the account.
+
+A case is one claim: payer + claim number (CLP07, else CLP01) names it, unless the payer reported
+another claim under the same number (de-identified files mask CLP07 to one value). Then the
+claim's fingerprint (CLP01, first service date, charge) tells them apart: the ingest detects the
+collision, reports it, and the later claim's id includes its fingerprint.
 """
 
 import hashlib
 from datetime import date
+from decimal import Decimal
 
-from domain.models import DenialKind, DenialRecord
+from domain.models import Claim, DenialKind, DenialRecord
 
 # Kinds that take money back on one remittance: each remittance's is an event of its own (an
 # overpayment recouped in installments repeats its reference), even while an earlier is open.
@@ -22,11 +28,22 @@ def case_id_for(record: DenialRecord) -> str:
     else:  # rejections never got a payer claim number; recoupments have their reference
         number = f"pcn:{claim.claim_id}"
     material = f"{record.kind.value}|{claim.payer.payer_id}|{number}|{record.sequence}"
+    if record.distinguisher:
+        material += f"|claim:{record.distinguisher}"
     if record.kind in EACH_REMITTANCE_COUNTS and claim.remittance_date is not None:
         # The remittance date keeps installments apart even before the read model shows the
         # earlier one (files ingested back to back); one re-sent keeps its id.
         material += f"|{claim.remittance_date.isoformat()}"
     return "case-" + hashlib.sha256(material.encode()).hexdigest()[:24]
+
+
+def claim_fingerprint(claim_id: str, service_date: date, billed: Decimal) -> str:
+    """What tells two claims reported under one payer claim number apart."""
+    return f"{claim_id}|{service_date.isoformat()}|{billed:.2f}"
+
+
+def fingerprint_of(claim: Claim) -> str:
+    return claim_fingerprint(claim.claim_id, claim.service_date_from, claim.billed_amount)
 
 
 def denial_sequence(

@@ -195,3 +195,9 @@ class DenialRecord(BaseModel):
         "a rejection, the PLB reason for a recoupment",
     )
     source: str = Field(default="api", max_length=200, description="Where the record came from")
+    distinguisher: str = Field(
+        default="",
+        max_length=200,
+        description="Set when the payer reported another claim under the same claim number "
+        "(masked or reused CLP07): what tells this claim apart, so that each has a case",
+    )

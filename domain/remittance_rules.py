@@ -7,10 +7,11 @@ PLB03-1 adjustment reason codes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from domain.case import PayerDecision
-from domain.models import PayerType
+from domain.models import Adjustment, GroupCode, PayerType
 
 # CLP06 claim filing indicator -> the payer type whose rules govern the claim.
 FILING_INDICATOR_PAYER_TYPES: dict[str, PayerType] = {
@@ -62,13 +63,26 @@ def newly_paid(claim_paid_total: Decimal, paid_when_denied: Decimal, recovered: 
 
 
 def decision_from_remittance(
-    paid_amount: Decimal, still_denied: bool, answers_rejection: bool = False
+    paid_amount: Decimal,
+    still_denied: bool,
+    answers_rejection: bool = False,
+    patient_share: Decimal = Decimal(0),
 ) -> PayerDecision:
     """How a later 835's report of a claim answers its open case. For a resubmitted
     rejection, an adjudicated denial still means the claim was accepted: the rejection is
-    resolved and the denial is a case of its own."""
+    resolved and the denial is a case of its own. A claim no longer denied but paid nothing
+    more was not recovered: the balance went to the patient (PR adjustments), or the payer
+    still pays nothing, which upholds the denial."""
+    if answers_rejection:
+        paid = paid_amount > 0 and not still_denied
+        return PayerDecision.PAID if paid else PayerDecision.ACCEPTED
     if still_denied:
-        if answers_rejection:
-            return PayerDecision.ACCEPTED
         return PayerDecision.PARTIALLY_PAID if paid_amount > 0 else PayerDecision.UPHELD
-    return PayerDecision.PAID
+    if paid_amount > 0:
+        return PayerDecision.PAID
+    return PayerDecision.PATIENT_RESPONSIBILITY if patient_share > 0 else PayerDecision.UPHELD
+
+
+def patient_share(adjustments: Iterable[Adjustment]) -> Decimal:
+    """What the payer put on the patient: the PR (patient responsibility) adjustments."""
+    return sum((a.amount for a in adjustments if a.group is GroupCode.PR), Decimal(0))

@@ -276,6 +276,7 @@ class RemittanceParser:
                     sequence=1,
                     details=[],
                     source=self._source,
+                    distinguisher="",
                 )
                 cases.append(
                     build(
@@ -484,6 +485,7 @@ class RemittanceParser:
                     f"PLB {reason}{f' reference {reference}' if reference else ''}: ${amount}"
                 ],
                 source=self._source,
+                distinguisher="",
             )
             classification = self._classify(claim, DenialKind.RECOUPMENT)
             records.append(

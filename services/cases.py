@@ -24,6 +24,13 @@ from domain.case import Actor, CasePolicy, CaseState, CaseStatus, PayerResponse
 from domain.deadlines import DeadlineKind
 from domain.identity import case_id_for
 from domain.models import DenialRecord
+from domain.payer_answers import (
+    duplicate_problem,
+    late_payment_problem,
+    posted_answer_problem,
+    reference_for,
+    takes_late_payment,
+)
 from domain.rulebook import Rulebook
 from services.audit import AuditService, Outcome
 from services.errors import Conflict, Invalid, NotFound, ServiceError
@@ -348,13 +355,63 @@ class CaseService:
     async def signal_payer_response(
         self, case_id: str, response: PayerResponse, actor: Actor
     ) -> None:
+        """Record an answer typed in outside a task, checked as the task's Update checks it
+        against the case as its workflow holds it now; the workflow ignores an answer whose
+        reference it already holds, so two posts racing each other still count once. A
+        payment on a case closed written off is a late payment: the write-off shrinks."""
+        answer = response.model_copy(update={"reference": reference_for(response)})
+
+        async def check_and_send(handle: WorkflowHandle[DenialCaseWorkflow, object]) -> None:
+            state = await handle.query(DenialCaseWorkflow.state)
+            problem = posted_answer_problem(state, response, self.today())
+            if state.status is CaseStatus.CLOSED and not takes_late_payment(state):
+                raise Conflict(f"case {case_id} is closed")
+            if problem is None and state.status is CaseStatus.CLOSED:
+                problem = await self.record_late_payment(case_id, answer)
+            elif problem is None:
+                await handle.signal(DenialCaseWorkflow.payer_response, answer)
+            if problem is not None:
+                duplicate = duplicate_problem(state, answer) is not None
+                raise (Conflict if duplicate or state.status is CaseStatus.CLOSED else Invalid)(
+                    problem
+                )
+
         await self._change(
             actor,
             "case.payer_response",
             case_id,
-            lambda h: h.signal(DenialCaseWorkflow.payer_response, response),
+            check_and_send,
             decision=response.decision.value,
         )
+
+    async def record_late_payment(self, case_id: str, response: PayerResponse) -> str | None:
+        """Record a payment on a case closed written off: a new run of its workflow (the same
+        id, its closed state resumed) applies it and closes again. Why it was not recorded,
+        or None when it was (a payment already recorded is not recorded again)."""
+        handle = self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+        async with temporal_errors(case_id):
+            state = await handle.query(DenialCaseWorkflow.state)
+            problem = late_payment_problem(state, response, self.today())
+            if problem is not None:
+                return problem
+            try:
+                await self._client.start_workflow(
+                    DenialCaseWorkflow.run,
+                    CaseInput(
+                        case_id=case_id,
+                        record=state.record,
+                        policy=state.policy,
+                        resume=state.model_copy(update={"pending_events": []}),
+                        late_payment=response,
+                    ),
+                    id=case_id,
+                    task_queue=self._task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                )
+            except WorkflowAlreadyStartedError:
+                return "the case is being changed (another late payment): try again"
+        return None
 
     async def send_payer_response(self, case_id: str, response: PayerResponse) -> bool:
         """Signal without the read-model check (ingest); False when the case has closed."""

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
@@ -22,11 +22,13 @@ from sqlmodel import Session, col, select
 from db.models import CaseRow, IngestFileRow, RemittanceClaimRow
 from db.upsert import upsert
 from domain.case import Actor, CaseStatus, PayerDecision, PayerResponse
-from domain.identity import denial_sequence
+from domain.identity import claim_fingerprint, denial_sequence, fingerprint_of
 from domain.models import DenialKind
-from domain.remittance_rules import decision_from_remittance, newly_paid
+from domain.payer_answers import LATE_PAYABLE
+from domain.remittance_rules import decision_from_remittance, newly_paid, patient_share
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
+from edi.problems import Location
 from edi.results import AcknowledgedClaim, AdjudicatedClaim, CaseRecord, ParsedFile
 from services.audit import AuditService, Outcome
 from services.cases import CaseService
@@ -47,6 +49,7 @@ class IngestCounts(BaseModel):
     cases_started: int = 0
     duplicates_skipped: int = 0
     payer_responses_matched: int = 0
+    late_payments: int = 0  # payments on cases closed written off: their write-off shrank
 
 
 class FileReport(IngestCounts):
@@ -79,12 +82,32 @@ def _newly_paid(claim_paid: Decimal, case: CaseRow) -> Decimal:
     return newly_paid(claim_paid, case.paid_amount, case.recovered_amount)
 
 
-def _problem(message: str) -> dict[str, Any]:
-    return {"message": message, "location": {"text": "file"}}
+def _problem(message: str, location: Location | None = None) -> dict[str, Any]:
+    if location is None:
+        return {"message": message, "location": {"text": "file"}}
+    return {
+        "message": message,
+        "location": location.model_dump(exclude_none=True) | {"text": str(location)},
+    }
 
 
-class _OpenCases:
-    """Open cases of the payers in a file, indexed by payer and claim numbers."""
+class _EarlierCase(NamedTuple):
+    sequence: int
+    open: bool
+    remittance_date: date | None
+    fingerprint: str
+
+
+class _Ambiguous(NamedTuple):
+    """A payer claim number that several open cases of different claims share."""
+
+    number: str
+    cases: int
+
+
+class _CaseIndex:
+    """Cases (the open ones of a file's payers, or closed ones), indexed by payer and claim
+    numbers."""
 
     def __init__(self, rows: Iterable[CaseRow]) -> None:
         self._by_number: dict[tuple[str, str], list[CaseRow]] = defaultdict(list)
@@ -92,11 +115,19 @@ class _OpenCases:
             for number in {row.claim_id, row.payer_claim_control_number} - {""}:
                 self._by_number[(row.payer_id, number)].append(row)
 
-    def match(self, payer_id: str, *numbers: str, kinds: set[str]) -> CaseRow | None:
+    def match(
+        self, payer_id: str, *numbers: str, claim_id: str, kinds: set[str]
+    ) -> CaseRow | _Ambiguous | None:
+        """The open case a payer's report of claim `claim_id` answers. A number shared by
+        cases of different claims (a masked CLP07) answers the one of the same claim id, and
+        none when no such case is among them: guessing would pay the wrong claim."""
         for number in numbers:
-            for row in self._by_number.get((payer_id, number), []):
-                if row.kind in kinds:
-                    return row
+            rows = [row for row in self._by_number.get((payer_id, number), []) if row.kind in kinds]
+            if len({row.claim_id for row in rows}) > 1:
+                own = [row for row in rows if row.claim_id == claim_id]
+                return own[0] if own else _Ambiguous(number, len(rows))
+            if rows:
+                return rows[0]
         return None
 
 
@@ -249,19 +280,35 @@ class IngestService:
             )
         self._session.commit()
 
-    def _open_cases(self, payer_ids: set[str]) -> _OpenCases:
+    def _open_cases(self, payer_ids: set[str]) -> _CaseIndex:
         rows = self._session.exec(
             select(CaseRow).where(
                 col(CaseRow.payer_id).in_(payer_ids), col(CaseRow.status) != CaseStatus.CLOSED
             )
         )
-        return _OpenCases(rows)
+        return _CaseIndex(rows)
+
+    def _written_off_cases(self, items: list[AdjudicatedClaim]) -> _CaseIndex:
+        """Closed cases still owed money (written off) under the claim numbers of `items`."""
+        numbers = sorted({n for item in items for n in _numbers(item)})
+        rows: list[CaseRow] = []
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start : start + 500]
+            rows += self._session.exec(
+                select(CaseRow).where(
+                    col(CaseRow.status) == CaseStatus.CLOSED,
+                    col(CaseRow.outcome).in_([o.value for o in LATE_PAYABLE]),
+                    col(CaseRow.payer_claim_control_number).in_(chunk)
+                    | col(CaseRow.claim_id).in_(chunk),
+                )
+            )
+        return _CaseIndex(rows)
 
     def _existing_cases(
         self, records: list[CaseRecord]
-    ) -> dict[tuple[str, str, str], list[tuple[int, bool, date | None]]]:
-        """Earlier cases of the same claims: (kind, payer, claim number) -> their sequences."""
-        found: dict[tuple[str, str, str], list[tuple[int, bool, date | None]]] = defaultdict(list)
+    ) -> dict[tuple[str, str, str], list[_EarlierCase]]:
+        """Earlier cases under the same claim numbers: (kind, payer, claim number) -> them."""
+        found: dict[tuple[str, str, str], list[_EarlierCase]] = defaultdict(list)
         numbers = sorted({_case_number(case) for case in records})
         for start in range(0, len(numbers), 500):
             chunk = numbers[start : start + 500]
@@ -274,7 +321,12 @@ class IngestService:
             for row in rows:
                 number = row.payer_claim_control_number or row.claim_id
                 found[(row.kind, row.payer_id, number)].append(
-                    (row.sequence, row.status != CaseStatus.CLOSED, row.remittance_date)
+                    _EarlierCase(
+                        row.sequence,
+                        row.status != CaseStatus.CLOSED,
+                        row.remittance_date,
+                        claim_fingerprint(row.claim_id, row.service_date_from, row.billed_amount),
+                    )
                 )
         return found
 
@@ -292,7 +344,9 @@ class IngestService:
         )
         open_cases = self._open_cases(payer_ids)
         today = self._cases.today()  # an answer with no date of its own is dated today
-        answered: set[tuple[str, str]] = set()  # (payer, claim number) answered by a Signal
+        # (payer, claim number, claim id) answered by a Signal
+        answered: set[tuple[str, str, str]] = set()
+        unanswered: list[tuple[int, AdjudicatedClaim]] = []  # paid, matching no open case
         actions: list[Callable[[], Awaitable[None]]] = []
 
         def answer(case_id: str, response: PayerResponse) -> Callable[[], Awaitable[None]]:
@@ -306,36 +360,41 @@ class IngestService:
             if item.is_reversal:
                 continue
             payer_id = item.payer.payer_id
-            numbers = [
-                number
-                for number in (
-                    item.payer_claim_control_number,
-                    item.original_reference,
-                    item.claim_id,
-                )
-                if number
-            ]
+            numbers = _numbers(item)
             still_denied = item.classification.is_denial and item.classification.denied_amount > 0
-            match = open_cases.match(payer_id, *numbers, kinds={DenialKind.DENIAL.value})
-            rejection = open_cases.match(
-                payer_id, item.claim_id, kinds={DenialKind.REJECTION.value}
+            match = open_cases.match(
+                payer_id, *numbers, claim_id=item.claim_id, kinds={DenialKind.DENIAL.value}
             )
+            rejection = open_cases.match(
+                payer_id, item.claim_id, claim_id=item.claim_id, kinds={DenialKind.REJECTION.value}
+            )
+            if isinstance(match, _Ambiguous) or isinstance(rejection, _Ambiguous):
+                ambiguous = match if isinstance(match, _Ambiguous) else rejection
+                report.warnings.append(_ambiguity(item, ambiguous))  # type: ignore[arg-type]
+                continue
             if match is None and rejection is not None:
                 if rejection.status != CaseStatus.AWAITING_PAYER:
                     continue
                 match = rejection  # the resubmitted rejection, now adjudicated
                 if not still_denied:
-                    answered.update((payer_id, number) for number in numbers)
+                    answered.update((payer_id, number, item.claim_id) for number in numbers)
             elif match is None:
+                if item.paid_amount > 0 and not still_denied:
+                    unanswered.append((index, item))
                 continue
             paid_now = _newly_paid(item.paid_amount, match)
             if match is not rejection:
                 if still_denied and match.status != CaseStatus.AWAITING_PAYER and not paid_now:
                     continue  # the same denial again, not an answer: the open case covers it
-                answered.update((payer_id, number) for number in numbers)
+                answered.update((payer_id, number, item.claim_id) for number in numbers)
             response = PayerResponse(
                 decision=decision_from_remittance(
-                    paid_now, still_denied, answers_rejection=match is rejection
+                    paid_now,
+                    still_denied,
+                    answers_rejection=match is rejection,
+                    patient_share=Decimal(0)
+                    if paid_now
+                    else patient_share(item.claim.all_adjustments()),
                 ),
                 paid_amount=paid_now,
                 claim_paid_total=max(item.paid_amount, Decimal(0)),
@@ -348,27 +407,39 @@ class IngestService:
 
         for index, ack in enumerate(parsed.acknowledged):
             match = open_cases.match(
-                ack.claim.payer.payer_id, ack.claim.claim_id, kinds={DenialKind.REJECTION.value}
+                ack.claim.payer.payer_id,
+                ack.claim.claim_id,
+                claim_id=ack.claim.claim_id,
+                kinds={DenialKind.REJECTION.value},
             )
-            if match is None or match.status != CaseStatus.AWAITING_PAYER:
+            if not isinstance(match, CaseRow) or match.status != CaseStatus.AWAITING_PAYER:
                 continue
-            answered.add((ack.claim.payer.payer_id, ack.claim.claim_id))
+            answered.add((ack.claim.payer.payer_id, ack.claim.claim_id, ack.claim.claim_id))
             actions.append(
                 answer(match.case_id, _acknowledgment_response(parsed, index, ack, today))
             )
 
+        actions += self._late_payments(parsed, unanswered, report, today)
         existing = self._existing_cases(parsed.cases)
         for case in parsed.cases:
             claim = case.record.claim
-            if (claim.payer.payer_id, _case_number(case)) in answered:
+            number = _case_number(case)
+            if (claim.payer.payer_id, number, claim.claim_id) in answered:
                 continue
-            key = (case.record.kind.value, claim.payer.payer_id, _case_number(case))
-            sequence = denial_sequence(existing[key], claim.remittance_date, case.record.kind)
+            earlier = existing[(case.record.kind.value, claim.payer.payer_id, number)]
+            fingerprint = fingerprint_of(claim)
+            same_claim = [e[:3] for e in earlier if e.fingerprint == fingerprint]
+            record = case.record
+            if len(same_claim) < len(earlier):
+                # Another claim already holds this number: never merge the two.
+                record = record.model_copy(update={"distinguisher": fingerprint})
+                report.warnings.append(_collision(case, number, earlier, fingerprint))
+            sequence = denial_sequence(same_claim, claim.remittance_date, record.kind)
             if sequence is None:
                 report.duplicates_skipped += 1
                 continue
-            existing[key].append((sequence, True, claim.remittance_date))
-            record = case.record.model_copy(update={"sequence": sequence})
+            earlier.append(_EarlierCase(sequence, True, claim.remittance_date, fingerprint))
+            record = record.model_copy(update={"sequence": sequence})
 
             async def start(record=record) -> None:  # type: ignore[no-untyped-def]
                 opened = await self._cases.start_case(record)
@@ -381,6 +452,60 @@ class IngestService:
             actions.append(start)
         release_connection(self._session)  # what it needs is read: wait on Temporal without it
         await self._run(actions, progress)
+
+    def _late_payments(
+        self,
+        parsed: ParsedFile,
+        paid: list[tuple[int, AdjudicatedClaim]],
+        report: FileReport,
+        today: date,
+    ) -> list[Callable[[], Awaitable[None]]]:
+        """Payments on claims whose cases closed written off: each is recorded on its case."""
+        if not paid:
+            return []
+        closed = self._written_off_cases([item for _, item in paid])
+        actions: list[Callable[[], Awaitable[None]]] = []
+        for index, item in paid:
+            match = closed.match(
+                item.payer.payer_id,
+                *_numbers(item),
+                claim_id=item.claim_id,
+                kinds={DenialKind.DENIAL.value, DenialKind.REJECTION.value},
+            )
+            if isinstance(match, _Ambiguous):
+                report.warnings.append(_ambiguity(item, match))
+                continue
+            if match is None or not _newly_paid(item.paid_amount, match):
+                continue
+            response = PayerResponse(
+                decision=PayerDecision.PAID,
+                paid_amount=_newly_paid(item.paid_amount, match),
+                claim_paid_total=item.paid_amount,
+                decision_date=item.remittance_date or today,
+                payer_claim_control_number=item.payer_claim_control_number,
+                reference=f"{parsed.sha256}:{index}",
+                source="835",
+            )
+
+            actions.append(self._late_payment(match.case_id, response, item, report))
+        return actions
+
+    def _late_payment(
+        self, case_id: str, response: PayerResponse, item: AdjudicatedClaim, report: FileReport
+    ) -> Callable[[], Awaitable[None]]:
+        async def record() -> None:
+            if await self._cases.record_late_payment(case_id, response) is not None:
+                return  # recorded already (the file sent again), or no longer written off
+            report.late_payments += 1
+            report.warnings.append(
+                _problem(
+                    f"claim {item.claim_id} was paid ${item.paid_amount:.2f} after its case "
+                    "closed written off: recorded on the case, whose write-off is reduced",
+                    item.location,
+                )
+            )
+
+        return record
 
     async def _run(
         self, actions: list[Callable[[], Awaitable[None]]], progress: Progress | None
@@ -407,11 +532,45 @@ class IngestService:
             raise failures[0]
 
 
+def _numbers(item: AdjudicatedClaim) -> list[str]:
+    """The numbers an 835 claim may be known by on a case: its payer claim number, the original
+    claim's (a corrected claim) and the provider's claim id."""
+    return [
+        number
+        for number in (item.payer_claim_control_number, item.original_reference, item.claim_id)
+        if number
+    ]
+
+
 def _case_number(case: CaseRecord) -> str:
     claim = case.record.claim
     if case.record.kind is DenialKind.REJECTION:
         return claim.claim_id
     return claim.payer_claim_control_number or claim.claim_id
+
+
+def _collision(
+    case: CaseRecord, number: str, earlier: list[_EarlierCase], fingerprint: str
+) -> dict[str, Any]:
+    claim = case.record.claim
+    others = sorted({e.fingerprint.split("|")[0] for e in earlier if e.fingerprint != fingerprint})
+    return _problem(
+        f"claim {claim.claim_id} (served {claim.service_date_from.isoformat()}, billed "
+        f"${claim.billed_amount:.2f}) shares payer claim number {number} with "
+        f"{len(others)} other claim(s) ({', '.join(others[:5])}"
+        f"{', ...' if len(others) > 5 else ''}): opened as a case of its own, not merged; "
+        "check the payer's claim numbers (a de-identified file masks them)",
+        case.location,
+    )
+
+
+def _ambiguity(item: AdjudicatedClaim, ambiguous: _Ambiguous) -> dict[str, Any]:
+    return _problem(
+        f"claim {item.claim_id}: payer claim number {ambiguous.number} belongs to "
+        f"{ambiguous.cases} open cases of other claims, none with claim id {item.claim_id}: "
+        "not applied to any of them; record the answer on the right case by hand",
+        item.location,
+    )
 
 
 def _acknowledgment_response(

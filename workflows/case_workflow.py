@@ -87,6 +87,11 @@ with workflow.unsafe.imports_passed_through():
         task_deadline_at,
     )
     from domain.models import Category, DenialKind, WorkPath
+    from domain.payer_answers import (
+        answer_problem,
+        outcome_after_late_payment,
+        takes_late_payment,
+    )
     from domain.permissions import Permission, allows
     from domain.priority import priority_score
     from domain.remittance_rules import newly_paid
@@ -152,6 +157,10 @@ NO_REAPPEAL_OF_DECIDED_LEVEL = "no-reappeal-of-decided-level"
 # supervisors; escalation belongs to the deadline (domain.escalation). Decided per run: a case
 # started earlier takes it when it next continues as new.
 BOUNDED_RUN = "bounded-run"
+# Since this patch a 'paid' answer that pays nothing new is no recovery: it is taken as the
+# payer's answer without money (upheld, when the case awaited one). Before, it closed the case
+# recovered with $0.
+NO_ZERO_RECOVERY = "no-zero-recovery"
 # Servers that never suggest continuing as new (the test server, older ones) are held to the
 # limits a Temporal server suggests at by default (4 MB, 4,000 events), far below the 50 MB /
 # 51,200 events at which it terminates a run.
@@ -193,6 +202,8 @@ class DenialCaseWorkflow:
     @workflow.run
     async def run(self, input: CaseInput) -> CaseResult:
         state = self._state
+        if input.late_payment is not None:
+            self._record_late_payment(input.late_payment)
         if state.status is CaseStatus.RECEIVED:
             self._event(
                 "received", f"{state.kind.value.capitalize()} received from {state.record.source}"
@@ -733,8 +744,13 @@ class DenialCaseWorkflow:
     def _apply_payer_response(self, response: PayerResponse, actor: Actor) -> None:
         state = self._state
         paid = self._newly_paid(response)
+        zero_payment = (
+            response.decision is PayerDecision.PAID
+            and not paid
+            and workflow.patched(NO_ZERO_RECOVERY)
+        )
         # Since partial payments are reviewed, a part payment adding nothing is no payment.
-        nothing_new = (
+        nothing_new = zero_payment or (
             state.reviews_partial_payments
             and response.decision is PayerDecision.PARTIALLY_PAID
             and not paid
@@ -752,9 +768,15 @@ class DenialCaseWorkflow:
         for task in state.open_tasks:
             if task.type in (TaskType.RECORD_PAYER_RESPONSE, TaskType.FOLLOW_UP_WITH_PAYER):
                 self._finish_task(task, actor)
-        if response.decision is PayerDecision.PAID:
+        if response.decision is PayerDecision.PAID and not zero_payment:
             state.recovered_amount += paid
             self._close(CaseOutcome.RECOVERED, "payer paid")
+        elif response.decision is PayerDecision.PATIENT_RESPONSIBILITY:
+            state.recovered_amount += paid
+            self._close(
+                CaseOutcome.TRANSFERRED_TO_PATIENT,
+                "the payer moved the balance to patient responsibility",
+            )
         elif response.decision is PayerDecision.ACCEPTED:
             self._close(CaseOutcome.RECOVERED, "the resubmitted claim was accepted")
         elif response.decision is PayerDecision.PARTIALLY_PAID and not nothing_new:
@@ -773,6 +795,28 @@ class DenialCaseWorkflow:
                 self._after_upheld(response)
         else:
             self._after_upheld(response)
+
+    def _record_late_payment(self, response: PayerResponse) -> None:
+        """A payment after the case closed written off (a run started for it): the money is
+        recovered, the write-off shrinks by as much, and the case closes again."""
+        state = self._state
+        if self._already_received(response) or not takes_late_payment(state):
+            return
+        paid = min(self._newly_paid(response), state.outstanding_amount)
+        if not paid:
+            return
+        written_off = state.outstanding_amount
+        state.payer_responses.append(response)
+        state.recovered_amount += paid
+        state.outcome = outcome_after_late_payment(state)
+        state.outcome_reason = f"payer paid ${paid} after the write-off"
+        self._event(
+            "late_payment",
+            f"Payer paid ${paid} on {response.decision_date.isoformat()} ({response.source}) "
+            f"after the case closed: write-off reduced from ${written_off} to "
+            f"${state.outstanding_amount}; now {state.outcome.value.replace('_', ' ')}",
+            data={"decision": response.decision.value, "reference": response.reference},
+        )
 
     def _newly_paid(self, response: PayerResponse) -> Decimal:
         """What an answer adds to the recovered amount. From an 835, the claim's total paid less
@@ -889,8 +933,9 @@ class DenialCaseWorkflow:
             state.payer_responses.append(response)
             self._event(
                 "payer_response",
-                f"Payer upheld the denial on "
-                f"{response.decision_date.isoformat()}; nothing was awaiting an answer",
+                f"Payer answered {response.decision.value.replace('_', ' ')} on "
+                f"{response.decision_date.isoformat()} ({response.source}); nothing was "
+                "awaiting an answer, so the case is unchanged",
             )
 
     # --- Updates: task work -----------------------------------------------------------------
@@ -1171,17 +1216,7 @@ class DenialCaseWorkflow:
                 payload.next_path, today, "a claim that is not a duplicate"
             )
         if isinstance(payload, PayerResponseEntry):
-            if payload.decision_date > today:
-                return f"decision_date {payload.decision_date.isoformat()} is in the future"
-            if (
-                payload.decision is PayerDecision.ACCEPTED
-                and state.kind is not DenialKind.REJECTION
-            ):
-                return "'accepted' answers a resubmitted rejection; a denial is paid or upheld"
-            paying = (PayerDecision.PAID, PayerDecision.PARTIALLY_PAID)
-            if payload.decision in paying and payload.paid_amount <= 0:
-                return f"a '{payload.decision.value}' response needs a paid_amount above 0"
-            return None
+            return answer_problem(state, _entered_response(payload), today)
         if (
             isinstance(payload, FollowUpResult)
             and payload.expected_decision_date is not None
@@ -1350,16 +1385,7 @@ class DenialCaseWorkflow:
     def _record_payer_response(self, task: Task, request: CompleteTask) -> None:
         payload = request.payload
         assert isinstance(payload, PayerResponseEntry)
-        response = PayerResponse(
-            decision=payload.decision,
-            paid_amount=payload.paid_amount,
-            decision_date=payload.decision_date,
-            payer_claim_control_number=payload.payer_claim_control_number,
-            reference=payload.reference,
-            notes=payload.notes,
-            source="manual",
-        )
-        self._apply_payer_response(response, request.actor)
+        self._apply_payer_response(_entered_response(payload), request.actor)
 
     def _record_follow_up(self, task: Task, request: CompleteTask) -> None:
         state = self._state
@@ -1716,3 +1742,16 @@ class DenialCaseWorkflow:
             reject(Rejection.FORBIDDEN, f"role '{role.value}' cannot hand back a user's work")
         if self._state.status is CaseStatus.CLOSED:
             reject(Rejection.CONFLICT, "case is closed")
+
+
+def _entered_response(payload: PayerResponseEntry) -> PayerResponse:
+    """The answer typed into the record-payer-response task."""
+    return PayerResponse(
+        decision=payload.decision,
+        paid_amount=payload.paid_amount,
+        decision_date=payload.decision_date,
+        payer_claim_control_number=payload.payer_claim_control_number,
+        reference=payload.reference,
+        notes=payload.notes,
+        source="manual",
+    )

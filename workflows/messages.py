@@ -18,6 +18,7 @@ from domain.case import (
     CaseState,
     CaseStatus,
     PayerDecision,
+    PayerResponse,
     Role,
     RootCause,
     SubmissionKind,
@@ -38,6 +39,11 @@ class CaseInput(BaseModel):
     policy: CasePolicy = CasePolicy()
     resume: CaseState | None = Field(
         default=None, description="Set when the workflow continues as new with its state"
+    )
+    late_payment: PayerResponse | None = Field(
+        default=None,
+        description="Set when a payment arrives after the case closed written off: a new run "
+        "of the closed case (resume holds its state) records it and closes again",
     )
 
 

@@ -555,52 +555,6 @@ async def test_actions_on_finished_case_conflict(api: Api, harness: CaseHarness)
     assert (answer.status_code, answer.json()) == (409, closed)
 
 
-async def test_payer_response_signal_closes_awaiting_case(api: Api, harness: CaseHarness) -> None:
-    """A case awaiting the payer after a corrected claim: the payer-responses Signal answers 202
-    and the case closes as recovered with the amount paid."""
-    today = await harness.today()
-    case_id, detail = await api.opened_triaged(
-        make_record(today, adjustments=[adj("CO-16", 400)], billed=400)
-    )
-    assert detail["state"]["suggested_path"] == "corrected_claim"
-    triage = api.open_task(detail, "confirm_triage")["task_id"]
-    assert (await complete(api, triage, {"type": "confirm_triage"})).status_code == 200
-    root = api.open_task(await api.detail(case_id), "confirm_root_cause")["task_id"]
-    assert (await complete(api, root, {"type": "confirm_root_cause"})).status_code == 200
-    prepare = api.open_task(await api.detail(case_id), "prepare_corrected_claim")["task_id"]
-    submitted = await complete(
-        api,
-        prepare,
-        {
-            "type": "prepare_corrected_claim",
-            "corrections": "added the referring NPI",
-            "submitted_on": today.isoformat(),
-        },
-    )
-    assert submitted.status_code == 200, submitted.text
-    assert submitted.json()["status"] == "awaiting_payer"
-
-    response = await api.http.post(
-        f"/api/v1/cases/{case_id}/payer-responses",
-        json={"decision": "paid", "paid_amount": "400", "decision_date": today.isoformat()},
-        headers=ALICE,
-    )
-    assert response.status_code == 202
-    assert response.json() == {"case_id": case_id, "status": "accepted"}
-    closed = await api.wait_status(case_id, "closed")
-    assert closed["summary"]["outcome"] == "recovered"
-    assert Decimal(closed["summary"]["recovered_amount"]) == Decimal(400)
-    record_task = next(t for t in closed["tasks"] if t["type"] == "record_payer_response")
-    assert record_task["status"] == "completed"
-
-    invalid = await api.http.post(
-        f"/api/v1/cases/{case_id}/payer-responses",
-        json={"decision": "maybe", "decision_date": today.isoformat()},
-        headers=ALICE,
-    )
-    assert invalid.status_code == 422
-
-
 async def test_live_returns_workflow_query_state(api: Api, harness: CaseHarness) -> None:
     """GET /cases/{id}/live is the workflow's Query: the state the workflow carries (its
     timeline is in the read model; settled, no event is pending)."""

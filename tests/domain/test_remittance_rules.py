@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from domain.remittance_rules import is_recoupment, newly_paid
+from domain.case import PayerDecision
+from domain.remittance_rules import decision_from_remittance, is_recoupment, newly_paid
 
 
 @pytest.mark.parametrize(
@@ -41,3 +42,29 @@ def test_newly_paid_counts_only_what_the_case_has_not_seen(
 )
 def test_which_plb_adjustments_take_money_back(reason: str, amount: float, expected: bool) -> None:
     assert is_recoupment(reason, amount) is expected
+
+
+@pytest.mark.parametrize(
+    ("paid", "still_denied", "rejection", "patient", "expected"),
+    [
+        (500, False, False, 0, PayerDecision.PAID),
+        (200, True, False, 0, PayerDecision.PARTIALLY_PAID),
+        (0, True, False, 0, PayerDecision.UPHELD),
+        # No longer denied but nothing paid: moved to the patient, or still nothing owed.
+        (0, False, False, 800, PayerDecision.PATIENT_RESPONSIBILITY),
+        (0, False, False, 0, PayerDecision.UPHELD),
+        # A resubmitted rejection adjudicated: paid, or accepted (its denial is a new case).
+        (300, False, True, 0, PayerDecision.PAID),
+        (0, True, True, 0, PayerDecision.ACCEPTED),
+        (0, False, True, 100, PayerDecision.ACCEPTED),
+    ],
+)
+def test_decision_from_remittance(
+    paid: int, still_denied: bool, rejection: bool, patient: int, expected: PayerDecision
+) -> None:
+    assert (
+        decision_from_remittance(
+            Decimal(paid), still_denied, answers_rejection=rejection, patient_share=Decimal(patient)
+        )
+        is expected
+    )

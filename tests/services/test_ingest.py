@@ -271,3 +271,51 @@ async def test_277ca_rejection_opens_a_rejection_case(
 
 def case_ids_of(raw: bytes, rulebook: Rulebook) -> list[str]:
     return [case_id_for(case.record) for case in parse_bytes("x", raw, rulebook).cases]
+
+
+async def test_claims_sharing_a_masked_payer_claim_number_are_never_merged(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook
+) -> None:
+    """A de-identified 835 masks every CLP07 to one value: each denied claim (its own CLP01,
+    charge and service date) opens its own case, the collision is reported, a case's denied
+    amount stays within its billed amount, and a later payment answers only its own claim."""
+    today = await harness.today()
+    served = today - timedelta(days=20)
+    claims = [("PCNM1", 999.99, 0), ("PCNM2", 100, 1), ("PCNM3", 250.5, 2)]
+    raw = remittance(
+        "\n".join(
+            f"CLP*{pcn}*4*{billed}*0**CI*MASKED\nCAS*CO*16*{billed}\n"
+            f"DTM*232*{served - timedelta(days=offset):%Y%m%d}"
+            for pcn, billed, offset in claims
+        ),
+        paid_on=today - timedelta(days=2),
+    )
+    report = await service.ingest("masked.835", raw, ALICE)
+    assert (report.cases_started, report.duplicates_skipped) == (3, 0)
+    collisions = [w for w in report.warnings if "shares payer claim number MASKED" in w["message"]]
+    assert len(collisions) == 2 and collisions[0]["location"]["segment_id"] == "CLP"
+    ids = case_ids_of(raw, rulebook)  # as parsed, before the collision is known: one id
+    assert len(set(ids)) == 1
+    await harness.wait_status(harness.client.get_workflow_handle(ids[0]), CaseStatus.TRIAGED)
+    with Session(harness.engine) as session:
+        rows = session.exec(select(CaseRow).where(CaseRow.payer_claim_control_number == "MASKED"))
+        by_claim = {row.claim_id: row for row in rows}
+    assert sorted(by_claim) == ["PCNM1", "PCNM2", "PCNM3"]
+    for row in by_claim.values():
+        assert row.denied_amount <= row.billed_amount
+
+    again = await service.ingest("again.835", raw + b"\n", ALICE)  # re-sent: nothing new
+    assert (again.cases_started, again.duplicates_skipped) == (0, 3)
+
+    # Claim 2 is paid on a later 835 under the same masked number: only its case closes.
+    for row in by_claim.values():
+        await wait_row(harness, row.case_id, lambda r: r.status == CaseStatus.TRIAGED.value)
+    paid = remittance(
+        f"CLP*PCNM2*1*100*100**CI*MASKED\nDTM*232*{served - timedelta(days=1):%Y%m%d}",
+        paid_on=today,
+    )
+    answered = await service.ingest("paid.835", paid, ALICE)
+    assert (answered.payer_responses_matched, answered.cases_started) == (1, 0)
+    await wait_row(harness, by_claim["PCNM2"].case_id, lambda r: r.status == "closed")
+    for pcn in ("PCNM1", "PCNM3"):
+        assert harness.case_row(by_claim[pcn].case_id).status != "closed"  # type: ignore[union-attr]

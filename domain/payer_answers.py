@@ -1,0 +1,93 @@
+"""Whether a payer's answer can be recorded on a case: one check for the answer typed into the
+record-payer-response task (an Update) and the one posted to the API (a Signal)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.case import CaseOutcome, CaseState, CaseStatus, PayerDecision, PayerResponse
+from domain.models import DenialKind
+
+PAYING = frozenset({PayerDecision.PAID, PayerDecision.PARTIALLY_PAID})
+
+
+def answer_problem(state: CaseState, response: PayerResponse, today: date) -> str | None:
+    """Why the answer cannot be recorded, or None when it can."""
+    if response.decision_date > today:
+        return f"decision_date {response.decision_date.isoformat()} is in the future"
+    if response.decision is PayerDecision.ACCEPTED and state.kind is not DenialKind.REJECTION:
+        return "'accepted' answers a resubmitted rejection; a denial is paid or upheld"
+    if response.decision in PAYING and response.paid_amount <= 0:
+        return (
+            f"a '{response.decision.value}' response needs a paid_amount above 0 (nothing "
+            "paid is no recovery: record 'upheld', or 'patient_responsibility' when the payer "
+            "moved the balance to the patient)"
+        )
+    return duplicate_problem(state, response)
+
+
+def duplicate_problem(state: CaseState, response: PayerResponse) -> str | None:
+    """An answer whose reference the case already holds is the same answer again."""
+    if not response.reference:
+        return None
+    for seen in state.payer_responses:
+        if seen.reference == response.reference:
+            return (
+                f"reference {response.reference} is already recorded on this case "
+                f"({seen.decision.value.replace('_', ' ')} on {seen.decision_date.isoformat()}"
+                f"{f', ${seen.paid_amount}' if seen.paid_amount else ''}): the same answer is "
+                "never counted twice"
+            )
+    return None
+
+
+def posted_answer_problem(state: CaseState, response: PayerResponse, today: date) -> str | None:
+    """An answer posted to the API (outside a task) must name itself: a payment by its check or
+    EFT trace number, so that posting it twice is refused instead of counted twice. A closed
+    case takes only a late payment."""
+    if response.decision in PAYING and not response.reference.strip():
+        return (
+            "a payment needs its reference (the check or EFT trace number, or the remittance's) "
+            "so that the same payment is never posted twice"
+        )
+    return answer_problem(
+        state, response.model_copy(update={"reference": reference_for(response)}), today
+    )
+
+
+def reference_for(response: PayerResponse) -> str:
+    """The answer's reference, derived for an answer without money that has none: the same
+    decision on the same day is the same answer."""
+    if response.reference.strip():
+        return response.reference.strip()
+    return f"manual:{response.decision.value}:{response.decision_date.isoformat()}"
+
+
+# Closed with money still owed by the payer: a payment arriving later reduces the write-off.
+LATE_PAYABLE = frozenset(
+    {CaseOutcome.WRITTEN_OFF, CaseOutcome.LOST_TO_DEADLINE, CaseOutcome.PARTIALLY_RECOVERED}
+)
+
+
+def takes_late_payment(state: CaseState) -> bool:
+    return (
+        state.status is CaseStatus.CLOSED
+        and state.outcome in LATE_PAYABLE
+        and state.outstanding_amount > 0
+    )
+
+
+def late_payment_problem(state: CaseState, response: PayerResponse, today: date) -> str | None:
+    """Why a payment cannot reopen the books of a closed case, or None."""
+    if not takes_late_payment(state):
+        return f"the case is closed ({(state.outcome or '').replace('_', ' ')})"
+    if response.decision not in PAYING:
+        return "a closed case takes only a late payment; it is closed to other answers"
+    return answer_problem(state, response, today)
+
+
+def outcome_after_late_payment(state: CaseState) -> CaseOutcome:
+    """What a written-off case is once paid late: recovered when nothing is left owing."""
+    if state.outstanding_amount == 0:
+        return CaseOutcome.RECOVERED
+    return CaseOutcome.PARTIALLY_RECOVERED

@@ -1,0 +1,108 @@
+"""What later 835s do to a case's money: a balance moved to the patient is no recovery, and a
+payment after a write-off is recorded on the closed case instead of dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session
+
+from domain.case import CaseOutcome, CaseStatus, TaskType
+from domain.models import WorkPath
+from domain.rulebook import Rulebook
+from services.ingest import IngestService
+from tests.harness import ALICE, SAM, CaseHarness
+from tests.ingest_helpers import case_ids_of, wait_row
+from tests.services.test_ingest import remittance
+from tests.workflows.case_flow import event_types, submit_appeal, to_path
+from workflows.case_workflow import DenialCaseWorkflow
+from workflows.messages import WriteOffDecision
+
+
+@pytest.fixture
+def service(harness: CaseHarness, rulebook: Rulebook) -> Iterator[IngestService]:
+    with Session(harness.engine, expire_on_commit=False) as session:
+        yield harness.ingest_service(session, rulebook)
+
+
+def denial(claim_id: str, served: date, paid_on: date, billed: int = 800) -> bytes:
+    return remittance(
+        f"CLP*{claim_id}*4*{billed}*0**CI*ICN{claim_id}\nCAS*CO*50*{billed}\n"
+        f"DTM*232*{served:%Y%m%d}",
+        paid_on=paid_on,
+    )
+
+
+async def opened(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook, raw: bytes
+) -> str:
+    assert (await service.ingest("denied.835", raw, ALICE)).cases_started == 1
+    (case_id,) = case_ids_of(raw, rulebook)
+    handle = harness.client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+    await harness.wait_status(handle, CaseStatus.TRIAGED)
+    return case_id
+
+
+async def test_reprocessed_as_patient_responsibility_is_a_transfer_not_a_recovery(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook
+) -> None:
+    """An appealed denial that the payer reprocesses as deductible (paid 0, PR-1) closes
+    transferred to the patient with nothing recovered: no $0 'recovery', no overturn."""
+    today = await harness.today()
+    served = today - timedelta(days=30)
+    case_id = await opened(
+        harness, service, rulebook, denial("PCNPR", served, today - timedelta(days=5))
+    )
+    handle = harness.client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+    await to_path(harness, handle, path=WorkPath.APPEAL)
+    await submit_appeal(harness, handle, 1, today)
+    await wait_row(harness, case_id, lambda row: row.status == "awaiting_payer")
+
+    reprocessed = remittance(
+        f"CLP*PCNPR*1*800*0*800*CI*ICNPCNPR\nCAS*PR*1*800\nDTM*232*{served:%Y%m%d}",
+        paid_on=today,
+    )
+    report = await service.ingest("reprocessed.835", reprocessed, ALICE)
+    assert (report.payer_responses_matched, report.cases_started) == (1, 0)
+    result = await handle.result()
+    assert (result.outcome, result.recovered_amount) == (CaseOutcome.TRANSFERRED_TO_PATIENT, 0)
+
+
+async def test_payment_after_write_off_reduces_the_write_off(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook
+) -> None:
+    """A denial written off, then paid $500 of $800 on a later 835: the closed case records
+    the payment (partially recovered, $300 written off), the report says so, and the same
+    payment sent again in another file is not counted twice."""
+    today = await harness.today()
+    served = today - timedelta(days=40)
+    case_id = await opened(
+        harness, service, rulebook, denial("PCNWO", served, today - timedelta(days=10))
+    )
+    handle = harness.client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+    await to_path(harness, handle, path=WorkPath.WRITE_OFF_REVIEW)
+    await harness.complete(
+        handle, TaskType.APPROVE_WRITE_OFF, WriteOffDecision(approve=True, reason="small"), SAM
+    )
+    assert (await handle.result()).outcome is CaseOutcome.WRITTEN_OFF
+    await wait_row(harness, case_id, lambda row: row.outcome == "written_off")
+
+    late = remittance(
+        f"CLP*PCNWO*2*800*500**CI*ICNPCNWO\nCAS*CO*45*300\nDTM*232*{served:%Y%m%d}",
+        paid_on=today,
+    )
+    report = await service.ingest("late.835", late, ALICE)
+    assert (report.late_payments, report.cases_started) == (1, 0)
+    assert any("after its case closed written off" in w["message"] for w in report.warnings)
+    row = await wait_row(harness, case_id, lambda row: row.outcome == "partially_recovered")
+    assert (row.status, row.recovered_amount, row.denied_amount) == ("closed", 500, 800)
+    state = await harness.state(handle)
+    assert state.outstanding_amount == Decimal(300)
+    assert "late_payment" in event_types(harness, state)
+
+    resent = await service.ingest("late-again.835", late + b"\n", ALICE)
+    assert resent.late_payments == 0
+    assert (await harness.state(handle)).recovered_amount == 500
