@@ -8,11 +8,16 @@ and a case record of kind REJECTION; accepted claims are counted, and open nothi
 A rejected claim is not filed: the payer's timely-filing clock keeps running. A 999 does not
 carry the claim's service date or amount, so its records use the acknowledgment's date (the
 clock is counted from it until the 837 is linked) and an amount of 0.
+
+A value the implementation guide disallows (a code, a position, a reference number, an NPI) is
+a warning: refusing the file would keep its rejections from their cases. Errors are kept for
+what leaves a claim unreadable: its loop structure, its id, whether it was accepted, a date to
+count timely filing from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -22,6 +27,7 @@ from pydantic import ValidationError
 
 from domain.classification import classify
 from domain.models import (
+    SERVICE_DATE_UNKNOWN,
     Claim,
     ClaimType,
     DenialKind,
@@ -33,6 +39,7 @@ from domain.models import (
 )
 from domain.remittance_rules import payer_type_for
 from domain.rulebook import Rulebook
+from edi.claim_values import NpiReader, Source, refusal, too_long
 from edi.envelope import TransactionSet
 from edi.problems import Problem, SegmentProblems
 from edi.results import AcknowledgedClaim, CaseRecord
@@ -158,11 +165,10 @@ GROUP_ERRORS: dict[str, str] = {  # AK905-AK909
     "19": "functional group control number not unique within interchange",
 }
 
-UNKNOWN_SERVICE_DATE = (
-    "service date unknown: timely filing counted from the acknowledgment date until the 837 "
-    "is linked"
-)
+UNKNOWN_SERVICE_DATE = SERVICE_DATE_UNKNOWN
 _AK2_MAX_ELEMENTS = 3
+_CLAIM_ID_LENGTH = 80  # Claim.claim_id
+_NAME_LENGTH = 200  # Patient.name; a longer name is cut, as the 835 reader does
 _T = TypeVar("_T")
 
 
@@ -208,14 +214,22 @@ def _envelope_date(transaction: TransactionSet) -> date | None:
     return None
 
 
-def _build(report: _Report, at: Segment, what: str, build: Callable[[], _T]) -> _T | None:
-    """Build models with validation; a value the models refuse is an error at `at`."""
+def _build(
+    report: _Report,
+    at: Segment,
+    what: str,
+    build: Callable[[], _T],
+    sources: Mapping[str, Source] | None = None,
+) -> _T | None:
+    """Build models with validation, the last check of values read: a value the models refuse
+    is an error in words, at the segment element it was read from (`sources`, by field path)
+    or else at `at`."""
     try:
         return build()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first.get("loc", ()))
-        report.error(at, None, f"{what}: {where} {first.get('msg', 'is invalid')}".strip())
+        path, message = refusal(exc, sources or {})
+        source = (sources or {}).get(path) or Source(at, None)
+        report.error(source.segment, source.element, f"{what}: {message}")
         return None
 
 
@@ -269,6 +283,7 @@ class _AckClaim:
     statuses: list[_Status] = field(default_factory=list)
     stc_segments: list[Segment] = field(default_factory=list)
     payer_claim_number: str = ""
+    payer_claim_ref: Segment | None = None  # the REF*1K it came from
     clearinghouse_trace: str = ""
     bill_type: str = ""
     date_from: date | None = None
@@ -281,6 +296,7 @@ class _HlNode:
     hl: Segment
     level: str
     parent: _HlNode | None
+    nm1: Segment | None = None  # the entity's name, where `name` and `identifier` came from
     name: str = ""
     identifier: str = ""
     statuses: list[_Status] = field(default_factory=list)
@@ -321,6 +337,7 @@ class ClaimAcknowledgmentParser:
         self, transaction: TransactionSet, problems: list[Problem]
     ) -> tuple[list[AcknowledgedClaim], list[CaseRecord]]:
         report = _Report(problems)
+        npis = NpiReader(report)
         nodes: list[_HlNode] = []
         by_id: dict[str, _HlNode] = {}
         node: _HlNode | None = None
@@ -340,7 +357,7 @@ class ClaimAcknowledgmentParser:
                 report.error(segment, None, f"{sid} segment before the first HL of the 277CA")
                 continue
             if sid == "NM1":
-                self._nm1(node, segment)
+                self._nm1(node, segment, npis)
             elif sid == "TRN":
                 if node.level == _HL_PATIENT:
                     if segment.get(1) != "2":
@@ -414,30 +431,37 @@ class ClaimAcknowledgmentParser:
         return node
 
     @staticmethod
-    def _nm1(node: _HlNode, segment: Segment) -> None:
+    def _nm1(node: _HlNode, segment: Segment, npis: NpiReader) -> None:
         entity = segment.get(1)
         expected = {"20": "PR", "21": "41", "19": "85", _HL_PATIENT: "QC"}.get(node.level)
         if entity != expected and not (node.level == _HL_PATIENT and entity == "IL"):
             return
-        node.name = _nm1_name(segment)
+        node.nm1 = segment
+        node.name = _nm1_name(segment)[:_NAME_LENGTH]
         if node.level == _HL_PATIENT:
             node.member_id = segment.get(9)
-        elif node.level != "19" or segment.get(8) == "XX":
+        elif node.level != "19":
             node.identifier = segment.get(9)
+        elif segment.get(8) == "XX":
+            node.identifier = npis.read(segment, 9, "billing provider")
 
     def _statuses(self, segment: Segment, report: _Report) -> list[_Status]:
         statuses = []
         for index in (1, 10, 11):
+            # A composite without a category only loses a status: a claim none of whose
+            # composites has one is refused by _finish.
             composite = segment.get(index)
             if not composite:
                 if index == 1:
-                    report.error(segment, 1, "STC01 (claim status category) is missing")
+                    report.warning(segment, 1, "STC01 (claim status category) is missing: ignored")
                 continue
             parts = [*composite.split(self._component), "", ""]
             category = parts[0].strip().upper()
             if not category:
-                report.error(
-                    segment, index, f"STC{index:02d} {composite!r} has no status category code"
+                report.warning(
+                    segment,
+                    index,
+                    f"STC{index:02d} {composite!r} has no status category code: ignored",
                 )
                 continue
             if category not in STATUS_CATEGORIES:
@@ -468,7 +492,7 @@ class ClaimAcknowledgmentParser:
         elif sid == "REF" and line is None:
             qualifier, value = segment.get(1), segment.get(2)
             if qualifier == "1K":
-                claim.payer_claim_number = value
+                claim.payer_claim_number, claim.payer_claim_ref = value, segment
             elif qualifier == "D9":
                 claim.clearinghouse_trace = value
             elif qualifier == "BLT":
@@ -542,7 +566,13 @@ class ClaimAcknowledgmentParser:
             )
             return
         if not item.statuses:
-            return  # reported: its STC has no category
+            report.error(
+                item.stc_segments[0],
+                1,
+                f"claim {claim_id} has no status category in its STC: accepted or rejected is "
+                "unknown",
+            )
+            return
         statuses = item.statuses + [s for line in item.lines for s in line.statuses]
         rejecting = [s for s in statuses if s.rejected]
         deciding = rejecting[0] if rejecting else item.statuses[0]
@@ -571,13 +601,19 @@ class ClaimAcknowledgmentParser:
                 f"from {what}" + (f" {start.isoformat()}" if start else ""),
             )
         if start is None:
-            report.error(item.trn, None, f"claim {claim_id} has no service date at all")
+            report.error(
+                item.trn,
+                None,
+                f"claim {claim_id} has no date to count timely filing from: no service date "
+                "(DTP*472), status date (STC02) or 277CA date (BHT04, GS04 or ISA09)",
+            )
             return
         claim = _build(
             report,
             item.trn,
             f"claim {claim_id}",
             lambda: self._claim(item, billed, start, end, fallback, deciding),
+            self._sources(item, deciding, first_stc),
         )
         if claim is None:
             return
@@ -647,6 +683,31 @@ class ClaimAcknowledgmentParser:
             ],
             remittance_date=fallback,
         )
+
+    @staticmethod
+    def _sources(item: _AckClaim, deciding: _Status, first_stc: Segment) -> dict[str, Source]:
+        """Where each claim field read from a segment came from."""
+        sources = {
+            "claim_id": Source(item.trn, 2),
+            "claim_status": Source(deciding.segment, deciding.element),
+            "billed_amount": Source(first_stc, 4),
+        }
+        if item.payer_claim_ref is not None:
+            sources["payer_claim_control_number"] = Source(item.payer_claim_ref, 2)
+        patient = item.patient
+        if patient.nm1 is not None:
+            sources["patient.member_id"] = Source(patient.nm1, 9)
+        payer = patient.ancestor("20")
+        if payer is not None and payer.nm1 is not None:
+            sources["payer.payer_id"] = (
+                Source(payer.nm1, 9)
+                if payer.identifier
+                else Source(payer.nm1, 3, "payer name (the payer id, NM109 being empty)")
+            )
+        provider = patient.ancestor("19")
+        if provider is not None and provider.nm1 is not None:
+            sources["provider_npi"] = Source(provider.nm1, 9, "billing provider NPI")
+        return sources
 
     @staticmethod
     def _details(item: _AckClaim, rejecting: list[_Status]) -> list[str]:
@@ -724,7 +785,6 @@ class FunctionalAcknowledgmentParser:
                     )
                 if ak9 is not None:
                     report.error(segment, None, "AK2 after AK9")
-                self._close(current, report)
                 current, closed_by, error_loop = _SetLoop(ak2=segment), None, None
                 sets.append(current)
                 self._check_ak2(segment, report)
@@ -735,17 +795,17 @@ class FunctionalAcknowledgmentParser:
                         if closed_by is not None
                         else "no AK2 before it"
                     )
-                    report.error(segment, None, f"{sid} outside an AK2 loop ({why})")
+                    self._stray(segment, why, report)
                     continue
                 if sid == "IK3":
                     error_loop = _ErrorLoop(ik3=segment)
                     current.errors.append(error_loop)
                     self._ik3(segment, error_loop, report)
                 elif sid == "IK5":
-                    self._ik5(segment, current, report)
+                    self._ik5(segment, current)
                     current, closed_by, error_loop = None, segment, None
                 elif error_loop is None:
-                    report.error(segment, None, f"{sid} before any IK3 in the AK2 loop")
+                    report.warning(segment, None, f"{sid} before any IK3 in the AK2 loop: ignored")
                 elif sid == "IK4":
                     self._ik4(segment, error_loop, report)
                 else:
@@ -754,18 +814,17 @@ class FunctionalAcknowledgmentParser:
                 if ak9 is not None:
                     report.error(segment, None, f"second AK9 (the first is segment {ak9.number})")
                     continue
-                self._close(current, report)
                 current, error_loop = None, None
                 ak9 = segment
             else:
-                report.error(segment, None, f"unexpected segment {sid} in a 999")
-        self._close(current, report)
+                report.warning(segment, None, f"unexpected segment {sid} in a 999: ignored")
         if ak1 is None:
             report.error(transaction.st, None, "999 has no AK1 functional group response header")
         if ak9 is None:
             report.error(transaction.st, None, "999 has no AK9 functional group response trailer")
         else:
-            self._check_ak9(ak9, sets, report)
+            self._check_ak9(ak9, ak1.get(2).strip() if ak1 else "", sets, report)
+        self._settle_unknown(ak9, sets, report)
         return self._results(transaction, ak1, ak9, sets, report)
 
     # -- segments --
@@ -773,7 +832,11 @@ class FunctionalAcknowledgmentParser:
     @staticmethod
     def _check_ak1(segment: Segment, report: _Report) -> None:
         if not segment.get(1).strip():
-            report.error(segment, 1, "AK101 (functional identifier code) is missing")
+            report.warning(
+                segment,
+                1,
+                "AK101 (functional identifier code) is missing: read as an answer to claims (HC)",
+            )
         if not segment.get(2).strip():
             report.error(segment, 2, "AK102 (group control number) is missing")
 
@@ -783,32 +846,36 @@ class FunctionalAcknowledgmentParser:
         while used > 0 and not segment.get(used):
             used -= 1
         if used > _AK2_MAX_ELEMENTS:
-            report.error(
+            report.warning(
                 segment,
                 _AK2_MAX_ELEMENTS + 1,
                 f"AK2 has {used} data elements: at most {_AK2_MAX_ELEMENTS} (AK201 transaction "
-                "set id, AK202 control number, AK203 version)",
+                "set id, AK202 control number, AK203 version); the others are ignored",
             )
         if not segment.get(1):
             report.error(segment, 1, "AK201 (transaction set identifier) is missing")
         if not segment.get(2):
             report.error(segment, 2, "AK202 (transaction set control number) is missing")
 
-    def _close(self, loop: _SetLoop | None, report: _Report) -> None:
-        if loop is not None and loop.ik5 is None:
+    @staticmethod
+    def _stray(segment: Segment, why: str, report: _Report) -> None:
+        """A segment of no AK2 loop: only a rejection in it matters (a claim would be lost)."""
+        where = f"{segment.id} outside an AK2 loop ({why})"
+        if segment.id == "IK5" and segment.get(1).strip() in REJECTED_ACK_CODES:
             report.error(
-                loop.ak2,
-                None,
-                f"AK2 loop for transaction set {loop.ak2.get(2) or '?'} has no IK5 "
-                "(transaction set response trailer)",
+                segment, None, f"{where}: it rejects a transaction set the 999 does not name"
+            )
+        else:
+            report.warning(
+                segment, None, f"{where}: it acknowledges no transaction set and is ignored"
             )
 
     def _ik3(self, segment: Segment, loop: _ErrorLoop, report: _Report) -> None:
         segment_id, position = segment.get(1).strip(), segment.get(2).strip()
         if not segment_id:
-            report.error(segment, 1, "IK301 (segment id in error) is missing")
+            report.warning(segment, 1, "IK301 (segment id in error) is missing")
         if not position.isdigit():
-            report.error(
+            report.warning(
                 segment, 2, f"IK302 {position!r} is not a segment position in the transaction set"
             )
         code = segment.get(4).strip()
@@ -836,14 +903,16 @@ class FunctionalAcknowledgmentParser:
         segment_id = loop.ik3.get(1).strip() or "?"
         position = self._position(segment_id, segment.get(1))
         if position is None:
-            report.error(segment, 1, f"IK401 {segment.get(1)!r} is not a position in the segment")
+            report.warning(segment, 1, f"IK401 {segment.get(1)!r} is not a position in the segment")
             position = segment_id
         reference = segment.get(2).strip()
         if reference and not reference.isdigit():
-            report.error(segment, 2, f"IK402 {reference!r} is not a data element reference number")
+            report.warning(
+                segment, 2, f"IK402 {reference!r} is not a data element reference number"
+            )
         code = segment.get(3).strip()
         if not code:
-            report.error(segment, 3, "IK403 (data element syntax error code) is missing")
+            report.warning(segment, 3, "IK403 (data element syntax error code) is missing")
         text = f"IK4 {position}"
         if reference:
             text += f" (data element {reference})"
@@ -859,14 +928,20 @@ class FunctionalAcknowledgmentParser:
             name, _, reference = repeat.partition(self._component)
             name, reference = name.strip(), reference.strip()
             if not name:
-                report.error(segment, 1, "CTX01-1 (context name) is missing")
+                report.warning(segment, 1, "CTX01-1 (context name) is missing")
                 continue
             names.append(name)
             if name.upper() == "SITUATIONAL TRIGGER":
                 continue
             if name.upper() == "CLM01":
                 if not reference:
-                    report.error(segment, 1, "CTX CLM01 without the claim id (CTX01-2)")
+                    report.warning(segment, 1, "CTX CLM01 without the claim id (CTX01-2)")
+                elif len(reference) > _CLAIM_ID_LENGTH:  # the claim cannot be named
+                    report.error(
+                        segment,
+                        1,
+                        too_long("patient control number (CTX01-2)", reference, _CLAIM_ID_LENGTH),
+                    )
                 elif reference not in loop.claim_ids:
                     loop.claim_ids.append(reference)
             else:
@@ -882,7 +957,7 @@ class FunctionalAcknowledgmentParser:
         if segment.get(5):
             position = self._position(trigger_id or "?", segment.get(5))
             if position is None:
-                report.error(
+                report.warning(
                     segment, 5, f"CTX05 {segment.get(5)!r} is not a position in the segment"
                 )
             else:
@@ -891,32 +966,40 @@ class FunctionalAcknowledgmentParser:
             references = segment.get(6).split(self._component)
             bad = [r for r in references if r and not r.strip().isdigit()]
             if bad:
-                report.error(segment, 6, f"CTX06 {bad[0]!r} is not a data element reference number")
+                report.warning(
+                    segment, 6, f"CTX06 {bad[0]!r} is not a data element reference number"
+                )
             else:
                 where.append(f"(reference {', '.join(r for r in references if r)})")
         loop.lines.append("situational trigger: " + " ".join(where))
 
     @staticmethod
-    def _ik5(segment: Segment, loop: _SetLoop, report: _Report) -> None:
+    def _ik5(segment: Segment, loop: _SetLoop) -> None:
         loop.ik5 = segment
         code = segment.get(1).strip()
-        if code not in SET_ACK_CODES:
-            report.error(segment, 1, f"IK501 {code!r} is not a transaction set acknowledgment code")
-            return
-        loop.code = code
+        if code in SET_ACK_CODES:
+            loop.code = code  # else reported by _settle_unknown
 
     @staticmethod
-    def _check_ak9(ak9: Segment, sets: list[_SetLoop], report: _Report) -> None:
+    def _check_ak9(ak9: Segment, group: str, sets: list[_SetLoop], report: _Report) -> None:
         code = ak9.get(1).strip()
         if code not in GROUP_ACK_CODES:
-            report.error(ak9, 1, f"AK901 {code!r} is not a functional group acknowledgment code")
-            return
+            what = f"AK901 {code!r} is not a functional group acknowledgment code"
+            if not sets:  # AK901 alone answers for the group
+                report.error(
+                    ak9,
+                    1,
+                    f"{what}: whether functional group {group or '?'} was accepted or rejected "
+                    "is unknown",
+                )
+                return
+            report.warning(ak9, 1, f"{what}: the AK2 loops are read")
         counts = [ak9.get(i).strip() for i in (2, 3, 4)]
         for index, count in zip((2, 3, 4), counts, strict=True):
             if not count.isdigit():
-                report.error(ak9, index, f"AK9{index:02d} {count!r} is not a count")
-        if not sets or not counts[2].isdigit():
-            return
+                report.warning(ak9, index, f"AK9{index:02d} {count!r} is not a count")
+        if not sets or not counts[2].isdigit() or any(s.code is None for s in sets):
+            return  # a set of unknown answer is reported by _settle_unknown
         accepted = sum(1 for s in sets if s.code in ("A", "E"))
         if int(counts[2]) != accepted:
             report.warning(
@@ -925,6 +1008,45 @@ class FunctionalAcknowledgmentParser:
                 f"AK904 says {counts[2]} transaction sets accepted, the AK2 loops accept "
                 f"{accepted}",
             )
+
+    @staticmethod
+    def _settle_unknown(ak9: Segment | None, sets: list[_SetLoop], report: _Report) -> None:
+        """AK2 loops whose answer cannot be read (no IK5, an IK501 that is no code). AK904
+        settles them when it counts exactly them as the accepted sets beyond the known ones;
+        otherwise a rejection might be lost, and the file is refused."""
+        unknown = [s for s in sets if s.code is None]
+        if not unknown:
+            return
+        accepted = ak9.get(4).strip() if ak9 is not None else ""
+        known = sum(1 for s in sets if s.code in ("A", "E"))
+        settled = accepted.isdigit() and int(accepted) - known == len(unknown)
+        for loop in unknown:
+            control = loop.ak2.get(2) or "?"
+            if loop.ik5 is not None:
+                at, element = loop.ik5, 1
+                what = (
+                    f"IK501 {loop.ik5.get(1).strip()!r} is not a transaction set acknowledgment "
+                    "code"
+                )
+                subject = f"transaction set {control}"
+            else:
+                at, element = loop.ak2, None
+                what = (
+                    f"AK2 loop for transaction set {control} has no IK5 (transaction set "
+                    "response trailer)"
+                )
+                subject = "it"
+            if settled:
+                report.warning(
+                    at,
+                    element,
+                    f"{what}: AK904 counts transaction set {control} as accepted, so no case "
+                    "is opened for it",
+                )
+            else:
+                report.error(
+                    at, element, f"{what}: whether {subject} was accepted or rejected is unknown"
+                )
 
     # -- results --
 

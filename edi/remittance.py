@@ -28,6 +28,7 @@ from domain.models import (
 )
 from domain.remittance_rules import is_recoupment, payer_type_for
 from domain.rulebook import Rulebook
+from edi.claim_values import NpiReader, too_long
 from edi.envelope import TransactionSet
 from edi.problems import Problem, SegmentProblems
 from edi.results import AdjudicatedClaim, CaseRecord
@@ -60,15 +61,14 @@ class _Problems(SegmentProblems):
             return Decimal(0)
         return value
 
-    def text(self, segment: Segment, index: int, longest: int) -> str:
-        """A text element, refused (an error) when longer than the product stores."""
+    def text(self, segment: Segment, index: int, longest: int, name: str) -> str:
+        """A text element, refused (an error) when longer than the product stores: cut, it
+        would name another claim, payer or member."""
         elements = segment.elements
         value = elements[index] if index < len(elements) else ""
         if len(value) > longest:
             self.error(
-                segment,
-                index,
-                f"{segment.id}{index:02d} is {len(value)} characters; at most {longest} are read",
+                segment, index, too_long(f"{name} ({segment.id}{index:02d})", value, longest)
             )
             return value[:longest]
         return value
@@ -158,11 +158,11 @@ class _ClaimBuilder:
         status = clp.get(2)
         if status not in _CLAIM_STATUSES:
             problems.error(clp, 2, f"CLP02 {status!r} is not a claim status code")
-        self.claim_id = problems.text(clp, 1, 80)
+        self.claim_id = problems.text(clp, 1, 80, "patient control number")
         if not self.claim_id:
             problems.error(clp, 1, "CLP01 (patient control number) is missing")
-        self.payer_claim_control_number = problems.text(clp, 7, 80)
-        self.frequency_code = problems.text(clp, 9, 1) or "1"
+        self.payer_claim_control_number = problems.text(clp, 7, 80, "payer claim control number")
+        self.frequency_code = problems.text(clp, 9, 1, "claim frequency code") or "1"
         self.claim_status = status
         self.billed_amount = problems.amount(clp, 3)
         self.paid_amount = problems.amount(clp, 4)
@@ -193,6 +193,7 @@ class RemittanceParser:
         self, transaction: TransactionSet, problems: list[Problem]
     ) -> tuple[list[AdjudicatedClaim], list[CaseRecord]]:
         report = _Problems(problems)
+        npis = NpiReader(report)
         payer_name = payer_id = payee_npi = ""
         remittance_date: date | None = None
         production_date: date | None = None
@@ -215,11 +216,11 @@ class RemittanceParser:
                     if in_payer_loop:
                         payer_name = segment.get(2)
                         if segment.get(4):
-                            payer_id = report.text(segment, 4, 80)
+                            payer_id = report.text(segment, 4, 80, "payer id")
                     elif segment.get(1) == "PE" and segment.get(3) == "XX":
-                        payee_npi = report.text(segment, 4, 10)
+                        payee_npi = npis.read(segment, 4, "payee")
                 elif sid == "REF" and in_payer_loop and segment.get(1) == "2U":
-                    payer_id = report.text(segment, 2, 80)
+                    payer_id = report.text(segment, 2, 80, "payer id")
             if sid == "CLP":
                 builder = _ClaimBuilder(segment, report)
                 builders.append(builder)
@@ -227,7 +228,7 @@ class RemittanceParser:
                 plbs.append(segment)
                 builder = None
             elif builder is not None:
-                self._claim_segment(builder, segment, report)
+                self._claim_segment(builder, segment, report, npis)
         if remittance_date is None:
             remittance_date = production_date or _group_date(transaction)
         payer_id = payer_id or trn_payer or payer_name
@@ -306,7 +307,9 @@ class RemittanceParser:
     def _classify(self, claim: Claim, kind: DenialKind) -> Classification:
         return classify(claim, kind, self._rulebook.table, self._rulebook.profiles)
 
-    def _claim_segment(self, builder: _ClaimBuilder, segment: Segment, report: _Problems) -> None:
+    def _claim_segment(
+        self, builder: _ClaimBuilder, segment: Segment, report: _Problems, npis: NpiReader
+    ) -> None:
         sid = segment.id
         lines = builder.lines
         line = lines[-1] if lines else None
@@ -349,13 +352,13 @@ class RemittanceParser:
                 builder.patient_name = " ".join(
                     part for part in (segment.get(4), segment.get(5), segment.get(3)) if part
                 )[:200]
-                builder.member_id = builder.member_id or report.text(segment, 9, 80)
+                builder.member_id = builder.member_id or report.text(segment, 9, 80, "member id")
             elif entity == "IL":
-                builder.member_id = report.text(segment, 9, 80)
+                builder.member_id = report.text(segment, 9, 80, "member id")
             elif entity == "82" and segment.get(8) == "XX":
-                builder.provider_npi = report.text(segment, 9, 10)
+                builder.provider_npi = npis.read(segment, 9, "rendering provider")
         elif sid == "REF" and segment.get(1) == "F8" and line is None:
-            builder.original_reference = report.text(segment, 2, 80)
+            builder.original_reference = report.text(segment, 2, 80, "original reference number")
 
     def _adjustments(self, segment: Segment, report: _Problems) -> list[_Adjustment]:
         elements = segment.elements
@@ -399,7 +402,13 @@ class RemittanceParser:
                 "filing is counted from the date the payer received it",
             )
         if start is None:
-            report.error(clp, None, f"claim {builder.claim_id} has no service date at all")
+            report.error(
+                clp,
+                None,
+                f"claim {builder.claim_id} has no date to count timely filing from: no service "
+                "date (DTM*232 or DTM*472), received date (DTM*050) or remittance date (BPR16, "
+                "DTM*405 or GS04)",
+            )
             return None
         return start, end if end != start else None
 

@@ -98,7 +98,8 @@ def test_277ca_rejected_claim_opens_a_rejection_case(rulebook: Rulebook) -> None
     assert claim.remittance_date == date(2011, 3, 11)
     assert claim.claim_type is ClaimType.INSTITUTIONAL  # REF*BLT 731
     assert claim.frequency_code == "1"
-    assert claim.provider_npi == "123456789"
+    # NM1*85 NM109 '123456789' is no NPI (9 digits): the claim is rejected for it (562:85).
+    assert claim.provider_npi == ""
     assert claim.patient.member_id == "XX99999X"
     assert claim.patient.name == "CLIFNAME CLIMI CLILNAME"
 
@@ -111,7 +112,13 @@ def test_277ca_rejected_claim_opens_a_rejection_case(rulebook: Rulebook) -> None
     assert classification.denied_amount == Decimal("199.14")
     assert case.location == Location(segment_number=22, segment_id="STC", element=1)
 
-    assert own_problems(parsed) == []
+    assert own_problems(parsed) == [
+        (
+            Severity.WARNING,
+            "billing provider NPI '123456789' must be 10 digits: not recorded on the claim",
+            Location(segment_number=17, segment_id="NM1", element=9),
+        )
+    ]
     [rejection] = parsed.summary()["rejections"]
     assert rejection["claim_id"] == "3920394930203"
     assert rejection["payer_id"] == "141797357"
@@ -139,6 +146,12 @@ def test_277ca_accepted_claim_is_counted_and_opens_nothing(rulebook: Rulebook) -
     # DTP*472 10010101 is not a plausible date: the STC02 date stands in, with a warning.
     assert claim.service_date_from == date(2011, 3, 11)
     assert own_problems(parsed) == [
+        (
+            Severity.WARNING,
+            "billing provider NPI '1234567890' fails the NPI check digit: recorded as sent, "
+            "check it",
+            Location(segment_number=17, segment_id="NM1", element=9),
+        ),
         (
             Severity.WARNING,
             "DTP*472 D8 '10010101' is not a valid service date "
@@ -312,10 +325,6 @@ def test_277ca_structural_errors(rulebook: Rulebook) -> None:
     assert not parsed.ok
     assert [(p.message, p.location) for p in parsed.errors] == [
         (
-            "STC01 ':21' has no status category code",
-            Location(segment_number=19, segment_id="STC", element=1),
-        ),
-        (
             "HL03 '22' is not a 277CA level (20 information source, 21 receiver, "
             "19 billing provider, PT patient)",
             Location(segment_number=21, segment_id="HL", element=3),
@@ -326,8 +335,49 @@ def test_277ca_structural_errors(rulebook: Rulebook) -> None:
             Location(segment_number=14, segment_id="HL"),
         ),
         (
+            "claim CLAIM-Z has no status category in its STC: accepted or rejected is unknown",
+            Location(segment_number=19, segment_id="STC", element=1),
+        ),
+        (
             "claim CLAIM-W has no STC claim status: accepted or rejected is unknown",
             Location(segment_number=23, segment_id="TRN"),
+        ),
+    ]
+    assert (
+        Severity.WARNING,
+        "STC01 ':21' has no status category code: ignored",
+        Location(segment_number=19, segment_id="STC", element=1),
+    ) in own_problems(parsed)
+
+
+def test_277ca_status_without_category_only_matters_when_it_decides(rulebook: Rulebook) -> None:
+    """A receiver's STC, or a claim's extra composite (STC10), with no category: a warning; the
+    claim's status is read from the composites that have one."""
+    receiver = [*RECEIVER[:3], "STC*:20*20240105*WQ*300"]
+    raw = envelope(
+        *PAYER,
+        *receiver,
+        *PROVIDER,
+        "HL*4*3*PT",
+        "TRN*2*CLAIM-V",
+        "STC*A7:21*20240104*U*10******:35",
+        "DTP*472*D8*20231115",
+    )
+    parsed = parse_synthetic(raw, rulebook)
+
+    assert parsed.ok
+    [case] = parsed.cases
+    assert case.record.claim.claim_id == "CLAIM-V"
+    assert own_problems(parsed) == [
+        (
+            Severity.WARNING,
+            "STC01 ':20' has no status category code: ignored",
+            Location(segment_number=10, segment_id="STC", element=1),
+        ),
+        (
+            Severity.WARNING,
+            "STC10 ':35' has no status category code: ignored",
+            Location(segment_number=16, segment_id="STC", element=10),
         ),
     ]
 
@@ -428,38 +478,61 @@ def test_999_accepted(rulebook: Rulebook) -> None:
     ]
 
 
-def test_999_invalid_fails_with_structural_errors(rulebook: Rulebook) -> None:
+def test_999_invalid_reads_its_rejections_with_warnings(rulebook: Rulebook) -> None:
+    """A 999 breaking the implementation guide in many ways (a CTX06 'C023', stray IK5s, an
+    unknown IK501) still names its two rejected claims: each finding is a warning, the file is
+    ingested and the rejections become cases."""
     parsed = parse_file("staedi__invalid999.999", rulebook)
 
-    assert not parsed.ok
-    assert [(p.message, p.location) for p in parsed.errors] == [
+    assert parsed.ok, [str(p) for p in parsed.errors]
+    assert [c.record.claim.claim_id for c in parsed.cases] == ["123456789", "987654321"]
+    assert [(a.claim.claim_id, a.accepted) for a in parsed.acknowledged] == [
+        ("123456789", False),
+        ("987654321", False),
+    ]
+    first, second = parsed.cases
+    assert first.location == Location(segment_number=13, segment_id="IK5", element=1)
+    assert second.location == Location(segment_number=18, segment_id="IK5", element=1)
+    assert second.record.details[1:3] == [
+        "IK3 REF (segment 57): required segment missing (IK304 3)",
+        "situational trigger: CLM (segment 43) element CLM05-3",
+    ]
+    assert own_problems(parsed) == [
         (
-            "IK5 outside an AK2 loop (no AK2 before it)",
+            Severity.WARNING,
+            "SE01 says 16 segments, transaction set 2870001 has 18",
+            Location(segment_number=20, segment_id="SE", element=1),
+        ),
+        (
+            Severity.WARNING,
+            "IK5 outside an AK2 loop (no AK2 before it): it acknowledges no transaction set "
+            "and is ignored",
             Location(segment_number=4, segment_id="IK5"),
         ),
         (
+            Severity.WARNING,
             "AK2 has 5 data elements: at most 3 (AK201 transaction set id, AK202 control "
-            "number, AK203 version)",
+            "number, AK203 version); the others are ignored",
             Location(segment_number=6, segment_id="AK2", element=4),
         ),
         (
-            "IK501 'Q' is not a transaction set acknowledgment code",
-            Location(segment_number=7, segment_id="IK5", element=1),
-        ),
-        (
-            "IK5 outside an AK2 loop (the AK2 loop closed with the IK5 at segment 7)",
+            Severity.WARNING,
+            "IK5 outside an AK2 loop (the AK2 loop closed with the IK5 at segment 7): it "
+            "acknowledges no transaction set and is ignored",
             Location(segment_number=8, segment_id="IK5"),
         ),
         (
+            Severity.WARNING,
             "CTX06 'C023' is not a data element reference number",
             Location(segment_number=16, segment_id="CTX", element=6),
         ),
+        (
+            Severity.WARNING,
+            "IK501 'Q' is not a transaction set acknowledgment code: AK904 counts transaction "
+            "set 0001 as accepted, so no case is opened for it",
+            Location(segment_number=7, segment_id="IK5", element=1),
+        ),
     ]
-    assert (
-        Severity.WARNING,
-        "AK904 says 1 transaction sets accepted, the AK2 loops accept 0",
-        Location(segment_number=19, segment_id="AK9", element=4),
-    ) in own_problems(parsed)
 
 
 # --- 999: synthetic cases ---------------------------------------------------------------------
@@ -526,6 +599,8 @@ def test_999_other_rejection_codes(rulebook: Rulebook, code: str) -> None:
 
 
 def test_999_structural_errors(rulebook: Rulebook) -> None:
+    """What leaves a transaction set's answer unknown refuses the file; segments that answer
+    nothing are ignored with a warning."""
     raw = ack999(
         "CTX*CLM01:1",
         "AK2*837*0001",
@@ -537,27 +612,195 @@ def test_999_structural_errors(rulebook: Rulebook) -> None:
     )
     parsed = parse_synthetic(raw, rulebook)
 
-    assert [(p.message, p.location) for p in parsed.errors] == [
+    assert [(p.severity, p.message, p.location) for p in parsed.problems] == [
         (
-            "CTX outside an AK2 loop (no AK2 before it)",
+            Severity.WARNING,
+            "CTX outside an AK2 loop (no AK2 before it): it acknowledges no transaction set "
+            "and is ignored",
             Location(segment_number=4, segment_id="CTX"),
         ),
         (
+            Severity.ERROR,
             "AK2 before AK1: the functional group it answers is unknown",
             Location(segment_number=5, segment_id="AK2"),
         ),
-        ("IK4 before any IK3 in the AK2 loop", Location(segment_number=7, segment_id="IK4")),
         (
-            "IK501 'P' is not a transaction set acknowledgment code",
+            Severity.WARNING,
+            "IK4 before any IK3 in the AK2 loop: ignored",
+            Location(segment_number=7, segment_id="IK4"),
+        ),
+        (
+            Severity.WARNING,
+            "AK901 'Q' is not a functional group acknowledgment code: the AK2 loops are read",
+            Location(segment_number=10, segment_id="AK9", element=1),
+        ),
+        (
+            Severity.ERROR,
+            "IK501 'P' is not a transaction set acknowledgment code: whether transaction set "
+            "0001 was accepted or rejected is unknown",
             Location(segment_number=8, segment_id="IK5", element=1),
         ),
         (
-            "AK2 loop for transaction set 0002 has no IK5 (transaction set response trailer)",
+            Severity.ERROR,
+            "AK2 loop for transaction set 0002 has no IK5 (transaction set response trailer): "
+            "whether it was accepted or rejected is unknown",
             Location(segment_number=9, segment_id="AK2"),
         ),
+    ]
+
+
+def test_999_group_code_decides_when_there_is_no_ak2(rulebook: Rulebook) -> None:
+    parsed = parse_synthetic(ack999("AK1*HC*55", "AK9*Q*1*1*0"), rulebook)
+
+    assert [(p.severity, p.message, p.location) for p in parsed.problems] == [
         (
-            "AK901 'Q' is not a functional group acknowledgment code",
-            Location(segment_number=10, segment_id="AK9", element=1),
+            Severity.ERROR,
+            "AK901 'Q' is not a functional group acknowledgment code: whether functional "
+            "group 55 was accepted or rejected is unknown",
+            Location(segment_number=5, segment_id="AK9", element=1),
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("code", "severity", "message"),
+    [
+        (
+            "A",
+            Severity.WARNING,
+            "IK5 outside an AK2 loop (the AK2 loop closed with the IK5 at segment 6): it "
+            "acknowledges no transaction set and is ignored",
+        ),
+        (
+            "R",
+            Severity.ERROR,
+            "IK5 outside an AK2 loop (the AK2 loop closed with the IK5 at segment 6): it "
+            "rejects a transaction set the 999 does not name",
+        ),
+    ],
+)
+def test_999_stray_ik5(rulebook: Rulebook, code: str, severity: Severity, message: str) -> None:
+    """A stray acceptance loses nothing; a stray rejection would lose a rejected claim."""
+    raw = ack999("AK1*HC*55", "AK2*837*0001", "IK5*A", f"IK5*{code}", "AK9*P*2*2*1")
+    parsed = parse_synthetic(raw, rulebook)
+
+    assert [(p.severity, p.message, p.location) for p in parsed.problems] == [
+        (severity, message, Location(segment_number=7, segment_id="IK5"))
+    ]
+
+
+def test_999_header_and_trailer_value_findings_are_warnings(rulebook: Rulebook) -> None:
+    raw = ack999("AK1**55", "AK2*837*0001", "NM1*41*2*X", "IK5*A", "AK9*A*1*one*1")
+    parsed = parse_synthetic(raw, rulebook)
+
+    assert parsed.ok
+    assert [(a.claim.claim_id, a.accepted) for a in parsed.acknowledged] == [("837-55-0001", True)]
+    assert [(p.severity, p.message, p.location) for p in parsed.problems] == [
+        (
+            Severity.WARNING,
+            "AK101 (functional identifier code) is missing: read as an answer to claims (HC)",
+            Location(segment_number=4, segment_id="AK1", element=1),
+        ),
+        (
+            Severity.WARNING,
+            "unexpected segment NM1 in a 999: ignored",
+            Location(segment_number=6, segment_id="NM1"),
+        ),
+        (
+            Severity.WARNING,
+            "AK903 'one' is not a count",
+            Location(segment_number=8, segment_id="AK9", element=3),
+        ),
+    ]
+
+
+def test_999_unknown_ack_code_settled_by_ak9_counts(rulebook: Rulebook) -> None:
+    raw = ack999("AK1*HC*55", "AK2*837*0001", "IK5*Q", "AK2*837*0002", "IK5*R", "AK9*P*2*2*1")
+    parsed = parse_synthetic(raw, rulebook)
+
+    assert parsed.ok
+    assert [c.record.claim.claim_id for c in parsed.cases] == ["837-55-0002"]
+    assert [(p.severity, p.message, p.location) for p in parsed.problems] == [
+        (
+            Severity.WARNING,
+            "IK501 'Q' is not a transaction set acknowledgment code: AK904 counts transaction "
+            "set 0001 as accepted, so no case is opened for it",
+            Location(segment_number=6, segment_id="IK5", element=1),
+        )
+    ]
+
+
+def test_999_element_and_context_findings_are_warnings(rulebook: Rulebook) -> None:
+    """IK3, IK4 and CTX values the implementation guide disallows only lose a detail: the
+    rejection still opens its case."""
+    raw = ack999(
+        "AK1*HC*55*005010X222A1",
+        "AK2*837*0001",
+        "IK3**X*2300*8",
+        "CTX*CLM01:PCN-9",
+        "CTX*CLM01",
+        "IK4*Z*782",
+        "IK4*2*ABC*7",
+        "CTX*SITUATIONAL TRIGGER*CLM*43**X*C023",
+        "CTX*:7",
+        "IK5*R*5",
+        "AK9*R*1*1*0",
+    )
+    parsed = parse_synthetic(raw, rulebook)
+
+    assert parsed.ok, [str(p) for p in parsed.errors]
+    [case] = parsed.cases
+    assert case.record.claim.claim_id == "PCN-9"
+    assert case.record.details[1:4] == [
+        "IK3 ? (segment X, loop 2300): segment has data element errors (IK304 8)",
+        "IK4 ? (data element 782): data element error (IK403 ?)",
+        "IK4 ?02 (data element ABC): invalid code value (IK403 7)",
+    ]
+    assert [(p.severity, p.message, p.location) for p in parsed.problems] == [
+        (
+            Severity.WARNING,
+            "IK301 (segment id in error) is missing",
+            Location(segment_number=6, segment_id="IK3", element=1),
+        ),
+        (
+            Severity.WARNING,
+            "IK302 'X' is not a segment position in the transaction set",
+            Location(segment_number=6, segment_id="IK3", element=2),
+        ),
+        (
+            Severity.WARNING,
+            "CTX CLM01 without the claim id (CTX01-2)",
+            Location(segment_number=8, segment_id="CTX", element=1),
+        ),
+        (
+            Severity.WARNING,
+            "IK401 'Z' is not a position in the segment",
+            Location(segment_number=9, segment_id="IK4", element=1),
+        ),
+        (
+            Severity.WARNING,
+            "IK403 (data element syntax error code) is missing",
+            Location(segment_number=9, segment_id="IK4", element=3),
+        ),
+        (
+            Severity.WARNING,
+            "IK402 'ABC' is not a data element reference number",
+            Location(segment_number=10, segment_id="IK4", element=2),
+        ),
+        (
+            Severity.WARNING,
+            "CTX05 'X' is not a position in the segment",
+            Location(segment_number=11, segment_id="CTX", element=5),
+        ),
+        (
+            Severity.WARNING,
+            "CTX06 'C023' is not a data element reference number",
+            Location(segment_number=11, segment_id="CTX", element=6),
+        ),
+        (
+            Severity.WARNING,
+            "CTX01-1 (context name) is missing",
+            Location(segment_number=12, segment_id="CTX", element=1),
         ),
     ]
 

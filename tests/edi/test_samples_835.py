@@ -141,7 +141,10 @@ SAMPLES = [
                 (("CO", "A2", "55.00"), ("PR", "1", "600.00"), ("CO", "45", "50.00")),
             ),
         ),
-        warnings=(Warning(4, "BPR", 16, "'20002316' is not a valid date"),),
+        warnings=(
+            Warning(4, "BPR", 16, "'20002316' is not a valid date"),
+            Warning(10, "N1", 4, "payee NPI '5544667733' fails the NPI check digit"),
+        ),
         payer_id="1935665544",
         payer_type=PayerType.COMMERCIAL,
         remittance_date=date(2002, 3, 14),  # BPR16 invalid: DTM*405
@@ -233,6 +236,7 @@ SAMPLES = [
             # The third SVC (segment 28) leaves SVC02 and SVC03 empty (its amounts are in 07/08).
             Warning(28, "SVC", 2, "SVC02 is empty"),
             Warning(28, "SVC", 3, "SVC03 is empty"),
+            Warning(10, "N1", 4, "payee NPI '0987654321' fails the NPI check digit"),
         ),
         payer_id="560894904",
         payer_type=PayerType.COMMERCIAL,  # CLP06 15 (indemnity)
@@ -340,7 +344,13 @@ SAMPLES = [
                 (("OA", "147", "9365.04"), ("CO", "26", "31866")),
             ),
         ),
-        warnings=(Warning(67, "IEA", 2, "IEA02 '100000301' does not match ISA13 '100000300'"),),
+        warnings=(
+            Warning(67, "IEA", 2, "IEA02 '100000301' does not match ISA13 '100000300'"),
+            # Sample NPIs: one warning per transaction set that names a wrong one.
+            Warning(11, "N1", 4, "payee NPI '6666666666' fails the NPI check digit"),
+            Warning(33, "N1", 4, "payee NPI '6666666666' fails the NPI check digit"),
+            Warning(62, "N1", 4, "payee NPI '7777777777' fails the NPI check digit"),
+        ),
         payer_type=PayerType.MEDICAID,
         remittance_date=date(2018, 6, 15),
     ),

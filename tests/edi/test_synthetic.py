@@ -630,7 +630,8 @@ def test_amount_that_is_not_finite(
         Remittance835(claims=[Claim835("A" * 90, status="4", lines=[Line835(paid="0")])]),
         Remittance835(claims=[Claim835("FREQ", status="4", frequency="77", lines=[Line835()])]),
         Remittance835(
-            claims=[Claim835("NPI", status="4", lines=[Line835()])], payee_npi="12345678901234"
+            claims=[Claim835("NPI", status="4", lines=[Line835(paid="0")])],
+            payee_npi="12345678901234",
         ),
         Remittance835(
             claims=[Claim835("CARC", lines=[Line835(paid="0", cas=[("CO", "1234567", "100")])])]
