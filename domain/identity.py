@@ -63,3 +63,22 @@ def denial_sequence(
     if remittance_date is not None and any(seen == remittance_date for *_, seen in existing):
         return None
     return max(sequence for sequence, *_ in existing) + 1
+
+
+def identification_problem(
+    record: DenialRecord, payer_name: str, today: date, served_from: date, served_to: date | None
+) -> str | None:
+    """Why a biller cannot set the claim's payer and dates of service on the case, or None.
+    Only what the file left unknown is set: a file that named them is the record."""
+    if record.payer_named and record.service_date_known:
+        return (
+            "the file that opened the case named the claim's payer and date of service: they are not "
+            "changed by hand"
+        )
+    if not payer_name.strip():
+        return "name the payer the claim was sent to"
+    if served_from > today:
+        return f"service_date_from {served_from.isoformat()} is in the future"
+    if served_to is not None and served_to < served_from:
+        return "service_date_to is before service_date_from"
+    return None

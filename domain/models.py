@@ -177,6 +177,13 @@ class Claim(BaseModel):
         return list(dict.fromkeys(code.strip().upper() for code in codes if code.strip()))
 
 
+# A 999 names no date of service: its date stands in, which is later than the real one.
+SERVICE_DATE_UNKNOWN = (
+    "service date unknown: timely filing counted from the acknowledgment date until the 837 "
+    "is linked"
+)
+
+
 class DenialRecord(BaseModel):
     """What opens a case: a claim plus the kind of problem and, for rejections, their reasons."""
 
@@ -201,3 +208,13 @@ class DenialRecord(BaseModel):
         description="Set when the payer reported another claim under the same claim number "
         "(masked or reused CLP07): what tells this claim apart, so that each has a case",
     )
+
+    @property
+    def service_date_known(self) -> bool:
+        return SERVICE_DATE_UNKNOWN not in self.details
+
+    @property
+    def payer_named(self) -> bool:
+        """A file that names no payer (a 999 names only its sender, a clearinghouse) leaves the
+        payer to be identified from the claim record or by the biller."""
+        return bool(self.claim.payer.name.strip())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, func, or_
@@ -23,7 +24,7 @@ from db.models import CaseEventRow, CaseRow, TaskRow
 from domain.case import Actor, CasePolicy, CaseState, CaseStatus, PayerResponse
 from domain.deadlines import DeadlineKind
 from domain.identity import case_id_for
-from domain.models import DenialRecord
+from domain.models import DenialRecord, Payer
 from domain.payer_answers import (
     duplicate_problem,
     late_payment_problem,
@@ -53,6 +54,7 @@ from workflows.messages import (
     CaseChange,
     CaseInput,
     ChangePriority,
+    IdentifyClaim,
     RecordExtension,
     RefreshRules,
 )
@@ -342,6 +344,29 @@ class CaseService:
             ),
             deadline=kind.value,
             new_due=new_due.isoformat(),
+        )
+
+    async def identify_claim(
+        self,
+        case_id: str,
+        payer: Payer,
+        served: tuple[date, date | None],
+        billed_amount: Decimal | None,
+        actor: Actor,
+    ) -> CaseChange:
+        request = IdentifyClaim(
+            actor=actor,
+            payer=payer,
+            service_date_from=served[0],
+            service_date_to=served[1],
+            billed_amount=billed_amount,
+        )
+        return await self._change(
+            actor,
+            "case.identify_claim",
+            case_id,
+            lambda h: h.execute_update(DenialCaseWorkflow.identify_claim, request),
+            payer_id=payer.payer_id,
         )
 
     async def refresh_rules(self, case_id: str, actor: Actor) -> CaseChange:

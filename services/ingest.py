@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
@@ -22,16 +21,16 @@ from sqlmodel import Session, col, select
 from db.models import CaseRow, IngestFileRow, RemittanceClaimRow
 from db.upsert import upsert
 from domain.case import Actor, CaseStatus, PayerDecision, PayerResponse
-from domain.identity import claim_fingerprint, denial_sequence, fingerprint_of
+from domain.identity import denial_sequence, fingerprint_of
 from domain.models import DenialKind
-from domain.payer_answers import LATE_PAYABLE
 from domain.remittance_rules import decision_from_remittance, newly_paid, patient_share
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
-from edi.problems import Location
 from edi.results import AcknowledgedClaim, AdjudicatedClaim, CaseRecord, ParsedFile
+from services import claim_matching as matching
 from services.audit import AuditService, Outcome
 from services.cases import CaseService
+from services.claim_matching import Ambiguous, CaseIndex, EarlierCase
 from services.errors import Busy, Unavailable
 from services.ingest_metrics import record_ingest
 from services.temporal_calls import release_connection
@@ -80,55 +79,6 @@ def _newly_paid(claim_paid: Decimal, case: CaseRow) -> Decimal:
     """As the read model knows the case: the workflow recounts from its own state (see
     PayerResponse.claim_paid_total)."""
     return newly_paid(claim_paid, case.paid_amount, case.recovered_amount)
-
-
-def _problem(message: str, location: Location | None = None) -> dict[str, Any]:
-    if location is None:
-        return {"message": message, "location": {"text": "file"}}
-    return {
-        "message": message,
-        "location": location.model_dump(exclude_none=True) | {"text": str(location)},
-    }
-
-
-class _EarlierCase(NamedTuple):
-    sequence: int
-    open: bool
-    remittance_date: date | None
-    fingerprint: str
-
-
-class _Ambiguous(NamedTuple):
-    """A payer claim number that several open cases of different claims share."""
-
-    number: str
-    cases: int
-
-
-class _CaseIndex:
-    """Cases (the open ones of a file's payers, or closed ones), indexed by payer and claim
-    numbers."""
-
-    def __init__(self, rows: Iterable[CaseRow]) -> None:
-        self._by_number: dict[tuple[str, str], list[CaseRow]] = defaultdict(list)
-        for row in rows:
-            for number in {row.claim_id, row.payer_claim_control_number} - {""}:
-                self._by_number[(row.payer_id, number)].append(row)
-
-    def match(
-        self, payer_id: str, *numbers: str, claim_id: str, kinds: set[str]
-    ) -> CaseRow | _Ambiguous | None:
-        """The open case a payer's report of claim `claim_id` answers. A number shared by
-        cases of different claims (a masked CLP07) answers the one of the same claim id, and
-        none when no such case is among them: guessing would pay the wrong claim."""
-        for number in numbers:
-            rows = [row for row in self._by_number.get((payer_id, number), []) if row.kind in kinds]
-            if len({row.claim_id for row in rows}) > 1:
-                own = [row for row in rows if row.claim_id == claim_id]
-                return own[0] if own else _Ambiguous(number, len(rows))
-            if rows:
-                return rows[0]
-        return None
 
 
 class IngestService:
@@ -219,7 +169,9 @@ class IngestService:
                 report.status = "ingested"
             except (Unavailable, Busy) as exc:
                 report.status = "incomplete"
-                report.errors.append(_problem(f"{exc.message}: ingest the file again to finish"))
+                report.errors.append(
+                    matching.problem(f"{exc.message}: ingest the file again to finish")
+                )
         return self._finish(row, report)
 
     def _repeat(self, row: IngestFileRow, name: str) -> FileReport:
@@ -280,56 +232,6 @@ class IngestService:
             )
         self._session.commit()
 
-    def _open_cases(self, payer_ids: set[str]) -> _CaseIndex:
-        rows = self._session.exec(
-            select(CaseRow).where(
-                col(CaseRow.payer_id).in_(payer_ids), col(CaseRow.status) != CaseStatus.CLOSED
-            )
-        )
-        return _CaseIndex(rows)
-
-    def _written_off_cases(self, items: list[AdjudicatedClaim]) -> _CaseIndex:
-        """Closed cases still owed money (written off) under the claim numbers of `items`."""
-        numbers = sorted({n for item in items for n in _numbers(item)})
-        rows: list[CaseRow] = []
-        for start in range(0, len(numbers), 500):
-            chunk = numbers[start : start + 500]
-            rows += self._session.exec(
-                select(CaseRow).where(
-                    col(CaseRow.status) == CaseStatus.CLOSED,
-                    col(CaseRow.outcome).in_([o.value for o in LATE_PAYABLE]),
-                    col(CaseRow.payer_claim_control_number).in_(chunk)
-                    | col(CaseRow.claim_id).in_(chunk),
-                )
-            )
-        return _CaseIndex(rows)
-
-    def _existing_cases(
-        self, records: list[CaseRecord]
-    ) -> dict[tuple[str, str, str], list[_EarlierCase]]:
-        """Earlier cases under the same claim numbers: (kind, payer, claim number) -> them."""
-        found: dict[tuple[str, str, str], list[_EarlierCase]] = defaultdict(list)
-        numbers = sorted({_case_number(case) for case in records})
-        for start in range(0, len(numbers), 500):
-            chunk = numbers[start : start + 500]
-            rows = self._session.exec(
-                select(CaseRow).where(
-                    col(CaseRow.payer_claim_control_number).in_(chunk)
-                    | col(CaseRow.claim_id).in_(chunk)
-                )
-            )
-            for row in rows:
-                number = row.payer_claim_control_number or row.claim_id
-                found[(row.kind, row.payer_id, number)].append(
-                    _EarlierCase(
-                        row.sequence,
-                        row.status != CaseStatus.CLOSED,
-                        row.remittance_date,
-                        claim_fingerprint(row.claim_id, row.service_date_from, row.billed_amount),
-                    )
-                )
-        return found
-
     async def _act(
         self,
         parsed: ParsedFile,
@@ -342,7 +244,10 @@ class IngestService:
             | {item.claim.payer.payer_id for item in parsed.acknowledged}
             | {case.record.claim.payer.payer_id for case in parsed.cases}
         )
-        open_cases = self._open_cases(payer_ids)
+        claim_ids = {item.claim_id for item in parsed.adjudicated} | {
+            ack.claim.claim_id for ack in parsed.acknowledged
+        }
+        open_cases = matching.open_cases(self._session, payer_ids, claim_ids)
         today = self._cases.today()  # an answer with no date of its own is dated today
         # (payer, claim number, claim id) answered by a Signal
         answered: set[tuple[str, str, str]] = set()
@@ -360,17 +265,19 @@ class IngestService:
             if item.is_reversal:
                 continue
             payer_id = item.payer.payer_id
-            numbers = _numbers(item)
+            numbers = matching.numbers(item)
             still_denied = item.classification.is_denial and item.classification.denied_amount > 0
             match = open_cases.match(
                 payer_id, *numbers, claim_id=item.claim_id, kinds={DenialKind.DENIAL.value}
             )
             rejection = open_cases.match(
                 payer_id, item.claim_id, claim_id=item.claim_id, kinds={DenialKind.REJECTION.value}
-            )
-            if isinstance(match, _Ambiguous) or isinstance(rejection, _Ambiguous):
-                ambiguous = match if isinstance(match, _Ambiguous) else rejection
-                report.warnings.append(_ambiguity(item, ambiguous))  # type: ignore[arg-type]
+            ) or open_cases.unnamed(item.claim_id, item.provider_npi)
+            if isinstance(match, Ambiguous) or isinstance(rejection, Ambiguous):
+                ambiguous = match if isinstance(match, Ambiguous) else rejection
+                report.warnings.append(
+                    matching.ambiguity(item.claim_id, ambiguous, item.location)  # type: ignore[arg-type]
+                )
                 continue
             if match is None and rejection is not None:
                 if rejection.status != CaseStatus.AWAITING_PAYER:
@@ -411,7 +318,7 @@ class IngestService:
                 ack.claim.claim_id,
                 claim_id=ack.claim.claim_id,
                 kinds={DenialKind.REJECTION.value},
-            )
+            ) or open_cases.unnamed(ack.claim.claim_id, ack.claim.provider_npi)
             if not isinstance(match, CaseRow) or match.status != CaseStatus.AWAITING_PAYER:
                 continue
             answered.add((ack.claim.payer.payer_id, ack.claim.claim_id, ack.claim.claim_id))
@@ -420,11 +327,14 @@ class IngestService:
             )
 
         actions += self._late_payments(parsed, unanswered, report, today)
-        existing = self._existing_cases(parsed.cases)
-        for case in parsed.cases:
+        cases = self._identify_rejections(parsed.cases, report)
+        existing = matching.existing_cases(self._session, cases)
+        for case in cases:
             claim = case.record.claim
-            number = _case_number(case)
+            number = matching.case_number(case)
             if (claim.payer.payer_id, number, claim.claim_id) in answered:
+                continue
+            if self._opened_unnamed(case, open_cases, report):
                 continue
             earlier = existing[(case.record.kind.value, claim.payer.payer_id, number)]
             fingerprint = fingerprint_of(claim)
@@ -433,12 +343,12 @@ class IngestService:
             if len(same_claim) < len(earlier):
                 # Another claim already holds this number: never merge the two.
                 record = record.model_copy(update={"distinguisher": fingerprint})
-                report.warnings.append(_collision(case, number, earlier, fingerprint))
+                report.warnings.append(matching.collision(case, number, earlier, fingerprint))
             sequence = denial_sequence(same_claim, claim.remittance_date, record.kind)
             if sequence is None:
                 report.duplicates_skipped += 1
                 continue
-            earlier.append(_EarlierCase(sequence, True, claim.remittance_date, fingerprint))
+            earlier.append(EarlierCase(sequence, True, claim.remittance_date, fingerprint))
             record = record.model_copy(update={"sequence": sequence})
 
             async def start(record=record) -> None:  # type: ignore[no-untyped-def]
@@ -453,6 +363,47 @@ class IngestService:
         release_connection(self._session)  # what it needs is read: wait on Temporal without it
         await self._run(actions, progress)
 
+    def _identify_rejections(self, cases: list[CaseRecord], report: FileReport) -> list[CaseRecord]:
+        """999 rejections name no payer (only the 999's sender) and no date of service: take
+        them from the claim record where it names one payer, else report what is missing."""
+        unnamed = [c.record.claim.claim_id for c in cases if not c.record.payer_named]
+        if not unnamed:
+            return cases
+        records = matching.claim_records(self._session, set(unnamed))
+        identified: list[CaseRecord] = []
+        for case in cases:
+            if case.record.payer_named:
+                identified.append(case)
+                continue
+            found = matching.identified(case.record, records.get(case.record.claim.claim_id, []))
+            if isinstance(found, str):
+                report.warnings.append(matching.problem(found, case.location))
+                identified.append(case)
+            else:
+                identified.append(case.model_copy(update={"record": found}))
+        return identified
+
+    @staticmethod
+    def _opened_unnamed(case: CaseRecord, open_cases: CaseIndex, report: FileReport) -> bool:
+        """A rejection of a claim that a 999 already opened a case for, payer not yet named:
+        the same claim, not a second case."""
+        if case.record.kind is not DenialKind.REJECTION:
+            return False
+        claim = case.record.claim
+        opened = open_cases.unnamed(claim.claim_id, claim.provider_npi)
+        if opened is None:
+            return False
+        report.duplicates_skipped += 1
+        report.warnings.append(
+            matching.problem(
+                f"claim {claim.claim_id} already has an open rejection case from a 999 that "
+                f"named no payer: not opened again; set its payer ({claim.payer.payer_id}) on "
+                "that case",
+                case.location,
+            )
+        )
+        return True
+
     def _late_payments(
         self,
         parsed: ParsedFile,
@@ -463,17 +414,17 @@ class IngestService:
         """Payments on claims whose cases closed written off: each is recorded on its case."""
         if not paid:
             return []
-        closed = self._written_off_cases([item for _, item in paid])
+        closed = matching.written_off_cases(self._session, [item for _, item in paid])
         actions: list[Callable[[], Awaitable[None]]] = []
         for index, item in paid:
             match = closed.match(
                 item.payer.payer_id,
-                *_numbers(item),
+                *matching.numbers(item),
                 claim_id=item.claim_id,
                 kinds={DenialKind.DENIAL.value, DenialKind.REJECTION.value},
             )
-            if isinstance(match, _Ambiguous):
-                report.warnings.append(_ambiguity(item, match))
+            if isinstance(match, Ambiguous):
+                report.warnings.append(matching.ambiguity(item.claim_id, match, item.location))
                 continue
             if match is None or not _newly_paid(item.paid_amount, match):
                 continue
@@ -498,7 +449,7 @@ class IngestService:
                 return  # recorded already (the file sent again), or no longer written off
             report.late_payments += 1
             report.warnings.append(
-                _problem(
+                matching.problem(
                     f"claim {item.claim_id} was paid ${item.paid_amount:.2f} after its case "
                     "closed written off: recorded on the case, whose write-off is reduced",
                     item.location,
@@ -530,47 +481,6 @@ class IngestService:
         failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
         if failures:
             raise failures[0]
-
-
-def _numbers(item: AdjudicatedClaim) -> list[str]:
-    """The numbers an 835 claim may be known by on a case: its payer claim number, the original
-    claim's (a corrected claim) and the provider's claim id."""
-    return [
-        number
-        for number in (item.payer_claim_control_number, item.original_reference, item.claim_id)
-        if number
-    ]
-
-
-def _case_number(case: CaseRecord) -> str:
-    claim = case.record.claim
-    if case.record.kind is DenialKind.REJECTION:
-        return claim.claim_id
-    return claim.payer_claim_control_number or claim.claim_id
-
-
-def _collision(
-    case: CaseRecord, number: str, earlier: list[_EarlierCase], fingerprint: str
-) -> dict[str, Any]:
-    claim = case.record.claim
-    others = sorted({e.fingerprint.split("|")[0] for e in earlier if e.fingerprint != fingerprint})
-    return _problem(
-        f"claim {claim.claim_id} (served {claim.service_date_from.isoformat()}, billed "
-        f"${claim.billed_amount:.2f}) shares payer claim number {number} with "
-        f"{len(others)} other claim(s) ({', '.join(others[:5])}"
-        f"{', ...' if len(others) > 5 else ''}): opened as a case of its own, not merged; "
-        "check the payer's claim numbers (a de-identified file masks them)",
-        case.location,
-    )
-
-
-def _ambiguity(item: AdjudicatedClaim, ambiguous: _Ambiguous) -> dict[str, Any]:
-    return _problem(
-        f"claim {item.claim_id}: payer claim number {ambiguous.number} belongs to "
-        f"{ambiguous.cases} open cases of other claims, none with claim id {item.claim_id}: "
-        "not applied to any of them; record the answer on the right case by hand",
-        item.location,
-    )
 
 
 def _acknowledgment_response(

@@ -86,7 +86,8 @@ with workflow.unsafe.imports_passed_through():
         starting_level,
         task_deadline_at,
     )
-    from domain.models import Category, DenialKind, WorkPath
+    from domain.identity import identification_problem
+    from domain.models import SERVICE_DATE_UNKNOWN, Category, DenialKind, WorkPath
     from domain.payer_answers import (
         answer_problem,
         outcome_after_late_payment,
@@ -119,6 +120,7 @@ with workflow.unsafe.imports_passed_through():
         CorrectedClaimSubmitted,
         DuplicateResolution,
         FollowUpResult,
+        IdentifyClaim,
         PayerResponseEntry,
         PreventionRequest,
         ProjectionRequest,
@@ -1703,6 +1705,69 @@ class DenialCaseWorkflow:
             reject(Rejection.FORBIDDEN, "only a supervisor or an admin can recompute deadlines")
         if self._state.status in (CaseStatus.RECEIVED, CaseStatus.CLOSED):
             reject(Rejection.CONFLICT, f"case is {self._state.status.value}")
+
+    @workflow.update
+    async def identify_claim(self, request: IdentifyClaim) -> CaseChange:
+        since = self._state.event_seq
+        self._validate_identify_claim(request)  # state may have moved since validation
+        state = self._state
+        claim = state.record.claim.model_copy(
+            update={
+                "payer": request.payer,
+                "service_date_from": request.service_date_from,
+                "service_date_to": request.service_date_to,
+                "billed_amount": request.billed_amount or state.record.claim.billed_amount,
+            }
+        )
+        record = state.record.model_copy(
+            update={
+                "claim": claim,
+                "details": [d for d in state.record.details if d != SERVICE_DATE_UNKNOWN],
+            }
+        )
+        try:
+            rule = await run_local(
+                TriageActivities.current_rule, RulesRequest(record=record, as_of=self._today())
+            )
+        except ActivityFailed as error:
+            reject(
+                Rejection.UNAVAILABLE,
+                f"the payer rules could not be read ({type(error).__name__}); nothing changed, "
+                "try again shortly",
+            )
+        if state.status is not CaseStatus.CLOSED:
+            state.record, state.rule = record, rule
+            if state.classification is not None and request.billed_amount:
+                state.classification = state.classification.model_copy(
+                    update={"denied_amount": request.billed_amount}
+                )
+            self._recompute_deadlines()
+            self._event(
+                "claim_identified",
+                f"Claim sent to {request.payer.name} ({request.payer.payer_id}), served "
+                f"{request.service_date_from.isoformat()}: deadlines counted from payer rule "
+                f"{rule.id}",
+                actor=request.actor.user_id,
+            )
+            self._refresh_priority()
+        return await self._after_change(since)
+
+    @identify_claim.validator
+    def _validate_identify_claim(self, request: IdentifyClaim) -> None:
+        state = self._state
+        if not allows(request.actor.role, Permission.WORK_TASKS):
+            reject(Rejection.FORBIDDEN, f"a {request.actor.role.value} does not work cases")
+        if state.status in (CaseStatus.RECEIVED, CaseStatus.CLOSED):
+            reject(Rejection.CONFLICT, f"case is {state.status.value}")
+        problem = identification_problem(
+            state.record,
+            request.payer.name,
+            self._today(),
+            request.service_date_from,
+            request.service_date_to,
+        )
+        if problem is not None:
+            reject(Rejection.INVALID, problem)
 
     # --- Updates: users leaving -------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from domain.case import (
 from domain.categories import OwningTeam
 from domain.classification import Classification
 from domain.deadlines import DeadlineKind
-from domain.models import Category, DenialClass, DenialRecord, WorkPath
+from domain.models import Category, DenialClass, DenialRecord, Payer, WorkPath
 from domain.payer_rules import PayerRule
 from domain.priority import PriorityParams
 
@@ -287,6 +287,17 @@ class RecordAttestation(_ActorRequest):
 
 class RefreshRules(_ActorRequest):
     """Recompute deadlines from the payer rules in effect now (after a rule override)."""
+
+
+class IdentifyClaim(_ActorRequest):
+    """What the file that rejected the claim did not say (a 999 names only its sender and no
+    date of service), from the claim record: the payer the claim was sent to, its dates of
+    service and charge. Deadlines are counted again from them."""
+
+    payer: Payer
+    service_date_from: date
+    service_date_to: date | None = None
+    billed_amount: Decimal | None = Field(default=None, gt=0)
 
 
 class ReturnUserWork(_ActorRequest):

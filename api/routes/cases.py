@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -12,7 +13,7 @@ from api.deps import CaseReader, CaseServiceDep, Supervisor, TaskWorker
 from api.errors import ERROR_RESPONSES
 from domain.case import CaseState, PayerResponse
 from domain.deadlines import DeadlineKind
-from domain.models import DenialRecord
+from domain.models import DenialRecord, Payer
 from services.schemas import CaseDetail, CaseFilters, CaseSummary, OpenedCase, Page
 from workflows.messages import CaseChange
 
@@ -30,6 +31,13 @@ class CancelIn(BaseModel):
 class PriorityIn(BaseModel):
     adjustment: float = Field(gt=0, le=10)
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class ClaimIdentityIn(BaseModel):
+    payer: Payer
+    service_date_from: date
+    service_date_to: date | None = None
+    billed_amount: Decimal | None = Field(default=None, gt=0)
 
 
 class ExtensionIn(BaseModel):
@@ -107,6 +115,16 @@ async def record_extension(
 async def refresh_rules(case_id: str, cases: CaseServiceDep, actor: Supervisor) -> CaseChange:
     """Recompute the case's deadlines from the payer rules in effect now."""
     return await cases.refresh_rules(case_id, actor)
+
+
+@router.post("/{case_id}/claim-identity")
+async def identify_claim(
+    case_id: str, body: ClaimIdentityIn, cases: CaseServiceDep, actor: TaskWorker
+) -> CaseChange:
+    """Set what the file that opened the case left unknown (a 999 names no payer and no date
+    of service): the payer the claim was sent to and its dates; deadlines are counted again."""
+    served = (body.service_date_from, body.service_date_to)
+    return await cases.identify_claim(case_id, body.payer, served, body.billed_amount, actor)
 
 
 @router.post("/{case_id}/payer-responses", status_code=status.HTTP_202_ACCEPTED)

@@ -252,6 +252,15 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
         SUPERVISE, _post("/api/v1/cases/{w.main_case}/refresh-rules")
     ),
     ("POST", "/api/v1/cases/{case_id}/payer-responses"): Endpoint(WORK_TASKS, _upheld, ok=202),
+    # The main case's 835 named its payer and dates: every allowed caller is refused the change.
+    ("POST", "/api/v1/cases/{case_id}/claim-identity"): Endpoint(
+        WORK_TASKS,
+        _post(
+            "/api/v1/cases/{w.main_case}/claim-identity",
+            {"payer": {"payer_id": "87726", "name": "UHC"}, "service_date_from": "2026-01-02"},
+        ),
+        ok={"alice": 422, "bob": 422, "sam": 422},
+    ),
     # Appeal letters, attestation and documents.
     ("GET", "/api/v1/cases/{case_id}/appeal-letter"): Endpoint(
         VIEW_CASES, _get("/api/v1/cases/{w.main_case}/appeal-letter")

@@ -1,0 +1,291 @@
+"""Which case a payer's report is about: the read-model lookups and rules the ingest matches by.
+
+A case is found by payer and claim number (CLP07, the original claim's, or CLP01). A number that
+cases of different claims share (a masked CLP07) answers only the case of the same claim id;
+otherwise the ambiguity is reported, never guessed. A 999 names no payer (only its sender): its
+rejection is identified from the claim record (the claim's other cases or remittances) when that
+names one payer, and until then later answers find it by claim id and billing provider.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from sqlmodel import Session, col, select
+
+from db.models import CaseRow, RemittanceClaimRow
+from domain.case import CaseStatus
+from domain.identity import claim_fingerprint
+from domain.models import SERVICE_DATE_UNKNOWN, DenialKind, DenialRecord, Payer
+from domain.payer_answers import LATE_PAYABLE
+from edi.problems import Location
+from edi.results import AdjudicatedClaim, CaseRecord
+
+_CHUNK = 500  # claim numbers per IN (...) list
+CASE_RECORD = "its earlier case"
+
+
+def problem(message: str, location: Location | None = None) -> dict[str, Any]:
+    """A finding for the ingest report, where in the file it is."""
+    if location is None:
+        return {"message": message, "location": {"text": "file"}}
+    return {
+        "message": message,
+        "location": location.model_dump(exclude_none=True) | {"text": str(location)},
+    }
+
+
+class EarlierCase(NamedTuple):
+    sequence: int
+    open: bool
+    remittance_date: date | None
+    fingerprint: str
+
+
+class Ambiguous(NamedTuple):
+    """A claim number that several open cases of different claims share."""
+
+    number: str
+    cases: int
+
+
+class CaseIndex:
+    """Cases indexed by payer and claim numbers, and (for those whose payer no file named) by
+    claim id alone."""
+
+    def __init__(self, rows: Iterable[CaseRow]) -> None:
+        self._by_number: dict[tuple[str, str], list[CaseRow]] = defaultdict(list)
+        self._unnamed: dict[str, list[CaseRow]] = defaultdict(list)
+        for row in rows:
+            for number in {row.claim_id, row.payer_claim_control_number} - {""}:
+                self._by_number[(row.payer_id, number)].append(row)
+            if not row.payer_name.strip():
+                self._unnamed[row.claim_id].append(row)
+
+    def match(
+        self, payer_id: str, *numbers: str, claim_id: str, kinds: set[str]
+    ) -> CaseRow | Ambiguous | None:
+        """The case a payer's report of claim `claim_id` answers. A number shared by cases of
+        different claims (a masked CLP07) answers the one of the same claim id, and none when
+        no such case is among them: guessing would pay the wrong claim."""
+        for number in numbers:
+            rows = [row for row in self._by_number.get((payer_id, number), []) if row.kind in kinds]
+            if len({row.claim_id for row in rows}) > 1:
+                own = [row for row in rows if row.claim_id == claim_id]
+                return own[0] if own else Ambiguous(number, len(rows))
+            if rows:
+                return rows[0]
+        return None
+
+    def unnamed(self, claim_id: str, provider_npi: str) -> CaseRow | Ambiguous | None:
+        """The case of claim `claim_id` whose payer no file named (a 999 rejection), whoever
+        reports on it now; the billing provider must agree where both are known."""
+        rows = [
+            row
+            for row in self._unnamed.get(claim_id, [])
+            if not (row.provider_npi and provider_npi) or row.provider_npi == provider_npi
+        ]
+        if len(rows) > 1:
+            return Ambiguous(claim_id, len(rows))
+        return rows[0] if rows else None
+
+
+def numbers(item: AdjudicatedClaim) -> list[str]:
+    """The numbers an 835 claim may be known by on a case: its payer claim number, the original
+    claim's (a corrected claim) and the provider's claim id."""
+    return [
+        number
+        for number in (item.payer_claim_control_number, item.original_reference, item.claim_id)
+        if number
+    ]
+
+
+def case_number(case: CaseRecord) -> str:
+    claim = case.record.claim
+    if case.record.kind is DenialKind.REJECTION:
+        return claim.claim_id
+    return claim.payer_claim_control_number or claim.claim_id
+
+
+def open_cases(session: Session, payer_ids: set[str], claim_ids: set[str]) -> CaseIndex:
+    """Open cases of the file's payers, and open rejections of its claims whose payer no file
+    named."""
+    rows = list(
+        session.exec(
+            select(CaseRow).where(
+                col(CaseRow.payer_id).in_(payer_ids), col(CaseRow.status) != CaseStatus.CLOSED
+            )
+        )
+    )
+    seen = {row.case_id for row in rows}
+    for chunk in _chunks(sorted(claim_ids)):
+        rows += [
+            row
+            for row in session.exec(
+                select(CaseRow).where(
+                    col(CaseRow.claim_id).in_(chunk),
+                    col(CaseRow.kind) == DenialKind.REJECTION.value,
+                    col(CaseRow.payer_name) == "",
+                    col(CaseRow.status) != CaseStatus.CLOSED,
+                )
+            )
+            if row.case_id not in seen
+        ]
+    return CaseIndex(rows)
+
+
+def written_off_cases(session: Session, items: list[AdjudicatedClaim]) -> CaseIndex:
+    """Closed cases still owed money (written off) under the claim numbers of `items`."""
+    rows: list[CaseRow] = []
+    for chunk in _chunks(sorted({n for item in items for n in numbers(item)})):
+        rows += session.exec(
+            select(CaseRow).where(
+                col(CaseRow.status) == CaseStatus.CLOSED,
+                col(CaseRow.outcome).in_([o.value for o in LATE_PAYABLE]),
+                col(CaseRow.payer_claim_control_number).in_(chunk)
+                | col(CaseRow.claim_id).in_(chunk),
+            )
+        )
+    return CaseIndex(rows)
+
+
+def existing_cases(
+    session: Session, records: list[CaseRecord]
+) -> dict[tuple[str, str, str], list[EarlierCase]]:
+    """Earlier cases under the same claim numbers: (kind, payer, claim number) -> them."""
+    found: dict[tuple[str, str, str], list[EarlierCase]] = defaultdict(list)
+    for chunk in _chunks(sorted({case_number(case) for case in records})):
+        rows = session.exec(
+            select(CaseRow).where(
+                col(CaseRow.payer_claim_control_number).in_(chunk)
+                | col(CaseRow.claim_id).in_(chunk)
+            )
+        )
+        for row in rows:
+            number = row.payer_claim_control_number or row.claim_id
+            found[(row.kind, row.payer_id, number)].append(
+                EarlierCase(
+                    row.sequence,
+                    row.status != CaseStatus.CLOSED,
+                    row.remittance_date,
+                    claim_fingerprint(row.claim_id, row.service_date_from, row.billed_amount),
+                )
+            )
+    return found
+
+
+class ClaimRecord(NamedTuple):
+    """What the product knows of a claim from elsewhere: the payer it went to, its dates of
+    service, charge and billing provider."""
+
+    payer: Payer
+    service_date_from: date
+    service_date_to: date | None
+    billed_amount: Decimal
+    provider_npi: str
+    source: str
+
+
+def claim_records(session: Session, claim_ids: set[str]) -> dict[str, list[ClaimRecord]]:
+    """The claim record of each claim id: its cases with a named payer, else the claims the
+    835s adjudicated. One claim id may have been sent to several payers (then it is ambiguous)."""
+    found: dict[str, list[ClaimRecord]] = defaultdict(list)
+    for chunk in _chunks(sorted(claim_ids)):
+        for row in session.exec(
+            select(CaseRow).where(col(CaseRow.claim_id).in_(chunk), col(CaseRow.payer_name) != "")
+        ):
+            found[row.claim_id].append(
+                ClaimRecord(
+                    Payer(payer_id=row.payer_id, name=row.payer_name, type=row.payer_type),
+                    row.service_date_from,
+                    row.service_date_to,
+                    row.billed_amount,
+                    row.provider_npi,
+                    CASE_RECORD,
+                )
+            )
+        for claim in session.exec(
+            select(RemittanceClaimRow).where(col(RemittanceClaimRow.claim_id).in_(chunk))
+        ):
+            if claim.claim_id in found and any(
+                r.source == CASE_RECORD for r in found[claim.claim_id]
+            ):
+                continue
+            found[claim.claim_id].append(
+                ClaimRecord(
+                    Payer(payer_id=claim.payer_id, name=claim.payer_name or claim.payer_id),
+                    claim.service_date,
+                    None,
+                    claim.billed_amount,
+                    claim.provider_npi,
+                    "its remittance",
+                )
+            )
+    return found
+
+
+def identified(record: DenialRecord, known: list[ClaimRecord]) -> DenialRecord | str:
+    """A 999 rejection with what the claim record says of its claim (payer, dates, charge), or
+    why it stays unidentified."""
+    payers = {r.payer.payer_id for r in known}
+    if not known:
+        return (
+            f"claim {record.claim.claim_id}: the 999 names no payer and no date of service, and "
+            "no case or remittance of this claim is known: set them on the case (timely filing "
+            "is counted from the 999's date until then)"
+        )
+    if len(payers) > 1:
+        return (
+            f"claim {record.claim.claim_id}: the 999 names no payer, and the claim record shows "
+            f"{len(payers)} payers for this claim id: set the payer on the case"
+        )
+    # A case knows the payer's type; a remittance row only its id and name.
+    first = max(known, key=lambda r: (r.source == CASE_RECORD, r.service_date_from))
+    claim = record.claim.model_copy(
+        update={
+            "payer": first.payer,
+            "service_date_from": first.service_date_from,
+            "service_date_to": first.service_date_to,
+            "billed_amount": first.billed_amount,
+            "provider_npi": record.claim.provider_npi or first.provider_npi,
+        }
+    )
+    details = [d for d in record.details if d != SERVICE_DATE_UNKNOWN]
+    details.append(
+        f"payer {first.payer.payer_id}, date of service and charge taken from {first.source} "
+        "(the 999 names only its sender)"
+    )
+    return record.model_copy(update={"claim": claim, "details": details})
+
+
+def collision(
+    case: CaseRecord, number: str, earlier: list[EarlierCase], fingerprint: str
+) -> dict[str, Any]:
+    claim = case.record.claim
+    others = sorted({e.fingerprint.split("|")[0] for e in earlier if e.fingerprint != fingerprint})
+    return problem(
+        f"claim {claim.claim_id} (served {claim.service_date_from.isoformat()}, billed "
+        f"${claim.billed_amount:.2f}) shares payer claim number {number} with "
+        f"{len(others)} other claim(s) ({', '.join(others[:5])}"
+        f"{', ...' if len(others) > 5 else ''}): opened as a case of its own, not merged; "
+        "check the payer's claim numbers (a de-identified file masks them)",
+        case.location,
+    )
+
+
+def ambiguity(claim_id: str, ambiguous: Ambiguous, location: Location) -> dict[str, Any]:
+    return problem(
+        f"claim {claim_id}: claim number {ambiguous.number} belongs to {ambiguous.cases} open "
+        f"cases of other claims, none with claim id {claim_id}: not applied to any of them; "
+        "record the answer on the right case by hand",
+        location,
+    )
+
+
+def _chunks(values: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
