@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from api.deps import CaseServiceDep, SettingsDep, TaskServiceDep, UserServiceDep
 from domain.case import Actor, Role, Task, TaskType, work_permission_problem
+from domain.models import Payer, PayerType
 from domain.permissions import Permission, allows
 from services.auth import SignedIn
 from services.errors import Invalid, SubmissionFailed
@@ -214,3 +218,32 @@ async def cancel_case(
         return redirect_with_flash(f"/cases/{case_id}", "Cancelling needs a reason")
     await cases.cancel_case(case_id, reason, user.actor)
     return redirect_with_flash(f"/cases/{case_id}", "Case cancelled")
+
+
+@router.post("/cases/{case_id}/claim-identity")
+async def identify_claim(
+    case_id: str, form: PostedForm, cases: CaseServiceDep, user: TaskWorkerPage
+) -> RedirectResponse:
+    """What a 999 left unknown: the payer the claim was sent to and its dates of service."""
+    try:
+        payer = Payer(
+            payer_id=str(form.get("payer_id") or "").strip(),
+            name=str(form.get("payer_name") or "").strip(),
+            type=PayerType(str(form.get("payer_type") or "other")),
+        )
+        served_from = date.fromisoformat(str(form.get("service_date_from") or ""))
+        through = str(form.get("service_date_to") or "").strip()
+        billed = str(form.get("billed_amount") or "").strip()
+        amount = Decimal(billed) if billed else None
+    except (ValueError, ValidationError, InvalidOperation):
+        return redirect_with_flash(
+            f"/cases/{case_id}",
+            "Claim identity: give the payer id and name, the first date of service "
+            "(YYYY-MM-DD) and, if known, the billed amount",
+        )
+    served = (served_from, date.fromisoformat(through) if through else None)
+    try:
+        await cases.identify_claim(case_id, payer, served, amount, user.actor)
+    except Invalid as exc:
+        return redirect_with_flash(f"/cases/{case_id}", f"Claim identity not set: {exc.message}")
+    return redirect_with_flash(f"/cases/{case_id}", "Payer and date of service set")
