@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -32,7 +33,7 @@ from denials.temporal import ensure_search_attributes
 from domain.appeals.corrections import ClaimCorrections
 from domain.case import CasePolicy, CaseStatus, PayerDecision, PayerResponse, TaskType
 from domain.deadlines import DeadlineKind
-from domain.models import DenialKind, PayerType, ServiceLine, WorkPath
+from domain.models import SERVICE_DATE_UNKNOWN, DenialKind, Payer, PayerType, ServiceLine, WorkPath
 from domain.rulebook import Rulebook
 from tests.conftest import running_harness
 from tests.factories import adj, make_record
@@ -51,6 +52,7 @@ from workflows.messages import (
     AddNote,
     AppealSubmitted,
     CancelCase,
+    CaseInput,
     ChangePriority,
     ClaimTask,
     CompleteTask,
@@ -58,6 +60,7 @@ from workflows.messages import (
     ConfirmTriage,
     CorrectedClaimSubmitted,
     FollowUpResult,
+    IdentifyClaim,
     PayerResponseEntry,
     ReassignTask,
     RecordExtension,
@@ -299,6 +302,97 @@ async def continued(h: CaseHarness, _: Clearinghouse) -> CaseHandle:
     return handle
 
 
+async def payer_money(h: CaseHarness) -> CaseHandle:
+    """An appeal answered 'paid' with $0 (no recovery: level 2 opens), then moved to the
+    patient (closes transferred)."""
+    today = await h.today()
+    handle, _ = await h.triaged(make_record(today, adjustments=[adj("CO-50", 600)], billed=600))
+    await to_path(h, handle, path=WorkPath.APPEAL)
+    await submit_appeal(h, handle, 1, today)
+    await handle.signal(
+        DenialCaseWorkflow.payer_response,
+        PayerResponse(decision=PayerDecision.PAID, decision_date=today, reference="zero"),
+    )
+    await h.wait_status(handle, CaseStatus.APPEAL)
+    await handle.signal(
+        DenialCaseWorkflow.payer_response,
+        PayerResponse(
+            decision=PayerDecision.PATIENT_RESPONSIBILITY, decision_date=today, reference="pr"
+        ),
+    )
+    await handle.result()
+    return handle
+
+
+async def identified_rejection(h: CaseHarness) -> CaseHandle:
+    """A 999 rejection (no payer named, no date of service) the biller identifies, then
+    corrects; the payer pays it."""
+    today = await h.today()
+    record = make_record(today, kind=DenialKind.REJECTION, billed=500)
+    record = record.model_copy(
+        update={
+            "claim": record.claim.model_copy(
+                update={"payer": Payer(payer_id="CLEARHOUSE"), "billed_amount": Decimal(0)}
+            ),
+            "details": [SERVICE_DATE_UNKNOWN],
+        }
+    )
+    handle, _ = await h.triaged(record)
+    await handle.execute_update(
+        DenialCaseWorkflow.identify_claim,
+        IdentifyClaim(
+            actor=ALICE,
+            payer=Payer(payer_id="60054", name="AETNA", type=PayerType.COMMERCIAL),
+            service_date_from=today - timedelta(days=30),
+            billed_amount=Decimal(500),
+        ),
+    )
+    await to_path(h, handle)
+    await submit_corrected_claim(h, handle, today)
+    await handle.signal(
+        DenialCaseWorkflow.payer_response,
+        PayerResponse(
+            decision=PayerDecision.PAID,
+            paid_amount=Decimal(500),
+            decision_date=today,
+            reference="p",
+        ),
+    )
+    await handle.result()
+    return handle
+
+
+async def late_payment(h: CaseHarness) -> CaseHandle:
+    """A denial written off, then paid late: a second run of the closed case records the
+    payment (this history is that run)."""
+    today = await h.today()
+    handle, _ = await h.triaged(make_record(today, adjustments=[adj("CO-50", 500)], billed=500))
+    await to_path(h, handle, path=WorkPath.WRITE_OFF_REVIEW)
+    await h.complete(
+        handle, TaskType.APPROVE_WRITE_OFF, WriteOffDecision(approve=True, reason="small"), SAM
+    )
+    await handle.result()
+    closed = await h.state(handle)
+    paid = PayerResponse(
+        decision=PayerDecision.PAID, paid_amount=Decimal(500), decision_date=today, reference="l"
+    )
+    late = await h.client.start_workflow(
+        DenialCaseWorkflow.run,
+        CaseInput(
+            case_id=handle.id,
+            record=closed.record,
+            policy=closed.policy,
+            resume=closed,
+            late_payment=paid,
+        ),
+        id=handle.id,
+        task_queue=h.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+    await late.result()
+    return late
+
+
 def _ignoring_clearinghouse(
     scenario: Callable[[CaseHarness], Awaitable[CaseHandle]],
 ) -> Callable[[CaseHarness, Clearinghouse], Awaitable[CaseHandle]]:
@@ -316,6 +410,9 @@ SCENARIOS: dict[str, Scenario] = {
     "partial_payment": _ignoring_clearinghouse(partial_payment),
     "corrected_after_last_appeal": _ignoring_clearinghouse(corrected_after_last_appeal),
     "submission_failure": submission_failure,
+    "payer_money": _ignoring_clearinghouse(payer_money),
+    "identified_rejection": _ignoring_clearinghouse(identified_rejection),
+    "late_payment": _ignoring_clearinghouse(late_payment),
 }
 # Recorded on the dev server: the test server never suggests continuing as new.
 ON_DEV_SERVER: dict[str, Scenario] = {"continued": continued}

@@ -41,6 +41,10 @@ def test_histories_of_every_version_are_saved() -> None:
     # A case the v5 code continued as new (its whole timeline in the state it carried) that
     # the v6 code took over: record_handover.py.
     expected |= {"handover.v5-no-reappeal-of-decided-level.run1", f"handover.{bounded}.run2"}
+    # v7: a 'paid' answer of $0 is no recovery, a balance moved to the patient, a 999
+    # rejection identified by the biller, and the run that records a payment after a write-off.
+    money = "v7-money-and-identity"
+    expected |= {f"{s}.{money}" for s in ("payer_money", "identified_rejection", "late_payment")}
     assert {path.stem for path in HISTORIES} >= expected
 
 
