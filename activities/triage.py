@@ -1,5 +1,6 @@
-"""Triage: classify a denial, look up the payer rule that sets its deadlines, and suggest its
-root cause (a pattern when the read model shows it recurring, else a one-off)."""
+"""Triage: classify a denial, look up the payer rule that sets its deadlines (and may withhold
+appeal rights), and suggest its root cause (a pattern when the read model shows it recurring,
+else a one-off)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from temporalio import activity
 
 from db.patterns import pattern_tallies
 from domain.case import RootCause
-from domain.classification import Classification
+from domain.classification import Classification, apply_payer_appeal_rights
 from domain.identity import case_id_for
 from domain.payer_rules import PayerRule
 from domain.root_cause import (
@@ -41,13 +42,16 @@ class TriageActivities:
     def triage_case(self, request: TriageRequest) -> TriageResult:
         record = request.record
         rulebook = self._rules.rulebook(self._rulebook)
-        classification = rulebook.classify(record)
+        rule = rulebook.rule_for(record, record.claim.remittance_date or request.received_on)
+        # Here rather than in the workflow: the result is recorded, so cases triaged before a
+        # rule listed a CARC without appeal rights replay with the rights they were given.
+        classification = apply_payer_appeal_rights(rulebook.classify(record), rule)
         suggested = rulebook.suggested_root_cause(classification)
         if self._engine is not None and classification.is_denial:
             suggested = self._look_for_patterns(request, classification, suggested)
         return TriageResult(
             classification=classification,
-            rule=rulebook.rule_for(record, record.claim.remittance_date or request.received_on),
+            rule=rule,
             priority_params=rulebook.priority_params,
             suggested_root_cause=suggested,
         )

@@ -31,6 +31,7 @@ from domain.models import (
     GroupCode,
     WorkPath,
 )
+from domain.payer_rules import PayerRule
 
 CARC_COLUMNS = ("carc", "category", "denial_class", "not_denial_groups", "description")
 
@@ -88,6 +89,9 @@ class Classification(BaseModel):
     primary_adjustment: Adjustment | None = None
     denial_adjustments: list[Adjustment] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
+    no_appeal_reason: str = Field(
+        default="", description="Why appeal_rights is False, to refuse an appeal in its words"
+    )
 
 
 class ClassificationTable:
@@ -177,6 +181,8 @@ def _parse_carc_csv(text: str, origin: str) -> dict[str, CarcRule]:
     return rules
 
 
+_REJECTED = "rejected before adjudication: correct and resubmit (no appeal rights)"
+
 # Patient-responsibility denials in these categories are usually billed to the patient.
 _PATIENT_CATEGORIES = frozenset({Category.ELIGIBILITY, Category.NON_COVERED})
 
@@ -220,7 +226,8 @@ def classify(
             suggested_path=WorkPath.CORRECTED_CLAIM,
             appeal_rights=False,
             denied_amount=claim.billed_amount,
-            reasons=["rejected before adjudication: correct and resubmit (no appeal rights)"],
+            reasons=[_REJECTED],
+            no_appeal_reason=_REJECTED,
         )
 
     claim_level: list[Adjustment] = []
@@ -244,6 +251,9 @@ def classify(
     no_appeal = [
         r for r in claim.all_rarcs() if table.rarc_effects.get(r) is RarcEffect.NO_APPEAL_RIGHTS
     ]
+    no_appeal_reason = (
+        f"RARC {', '.join(no_appeal)}: no appeal rights, correct and resubmit" if no_appeal else ""
+    )
 
     if not denials:
         if claim.claim_status != "4":  # the common case in a remittance: built unvalidated
@@ -259,6 +269,7 @@ def classify(
                 primary_adjustment=None,
                 denial_adjustments=[],
                 reasons=reasons or ["no denial adjustment"],
+                no_appeal_reason=no_appeal_reason,
             )
         reasons.append("CLP02 = 4 (denied) without a denial reason code")
         category, denial_class, primary = Category.OTHER, DenialClass.SOFT, None
@@ -292,7 +303,7 @@ def classify(
         reasons.append(f"{primary.code} is patient responsibility: transfer to patient")
     if no_appeal:
         denial_class, suggested_path = DenialClass.SOFT, WorkPath.CORRECTED_CLAIM
-        reasons.append(f"RARC {', '.join(no_appeal)}: no appeal rights, correct and resubmit")
+        reasons.append(no_appeal_reason)
     return Classification(
         is_denial=True,
         category=category,
@@ -304,4 +315,35 @@ def classify(
         primary_adjustment=primary,
         denial_adjustments=denials,
         reasons=reasons,
+        no_appeal_reason=no_appeal_reason,
+    )
+
+
+def apply_payer_appeal_rights(classification: Classification, rule: PayerRule) -> Classification:
+    """The payer rule's say on appeal rights, which the remittance alone does not give: a
+    denial whose deciding CARC the rule lists under `no_appeal_rights` (Medicare CO-29,
+    42 CFR 424.44) cannot be appealed, so it goes to write-off review.
+
+    The deciding (primary) adjustment counts, as it does for the category: a smaller listed
+    denial beside it does not take away the right to appeal the larger one. A classification
+    already without appeal rights keeps its own reason and path (a RARC MA130 claim is
+    corrected and resubmitted).
+    """
+    primary = classification.primary_adjustment
+    if not classification.appeal_rights or primary is None:
+        return classification
+    withheld = rule.no_appeal_for(primary.carc)
+    if withheld is None:
+        return classification
+    reason = (
+        f"{primary.code}: no appeal rights under payer rule {rule.id} ({withheld.citation}); "
+        "suggested for write-off review"
+    )
+    return classification.model_copy(
+        update={
+            "appeal_rights": False,
+            "suggested_path": WorkPath.WRITE_OFF_REVIEW,
+            "reasons": [*classification.reasons, reason],
+            "no_appeal_reason": reason,
+        }
     )

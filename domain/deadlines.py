@@ -11,6 +11,7 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from holidays.countries.united_states import UnitedStates
 from pydantic import BaseModel, ConfigDict
 
 from domain.models import Claim, ClaimType, DenialKind
@@ -78,8 +79,8 @@ def time_zone(name: str) -> tzinfo:
 
 def deadline_instant(due: date, tz: tzinfo) -> datetime:
     """A deadline date lasts the whole day where the organisation works: it passes at the
-    following midnight in its time zone `tz` (returned in UTC). Deadlines do not roll over
-    weekends or holidays: the payer's count of days is the count."""
+    following midnight in its time zone `tz` (returned in UTC). Whether a deadline rolls over a
+    weekend or holiday is settled before, in its due date (see `_filing_deadline`)."""
     return datetime.combine(due + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
 
 
@@ -94,17 +95,79 @@ def local_day(at: datetime, tz: tzinfo) -> date:
     return at.astimezone(tz).date()
 
 
-def timely_filing_deadline(rule: PayerRule, claim: Claim) -> Deadline:
-    if claim.claim_type is ClaimType.INSTITUTIONAL:
-        start, start_name = claim.service_through, "service through date"
-    else:
-        start, start_name = claim.service_date_from, "service from date"
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+# US federal holidays as observed (one on a Saturday is observed the Friday before, one on a
+# Sunday the Monday after), from the maintained `holidays` package rather than a hand-kept list
+# that would go stale when a holiday is added (Juneteenth, 2021). Built once here, at import:
+# the package reads its translations through the locale module, which the workflow sandbox
+# refuses, and the workflow computes deadlines. 1990-2100 holds every real claim's deadlines.
+_FEDERAL_HOLIDAYS: dict[date, str] = dict(UnitedStates(years=range(1990, 2101), language="en_US"))
+
+
+def _closed_on(day: date) -> str | None:
+    """Why `day` is no business day ("Saturday", "Friday (Christmas Day (observed))"); None
+    when it is one."""
+    weekday = _WEEKDAYS[day.weekday()]
+    if day.weekday() >= 5:
+        return weekday
+    holiday = _FEDERAL_HOLIDAYS.get(day)
+    return f"{weekday} ({holiday})" if holiday else None
+
+
+def _filing_deadline(
+    rule: PayerRule, kind: DeadlineKind, due: date, basis: str, level: int | None = None
+) -> Deadline:
+    """A deadline for filing with the payer. It stays on the day the payer's count gives, even
+    a weekend or holiday, unless the rule says the payer takes on the next business day what
+    falls due on one (`rolls_to_business_day`); the basis then says where it moved and why."""
+    closed = _closed_on(due) if rule.rolls_to_business_day else None
+    if closed is not None:
+        moved = due + timedelta(days=1)
+        while _closed_on(moved) is not None:
+            moved += timedelta(days=1)
+        basis = (
+            f"{basis}: falls on {closed} {due.isoformat()}; this payer's rule moves it to "
+            f"{_WEEKDAYS[moved.weekday()]} {moved.isoformat()}"
+        )
+        due = moved
     return Deadline(
-        kind=DeadlineKind.TIMELY_FILING,
-        due=add_period(start, rule.timely_filing),
-        basis=f"{rule.timely_filing.describe()} from the {start_name} {start.isoformat()}",
-        rule_id=rule.id,
-        source=rule.source,
+        kind=kind, due=due, level=level, basis=basis, rule_id=rule.id, source=rule.source
+    )
+
+
+def timely_filing_deadline(
+    rule: PayerRule, claim: Claim, *, rejected: bool = False, service_date_known: bool = True
+) -> Deadline:
+    """The payer's filing limit counted from the date of service (through date for an
+    institutional claim). A rejected claim was never filed, so its clock keeps running from the
+    date of service too, not from the rejection.
+
+    Without a known date of service (a 999 names none) the claim's service date holds the
+    report's date, after the real one: the deadline counted from it is the latest the real one
+    can be. It is not moved earlier: the real deadline may be any day from the report's date on,
+    and a guess before it would let the case be lost to a deadline that has not passed; the
+    basis says the date is an upper bound until the 837 is linked or the service date entered.
+    """
+    period = rule.timely_filing.describe()
+    if not service_date_known:
+        start = claim.service_date_from
+        basis = (
+            f"service date unknown: {period} from the acknowledgment date {start.isoformat()}, "
+            f"so the real deadline ({period} from the date of service) is earlier; link the 837 "
+            "or enter the service date"
+        )
+    else:
+        if claim.claim_type is ClaimType.INSTITUTIONAL:
+            start, start_name = claim.service_through, "service through date"
+        else:
+            start, start_name = claim.service_date_from, "service from date"
+        basis = f"{period} from the {start_name} {start.isoformat()}"
+        if rejected:
+            basis += " (a rejected claim is not filed: the clock runs from the date of service)"
+    return _filing_deadline(
+        rule, DeadlineKind.TIMELY_FILING, add_period(start, rule.timely_filing), basis
     )
 
 
@@ -118,14 +181,11 @@ def _notice_received(rule: PayerRule, notice_date: date) -> tuple[date, str]:
 
 
 def corrected_claim_deadline(rule: PayerRule, remittance_date: date) -> Deadline:
-    return Deadline(
-        kind=DeadlineKind.CORRECTED_CLAIM,
-        due=add_period(remittance_date, rule.corrected_claim),
-        basis=(
-            f"{rule.corrected_claim.describe()} from the remittance {remittance_date.isoformat()}"
-        ),
-        rule_id=rule.id,
-        source=rule.source,
+    return _filing_deadline(
+        rule,
+        DeadlineKind.CORRECTED_CLAIM,
+        add_period(remittance_date, rule.corrected_claim),
+        f"{rule.corrected_claim.describe()} from the remittance {remittance_date.isoformat()}",
     )
 
 
@@ -138,13 +198,12 @@ def appeal_deadline(rule: PayerRule, level: int, notice_date: date) -> Deadline 
         return None
     received, received_text = _notice_received(rule, notice_date)
     notice = "remittance" if level == 1 else f"level {level - 1} decision"
-    return Deadline(
-        kind=DeadlineKind.APPEAL,
-        level=level,
-        due=received + timedelta(days=level_rule.filing_days),
-        basis=f"{level_rule.filing_days} days from the {notice} {received_text}",
-        rule_id=rule.id,
-        source=rule.source,
+    return _filing_deadline(
+        rule,
+        DeadlineKind.APPEAL,
+        received + timedelta(days=level_rule.filing_days),
+        f"{level_rule.filing_days} days from the {notice} {received_text}",
+        level,
     )
 
 
@@ -170,16 +229,27 @@ def expected_decision(
 
 
 def initial_deadlines(
-    rule: PayerRule, claim: Claim, kind: DenialKind, received_on: date, appeal_rights: bool
+    rule: PayerRule,
+    claim: Claim,
+    kind: DenialKind,
+    received_on: date,
+    appeal_rights: bool,
+    service_date_known: bool = True,
 ) -> list[Deadline]:
     """Deadlines known when a case opens.
 
     A rejected claim was never filed, so only timely filing governs it. A denial also gets its
     corrected-claim window and, when it carries appeal rights, the level-1 appeal deadline.
     `received_on` stands in for the remittance date when the record has none.
+    `service_date_known` is False while the claim's service date stands in for an unknown one.
     """
-    deadlines = [timely_filing_deadline(rule, claim)]
-    if kind is DenialKind.REJECTION:
+    rejected = kind is DenialKind.REJECTION
+    deadlines = [
+        timely_filing_deadline(
+            rule, claim, rejected=rejected, service_date_known=service_date_known
+        )
+    ]
+    if rejected:
         return deadlines
     notice_date = claim.remittance_date or received_on
     deadlines.append(corrected_claim_deadline(rule, notice_date))

@@ -14,7 +14,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from domain.data_files import read_data_text
 from domain.models import PayerType
@@ -56,6 +63,21 @@ class AppealLevelRule(BaseModel):
     minimum_in_dispute: Decimal = Decimal(0)
 
 
+class NoAppealRights(BaseModel):
+    """A denial reason (CARC) that this payer's rules give no right to appeal, with the rule
+    that says so: a case denied for it goes to write-off review instead."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    carc: str = Field(min_length=1, max_length=5)
+    citation: str = Field(min_length=1)
+
+    @field_validator("carc")
+    @classmethod
+    def _normalise_carc(cls, value: str) -> str:
+        return value.strip().upper()
+
+
 class PayerRule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -68,6 +90,12 @@ class PayerRule(BaseModel):
     corrected_claim: CorrectedClaimRule
     presumed_receipt_days: int = Field(default=0, ge=0)
     appeal_levels: list[AppealLevelRule] = Field(min_length=1)
+    no_appeal_rights: list[NoAppealRights] = Field(default_factory=list)
+    rolls_to_business_day: bool = Field(
+        default=False,
+        description="A filing deadline falling on a weekend or US federal holiday moves to the "
+        "next business day; by default the payer's count of days is the count",
+    )
     origin: str = Field(default="", description="The file or admin entry the rule came from")
 
     @model_validator(mode="after")
@@ -78,6 +106,10 @@ class PayerRule(BaseModel):
         if levels != list(range(1, len(levels) + 1)):
             raise ValueError(f"appeal levels must be numbered 1..n in order, got {levels}")
         return self
+
+    def no_appeal_for(self, carc: str) -> NoAppealRights | None:
+        """The entry withholding appeal rights for a denial with CARC `carc`, if any."""
+        return next((entry for entry in self.no_appeal_rights if entry.carc == carc), None)
 
     def appeal_level(self, level: int) -> AppealLevelRule | None:
         return next((lvl for lvl in self.appeal_levels if lvl.level == level), None)

@@ -17,6 +17,7 @@ from domain.classification import (
     ClassificationFileError,
     ClassificationTable,
     DenialLevel,
+    apply_payer_appeal_rights,
     classify,
 )
 from domain.data_files import read_data_text
@@ -31,6 +32,7 @@ from domain.models import (
     ServiceLine,
     WorkPath,
 )
+from domain.payer_rules import PayerRule, load_registry
 from tests.factories import adj
 
 TEST_DATA = Path(__file__).resolve().parents[1] / "data"
@@ -413,6 +415,70 @@ def test_other_rarc_keeps_appeal_rights(
     assert result.suggested_path is WorkPath.APPEAL
 
 
+def payer_rule(payer_type: PayerType) -> PayerRule:
+    return load_registry().rule_for("ANY", payer_type, date(2025, 6, 1))
+
+
+def test_medicare_timely_filing_denial_has_no_appeal_rights(
+    table: ClassificationTable, profiles: dict[Category, CategoryProfile]
+) -> None:
+    """Medicare FFS CO-29 (42 CFR 424.44: late claims cannot be appealed): no appeal rights,
+    write-off review, and the reason cites the rule."""
+    claim = make_claim(adjustments=[adj("CO-29", 100)])
+    result = apply_payer_appeal_rights(run(claim, table, profiles), payer_rule(PayerType.MEDICARE))
+    assert result.category is Category.TIMELY_FILING
+    assert result.denial_class is DenialClass.HARD
+    assert result.appeal_rights is False
+    assert result.suggested_path is WorkPath.WRITE_OFF_REVIEW
+    assert result.no_appeal_reason == result.reasons[-1]
+    assert result.no_appeal_reason.startswith(
+        "CO-29: no appeal rights under payer rule medicare-ffs"
+    )
+    assert "42 CFR 424.44" in result.no_appeal_reason
+
+
+@pytest.mark.parametrize(
+    "payer_type", [PayerType.COMMERCIAL, PayerType.MEDICARE_ADVANTAGE, PayerType.MEDICAID]
+)
+def test_timely_filing_denial_keeps_appeal_rights_for_other_payer_types(
+    payer_type: PayerType, table: ClassificationTable, profiles: dict[Category, CategoryProfile]
+) -> None:
+    """Commercial CO-29 is hard but overturnable with proof of timely submission: appeal."""
+    claim = make_claim(adjustments=[adj("CO-29", 100)])
+    classified = run(claim, table, profiles)
+    assert apply_payer_appeal_rights(classified, payer_rule(payer_type)) == classified
+    assert (classified.appeal_rights, classified.suggested_path) == (True, WorkPath.APPEAL)
+    assert classified.no_appeal_reason == ""
+
+
+def test_medicare_withholds_appeal_rights_only_for_the_deciding_carc(
+    table: ClassificationTable, profiles: dict[Category, CategoryProfile]
+) -> None:
+    """A larger CO-50 decides the case: a smaller CO-29 line beside it leaves it appealable."""
+    claim = make_claim(
+        lines=[
+            line(1, adj("CO-50", 400), billed="400", paid="0"),
+            line(2, adj("CO-29", 100), billed="100", paid="0"),
+        ],
+        billed="500",
+    )
+    classified = run(claim, table, profiles)
+    assert apply_payer_appeal_rights(classified, payer_rule(PayerType.MEDICARE)) == classified
+    assert classified.appeal_rights is True
+
+
+def test_a_no_appeal_rarc_keeps_its_own_reason_and_path(
+    table: ClassificationTable, profiles: dict[Category, CategoryProfile]
+) -> None:
+    """MA130 already took the appeal rights away: correct and resubmit, in its words."""
+    claim = make_claim(adjustments=[adj("CO-29", 100)], rarcs=["MA130"])
+    classified = run(claim, table, profiles)
+    result = apply_payer_appeal_rights(classified, payer_rule(PayerType.MEDICARE))
+    assert result == classified
+    assert result.suggested_path is WorkPath.CORRECTED_CLAIM
+    assert result.no_appeal_reason == "RARC MA130: no appeal rights, correct and resubmit"
+
+
 @pytest.mark.parametrize(
     ("code", "category"),
     [
@@ -467,6 +533,9 @@ def test_rejection_is_category_rejection_without_appeal_rights(
     assert result.level is DenialLevel.CLAIM
     assert result.denied_amount == Decimal(750)
     assert result.primary_adjustment is None
+    assert result.no_appeal_reason == (
+        "rejected before adjudication: correct and resubmit (no appeal rights)"
+    )
 
 
 @pytest.mark.parametrize("code", ["CO-ZZ9", "PR-ZZ9", "OA-Q1"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -26,8 +27,11 @@ from domain.deadlines import (
 )
 from domain.models import Claim, ClaimType, DenialKind, Payer, PayerType
 from domain.payer_rules import PayerRule, PayerRuleRegistry, load_registry
+from domain.rulebook import Rulebook
+from edi.parser import parse_bytes
 
 AS_OF = date(2025, 6, 1)
+X12 = Path(__file__).resolve().parents[1] / "data" / "x12"
 
 
 @pytest.fixture(scope="module")
@@ -314,6 +318,143 @@ def test_initial_deadlines_without_appeal_rights_or_remittance(
         ("timely_filing", date(2026, 3, 10)),
         ("corrected_claim", date(2025, 10, 17)),  # 20 Apr + 180 days
     ]
+
+
+def test_rejection_timely_filing_counts_from_the_date_of_service_and_says_why(
+    registry: PayerRuleRegistry,
+) -> None:
+    """A rejected claim is not filed (IOM 100-04 ch.1 s.70): its clock runs from the date of
+    service, not from the rejection, and the basis says so."""
+    claim = make_claim(dos_from=date(2025, 3, 10), remittance=date(2025, 9, 1))
+    [deadline] = initial_deadlines(
+        rule(registry, PayerType.MEDICARE), claim, DenialKind.REJECTION, date(2025, 9, 2), False
+    )
+    assert deadline.due == date(2026, 3, 10)
+    assert deadline.basis == (
+        "12 months from the service from date 2025-03-10 (a rejected claim is not filed: the "
+        "clock runs from the date of service)"
+    )
+
+
+def test_rejection_with_unknown_service_date_says_its_deadline_is_later_than_the_real_one(
+    registry: PayerRuleRegistry,
+) -> None:
+    """A 999 names no date of service: its date stands in, so the deadline counted from it is
+    the latest the real one can be. The date stays (an earlier guess could lose the case to a
+    deadline not passed); the basis says it is later than the real one and what fixes it."""
+    ack_date = date(2026, 3, 2)
+    claim = make_claim(payer_type=PayerType.OTHER, dos_from=ack_date, remittance=ack_date)
+    [deadline] = initial_deadlines(
+        rule(registry, PayerType.OTHER),
+        claim,
+        DenialKind.REJECTION,
+        ack_date,
+        False,
+        service_date_known=False,
+    )
+    assert deadline.due == date(2026, 5, 31)
+    assert deadline.basis == (
+        "service date unknown: 90 days from the acknowledgment date 2026-03-02, so the real "
+        "deadline (90 days from the date of service) is earlier; link the 837 or enter the "
+        "service date"
+    )
+
+
+def test_277ca_rejection_counts_from_the_service_date_it_reports(rulebook: Rulebook) -> None:
+    """A 277CA carries the service date (DTP*472): its rejection's timely filing counts from it
+    (2009-03-11), not from the 277CA's date (2011-03-11)."""
+    raw = (X12 / "imsweb__x12_277CA_rejected.277").read_bytes()
+    [case] = parse_bytes("rejected.277", raw, rulebook).cases
+    claim = case.record.claim
+    payer_rule = rulebook.rule_for(case.record, claim.remittance_date or AS_OF)
+    [deadline] = initial_deadlines(
+        payer_rule, claim, case.record.kind, date(2011, 3, 14), case.classification.appeal_rights
+    )
+    assert (claim.service_date_from, claim.remittance_date) == (
+        date(2009, 3, 11),
+        date(2011, 3, 11),
+    )
+    assert deadline.due == date(2009, 6, 9)  # 90 days (payer type other)
+    assert deadline.basis.startswith("90 days from the service through date 2009-03-11 (a rejected")
+
+
+# --- weekends and holidays ------------------------------------------------------------------------
+
+
+def rolling(registry: PayerRuleRegistry, payer_type: PayerType = PayerType.COMMERCIAL) -> PayerRule:
+    return rule(registry, payer_type).model_copy(update={"rolls_to_business_day": True})
+
+
+def test_deadlines_do_not_roll_over_weekends_by_default(registry: PayerRuleRegistry) -> None:
+    """No shipped rule rolls: 90 days from 4 Oct 2026 is Saturday 2 Jan 2027, due that day."""
+    claim = make_claim(payer_type=PayerType.COMMERCIAL, dos_from=date(2026, 10, 4))
+    assert [r.id for r in registry.rules if r.rolls_to_business_day] == []
+    deadline = timely_filing_deadline(rule(registry, PayerType.COMMERCIAL), claim)
+    assert deadline.due == date(2027, 1, 2)
+    assert deadline.basis == "90 days from the service from date 2026-10-04"
+
+
+def test_a_rule_that_rolls_moves_a_saturday_deadline_to_monday(
+    registry: PayerRuleRegistry,
+) -> None:
+    claim = make_claim(payer_type=PayerType.COMMERCIAL, dos_from=date(2026, 10, 4))
+    deadline = timely_filing_deadline(rolling(registry), claim)
+    assert deadline.due == date(2027, 1, 4)
+    assert deadline.basis == (
+        "90 days from the service from date 2026-10-04: falls on Saturday 2027-01-02; this "
+        "payer's rule moves it to Monday 2027-01-04"
+    )
+
+
+@pytest.mark.parametrize(
+    ("due", "moved", "closed"),
+    [
+        (date(2026, 11, 26), date(2026, 11, 27), "Thursday (Thanksgiving Day)"),
+        # Observed holidays count: New Year's Day 2028 is a Saturday, observed Friday 31 Dec.
+        (date(2027, 12, 31), date(2028, 1, 3), "Friday (New Year's Day (observed))"),
+        # Christmas 2027 is a Saturday, observed Friday 24 Dec: three closed days in a row.
+        (date(2027, 12, 24), date(2027, 12, 27), "Friday (Christmas Day (observed))"),
+        (date(2027, 1, 3), date(2027, 1, 4), "Sunday"),
+    ],
+)
+def test_a_rule_that_rolls_skips_us_federal_holidays(
+    due: date, moved: date, closed: str, registry: PayerRuleRegistry
+) -> None:
+    """Corrected-claim windows roll like every filing deadline (here 180 days commercial)."""
+    deadline = corrected_claim_deadline(rolling(registry), due - timedelta(days=180))
+    assert deadline.due == moved
+    assert deadline.basis.endswith(
+        f": falls on {closed} {due.isoformat()}; this payer's rule moves it to "
+        f"{moved.strftime('%A')} {moved.isoformat()}"
+    )
+
+
+def test_a_rule_that_rolls_leaves_business_days_and_payer_decisions_alone(
+    registry: PayerRuleRegistry,
+) -> None:
+    """A deadline on a business day stays; so does a payer's expected decision (when to
+    follow up, not a filing), even on a Sunday."""
+    rolls = rolling(registry, PayerType.MEDICAID)
+    on_friday = appeal_deadline(rolls, 1, date(2026, 11, 27) - timedelta(days=60))
+    assert on_friday is not None
+    assert on_friday.due == date(2026, 11, 27)
+    assert on_friday.basis == "60 days from the remittance 2026-09-28"
+    decision = expected_decision(rolls, date(2027, 1, 3) - timedelta(days=30), 1)
+    assert decision is not None
+    assert decision.due == date(2027, 1, 3)  # a Sunday
+
+
+def test_a_rule_that_rolls_moves_appeal_deadlines_after_presumed_receipt(
+    registry: PayerRuleRegistry,
+) -> None:
+    """Medicare level 1: 2 Jan 2027 is remittance 30 Aug 2026 + 5 days receipt + 120 days."""
+    deadline = appeal_deadline(rolling(registry, PayerType.MEDICARE), 1, date(2026, 8, 30))
+    assert deadline is not None
+    assert deadline.due == date(2027, 1, 4)
+    assert deadline.basis == (
+        "120 days from the remittance 2026-08-30 + 5 days presumed receipt: falls on Saturday "
+        "2027-01-02; this payer's rule moves it to Monday 2027-01-04"
+    )
 
 
 # --- extensions, instants, months ---------------------------------------------------------------

@@ -203,6 +203,68 @@ def test_newest_of_several_versions_in_effect_wins() -> None:
     assert registry.rule_for("X", PayerType.OTHER, date(2025, 7, 1)).id == "other-2025-07"
 
 
+# --- appeal rights and business days -------------------------------------------------------------
+
+
+def test_medicare_ffs_gives_no_appeal_rights_on_timely_filing_denials(
+    registry: PayerRuleRegistry,
+) -> None:
+    """42 CFR 424.44: a late Medicare claim gets CO-29 and cannot be appealed. Every other
+    shipped payer type keeps appeal rights on CO-29 (commercial: overturnable with proof of
+    timely submission)."""
+    medicare = registry.rule_for("X", PayerType.MEDICARE, AS_OF)
+    withheld = medicare.no_appeal_for("29")
+    assert withheld is not None
+    assert "42 CFR 424.44" in withheld.citation
+    assert medicare.no_appeal_for("50") is None
+    others = [t for t in PayerType if t is not PayerType.MEDICARE]
+    assert [t for t in others if registry.rule_for("X", t, AS_OF).no_appeal_for("29")] == []
+
+
+def test_customer_rule_lists_carcs_without_appeal_rights_and_rolls_deadlines(
+    tmp_path: Path,
+) -> None:
+    """Both options are data: a customer rule may withhold appeal rights for a CARC (codes
+    normalised) and roll its deadlines to the next business day; its base does neither."""
+    override = write(
+        tmp_path,
+        """
+[[rule]]
+id = "strict-health"
+payer_id = "STRICT1"
+based_on = "commercial-erisa"
+effective_from = 2025-01-01
+source = "Strict Health provider manual 4.2"
+rolls_to_business_day = true
+no_appeal_rights = [{ carc = " b7 ", citation = "Strict Health manual 4.2: no appeal" }]
+""",
+    )
+    registry = load_registry(override)
+    strict = registry.rule_for("STRICT1", PayerType.COMMERCIAL, AS_OF)
+    assert strict.rolls_to_business_day is True
+    entry = strict.no_appeal_for("B7")
+    assert entry is not None and entry.citation == "Strict Health manual 4.2: no appeal"
+    base = registry.rule_for("OTHER", PayerType.COMMERCIAL, AS_OF)
+    assert (base.rolls_to_business_day, base.no_appeal_rights) == (False, [])
+
+
+def test_no_appeal_rights_entry_needs_a_citation(tmp_path: Path) -> None:
+    override = write(
+        tmp_path,
+        """
+[[rule]]
+id = "uncited"
+payer_id = "P1"
+based_on = "commercial-erisa"
+effective_from = 2025-01-01
+source = "x"
+no_appeal_rights = [{ carc = "29" }]
+""",
+    )
+    with pytest.raises(RulesFileError, match=r"rule 'uncited': no_appeal_rights\.0\.citation"):
+        load_registry(override)
+
+
 # --- errors --------------------------------------------------------------------------------------
 
 
