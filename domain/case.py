@@ -429,7 +429,8 @@ def path_problem(state: CaseState, path: WorkPath, today: date) -> str | None:
         return "a rejection can only be corrected and resubmitted, or written off"
     no_appeal_rights = state.classification is not None and not state.classification.appeal_rights
     if path is WorkPath.APPEAL and no_appeal_rights:
-        return (
+        assert state.classification is not None
+        return state.classification.no_appeal_reason or (
             "the remittance says there are no appeal rights (e.g. RARC MA130): correct and resubmit"
         )
     if path not in (WorkPath.APPEAL, WorkPath.CORRECTED_CLAIM):
@@ -496,7 +497,12 @@ def case_deadlines(state: CaseState, rule: PayerRule) -> list[Deadline]:
     extensions applied. Recomputed whenever the history, the rule or an extension changes."""
     appeal_rights = state.classification.appeal_rights if state.classification else True
     deadlines = initial_deadlines(
-        rule, state.record.claim, state.kind, state.policy.today(state.created_at), appeal_rights
+        rule,
+        state.record.claim,
+        state.kind,
+        state.policy.today(state.created_at),
+        appeal_rights,
+        service_date_known=state.record.service_date_known,
     )
     for level, notice_date in sorted(state.appeal_notice_dates.items()):
         later = appeal_deadline(rule, level, notice_date)

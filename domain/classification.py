@@ -297,6 +297,15 @@ def classify(
                 denied_amount, claim.billed_amount - claim.paid_amount - patient_share
             )
 
+    if denied_amount > claim.billed_amount > 0:
+        # A case never counts more denied than was billed: adjustments above the charge are
+        # bad data (or a file that lumps claims together), not money owed.
+        reasons.append(
+            f"denial adjustments total ${denied_amount}, more than the ${claim.billed_amount} "
+            "billed: the billed amount is counted"
+        )
+        denied_amount = claim.billed_amount
+
     suggested_path = profiles[category].suggested_path
     if primary is not None and primary.group is GroupCode.PR and category in _PATIENT_CATEGORIES:
         suggested_path = WorkPath.TRANSFER_TO_PATIENT

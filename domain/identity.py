@@ -72,8 +72,8 @@ def identification_problem(
     Only what the file left unknown is set: a file that named them is the record."""
     if record.payer_named and record.service_date_known:
         return (
-            "the file that opened the case named the claim's payer and date of service: they are not "
-            "changed by hand"
+            "the claim's payer and date of service are known (named by its file, or set on the "
+            "case already): they are not changed here"
         )
     if not payer_name.strip():
         return "name the payer the claim was sent to"

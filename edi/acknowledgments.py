@@ -590,6 +590,7 @@ class ClaimAcknowledgmentParser:
         line_dates = [line.service_date for line in item.lines if line.service_date]
         if start is None and line_dates:
             start, end = min(line_dates), max(line_dates)
+        service_date_known = start is not None
         if start is None:
             status_date = _ccyymmdd(first_stc.get(2))
             start = status_date or fallback
@@ -618,6 +619,8 @@ class ClaimAcknowledgmentParser:
         if claim is None:
             return
         details = self._details(item, rejecting)
+        if rejecting and not service_date_known:
+            details.append(SERVICE_DATE_UNKNOWN)
         acknowledged.append(
             AcknowledgedClaim(
                 claim=claim, accepted=not rejecting, details=details, location=location

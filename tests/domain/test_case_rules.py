@@ -277,7 +277,7 @@ def test_no_appeal_rights_blocks_appeal_only(rulebook: Rulebook) -> None:
     assert state.classification is not None
     assert state.classification.appeal_rights is False
     assert path_problem(state, WorkPath.APPEAL, TODAY) == (
-        "the remittance says there are no appeal rights (e.g. RARC MA130): correct and resubmit"
+        "RARC MA130: no appeal rights, correct and resubmit"
     )
     assert path_problem(state, WorkPath.CORRECTED_CLAIM, TODAY) is None
 

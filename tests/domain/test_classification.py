@@ -654,3 +654,15 @@ def test_missing_override_file_raises_naming_the_file(tmp_path: Path) -> None:
     missing = tmp_path / "nope.csv"
     with pytest.raises(ClassificationFileError, match=re.escape(str(missing))):
         ClassificationTable.load(missing)
+
+
+def test_a_denial_never_counts_more_than_was_billed(
+    table: ClassificationTable, profiles: dict[Category, CategoryProfile]
+) -> None:
+    """Adjustments above the charge (bad data) count the billed amount, and say so."""
+    claim = make_claim(
+        adjustments=[adj("CO-16", "700"), adj("CO-50", "400")], billed="999.99", paid="0"
+    )
+    result = classify(claim, DenialKind.DENIAL, table, profiles)
+    assert result.denied_amount == claim.billed_amount == Decimal("999.99")
+    assert any("more than the $999.99 billed" in reason for reason in result.reasons)

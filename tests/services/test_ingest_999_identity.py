@@ -165,5 +165,5 @@ async def test_the_biller_sets_what_the_999_left_unknown(
     assert timely is not None and str(served) in timely.basis
     row = await wait_row(harness, case_id, lambda r: r.payer_id == "60054")
     assert row.payer_name == "AETNA"
-    with pytest.raises(Invalid, match="named the claim's payer"):
+    with pytest.raises(Invalid, match="payer and date of service are known"):
         await case_service.identify_claim(case_id, payer, (served, None), None, ALICE)

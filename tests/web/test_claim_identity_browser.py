@@ -147,9 +147,15 @@ def test_biller_identifies_the_claim_a_999_rejected(
     panel = identity_panel(page)
     expect(panel.get_by_role("heading", name="Identify the claim")).to_be_visible()
     expect(panel.locator("form")).to_have_attribute("action", f"/cases/{case_id}/claim-identity")
-    expect(claim_card(page, "Service")).to_have_text(today.isoformat())  # the 999's date
+    service = claim_card(page, "Service")  # unknown: the 999's date stands in, and says so
+    expect(service).to_contain_text("unknown")
+    expect(service).to_contain_text(today.isoformat())
+    expect(claim_card(page, "Payer")).to_contain_text("not named by the file")
     expect(payer_detail(page)).to_contain_text("service date unknown")
-    expect(timely_filing_row(page).locator("td").nth(2)).to_contain_text(today.isoformat())
+    basis_before = timely_filing_row(page).locator("td").nth(2)
+    expect(basis_before).to_contain_text(
+        f"service date unknown: 90 days from the acknowledgment date {today.isoformat()}"
+    )
     expect(timely_filing_row(page).locator("td").nth(3)).to_have_text("other")
     assert page.evaluate(UNLABELLED_CONTROLS) == []
     assert_labels_above_their_controls(identity_panel(page))
