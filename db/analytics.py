@@ -3,13 +3,14 @@ Adjudicated claims come grouped (a year of 835s is millions of rows); cases one 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
-from sqlalchemy import ColumnElement, exists, extract, func, select
+from sqlalchemy import ColumnElement, case, exists, extract, func, literal, select
 from sqlmodel import Session, col
 
 from db.models import CaseEventRow, CaseRow, RemittanceClaimRow
-from domain.kpis import CaseFact, ClaimFact, OpenCase
+from domain.kpis import GIVEN_UP, CaseFact, ClaimFact, OpenCase
 
 _CLAIM_DAY = func.coalesce(
     col(RemittanceClaimRow.remittance_date), col(RemittanceClaimRow.service_date)
@@ -80,6 +81,22 @@ def denial_case_facts(session: Session, since: date, until: date) -> list[CaseFa
     appealed = exists().where(
         CaseEventRow.case_id == CaseRow.case_id, CaseEventRow.type == "appeal_submitted"
     )
+    # Asked of the cases that gave money up only, one index lookup each (LIMIT 1 keeps
+    # PostgreSQL from hashing every claim of the period instead).
+    claim_adjudicated = case(
+        (
+            col(CaseRow.outcome).in_(GIVEN_UP),
+            select(literal(True))
+            .where(
+                RemittanceClaimRow.claim_id == CaseRow.claim_id,
+                RemittanceClaimRow.payer_id == CaseRow.payer_id,
+                _claims_in(since, until),
+            )
+            .limit(1)
+            .correlate(CaseRow)
+            .scalar_subquery(),
+        )
+    )
     rows = session.execute(
         select(
             CaseRow.case_id,
@@ -97,6 +114,7 @@ def denial_case_facts(session: Session, since: date, until: date) -> list[CaseFa
             CaseRow.created_at,
             first_action,
             CaseRow.closed_at,
+            claim_adjudicated,
         ).where(
             col(CaseRow.denied_on) >= since,
             col(CaseRow.denied_on) <= until,
@@ -121,18 +139,30 @@ def denial_case_facts(session: Session, since: date, until: date) -> list[CaseFa
             created_at=row[12],
             first_action_at=row[13],
             closed_at=row[14],
+            claim_adjudicated=bool(row[15]),
         )
         for row in rows
     ]
 
 
 def open_cases(session: Session) -> list[OpenCase]:
+    next_deadline = col(CaseRow.next_deadline)
+    # A case racing no deadline is at risk by its own deadlines: its state's few, as text,
+    # fetched and parsed for those cases only.
+    deadlines = case((next_deadline.is_(None), col(CaseRow.state)["deadlines"].as_string()))
     rows = session.execute(
-        select(CaseRow.next_deadline, CaseRow.denied_amount, CaseRow.recovered_amount).where(
+        select(next_deadline, deadlines, CaseRow.denied_amount, CaseRow.recovered_amount).where(
             col(CaseRow.status) != "closed"
         )
     ).all()
     return [
-        OpenCase(next_deadline=deadline, denied_amount=denied, recovered_amount=recovered)
-        for deadline, denied, recovered in rows
+        OpenCase(
+            next_deadline=deadline,
+            deadlines=tuple(date.fromisoformat(item["due"]) for item in json.loads(every))
+            if every
+            else (),
+            denied_amount=denied,
+            recovered_amount=recovered,
+        )
+        for deadline, every, denied, recovered in rows
     ]

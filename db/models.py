@@ -291,9 +291,16 @@ class RemittanceClaimRow(SQLModel, table=True):
     """Every claim an 835 adjudicated, denied or not: the denominator of the denial rate."""
 
     __tablename__ = "remittance_claims"
-    __table_args__ = (Index("ix_remittance_claims_payer_date", "payer_id", "remittance_date"),)
+    __table_args__ = (
+        Index("ix_remittance_claims_payer_date", "payer_id", "remittance_date"),
+        # The write-off rate asks, per case, whether an 835 of the period adjudicated its claim.
+        # Claim first: led by the payer, it would be picked to scan for the per-payer counts.
+        Index("ix_remittance_claims_claim_payer", "claim_id", "payer_id"),
+    )
 
-    row_id: str = Field(primary_key=True, max_length=80)  # file sha256 : claim index
+    # Once per payer + remittance trace + claim (db.remittance_claims); file sha256 : claim
+    # index for a remittance without a trace.
+    row_id: str = Field(primary_key=True, max_length=80)
     file_sha256: str = Field(foreign_key="ingest_files.sha256", index=True, max_length=64)
     payer_id: str = Field(max_length=80)
     payer_name: str = Field(default="", max_length=200)

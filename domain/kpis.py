@@ -1,29 +1,61 @@
 """Denial KPIs and breakdowns, computed from plain read-model rows.
 
 Definitions (see ../shared/reference/denials-domain.md, "Benchmarks that users track"):
-- initial denial rate: denied claims / claims adjudicated on the 835s;
-- overturn rate: appealed cases closed paid (fully or partly) / appealed cases closed;
+- initial denial rate: denied claims / claims adjudicated on the 835s, each adjudicated claim
+  counted once per payer + remittance trace (TRN02) + claim, however many files repeat it;
+- overturn rate: appealed cases closed with money recovered / appealed cases closed;
 - write-off rate: denied dollars given up (written off, lost to a deadline, or the unrecovered
-  rest of a partial recovery) / total charges adjudicated;
+  rest of a partial recovery) on the claims adjudicated in the period / those claims' total
+  charges: a case whose claim no 835 of the period adjudicated adds to neither;
 - days to work: case received -> first human action, and -> closed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from statistics import median
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.data_files import read_data_text
 
-RECOVERED = frozenset({"recovered", "partially_recovered"})
+# A written-off case paid late shows as (partially) recovered, with what was paid: what it
+# gives up is always its denied amount less the recovered amount.
 GIVEN_UP = frozenset({"written_off", "lost_to_deadline", "partially_recovered"})
+
+
+class AdjudicationRef(NamedTuple):
+    """Where an adjudicated claim (CLP loop) was reported."""
+
+    transaction: int  # which remittance of the file (e.g. its TRN's position)
+    payer_id: str
+    trace: str  # TRN02: the check or EFT trace number of the remittance, "" when absent
+    claim_id: str  # CLP01
+    payer_claim_control_number: str  # CLP07
+    fallback: str  # the id when the remittance has no trace: file and position
+
+
+def adjudication_ids(refs: Iterable[AdjudicationRef]) -> list[str]:
+    """One id per adjudicated claim, the same whichever file (interchange) brings the
+    remittance again: payer + trace + claim numbers. A claim adjudicated twice in one remittance
+    (a repeated CLP01 and CLP07) is told apart by its rank there."""
+    seen: dict[tuple[int, str, str, str, str], int] = defaultdict(int)
+    ids = []
+    for ref in refs:
+        if not ref.trace:
+            ids.append(ref.fallback)
+            continue
+        claim = (ref.payer_id, ref.trace, ref.claim_id, ref.payer_claim_control_number)
+        rank = seen[(ref.transaction, *claim)]
+        seen[(ref.transaction, *claim)] += 1
+        ids.append(hashlib.sha256("\x1f".join((*claim, str(rank))).encode()).hexdigest())
+    return ids
 
 
 class ClaimFact(BaseModel):
@@ -57,6 +89,10 @@ class CaseFact(BaseModel):
     appealed: bool = False  # an appeal was submitted
     denied_amount: Decimal
     recovered_amount: Decimal = Decimal(0)
+    # Its claim is among the claims the period's 835s adjudicated (same payer): only then do
+    # its charges count in the write-off rate, and so may its write-off (the read model asks
+    # it of the cases that gave money up only).
+    claim_adjudicated: bool = False
     denied_on: date
     created_at: datetime
     first_action_at: datetime | None = None
@@ -93,6 +129,9 @@ class Kpi(BaseModel):
     value: float | None = Field(description="None when there is nothing to measure yet")
     numerator: float | None = None
     denominator: float | None = None
+    measure: Literal["count", "dollars"] = Field(
+        default="count", description="What the numerator and denominator count"
+    )
     target: float | None
     direction: Literal["below", "above"]
     met: bool | None
@@ -105,6 +144,7 @@ def _kpi(
     value: float | None,
     numerator: float | None = None,
     denominator: float | None = None,
+    measure: Literal["count", "dollars"] = "count",
 ) -> Kpi:
     target = targets[name]
     met: bool | None = None
@@ -117,6 +157,7 @@ def _kpi(
         value=value,
         numerator=numerator,
         denominator=denominator,
+        measure=measure,
         target=target.target,
         direction=target.direction,
         met=met,
@@ -139,9 +180,14 @@ def kpis(
     adjudicated = sum(claim.count for claim in claims)
     denied = sum(claim.count for claim in claims if claim.is_denial)
     appealed = [case for case in cases if case.appealed and not case.is_open]
-    overturned = sum(1 for case in appealed if case.outcome in RECOVERED)
+    # Overturned is money back, whatever the outcome says (a transfer to the patient or a
+    # "recovered" with nothing paid is not).
+    overturned = sum(1 for case in appealed if case.recovered_amount > 0)
     charges = sum((claim.billed_amount for claim in claims), Decimal(0))
-    given_up = sum((case.unrecovered for case in cases if case.outcome in GIVEN_UP), Decimal(0))
+    given_up = sum(
+        (case.unrecovered for case in cases if case.outcome in GIVEN_UP and case.claim_adjudicated),
+        Decimal(0),
+    )
     to_action = [
         _days(case.created_at, case.first_action_at) for case in cases if case.first_action_at
     ]
@@ -161,6 +207,7 @@ def kpis(
             _ratio(float(given_up), float(charges)),
             float(given_up),
             float(charges),
+            measure="dollars",
         ),
         _kpi("days_to_first_action", targets, median(to_action) if to_action else None),
         _kpi("days_to_resolution", targets, median(to_close) if to_close else None),
@@ -297,13 +344,23 @@ class OpenCase(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    next_deadline: date | None
+    next_deadline: date | None  # the deadline its open work races, if any
+    deadlines: tuple[date, ...] = ()  # all of its deadlines, read when it races none
     denied_amount: Decimal
     recovered_amount: Decimal = Decimal(0)
 
     @property
     def unrecovered(self) -> Decimal:
         return max(self.denied_amount - self.recovered_amount, Decimal(0))
+
+    def deadline(self, today: date) -> date | None:
+        """The deadline its dollars are at risk by: the one its work races, else the next one
+        to come, else (all passed, e.g. lost to a deadline) the last one that passed; None only
+        when it has no deadline at all."""
+        if self.next_deadline is not None:
+            return self.next_deadline
+        coming = [due for due in self.deadlines if due >= today]
+        return min(coming) if coming else max(self.deadlines, default=None)
 
 
 class BucketRow(BaseModel):
@@ -313,14 +370,15 @@ class BucketRow(BaseModel):
 
 
 def at_risk_by_deadline(cases: Iterable[OpenCase], today: date) -> list[BucketRow]:
-    """Open cases' unrecovered dollars by how close their next deadline is."""
+    """Open cases' unrecovered dollars by how close their deadline is (OpenCase.deadline)."""
     names = [name for name, _ in DEADLINE_BUCKETS] + [NO_DEADLINE]
     counts = dict.fromkeys(names, 0)
     dollars = dict.fromkeys(names, Decimal(0))
     for case in cases:
         bucket = NO_DEADLINE
-        if case.next_deadline is not None:
-            days_left = (case.next_deadline - today).days
+        deadline = case.deadline(today)
+        if deadline is not None:
+            days_left = (deadline - today).days
             bucket = next(
                 name for name, upper in DEADLINE_BUCKETS if upper is None or days_left <= upper
             )

@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from db.models import CaseRow, IngestFileRow, RemittanceClaimRow
-from db.upsert import upsert
+from db.models import CaseRow, IngestFileRow
+from db.remittance_claims import record_adjudicated
 from domain.case import Actor, CaseStatus, PayerDecision, PayerResponse
 from domain.identity import denial_sequence, fingerprint_of
 from domain.models import DenialKind
@@ -67,10 +67,16 @@ class IngestSummary(IngestCounts):
 
     @classmethod
     def of(cls, reports: list[FileReport]) -> IngestSummary:
+        # What the files hold (claims, denials, ...) counts for the files ingested only: a
+        # failed file started nothing, a duplicate was counted when first ingested, an
+        # incomplete one counts when ingested again to finish. What was done (cases started,
+        # duplicates skipped, answers matched) counts wherever it happened.
+        contents = {"claims", "denials", "rejections", "reversals"}
         total = cls(files=len(reports), reports=reports)
         for report in reports:
             for name in IngestCounts.model_fields:
-                setattr(total, name, getattr(total, name) + getattr(report, name))
+                if report.status == "ingested" or name not in contents:
+                    setattr(total, name, getattr(total, name) + getattr(report, name))
             total.errors += len(report.errors)
         return total
 
@@ -197,40 +203,9 @@ class IngestService:
         return report
 
     def _record_adjudicated(self, sha256: str, claims: list[AdjudicatedClaim]) -> None:
-        # A reversal takes back an earlier adjudication; it is neither a claim adjudicated nor
-        # a denial for the denial rate (its re-adjudication, if any, comes as a claim of its own).
-        rows = [
-            {
-                "row_id": f"{sha256}:{index}",
-                "file_sha256": sha256,
-                "payer_id": item.payer.payer_id,
-                "payer_name": item.payer.name,
-                "claim_id": item.claim_id,
-                "payer_claim_control_number": item.payer_claim_control_number,
-                "claim_status": item.claim_status,
-                "provider_npi": item.provider_npi,
-                "billed_amount": item.billed_amount,
-                "paid_amount": item.paid_amount,
-                "denied_amount": item.classification.denied_amount,
-                "is_denial": item.classification.is_denial,
-                "category": item.classification.category.value
-                if item.classification.is_denial
-                else None,
-                "service_date": item.service_date,
-                "remittance_date": item.remittance_date,
-            }
-            for index, item in enumerate(claims)
-            if not item.is_reversal
-        ]
-        for start in range(0, len(rows), 1000):
-            upsert(
-                self._session,
-                RemittanceClaimRow.__table__,  # type: ignore[arg-type]
-                rows[start : start + 1000],
-                ["row_id"],
-                update=False,
-            )
-        self._session.commit()
+        stored = self._session.get(IngestFileRow, sha256)  # stored before it was parsed
+        assert stored is not None
+        record_adjudicated(self._session, sha256, stored.content, claims)
 
     async def _act(
         self,

@@ -21,7 +21,12 @@ from services.analytics import AnalyticsService, Dashboard, Period, Section
 from services.audit import AuditService
 from services.payer_rules import PayerRuleStore
 from services.prevention import PreventionService
-from tests.analytics_history import History, period, seed_known_history
+from tests.analytics_history import (
+    History,
+    period,
+    seed_known_history,
+    seed_remittance_history,
+)
 from tests.factories import adj, make_claim
 from workflows.messages import TriageRequest
 
@@ -73,6 +78,54 @@ def test_seeded_history_gives_exact_kpis(engine: Engine) -> None:
     assert providers["2222222222"] == (0, Decimal(1400))
     open_buckets = {r.bucket: r for r in board.at_risk}
     assert open_buckets["0-7 days"].cases >= 1  # the shared database may hold other open cases
+
+
+def at_risk(engine: Engine) -> dict[str, tuple[int, Decimal]]:
+    return {row.bucket: (row.cases, row.dollars) for row in dashboard(engine, 2003).at_risk}
+
+
+def test_kpis_of_remittances_as_payers_send_them(engine: Engine) -> None:
+    """A remittance sent twice, a reversal, late payments after write-offs, a transfer to the
+    patient, an appeal closed "recovered" with nothing paid, a demo case, and open cases past
+    their deadlines: each KPI figure as computed by hand (see seed_remittance_history)."""
+    before = at_risk(engine)  # the shared database may hold other open cases
+    seed_remittance_history(engine, TODAY, 2003)
+    board = dashboard(engine, 2003)
+    kpis = {kpi.name: kpi for kpi in board.kpis}
+
+    # T1 counted once: A1-A5, both A6; T2: A4 again (not its reversal), B1, B2.
+    rate = kpis["initial_denial_rate"]
+    assert (rate.numerator, rate.denominator, rate.measure) == (6, 10, "count")
+    assert rate.value == pytest.approx(0.6)
+    # Appealed and closed: A1 (paid), A3 (to the patient), A6 ("recovered", nothing paid).
+    overturn = kpis["overturn_rate"]
+    assert (overturn.numerator, overturn.denominator) == (1, 3)
+    # Given up: A2 800 - 300 paid late, B2 500 lost; A4 was paid in full late; the demo
+    # case's 900 is not against these charges: 3600 (T1) + 1900 (T2).
+    write_off = kpis["write_off_rate"]
+    assert (write_off.numerator, write_off.denominator, write_off.measure) == (
+        1000,
+        5500,
+        "dollars",
+    )
+    assert write_off.value == pytest.approx(1000 / 5500) and write_off.met is False
+    assert kpis["days_to_first_action"].value == pytest.approx(6.0)  # of 1, 3, 5, 7, 9, 11
+    assert kpis["days_to_resolution"].value == pytest.approx(50.0)  # of 20, 30, ..., 80
+
+    after = at_risk(engine)
+    added = {
+        bucket: (after[bucket][0] - cases, after[bucket][1] - dollars)
+        for bucket, (cases, dollars) in before.items()
+    }
+    assert added == {
+        "overdue": (2, Decimal(320)),
+        "0-7 days": (1, Decimal(200)),
+        "8-14 days": (1, Decimal(60)),
+        "15-30 days": (0, Decimal(0)),
+        "31-60 days": (0, Decimal(0)),
+        "over 60 days": (0, Decimal(0)),
+        "no deadline": (1, Decimal(150)),
+    }
 
 
 def test_csv_export_has_a_header_and_one_line_per_row(engine: Engine) -> None:

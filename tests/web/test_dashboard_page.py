@@ -1,0 +1,45 @@
+"""The dashboard page shows each KPI's numerator and denominator: the write-off rate's as
+dollars."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+
+from domain.kpis import CaseFact, ClaimFact, kpis, load_targets
+from services.analytics import Dashboard, Period, Section
+from web.routes.dashboard import charts
+from web.templating import templates
+
+
+def test_the_write_off_card_shows_dollars_given_up_of_dollars_charged() -> None:
+    claims = [ClaimFact(is_denial=True, count=3, billed_amount=Decimal("5500.50"))]
+    written_off = CaseFact(
+        case_id="c1", payer_id="P", status="closed", outcome="written_off",
+        denied_amount=Decimal(1000), claim_adjudicated=True, denied_on=date(2026, 3, 2),
+        created_at=datetime(2026, 3, 2, tzinfo=UTC),
+    )  # fmt: skip
+    board = Dashboard(
+        period=Period(since=date(2026, 3, 1), until=date(2026, 5, 29)),
+        as_of=date(2026, 6, 1),
+        kpis=kpis(claims, [written_off], load_targets()),
+        by_category=[],
+        by_carc=[],
+        by_payer_month=[],
+        by_provider=[],
+        at_risk=[],
+    )
+    html = templates.env.get_template("dashboard.html").render(
+        request=SimpleNamespace(url=SimpleNamespace(path="/dashboard")),
+        url_for=lambda name, path: f"/{name}/{path}",
+        user=None,
+        board=board,
+        charts=charts(board),
+        sections=list(Section),
+        errors=[],
+        since="2026-03-01",
+        until="2026-05-29",
+    )
+    assert "3 / 3" in html  # the denial rate: claims
+    assert "$1,000.00 of $5,500.50" in html  # the write-off rate: dollars
