@@ -201,14 +201,14 @@ class RemittanceParser:
         builder: _ClaimBuilder | None = None
         builders: list[_ClaimBuilder] = []
         plbs: list[Segment] = []
-        trn_payer = ""
+        trn_payer = trace = ""
         for segment in transaction.body:
             sid = segment.id
             if builder is None:  # header: financial information, payer and payee
                 if sid == "BPR":
                     remittance_date = report.date(segment, 16)
                 elif sid == "TRN":
-                    trn_payer = segment.get(3)
+                    trace, trn_payer = segment.get(2).strip(), segment.get(3)
                 elif sid == "DTM" and segment.get(1) == "405":
                     production_date = report.date(segment, 2)
                 elif sid == "N1":
@@ -253,6 +253,8 @@ class RemittanceParser:
                 service_date=period[0],
                 remittance_date=remittance_date,
                 original_reference=builder.original_reference,
+                remittance_trace=trace,
+                transaction=transaction.st.number,
                 segment=builder.clp,
                 build_claim=partial(
                     self._claim, builder, payer, provider_npi, period, remittance_date

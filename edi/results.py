@@ -50,8 +50,10 @@ class AdjudicatedClaim:
         "payer_claim_control_number",
         "provider_npi",
         "remittance_date",
+        "remittance_trace",
         "segment",
         "service_date",
+        "transaction",
     )
 
     def __init__(
@@ -67,6 +69,8 @@ class AdjudicatedClaim:
         service_date: date,
         remittance_date: date | None,
         original_reference: str,
+        remittance_trace: str,
+        transaction: int,
         segment: Segment,
         build_claim: Callable[[], Claim],
     ) -> None:
@@ -80,6 +84,9 @@ class AdjudicatedClaim:
         self.service_date = service_date
         self.remittance_date = remittance_date
         self.original_reference = original_reference  # REF*F8: the claim this one corrects
+        # TRN02 (the check or EFT trace number): one remittance however many files bring it.
+        self.remittance_trace = remittance_trace
+        self.transaction = transaction  # the ST segment's number: its place in the file
         self.segment = segment  # the CLP
         self.classification: Classification
         self._build_claim = build_claim

@@ -169,7 +169,7 @@ class IngestService:
             warnings=parsed.summary()["warnings"],
         )
         if parsed.ok:
-            self._record_adjudicated(sha256, parsed.adjudicated)
+            record_adjudicated(self._session, sha256, parsed.adjudicated)
             try:
                 await self._act(parsed, report, started, progress)
                 report.status = "ingested"
@@ -201,11 +201,6 @@ class IngestService:
         self._session.add(row)
         self._session.commit()
         return report
-
-    def _record_adjudicated(self, sha256: str, claims: list[AdjudicatedClaim]) -> None:
-        stored = self._session.get(IngestFileRow, sha256)  # stored before it was parsed
-        assert stored is not None
-        record_adjudicated(self._session, sha256, stored.content, claims)
 
     async def _act(
         self,

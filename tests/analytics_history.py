@@ -92,7 +92,7 @@ class History:
                 )
             )  # fmt: skip
             session.commit()
-            record_adjudicated(session, parsed.sha256, raw, parsed.adjudicated)
+            record_adjudicated(session, parsed.sha256, parsed.adjudicated)
 
     def case(
         self,

@@ -97,6 +97,7 @@ async def test_ingest_folder_prints_the_summary_and_fails_on_the_bad_file(
         "cases started": 2,
         "duplicates skipped": 0,
         "payer responses matched": 0,
+        "late payments": 0,
         "errors": 1,
     }
     assert re.search(r"b-scan\.txt: file: not an X12 file", out), out

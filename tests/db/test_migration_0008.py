@@ -124,7 +124,7 @@ def test_claims_recorded_per_file_are_recorded_once_per_remittance(
     migrate(empty_engine)
 
     parsed = parse_bytes("new.835", first, rulebook)
-    expected = {row["row_id"] for row in adjudicated_rows(kept, first, parsed.adjudicated)}
+    expected = {row["row_id"] for row in adjudicated_rows(kept, parsed.adjudicated)}
     assert len(expected) == 5  # A twice, B twice, R re-adjudicated
     with Session(empty_engine) as session:
         rows = session.exec(select(RemittanceClaimRow)).all()
@@ -134,5 +134,5 @@ def test_claims_recorded_per_file_are_recorded_once_per_remittance(
         }
         # The ingest now finds them recorded: the remittance once more adds nothing.
         again = parse_bytes("again.835", resent, rulebook)
-        record_adjudicated(session, again.sha256, resent, again.adjudicated)
+        record_adjudicated(session, again.sha256, again.adjudicated)
         assert len(session.exec(select(RemittanceClaimRow)).all()) == 6

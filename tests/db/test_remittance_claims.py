@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from db.models import IngestFileRow, RemittanceClaimRow
-from db.remittance_claims import record_adjudicated, remittance_traces
+from db.remittance_claims import record_adjudicated
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
 from tests.edi.x12_generator import (
@@ -59,7 +59,7 @@ def record(engine: Engine, rulebook: Rulebook, raw: bytes) -> str:
             )
         )
         session.commit()
-        record_adjudicated(session, parsed.sha256, raw, parsed.adjudicated)
+        record_adjudicated(session, parsed.sha256, parsed.adjudicated)
     return parsed.sha256
 
 
@@ -122,6 +122,6 @@ def test_the_trace_is_read_from_the_transaction_set_of_each_claim(rulebook: Rule
     )
     parsed = parse_bytes("r.835", raw, rulebook)
     assert parsed.ok, parsed.errors
-    traces = remittance_traces(raw, parsed.adjudicated)
-    assert [trace for _, trace in traces] == ["EFT1", "EFT2", "EFT2"]
-    assert traces[1][0] == traces[2][0] != traces[0][0]
+    items = parsed.adjudicated
+    assert [item.remittance_trace for item in items] == ["EFT1", "EFT2", "EFT2"]
+    assert items[1].transaction == items[2].transaction != items[0].transaction
