@@ -140,16 +140,23 @@ def open_cases(session: Session, payer_ids: set[str], claim_ids: set[str]) -> Ca
 
 def written_off_cases(session: Session, items: list[AdjudicatedClaim]) -> CaseIndex:
     """Closed cases still owed money (written off) under the claim numbers of `items`."""
-    rows: list[CaseRow] = []
+    written_off = {o.value for o in LATE_PAYABLE}
+    case_ids: set[str] = set()
     for chunk in _chunks(sorted({n for item in items for n in numbers(item)})):
-        rows += session.exec(
-            select(CaseRow).where(
-                col(CaseRow.status) == CaseStatus.CLOSED,
-                col(CaseRow.outcome).in_([o.value for o in LATE_PAYABLE]),
-                col(CaseRow.payer_claim_control_number).in_(chunk)
-                | col(CaseRow.claim_id).in_(chunk),
+        # By one indexed number column at a time, status read alongside: a condition on the
+        # status (or an OR of the two columns) sends the planner through every closed case.
+        for column in (col(CaseRow.payer_claim_control_number), col(CaseRow.claim_id)):
+            found = session.exec(
+                select(CaseRow.case_id, CaseRow.status, CaseRow.outcome).where(column.in_(chunk))
             )
-        )
+            case_ids |= {
+                case_id
+                for case_id, status, outcome in found
+                if status == CaseStatus.CLOSED and outcome in written_off
+            }
+    rows: list[CaseRow] = []
+    for chunk in _chunks(sorted(case_ids)):
+        rows += session.exec(select(CaseRow).where(col(CaseRow.case_id).in_(chunk)))
     return CaseIndex(rows)
 
 
