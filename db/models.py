@@ -304,6 +304,7 @@ class RemittanceClaimRow(SQLModel, table=True):
     file_sha256: str = Field(foreign_key="ingest_files.sha256", index=True, max_length=64)
     payer_id: str = Field(max_length=80)
     payer_name: str = Field(default="", max_length=200)
+    payer_type: str = Field(default="other", max_length=32)  # from CLP06 (migration 0009)
     claim_id: str = Field(max_length=80)
     payer_claim_control_number: str = Field(default="", max_length=80)
     claim_status: str = Field(max_length=4)

@@ -38,6 +38,7 @@ def adjudicated_rows(sha256: str, claims: Sequence[AdjudicatedClaim]) -> list[di
             "file_sha256": sha256,
             "payer_id": item.payer.payer_id,
             "payer_name": item.payer.name,
+            "payer_type": item.payer.type.value,
             "claim_id": item.claim_id,
             "payer_claim_control_number": item.payer_claim_control_number,
             "claim_status": item.claim_status,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlmodel import Session
@@ -23,7 +24,8 @@ from edi.results import ParsedFile
 from services.audit import AuditService
 from services.cases import CaseService
 from services.errors import ServiceError
-from services.ingest import IngestCounts, IngestService, IngestSummary
+from services.ingest import IngestService
+from services.ingest_report import IngestCounts, IngestSummary
 
 console = Console()
 
@@ -82,6 +84,9 @@ def parse_command(files: list[Path], as_json: bool, validate: bool) -> None:
         raise typer.Exit(1)
 
 
+WARNINGS_SHOWN = 20
+
+
 def _summary_table(summary: IngestSummary) -> Table:
     table = Table(title="Ingest summary", title_justify="left")
     table.add_column("")
@@ -137,6 +142,17 @@ def ingest_command(paths: list[Path], received_by: str) -> None:
         for problem in report.errors:
             console.print(
                 f"  [red]{report.file}: {problem['location']['text']}: {problem['message']}[/red]"
+            )
+        # What the ingest noticed (collisions, late payments, claims left unidentified) and the
+        # implementation-guide findings: the first few here, all in the file's report.
+        for problem in report.warnings[:WARNINGS_SHOWN]:
+            said = escape(f"{report.file}: {problem['location']['text']}: {problem['message']}")
+            console.print(f"  [yellow]{said}[/yellow]")
+        if len(report.warnings) > WARNINGS_SHOWN:
+            more = len(report.warnings) - WARNINGS_SHOWN
+            console.print(
+                f"  [yellow]{report.file}: {more} more warnings: GET /api/v1/ingest/"
+                f"{report.sha256}[/yellow]"
             )
     if summary.errors:
         raise typer.Exit(1)

@@ -55,6 +55,13 @@ class CaseOutcome(StrEnum):
     CANCELLED = "cancelled"
 
 
+# Closed with money the payer still owes: written off in all or part. The write-off rate counts
+# them; a payment arriving later is recorded on them (domain.payer_answers).
+GIVEN_UP_OUTCOMES = frozenset(
+    {CaseOutcome.WRITTEN_OFF, CaseOutcome.LOST_TO_DEADLINE, CaseOutcome.PARTIALLY_RECOVERED}
+)
+
+
 class Role(StrEnum):
     BILLER = "biller"
     SUPERVISOR = "supervisor"

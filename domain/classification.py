@@ -297,14 +297,15 @@ def classify(
                 denied_amount, claim.billed_amount - claim.paid_amount - patient_share
             )
 
-    if denied_amount > claim.billed_amount > 0:
-        # A case never counts more denied than was billed: adjustments above the charge are
-        # bad data (or a file that lumps claims together), not money owed.
+    unpaid = claim.billed_amount - max(claim.paid_amount, Decimal(0))
+    if denied_amount > unpaid > 0:
+        # A case never counts more denied than was billed and left unpaid: adjustments above
+        # that are bad data (or a file that lumps claims together), not money owed.
         reasons.append(
-            f"denial adjustments total ${denied_amount}, more than the ${claim.billed_amount} "
-            "billed: the billed amount is counted"
+            f"denial adjustments total ${denied_amount}, more than the ${unpaid} billed and "
+            "not paid: that is what is counted"
         )
-        denied_amount = claim.billed_amount
+        denied_amount = unpaid
 
     suggested_path = profiles[category].suggested_path
     if primary is not None and primary.group is GroupCode.PR and category in _PATIENT_CATEGORIES:

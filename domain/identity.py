@@ -14,7 +14,9 @@ import hashlib
 from datetime import date
 from decimal import Decimal
 
-from domain.models import Claim, DenialKind, DenialRecord
+from pydantic import BaseModel
+
+from domain.models import SERVICE_DATE_UNKNOWN, Claim, DenialKind, DenialRecord, Payer
 
 # Kinds that take money back on one remittance: each remittance's is an event of its own (an
 # overpayment recouped in installments repeats its reference), even while an earlier is open.
@@ -65,20 +67,53 @@ def denial_sequence(
     return max(sequence for sequence, *_ in existing) + 1
 
 
-def identification_problem(
-    record: DenialRecord, payer_name: str, today: date, served_from: date, served_to: date | None
-) -> str | None:
-    """Why a biller cannot set the claim's payer and dates of service on the case, or None.
-    Only what the file left unknown is set: a file that named them is the record."""
-    if record.payer_named and record.service_date_known:
+class Identification(BaseModel):
+    """What a user or a later file says of a claim whose file left it unknown."""
+
+    payer: Payer | None = None
+    service_date_from: date
+    service_date_to: date | None = None
+    billed_amount: Decimal | None = None
+    by: str
+
+
+def identification_problem(record: DenialRecord, given: Identification, today: date) -> str | None:
+    """Why the claim's payer and dates of service cannot be set on the case, or None. What the
+    file named is the record; what the claim record, a later file or a user supplied can be
+    corrected."""
+    if record.identity_from_file:
         return (
-            "the claim's payer and date of service are known (named by its file, or set on the "
-            "case already): they are not changed here"
+            "the file that opened the case named the claim's payer and date of service: they "
+            "are not changed by hand"
         )
-    if not payer_name.strip():
-        return "name the payer the claim was sent to"
-    if served_from > today:
-        return f"service_date_from {served_from.isoformat()} is in the future"
-    if served_to is not None and served_to < served_from:
-        return "service_date_to is before service_date_from"
+    payer_from_file = record.payer_named and not record.identified_by
+    if payer_from_file and given.payer and given.payer.payer_id != record.claim.payer.payer_id:
+        return f"the file named the payer ({record.claim.payer.payer_id}): it is not changed"
+    if not payer_from_file and (given.payer is None or not given.payer.name.strip()):
+        return "name the payer the claim was sent to (its id and name)"
+    if given.service_date_from > today:
+        return f"the first date of service {given.service_date_from.isoformat()} is in the future"
+    if given.service_date_to is not None and given.service_date_to < given.service_date_from:
+        return "the last date of service is before the first"
     return None
+
+
+def identified_record(record: DenialRecord, given: Identification) -> DenialRecord:
+    """The record with what was given: the payer unless the file named it, the dates of
+    service, and the charge when given."""
+    payer_from_file = record.payer_named and not record.identified_by
+    claim = record.claim.model_copy(
+        update={
+            "payer": record.claim.payer if payer_from_file or given.payer is None else given.payer,
+            "service_date_from": given.service_date_from,
+            "service_date_to": given.service_date_to,
+            "billed_amount": given.billed_amount or record.claim.billed_amount,
+        }
+    )
+    return record.model_copy(
+        update={
+            "claim": claim,
+            "details": [d for d in record.details if d != SERVICE_DATE_UNKNOWN],
+            "identified_by": given.by,
+        }
+    )

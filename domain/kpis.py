@@ -23,11 +23,12 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.case import GIVEN_UP_OUTCOMES
 from domain.data_files import read_data_text
 
 # A written-off case paid late shows as (partially) recovered, with what was paid: what it
 # gives up is always its denied amount less the recovered amount.
-GIVEN_UP = frozenset({"written_off", "lost_to_deadline", "partially_recovered"})
+GIVEN_UP = frozenset(outcome.value for outcome in GIVEN_UP_OUTCOMES)
 
 
 class AdjudicationRef(NamedTuple):

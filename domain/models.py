@@ -209,6 +209,18 @@ class DenialRecord(BaseModel):
         "(masked or reused CLP07): what tells this claim apart, so that each has a case",
     )
 
+    identified_by: str = Field(
+        default="",
+        max_length=40,
+        description="Who supplied what the file left unknown (payer, date of service): "
+        "'claim record', a later file, or the user who set it; empty when the file named them",
+    )
+
+    @property
+    def identity_from_file(self) -> bool:
+        """The file named the claim's payer and date of service: they are the record."""
+        return not self.identified_by and self.payer_named and self.service_date_known
+
     @property
     def service_date_known(self) -> bool:
         return SERVICE_DATE_UNKNOWN not in self.details

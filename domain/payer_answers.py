@@ -4,11 +4,20 @@ record-payer-response task (an Update) and the one posted to the API (a Signal).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
-from domain.case import CaseOutcome, CaseState, CaseStatus, PayerDecision, PayerResponse
+from domain.case import (
+    GIVEN_UP_OUTCOMES,
+    CaseOutcome,
+    CaseState,
+    CaseStatus,
+    PayerDecision,
+    PayerResponse,
+)
 from domain.models import DenialKind
 
 PAYING = frozenset({PayerDecision.PAID, PayerDecision.PARTIALLY_PAID})
+CENT = Decimal("0.01")
 
 
 def answer_problem(state: CaseState, response: PayerResponse, today: date) -> str | None:
@@ -17,21 +26,40 @@ def answer_problem(state: CaseState, response: PayerResponse, today: date) -> st
         return f"decision_date {response.decision_date.isoformat()} is in the future"
     if response.decision is PayerDecision.ACCEPTED and state.kind is not DenialKind.REJECTION:
         return "'accepted' answers a resubmitted rejection; a denial is paid or upheld"
-    if response.decision in PAYING and response.paid_amount <= 0:
+    notice = state.record.claim.remittance_date
+    if notice is not None and response.decision_date < notice:
+        return (
+            f"decision_date {response.decision_date.isoformat()} is before the remittance "
+            f"{notice.isoformat()} that denied the claim"
+        )
+    return _amount_problem(state, response) or duplicate_problem(state, response)
+
+
+def _amount_problem(state: CaseState, response: PayerResponse) -> str | None:
+    paid = response.paid_amount
+    if response.decision in PAYING and paid <= 0:
         return (
             f"a '{response.decision.value}' response needs a paid_amount above 0 (nothing "
             "paid is no recovery: record 'upheld', or 'patient_responsibility' when the payer "
             "moved the balance to the patient)"
         )
-    return duplicate_problem(state, response)
+    if paid != paid.quantize(CENT):
+        return f"paid_amount {paid} is not in dollars and cents"
+    if paid > state.outstanding_amount:
+        return (
+            f"paid_amount ${paid} is more than the ${state.outstanding_amount} outstanding "
+            f"(${state.denied_amount} denied, ${state.recovered_amount} recovered)"
+        )
+    return None
 
 
 def duplicate_problem(state: CaseState, response: PayerResponse) -> str | None:
     """An answer whose reference the case already holds is the same answer again."""
     if not response.reference:
         return None
+    wanted = response.reference.strip().casefold()  # "chk-300" is the check "CHK-300"
     for seen in state.payer_responses:
-        if seen.reference == response.reference:
+        if seen.reference.strip().casefold() == wanted:
             return (
                 f"reference {response.reference} is already recorded on this case "
                 f"({seen.decision.value.replace('_', ' ')} on {seen.decision_date.isoformat()}"
@@ -43,8 +71,8 @@ def duplicate_problem(state: CaseState, response: PayerResponse) -> str | None:
 
 def posted_answer_problem(state: CaseState, response: PayerResponse, today: date) -> str | None:
     """An answer posted to the API (outside a task) must name itself: a payment by its check or
-    EFT trace number, so that posting it twice is refused instead of counted twice. A closed
-    case takes only a late payment."""
+    EFT trace number, so that posting it twice is refused instead of counted twice. On a closed
+    case it must be a late payment the case can take."""
     if response.decision in PAYING and not response.reference.strip():
         return (
             "a payment needs its reference (the check or EFT trace number, or the remittance's) "
@@ -63,10 +91,7 @@ def reference_for(response: PayerResponse) -> str:
     return f"manual:{response.decision.value}:{response.decision_date.isoformat()}"
 
 
-# Closed with money still owed by the payer: a payment arriving later reduces the write-off.
-LATE_PAYABLE = frozenset(
-    {CaseOutcome.WRITTEN_OFF, CaseOutcome.LOST_TO_DEADLINE, CaseOutcome.PARTIALLY_RECOVERED}
-)
+LATE_PAYABLE = GIVEN_UP_OUTCOMES
 
 
 def takes_late_payment(state: CaseState) -> bool:
@@ -77,13 +102,17 @@ def takes_late_payment(state: CaseState) -> bool:
     )
 
 
-def late_payment_problem(state: CaseState, response: PayerResponse, today: date) -> str | None:
-    """Why a payment cannot reopen the books of a closed case, or None."""
+def late_payment_problem(
+    state: CaseState, response: PayerResponse, today: date, *, typed: bool = True
+) -> str | None:
+    """Why a payment cannot reopen the books of a closed case, or None. A payment read from a
+    remittance is the payer's word: only its reference is checked (an EFT's BPR16 date may be
+    days after the file arrives)."""
     if not takes_late_payment(state):
         return f"the case is closed ({(state.outcome or '').replace('_', ' ')})"
     if response.decision not in PAYING:
         return "a closed case takes only a late payment; it is closed to other answers"
-    return answer_problem(state, response, today)
+    return answer_problem(state, response, today) if typed else duplicate_problem(state, response)
 
 
 def outcome_after_late_payment(state: CaseState) -> CaseOutcome:

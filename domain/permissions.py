@@ -22,6 +22,9 @@ class Permission(StrEnum):
     MANAGE_RULES = "manage_rules"
     MANAGE_USERS = "manage_users"
     ATTEST = "attest"
+    # Set what a 999 left unknown (payer, date of service): billers, and the ingest when a
+    # later file from the payer names them.
+    IDENTIFY_CLAIMS = "identify_claims"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -31,12 +34,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WORK_TASKS,
             Permission.INGEST_FILES,
             Permission.VIEW_RULES,
+            Permission.IDENTIFY_CLAIMS,
         }
     ),
     Role.SUPERVISOR: frozenset(
         {
             Permission.VIEW_CASES,
             Permission.WORK_TASKS,
+            Permission.IDENTIFY_CLAIMS,
             Permission.INGEST_FILES,
             Permission.SUPERVISE,
             Permission.VIEW_AUDIT,
@@ -54,7 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Physicians see only the appeals awaiting their attestation (services.appeals checks the
     # case); they neither read other cases nor work billing tasks.
     Role.PHYSICIAN: frozenset({Permission.ATTEST}),
-    Role.SYSTEM: frozenset(),
+    Role.SYSTEM: frozenset({Permission.IDENTIFY_CLAIMS}),
 }
 
 

@@ -165,7 +165,6 @@ GROUP_ERRORS: dict[str, str] = {  # AK905-AK909
     "19": "functional group control number not unique within interchange",
 }
 
-UNKNOWN_SERVICE_DATE = SERVICE_DATE_UNKNOWN
 _AK2_MAX_ELEMENTS = 3
 _CLAIM_ID_LENGTH = 80  # Claim.claim_id
 _NAME_LENGTH = 200  # Patient.name; a longer name is cut, as the 835 reader does
@@ -1207,7 +1206,7 @@ class _Context:
             )
             self.reported_sender = True
         if not accepted:
-            details = [*details, UNKNOWN_SERVICE_DATE]
+            details = [*details, SERVICE_DATE_UNKNOWN]
         when = self.when
         institutional = "X223" in version.upper()
         claim = _build(

@@ -7,6 +7,7 @@ came from. When a model still refuses a value, `refusal` words the first error f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from edi.problems import SegmentProblems
 from edi.tokenizer import Segment
 
 NPI_LENGTH = 10
+_NPI = re.compile(rf"[0-9]{{{NPI_LENGTH}}}")
 # The NPI check digit is the Luhn digit of the 9 digits prefixed with 80840 (the card issuer
 # prefix for US health applications); the prefix always adds 24 to the Luhn sum.
 _NPI_PREFIX_SUM = 24
@@ -80,7 +82,7 @@ class NpiReader:
         if known is not None:
             return known
         result = value
-        if value and (len(value) != NPI_LENGTH or not value.isdigit()):
+        if value and not _NPI.fullmatch(value):  # str.isdigit() takes "²": ASCII only
             self._report.warning(
                 segment,
                 index,
@@ -130,7 +132,7 @@ def _words(path: str) -> str:
     """'service_lines.0.procedure_code' -> 'service line 1 procedure code'."""
     words: list[str] = []
     for part in path.split("."):
-        if part.isdigit():
+        if part.isascii() and part.isdigit():
             words.append(str(int(part) + 1))
         elif part in _ITEMS:
             words.append(_ITEMS[part])

@@ -280,6 +280,7 @@ class RemittanceParser:
                     details=[],
                     source=self._source,
                     distinguisher="",
+                    identified_by="",
                 )
                 cases.append(
                     build(
@@ -497,6 +498,7 @@ class RemittanceParser:
                 ],
                 source=self._source,
                 distinguisher="",
+                identified_by="",
             )
             classification = self._classify(claim, DenialKind.RECOUPMENT)
             records.append(

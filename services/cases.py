@@ -3,15 +3,16 @@ case-level actions that go to the workflow as Updates or Signals."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -23,7 +24,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from db.models import CaseEventRow, CaseRow, TaskRow
 from domain.case import Actor, CasePolicy, CaseState, CaseStatus, PayerResponse
 from domain.deadlines import DeadlineKind
-from domain.identity import case_id_for
+from domain.identity import case_id_for, claim_fingerprint, fingerprint_of
 from domain.models import DenialRecord, Payer
 from domain.payer_answers import (
     duplicate_problem,
@@ -34,7 +35,7 @@ from domain.payer_answers import (
 )
 from domain.rulebook import Rulebook
 from services.audit import AuditService, Outcome
-from services.errors import Conflict, Invalid, NotFound, ServiceError
+from services.errors import Busy, Conflict, Invalid, NotFound, ServiceError
 from services.schemas import (
     CaseDetail,
     CaseFilters,
@@ -60,6 +61,9 @@ from workflows.messages import (
 )
 
 T = TypeVar("T")
+# A late payment waits for a run of its case still going (finishing its close, or recording
+# another payment) this many times before the ingest is left incomplete.
+LATE_PAYMENT_ATTEMPTS = 3
 
 _SORT_COLUMNS = {
     CaseSort.PRIORITY: col(CaseRow.priority),
@@ -168,6 +172,11 @@ class CaseService:
             reason = "not a denial: " + "; ".join(classification.reasons)
             self._audit.record(actor, "case.open", Outcome.REFUSED, reason=reason)
             raise Invalid(reason)
+        if record.claim.billed_amount < 0 or record.claim.paid_amount < 0:
+            reason = "billed_amount and paid_amount cannot be negative on a denied claim"
+            self._audit.record(actor, "case.open", Outcome.REFUSED, reason=reason)
+            raise Invalid(reason)
+        record = self._apart_from_other_claims(record)
         case_id = case_id_for(record)
         if self._session.get(CaseRow, case_id) is not None:
             opened = OpenedCase(case_id=case_id, created=False)
@@ -183,6 +192,18 @@ class CaseService:
         self._audit.record(actor, "case.open", case_id=case_id, created=opened.created)
         return opened
 
+    def _apart_from_other_claims(self, record: DenialRecord) -> DenialRecord:
+        """A claim whose payer claim number a case of another claim holds gets an id of its
+        own (see domain.identity), never that case."""
+        existing = self._session.get(CaseRow, case_id_for(record))
+        if existing is None:
+            return record
+        held = claim_fingerprint(
+            existing.claim_id, existing.service_date_from, existing.billed_amount
+        )
+        mine = fingerprint_of(record.claim)
+        return record if held == mine else record.model_copy(update={"distinguisher": mine})
+
     async def start_case(self, record: DenialRecord) -> OpenedCase:
         """Start the workflow without looking at the read model (safe to run concurrently):
         the deterministic id makes a second start of the same denial a no-op."""
@@ -196,12 +217,7 @@ class CaseService:
                     task_queue=self._task_queue,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                    search_attributes=TypedSearchAttributes(
-                        [
-                            SearchAttributePair(sa.CASE_STATUS, CaseStatus.RECEIVED.value),
-                            SearchAttributePair(sa.PAYER_ID, record.claim.payer.payer_id),
-                        ]
-                    ),
+                    search_attributes=_search_attributes(CaseStatus.RECEIVED, record),
                 )
             except WorkflowAlreadyStartedError:
                 return OpenedCase(case_id=case_id, created=False)
@@ -349,7 +365,7 @@ class CaseService:
     async def identify_claim(
         self,
         case_id: str,
-        payer: Payer,
+        payer: Payer | None,
         served: tuple[date, date | None],
         billed_amount: Decimal | None,
         actor: Actor,
@@ -366,7 +382,7 @@ class CaseService:
             "case.identify_claim",
             case_id,
             lambda h: h.execute_update(DenialCaseWorkflow.identify_claim, request),
-            payer_id=payer.payer_id,
+            payer_id=payer.payer_id if payer else None,
         )
 
     async def refresh_rules(self, case_id: str, actor: Actor) -> CaseChange:
@@ -386,20 +402,24 @@ class CaseService:
         payment on a case closed written off is a late payment: the write-off shrinks."""
         answer = response.model_copy(update={"reference": reference_for(response)})
 
+        def refuse(state: CaseState, problem: str) -> NoReturn:
+            duplicate = duplicate_problem(state, answer) is not None
+            raise (Conflict if duplicate else Invalid)(problem)
+
         async def check_and_send(handle: WorkflowHandle[DenialCaseWorkflow, object]) -> None:
-            state = await handle.query(DenialCaseWorkflow.state)
-            problem = posted_answer_problem(state, response, self.today())
+            closed = self._closed_state(case_id)
+            state = closed or await handle.query(DenialCaseWorkflow.state)
             if state.status is CaseStatus.CLOSED and not takes_late_payment(state):
                 raise Conflict(f"case {case_id} is closed")
-            if problem is None and state.status is CaseStatus.CLOSED:
-                problem = await self.record_late_payment(case_id, answer)
-            elif problem is None:
-                await handle.signal(DenialCaseWorkflow.payer_response, answer)
+            problem = posted_answer_problem(state, response, self.today())
             if problem is not None:
-                duplicate = duplicate_problem(state, answer) is not None
-                raise (Conflict if duplicate or state.status is CaseStatus.CLOSED else Invalid)(
-                    problem
-                )
+                refuse(state, problem)
+            if state.status is CaseStatus.CLOSED:
+                problem = await self.record_late_payment(case_id, answer, typed=True)
+                if problem is not None:
+                    refuse(state, problem)
+            else:
+                await handle.signal(DenialCaseWorkflow.payer_response, answer)
 
         await self._change(
             actor,
@@ -409,34 +429,55 @@ class CaseService:
             decision=response.decision.value,
         )
 
-    async def record_late_payment(self, case_id: str, response: PayerResponse) -> str | None:
+    def _closed_state(self, case_id: str) -> CaseState | None:
+        """The state of a closed case as its last run projected it (a closed run may be past
+        the server's retention, where a Query finds nothing); None while it is open. Read
+        afresh, not from the session's identity map."""
+        found = self._session.exec(
+            select(CaseRow.status, CaseRow.state).where(CaseRow.case_id == case_id)
+        ).first()
+        if found is None or found[0] != CaseStatus.CLOSED:
+            return None
+        return CaseState.model_validate(found[1])
+
+    async def record_late_payment(
+        self, case_id: str, response: PayerResponse, *, typed: bool = False
+    ) -> str | None:
         """Record a payment on a case closed written off: a new run of its workflow (the same
         id, its closed state resumed) applies it and closes again. Why it was not recorded,
-        or None when it was (a payment already recorded is not recorded again)."""
+        or None when it was. A run still going (finishing its close, or recording another
+        payment) is waited for, then the case is read again: each run starts from the last."""
         handle = self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
-        async with temporal_errors(case_id):
-            state = await handle.query(DenialCaseWorkflow.state)
-            problem = late_payment_problem(state, response, self.today())
+        for _ in range(LATE_PAYMENT_ATTEMPTS):
+            state = self._closed_state(case_id)
+            if state is None:
+                return "the case is open: the payment goes to it as an answer"
+            problem = late_payment_problem(state, response, self.today(), typed=typed)
             if problem is not None:
                 return problem
-            try:
-                await self._client.start_workflow(
-                    DenialCaseWorkflow.run,
-                    CaseInput(
-                        case_id=case_id,
-                        record=state.record,
-                        policy=state.policy,
-                        resume=state.model_copy(update={"pending_events": []}),
-                        late_payment=response,
-                    ),
-                    id=case_id,
-                    task_queue=self._task_queue,
-                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                )
-            except WorkflowAlreadyStartedError:
-                return "the case is being changed (another late payment): try again"
-        return None
+            release_connection(self._session)
+            async with temporal_errors(case_id):
+                try:
+                    await self._client.start_workflow(
+                        DenialCaseWorkflow.run,
+                        CaseInput(
+                            case_id=case_id,
+                            record=state.record,
+                            policy=state.policy,
+                            resume=state,
+                            late_payment=response,
+                        ),
+                        id=case_id,
+                        task_queue=self._task_queue,
+                        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                        search_attributes=_search_attributes(state.status, state.record),
+                    )
+                    return None
+                except WorkflowAlreadyStartedError:
+                    with contextlib.suppress(WorkflowFailureError):
+                        await handle.result()  # its projection is done when it completes
+        raise Busy(f"case {case_id} kept changing while a late payment was recorded: try again")
 
     async def send_payer_response(self, case_id: str, response: PayerResponse) -> bool:
         """Signal without the read-model check (ingest); False when the case has closed."""
@@ -447,3 +488,12 @@ class CaseService:
         except Conflict:
             return False
         return True
+
+
+def _search_attributes(status: CaseStatus, record: DenialRecord) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(sa.CASE_STATUS, status.value),
+            SearchAttributePair(sa.PAYER_ID, record.claim.payer.payer_id),
+        ]
+    )

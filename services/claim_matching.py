@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from db.models import CaseRow, RemittanceClaimRow
 from domain.case import CaseStatus
 from domain.identity import claim_fingerprint
-from domain.models import SERVICE_DATE_UNKNOWN, DenialKind, DenialRecord, Payer
+from domain.models import SERVICE_DATE_UNKNOWN, Claim, DenialKind, DenialRecord, Payer
 from domain.payer_answers import LATE_PAYABLE
 from edi.problems import Location
 from edi.results import AdjudicatedClaim, CaseRecord
@@ -53,6 +53,25 @@ class Ambiguous(NamedTuple):
     cases: int
 
 
+class ClaimSeen(NamedTuple):
+    """What a later file says of a claim that its case must agree with."""
+
+    claim_id: str
+    service_date: date
+    provider_npi: str = ""
+    reported_on: date | None = None
+
+    @classmethod
+    def of(cls, claim: AdjudicatedClaim | Claim) -> ClaimSeen:
+        if isinstance(claim, AdjudicatedClaim):
+            return cls(
+                claim.claim_id, claim.service_date, claim.provider_npi, claim.remittance_date
+            )
+        return cls(
+            claim.claim_id, claim.service_date_from, claim.provider_npi, claim.remittance_date
+        )
+
+
 class CaseIndex:
     """Cases indexed by payer and claim numbers, and (for those whose payer no file named) by
     claim id alone."""
@@ -67,30 +86,42 @@ class CaseIndex:
                 self._unnamed[row.claim_id].append(row)
 
     def match(
-        self, payer_id: str, *numbers: str, claim_id: str, kinds: set[str]
+        self, payer_id: str, *numbers: str, claim: ClaimSeen, kinds: set[str]
     ) -> CaseRow | Ambiguous | None:
-        """The case a payer's report of claim `claim_id` answers. A number shared by cases of
-        different claims (a masked CLP07) answers the one of the same claim id, and none when
-        no such case is among them: guessing would pay the wrong claim."""
+        """The case a payer's report of `claim` answers: under one of its numbers, a case of
+        the same claim id. A number held only by cases of other claims (a masked CLP07) answers
+        none of them, and two cases of the claim id are told apart by the date of service:
+        guessing would pay the wrong claim."""
         for number in numbers:
             rows = [row for row in self._by_number.get((payer_id, number), []) if row.kind in kinds]
-            if len({row.claim_id for row in rows}) > 1:
-                own = [row for row in rows if row.claim_id == claim_id]
-                return own[0] if own else Ambiguous(number, len(rows))
-            if rows:
-                return rows[0]
+            if not rows:
+                continue
+            own = [row for row in rows if row.claim_id == claim.claim_id]
+            if len(own) > 1:
+                own = [row for row in own if row.service_date_from == claim.service_date]
+            if len(own) == 1:
+                return own[0]
+            return Ambiguous(number, len(rows))
         return None
 
-    def unnamed(self, claim_id: str, provider_npi: str) -> CaseRow | Ambiguous | None:
-        """The case of claim `claim_id` whose payer no file named (a 999 rejection), whoever
-        reports on it now; the billing provider must agree where both are known."""
+    def unnamed(self, claim: ClaimSeen) -> CaseRow | Ambiguous | None:
+        """The case of the claim whose payer no file named (a 999 rejection), whoever reports on
+        it now and since the 999: the billing provider must agree where both are known."""
         rows = [
             row
-            for row in self._unnamed.get(claim_id, [])
-            if not (row.provider_npi and provider_npi) or row.provider_npi == provider_npi
+            for row in self._unnamed.get(claim.claim_id, [])
+            if (
+                not (row.provider_npi and claim.provider_npi)
+                or row.provider_npi == claim.provider_npi
+            )
+            and (
+                claim.reported_on is None
+                or row.remittance_date is None
+                or row.remittance_date <= claim.reported_on
+            )
         ]
         if len(rows) > 1:
-            return Ambiguous(claim_id, len(rows))
+            return Ambiguous(claim.claim_id, len(rows))
         return rows[0] if rows else None
 
 
@@ -179,7 +210,10 @@ def existing_cases(
                     row.sequence,
                     row.status != CaseStatus.CLOSED,
                     row.remittance_date,
-                    claim_fingerprint(row.claim_id, row.service_date_from, row.billed_amount),
+                    # A rejection's number is its claim id: one claim, whatever its dates.
+                    row.claim_id
+                    if row.kind == DenialKind.REJECTION.value
+                    else claim_fingerprint(row.claim_id, row.service_date_from, row.billed_amount),
                 )
             )
     return found
@@ -224,7 +258,11 @@ def claim_records(session: Session, claim_ids: set[str]) -> dict[str, list[Claim
                 continue
             found[claim.claim_id].append(
                 ClaimRecord(
-                    Payer(payer_id=claim.payer_id, name=claim.payer_name or claim.payer_id),
+                    Payer(
+                        payer_id=claim.payer_id,
+                        name=claim.payer_name or claim.payer_id,
+                        type=claim.payer_type,
+                    ),
                     claim.service_date,
                     None,
                     claim.billed_amount,
@@ -238,6 +276,9 @@ def claim_records(session: Session, claim_ids: set[str]) -> dict[str, list[Claim
 def identified(record: DenialRecord, known: list[ClaimRecord]) -> DenialRecord | str:
     """A 999 rejection with what the claim record says of its claim (payer, dates, charge), or
     why it stays unidentified."""
+    # A claim id seen more than a year before the 999 is another claim (ids get reused).
+    acknowledged = record.claim.service_date_from  # the 999's date stands in for it
+    known = [r for r in known if acknowledged - timedelta(days=366) <= r.service_date_from]
     payers = {r.payer.payer_id for r in known}
     if not known:
         return (
@@ -266,7 +307,9 @@ def identified(record: DenialRecord, known: list[ClaimRecord]) -> DenialRecord |
         f"payer {first.payer.payer_id}, date of service and charge taken from {first.source} "
         "(the 999 names only its sender)"
     )
-    return record.model_copy(update={"claim": claim, "details": details})
+    return record.model_copy(
+        update={"claim": claim, "details": details, "identified_by": "claim record"}
+    )
 
 
 def collision(
@@ -286,9 +329,10 @@ def collision(
 
 def ambiguity(claim_id: str, ambiguous: Ambiguous, location: Location) -> dict[str, Any]:
     return problem(
-        f"claim {claim_id}: claim number {ambiguous.number} belongs to {ambiguous.cases} open "
-        f"cases of other claims, none with claim id {claim_id}: not applied to any of them; "
-        "record the answer on the right case by hand",
+        f"claim {claim_id}: claim number {ambiguous.number} belongs to {ambiguous.cases} "
+        f"case(s), none of them this claim's alone (another claim id, or the same claim id "
+        "with other dates of service): not applied to any of them; record the answer on the "
+        "right case by hand",
         location,
     )
 

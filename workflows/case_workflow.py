@@ -86,8 +86,8 @@ with workflow.unsafe.imports_passed_through():
         starting_level,
         task_deadline_at,
     )
-    from domain.identity import identification_problem
-    from domain.models import SERVICE_DATE_UNKNOWN, Category, DenialKind, WorkPath
+    from domain.identity import Identification, identification_problem, identified_record
+    from domain.models import Category, DenialKind, WorkPath
     from domain.payer_answers import (
         answer_problem,
         outcome_after_late_payment,
@@ -1711,20 +1711,7 @@ class DenialCaseWorkflow:
         since = self._state.event_seq
         self._validate_identify_claim(request)  # state may have moved since validation
         state = self._state
-        claim = state.record.claim.model_copy(
-            update={
-                "payer": request.payer,
-                "service_date_from": request.service_date_from,
-                "service_date_to": request.service_date_to,
-                "billed_amount": request.billed_amount or state.record.claim.billed_amount,
-            }
-        )
-        record = state.record.model_copy(
-            update={
-                "claim": claim,
-                "details": [d for d in state.record.details if d != SERVICE_DATE_UNKNOWN],
-            }
-        )
+        record = identified_record(state.record, _identification(request))
         try:
             rule = await run_local(
                 TriageActivities.current_rule, RulesRequest(record=record, as_of=self._today())
@@ -1742,9 +1729,10 @@ class DenialCaseWorkflow:
                     update={"denied_amount": request.billed_amount}
                 )
             self._recompute_deadlines()
+            payer = record.claim.payer
             self._event(
                 "claim_identified",
-                f"Claim sent to {request.payer.name} ({request.payer.payer_id}), served "
+                f"Claim sent to {payer.name} ({payer.payer_id}), served "
                 f"{request.service_date_from.isoformat()}: deadlines counted from payer rule "
                 f"{rule.id}",
                 actor=request.actor.user_id,
@@ -1755,17 +1743,11 @@ class DenialCaseWorkflow:
     @identify_claim.validator
     def _validate_identify_claim(self, request: IdentifyClaim) -> None:
         state = self._state
-        if not allows(request.actor.role, Permission.WORK_TASKS):
-            reject(Rejection.FORBIDDEN, f"a {request.actor.role.value} does not work cases")
+        if not allows(request.actor.role, Permission.IDENTIFY_CLAIMS):
+            reject(Rejection.FORBIDDEN, f"a {request.actor.role.value} does not identify claims")
         if state.status in (CaseStatus.RECEIVED, CaseStatus.CLOSED):
             reject(Rejection.CONFLICT, f"case is {state.status.value}")
-        problem = identification_problem(
-            state.record,
-            request.payer.name,
-            self._today(),
-            request.service_date_from,
-            request.service_date_to,
-        )
+        problem = identification_problem(state.record, _identification(request), self._today())
         if problem is not None:
             reject(Rejection.INVALID, problem)
 
@@ -1819,4 +1801,15 @@ def _entered_response(payload: PayerResponseEntry) -> PayerResponse:
         reference=payload.reference,
         notes=payload.notes,
         source="manual",
+    )
+
+
+def _identification(request: IdentifyClaim) -> Identification:
+    by = "a later file" if request.actor.role is Role.SYSTEM else request.actor.user_id
+    return Identification(
+        payer=request.payer,
+        service_date_from=request.service_date_from,
+        service_date_to=request.service_date_to,
+        billed_amount=request.billed_amount,
+        by=by,
     )

@@ -291,13 +291,13 @@ class RefreshRules(_ActorRequest):
 
 class IdentifyClaim(_ActorRequest):
     """What the file that rejected the claim did not say (a 999 names only its sender and no
-    date of service), from the claim record: the payer the claim was sent to, its dates of
+    date of service): the payer the claim was sent to (unless the file named it), its dates of
     service and charge. Deadlines are counted again from them."""
 
-    payer: Payer
+    payer: Payer | None = None
     service_date_from: date
     service_date_to: date | None = None
-    billed_amount: Decimal | None = Field(default=None, gt=0)
+    billed_amount: Decimal | None = Field(default=None, gt=0, decimal_places=2)
 
 
 class ReturnUserWork(_ActorRequest):

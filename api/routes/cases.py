@@ -34,10 +34,10 @@ class PriorityIn(BaseModel):
 
 
 class ClaimIdentityIn(BaseModel):
-    payer: Payer
+    payer: Payer | None = Field(default=None, description="Unless the file named the payer")
     service_date_from: date
     service_date_to: date | None = None
-    billed_amount: Decimal | None = Field(default=None, gt=0)
+    billed_amount: Decimal | None = Field(default=None, gt=0, decimal_places=2)
 
 
 class ExtensionIn(BaseModel):

@@ -13,7 +13,8 @@ from api.deps import AuditDep, Ingester, IngestServiceDep, OffsetQuery, SessionD
 from api.errors import ERROR_RESPONSES
 from db.models import IngestFileRow
 from services.errors import Invalid, NotFound
-from services.ingest import IngestSummary, list_ingests
+from services.ingest import list_ingests
+from services.ingest_report import IngestSummary
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"], responses=ERROR_RESPONSES)
 

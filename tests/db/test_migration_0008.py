@@ -21,6 +21,7 @@ from db.remittance_claims import adjudicated_rows, record_adjudicated
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
 from tests.conftest import POSTGRES_ADMIN_URL
+from tests.db.old_rows import add_claim_row_as_0007
 from tests.edi.x12_generator import Claim835, Envelope, Line835, Remittance835, build_file
 
 RECEIVED = datetime(2026, 11, 1, tzinfo=UTC)
@@ -79,17 +80,16 @@ def store_as_before(session: Session, raw: bytes, rulebook: Rulebook, minutes: i
     session.flush()
     for index, item in enumerate(parsed.adjudicated):
         if not item.is_reversal:
-            session.add(
-                RemittanceClaimRow(
-                    row_id=f"{parsed.sha256}:{index}", file_sha256=parsed.sha256,
-                    payer_id=item.payer.payer_id, claim_id=item.claim_id,
-                    payer_claim_control_number=item.payer_claim_control_number,
-                    claim_status=item.claim_status, billed_amount=item.billed_amount,
-                    paid_amount=item.paid_amount,
-                    denied_amount=item.classification.denied_amount,
-                    is_denial=item.classification.is_denial, service_date=item.service_date,
-                    remittance_date=item.remittance_date,
-                )
+            add_claim_row_as_0007(
+                session,
+                row_id=f"{parsed.sha256}:{index}", file_sha256=parsed.sha256,
+                payer_id=item.payer.payer_id, claim_id=item.claim_id,
+                payer_claim_control_number=item.payer_claim_control_number,
+                claim_status=item.claim_status, billed_amount=item.billed_amount,
+                paid_amount=item.paid_amount,
+                denied_amount=item.classification.denied_amount,
+                is_denial=item.classification.is_denial, service_date=item.service_date,
+                remittance_date=item.remittance_date,
             )  # fmt: skip
     session.commit()
     return parsed.sha256
@@ -112,12 +112,11 @@ def test_claims_recorded_per_file_are_recorded_once_per_remittance(
         )  # fmt: skip
         session.add(unread)
         session.flush()
-        session.add(
-            RemittanceClaimRow(
-                row_id="f:0", file_sha256="f", payer_id="P", claim_id="C", claim_status="4",
-                billed_amount=1, paid_amount=0, denied_amount=1, is_denial=True,
-                service_date=date(2026, 3, 1),
-            )
+        add_claim_row_as_0007(
+            session,
+            row_id="f:0", file_sha256="f", payer_id="P", claim_id="C", claim_status="4",
+            billed_amount=1, paid_amount=0, denied_amount=1, is_denial=True,
+            service_date=date(2026, 3, 1),
         )  # fmt: skip
         session.commit()
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, select
 import db.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from db.engine import alembic_config, make_engine, migrate
 from db.models import IngestFileRow, RemittanceClaimRow
+from tests.db.old_rows import add_claim_row_as_0007
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
@@ -45,19 +46,18 @@ def test_reversals_recorded_by_earlier_ingests_leave_the_denial_rate(tmp_path: P
         )
         session.flush()
         for index, status, billed in [(0, "4", 500), (1, "22", -100), (2, "1", 300)]:
-            session.add(
-                RemittanceClaimRow(
-                    row_id=f"f:{index}",
-                    file_sha256="f",
-                    payer_id="P",
-                    claim_id="C",
-                    claim_status=status,
-                    billed_amount=Decimal(billed),
-                    paid_amount=Decimal(0),
-                    denied_amount=Decimal(0),
-                    is_denial=True,
-                    service_date=date(2026, 10, 1),
-                )
+            add_claim_row_as_0007(
+                session,
+                row_id=f"f:{index}",
+                file_sha256="f",
+                payer_id="P",
+                claim_id="C",
+                claim_status=status,
+                billed_amount=Decimal(billed),
+                paid_amount=Decimal(0),
+                denied_amount=Decimal(0),
+                is_denial=True,
+                service_date=date(2026, 10, 1),
             )
         session.commit()
     migrate(engine)

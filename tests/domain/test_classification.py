@@ -656,13 +656,15 @@ def test_missing_override_file_raises_naming_the_file(tmp_path: Path) -> None:
         ClassificationTable.load(missing)
 
 
-def test_a_denial_never_counts_more_than_was_billed(
+def test_a_denial_never_counts_more_than_was_billed_and_left_unpaid(
     table: ClassificationTable, profiles: dict[Category, CategoryProfile]
 ) -> None:
-    """Adjustments above the charge (bad data) count the billed amount, and say so."""
+    """Adjustments above the unpaid charge (bad data) count the unpaid charge, and say so."""
     claim = make_claim(
         adjustments=[adj("CO-16", "700"), adj("CO-50", "400")], billed="999.99", paid="0"
     )
     result = classify(claim, DenialKind.DENIAL, table, profiles)
     assert result.denied_amount == claim.billed_amount == Decimal("999.99")
-    assert any("more than the $999.99 billed" in reason for reason in result.reasons)
+    assert any("more than the $999.99 billed and not paid" in r for r in result.reasons)
+    paid_in_part = make_claim(adjustments=[adj("CO-16", "500")], billed="500", paid="100")
+    assert classify(paid_in_part, DenialKind.DENIAL, table, profiles).denied_amount == 400

@@ -9,9 +9,16 @@ from pathlib import Path
 import pytest
 
 from domain.classification import DenialLevel
-from domain.models import Category, ClaimType, DenialClass, DenialKind, PayerType, WorkPath
+from domain.models import (
+    SERVICE_DATE_UNKNOWN,
+    Category,
+    ClaimType,
+    DenialClass,
+    DenialKind,
+    PayerType,
+    WorkPath,
+)
 from domain.rulebook import Rulebook
-from edi.acknowledgments import UNKNOWN_SERVICE_DATE
 from edi.parser import parse_bytes
 from edi.problems import Location, Severity
 from edi.results import FileKind, ParsedFile
@@ -408,7 +415,7 @@ def test_999_simple_accepts_one_set_and_rejects_two_claims(rulebook: Rulebook) -
         assert claim.claim_type is ClaimType.PROFESSIONAL  # AK103 005010X222
         assert claim.claim_status == "R"
         assert case.classification.category is Category.REJECTION
-        assert case.record.details[-1] == UNKNOWN_SERVICE_DATE
+        assert case.record.details[-1] == SERVICE_DATE_UNKNOWN
     first, second = parsed.cases
     assert first.record.details == [
         "999 IK5 R — rejected: 837 transaction set 0002 of functional group 17456 "
@@ -452,7 +459,7 @@ def test_999_rejected_set_without_claim_ids(rulebook: Rulebook) -> None:
         "IK3 NM (segment 17): unrecognized segment ID (IK304 1)",
         "the claims of this transaction set are not named in the 999: link the 837 "
         "(group 28, set 0028) to find them",
-        UNKNOWN_SERVICE_DATE,
+        SERVICE_DATE_UNKNOWN,
     ]
     assert case.location == Location(segment_number=7, segment_id="IK5", element=1)
     assert own_problems(parsed) == []
@@ -556,7 +563,7 @@ def test_999_group_rejected_without_ak2(rulebook: Rulebook) -> None:
         "supported)",
         "no AK2 loop: the whole functional group was rejected; link the 837 group 55 to find "
         "its claims",
-        UNKNOWN_SERVICE_DATE,
+        SERVICE_DATE_UNKNOWN,
     ]
     assert case.location == Location(segment_number=5, segment_id="AK9", element=1)
 

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 import pytest
 
 from domain.rulebook import Rulebook
-from edi.claim_values import npi_check_digit_ok
+from edi.claim_values import NpiReader, npi_check_digit_ok
 from edi.parser import parse_bytes
 from edi.problems import Location, Severity
 from edi.results import ParsedFile
+from edi.tokenizer import Segment
 from tests.edi.x12_generator import (
     Claim277,
     Claim835,
@@ -293,3 +294,17 @@ def test_835_claim_with_no_date_at_all(rulebook: Rulebook) -> None:
             at(segments, "CLP"),
         )
     ]
+
+
+def test_an_npi_with_digits_that_are_not_ascii_is_refused_not_a_crash() -> None:
+    """'²' is a digit to str.isdigit() but not an NPI digit: a warning, never a crash."""
+    warnings: list[str] = []
+
+    class Report:
+        def warning(self, segment: object, index: int, message: str) -> None:
+            warnings.append(message)
+
+    elements = ["NM1", "85", "2", "CLINIC", "", "", "", "", "XX", "123456789²"]
+    segment = Segment("NM1", elements, number=17, offset=0)
+    assert NpiReader(Report()).read(segment, 9, "billing provider") == ""  # type: ignore[arg-type]
+    assert warnings and "must be 10 digits" in warnings[0]

@@ -19,7 +19,8 @@ from domain.identity import case_id_for
 from domain.models import DenialKind
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
-from services.ingest import FileReport, IngestService
+from services.ingest import IngestService
+from services.ingest_report import FileReport
 from tests.harness import ALICE, BOB, CaseHarness
 from tests.ingest_helpers import wait_row
 from tests.workflows.case_flow import submit_corrected_claim, to_path

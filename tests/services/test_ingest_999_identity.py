@@ -147,7 +147,7 @@ async def test_the_biller_sets_what_the_999_left_unknown(
     harness: CaseHarness, cases: tuple[IngestService, CaseService]
 ) -> None:
     """The biller names the payer and the date of service: deadlines are counted from them;
-    a second identification, or one of a claim whose file named its payer, is refused."""
+    what a user set can be corrected (a typo), a date of service in the future is refused."""
     ingest, case_service = cases
     today = await harness.today()
     await ingest.ingest("rejected.999", rejected_by_999(today, "C7"), ALICE)
@@ -165,5 +165,11 @@ async def test_the_biller_sets_what_the_999_left_unknown(
     assert timely is not None and str(served) in timely.basis
     row = await wait_row(harness, case_id, lambda r: r.payer_id == "60054")
     assert row.payer_name == "AETNA"
-    with pytest.raises(Invalid, match="payer and date of service are known"):
-        await case_service.identify_claim(case_id, payer, (served, None), None, ALICE)
+    with pytest.raises(Invalid, match="is in the future"):
+        await case_service.identify_claim(
+            case_id, payer, (today + timedelta(days=1), None), None, ALICE
+        )
+    corrected = Payer(payer_id="60055", name="AETNA BETTER HEALTH", type=PayerType.MEDICAID)
+    await case_service.identify_claim(case_id, corrected, (served, None), None, ALICE)
+    state = await harness.state(handle)
+    assert (state.record.claim.payer, state.record.identified_by) == (corrected, "alice")

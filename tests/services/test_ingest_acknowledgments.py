@@ -18,7 +18,8 @@ from domain.models import Category, DenialKind, WorkPath
 from domain.rulebook import Rulebook
 from services.audit import AuditService
 from services.cases import CaseService
-from services.ingest import FileReport, IngestService
+from services.ingest import IngestService
+from services.ingest_report import FileReport
 from tests.api.polling import eventually
 from tests.edi.x12_generator import (
     Claim277,

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from db.analytics import claims_by_payer_month
 from domain.rulebook import Rulebook
-from services.ingest import FileReport, IngestSummary
+from services.ingest_report import FileReport, IngestSummary
 from tests.edi.x12_generator import Claim835, Envelope, Line835, Remittance835, build_file
 from tests.harness import ALICE, CaseHarness
 

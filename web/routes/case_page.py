@@ -70,6 +70,7 @@ def _page(
             "errors": errors or {},
             "is_supervisor": allows(user.actor.role, Permission.SUPERVISE),
             "reassign_targets": reassign_targets,
+            "today": today.isoformat(),
         },
         status_code=status_code,
     )
@@ -226,20 +227,25 @@ async def identify_claim(
 ) -> RedirectResponse:
     """What a 999 left unknown: the payer the claim was sent to and its dates of service."""
     try:
-        payer = Payer(
-            payer_id=str(form.get("payer_id") or "").strip(),
-            name=str(form.get("payer_name") or "").strip(),
-            type=PayerType(str(form.get("payer_type") or "other")),
+        payer_id = str(form.get("payer_id") or "").strip()
+        payer = (
+            Payer(
+                payer_id=payer_id,
+                name=str(form.get("payer_name") or "").strip(),
+                type=PayerType(str(form.get("payer_type") or "")),
+            )
+            if payer_id  # absent when the file named the payer
+            else None
         )
         served_from = date.fromisoformat(str(form.get("service_date_from") or ""))
         through = str(form.get("service_date_to") or "").strip()
-        billed = str(form.get("billed_amount") or "").strip()
+        billed = str(form.get("billed_amount") or "").strip().replace(",", "")
         amount = Decimal(billed) if billed else None
     except (ValueError, ValidationError, InvalidOperation):
         return redirect_with_flash(
             f"/cases/{case_id}",
-            "Claim identity: give the payer id and name, the first date of service "
-            "(YYYY-MM-DD) and, if known, the billed amount",
+            "Claim identity: give the payer id, name and type, the first date of service "
+            "(YYYY-MM-DD) and, if known, the billed amount (such as 1250.00)",
         )
     served = (served_from, date.fromisoformat(through) if through else None)
     try:

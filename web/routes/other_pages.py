@@ -14,7 +14,8 @@ from api.routes.ingest import MAX_FILE_BYTES
 from domain.permissions import Permission
 from services.auth import SignedIn
 from services.errors import Invalid
-from services.ingest import IngestSummary, list_ingests
+from services.ingest import list_ingests
+from services.ingest_report import IngestSummary
 from services.prevention import PreventionChange, PreventionStatus
 from web.session import CaseReaderPage, IngestPage, PostedForm, SupervisorPage, page_permission
 from web.templating import redirect_with_flash, render

@@ -70,10 +70,12 @@ def _claims(raw: bytes) -> list[tuple[int, str, str]] | None:
     e, t = re.escape(element), re.escape(end)
     claims = []
     transaction, trace = -1, ""
-    segment = rf"{t}[ \t\r\n]*(TRN|CLP){e}([^{e}{t}]*)(?:{e}([^{e}{t}]*))?"
+    segment = rf"{t}[ \t\r\n]*(ST|TRN|CLP){e}([^{e}{t}]*)(?:{e}([^{e}{t}]*))?"
     for match in re.finditer(segment, text):
-        if match.group(1) == "TRN":  # TRN02 is the trace (TRN01 its type)
-            transaction, trace = match.start(), (match.group(3) or "").strip()
+        if match.group(1) == "ST":  # a transaction set without TRN has no trace
+            transaction, trace = match.start(), ""
+        elif match.group(1) == "TRN":  # TRN02 is the trace (TRN01 its type)
+            trace = (match.group(3) or "").strip()
         else:
             claims.append((transaction, trace, match.group(2)))
     return claims

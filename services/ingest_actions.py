@@ -1,0 +1,346 @@
+"""What a parsed file does to cases: the answers it carries to open cases, the payments it
+records on cases closed written off, what it tells of rejections whose payer no file named, and
+the cases it opens. Everything is decided here from the read model, then run as actions (Signals,
+Updates, workflow starts) without holding a database connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from db.models import CaseRow
+from domain.case import SYSTEM_ACTOR, CaseStatus, PayerDecision, PayerResponse
+from domain.identity import denial_sequence, fingerprint_of
+from domain.models import Claim, DenialKind, DenialRecord
+from domain.remittance_rules import decision_from_remittance, newly_paid, patient_share
+from edi.results import AcknowledgedClaim, AdjudicatedClaim, CaseRecord, ParsedFile
+from services import claim_matching as matching
+from services.cases import CaseService
+from services.claim_matching import Ambiguous, CaseIndex, ClaimSeen, EarlierCase
+from services.errors import Conflict, Invalid
+from services.ingest_report import FileReport
+
+Action = Callable[[], Awaitable[None]]
+_DENIAL, _REJECTION = {DenialKind.DENIAL.value}, {DenialKind.REJECTION.value}
+
+
+def _newly_paid(claim_paid: Decimal, case: CaseRow) -> Decimal:
+    """As the read model knows the case: the workflow recounts from its own state (see
+    PayerResponse.claim_paid_total)."""
+    return newly_paid(claim_paid, case.paid_amount, case.recovered_amount)
+
+
+class FileActions:
+    """The actions of one parsed file, and what they add to its report."""
+
+    def __init__(
+        self,
+        session: Session,
+        cases: CaseService,
+        parsed: ParsedFile,
+        report: FileReport,
+        started: list[str],
+    ) -> None:
+        self._session = session
+        self._cases = cases
+        self._parsed = parsed
+        self._report = report
+        self._started = started
+        self._today = cases.today()  # an answer with no date of its own is dated today
+        self._actions: list[Action] = []
+        # (payer, claim number, claim id) of the claims whose report went to a case already.
+        self._answered: set[tuple[str, str, str]] = set()
+
+    def plan(self) -> list[Action]:
+        parsed = self._parsed
+        payer_ids = (
+            {item.payer.payer_id for item in parsed.adjudicated}
+            | {item.claim.payer.payer_id for item in parsed.acknowledged}
+            | {case.record.claim.payer.payer_id for case in parsed.cases}
+        )
+        claim_ids = {item.claim_id for item in parsed.adjudicated} | {
+            ack.claim.claim_id for ack in parsed.acknowledged
+        }
+        open_cases = matching.open_cases(self._session, payer_ids, claim_ids)
+        unanswered = [
+            (index, item)
+            for index, item in enumerate(parsed.adjudicated)
+            if not item.is_reversal and not self._answer_remittance(index, item, open_cases)
+        ]
+        for index, ack in enumerate(parsed.acknowledged):
+            self._answer_acknowledgment(index, ack, open_cases)
+        self._late_payments([(i, item) for i, item in unanswered if item.paid_amount > 0])
+        self._open_cases(open_cases)
+        return self._actions
+
+    def _warn(self, message: str, at: CaseRecord | AdjudicatedClaim | AcknowledgedClaim) -> None:
+        self._report.warnings.append(matching.problem(message, at.location))
+
+    # --- answers to open cases ------------------------------------------------------------
+
+    def _answer_remittance(self, index: int, item: AdjudicatedClaim, index_: CaseIndex) -> bool:
+        """Send an 835's report of a claim to the open case it answers; whether it found one
+        (or was reported as ambiguous)."""
+        payer_id, numbers, seen = item.payer.payer_id, matching.numbers(item), ClaimSeen.of(item)
+        still_denied = item.classification.is_denial and item.classification.denied_amount > 0
+        match = index_.match(payer_id, *numbers, claim=seen, kinds=_DENIAL)
+        rejection = index_.match(payer_id, item.claim_id, claim=seen, kinds=_REJECTION)
+        unnamed = rejection is None and match is None
+        if unnamed:
+            rejection = index_.unnamed(seen)
+        for found in (match, rejection):
+            if isinstance(found, Ambiguous):
+                self._report.warnings.append(
+                    matching.ambiguity(item.claim_id, found, item.location)
+                )
+                return True
+        assert not isinstance(match, Ambiguous) and not isinstance(rejection, Ambiguous)
+        if match is None and rejection is not None:
+            if rejection.status != CaseStatus.AWAITING_PAYER:
+                return True
+            match = rejection  # the resubmitted rejection, now adjudicated
+            if not still_denied:
+                self._answered.update((payer_id, n, item.claim_id) for n in numbers)
+        elif match is None:
+            return False
+        paid_now = _newly_paid(item.paid_amount, match)
+        if match is not rejection:
+            if still_denied and match.status != CaseStatus.AWAITING_PAYER and not paid_now:
+                return True  # the same denial again, not an answer: the open case covers it
+            self._answered.update((payer_id, n, item.claim_id) for n in numbers)
+        outstanding = max(match.denied_amount - match.recovered_amount, Decimal(0))
+        moved = Decimal(0) if paid_now else patient_share(item.claim.all_adjustments())
+        response = PayerResponse(
+            decision=decision_from_remittance(
+                paid_now,
+                still_denied,
+                answers_rejection=match is rejection,
+                # The balance went to the patient only if the PR adjustments cover it.
+                patient_share=moved if moved >= outstanding else Decimal(0),
+            ),
+            paid_amount=paid_now,
+            claim_paid_total=max(item.paid_amount, Decimal(0)),
+            decision_date=item.remittance_date or self._today,
+            payer_claim_control_number=item.payer_claim_control_number,
+            reference=f"{self._parsed.sha256}:{index}",
+            source="835",
+        )
+        self._actions.append(self._answer(match, response, item, item.claim if unnamed else None))
+        return True
+
+    def _answer_acknowledgment(self, index: int, ack: AcknowledgedClaim, cases: CaseIndex) -> None:
+        claim = ack.claim
+        seen = ClaimSeen.of(claim)
+        match = cases.match(claim.payer.payer_id, claim.claim_id, claim=seen, kinds=_REJECTION)
+        unnamed = match is None
+        if unnamed:
+            match = cases.unnamed(seen)
+        if isinstance(match, Ambiguous):
+            self._report.warnings.append(matching.ambiguity(claim.claim_id, match, ack.location))
+            return
+        if match is None or match.status != CaseStatus.AWAITING_PAYER:
+            return
+        self._answered.add((claim.payer.payer_id, claim.claim_id, claim.claim_id))
+        response = PayerResponse(
+            decision=PayerDecision.ACCEPTED if ack.accepted else PayerDecision.UPHELD,
+            decision_date=claim.remittance_date or self._today,
+            reference=f"{self._parsed.sha256}:ack{index}",
+            notes="; ".join(ack.details),
+            source=self._parsed.kind.value if self._parsed.kind else "acknowledgment",
+        )
+        named = unnamed and bool(claim.payer.name.strip())
+        self._actions.append(self._answer(match, response, ack, claim if named else None))
+
+    def _answer(
+        self,
+        case: CaseRow,
+        response: PayerResponse,
+        at: AdjudicatedClaim | AcknowledgedClaim,
+        identity: Claim | None,
+    ) -> Action:
+        """Signal the answer; first, for a case whose payer no file named, tell it what this
+        file says of the claim (payer, date of service, charge)."""
+
+        async def send() -> None:
+            if identity is not None:
+                await self._identify(case.case_id, identity)
+            if await self._cases.send_payer_response(case.case_id, response):
+                self._report.payer_responses_matched += 1
+            else:
+                self._warn(
+                    f"claim {case.claim_id}: its case closed before this answer reached it: "
+                    "not applied (a payment on a case closed written off is a late payment: "
+                    "ingest the file again)",
+                    at,
+                )
+
+        return send
+
+    async def _identify(self, case_id: str, claim: Claim) -> None:
+        # Identified meanwhile (by a biller, or another file): theirs stands.
+        with contextlib.suppress(Invalid, Conflict):
+            await self._cases.identify_claim(
+                case_id,
+                claim.payer,
+                (claim.service_date_from, claim.service_date_to),
+                claim.billed_amount if claim.billed_amount > 0 else None,
+                SYSTEM_ACTOR,
+            )
+
+    # --- late payments --------------------------------------------------------------------
+
+    def _late_payments(self, paid: list[tuple[int, AdjudicatedClaim]]) -> None:
+        """Payments on claims whose cases closed written off: each is recorded on its case,
+        and the claim (paid in part, the rest still denied) opens no new case."""
+        if not paid:
+            return
+        closed = matching.written_off_cases(self._session, [item for _, item in paid])
+        kinds = _DENIAL | _REJECTION
+        for index, item in paid:
+            numbers = matching.numbers(item)
+            match = closed.match(
+                item.payer.payer_id, *numbers, claim=ClaimSeen.of(item), kinds=kinds
+            )
+            if isinstance(match, Ambiguous):
+                self._report.warnings.append(
+                    matching.ambiguity(item.claim_id, match, item.location)
+                )
+                continue
+            if match is None:
+                continue
+            self._answered.update((item.payer.payer_id, n, item.claim_id) for n in numbers)
+            paid_now = _newly_paid(item.paid_amount, match)
+            if not paid_now:
+                continue
+            response = PayerResponse(
+                decision=PayerDecision.PAID,
+                paid_amount=paid_now,
+                claim_paid_total=item.paid_amount,
+                decision_date=item.remittance_date or self._today,
+                payer_claim_control_number=item.payer_claim_control_number,
+                reference=f"{self._parsed.sha256}:{index}",
+                source="835",
+            )
+            self._actions.append(self._late_payment(match, response, item))
+
+    def _late_payment(
+        self, case: CaseRow, response: PayerResponse, item: AdjudicatedClaim
+    ) -> Action:
+        async def record() -> None:
+            problem = await self._cases.record_late_payment(case.case_id, response)
+            outcome = (case.outcome or "").replace("_", " ")
+            if problem is None:
+                self._report.late_payments += 1
+                self._warn(
+                    f"claim {item.claim_id} was paid ${response.paid_amount:.2f} after its case "
+                    f"closed {outcome}: recorded on the case, whose write-off is reduced",
+                    item,
+                )
+            elif "already recorded" not in problem:
+                self._warn(
+                    f"claim {item.claim_id} was paid ${response.paid_amount:.2f} after its case "
+                    f"closed {outcome}, but the payment was not recorded: {problem}",
+                    item,
+                )
+
+        return record
+
+    # --- cases opened ---------------------------------------------------------------------
+
+    def _open_cases(self, open_cases: CaseIndex) -> None:
+        cases = self._identify_rejections(self._parsed.cases)
+        existing = matching.existing_cases(self._session, cases)
+        for case in cases:
+            claim = case.record.claim
+            number = matching.case_number(case)
+            if (claim.payer.payer_id, number, claim.claim_id) in self._answered:
+                continue
+            if self._opened_unnamed(case, open_cases):
+                continue
+            earlier = existing[(case.record.kind.value, claim.payer.payer_id, number)]
+            # A rejection's number is its claim id: the same number is the same claim (its
+            # stand-in date or charge may differ). A denial's payer claim number may be masked.
+            fingerprint = (
+                claim.claim_id
+                if case.record.kind is DenialKind.REJECTION
+                else fingerprint_of(claim)
+            )
+            same_claim = [e[:3] for e in earlier if e.fingerprint == fingerprint]
+            record = case.record
+            collides = len(same_claim) < len(earlier)
+            if collides:  # another claim already holds this number: never merge the two
+                record = record.model_copy(update={"distinguisher": fingerprint})
+            sequence = denial_sequence(same_claim, claim.remittance_date, record.kind)
+            if sequence is None:
+                self._report.duplicates_skipped += 1
+                continue
+            if collides:
+                self._report.warnings.append(matching.collision(case, number, earlier, fingerprint))
+            earlier.append(EarlierCase(sequence, True, claim.remittance_date, fingerprint))
+            self._actions.append(self._start(record.model_copy(update={"sequence": sequence})))
+
+    def _start(self, record: DenialRecord) -> Action:
+        async def start() -> None:
+            opened = await self._cases.start_case(record)
+            if opened.created:
+                self._report.cases_started += 1
+                self._started.append(opened.case_id)
+            else:
+                self._report.duplicates_skipped += 1
+
+        return start
+
+    def _identify_rejections(self, cases: list[CaseRecord]) -> list[CaseRecord]:
+        """999 rejections name no payer (only the 999's sender) and no date of service: take
+        them from the claim record where it names one payer, else report what is missing."""
+        unnamed = {c.record.claim.claim_id for c in cases if not c.record.payer_named}
+        if not unnamed:
+            return cases
+        records = matching.claim_records(self._session, unnamed)
+        identified: list[CaseRecord] = []
+        for case in cases:
+            if case.record.payer_named:
+                identified.append(case)
+                continue
+            found = matching.identified(case.record, records.get(case.record.claim.claim_id, []))
+            if isinstance(found, str):
+                self._warn(found, case)
+                identified.append(case)
+            else:
+                identified.append(case.model_copy(update={"record": found}))
+        return identified
+
+    def _opened_unnamed(self, case: CaseRecord, open_cases: CaseIndex) -> bool:
+        """A rejection of a claim that a 999 already opened a case for, payer not yet named:
+        the same claim, not a second case. A file that names the payer (a 277CA) tells that
+        case the payer, date of service and charge."""
+        if case.record.kind is not DenialKind.REJECTION:
+            return False
+        claim = case.record.claim
+        opened = open_cases.unnamed(ClaimSeen.of(claim))
+        if not isinstance(opened, CaseRow):
+            return False
+        self._report.duplicates_skipped += 1
+        if case.record.payer_named:
+            self._warn(
+                f"claim {claim.claim_id} already has an open rejection case from a 999 that "
+                f"named no payer: not opened again; that case takes this file's payer "
+                f"({claim.payer.payer_id}) and date of service",
+                case,
+            )
+
+            async def identify() -> None:
+                await self._identify(opened.case_id, claim)
+
+            self._actions.append(identify)
+        else:
+            self._warn(
+                f"claim {claim.claim_id} already has an open rejection case from a 999: not "
+                "opened again",
+                case,
+            )
+        return True

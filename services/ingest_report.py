@@ -1,0 +1,50 @@
+"""What an ingest reports, per file and summed over the files of one ingest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class IngestCounts(BaseModel):
+    """What files turned into: counted per file and summed over an ingest."""
+
+    claims: int = 0
+    denials: int = 0
+    rejections: int = 0
+    reversals: int = 0
+    cases_started: int = 0
+    duplicates_skipped: int = 0
+    payer_responses_matched: int = 0
+    late_payments: int = 0  # payments on cases closed written off: their write-off shrank
+
+
+class FileReport(IngestCounts):
+    file: str
+    sha256: str
+    kind: str | None = None
+    status: str = Field(description="ingested | duplicate | failed | incomplete")
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    warnings: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class IngestSummary(IngestCounts):
+    files: int = 0
+    errors: int = 0
+    reports: list[FileReport] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, reports: list[FileReport]) -> IngestSummary:
+        # What the files hold (claims, denials, ...) counts for the files ingested only: a
+        # failed file started nothing, a duplicate was counted when first ingested, an
+        # incomplete one counts when ingested again to finish. What was done (cases started,
+        # duplicates skipped, answers matched) counts wherever it happened.
+        contents = {"claims", "denials", "rejections", "reversals"}
+        total = cls(files=len(reports), reports=reports)
+        for report in reports:
+            for name in IngestCounts.model_fields:
+                if report.status == "ingested" or name not in contents:
+                    setattr(total, name, getattr(total, name) + getattr(report, name))
+            total.errors += len(report.errors)
+        return total
