@@ -4,6 +4,7 @@ the claim record, or waits for the biller, and later answers still find it by cl
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -128,6 +129,14 @@ async def test_999_rejection_of_an_unknown_claim_is_found_by_later_answers(
     again = await ingest.ingest("rejected.277", ack, ALICE)
     assert (again.cases_started, again.duplicates_skipped) == (0, 1)
     assert any("already has an open rejection case" in w["message"] for w in again.warnings)
+    # The 277CA names the payer and the date of service: the 999's case takes them.
+    identified = await harness.wait_for(
+        handle, lambda state: state.record.claim.payer.payer_id == PAYER_ID
+    )
+    assert (identified.record.claim.service_date_from, identified.record.identified_by) == (
+        served,
+        "a later file",
+    )
 
     await harness.complete(handle, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
     await harness.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
@@ -173,3 +182,30 @@ async def test_the_biller_sets_what_the_999_left_unknown(
     await case_service.identify_claim(case_id, corrected, (served, None), None, ALICE)
     state = await harness.state(handle)
     assert (state.record.claim.payer, state.record.identified_by) == (corrected, "alice")
+
+
+async def test_a_rejection_sent_again_without_its_date_of_service_is_the_same_case(
+    harness: CaseHarness, cases: tuple[IngestService, CaseService]
+) -> None:
+    """A 277CA rejection with no DTP*472 (its date stands in) sent again three days later, in
+    a new batch: the same claim id is the same claim, not a collision and not a second case."""
+    ingest, _ = cases
+    today = await harness.today()
+
+    def without_service_date(created: date, control: int) -> bytes:
+        raw = build_file(
+            ClaimAck277(
+                claims=[Claim277("C6", category="A7", status="21", amount=300)],
+                created=created,
+                reference=f"BATCH{control:04d}",
+            ),
+            envelope=Envelope(created=created, first_control_number=control),
+        )
+        return re.sub(rb"DTP\*472\*D8\*\d{8}~\n?", b"", raw)
+
+    first = await ingest.ingest("a.277", without_service_date(today - timedelta(days=3), 21), ALICE)
+    assert first.cases_started == 1
+    await only_rejection(harness)
+    again = await ingest.ingest("b.277", without_service_date(today, 22), ALICE)
+    assert (again.cases_started, again.duplicates_skipped) == (0, 1)
+    assert not any("shares payer claim number" in w["message"] for w in again.warnings)

@@ -3,6 +3,7 @@ payment after a write-off is recorded on the closed case instead of dropped."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -10,14 +11,14 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session
 
-from domain.case import CaseOutcome, CaseStatus, TaskType
+from domain.case import CaseOutcome, CaseStatus, PayerDecision, PayerResponse, TaskType
 from domain.models import WorkPath
 from domain.rulebook import Rulebook
 from services.ingest import IngestService
 from tests.harness import ALICE, SAM, CaseHarness
 from tests.ingest_helpers import case_ids_of, wait_row
 from tests.services.test_ingest import remittance
-from tests.workflows.case_flow import event_types, submit_appeal, to_path
+from tests.workflows.case_flow import event_types, submit_appeal, submit_corrected_claim, to_path
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import WriteOffDecision
 
@@ -106,3 +107,91 @@ async def test_payment_after_write_off_reduces_the_write_off(
     resent = await service.ingest("late-again.835", late + b"\n", ALICE)
     assert resent.late_payments == 0
     assert (await harness.state(handle)).recovered_amount == 500
+
+
+async def written_off(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook, claim_id: str, billed: int
+) -> tuple[str, date]:
+    """A denial of `claim_id` (served 40 days ago) triaged and written off by sam."""
+    today = await harness.today()
+    served = today - timedelta(days=40)
+    case_id = await opened(
+        harness,
+        service,
+        rulebook,
+        denial(claim_id, served, today - timedelta(days=10), billed=billed),
+    )
+    handle = harness.client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+    await to_path(harness, handle, path=WorkPath.WRITE_OFF_REVIEW)
+    approve = WriteOffDecision(approve=True, reason="small")
+    await harness.complete(handle, TaskType.APPROVE_WRITE_OFF, approve, SAM)
+    await wait_row(harness, case_id, lambda row: row.outcome == "written_off")
+    return case_id, served
+
+
+async def test_a_late_part_payment_dated_after_arrival_is_recorded_and_opens_nothing(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook
+) -> None:
+    """An EFT dated two days after the file arrives pays $300 of a written-off $500 denial,
+    the other $200 still denied: the payment is recorded on the closed case and the rest opens
+    no second case (the written-off case covers it)."""
+    case_id, served = await written_off(harness, service, rulebook, "PCNLP", 500)
+    today = await harness.today()
+    late = remittance(
+        f"CLP*PCNLP*1*500*300**CI*ICNPCNLP\nCAS*CO*50*200\nDTM*232*{served:%Y%m%d}",
+        paid_on=today + timedelta(days=2),
+    )
+    report = await service.ingest("late.835", late, ALICE)
+    assert (report.late_payments, report.cases_started, report.duplicates_skipped) == (1, 0, 0)
+    row = await wait_row(harness, case_id, lambda r: r.outcome == "partially_recovered")
+    assert (row.recovered_amount, row.denied_amount) == (300, 500)
+
+
+async def test_a_payment_under_another_claims_number_answers_no_case(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook
+) -> None:
+    """Claim Y is denied under a masked CLP07; an 835 pays claim X under that same number:
+    Y's case is not closed with X's money, and the report says why."""
+    today = await harness.today()
+    served = today - timedelta(days=20)
+    denied = remittance(
+        f"CLP*PCNY*4*400*0**CI*MASKED\nCAS*CO*16*400\nDTM*232*{served:%Y%m%d}",
+        paid_on=today - timedelta(days=3),
+    )
+    case_id = await opened(harness, service, rulebook, denied)
+    handle = harness.client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+    await to_path(harness, handle)
+    await submit_corrected_claim(harness, handle, today)
+    await wait_row(harness, case_id, lambda row: row.status == "awaiting_payer")
+    paid = remittance(f"CLP*PCNX*1*300*300**CI*MASKED\nDTM*232*{served:%Y%m%d}", paid_on=today)
+    report = await service.ingest("other.835", paid, ALICE)
+    assert report.payer_responses_matched == 0
+    assert any("none of them this claim's alone" in w["message"] for w in report.warnings)
+    assert (await harness.state(handle)).status is CaseStatus.AWAITING_PAYER
+
+
+async def test_two_late_payments_at_once_both_count(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook
+) -> None:
+    """Two payments posted on one written-off case at the same moment: each run of the case
+    starts from the last one's state, so both count (none overwrites the other)."""
+    case_id, _ = await written_off(harness, service, rulebook, "PCNTW", 600)
+    today = await harness.today()
+    first, second = (
+        PayerResponse(
+            decision=PayerDecision.PAID,
+            paid_amount=Decimal(amount),
+            decision_date=today,
+            reference=reference,
+            source="manual",
+        )
+        for amount, reference in ((100, "CHK-A"), (200, "CHK-B"))
+    )
+    with Session(harness.engine) as one, Session(harness.engine) as other:  # two requests
+        outcomes = await asyncio.gather(
+            harness.case_service(one, rulebook).record_late_payment(case_id, first),
+            harness.case_service(other, rulebook).record_late_payment(case_id, second),
+        )
+    assert outcomes == [None, None]
+    row = await wait_row(harness, case_id, lambda r: r.recovered_amount == 300)
+    assert (row.outcome, row.status) == ("partially_recovered", "closed")
