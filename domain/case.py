@@ -347,6 +347,11 @@ class CaseState(BaseModel):
         return self.classification.denied_amount
 
     @property
+    def written_off_amount(self) -> Decimal:
+        """What a closed case gave up: the outstanding amount of a given-up outcome."""
+        return self.outstanding_amount if self.outcome in GIVEN_UP_OUTCOMES else Decimal(0)
+
+    @property
     def outstanding_amount(self) -> Decimal:
         """What the payer still owes of the denied amount (all of it until a payment)."""
         return max(self.denied_amount - self.recovered_amount, Decimal(0))

@@ -72,5 +72,7 @@ def test_a_late_payment_reopens_the_books_of_a_written_off_case_only() -> None:
     assert "closed (recovered)" in str(late_payment_problem(recovered, payment, TODAY))
     partly = written_off.model_copy(update={"recovered_amount": Decimal(300)})
     assert outcome_after_late_payment(partly) is CaseOutcome.PARTIALLY_RECOVERED
+    assert (written_off.written_off_amount, partly.written_off_amount) == (800, 500)
+    assert recovered.written_off_amount == 0
     paid = written_off.model_copy(update={"recovered_amount": Decimal(800)})
     assert outcome_after_late_payment(paid) is CaseOutcome.RECOVERED
