@@ -45,7 +45,8 @@ def _amount_problem(state: CaseState, response: PayerResponse) -> str | None:
         )
     if paid != paid.quantize(CENT):
         return f"paid_amount {paid} is not in dollars and cents"
-    if paid > state.outstanding_amount:
+    # A 999 rejection carries no charge until identified: nothing to bound the payment by.
+    if state.denied_amount > 0 and paid > state.outstanding_amount:
         return (
             f"paid_amount ${paid} is more than the ${state.outstanding_amount} outstanding "
             f"(${state.denied_amount} denied, ${state.recovered_amount} recovered)"

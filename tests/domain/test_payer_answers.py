@@ -76,3 +76,23 @@ def test_a_late_payment_reopens_the_books_of_a_written_off_case_only() -> None:
     assert recovered.written_off_amount == 0
     paid = written_off.model_copy(update={"recovered_amount": Decimal(800)})
     assert outcome_after_late_payment(paid) is CaseOutcome.RECOVERED
+
+
+def test_a_payment_is_bounded_by_what_is_outstanding_when_the_charge_is_known() -> None:
+    state = case(status=CaseStatus.AWAITING_PAYER)
+    assert "more than the $800" in str(
+        answer_problem(state, answer(PayerDecision.PAID, 900, "EFT2"), TODAY)
+    )
+    cents = answer(PayerDecision.PAID, 1, "EFT3").model_copy(
+        update={"paid_amount": Decimal("0.004")}
+    )
+    assert "dollars and cents" in str(answer_problem(state, cents, TODAY))
+    unknown = state.model_copy(
+        update={
+            "record": state.record.model_copy(
+                update={"claim": state.record.claim.model_copy(update={"billed_amount": 0})}
+            ),
+            "classification": None,
+        }
+    )
+    assert answer_problem(unknown, answer(PayerDecision.PAID, 500, "EFT4"), TODAY) is None
