@@ -73,6 +73,7 @@ def build_worker(
             triage.triage_case,
             triage.current_rule,
             projection.project_case,
+            projection.closed_case_state,
             prevention.emit_prevention_task,
             absence.mark,
             absence.redistribute,

@@ -67,6 +67,11 @@ def denial_sequence(
     return max(sequence for sequence, *_ in existing) + 1
 
 
+# Who supplied what a file left unknown, besides a user (by user id).
+CLAIM_RECORD = "claim record"
+LATER_FILE = "a later file"
+
+
 class Identification(BaseModel):
     """What a user or a later file says of a claim whose file left it unknown."""
 
@@ -86,6 +91,9 @@ def identification_problem(record: DenialRecord, given: Identification, today: d
             "the file that opened the case named the claim's payer and date of service: they "
             "are not changed by hand"
         )
+    by_user = record.identified_by not in ("", CLAIM_RECORD, LATER_FILE)
+    if given.by == LATER_FILE and by_user:
+        return f"{record.identified_by} set the claim's payer and dates: a later file does not"
     payer_from_file = record.payer_named and not record.identified_by
     if payer_from_file and given.payer and given.payer.payer_id != record.claim.payer.payer_id:
         return f"the file named the payer ({record.claim.payer.payer_id}): it is not changed"

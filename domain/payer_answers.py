@@ -22,10 +22,9 @@ CENT = Decimal("0.01")
 
 def answer_problem(state: CaseState, response: PayerResponse, today: date) -> str | None:
     """Why the answer cannot be recorded, or None when it can."""
-    if response.decision_date > today:
-        return f"decision_date {response.decision_date.isoformat()} is in the future"
-    if response.decision is PayerDecision.ACCEPTED and state.kind is not DenialKind.REJECTION:
-        return "'accepted' answers a resubmitted rejection; a denial is paid or upheld"
+    basic = answer_basics_problem(state, response, today)
+    if basic is not None:
+        return basic
     notice = state.record.claim.remittance_date
     if notice is not None and response.decision_date < notice:
         return (
@@ -35,14 +34,25 @@ def answer_problem(state: CaseState, response: PayerResponse, today: date) -> st
     return _amount_problem(state, response) or duplicate_problem(state, response)
 
 
-def _amount_problem(state: CaseState, response: PayerResponse) -> str | None:
-    paid = response.paid_amount
-    if response.decision in PAYING and paid <= 0:
+def answer_basics_problem(state: CaseState, response: PayerResponse, today: date) -> str | None:
+    """The checks a typed answer has had from the start: the task's Update handler repeats
+    them (saved histories replay them); the rest of answer_problem came later and runs in
+    the validator only, which replay skips."""
+    if response.decision_date > today:
+        return f"decision_date {response.decision_date.isoformat()} is in the future"
+    if response.decision is PayerDecision.ACCEPTED and state.kind is not DenialKind.REJECTION:
+        return "'accepted' answers a resubmitted rejection; a denial is paid or upheld"
+    if response.decision in PAYING and response.paid_amount <= 0:
         return (
             f"a '{response.decision.value}' response needs a paid_amount above 0 (nothing "
             "paid is no recovery: record 'upheld', or 'patient_responsibility' when the payer "
             "moved the balance to the patient)"
         )
+    return None
+
+
+def _amount_problem(state: CaseState, response: PayerResponse) -> str | None:
+    paid = response.paid_amount
     if paid != paid.quantize(CENT):
         return f"paid_amount {paid} is not in dollars and cents"
     # A 999 rejection carries no charge until identified: nothing to bound the payment by.
@@ -85,10 +95,12 @@ def posted_answer_problem(state: CaseState, response: PayerResponse, today: date
 
 
 def reference_for(response: PayerResponse) -> str:
-    """The answer's reference, derived for an answer without money that has none: the same
-    decision on the same day is the same answer."""
+    """The answer's reference as the case keeps it: in capitals (check "chk-300" is
+    "CHK-300", and the workflow, which ignores a reference it holds, compares exactly), derived
+    for an answer without money that has none (the same decision on the same day is the same
+    answer)."""
     if response.reference.strip():
-        return response.reference.strip()
+        return response.reference.strip().upper()
     return f"manual:{response.decision.value}:{response.decision_date.isoformat()}"
 
 

@@ -444,9 +444,9 @@ class CaseService:
         self, case_id: str, response: PayerResponse, *, typed: bool = False
     ) -> str | None:
         """Record a payment on a case closed written off: a new run of its workflow (the same
-        id, its closed state resumed) applies it and closes again. Why it was not recorded,
-        or None when it was. A run still going (finishing its close, or recording another
-        payment) is waited for, then the case is read again: each run starts from the last."""
+        id, starting from the last run's projected state) applies it and closes again. Why it
+        was not recorded, or None when it was: the run is awaited and the case read again, so
+        a payment that added nothing (recorded already) is not reported as recorded."""
         handle = self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
         for _ in range(LATE_PAYMENT_ATTEMPTS):
             state = self._closed_state(case_id)
@@ -458,7 +458,7 @@ class CaseService:
             release_connection(self._session)
             async with temporal_errors(case_id):
                 try:
-                    await self._client.start_workflow(
+                    run = await self._client.start_workflow(
                         DenialCaseWorkflow.run,
                         CaseInput(
                             case_id=case_id,
@@ -473,10 +473,14 @@ class CaseService:
                         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                         search_attributes=_search_attributes(state.status, state.record),
                     )
-                    return None
+                    result = await run.result()
                 except WorkflowAlreadyStartedError:
                     with contextlib.suppress(WorkflowFailureError):
                         await handle.result()  # its projection is done when it completes
+                    continue
+            if result.late_payment_recorded:
+                return None
+            return "nothing newly paid: the payment is recorded already"
         raise Busy(f"case {case_id} kept changing while a late payment was recorded: try again")
 
     async def send_payer_response(self, case_id: str, response: PayerResponse) -> bool:

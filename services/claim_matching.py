@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from db.models import CaseRow, RemittanceClaimRow
 from domain.case import CaseStatus
-from domain.identity import claim_fingerprint
+from domain.identity import CLAIM_RECORD, claim_fingerprint
 from domain.models import SERVICE_DATE_UNKNOWN, Claim, DenialKind, DenialRecord, Payer
 from domain.payer_answers import LATE_PAYABLE
 from edi.problems import Location
@@ -82,7 +82,7 @@ class CaseIndex:
         for row in rows:
             for number in {row.claim_id, row.payer_claim_control_number} - {""}:
                 self._by_number[(row.payer_id, number)].append(row)
-            if not row.payer_name.strip():
+            if row.kind == DenialKind.REJECTION.value and not row.payer_name.strip():
                 self._unnamed[row.claim_id].append(row)
 
     def match(
@@ -308,7 +308,7 @@ def identified(record: DenialRecord, known: list[ClaimRecord]) -> DenialRecord |
         "(the 999 names only its sender)"
     )
     return record.model_copy(
-        update={"claim": claim, "details": details, "identified_by": "claim record"}
+        update={"claim": claim, "details": details, "identified_by": CLAIM_RECORD}
     )
 
 

@@ -54,6 +54,9 @@ class FileActions:
         self._actions: list[Action] = []
         # (payer, claim number, claim id) of the claims whose report went to a case already.
         self._answered: set[tuple[str, str, str]] = set()
+        # Paid claims whose number only other claims' cases hold, by index: reported if no
+        # written-off case of their own takes the payment either.
+        self._held_by_others: dict[int, Ambiguous] = {}
 
     def plan(self) -> list[Action]:
         parsed = self._parsed
@@ -94,14 +97,16 @@ class FileActions:
             rejection = index_.unnamed(seen)
         for found in (match, rejection):
             if isinstance(found, Ambiguous):
-                self._report.warnings.append(
-                    matching.ambiguity(item.claim_id, found, item.location)
-                )
-                return True
+                # Held by other claims' cases: a new denial opens its own case (a collision);
+                # a payment may still be this claim's late one, or else is reported unplaced.
+                if item.paid_amount > 0:
+                    self._held_by_others[index] = found
+                return False
         assert not isinstance(match, Ambiguous) and not isinstance(rejection, Ambiguous)
         if match is None and rejection is not None:
-            if rejection.status != CaseStatus.AWAITING_PAYER:
-                return True
+            paying = _newly_paid(item.paid_amount, rejection) > 0
+            if rejection.status != CaseStatus.AWAITING_PAYER and not paying:
+                return True  # nothing awaited it, and a payment goes to a case whatever waits
             match = rejection  # the resubmitted rejection, now adjudicated
             if not still_denied:
                 self._answered.update((payer_id, n, item.claim_id) for n in numbers)
@@ -170,11 +175,12 @@ class FileActions:
                 await self._identify(case.case_id, identity)
             if await self._cases.send_payer_response(case.case_id, response):
                 self._report.payer_responses_matched += 1
+            elif isinstance(at, AdjudicatedClaim) and response.paid_amount > 0:
+                await self._late_payment(case, response, at)()  # closed meanwhile: paid late
             else:
                 self._warn(
                     f"claim {case.claim_id}: its case closed before this answer reached it: "
-                    "not applied (a payment on a case closed written off is a late payment: "
-                    "ingest the file again)",
+                    "not applied",
                     at,
                 )
 
@@ -205,17 +211,17 @@ class FileActions:
             match = closed.match(
                 item.payer.payer_id, *numbers, claim=ClaimSeen.of(item), kinds=kinds
             )
-            if isinstance(match, Ambiguous):
-                self._report.warnings.append(
-                    matching.ambiguity(item.claim_id, match, item.location)
-                )
+            if not isinstance(match, CaseRow):
+                held = match if isinstance(match, Ambiguous) else self._held_by_others.get(index)
+                if held is not None:
+                    self._report.warnings.append(
+                        matching.ambiguity(item.claim_id, held, item.location)
+                    )
                 continue
-            if match is None:
-                continue
-            self._answered.update((item.payer.payer_id, n, item.claim_id) for n in numbers)
             paid_now = _newly_paid(item.paid_amount, match)
             if not paid_now:
-                continue
+                continue  # recorded already; a new denial of the claim opens its own case
+            self._answered.update((item.payer.payer_id, n, item.claim_id) for n in numbers)
             response = PayerResponse(
                 decision=PayerDecision.PAID,
                 paid_amount=paid_now,

@@ -86,9 +86,15 @@ with workflow.unsafe.imports_passed_through():
         starting_level,
         task_deadline_at,
     )
-    from domain.identity import Identification, identification_problem, identified_record
+    from domain.identity import (
+        LATER_FILE,
+        Identification,
+        identification_problem,
+        identified_record,
+    )
     from domain.models import Category, DenialKind, WorkPath
     from domain.payer_answers import (
+        answer_basics_problem,
         answer_problem,
         outcome_after_late_payment,
         takes_late_payment,
@@ -189,6 +195,7 @@ class DenialCaseWorkflow:
         # (seq, type) of the latest events, for Update receipts: memory only, never carried.
         self._recent_events: deque[tuple[int, str]] = deque(maxlen=64)
         self._sending: set[str] = set()  # prepare tasks whose submission is being sent
+        self._late_payment_recorded = False
         if input.resume is None:
             # Here, not in run(): a Signal of the first activation runs before run() does.
             self._state.reviews_partial_payments = workflow.patched(PARTIAL_PAYMENT_REVIEW)
@@ -205,6 +212,12 @@ class DenialCaseWorkflow:
     async def run(self, input: CaseInput) -> CaseResult:
         state = self._state
         if input.late_payment is not None:
+            # Runs of one case never overlap, and each projects before it ends: the read model
+            # holds the last one's state, which may be newer than what the caller resumed.
+            latest = await self._run(ProjectionActivities.closed_case_state, state.case_id)
+            if latest is not None and latest.version > state.version:
+                self._state = state = latest
+                self._projected_version = latest.version
             self._record_late_payment(input.late_payment)
         if state.status is CaseStatus.RECEIVED:
             self._event(
@@ -252,6 +265,7 @@ class DenialCaseWorkflow:
             outcome=state.outcome,
             recovered_amount=state.recovered_amount,
             prevention_task_id=state.prevention_task_id,
+            late_payment_recorded=self._late_payment_recorded,
         )
 
     async def _run(self, activity: Any, arg: Any) -> Any:
@@ -812,6 +826,7 @@ class DenialCaseWorkflow:
         state.recovered_amount += paid
         state.outcome = outcome_after_late_payment(state)
         state.outcome_reason = f"payer paid ${paid} after the write-off"
+        self._late_payment_recorded = True
         self._event(
             "late_payment",
             f"Payer paid ${paid} on {response.decision_date.isoformat()} ({response.source}) "
@@ -1116,6 +1131,8 @@ class DenialCaseWorkflow:
         problem = self._submission_problem(request.payload) or self._decided_level_problem(
             request.payload
         )
+        if problem is None and isinstance(request.payload, PayerResponseEntry):
+            problem = answer_problem(self._state, _entered_response(request.payload), self._today())
         if problem:
             reject(Rejection.INVALID, problem)
 
@@ -1218,7 +1235,7 @@ class DenialCaseWorkflow:
                 payload.next_path, today, "a claim that is not a duplicate"
             )
         if isinstance(payload, PayerResponseEntry):
-            return answer_problem(state, _entered_response(payload), today)
+            return answer_basics_problem(state, _entered_response(payload), today)
         if (
             isinstance(payload, FollowUpResult)
             and payload.expected_decision_date is not None
@@ -1711,7 +1728,8 @@ class DenialCaseWorkflow:
         since = self._state.event_seq
         self._validate_identify_claim(request)  # state may have moved since validation
         state = self._state
-        record = identified_record(state.record, _identification(request))
+        before = state.record
+        record = identified_record(before, _identification(request))
         try:
             rule = await run_local(
                 TriageActivities.current_rule, RulesRequest(record=record, as_of=self._today())
@@ -1722,6 +1740,8 @@ class DenialCaseWorkflow:
                 f"the payer rules could not be read ({type(error).__name__}); nothing changed, "
                 "try again shortly",
             )
+        if state.record != before:
+            reject(Rejection.CONFLICT, "the claim was identified meanwhile: reload the case")
         if state.status is not CaseStatus.CLOSED:
             state.record, state.rule = record, rule
             if state.classification is not None and request.billed_amount:
@@ -1805,7 +1825,7 @@ def _entered_response(payload: PayerResponseEntry) -> PayerResponse:
 
 
 def _identification(request: IdentifyClaim) -> Identification:
-    by = "a later file" if request.actor.role is Role.SYSTEM else request.actor.user_id
+    by = LATER_FILE if request.actor.role is Role.SYSTEM else request.actor.user_id
     return Identification(
         payer=request.payer,
         service_date_from=request.service_date_from,

@@ -65,6 +65,9 @@ class CaseResult(BaseModel):
     outcome: CaseOutcome
     recovered_amount: Decimal
     prevention_task_id: str
+    late_payment_recorded: bool = Field(
+        default=False, description="A run started for a late payment recorded it"
+    )
 
 
 # --- Activities -------------------------------------------------------------------------

@@ -96,3 +96,18 @@ def test_a_payment_is_bounded_by_what_is_outstanding_when_the_charge_is_known() 
         }
     )
     assert answer_problem(unknown, answer(PayerDecision.PAID, 500, "EFT4"), TODAY) is None
+
+
+def test_a_later_file_does_not_overwrite_what_a_user_set() -> None:
+    from domain.identity import LATER_FILE, Identification, identification_problem
+    from domain.models import Payer
+
+    record = case().record.model_copy(
+        update={"identified_by": "alice", "claim": case().record.claim}
+    )
+    later = Identification(
+        payer=Payer(payer_id="P2", name="OTHER"), service_date_from=TODAY, by=LATER_FILE
+    )
+    assert "alice set the claim's payer" in str(identification_problem(record, later, TODAY))
+    by_bob = later.model_copy(update={"by": "bob"})
+    assert identification_problem(record, by_bob, TODAY) is None

@@ -195,3 +195,29 @@ async def test_two_late_payments_at_once_both_count(
     assert outcomes == [None, None]
     row = await wait_row(harness, case_id, lambda r: r.recovered_amount == 300)
     assert (row.outcome, row.status) == ("partially_recovered", "closed")
+
+
+async def test_a_new_denial_of_a_written_off_claim_opens_a_case(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook
+) -> None:
+    """A claim paid $600 of $1,000 whose denied $400 was written off, reported again later:
+    the same $600 paid (nothing newly paid: no late payment) and the $400 denied for another
+    reason. Not dropped: the new denial opens a case of its own."""
+    today = await harness.today()
+    served = today - timedelta(days=40)
+    first = remittance(
+        f"CLP*PCNND*1*1000*600**CI*ICNPCNND\nCAS*CO*50*400\nDTM*232*{served:%Y%m%d}",
+        paid_on=today - timedelta(days=10),
+    )
+    case_id = await opened(harness, service, rulebook, first)
+    handle = harness.client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+    await to_path(harness, handle, path=WorkPath.WRITE_OFF_REVIEW)
+    approve = WriteOffDecision(approve=True, reason="small")
+    await harness.complete(handle, TaskType.APPROVE_WRITE_OFF, approve, SAM)
+    await wait_row(harness, case_id, lambda row: row.outcome == "written_off")
+    again = remittance(
+        f"CLP*PCNND*1*1000*600**CI*ICNPCNND\nCAS*CO*197*400\nDTM*232*{served:%Y%m%d}",
+        paid_on=today,
+    )
+    report = await service.ingest("again.835", again, ALICE)
+    assert (report.late_payments, report.cases_started) == (0, 1)
