@@ -28,6 +28,7 @@ from api.routes import (
     users,
 )
 from api.routes.codec import CodecCors, ui_origins
+from api.security_headers import SecurityHeaders
 from denials.config import Settings
 from domain.rulebook import Rulebook
 from services.errors import ServiceError
@@ -57,6 +58,7 @@ def create_app(
     app.state.metrics_registry = prometheus.app_registry(engine)
     app.add_middleware(RequestMetrics, registry=app.state.metrics_registry)
     app.add_middleware(AccessLog)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(CodecCors, origins=ui_origins(settings.temporal_ui_base))
 
     routers = (
