@@ -211,6 +211,23 @@ class SessionRow(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=_utc_column(nullable=False))
 
 
+class SignInFailureRow(SQLModel, table=True):
+    """A failed sign-in, counted per user id and per client address to throttle password
+    guessing (domain.sign_in). In the database so that every API process sees the same counts;
+    rows older than the counting window are pruned. Never holds the password."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_user_at", "user_id", "at"),
+        Index("ix_sign_in_failures_address_at", "client_ip", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_utc_column(nullable=False, index=True))
+    user_id: str = Field(max_length=80)  # as typed: unknown ids are throttled the same way
+    client_ip: str = Field(max_length=64)
+
+
 class AuditEventRow(SQLModel, table=True):
     """Who did or saw what, when (HIPAA audit controls): every case view and every change,
     refused ones included."""

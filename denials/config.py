@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import timedelta, tzinfo
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.case import CasePolicy
 from domain.deadlines import time_zone
 from domain.root_cause import PatternThresholds
+from domain.sign_in import ThrottleRule
 from edi.claim837 import Submitter
 from workflows.messages import TASK_QUEUE
 
@@ -111,6 +112,18 @@ class Settings(BaseSettings):
     secure_cookies: bool | None = Field(
         default=None, description="Secure session cookie; unset means: when served over HTTPS"
     )
+    sign_in_account_limit: int = Field(
+        default=5, ge=1, description="Failed sign-ins for one user id that lock it out"
+    )
+    sign_in_address_limit: int = Field(
+        default=20, ge=1, description="Failed sign-ins from one client address that lock it out"
+    )
+    sign_in_window_minutes: int = Field(
+        default=15, ge=1, description="How far back failed sign-ins are counted"
+    )
+    sign_in_lockout_minutes: int = Field(
+        default=15, ge=1, description="How long a lockout lasts (even the right password)"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -147,6 +160,14 @@ class Settings(BaseSettings):
             payer_carc=self.pattern_threshold_payer_carc,
             provider_carc=self.pattern_threshold_provider_carc,
             procedure_payer=self.pattern_threshold_procedure_payer,
+        )
+
+    def sign_in_rule(self) -> ThrottleRule:
+        return ThrottleRule(
+            account_limit=self.sign_in_account_limit,
+            address_limit=self.sign_in_address_limit,
+            window=timedelta(minutes=self.sign_in_window_minutes),
+            lockout=timedelta(minutes=self.sign_in_lockout_minutes),
         )
 
     def case_policy(self) -> CasePolicy:

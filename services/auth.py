@@ -3,6 +3,10 @@
 Passwords are hashed with Argon2 (argon2-cffi). A session is a random token: a bearer token for
 API clients or an HttpOnly cookie for the web UI, stored only as its SHA-256, ending after a
 period of inactivity or at a hard limit, and carrying the CSRF token its forms must echo.
+
+Guessing is throttled (domain.sign_in): failed sign-ins are counted per user id and per client
+address in the database, shared by every API process; past the limit, sign-in is refused with
+the time to wait, even with the right password.
 """
 
 from __future__ import annotations
@@ -10,16 +14,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, col, delete
+from sqlmodel import Session, col, delete, select
 
-from db.models import SessionRow, UserRow
+from db.models import SessionRow, SignInFailureRow, UserRow
 from domain.case import Actor, Role
+from domain.sign_in import ThrottleRule, retry_after
+from services.audit import AuditService, Outcome
+from services.errors import ServiceError
 
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so both cases take the same time.
@@ -139,3 +147,119 @@ class AuthService:
 
 def csrf_matches(expected: str, given: str | None) -> bool:
     return given is not None and hmac.compare_digest(expected, given)
+
+
+class TooManyAttempts(ServiceError):
+    """Signing in is refused for a while: too many failures for the account or the address.
+    The message says neither which nor whether the account exists."""
+
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(
+            f"too many failed sign-ins: try again in {minutes} minute{'s' if minutes > 1 else ''}"
+        )
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Lockout:
+    scope: str  # account | address
+    retry_after: int  # seconds
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SignInThrottle:
+    """Failed sign-ins per user id and per client address (domain.sign_in.ThrottleRule)."""
+
+    def __init__(
+        self, session: Session, rule: ThrottleRule, clock: Callable[[], datetime] = _utc_now
+    ) -> None:
+        self._session = session
+        self._rule = rule
+        self._clock = clock
+
+    def lockout(self, user_id: str, address: str) -> Lockout | None:
+        """The lockout in force for this user id or this address, if any (the longer one)."""
+        now = self._clock()
+        since = now - self._rule.window
+        found = []
+        for scope, column, value, limit in (
+            ("account", SignInFailureRow.user_id, user_id, self._rule.account_limit),
+            ("address", SignInFailureRow.client_ip, address, self._rule.address_limit),
+        ):
+            failures = self._session.exec(
+                select(SignInFailureRow.at).where(
+                    col(column) == value, col(SignInFailureRow.at) > since
+                )
+            ).all()
+            wait = retry_after(failures, limit, self._rule, now)
+            if wait:
+                found.append(Lockout(scope, wait))
+        self._session.commit()  # end the read: the password check that follows is slow
+        return max(found, key=lambda lock: lock.retry_after, default=None)
+
+    def failed(self, user_id: str, address: str) -> Lockout | None:
+        """Count a failure; the lockout it started, if it reached a limit."""
+        now = self._clock()
+        # Older failures count no more: pruning here keeps the table as small as the window.
+        self._session.exec(
+            delete(SignInFailureRow).where(col(SignInFailureRow.at) <= now - self._rule.window)
+        )  # type: ignore[call-overload]
+        self._session.add(SignInFailureRow(at=now, user_id=user_id, client_ip=address))
+        self._session.commit()
+        return self.lockout(user_id, address)
+
+    def succeeded(self, user_id: str) -> None:
+        """The account's count starts again. The address's does not: signing in to one's own
+        account must not buy more guesses at others'."""
+        self._session.exec(delete(SignInFailureRow).where(col(SignInFailureRow.user_id) == user_id))  # type: ignore[call-overload]
+        self._session.commit()
+
+
+def sign_in(
+    auth: AuthService,
+    throttle: SignInThrottle,
+    audit: AuditService,
+    *,
+    user_id: str,
+    password: str,
+    address: str,
+    kind: SessionKind,
+) -> UserRow | None:
+    """The user if the password is right, None if not; TooManyAttempts while locked out (the
+    password is then not even checked). Every refusal and lockout is audited, never the
+    password."""
+    user_id = user_id[:80]
+    attempted = Actor(user_id=user_id or "?", role=Role.SYSTEM)
+    locked = throttle.lockout(user_id, address)
+    if locked is not None:
+        audit.record(
+            attempted,
+            "auth.login",
+            Outcome.REFUSED,
+            kind=kind.value,
+            throttled=locked.scope,
+            retry_after=locked.retry_after,
+        )
+        raise TooManyAttempts(locked.retry_after)
+    user = auth.authenticate(user_id, password)
+    if user is None:
+        audit.record(attempted, "auth.login", Outcome.REFUSED, kind=kind.value)
+        started = throttle.failed(user_id, address)
+        if started is not None:
+            audit.record(
+                attempted,
+                "auth.lockout",
+                Outcome.REFUSED,
+                kind=kind.value,
+                scope=started.scope,
+                retry_after=started.retry_after,
+            )
+        return None
+    throttle.succeeded(user.user_id)
+    return user

@@ -6,12 +6,14 @@ import re
 from datetime import UTC, datetime
 from functools import cache
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from db.models import CaseRow, TaskRow, UserRow
 from domain.case import Actor, CaseStatus, Role, TaskStatus
+from domain.sign_in import password_problem
 from services.auth import hash_password
 from services.errors import Conflict, Invalid, NotFound
 
@@ -23,7 +25,6 @@ DEMO_USERS = (
     ("ada", "Ada Lindqvist", Role.ADMIN),
     ("drew", "Dr. Drew Okafor", Role.PHYSICIAN),
 )
-MIN_PASSWORD_LENGTH = 12
 _USER_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 STAFF_ROLES = (Role.BILLER, Role.SUPERVISOR, Role.ADMIN, Role.PHYSICIAN)
 
@@ -47,7 +48,9 @@ class NewUser(BaseModel):
     user_id: str = Field(description="Lower-case letters, digits, '.', '_' or '-'")
     display_name: str = Field(min_length=1, max_length=200)
     role: Role
-    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
+    password: str = Field(
+        description="At least 12 characters, not a common or breached password", repr=False
+    )
 
     @field_validator("user_id")
     @classmethod
@@ -63,12 +66,35 @@ class NewUser(BaseModel):
             raise ValueError(f"one of {', '.join(r.value for r in STAFF_ROLES)}")
         return value
 
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str, info: ValidationInfo) -> str:
+        # The user's own id and name are easy guesses too (validated before the password).
+        return _allowed_password(value, info.data.get("user_id"), info.data.get("display_name"))
+
+
+def _allowed_password(password: str, *user_inputs: str | None) -> str:
+    problem = password_problem(password, [u for u in user_inputs if u])
+    if problem is not None:
+        # A custom error: its message is the problem alone, without pydantic's "Value error, ".
+        raise PydanticCustomError("weak_password", problem)
+    return password
+
 
 class UserChange(BaseModel):
     display_name: str | None = Field(default=None, min_length=1, max_length=200)
     role: Role | None = None
     active: bool | None = None
-    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=200)
+    password: str | None = Field(
+        default=None,
+        description="At least 12 characters, not a common or breached password",
+        repr=False,
+    )
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else _allowed_password(value, info.data.get("display_name"))
 
     @field_validator("role")
     @classmethod
@@ -181,7 +207,9 @@ class UserService:
         return sorted(loads, key=lambda load: (load.open_tasks, load.user_id))
 
     def ensure_demo_users(self) -> None:
-        """Demo users, with the demo password: only ever called when started with demo data."""
+        """Demo users, with the demo password: only ever called when started with demo data.
+        The password policy (domain.sign_in.password_problem) is bypassed on purpose here:
+        "demo" is published in the README, and these users exist only in demo mode."""
         demo_hash = _demo_password_hash()
         for user_id, name, role in DEMO_USERS:
             user = self._session.get(UserRow, user_id)

@@ -1,20 +1,42 @@
-"""Signing in: OAuth2 password flow for API clients (bearer tokens)."""
+"""Signing in: OAuth2 password flow for API clients (bearer tokens), throttled per account and
+per client address (services.auth.sign_in)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from api.deps import AuditDep, AuthDep, SettingsDep, SignedInDep, Unauthenticated, bearer_scheme
-from api.errors import ERROR_RESPONSES
+from api.deps import (
+    AuditDep,
+    AuthDep,
+    SessionDep,
+    SettingsDep,
+    SignedInDep,
+    Unauthenticated,
+    bearer_scheme,
+)
+from api.errors import ERROR_RESPONSES, ErrorOut
 from domain.case import Actor, Role
-from services.audit import Outcome
-from services.auth import SessionKind
+from services.auth import SessionKind, SignInThrottle, TooManyAttempts, sign_in
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
+
+
+def get_throttle(session: SessionDep, settings: SettingsDep) -> SignInThrottle:
+    return SignInThrottle(session, settings.sign_in_rule())
+
+
+def client_address(request: Request) -> str:
+    # The peer address, as the audit trail records it (see api.deps.get_audit): behind a
+    # proxy, uvicorn puts the client's there, trusting only the proxies it is told to.
+    return request.client.host if request.client else ""
+
+
+ThrottleDep = Annotated[SignInThrottle, Depends(get_throttle)]
+ClientAddress = Annotated[str, Depends(client_address)]
 
 
 class Token(BaseModel):
@@ -31,22 +53,38 @@ class Me(BaseModel):
     role: Role
 
 
-@router.post("/token")
+@router.post(
+    "/token",
+    responses={
+        429: {"model": ErrorOut, "description": "Too many failed sign-ins: wait Retry-After s"}
+    },
+)
 def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     auth: AuthDep,
+    throttle: ThrottleDep,
     audit: AuditDep,
     settings: SettingsDep,
+    address: ClientAddress,
 ) -> Token:
-    """Exchange a user id and password for a bearer token."""
-    user = auth.authenticate(form.username, form.password)
-    if user is None:
-        audit.record(
-            Actor(user_id=form.username[:80] or "?", role=Role.SYSTEM),
-            "auth.login",
-            Outcome.REFUSED,
-            kind="bearer",
+    """Exchange a user id and password for a bearer token. After too many failures for the
+    user id or from the address, 429 with Retry-After (seconds), even for the right password."""
+    try:
+        user = sign_in(
+            auth,
+            throttle,
+            audit,
+            user_id=form.username,
+            password=form.password,
+            address=address,
+            kind=SessionKind.BEARER,
         )
+    except TooManyAttempts as exc:
+        # HTTPException, not the ServiceError handler: only it carries the header.
+        raise HTTPException(
+            exc.status_code, exc.message, headers={"Retry-After": str(exc.retry_after)}
+        ) from exc
+    if user is None:
         raise Unauthenticated("wrong user id or password")
     token, _ = auth.open_session(user, SessionKind.BEARER)
     audit.record(Actor(user_id=user.user_id, role=Role(user.role)), "auth.login", kind="bearer")

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import SESSION_COOKIE, AuditDep, AuthDep, SettingsDep
+from api.routes.auth import ClientAddress, ThrottleDep
 from domain.case import Actor, Role
-from services.audit import Outcome
-from services.auth import SessionKind
+from services.auth import SessionKind, TooManyAttempts, sign_in
 from web.session import PageUser, PostedForm, safe_next, set_session_cookie
 from web.templating import render
 
@@ -26,20 +26,38 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
 def login(
     request: Request,
     auth: AuthDep,
+    throttle: ThrottleDep,
     audit: AuditDep,
     settings: SettingsDep,
+    address: ClientAddress,
     username: Annotated[str, Form(max_length=80)],
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    user = auth.authenticate(username, password)
-    if user is None:
-        audit.record(
-            Actor(user_id=username or "?", role=Role.SYSTEM),
-            "auth.login",
-            Outcome.REFUSED,
-            kind="cookie",
+    try:
+        user = sign_in(
+            auth,
+            throttle,
+            audit,
+            user_id=username,
+            password=password,
+            address=address,
+            kind=SessionKind.COOKIE,
         )
+    except TooManyAttempts as exc:
+        page = render(
+            request,
+            "login.html",
+            {
+                "next": safe_next(next),
+                "username": username,
+                "error": f"{exc.message[0].upper()}{exc.message[1:]}.",
+            },
+            status_code=exc.status_code,
+        )
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
+    if user is None:
         return render(
             request,
             "login.html",
