@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.deps import AnalyticsServiceDep, CaseReader
+from api.downloads import content_disposition
 from api.errors import ERROR_RESPONSES
 from services.analytics import Dashboard, Period, Section
 
@@ -52,5 +53,5 @@ def export_csv(
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": content_disposition(filename)},
     )

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.deps import AppealServiceDep, Attester, CaseReader, LetterReader, TaskWorker
+from api.downloads import content_disposition
 from api.errors import ERROR_RESPONSES
 from services.appeals import (
     MAX_ATTESTATION_BYTES,
@@ -42,7 +43,7 @@ def _download(content: bytes, media_type: str, filename: str, sha256: str) -> Re
         content,
         media_type=media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": content_disposition(filename),
             "X-Content-SHA256": sha256,
         },
     )

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from api.deps import AuditDep, Ingester, IngestServiceDep, OffsetQuery, SessionDep
+from api.downloads import content_disposition
 from api.errors import ERROR_RESPONSES
 from db.models import IngestFileRow
 from services.errors import Invalid, NotFound
@@ -82,5 +83,5 @@ def get_raw(sha256: str, session: SessionDep, actor: Ingester, audit: AuditDep) 
     return Response(
         row.content,
         media_type="application/edi-x12",
-        headers={"Content-Disposition": f'attachment; filename="{row.filename}"'},
+        headers={"Content-Disposition": content_disposition(row.filename)},
     )

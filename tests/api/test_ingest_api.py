@@ -177,3 +177,18 @@ async def test_no_files_is_422(api: Api) -> None:
     response = await api.http.post(INGEST, data={"other": "x"}, headers=ALICE)
     assert response.status_code == 422, response.text
     assert (await api.http.get(INGEST, headers=ALICE)).json() == []
+
+
+async def test_a_file_named_in_any_script_downloads_under_its_name(api: Api) -> None:
+    """Upload names are the users' own: a non-Latin-1 one downloads (ASCII fallback plus the
+    exact name in filename*) instead of failing with 500."""
+    name = "Überweisung-支払.835"
+    upload = await api.http.post(
+        INGEST, files={"files": (name, GARBAGE, "application/octet-stream")}, headers=ALICE
+    )
+    assert upload.status_code in (200, 207, 422), upload.text
+    response = await api.http.get(f"{INGEST}/{sha(GARBAGE)}/raw", headers=ALICE)
+    assert response.status_code == 200
+    disposition = response.headers["content-disposition"]
+    assert 'filename="_berweisung-__.835"' in disposition
+    assert "filename*=UTF-8''%C3%9Cberweisung-%E6%94%AF%E6%89%95.835" in disposition

@@ -26,3 +26,26 @@ async def test_hsts_is_sent_over_https_only(api: Api) -> None:
 async def test_the_docs_page_may_load_swagger_ui(api: Api) -> None:
     policy = (await api.http.get("/docs")).headers["content-security-policy"]
     assert "https://cdn.jsdelivr.net" in policy
+
+
+async def test_an_offset_past_any_page_is_refused_not_a_server_error(api: Api) -> None:
+    """Web lists take the API's bound on offsets: a huge one is a 422, never a 500."""
+    signed_in = await api.http.post("/login", data={"username": "alice", "password": "demo"})
+    assert signed_in.status_code == 303, signed_in.text
+    for path in ("/tasks", "/queue", "/cases"):
+        response = await api.http.get(path, params={"offset": 10**30})
+        assert response.status_code == 422, (path, response.status_code)
+
+
+async def test_a_refused_request_never_echoes_what_was_sent(api: Api) -> None:
+    """A validation error says what is wrong and where, not the value: no password or
+    patient name comes back in a 422 (nor into anything that logs answers)."""
+    secret = "correct horse battery staple"
+    response = await api.http.post(  # no role: FastAPI's answer would echo the whole body
+        "/api/v1/users",
+        json={"user_id": "zed", "password": secret, "name": "PATIENT NAME"},
+        headers=as_user("ada"),
+    )
+    assert response.status_code == 422, response.text
+    assert secret not in response.text and "PATIENT NAME" not in response.text
+    assert all("input" not in error for error in response.json()["detail"])

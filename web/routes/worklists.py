@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from api.deps import CaseServiceDep, TaskServiceDep
 from domain.case import Role
 from domain.models import Category
-from services.schemas import CaseFilters, drop_empty
+from services.schemas import MAX_OFFSET, CaseFilters, drop_empty
 from web.session import CaseReaderPage, PageUser, PostedForm, TaskWorkerPage, safe_next
 from web.templating import redirect_with_flash, render
 
@@ -35,7 +35,7 @@ class QueueFilters(BaseModel):
     escalated: bool | None = None
     stalled: bool | None = None
     sort: str = Field(default="priority", pattern="^(priority|deadline)$")
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/")
@@ -45,7 +45,10 @@ def home(user: PageUser) -> RedirectResponse:
 
 @router.get("/tasks", response_class=HTMLResponse)
 def my_tasks(
-    request: Request, tasks: TaskServiceDep, user: TaskWorkerPage, offset: int = 0
+    request: Request,
+    tasks: TaskServiceDep,
+    user: TaskWorkerPage,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> HTMLResponse:
     page = tasks.list_tasks(user.actor, assignee=user.actor.user_id, limit=50, offset=offset)
     return render(request, "my_tasks.html", {"user": user, "page": page})
