@@ -8,6 +8,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from temporalio.client import Client
 
 from api import prometheus
@@ -39,6 +41,8 @@ from web.routes import appeal_page, case_page, dashboard, other_pages, superviso
 from web.routes import auth as web_auth
 from web.session import LoginRequired, login_redirect_target
 from web.templating import STATIC_DIR, render_error, use_time_zone
+
+DATABASE_RETRY_SECONDS = 5
 
 
 def create_app(
@@ -90,6 +94,23 @@ def create_app(
             headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
             return JSONResponse(error_body(exc), status_code=exc.status_code, headers=headers)
         return render_error(request, exc.status_code, exc.message)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeout)
+    async def _database_down(request: Request, exc: Exception) -> Response:
+        # The read model (and the user store) cannot be reached: a plain 500 would read as a
+        # bug. Work already handed to Temporal is kept there; the read model catches up.
+        message = (
+            "the case database cannot be reached right now: try again in a moment (changes "
+            "already sent to cases are kept and will show once it is back)"
+        )
+        headers = {"Retry-After": str(DATABASE_RETRY_SECONDS)}
+        if request.url.path.startswith("/api/") or request.url.path == "/metrics":
+            return JSONResponse({"detail": message}, status_code=503, headers=headers)
+        page = render_error(request, 503, message)
+        page.headers.update(headers)
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:

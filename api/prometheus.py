@@ -42,18 +42,29 @@ class ReadModelCollector(Collector):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, ...]:
+        return (
+            GaugeMetricFamily("denials_cases", "Cases by status", labels=["status"]),
+            GaugeMetricFamily("denials_open_tasks", "Open human tasks", labels=["queue"]),
+            GaugeMetricFamily(
+                "denials_overdue_tasks", "Open tasks past their due time", labels=["queue"]
+            ),
+            CounterMetricFamily(
+                "denials_escalations", "Escalations fired, by level", labels=["level"]
+            ),
+            GaugeMetricFamily(
+                "denials_ingest_files_stored", "X12 files kept, by outcome", labels=["status"]
+            ),
+        )
+
+    def describe(self) -> Iterator[Metric]:
+        """What collect() yields, without reading the database: registering the collector
+        (at start-up) must not need it, so the API starts while the database is down."""
+        yield from self._families()
+
     def collect(self) -> Iterator[Metric]:
-        cases = GaugeMetricFamily("denials_cases", "Cases by status", labels=["status"])
-        open_tasks = GaugeMetricFamily("denials_open_tasks", "Open human tasks", labels=["queue"])
-        overdue = GaugeMetricFamily(
-            "denials_overdue_tasks", "Open tasks past their due time", labels=["queue"]
-        )
-        escalations = CounterMetricFamily(
-            "denials_escalations", "Escalations fired, by level", labels=["level"]
-        )
-        ingests = GaugeMetricFamily(
-            "denials_ingest_files_stored", "X12 files kept, by outcome", labels=["status"]
-        )
+        cases, open_tasks, overdue, escalations, ingests = self._families()
         now = datetime.now(UTC)
         with Session(self._engine) as session:
             for status, count in session.exec(

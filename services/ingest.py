@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from db.models import IngestFileRow
@@ -146,7 +147,18 @@ class IngestService:
         row.report = report.model_dump(mode="json")
         row.finished_at = datetime.now(UTC)
         self._session.add(row)
-        self._session.commit()
+        try:
+            self._session.commit()
+        except (OperationalError, InterfaceError) as exc:
+            # What was done is done (the cases run in Temporal): say so, not a bare error.
+            self._session.rollback()
+            raise Unavailable(
+                f"{report.file}: {report.cases_started} cases started, "
+                f"{report.payer_responses_matched} payer answers sent and "
+                f"{report.late_payments} late payments recorded, but the file's report could "
+                "not be stored (the case database is unreachable): ingest the file again once "
+                "it is back; nothing is started twice"
+            ) from exc
         return report
 
     async def _act(

@@ -1,0 +1,82 @@
+"""A read-model database that cannot be reached answers 503 with a clear message, on the API,
+the pages, sign-in and /metrics (issue 14, item 4), never a bare 500."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from api.main import create_app
+from db.engine import make_engine
+from db.models import IngestFileRow
+from denials.config import Settings
+from domain.rulebook import Rulebook
+from services.errors import Unavailable
+from tests.harness import ALICE, CaseHarness
+from tests.ingest_helpers import two_denials_835
+
+BEARER = {"Authorization": "Bearer any-token"}  # checking it needs the database
+NOWHERE = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=1"
+
+
+@pytest.fixture
+async def down(
+    harness: CaseHarness, tmp_path: Path, rulebook: Rulebook
+) -> AsyncIterator[httpx.AsyncClient]:
+    engine = make_engine(NOWHERE)
+    settings = Settings(task_queue=harness.task_queue, data_dir=tmp_path)
+    app = create_app(settings, engine=engine, client=harness.client, rulebook=rulebook)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("GET", "/api/v1/cases", {"headers": BEARER}),
+        ("GET", "/api/v1/tasks", {"headers": BEARER}),
+        ("POST", "/api/v1/auth/token", {"data": {"username": "alice", "password": "demo"}}),
+        ("GET", "/metrics", {}),
+    ],
+)
+async def test_the_api_answers_503_with_what_to_do(
+    down: httpx.AsyncClient, method: str, path: str, kwargs: dict[str, object]
+) -> None:
+    response = await down.request(method, path, **kwargs)  # type: ignore[arg-type]
+    assert response.status_code == 503, (path, response.status_code, response.text)
+    assert "case database cannot be reached" in response.json()["detail"]
+    assert response.headers["retry-after"] == "5"
+
+
+async def test_sign_in_page_answers_503_in_words(down: httpx.AsyncClient) -> None:
+    response = await down.post("/login", data={"username": "alice", "password": "demo"})
+    assert response.status_code == 503
+    assert "case database cannot be reached" in response.text
+
+
+async def test_an_ingest_cut_short_by_the_database_says_what_it_did(
+    harness: CaseHarness, rulebook: Rulebook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database goes away after the cases started: the answer says how many started and
+    to ingest again, instead of a bare 500."""
+    raw = two_denials_835(await harness.today())
+    with Session(harness.engine, expire_on_commit=False) as session:
+        service = harness.ingest_service(session, rulebook)
+        commit = session.commit
+
+        def failing_commit() -> None:  # down by the time the file's report is written
+            if any(isinstance(row, IngestFileRow) and row.finished_at for row in session.dirty):
+                raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+            commit()
+
+        monkeypatch.setattr(session, "commit", failing_commit)
+        with pytest.raises(Unavailable, match="2 cases started") as info:
+            await service.ingest("two.835", raw, ALICE)
+    assert "ingest the file again" in info.value.message
