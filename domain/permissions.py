@@ -18,6 +18,8 @@ class Permission(StrEnum):
     INGEST_FILES = "ingest_files"
     SUPERVISE = "supervise"
     VIEW_AUDIT = "view_audit"
+    # The audit trail's free text (reasons, search terms, file names): it may name patients.
+    VIEW_AUDIT_DETAIL = "view_audit_detail"
     VIEW_RULES = "view_rules"
     MANAGE_RULES = "manage_rules"
     MANAGE_USERS = "manage_users"
@@ -45,6 +47,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INGEST_FILES,
             Permission.SUPERVISE,
             Permission.VIEW_AUDIT,
+            Permission.VIEW_AUDIT_DETAIL,
             Permission.VIEW_RULES,
         }
     ),

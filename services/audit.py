@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from db.models import AuditEventRow
+from domain.audit_detail import visible_detail
 from domain.case import Actor
 from services.schemas import MAX_OFFSET
 
@@ -117,7 +118,7 @@ class AuditService:
         )
         return int(self._session.exec(statement).one())
 
-    def search(self, filters: AuditFilters) -> list[AuditEventView]:
+    def search(self, filters: AuditFilters, *, full_detail: bool) -> list[AuditEventView]:
         rows = self._session.exec(
             select(AuditEventRow)
             .where(*self._conditions(filters))
@@ -125,9 +126,12 @@ class AuditService:
             .offset(filters.offset)
             .limit(filters.limit)
         )
-        return [AuditEventView.model_validate(row) for row in rows]
+        views = [AuditEventView.model_validate(row) for row in rows]
+        for view in views:
+            view.detail = visible_detail(view.detail, full=full_detail)
+        return views
 
-    def csv_lines(self, filters: AuditFilters) -> Iterator[str]:
+    def csv_lines(self, filters: AuditFilters, *, full_detail: bool) -> Iterator[str]:
         """Every matching event, oldest first, as CSV (streamed: the export has no page size)."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -149,7 +153,10 @@ class AuditService:
                     row.case_id or "",
                     row.task_id or "",
                     row.client_ip,
-                    ";".join(f"{k}={v}" for k, v in sorted(row.detail.items())),
+                    ";".join(
+                        f"{k}={v}"
+                        for k, v in sorted(visible_detail(row.detail, full=full_detail).items())
+                    ),
                 ]
             )
             yield buffer.getvalue()

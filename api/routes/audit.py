@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import AuditDep, AuditReader, OffsetQuery
 from api.errors import ERROR_RESPONSES
+from domain.permissions import Permission, allows
 from services.audit import AuditEventView, AuditFilters, Outcome
 from services.schemas import Page
 
@@ -20,7 +21,7 @@ def search_audit(
     filters: Annotated[AuditFilters, Query()], audit: AuditDep, actor: AuditReader
 ) -> Page[AuditEventView]:
     page = Page[AuditEventView](
-        items=audit.search(filters),
+        items=audit.search(filters, full_detail=allows(actor.role, Permission.VIEW_AUDIT_DETAIL)),
         total=audit.count(filters),
         limit=filters.limit,
         offset=filters.offset,
@@ -36,7 +37,7 @@ def export_audit(
     """Every matching event, oldest first (no paging)."""
     audit.record(actor, "audit.export", filters=filters.model_dump_json(exclude_defaults=True))
     return StreamingResponse(
-        audit.csv_lines(filters),
+        audit.csv_lines(filters, full_detail=allows(actor.role, Permission.VIEW_AUDIT_DETAIL)),
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -266,3 +267,30 @@ async def test_billers_refused_and_reads_audited(api: Api, harness: CaseHarness)
     assert case_read["detail"] == {"filters": f'{{"case_id":"{s.case_id}"}}'}
     [exported] = (await search(api, action="audit.export"))["items"]
     assert (exported["user_id"], exported["detail"]) == ("ada", {"filters": '{"user_id":"alice"}'})
+
+
+async def test_admins_read_the_audit_trail_without_phi(api: Api, harness: CaseHarness) -> None:
+    """A name searched for and a reason typed by a supervisor are in the audit trail: the
+    supervisor reads them, an admin (who never reads cases) sees them withheld, in the search,
+    the case audit and the CSV export alike; ids, codes and outcomes stay visible to both."""
+    case_id = await api.open_case(make_record(await harness.today()))
+    await api.wait_status(case_id, "triaged")
+    searched = await api.http.get("/api/v1/cases", params={"q": "JANE DOE"}, headers=ALICE)
+    assert searched.status_code == 200
+    cancel = await api.http.post(
+        f"/api/v1/cases/{case_id}/cancel", json={"reason": "Jane Doe paid at the desk"}, headers=SAM
+    )
+    assert cancel.status_code == 200, cancel.text
+
+    for who, sees_phi in ((SAM, True), (ADA, False)):
+        found = await search(api, who, limit=1000)
+        text = json.dumps(found)
+        assert ("JANE DOE" in text and "Jane Doe paid" in text) is sees_phi
+        if not sees_phi:
+            [cancelled] = [e for e in found["items"] if e["action"] == "case.cancel"]
+            assert cancelled["case_id"] == case_id  # an opaque id: shown
+            assert cancelled["detail"]["why"].startswith("[withheld")
+        case_audit = await api.http.get(f"/api/v1/cases/{case_id}/audit", headers=who)
+        assert ("Jane Doe paid" in case_audit.text) is sees_phi
+        export = await api.http.get("/api/v1/audit.csv", headers=who)
+        assert ("JANE DOE" in export.text) is sees_phi

@@ -176,8 +176,10 @@ def test_audit_service_record_search_count_csv(engine: Engine) -> None:
 
         def found(**filters: object) -> list[int]:
             chosen = AuditFilters.model_validate(filters)
-            events = audit.search(chosen)
-            unpaged = audit.search(chosen.model_copy(update={"limit": 1000, "offset": 0}))
+            events = audit.search(chosen, full_detail=True)
+            unpaged = audit.search(
+                chosen.model_copy(update={"limit": 1000, "offset": 0}), full_detail=True
+            )
             assert audit.count(chosen) == len(unpaged)  # count ignores the page
             return [ids.index(event.id) for event in events]
 
@@ -206,7 +208,9 @@ def test_audit_service_record_search_count_csv(engine: Engine) -> None:
         assert audit.count(AuditFilters(user_id=alice.user_id, outcome=Outcome.OK)) == 2
         assert audit.count(AuditFilters(case_id=f"none-{tag}")) == 0
 
-        [viewed] = audit.search(AuditFilters(user_id=sam.user_id, action="case.view"))
+        [viewed] = audit.search(
+            AuditFilters(user_id=sam.user_id, action="case.view"), full_detail=True
+        )
         assert (viewed.role, viewed.outcome, viewed.case_id, viewed.task_id) == (
             "supervisor",
             "ok",
@@ -217,7 +221,7 @@ def test_audit_service_record_search_count_csv(engine: Engine) -> None:
         assert viewed.client_ip == "10.0.0.7"
         assert viewed.at == day + timedelta(days=2)
 
-        text = "".join(audit.csv_lines(AuditFilters.model_validate(in_2001)))
+        text = "".join(audit.csv_lines(AuditFilters.model_validate(in_2001), full_detail=True))
         lines = list(csv.reader(io.StringIO(text)))
         assert tuple(lines[0]) == CSV_COLUMNS
         assert [line[3] for line in lines[1:]] == [
@@ -239,7 +243,7 @@ def test_audit_service_record_search_count_csv(engine: Engine) -> None:
             "type=x",
         ]
         assert lines[4][4] == "refused" and lines[4][8] == "reason=no;to=bob"
-        only_sam = "".join(audit.csv_lines(AuditFilters(user_id=sam.user_id)))
+        only_sam = "".join(audit.csv_lines(AuditFilters(user_id=sam.user_id), full_detail=True))
         assert len(list(csv.reader(io.StringIO(only_sam)))) == 3  # header + 2
-        empty = "".join(audit.csv_lines(AuditFilters(user_id=f"none-{tag}")))
+        empty = "".join(audit.csv_lines(AuditFilters(user_id=f"none-{tag}"), full_detail=True))
         assert list(csv.reader(io.StringIO(empty))) == [list(CSV_COLUMNS)]
