@@ -104,12 +104,21 @@ def parse(
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="X12 files or folders")],
+    paths: Annotated[list[Path] | None, typer.Argument(help="X12 files or folders")] = None,
     user: Annotated[str, typer.Option(help="Recorded as who ingested the files")] = "cli",
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="Also ingest again the stored files whose ingest did not finish (status "
+            "received or incomplete, received over 10 minutes ago)"
+        ),
+    ] = False,
 ) -> None:
     """Ingest X12 files: open cases, answer open ones (Temporal at TEMPORAL_ADDRESS, else the
     embedded server of 'denials up')."""
-    x12_commands.ingest_command(paths, user)
+    if not paths and not resume:
+        raise typer.BadParameter("name files or folders to ingest, or use --resume")
+    x12_commands.ingest_command(paths or [], user, resume=resume)
 
 
 users_app = typer.Typer(no_args_is_help=True, help="Manage users (outside demo mode).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -85,6 +86,8 @@ def parse_command(files: list[Path], as_json: bool, validate: bool) -> None:
 
 
 WARNINGS_SHOWN = 20
+# A younger unfinished file may still be under way in another process.
+RESUME_AFTER = timedelta(minutes=10)
 
 
 def _summary_table(summary: IngestSummary) -> Table:
@@ -96,7 +99,9 @@ def _summary_table(summary: IngestSummary) -> Table:
     return table
 
 
-async def _ingest(files: list[Path], settings: Settings, received_by: str) -> IngestSummary:
+async def _ingest(
+    files: list[Path], settings: Settings, received_by: str, *, resume: bool
+) -> IngestSummary:
     engine = prepare_database(settings)
     client = await connect(
         settings.client_address, settings.temporal_namespace, codec=payload_codec(settings)
@@ -116,6 +121,9 @@ async def _ingest(files: list[Path], settings: Settings, received_by: str) -> In
             )
             service = IngestService(session, cases, rulebook, audit)
             actor = Actor(user_id=received_by, role=Role.SYSTEM)
+            if resume:
+                resumed = await service.resume_unfinished(actor, RESUME_AFTER)
+                reports.extend(resumed.reports)
             for path in files:
                 task = bar.add_task(path.name, total=None)
 
@@ -130,10 +138,10 @@ async def _ingest(files: list[Path], settings: Settings, received_by: str) -> In
     return IngestSummary.of(reports)
 
 
-def ingest_command(paths: list[Path], received_by: str) -> None:
+def ingest_command(paths: list[Path], received_by: str, *, resume: bool = False) -> None:
     files = expand(paths)
     try:
-        summary = asyncio.run(_ingest(files, Settings(), received_by))
+        summary = asyncio.run(_ingest(files, Settings(), received_by, resume=resume))
     except (ServiceError, RuntimeError, KeyConfigError) as exc:
         console.print(f"[red]ingest failed: {exc}[/red]")
         raise typer.Exit(2) from exc

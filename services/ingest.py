@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
@@ -33,6 +33,8 @@ from services.ingest_report import FileReport, IngestSummary
 from services.temporal_calls import release_connection
 
 Progress = Callable[[int, int], None]
+# A file's ingest that did not finish: stopped mid-way, or Temporal was unreachable.
+UNFINISHED = ("received", "incomplete")
 
 
 class IngestService:
@@ -54,6 +56,27 @@ class IngestService:
         self, files: list[tuple[str, bytes]], actor: Actor, progress: Progress | None = None
     ) -> IngestSummary:
         reports = [await self.ingest(name, raw, actor, progress) for name, raw in files]
+        return IngestSummary.of(reports)
+
+    async def resume_unfinished(self, actor: Actor, older_than: timedelta) -> IngestSummary:
+        """Ingest again the files whose ingest did not finish: "received" (the process was
+        stopped mid-way) or "incomplete" (Temporal was unreachable), received more than
+        `older_than` ago (younger ones may still be under way). Case ids are deterministic and
+        answers carry their file and claim: nothing is started or counted twice."""
+        cutoff = datetime.now(UTC) - older_than
+        rows = self._session.exec(
+            select(IngestFileRow.sha256)
+            .where(
+                col(IngestFileRow.status).in_(UNFINISHED),
+                col(IngestFileRow.received_at) < cutoff,
+            )
+            .order_by(col(IngestFileRow.received_at))
+        ).all()
+        reports = []
+        for sha256 in rows:
+            row = self._session.get(IngestFileRow, sha256)
+            assert row is not None
+            reports.append(await self.ingest(row.filename, row.content, actor))
         return IngestSummary.of(reports)
 
     async def ingest(

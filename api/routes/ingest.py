@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
@@ -48,6 +48,18 @@ async def ingest_files(
             raise Invalid(f"{upload.filename}: larger than {MAX_FILE_BYTES // 1024 // 1024} MiB")
         contents.append((upload.filename or "upload", raw))
     return await ingest.ingest_many(contents, actor)
+
+
+@router.post("/resume")
+async def resume_unfinished(
+    ingest: IngestServiceDep,
+    actor: Ingester,
+    older_than_minutes: Annotated[int, Query(ge=0, le=7 * 24 * 60)] = 10,
+) -> IngestSummary:
+    """Ingest again every file whose ingest did not finish (status received: the process
+    stopped mid-way; incomplete: Temporal was unreachable), received more than
+    `older_than_minutes` ago. Nothing is started or counted twice."""
+    return await ingest.resume_unfinished(actor, timedelta(minutes=older_than_minutes))
 
 
 @router.get("")

@@ -317,6 +317,7 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     # Ingest.
     ("POST", "/api/v1/ingest"): Endpoint(INGEST, _ingest),
     ("GET", "/api/v1/ingest"): Endpoint(INGEST, _get("/api/v1/ingest")),
+    ("POST", "/api/v1/ingest/resume"): Endpoint(INGEST, _post("/api/v1/ingest/resume")),
     ("GET", "/api/v1/ingest/{sha256}"): Endpoint(INGEST, _get("/api/v1/ingest/{w.ingested_sha}")),
     ("GET", "/api/v1/ingest/{sha256}/raw"): Endpoint(
         INGEST, _get("/api/v1/ingest/{w.ingested_sha}/raw")

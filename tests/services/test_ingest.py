@@ -320,3 +320,35 @@ async def test_claims_sharing_a_masked_payer_claim_number_are_never_merged(
     await wait_row(harness, by_claim["PCNM2"].case_id, lambda r: r.status == "closed")
     for pcn in ("PCNM1", "PCNM3"):
         assert harness.case_row(by_claim[pcn].case_id).status != "closed"  # type: ignore[union-attr]
+
+
+async def test_a_file_whose_ingest_was_cut_short_is_resumed(
+    harness: CaseHarness, service: IngestService, rulebook: Rulebook
+) -> None:
+    """A file stored but never acted on (the process stopped mid-ingest: status 'received')
+    is ingested again by resume_unfinished, its cases started once; a recent one is left to
+    the ingest that may still be running."""
+    today = await harness.today()
+    raw = remittance(
+        f"CLP*PCNRS*4*300*0**CI*ICNRS\nCAS*CO*50*300\nDTM*232*{today:%Y%m%d}", paid_on=today
+    )
+    with Session(harness.engine) as session:
+        session.add(
+            IngestFileRow(
+                sha256=hashlib.sha256(raw).hexdigest(),
+                filename="cut-short.835",
+                size=len(raw),
+                status="received",
+                content=raw,
+                received_by="alice",
+                received_at=datetime.now(UTC) - timedelta(minutes=30),
+            )
+        )
+        session.commit()
+    young = await service.resume_unfinished(ALICE, older_than=timedelta(hours=1))
+    assert young.files == 0
+    resumed = await service.resume_unfinished(ALICE, older_than=timedelta(minutes=10))
+    assert (resumed.files, resumed.cases_started) == (1, 1)
+    assert resumed.reports[0].status == "ingested"
+    again = await service.resume_unfinished(ALICE, older_than=timedelta(minutes=10))
+    assert again.files == 0
