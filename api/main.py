@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -43,6 +45,24 @@ from web.session import LoginRequired, login_redirect_target
 from web.templating import STATIC_DIR, render_error, use_time_zone
 
 DATABASE_RETRY_SECONDS = 5
+logger = logging.getLogger(__name__)
+# SQLSTATE classes of a lost or refused connection (08) and of a server shutting down (57P0x).
+_CONNECTION_STATES = ("08", "57P0")
+
+
+def unreachable(exc: Exception) -> bool:
+    """Whether a database error means the database cannot be reached (or is going away)."""
+    if isinstance(exc, InterfaceError | PoolTimeout):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    if state.startswith(_CONNECTION_STATES):
+        return True
+    text = str(exc.orig).lower()
+    return "unable to open database" in text or ("connection" in text and not state)
 
 
 def create_app(
@@ -100,7 +120,11 @@ def create_app(
     @app.exception_handler(PoolTimeout)
     async def _database_down(request: Request, exc: Exception) -> Response:
         # The read model (and the user store) cannot be reached: a plain 500 would read as a
-        # bug. Work already handed to Temporal is kept there; the read model catches up.
+        # bug. Work already handed to Temporal is kept there; the read model catches up. Any
+        # other database error (a missing table, a deadlock) stays a logged 500.
+        if not unreachable(exc):
+            raise exc
+        logger.warning("database unreachable: %s", type(getattr(exc, "orig", exc)).__name__)
         message = (
             "the case database cannot be reached right now: try again in a moment (changes "
             "already sent to cases are kept and will show once it is back)"

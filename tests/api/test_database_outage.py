@@ -3,6 +3,7 @@ the pages, sign-in and /metrics (issue 14, item 4), never a bare 500."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from api.main import create_app
+from api.main import create_app, unreachable
 from db.engine import make_engine
 from db.models import IngestFileRow
 from denials.config import Settings
@@ -80,3 +81,24 @@ async def test_an_ingest_cut_short_by_the_database_says_what_it_did(
         with pytest.raises(Unavailable, match="2 cases started") as info:
             await service.ingest("two.835", raw, ALICE)
     assert "ingest the file again" in info.value.message
+
+
+def test_only_a_database_out_of_reach_is_a_503() -> None:
+    """A missing table or a deadlock is a bug or a conflict, not an outage: it stays a 500
+    (and is logged), so an unmigrated database is not reported as unreachable."""
+
+    class PgError(Exception):
+        def __init__(self, sqlstate: str) -> None:
+            super().__init__("server said no")
+            self.sqlstate = sqlstate
+
+    def error(orig: Exception, invalidated: bool = False) -> OperationalError:
+        return OperationalError("SELECT 1", {}, orig, connection_invalidated=invalidated)
+
+    assert unreachable(error(PgError("08006")))  # connection failure
+    assert unreachable(error(PgError("57P01")))  # the server is shutting down
+    assert unreachable(error(sqlite3.OperationalError("unable to open database file")))
+    assert unreachable(error(PgError("40P01"), invalidated=True))
+    assert not unreachable(error(sqlite3.OperationalError("no such table: cases")))
+    assert not unreachable(error(PgError("40P01")))  # a deadlock
+    assert not unreachable(error(PgError("57014")))  # a statement timeout
