@@ -39,13 +39,22 @@ class ThrottleRule:
 
 def retry_after(failures: Sequence[datetime], limit: int, rule: ThrottleRule, now: datetime) -> int:
     """Seconds until signing in is allowed again (0: allowed now), given the failures counted
-    against one account or one address. Failures older than the window do not count; refusals
+    against one account or one address. A lockout starts at the failure that brings `limit` of
+    them within one window and lasts `lockout` from there, whatever the window; refusals
     while locked out are not failures, so hammering a lock does not extend it."""
-    recent = [at for at in failures if at > now - rule.window]
-    if len(recent) < limit:
+    ordered = sorted(at for at in failures if at > now - lookback(rule))
+    locked_at = None
+    for index in range(limit - 1, len(ordered)):
+        if ordered[index] - ordered[index - limit + 1] <= rule.window:
+            locked_at = ordered[index]
+    if locked_at is None:
         return 0
-    remaining = (max(recent) + rule.lockout - now).total_seconds()
-    return max(0, math.ceil(remaining))
+    return max(0, math.ceil((locked_at + rule.lockout - now).total_seconds()))
+
+
+def lookback(rule: ThrottleRule) -> timedelta:
+    """How far back failures matter: a window's worth before the lockout that may still run."""
+    return rule.window + rule.lockout
 
 
 def password_problem(password: str, user_inputs: Sequence[str] = ()) -> str | None:

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, delete, select
 
 from db.models import SessionRow, SignInFailureRow, UserRow
 from domain.case import Actor, Role
-from domain.sign_in import ThrottleRule, retry_after
+from domain.sign_in import ThrottleRule, lookback, retry_after
 from services.audit import AuditService, Outcome
 from services.errors import ServiceError
 
@@ -186,7 +186,7 @@ class SignInThrottle:
     def lockout(self, user_id: str, address: str) -> Lockout | None:
         """The lockout in force for this user id or this address, if any (the longer one)."""
         now = self._clock()
-        since = now - self._rule.window
+        since = now - lookback(self._rule)
         found = []
         for scope, column, value, limit in (
             ("account", SignInFailureRow.user_id, user_id, self._rule.account_limit),
@@ -206,9 +206,9 @@ class SignInThrottle:
     def failed(self, user_id: str, address: str) -> Lockout | None:
         """Count a failure; the lockout it started, if it reached a limit."""
         now = self._clock()
-        # Older failures count no more: pruning here keeps the table as small as the window.
+        # Older failures count no more: pruning here keeps the table as small as the lookback.
         self._session.exec(
-            delete(SignInFailureRow).where(col(SignInFailureRow.at) <= now - self._rule.window)
+            delete(SignInFailureRow).where(col(SignInFailureRow.at) <= now - lookback(self._rule))
         )  # type: ignore[call-overload]
         self._session.add(SignInFailureRow(at=now, user_id=user_id, client_ip=address))
         self._session.commit()

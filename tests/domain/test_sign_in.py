@@ -36,6 +36,17 @@ def test_the_lockout_ends() -> None:
     assert retry_after(ago(400, 350, 330, 320, 299), 5, short, NOW) == 1
 
 
+def test_a_lockout_lasts_its_length_from_the_failure_that_started_it() -> None:
+    """Failures spread over four minutes: the lock runs 15 minutes from the fifth, even once
+    the first has left the window; with a lockout longer than the window, it runs its length."""
+    spread = [NOW + timedelta(minutes=minute) for minute in range(5)]  # 12:00 .. 12:04
+    at_12_15 = NOW + timedelta(minutes=15, seconds=1)
+    assert retry_after(spread, 5, RULE, at_12_15) == 4 * 60 - 1  # until 12:19
+    long = ThrottleRule(window=timedelta(minutes=5), lockout=timedelta(minutes=60))
+    an_hour_on = NOW + timedelta(minutes=30)
+    assert retry_after(spread, 5, long, an_hour_on) == 34 * 60  # until 13:04
+
+
 @pytest.mark.parametrize(
     ("password", "problem"),
     [
