@@ -203,22 +203,48 @@ class SignInThrottle:
         self._session.commit()  # end the read: the password check that follows is slow
         return max(found, key=lambda lock: lock.retry_after, default=None)
 
-    def failed(self, user_id: str, address: str) -> Lockout | None:
-        """Count a failure; the lockout it started, if it reached a limit."""
+    def begin(self, user_id: str, address: str) -> int | None:
+        """Count an attempt as a failure before its password is checked, so that attempts
+        made at the same moment (in any process) are all counted: the attempt's row id, or
+        None when the attempts already counted leave no room for it (it is refused unchecked,
+        and not counted: a refusal is no failure)."""
         now = self._clock()
         # Older failures count no more: pruning here keeps the table as small as the lookback.
         self._session.exec(
             delete(SignInFailureRow).where(col(SignInFailureRow.at) <= now - lookback(self._rule))
         )  # type: ignore[call-overload]
-        self._session.add(SignInFailureRow(at=now, user_id=user_id, client_ip=address))
+        attempt = SignInFailureRow(at=now, user_id=user_id, client_ip=address)
+        self._session.add(attempt)
         self._session.commit()
-        return self.lockout(user_id, address)
+        since = now - lookback(self._rule)
+        for column, value, limit in (
+            (SignInFailureRow.user_id, user_id, self._rule.account_limit),
+            (SignInFailureRow.client_ip, address, self._rule.address_limit),
+        ):
+            # Attempts counted before this one (by id: the same instant is no tie), those still
+            # being checked included: together they may already lock this one out.
+            earlier = self._session.exec(
+                select(SignInFailureRow.at).where(
+                    col(column) == value,
+                    col(SignInFailureRow.at) > since,
+                    col(SignInFailureRow.id) < attempt.id,
+                )
+            ).all()
+            if retry_after(earlier, limit, self._rule, now):
+                self._forget(attempt.id)
+                return None
+        return attempt.id
 
-    def succeeded(self, user_id: str) -> None:
-        """The account's count starts again. The address's does not: signing in to one's own
-        account must not buy more guesses at others'."""
-        self._session.exec(delete(SignInFailureRow).where(col(SignInFailureRow.user_id) == user_id))  # type: ignore[call-overload]
+    def _forget(self, attempt_id: int | None) -> None:
+        self._session.exec(delete(SignInFailureRow).where(col(SignInFailureRow.id) == attempt_id))  # type: ignore[call-overload]
         self._session.commit()
+
+    def succeeded(self, user_id: str, attempt_id: int) -> None:
+        """The account's count starts again, and this attempt was no failure. The address's
+        other failures stay: signing in to one's own account must not buy more guesses at
+        others'."""
+        self._session.exec(delete(SignInFailureRow).where(col(SignInFailureRow.user_id) == user_id))  # type: ignore[call-overload]
+        self._forget(attempt_id)
 
 
 def sign_in(
@@ -247,10 +273,22 @@ def sign_in(
             retry_after=locked.retry_after,
         )
         raise TooManyAttempts(locked.retry_after)
+    attempt = throttle.begin(user_id, address)
+    if attempt is None:  # attempts made at the same moment took the room left
+        locked = throttle.lockout(user_id, address) or Lockout("account", 1)
+        audit.record(
+            attempted,
+            "auth.login",
+            Outcome.REFUSED,
+            kind=kind.value,
+            throttled=locked.scope,
+            retry_after=locked.retry_after,
+        )
+        raise TooManyAttempts(locked.retry_after)
     user = auth.authenticate(user_id, password)
     if user is None:
         audit.record(attempted, "auth.login", Outcome.REFUSED, kind=kind.value)
-        started = throttle.failed(user_id, address)
+        started = throttle.lockout(user_id, address)
         if started is not None:
             audit.record(
                 attempted,
@@ -261,5 +299,5 @@ def sign_in(
                 retry_after=started.retry_after,
             )
         return None
-    throttle.succeeded(user.user_id)
+    throttle.succeeded(user.user_id, attempt)
     return user

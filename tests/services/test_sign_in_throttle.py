@@ -4,7 +4,9 @@ audit trail of every refusal and lockout."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -137,3 +139,31 @@ def test_unknown_user_ids_are_locked_like_real_ones(session: Session, clock: Clo
     for _ in range(3):
         assert attempt(session, clock, "nobody-here", "guess") == "wrong"
     assert attempt(session, clock, "nobody-here", "guess") == "locked:600"
+
+
+def test_guesses_made_at_the_same_moment_are_all_counted(
+    sqlite_engine: Engine, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty wrong passwords sent at once from many threads (each its own request and
+    session): no more than the account's limit are checked against the password, and the
+    right one sent in the same burst is refused too."""
+    with Session(sqlite_engine) as setup:
+        UserService(setup).ensure_demo_users()
+    checked: list[str] = []
+    real = AuthService.authenticate
+
+    def counting(self: AuthService, user_id: str, password: str) -> Any:
+        checked.append(password)
+        time.sleep(0.05)  # the slow hash: the others arrive meanwhile
+        return real(self, user_id, password)
+
+    monkeypatch.setattr(AuthService, "authenticate", counting)
+
+    def one(password: str) -> str:
+        with Session(sqlite_engine, expire_on_commit=False) as own:
+            return attempt(own, clock, "alice", password, address=f"10.0.1.{len(password)}")
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(one, ["guess"] * 20 + ["demo"]))
+    assert len(checked) <= RULE.account_limit
+    assert outcomes[-1].startswith("locked")
