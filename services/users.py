@@ -175,6 +175,10 @@ class UserService:
         if change.active is not None:
             user.active = change.active
         if change.password is not None:
+            # The request knows neither the user id nor the name it keeps: judge with both.
+            problem = password_problem(change.password, [user.user_id, user.display_name])
+            if problem is not None:
+                raise Invalid(f"password: {problem}")
             user.password_hash = hash_password(change.password)
         self._session.add(user)
         self._session.commit()

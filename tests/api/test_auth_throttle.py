@@ -96,3 +96,15 @@ async def test_weak_passwords_are_refused_at_creation_and_reset(
         assert answer.status_code == 422
         [problem] = answer.json()["detail"]
         assert (problem["loc"], problem["msg"]) == (["body", "password"], message)
+
+
+async def test_a_reset_password_built_from_the_users_own_name_is_refused(site: Site) -> None:
+    """The reset request carries only the password: the user's id and name still count."""
+    ada = site.bearer("ada")
+    answer = await site.http.patch(
+        "/api/v1/users/bob", json={"password": "bob okafor 1987"}, headers=ada
+    )
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["detail"]
+    assert problem["loc"] == ["body", "password"]
+    assert "built from the user id or name" in problem["msg"]
