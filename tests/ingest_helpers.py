@@ -11,11 +11,22 @@ from db.models import CaseRow
 from domain.identity import case_id_for
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
-from tests.edi.x12_generator import Claim835, Envelope, Line835, Remittance835, build_file
+from tests.edi.x12_generator import (
+    Claim835,
+    ElementError999,
+    Envelope,
+    FunctionalAck999,
+    Line835,
+    Remittance835,
+    SegmentError999,
+    SetResponse999,
+    build_file,
+)
 from tests.harness import CaseHarness
 
 GARBAGE = b"Dear billing office,\nplease find our scanned EOB attached.\n"
 PAYER_ID = "SHP01"
+CLEARINGHOUSE = "CLEARHOUSE"  # a 999's sender: not the payer
 
 
 def denied_claim(claim_id: str, carc: str, billed: int, service: date) -> Claim835:
@@ -55,6 +66,26 @@ def two_denials_835(today: date) -> bytes:
         denied_claim("PCNA1", "16", 500, service),
         paid_claim("PCNA2", 200, service),
         denied_claim("PCNA3", "50", 700, service),
+    )
+
+
+def rejecting_999(today: date, claim_id: str, control: int = 1) -> bytes:
+    """A 999 from the clearinghouse rejecting the 837 that carried `claim_id` (CTX CLM01): it
+    names no payer and no date of service."""
+    return build_file(
+        FunctionalAck999(
+            sets=[
+                SetResponse999(
+                    control_number="0001",
+                    ack="R",
+                    errors=["5"],
+                    segment_errors=[
+                        SegmentError999(claim_id=claim_id, elements=[ElementError999()])
+                    ],
+                )
+            ]
+        ),
+        envelope=Envelope(created=today, sender_id=CLEARINGHOUSE, first_control_number=control),
     )
 
 

@@ -23,15 +23,18 @@ from services.ingest import IngestService
 from tests.edi.x12_generator import (
     Claim277,
     ClaimAck277,
-    ElementError999,
     Envelope,
-    FunctionalAck999,
-    SegmentError999,
-    SetResponse999,
     build_file,
 )
 from tests.harness import ALICE, CaseHarness
-from tests.ingest_helpers import PAYER_ID, denied_claim, paid_claim, remittance_file, wait_row
+from tests.ingest_helpers import (
+    PAYER_ID,
+    denied_claim,
+    paid_claim,
+    rejecting_999,
+    remittance_file,
+    wait_row,
+)
 from workflows.messages import ConfirmRootCause, ConfirmTriage, CorrectedClaimSubmitted
 
 OTHER_TIMELY_FILING_DAYS = 90  # payer rule "other"
@@ -45,24 +48,6 @@ def cases(harness: CaseHarness, rulebook: Rulebook) -> Iterator[tuple[IngestServ
             session, harness.client, rulebook, harness.policy, harness.task_queue, audit
         )
         yield IngestService(session, case_service, rulebook, audit), case_service
-
-
-def rejected_by_999(today: date, claim_id: str, control: int = 5) -> bytes:
-    return build_file(
-        FunctionalAck999(
-            sets=[
-                SetResponse999(
-                    control_number="0001",
-                    ack="R",
-                    errors=["5"],
-                    segment_errors=[
-                        SegmentError999(claim_id=claim_id, elements=[ElementError999()])
-                    ],
-                )
-            ]
-        ),
-        envelope=Envelope(created=today, sender_id="CLEARHOUSE", first_control_number=control),
-    )
 
 
 async def only_rejection(harness: CaseHarness) -> str:
@@ -88,7 +73,7 @@ async def test_999_rejection_takes_payer_and_service_date_from_the_claim_record(
     served = today - timedelta(days=60)
     denied = remittance_file(today - timedelta(days=30), denied_claim("C9", "16", 640, served))
     assert (await ingest.ingest("denied.835", denied, ALICE)).cases_started == 1
-    report = await ingest.ingest("rejected.999", rejected_by_999(today, "C9"), ALICE)
+    report = await ingest.ingest("rejected.999", rejecting_999(today, "C9", control=5), ALICE)
     assert (report.rejections, report.cases_started) == (1, 1)
     case_id = await only_rejection(harness)
     state = await harness.wait_status(
@@ -110,7 +95,7 @@ async def test_999_rejection_of_an_unknown_claim_is_found_by_later_answers(
     ingest, _ = cases
     today = await harness.today()
     served = today - timedelta(days=10)
-    report = await ingest.ingest("rejected.999", rejected_by_999(today, "C8"), ALICE)
+    report = await ingest.ingest("rejected.999", rejecting_999(today, "C8", control=5), ALICE)
     assert report.cases_started == 1
     assert any("set them on the case" in w["message"] for w in report.warnings)
     case_id = await only_rejection(harness)
@@ -159,7 +144,7 @@ async def test_the_biller_sets_what_the_999_left_unknown(
     what a user set can be corrected (a typo), a date of service in the future is refused."""
     ingest, case_service = cases
     today = await harness.today()
-    await ingest.ingest("rejected.999", rejected_by_999(today, "C7"), ALICE)
+    await ingest.ingest("rejected.999", rejecting_999(today, "C7", control=5), ALICE)
     case_id = await only_rejection(harness)
     handle = harness.client.get_workflow_handle(case_id)
     await harness.wait_status(handle, CaseStatus.TRIAGED)

@@ -78,18 +78,10 @@ async def test_payment_after_write_off_reduces_the_write_off(
     """A denial written off, then paid $500 of $800 on a later 835: the closed case records
     the payment (partially recovered, $300 written off), the report says so, and the same
     payment sent again in another file is not counted twice."""
-    today = await harness.today()
-    served = today - timedelta(days=40)
-    case_id = await opened(
-        harness, service, rulebook, denial("PCNWO", served, today - timedelta(days=10))
-    )
+    case_id, served = await written_off(harness, service, rulebook, "PCNWO", 800)
     handle = harness.client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
-    await to_path(harness, handle, path=WorkPath.WRITE_OFF_REVIEW)
-    await harness.complete(
-        handle, TaskType.APPROVE_WRITE_OFF, WriteOffDecision(approve=True, reason="small"), SAM
-    )
     assert (await handle.result()).outcome is CaseOutcome.WRITTEN_OFF
-    await wait_row(harness, case_id, lambda row: row.outcome == "written_off")
+    today = await harness.today()
 
     late = remittance(
         f"CLP*PCNWO*2*800*500**CI*ICNPCNWO\nCAS*CO*45*300\nDTM*232*{served:%Y%m%d}",

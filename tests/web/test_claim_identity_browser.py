@@ -14,39 +14,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.edi.x12_generator import (
-    ElementError999,
-    Envelope,
-    FunctionalAck999,
-    SegmentError999,
-    SetResponse999,
-    build_file,
-)
+from tests.ingest_helpers import CLEARINGHOUSE, rejecting_999
 from tests.web.conftest import Shots
 from tests.web.test_browser import UNLABELLED_CONTROLS, flash, row_of, sign_in
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-SENDER = "CLEARHOUSE"
-
-
-def rejecting_999(today: date, claim_id: str) -> bytes:
-    """A 999 from the clearinghouse rejecting the 837 that carried `claim_id` (CTX CLM01)."""
-    return build_file(
-        FunctionalAck999(
-            sets=[
-                SetResponse999(
-                    control_number="0001",
-                    ack="R",
-                    errors=["5"],
-                    segment_errors=[
-                        SegmentError999(claim_id=claim_id, elements=[ElementError999()])
-                    ],
-                )
-            ]
-        ),
-        envelope=Envelope(created=today, sender_id=SENDER),
-    )
 
 
 def identity_panel(page: Page) -> Locator:
@@ -141,7 +113,7 @@ def test_biller_identifies_the_claim_a_999_rejected(
     # The case: the sender stands in for the payer, no payer name, the panel asks for them.
     case_id = open_rejection_case(page, claim_id)
     expect(page.locator(".case-head .tag").first).to_have_text("rejection")
-    expect(claim_card(page, "Payer")).to_contain_text(SENDER)
+    expect(claim_card(page, "Payer")).to_contain_text(CLEARINGHOUSE)
     expect(claim_card(page, "Payer")).not_to_contain_text("AETNA")
     expect(claim_card(page, "Billed")).to_contain_text("unknown")  # a 999 carries no charge
     panel = identity_panel(page)
