@@ -200,7 +200,7 @@ class SignInThrottle:
             wait = retry_after(failures, limit, self._rule, now)
             if wait:
                 found.append(Lockout(scope, wait))
-        self._session.commit()  # end the read: the password check that follows is slow
+        self._session.commit()  # end the read: hold no transaction open across a request
         return max(found, key=lambda lock: lock.retry_after, default=None)
 
     def begin(self, user_id: str, address: str) -> int | None:
@@ -262,19 +262,8 @@ def sign_in(
     password."""
     user_id = user_id[:80]
     attempted = Actor(user_id=user_id or "?", role=Role.SYSTEM)
-    locked = throttle.lockout(user_id, address)
-    if locked is not None:
-        audit.record(
-            attempted,
-            "auth.login",
-            Outcome.REFUSED,
-            kind=kind.value,
-            throttled=locked.scope,
-            retry_after=locked.retry_after,
-        )
-        raise TooManyAttempts(locked.retry_after)
     attempt = throttle.begin(user_id, address)
-    if attempt is None:  # attempts made at the same moment took the room left
+    if attempt is None:  # locked out by earlier failures, or attempts at the same moment
         locked = throttle.lockout(user_id, address) or Lockout("account", 1)
         audit.record(
             attempted,
