@@ -15,7 +15,6 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from temporalio.client import Client
 
 from api import prometheus
-from api.access_log import AccessLog
 from api.errors import error_body
 from api.prometheus import RequestMetrics
 from api.routes import (
@@ -83,7 +82,6 @@ def create_app(
     app.state.rule_store = PayerRuleStore(engine, rulebook.payer_rules_file)
     app.state.metrics_registry = prometheus.app_registry(engine)
     app.add_middleware(RequestMetrics, registry=app.state.metrics_registry)
-    app.add_middleware(AccessLog)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CodecCors, origins=ui_origins(settings.temporal_ui_base))
 

@@ -67,7 +67,7 @@ def _http_server(settings: Settings, engine: Engine, client: Client, rulebook: R
             host=settings.http_host,
             port=settings.http_port,
             log_level="info",
-            # api.access_log logs each request by route template: uvicorn's own access log
+            # api.prometheus logs each request by route template: uvicorn's own access log
             # writes the path and query string (claim numbers, searched names).
             access_log=False,
             # JSON logs: uvicorn's records go through the root handler like every other one.
