@@ -119,14 +119,23 @@ class FileActions:
             self._answered.update((payer_id, n, item.claim_id) for n in numbers)
         outstanding = max(match.denied_amount - match.recovered_amount, Decimal(0))
         moved = Decimal(0) if paid_now else patient_share(item.claim.all_adjustments())
-        response = PayerResponse(
-            decision=decision_from_remittance(
-                paid_now,
-                still_denied,
-                answers_rejection=match is rejection,
-                # The balance went to the patient only if the PR adjustments cover it.
-                patient_share=moved if moved >= outstanding else Decimal(0),
-            ),
+        decision = decision_from_remittance(
+            paid_now,
+            still_denied,
+            answers_rejection=match is rejection,
+            # The balance went to the patient only if the PR adjustments cover it.
+            patient_share=moved if moved >= outstanding else Decimal(0),
+        )
+        response = self._remittance_answer(index, item, decision, paid_now)
+        self._actions.append(self._answer(match, response, item, item.claim if unnamed else None))
+        return True
+
+    def _remittance_answer(
+        self, index: int, item: AdjudicatedClaim, decision: PayerDecision, paid_now: Decimal
+    ) -> PayerResponse:
+        """The answer an 835's report of a claim carries, named by its file and place in it."""
+        return PayerResponse(
+            decision=decision,
             paid_amount=paid_now,
             claim_paid_total=max(item.paid_amount, Decimal(0)),
             decision_date=item.remittance_date or self._today,
@@ -134,8 +143,6 @@ class FileActions:
             reference=f"{self._parsed.sha256}:{index}",
             source="835",
         )
-        self._actions.append(self._answer(match, response, item, item.claim if unnamed else None))
-        return True
 
     def _answer_acknowledgment(self, index: int, ack: AcknowledgedClaim, cases: CaseIndex) -> None:
         claim = ack.claim
@@ -222,15 +229,7 @@ class FileActions:
             if not paid_now:
                 continue  # recorded already; a new denial of the claim opens its own case
             self._answered.update((item.payer.payer_id, n, item.claim_id) for n in numbers)
-            response = PayerResponse(
-                decision=PayerDecision.PAID,
-                paid_amount=paid_now,
-                claim_paid_total=item.paid_amount,
-                decision_date=item.remittance_date or self._today,
-                payer_claim_control_number=item.payer_claim_control_number,
-                reference=f"{self._parsed.sha256}:{index}",
-                source="835",
-            )
+            response = self._remittance_answer(index, item, PayerDecision.PAID, paid_now)
             self._actions.append(self._late_payment(match, response, item))
 
     def _late_payment(
