@@ -104,13 +104,10 @@ def reference_for(response: PayerResponse) -> str:
     return f"manual:{response.decision.value}:{response.decision_date.isoformat()}"
 
 
-LATE_PAYABLE = GIVEN_UP_OUTCOMES
-
-
 def takes_late_payment(state: CaseState) -> bool:
     return (
         state.status is CaseStatus.CLOSED
-        and state.outcome in LATE_PAYABLE
+        and state.outcome in GIVEN_UP_OUTCOMES  # written off in all or part
         and state.outstanding_amount > 0
     )
 

@@ -18,10 +18,9 @@ from typing import Any, NamedTuple
 from sqlmodel import Session, col, select
 
 from db.models import CaseRow, RemittanceClaimRow
-from domain.case import CaseStatus
+from domain.case import GIVEN_UP_OUTCOMES, CaseStatus
 from domain.identity import CLAIM_RECORD, claim_fingerprint
 from domain.models import SERVICE_DATE_UNKNOWN, Claim, DenialKind, DenialRecord, Payer
-from domain.payer_answers import LATE_PAYABLE
 from edi.problems import Location
 from edi.results import AdjudicatedClaim, CaseRecord
 
@@ -171,7 +170,7 @@ def open_cases(session: Session, payer_ids: set[str], claim_ids: set[str]) -> Ca
 
 def written_off_cases(session: Session, items: list[AdjudicatedClaim]) -> CaseIndex:
     """Closed cases still owed money (written off) under the claim numbers of `items`."""
-    written_off = {o.value for o in LATE_PAYABLE}
+    written_off = {o.value for o in GIVEN_UP_OUTCOMES}
     case_ids: set[str] = set()
     for chunk in _chunks(sorted({n for item in items for n in numbers(item)})):
         # By one indexed number column at a time, status read alongside: a condition on the
