@@ -28,6 +28,7 @@ from services.auth import AuthService, SessionKind
 from services.users import UserService
 from tests.api.conftest import problem
 from tests.ingest_helpers import GARBAGE
+from tests.login_form import login_token, post_login
 
 ME = "/api/v1/auth/me"
 TOKEN = "/api/v1/auth/token"
@@ -113,8 +114,12 @@ async def sign_in(site: Site, user: str, password: str = "demo") -> httpx.Respon
 
 
 async def web_login(site: Site, user: str = "alice", **extra: str) -> httpx.Response:
-    form = {"username": user, "password": "demo", **extra}
-    return await site.http.post("/login", data=form)
+    return await post_login(site.http, {"username": user, "password": "demo", **extra})
+
+
+def session_cookies(response: httpx.Response) -> list[str]:
+    """The Set-Cookie headers of the session cookie (the sign-in form's token is another)."""
+    return [c for c in response.headers.get_list("set-cookie") if c.startswith("denials_session=")]
 
 
 def csrf_of(page: str) -> str:
@@ -257,8 +262,7 @@ async def test_login_sets_an_httponly_samesite_cookie(site: Site) -> None:
     SameSite=lax, path /, the hard lifetime as Max-Age, not Secure over plain HTTP."""
     response = await web_login(site, next="/cases")
     assert (response.status_code, response.headers["location"]) == (303, "/cases")
-    cookie = response.headers["set-cookie"]
-    assert cookie.startswith("denials_session=")
+    [cookie] = session_cookies(response)
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     assert "Max-Age=43200" in cookie
     assert "Secure" not in cookie
@@ -287,24 +291,31 @@ async def test_secure_cookie(
     """The cookie is Secure when settings.secure_cookies says so, or (unset) when the request
     came over HTTPS as a proxy's X-Forwarded-Proto tells."""
     async with serve(sqlite_engine, tmp_path, rulebook, **overrides) as site:
+        # A Secure token cookie does not come back over plain HTTP by itself: send it.
+        form = await site.http.get("/login", headers=headers)
+        [(name, value)] = form.cookies.items()
+        assert name == ("__Host-denials_login_csrf" if secure else "denials_login_csrf")
         response = await site.http.post(
-            "/login", data={"username": "alice", "password": "demo"}, headers=headers
+            "/login",
+            data={"username": "alice", "password": "demo", "csrf_token": login_token(form.text)},
+            headers={**headers, "Cookie": f"{name}={value}"},
         )
         assert response.status_code == 303
-        assert ("Secure" in response.headers["set-cookie"]) is secure
+        [cookie] = session_cookies(response)
+        assert ("Secure" in cookie) is secure
 
 
 async def test_wrong_password_rerenders_the_login_page(site: Site) -> None:
     """A wrong password on the form answers 401 with the login page and its error, keeps the
     user id typed, sets no cookie, and is audited."""
-    response = await site.http.post(
-        "/login", data={"username": "alice", "password": "nope", "next": "/cases"}
+    response = await post_login(
+        site.http, {"username": "alice", "password": "nope", "next": "/cases"}
     )
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("text/html")
     assert "Wrong user id or password." in response.text
     assert 'value="alice"' in response.text
-    assert "set-cookie" not in response.headers
+    assert session_cookies(response) == []
     assert site.audit("auth.login") == [("alice", "system", "refused", {"kind": "cookie"})]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from domain.rulebook import Rulebook
 from tests.api.test_auth_sessions import TOKEN, Site, serve, sign_in
+from tests.login_form import post_login
 
 LOCKED = {"detail": "too many failed sign-ins: try again in 15 minutes"}
 
@@ -44,11 +45,9 @@ async def test_the_web_form_shows_the_lockout_without_telling_if_the_account_exi
     for user_id in ("alice", "nobody-here"):
         for _ in range(4):
             form = {"username": user_id, "password": "wrong password", "next": "/"}
-            assert (await site.http.post("/login", data=form)).status_code == 401
+            assert (await post_login(site.http, form)).status_code == 401
     for user_id, password in (("alice", "demo"), ("nobody-here", "demo")):
-        page = await site.http.post(
-            "/login", data={"username": user_id, "password": password, "next": "/"}
-        )
+        page = await post_login(site.http, {"username": user_id, "password": password, "next": "/"})
         assert page.status_code == 429
         assert "Too many failed sign-ins: try again in 15 minutes." in page.text
         assert int(page.headers["Retry-After"]) > 0

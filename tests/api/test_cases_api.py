@@ -25,6 +25,7 @@ from domain.rulebook import Rulebook
 from tests.api.conftest import Api, Json, as_user, problem
 from tests.factories import adj, make_record
 from tests.harness import CaseHarness
+from tests.login_form import post_login
 from tests.workflows.case_flow import submit_corrected_claim, to_path
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import PayerResponseEntry
@@ -638,8 +639,8 @@ async def test_web_pages(api: Api, harness: CaseHarness) -> None:
     anonymous = await api.http.get("/cases")
     assert anonymous.status_code == 303
     assert anonymous.headers["location"] == "/login?next=%2Fcases"
-    signed_in = await api.http.post(
-        "/login", data={"username": "alice", "password": "demo", "next": "/cases"}
+    signed_in = await post_login(
+        api.http, {"username": "alice", "password": "demo", "next": "/cases"}
     )
     assert (signed_in.status_code, signed_in.headers["location"]) == (303, "/cases")
     cookie = signed_in.headers["set-cookie"]
@@ -687,7 +688,7 @@ async def test_case_page_shows_what_a_partial_payment_leaves_outstanding(
         ),
     )
     await api.wait_status(case_id, "write_off_review")
-    await api.http.post("/login", data={"username": "alice", "password": "demo", "next": "/"})
+    await post_login(api.http, {"username": "alice", "password": "demo", "next": "/"})
     page = await api.http.get(f"/cases/{case_id}")
     assert page.status_code == 200
     assert "<dt>Recovered</dt><dd>$400.00</dd>" in page.text

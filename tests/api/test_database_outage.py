@@ -20,6 +20,7 @@ from domain.rulebook import Rulebook
 from services.errors import Unavailable
 from tests.harness import ALICE, CaseHarness
 from tests.ingest_helpers import two_denials_835
+from tests.login_form import post_login
 
 BEARER = {"Authorization": "Bearer any-token"}  # checking it needs the database
 NOWHERE = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=1"
@@ -57,7 +58,7 @@ async def test_the_api_answers_503_with_what_to_do(
 
 
 async def test_sign_in_page_answers_503_in_words(down: httpx.AsyncClient) -> None:
-    response = await down.post("/login", data={"username": "alice", "password": "demo"})
+    response = await post_login(down, {"username": "alice", "password": "demo"})
     assert response.status_code == 503
     assert "case database cannot be reached" in response.text
 

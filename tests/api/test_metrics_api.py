@@ -11,6 +11,7 @@ from tests.api.conftest import Api, as_user, problem
 from tests.api.polling import eventually
 from tests.factories import make_record
 from tests.harness import CaseHarness
+from tests.login_form import post_login
 
 ALICE, SAM, ADA = as_user("alice"), as_user("sam"), as_user("ada")
 SINCE, UNTIL = (day.isoformat() for day in period(2001))
@@ -90,7 +91,7 @@ async def test_a_recurring_denial_joins_its_patterns_prevention_item(
     )
 
     # The board and the item page show it; sam moves it to done from the item page.
-    signed_in = await api.http.post("/login", data={"username": "sam", "password": "demo"})
+    signed_in = await post_login(api.http, {"username": "sam", "password": "demo"})
     assert signed_in.status_code == 303
     case_page = await api.http.get(f"/cases/{case_id}")
     assert "· pattern" in case_page.text and "pattern: 5 denials in 90 days" in case_page.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.api.conftest import Api, as_user
+from tests.login_form import post_login
 
 
 async def test_pages_and_api_answers_carry_the_security_headers(api: Api) -> None:
@@ -30,7 +31,7 @@ async def test_the_docs_page_may_load_swagger_ui(api: Api) -> None:
 
 async def test_an_offset_past_any_page_is_refused_not_a_server_error(api: Api) -> None:
     """Web lists take the API's bound on offsets: a huge one is a 422, never a 500."""
-    signed_in = await api.http.post("/login", data={"username": "alice", "password": "demo"})
+    signed_in = await post_login(api.http, {"username": "alice", "password": "demo"})
     assert signed_in.status_code == 303, signed_in.text
     for path in ("/tasks", "/queue", "/cases"):
         response = await api.http.get(path, params={"offset": 10**30})

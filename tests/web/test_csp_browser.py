@@ -1,12 +1,18 @@
-"""The pages work under their Content-Security-Policy: Chromium reports no violation while a
-biller and a supervisor go through them (issue 14, item 7)."""
+"""Browser-enforced defences, in Chromium: the pages work under their Content-Security-Policy
+with no violation reported (issue 14, item 7), and a sign-in forged by another site is refused
+while the sign-in form itself works (login CSRF, issue 14, item 9)."""
 
 from __future__ import annotations
 
-from playwright.sync_api import ConsoleMessage, Page, expect
+import re
+
+from playwright.sync_api import ConsoleMessage, Page, Route, expect
 
 from tests.web.conftest import Shots
+from tests.web.stack import Stack
 from tests.web.test_browser import sign_in
+
+FORGER = "http://forger.example"
 
 
 def test_no_page_breaks_its_content_security_policy(page: Page, shot: Shots) -> None:
@@ -25,3 +31,41 @@ def test_no_page_breaks_its_content_security_policy(page: Page, shot: Shots) -> 
     page.locator("table a[href^='/cases/case-']").first.click()
     expect(page.locator(".case-head h1")).to_be_visible()
     assert violations == []
+
+
+def test_a_sign_in_forged_by_another_site_is_refused(page: Page, shot: Shots, stack: Stack) -> None:
+    """Another site's page posts the sign-in form with the forger's own account (and a token it
+    fetched for itself): Chromium sends it cross-site without the token cookie, the app
+    refuses it with the form again, nobody is signed in, and that form then signs in."""
+    page.goto("/login")  # the victim has seen the sign-in page: she holds a token cookie
+    forged_token = re.search(
+        r'name="csrf_token" value="([^"]+)"', page.request.get(f"{stack.base_url}/login").text()
+    )
+    assert forged_token is not None
+    page.context.clear_cookies()  # the forger's fetch above left its own cookie: not hers
+    page.goto("/login")
+
+    def forger_page(route: Route) -> None:
+        route.fulfill(
+            content_type="text/html",
+            body=f"""<form id="f" method="post" action="{stack.base_url}/login">
+<input name="username" value="bob"><input name="password" value="demo">
+<input name="csrf_token" value="{forged_token.group(1)}"></form>
+<script>document.getElementById("f").submit()</script>""",
+        )
+
+    page.route(f"{FORGER}/**", forger_page)
+    with page.expect_navigation(url=f"{stack.base_url}/login") as landed:
+        page.goto(f"{FORGER}/win-a-prize")
+    response = landed.value
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("alert")).to_contain_text(
+        "This sign-in form is out of date or was not sent from this site"
+    )
+    shot("forged-sign-in-refused")
+    assert [c["name"] for c in page.context.cookies() if c["name"] == "denials_session"] == []
+
+    page.get_by_label("User id").fill("alice")
+    page.get_by_label("Password").fill("demo")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".signout")).to_contain_text("Alice")

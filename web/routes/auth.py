@@ -10,16 +10,31 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import SESSION_COOKIE, AuditDep, AuthDep, SettingsDep
 from api.routes.auth import ClientAddress, ThrottleDep
 from domain.case import Actor, Role
+from services.audit import Outcome
 from services.auth import SessionKind, TooManyAttempts, sign_in
+from web import login_csrf
 from web.session import PageUser, PostedForm, safe_next, set_session_cookie
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
+def login_page(
+    request: Request,
+    settings: SettingsDep,
+    context: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The sign-in form, with its CSRF token in a hidden field and in a cookie."""
+    token = login_csrf.current_token(request, settings)
+    page = render(request, "login.html", {**context, "csrf_token": token}, status_code)
+    login_csrf.set_token_cookie(page, request, settings, token)
+    return page
+
+
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "login.html", {"next": safe_next(next)})
+def login_form(request: Request, settings: SettingsDep, next: str = "/") -> HTMLResponse:
+    return login_page(request, settings, {"next": safe_next(next)})
 
 
 @router.post("/login", response_model=None)
@@ -33,7 +48,25 @@ def login(
     username: Annotated[str, Form(max_length=80)],
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form()] = "/",
+    csrf_token: Annotated[str | None, Form(max_length=100)] = None,
 ) -> Response:
+    refused = login_csrf.refusal(request, settings, csrf_token)
+    if refused is not None:
+        # A forged sign-in (or a stale form): the password is not even checked, and nothing
+        # counts against the account. The page comes back with a fresh pair to sign in with.
+        audit.record(
+            Actor(user_id=username[:80] or "?", role=Role.SYSTEM),
+            "auth.login",
+            Outcome.REFUSED,
+            kind=SessionKind.COOKIE.value,
+            csrf=refused,
+        )
+        return login_page(
+            request,
+            settings,
+            {"next": safe_next(next), "username": username, "error": login_csrf.REFUSED},
+            status_code=403,
+        )
     try:
         user = sign_in(
             auth,
@@ -45,9 +78,9 @@ def login(
             kind=SessionKind.COOKIE,
         )
     except TooManyAttempts as exc:
-        page = render(
+        page = login_page(
             request,
-            "login.html",
+            settings,
             {
                 "next": safe_next(next),
                 "username": username,
@@ -58,9 +91,9 @@ def login(
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     if user is None:
-        return render(
+        return login_page(
             request,
-            "login.html",
+            settings,
             {"next": safe_next(next), "username": username, "error": "Wrong user id or password."},
             status_code=401,
         )
@@ -68,6 +101,7 @@ def login(
     audit.record(Actor(user_id=user.user_id, role=Role(user.role)), "auth.login", kind="cookie")
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(response, request, settings, token)
+    login_csrf.clear_token_cookie(response, request, settings)
     return response
 
 
