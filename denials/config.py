@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     payload_key_id: str | None = Field(
         default=None, description="Key id encrypting new payloads; unset means the first key"
     )
+    accept_unencrypted_payloads: bool = Field(
+        default=False,
+        description="Let the worker read plain (unencrypted) Temporal payloads: only while "
+        "migrating cases started before encryption; otherwise anyone reaching Temporal could "
+        "send a case input",
+    )
     json_logs: bool = Field(default=False, description="Log JSON lines (for log collectors)")
 
     session_idle_minutes: int = Field(default=30, ge=1, description="Sign out after inactivity")

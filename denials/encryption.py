@@ -26,6 +26,9 @@ from temporalio.converter import (
 )
 
 ENCODING = b"binary/encrypted"
+# What a refused plain payload decodes to: an encoding no payload converter knows, named so the
+# converter's error says why.
+REFUSED_PLAIN = Payload(metadata={"encoding": b"refused/unencrypted-payload"})
 KEY_ID_METADATA = "encryption-key-id"
 KEY_BYTES = 32  # AES-256
 _NONCE_BYTES = 12
@@ -90,10 +93,16 @@ class Keyring:
 
 class EncryptionCodec(PayloadCodec):
     """Seals each payload (its whole protobuf, metadata included) with the current key; opens
-    any payload sealed with a key of the ring. Plain payloads (written before encryption was
-    turned on) decode as they are, so existing cases keep running."""
+    any payload sealed with a key of the ring.
 
-    def __init__(self, keyring: Keyring) -> None:
+    A plain payload is refused: it decodes to one no converter reads, so an Update carrying it
+    is rejected and a Signal dropped (a decoding error would instead fail the workflow task
+    over and over). `accept_plain` lets histories written before encryption was turned on
+    decode as they are, while they are migrated."""
+
+    def __init__(self, keyring: Keyring, *, accept_plain: bool = False) -> None:
+        self.keyring = keyring
+        self._accept_plain = accept_plain
         self._current_id = keyring.current_id
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keyring.keys.items()}
 
@@ -102,6 +111,10 @@ class EncryptionCodec(PayloadCodec):
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self._open(payload) for payload in payloads]
+
+    async def reveal(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Decode for display (the Web UI's codec endpoint): plain payloads show as they are."""
+        return [p if p.metadata.get("encoding") != ENCODING else self._open(p) for p in payloads]
 
     def _seal(self, payload: Payload) -> Payload:
         nonce = os.urandom(_NONCE_BYTES)
@@ -114,7 +127,7 @@ class EncryptionCodec(PayloadCodec):
 
     def _open(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
-            return payload
+            return payload if self._accept_plain else REFUSED_PLAIN
         key_id = payload.metadata.get(KEY_ID_METADATA, b"").decode(errors="replace")
         cipher = self._ciphers.get(key_id)
         if cipher is None:

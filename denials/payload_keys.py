@@ -55,4 +55,7 @@ def _create_key_file(path: Path) -> None:
 
 
 def payload_codec(settings: Settings, *, create_key_file: bool = False) -> EncryptionCodec:
-    return EncryptionCodec(load_keyring(settings, create_key_file=create_key_file))
+    return EncryptionCodec(
+        load_keyring(settings, create_key_file=create_key_file),
+        accept_plain=settings.accept_unencrypted_payloads,
+    )

@@ -16,7 +16,8 @@ from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKe
 from temporalio.converter import PayloadCodec
 from temporalio.service import RPCError, RPCStatusCode
 
-from denials.encryption import encrypted_data_converter
+from denials.actor_seals import ActorSeals
+from denials.encryption import EncryptionCodec, encrypted_data_converter
 from workflows import search_attributes
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,15 @@ async def connect(
     address: str, namespace: str, *, codec: PayloadCodec | None, lazy: bool = False
 ) -> Client:
     """A client whose payloads go through `codec` (the encryption codec in the product; every
-    caller states it, so no client can forget it)."""
+    caller states it, so no client can forget it). With the encryption codec, the client also
+    seals every Update and Signal it sends, and a worker built on it refuses unsealed ones."""
+    seals = [ActorSeals(codec.keyring)] if isinstance(codec, EncryptionCodec) else []
     return await Client.connect(
-        address, namespace=namespace, data_converter=encrypted_data_converter(codec), lazy=lazy
+        address,
+        namespace=namespace,
+        data_converter=encrypted_data_converter(codec),
+        interceptors=seals,
+        lazy=lazy,
     )
 
 

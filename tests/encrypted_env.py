@@ -1,5 +1,6 @@
-"""A time-skipping test server whose clients encrypt every payload, as the product does; for
-the tests that check encryption or share payloads with a `denials` subprocess."""
+"""A time-skipping test server whose clients encrypt every payload and seal every Update and
+Signal, as the product does; for the tests that check encryption or share payloads with a
+`denials` subprocess."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import base64
 
 from temporalio.testing import WorkflowEnvironment
 
+from denials.actor_seals import ActorSeals
 from denials.embedded import installed_binary
 from denials.encryption import EncryptionCodec, Keyring, encrypted_data_converter
 from denials.temporal import ensure_search_attributes
@@ -20,6 +22,7 @@ async def start_encrypted_env() -> WorkflowEnvironment:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(installed_binary("temporal-test-server")),
         data_converter=encrypted_data_converter(EncryptionCodec(TEST_KEYRING)),
+        interceptors=[ActorSeals(TEST_KEYRING)],
     )
     await ensure_search_attributes(env.client, "default")
     return env

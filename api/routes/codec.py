@@ -20,7 +20,6 @@ from pydantic import AfterValidator, BaseModel, Field
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload, Payloads
-from temporalio.converter import PayloadCodec
 
 from api.deps import (
     SESSION_COOKIE,
@@ -32,6 +31,7 @@ from api.deps import (
     record_refusal,
 )
 from api.errors import ERROR_RESPONSES, ErrorOut
+from denials.encryption import EncryptionCodec
 from domain.case import Actor
 from domain.permissions import Permission, allows
 from services.auth import SessionKind
@@ -106,9 +106,9 @@ async def _apply(
     return PayloadsJson.model_validate(json_format.MessageToDict(result))
 
 
-def _codec(client: ClientDep) -> PayloadCodec:
+def _codec(client: ClientDep) -> EncryptionCodec:
     codec = client.data_converter.payload_codec
-    if codec is None:
+    if not isinstance(codec, EncryptionCodec):
         raise NotFound("payload encryption is not configured on this server")
     return codec
 
@@ -118,7 +118,7 @@ async def decode(
     request: Request, body: PayloadsJson, client: ClientDep, actor: CodecReader, audit: AuditDep
 ) -> PayloadsJson:
     """Decrypt payloads for display (recorded in the audit trail: they may hold PHI)."""
-    decoded = await _apply(body, _codec(client).decode)
+    decoded = await _apply(body, _codec(client).reveal)
     audit.record(
         actor,
         "temporal.payloads_decoded",

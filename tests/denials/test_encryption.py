@@ -7,11 +7,13 @@ import base64
 import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 
 from denials.encryption import (
     ENCODING,
     KEY_ID_METADATA,
+    REFUSED_PLAIN,
     EncryptionCodec,
     KeyConfigError,
     Keyring,
@@ -64,9 +66,14 @@ async def test_tampering_or_relabelling_fails_authentication() -> None:
         await codec.decode([relabelled])
 
 
-async def test_payloads_from_before_encryption_still_decode() -> None:
-    codec = EncryptionCodec(Keyring.parse(f"k1:{K1}", source="test"))
-    assert await codec.decode([PLAIN]) == [PLAIN]
+async def test_plain_payloads_are_refused_unless_migrating() -> None:
+    keyring = Keyring.parse(f"k1:{K1}", source="test")
+    assert await EncryptionCodec(keyring).decode([PLAIN]) == [REFUSED_PLAIN]
+    with pytest.raises(KeyError, match="refused/unencrypted-payload"):
+        pydantic_data_converter.payload_converter.from_payloads([REFUSED_PLAIN])
+    # The Web UI shows them as they are; histories from before encryption still decode.
+    assert await EncryptionCodec(keyring).reveal([PLAIN]) == [PLAIN]
+    assert await EncryptionCodec(keyring, accept_plain=True).decode([PLAIN]) == [PLAIN]
 
 
 @pytest.mark.parametrize(

@@ -38,9 +38,11 @@ NAME, MEMBER_ID, BIRTH = "QUIXANO ALVAREZ", "MBRQ7731X", date(1937, 8, 19)
 PHI = [NAME, MEMBER_ID, BIRTH.isoformat(), BIRTH.strftime("%Y%m%d"), BIRTH.strftime("%m/%d/%Y")]
 # Payloads that are not the app's data: search attributes (indexed, so never encrypted; they
 # hold no PHI, checked below) and the SDK's own marker bookkeeping (patch ids, local activity
-# ids and times; a local activity's result is under `result` and encrypted).
+# ids and times; a local activity's result is under `result` and encrypted) and the seal
+# vouching for each Update and Signal (a key id and an HMAC, checked below to hold no PHI).
 SDK_OWN = re.compile(
     r"searchAttributes|markerRecordedEventAttributes\.details\.(patch-data|data)\."
+    r"|header\.fields\.denials-seal"
 )
 
 

@@ -13,6 +13,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from denials.actor_seals import ActorSeals
+from tests.encrypted_env import TEST_KEYRING
 from workflows.case_workflow import DenialCaseWorkflow
 
 HISTORIES = sorted(Path(__file__).with_name("histories").glob("*.json"))
@@ -54,6 +56,11 @@ def test_histories_of_every_version_are_saved() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[path.stem for path in HISTORIES])
 async def test_history_replays(path: Path) -> None:
     history = load_history(path)
-    replayer = Replayer(workflows=[DenialCaseWorkflow], data_converter=pydantic_data_converter)
+    # With the product's seal checks: signals recorded before seals existed must still apply.
+    replayer = Replayer(
+        workflows=[DenialCaseWorkflow],
+        data_converter=pydantic_data_converter,
+        interceptors=[ActorSeals(TEST_KEYRING)],
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"

@@ -1,0 +1,181 @@
+"""Vouching for who sends each Update and Signal, so nobody who merely reaches Temporal can act
+as a user: the API (after signing the user in), the worker's activities and the CLI seal every
+Update and Signal with an HMAC over the workflow, the message, its id and its whole input (the
+actor included); the worker refuses an Update whose seal does not verify (in the validator, so
+the refusal leaves no trace in history) and drops such a Signal.
+
+The HMAC keys are derived from the payload keyring (HKDF, one per payload key), so a key that
+can still open a case's payloads can still verify its seals: rotation needs nothing more.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pydantic import TypeAdapter
+from pydantic_core import to_json
+from temporalio import client, workflow
+from temporalio.api.common.v1 import Payload
+from temporalio.worker import (
+    HandleSignalInput,
+    HandleUpdateInput,
+    Interceptor,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+)
+
+from denials.encryption import Keyring
+from workflows.rejections import Rejection, reject
+
+SEAL_HEADER = "denials-seal"
+_HKDF_INFO = b"denials actor seal v1"
+# Signals received before seals existed stay valid when their histories replay.
+SEALED_SIGNALS_PATCH = "sealed-signals"
+
+
+class ActorSealer:
+    """Seals and verifies one message: (kind, workflow id, name, message id, input)."""
+
+    def __init__(self, keyring: Keyring) -> None:
+        self._current_id = keyring.current_id
+        self._keys = {key_id: _derive(key) for key_id, key in keyring.keys.items()}
+
+    def seal(
+        self, kind: str, workflow_id: str, name: str, message_id: str, args: Sequence[Any]
+    ) -> Payload:
+        """The header an outgoing message carries; `args` as the caller passes them."""
+        received = [_as_received(arg) for arg in args]
+        mac = self._mac(self._current_id, kind, workflow_id, name, message_id, received)
+        seal = json.dumps({"key": self._current_id, "mac": mac}).encode()
+        return Payload(metadata={"encoding": b"json/plain"}, data=seal)
+
+    def problem(
+        self,
+        kind: str,
+        workflow_id: str,
+        name: str,
+        message_id: str,
+        args: Sequence[Any],
+        headers: Mapping[str, Payload],
+    ) -> str | None:
+        """Why a received message is not vouched for, or None when its seal verifies."""
+        header = headers.get(SEAL_HEADER)
+        if header is None:
+            return f"{kind} '{name}' carries no seal: only the denials API and worker may send it"
+        try:
+            seal = json.loads(header.data)
+            key_id, mac = str(seal["key"]), str(seal["mac"])
+        except (ValueError, KeyError, TypeError):
+            return f"{kind} '{name}' carries a malformed seal"
+        if key_id not in self._keys:
+            return f"{kind} '{name}' is sealed with an unknown key '{key_id}'"
+        expected = self._mac(key_id, kind, workflow_id, name, message_id, args)
+        if not hmac.compare_digest(expected, mac):
+            return (
+                f"{kind} '{name}' has a seal that does not match it: it was altered, replayed "
+                "or sealed for another case"
+            )
+        return None
+
+    def _mac(
+        self,
+        key_id: str,
+        kind: str,
+        workflow_id: str,
+        name: str,
+        message_id: str,
+        args: Sequence[Any],
+    ) -> str:
+        # The input as the receiver decodes it, serialised as the payload converter does.
+        message = json.dumps([kind, workflow_id, name, message_id]).encode() + to_json(list(args))
+        return hmac.new(self._keys[key_id], message, hashlib.sha256).hexdigest()
+
+
+def _derive(payload_key: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(
+        payload_key
+    )
+
+
+@functools.cache
+def _adapter(kind: type) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def _as_received(arg: Any) -> Any:
+    """`arg` as the worker will see it: serialised, then validated as its type (a model
+    copied with changes skips validation, which may normalise a field on arrival)."""
+    adapter = _adapter(type(arg))
+    return adapter.validate_json(to_json(arg))
+
+
+class _SealingOutbound(client.OutboundInterceptor):
+    def __init__(self, next: client.OutboundInterceptor, sealer: ActorSealer) -> None:
+        super().__init__(next)
+        self._sealer = sealer
+
+    async def start_workflow_update(
+        self, input: client.StartWorkflowUpdateInput
+    ) -> client.WorkflowUpdateHandle[Any]:
+        # The seal names the update id, so a captured Update resent under another id fails.
+        input.update_id = input.update_id or str(uuid.uuid4())
+        seal = self._sealer.seal("update", input.id, input.update, input.update_id, input.args)
+        input.headers = {**input.headers, SEAL_HEADER: seal}
+        return await super().start_workflow_update(input)
+
+    async def signal_workflow(self, input: client.SignalWorkflowInput) -> None:
+        seal = self._sealer.seal("signal", input.id, input.signal, "", input.args)
+        input.headers = {**input.headers, SEAL_HEADER: seal}
+        await super().signal_workflow(input)
+
+
+class ActorSeals(client.Interceptor, Interceptor):
+    """Given to the client: it seals what the client sends, and a worker built on that client
+    verifies what its workflows receive."""
+
+    def __init__(self, keyring: Keyring) -> None:
+        self._sealer = ActorSealer(keyring)
+
+    def intercept_client(self, next: client.OutboundInterceptor) -> client.OutboundInterceptor:
+        return _SealingOutbound(next, self._sealer)
+
+    def workflow_interceptor_class(
+        self, input: WorkflowInterceptorClassInput
+    ) -> type[WorkflowInboundInterceptor]:
+        sealer = self._sealer
+
+        class Verifying(_VerifyingInbound):
+            _sealer = sealer
+
+        return Verifying
+
+
+class _VerifyingInbound(WorkflowInboundInterceptor):
+    _sealer: ActorSealer
+
+    def handle_update_validator(self, input: HandleUpdateInput) -> None:
+        # Validators are not replayed: checking here leaves a forged Update no trace.
+        problem = self._sealer.problem(
+            "update", workflow.info().workflow_id, input.update, input.id, input.args, input.headers
+        )
+        if problem is not None:
+            reject(Rejection.FORBIDDEN, problem)
+        super().handle_update_validator(input)
+
+    async def handle_signal(self, input: HandleSignalInput) -> None:
+        problem = self._sealer.problem(
+            "signal", workflow.info().workflow_id, input.signal, "", input.args, input.headers
+        )
+        # Signals cannot be refused, only dropped; replayed unsealed ones predate the check.
+        if problem is not None and workflow.patched(SEALED_SIGNALS_PATCH):
+            workflow.logger.warning("dropped a signal: %s", problem)
+            return
+        await super().handle_signal(input)
