@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.processes import free_port
+from tests.e2e.test_processes import wait_ready
+from tests.processes import DENIALS, free_port
 
 
 @pytest.fixture
@@ -24,3 +27,20 @@ def stack_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], str, Path]]:
     env.pop("TEMPORAL_ADDRESS", None)
     env.pop("DATABASE_URL", None)
     yield env, f"http://127.0.0.1:{http_port}", tmp_path
+
+
+@pytest.fixture
+def running_stack(
+    stack_env: tuple[dict[str, str], str, Path],
+) -> Iterator[tuple[str, str]]:
+    """`denials up` with demo data: (base URL, Temporal address)."""
+    env, base_url, tmp_path = stack_env
+    log = tmp_path / "up.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([DENIALS, "up"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_ready(base_url, process, log)
+        yield base_url, f"127.0.0.1:{env['DENIALS_TEMPORAL_PORT']}"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(60)

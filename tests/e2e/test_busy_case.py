@@ -5,14 +5,9 @@ server that suggests continuing as new is obeyed, with Updates in flight."""
 from __future__ import annotations
 
 import asyncio
-import signal
-import subprocess
 import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 from sqlmodel import Session
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import Client
@@ -25,9 +20,8 @@ from denials.temporal import ensure_search_attributes
 from domain.case import Actor, CasePolicy, Role
 from domain.rulebook import Rulebook
 from tests.conftest import running_harness
-from tests.e2e.test_processes import sign_in, wait_for_demo_cases, wait_ready
+from tests.e2e.test_processes import sign_in, wait_for_demo_cases
 from tests.factories import make_record
-from tests.processes import DENIALS
 from tests.workflows.history_limits import MB, runs_of
 
 NOTES_OVER_HTTP = 300
@@ -37,23 +31,6 @@ NOTE_CHARS = 4000
 def note_text(number: int) -> str:
     head = f"note {number:03d}: "
     return head + "n" * (NOTE_CHARS - len(head))
-
-
-@pytest.fixture
-def running_stack(
-    stack_env: tuple[dict[str, str], str, Path],
-) -> Iterator[tuple[str, str]]:
-    """`denials up` with demo data: (base URL, Temporal address)."""
-    env, base_url, tmp_path = stack_env
-    log = tmp_path / "up.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([DENIALS, "up"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_ready(base_url, process, log)
-        yield base_url, f"127.0.0.1:{env['DENIALS_TEMPORAL_PORT']}"
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(60)
 
 
 async def test_300_notes_of_4000_characters_over_http_keep_the_case_running(
