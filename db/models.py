@@ -394,3 +394,46 @@ class SubmissionRecordRow(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     submitted_at: datetime = Field(sa_column=_utc_column(nullable=False))
     submitted_by: str = Field(max_length=80)
+
+
+class CaseWorkflowStopRow(SQLModel, table=True):
+    """A case whose workflow ended outside the product (terminated, failed, timed out or
+    cancelled in Temporal, or gone from it), as the sweep or an action on the case found it;
+    cleared when the workflow runs again (a supervisor's restart, or a reset in Temporal).
+    Codes, ids and times only: the operator's free-text reason is not copied here."""
+
+    __tablename__ = "case_workflow_stops"
+    __table_args__ = (
+        # One open stop per case: the sweep and requests noticing it at once record it once.
+        Index(
+            "uq_case_workflow_stops_open",
+            "case_id",
+            unique=True,
+            sqlite_where=text("cleared_at IS NULL"),
+            postgresql_where=text("cleared_at IS NULL"),
+        ),
+        # A run recorded once, open or cleared, is never recorded again.
+        Index("uq_case_workflow_stops_run", "case_id", "run_id", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.case_id", max_length=64)
+    run_id: str | None = Field(default=None, max_length=64)  # None: the workflow is gone
+    status: str = Field(max_length=16)  # domain.workflow_stops.StopStatus
+    stopped_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    stopped_by: str | None = Field(default=None, max_length=200)  # Temporal client identity
+    case_version: int  # the read model's version of the case when it was found
+    detected_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    detected_by: str = Field(max_length=16)  # sweep | action | restart
+    cleared_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    cleared_by: str | None = Field(default=None, max_length=80)
+    new_run_id: str | None = Field(default=None, max_length=64)
+
+
+class SweepMarkRow(SQLModel, table=True):
+    """How far a periodic sweep has read, so the next one reads only what is newer."""
+
+    __tablename__ = "sweep_marks"
+
+    name: str = Field(primary_key=True, max_length=60)
+    at: datetime = Field(sa_column=_utc_column(nullable=False))
