@@ -29,6 +29,7 @@ from domain.rulebook import Rulebook
 from services.audit import AuditService
 from services.cases import CaseService
 from services.users import UserService
+from workflows.stopped_case_sweep import ensure_sweep_schedule
 
 log = logging.getLogger("denials")
 
@@ -125,6 +126,7 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
             )
         if worker:
             await ensure_search_attributes(client, settings.temporal_namespace)
+            await ensure_sweep_schedule(client, settings.task_queue)
         if demo:
             with Session(engine, expire_on_commit=False) as session:
                 cases = CaseService(

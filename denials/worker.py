@@ -15,6 +15,7 @@ from activities.absence import AbsenceActivities
 from activities.deactivation import DeactivationActivities
 from activities.prevention import PreventionActivities
 from activities.projection import ProjectionActivities
+from activities.stopped_cases import StoppedCaseActivities
 from activities.submission import SubmissionActivities
 from activities.triage import TriageActivities
 from domain.root_cause import PatternThresholds
@@ -26,6 +27,7 @@ from services.payer_rules import PayerRuleStore
 from workflows.absence_workflow import AbsenceWorkflow
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.deactivation_workflow import DeactivationWorkflow
+from workflows.stopped_case_sweep import StoppedCaseSweepWorkflow
 
 
 def build_worker(
@@ -65,10 +67,16 @@ def build_worker(
     prevention = PreventionActivities(engine, rulebook)
     absence = AbsenceActivities(engine, client)
     deactivation = DeactivationActivities(engine, client)
+    stopped_cases = StoppedCaseActivities(engine, client)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[DenialCaseWorkflow, AbsenceWorkflow, DeactivationWorkflow],
+        workflows=[
+            DenialCaseWorkflow,
+            AbsenceWorkflow,
+            DeactivationWorkflow,
+            StoppedCaseSweepWorkflow,
+        ],
         activities=[
             triage.triage_case,
             triage.current_rule,
@@ -80,6 +88,7 @@ def build_worker(
             absence.give_back,
             deactivation.hand_back,
             submission.submit,
+            stopped_cases.sweep,
         ],
         activity_executor=executor,
         max_cached_workflows=max_cached_workflows,

@@ -46,6 +46,11 @@ _WHAT_HAPPENED = {
     StopStatus.CANCELED: "was cancelled in Temporal",
     StopStatus.MISSING: "no longer exists in Temporal",
 }
+_HOW_NOTICED = {
+    DetectedBy.SWEEP: "by the periodic check of case workflows",
+    DetectedBy.ACTION: "when a change to the case was refused",
+    DetectedBy.RESTART: "when a supervisor asked to restart it",
+}
 
 # Visibility may list a closed run a little after it closed (Elasticsearch refreshes, a busy
 # server): each sweep reads back this far before the previous one started. Reading a run twice
@@ -98,6 +103,10 @@ def _when(at: datetime | None) -> str:
 def what_happened(status: StopStatus) -> str:
     """ "was terminated in Temporal", "no longer exists in Temporal"...: after "its workflow"."""
     return _WHAT_HAPPENED[status]
+
+
+def how_noticed(detected_by: DetectedBy) -> str:
+    return _HOW_NOTICED[detected_by]
 
 
 def refusal(case_id: str, status: StopStatus, stopped_at: datetime | None) -> str:

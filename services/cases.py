@@ -46,6 +46,7 @@ from services.schemas import (
     Page,
     TaskSummary,
 )
+from services.stopped_cases import case_errors
 from services.temporal_calls import release_connection, temporal_errors
 from workflows import search_attributes as sa
 from workflows.case_workflow import DenialCaseWorkflow
@@ -293,7 +294,7 @@ class CaseService:
         handle = self._handle(case_id)
         release_connection(self._session)
         try:
-            async with temporal_errors(case_id):
+            async with case_errors(self._session, self._client, case_id):
                 result = await change(handle)
         except ServiceError as exc:
             outcome = Outcome.FAILED if exc.status_code >= 500 else Outcome.REFUSED

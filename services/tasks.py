@@ -14,7 +14,8 @@ from domain.case import Actor, Role, TaskStatus
 from services.audit import AuditService, Outcome
 from services.errors import Invalid, NotFound, ServiceError
 from services.schemas import Page, TaskWithCase
-from services.temporal_calls import release_connection, temporal_errors
+from services.stopped_cases import case_errors
+from services.temporal_calls import release_connection
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
     CaseChange,
@@ -144,7 +145,7 @@ class TaskService:
         handle = self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
         release_connection(self._session)
         try:
-            async with temporal_errors(case_id):
+            async with case_errors(self._session, self._client, case_id):
                 state = await update(handle)
         except ServiceError as exc:
             outcome = Outcome.FAILED if exc.status_code >= 500 else Outcome.REFUSED

@@ -4,7 +4,7 @@ messages."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlmodel import Session
@@ -54,8 +54,12 @@ def release_connection(session: Session) -> None:
 
 
 @asynccontextmanager
-async def temporal_errors(case_id: str) -> AsyncIterator[None]:
-    """Bound the calls made inside to ANSWER_SECONDS and raise ServiceErrors for failures."""
+async def temporal_errors(
+    case_id: str, when_gone: Callable[[], Awaitable[ServiceError]] | None = None
+) -> AsyncIterator[None]:
+    """Bound the calls made inside to ANSWER_SECONDS and raise ServiceErrors for failures.
+    `when_gone` says why a workflow that has finished refused the call (closed, or stopped
+    outside the product: services.stopped_cases)."""
     deadline = asyncio.timeout(ANSWER_SECONDS)
     try:
         async with deadline:
@@ -75,6 +79,8 @@ async def temporal_errors(case_id: str) -> AsyncIterator[None]:
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             # Callers found the case in the read model first, so its workflow has finished.
+            if when_gone is not None:
+                raise await when_gone() from exc
             raise Conflict(f"case {case_id} is closed") from exc
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             raise Unavailable(UNREACHABLE) from exc
