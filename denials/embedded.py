@@ -2,6 +2,9 @@
 
 It runs in its own process group and is told to die with us (PR_SET_PDEATHSIG on Linux), and
 `stop()` signals the whole group, so no `temporal` process outlives the product.
+
+Its Web UI cannot be made read-only by a flag and has no sign-in, so `denials up` puts it on an
+internal loopback port (`loopback_port()`) and serves users through `denials.ui_proxy`.
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +27,26 @@ from temporalio.converter import PayloadCodec
 from denials.temporal import connect_when_up
 
 _PR_SET_PDEATHSIG = 1
+_EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def loopback_port() -> int:
+    """A port free now on 127.0.0.1, below the kernel's ephemeral range: the dev server binds
+    its own internal services to ephemeral ports (port 0), which could take one picked there
+    before the Web UI binds it."""
+    try:
+        ephemeral_start = int(_EPHEMERAL_PORTS.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_start = 32768
+    for _ in range(100):
+        port = random.randrange(20000, ephemeral_start)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"no free loopback port between 20000 and {ephemeral_start}")
 
 
 def installed_binary(name: str) -> Path:
@@ -56,13 +81,16 @@ class DevServer:
         namespace: str,
         log_file: Path,
         ip: str = "127.0.0.1",
+        ui_ip: str = "127.0.0.1",
         ui_codec_endpoint: str | None = None,
     ) -> None:
         self.address = f"{ip}:{port}"
+        self.ui_url = f"http://{ui_ip}:{ui_port}"
         options = {
             "--db-filename": str(db_file),
             "--ip": ip,
             "--port": str(port),
+            "--ui-ip": ui_ip,
             "--ui-port": str(ui_port),
             "--namespace": namespace,
             "--log-level": "warn",

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -20,10 +20,11 @@ from api.routes.codec import CODEC_PATH
 from db.engine import make_engine, migrate
 from denials.config import Settings
 from denials.demo import load_demo
-from denials.embedded import DevServer
+from denials.embedded import DevServer, loopback_port
 from denials.logs import configure_logging
 from denials.payload_keys import payload_codec
 from denials.temporal import connect, connect_when_up, ensure_search_attributes
+from denials.ui_proxy import ReadOnlyWebUI, server_config
 from denials.worker import build_worker
 from domain.rulebook import Rulebook
 from services.audit import AuditService
@@ -77,16 +78,15 @@ def _http_server(settings: Settings, engine: Engine, client: Client, rulebook: R
     )
 
 
-async def _until_stopped(stop: asyncio.Event, server: _Server | None) -> None:
-    if server is None:
-        await stop.wait()
-        return
-    serving = asyncio.create_task(server.serve())
+async def _until_stopped(stop: asyncio.Event, servers: Sequence[_Server]) -> None:
+    """Serve until stopped, or until any server ends (then the others are stopped too)."""
+    serving = [asyncio.create_task(server.serve()) for server in servers]
     stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    server.should_exit = True
+    await asyncio.wait({*serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    for server in servers:
+        server.should_exit = True
     stopping.cancel()
-    await serving
+    await asyncio.gather(*serving)
 
 
 async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> None:
@@ -94,6 +94,8 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
     engine = prepare_database(settings)
     rulebook = load_rulebook(settings)
     dev_server: DevServer | None = None
+    web_ui: ReadOnlyWebUI | None = None
+    servers: list[_Server] = []
     # The embedded stack makes its own key on first start; separate processes must be given one.
     codec = payload_codec(settings, create_key_file=settings.temporal_address is None)
     try:
@@ -102,14 +104,21 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
             dev_server = DevServer(
                 db_file=settings.data_dir / "temporal.db",
                 port=settings.temporal_port,
-                ui_port=settings.temporal_ui_port,
+                ui_port=loopback_port(),  # users reach it read-only on temporal_ui_port
                 namespace=settings.temporal_namespace,
                 log_file=settings.data_dir / "temporal.log",
                 ui_codec_endpoint=f"{settings.public_base_url}{CODEC_PATH}" if api else None,
             )
             dev_server.start()
+            web_ui = ReadOnlyWebUI(dev_server.ui_url)
+            # Users reach the UI on temporal_ui_port, read-only (denials.ui_proxy).
+            servers.append(
+                _Server(
+                    server_config(web_ui, settings.temporal_ui_port, json_logs=settings.json_logs)
+                )
+            )
             log.info(
-                "Temporal dev server starting on %s (Web UI on port %s)",
+                "Temporal dev server starting on %s (Web UI, read-only, on port %s)",
                 dev_server.address,
                 settings.temporal_ui_port,
             )
@@ -139,7 +148,8 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
                 )
                 created = await load_demo(cases, UserService(session), datetime.now(UTC).date())
             log.info("Demo data loaded: %d new case(s)", created)
-        server = _http_server(settings, engine, client, rulebook) if api else None
+        if api:
+            servers.append(_http_server(settings, engine, client, rulebook))
         if worker:
             # The worker writes through a pool of its own: requests waiting on their cases must
             # never hold the connections the worker needs to finish those cases.
@@ -157,12 +167,14 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
                     sandboxed=settings.workflow_sandbox,
                 ):
                     try:
-                        await _until_stopped(stop, server)
+                        await _until_stopped(stop, servers)
                     finally:
                         worker_engine.dispose()
         else:
-            await _until_stopped(stop, server)
+            await _until_stopped(stop, servers)
     finally:
+        if web_ui is not None:
+            await web_ui.aclose()
         if dev_server is not None:
             dev_server.stop()
         engine.dispose()
