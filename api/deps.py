@@ -30,6 +30,7 @@ from services.errors import Forbidden, ServiceError
 from services.ingest import IngestService
 from services.prevention import PreventionService
 from services.schemas import MAX_OFFSET
+from services.stopped_cases import StoppedCaseService
 from services.tasks import TaskService
 from services.users import UserService
 
@@ -151,6 +152,7 @@ RuleReader = Annotated[Actor, Depends(require(Permission.VIEW_RULES))]
 RuleManager = Annotated[Actor, Depends(require(Permission.MANAGE_RULES))]
 UserManager = Annotated[Actor, Depends(require(Permission.MANAGE_USERS))]
 Attester = Annotated[Actor, Depends(require(Permission.ATTEST))]
+WorkflowRestarter = Annotated[Actor, Depends(require(Permission.RESTART_WORKFLOWS))]
 # Appeal letters: billers and supervisors, and physicians for the appeals they attest.
 LetterReader = Annotated[Actor, Depends(require(Permission.VIEW_CASES, Permission.ATTEST))]
 
@@ -200,7 +202,14 @@ def get_analytics_service(session: SessionDep, audit: AuditDep) -> AnalyticsServ
     return AnalyticsService(session, audit)
 
 
+def get_stopped_case_service(
+    session: SessionDep, client: ClientDep, settings: SettingsDep, audit: AuditDep
+) -> StoppedCaseService:
+    return StoppedCaseService(session, client, settings.task_queue, audit)
+
+
 AbsenceServiceDep = Annotated[AbsenceService, Depends(get_absence_service)]
+StoppedCaseServiceDep = Annotated[StoppedCaseService, Depends(get_stopped_case_service)]
 AnalyticsServiceDep = Annotated[AnalyticsService, Depends(get_analytics_service)]
 PreventionServiceDep = Annotated[PreventionService, Depends(get_prevention_service)]
 TaskServiceDep = Annotated[TaskService, Depends(get_task_service)]

@@ -29,6 +29,7 @@ from api.routes import (
     ingest,
     payer_rules,
     prevention,
+    stopped_cases,
     tasks,
     users,
 )
@@ -97,6 +98,7 @@ def create_app(
         users.router,
         absences.router,
         prevention.router,
+        stopped_cases.router,
         analytics.router,
         codec.router,
         prometheus.router,

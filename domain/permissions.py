@@ -1,8 +1,9 @@
 """Who may do what: the role matrix, in one place.
 
 Billers work cases; supervisors also steer them (reassign, out of office, write-off approval,
-priority) and read the audit trail; admins manage users and payer rules and read the audit
-trail, but do not work or read cases (least privilege over PHI).
+priority, restarting a case workflow stopped in Temporal) and read the audit trail; admins
+manage users and payer rules and read the audit trail, but do not work or read cases (least
+privilege over PHI).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class Permission(StrEnum):
     # Set what a 999 left unknown (payer, date of service): billers, and the ingest when a
     # later file from the payer names them.
     IDENTIFY_CLAIMS = "identify_claims"
+    # Start a new run of a case workflow stopped outside the product (terminated in Temporal).
+    RESTART_WORKFLOWS = "restart_workflows"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -46,6 +49,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.IDENTIFY_CLAIMS,
             Permission.INGEST_FILES,
             Permission.SUPERVISE,
+            Permission.RESTART_WORKFLOWS,
             Permission.VIEW_AUDIT,
             Permission.VIEW_AUDIT_DETAIL,
             Permission.VIEW_RULES,

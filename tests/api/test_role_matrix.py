@@ -65,6 +65,7 @@ VIEW_CASES = _access("view_cases", "alice", "bob", "sam")
 WORK_TASKS = _access("work_tasks", "alice", "bob", "sam")
 INGEST = _access("ingest_files", "alice", "bob", "sam")
 SUPERVISE = _access("supervise", "sam")
+RESTART_WORKFLOWS = _access("restart_workflows", "sam")
 VIEW_AUDIT = _access("view_audit", "sam", "ada")
 VIEW_RULES = _access("view_rules", "alice", "bob", "sam", "ada")
 MANAGE_RULES = _access("manage_rules", "ada")
@@ -251,6 +252,11 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     ("POST", "/api/v1/cases/{case_id}/refresh-rules"): Endpoint(
         SUPERVISE, _post("/api/v1/cases/{w.main_case}/refresh-rules")
     ),
+    # Workflows stopped in Temporal: the main case's runs, so restarting it is refused (409).
+    ("GET", "/api/v1/stopped-cases"): Endpoint(SUPERVISE, _get("/api/v1/stopped-cases")),
+    ("POST", "/api/v1/cases/{case_id}/restart"): Endpoint(
+        RESTART_WORKFLOWS, _post("/api/v1/cases/{w.main_case}/restart"), ok={"sam": 409}
+    ),
     ("POST", "/api/v1/cases/{case_id}/payer-responses"): Endpoint(WORK_TASKS, _upheld, ok=202),
     # The main case's 835 named its payer and dates: every allowed caller is refused the change.
     ("POST", "/api/v1/cases/{case_id}/claim-identity"): Endpoint(
@@ -379,7 +385,13 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
 }
 
 AREAS = {
-    "auth_health_cases": ("/healthz", "/readyz", "/api/v1/auth", "/api/v1/cases"),
+    "auth_health_cases": (
+        "/healthz",
+        "/readyz",
+        "/api/v1/auth",
+        "/api/v1/cases",
+        "/api/v1/stopped-cases",
+    ),
     "tasks_ingest": ("/api/v1/tasks", "/api/v1/ingest"),
     "audit_rules_users_prevention": (
         "/api/v1/audit",
