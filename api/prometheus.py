@@ -31,6 +31,8 @@ from sqlmodel import Session, col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.models import CaseEventRow, CaseRow, IngestFileRow, TaskRow
+from db.workflow_stops import count_open_stops
+from domain.workflow_stops import StopStatus
 
 # The workflow's timeline event for each escalation level (workflows/case_workflow.py).
 ESCALATION_EVENTS = ("reminder", "escalated", "urgent")
@@ -60,6 +62,11 @@ class ReadModelCollector(Collector):
             GaugeMetricFamily(
                 "denials_ingest_files_stored", "X12 files kept, by outcome", labels=["status"]
             ),
+            GaugeMetricFamily(
+                "denials_stopped_case_workflows",
+                "Open cases whose workflow was stopped outside the product, by how",
+                labels=["status"],
+            ),
         )
 
     def describe(self) -> Iterator[Metric]:
@@ -68,7 +75,7 @@ class ReadModelCollector(Collector):
         yield from self._families()
 
     def collect(self) -> Iterator[Metric]:
-        cases, open_tasks, overdue, escalations, ingests = self._families()
+        cases, open_tasks, overdue, escalations, ingests, stopped = self._families()
         now = datetime.now(UTC)
         with Session(self._engine) as session:
             for status, count in session.exec(
@@ -98,7 +105,11 @@ class ReadModelCollector(Collector):
                 select(IngestFileRow.status, func.count()).group_by(IngestFileRow.status)
             ):
                 ingests.add_metric([status], count)
-        yield from (cases, open_tasks, overdue, escalations, ingests)
+            # Every status, zero included: an alert rule can watch the series before any stop.
+            stops = count_open_stops(session)
+            for how in StopStatus:
+                stopped.add_metric([how.value], stops.get(how.value, 0))
+        yield from (cases, open_tasks, overdue, escalations, ingests, stopped)
 
 
 class RequestMetrics:

@@ -4,24 +4,38 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.deps import CaseServiceDep, SettingsDep, TaskServiceDep, UserServiceDep
+from api.deps import (
+    CaseServiceDep,
+    SettingsDep,
+    StoppedCaseServiceDep,
+    TaskServiceDep,
+    UserServiceDep,
+)
 from domain.case import Actor, Role, Task, TaskType, work_permission_problem
 from domain.models import Payer, PayerType
 from domain.permissions import Permission, allows
 from services.auth import SignedIn
 from services.errors import Invalid, SubmissionFailed
 from services.schemas import CaseDetail
+from services.stopped_cases import StoppedCaseView
 from web.forms import TASK_FORMS, initial_values, parse_task_form
-from web.session import CaseReaderPage, PostedForm, SupervisorPage, TaskWorkerPage
+from web.session import (
+    CaseReaderPage,
+    PostedForm,
+    SupervisorPage,
+    TaskWorkerPage,
+    page_permission,
+)
 from web.templating import org_today, redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
+RestarterPage = Annotated[SignedIn, Depends(page_permission(Permission.RESTART_WORKFLOWS))]
 
 
 def _page(
@@ -31,6 +45,7 @@ def _page(
     temporal_link: str,
     reassign_targets: list[Any],
     *,
+    stop: StoppedCaseView | None = None,
     task_id: str | None = None,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
@@ -69,6 +84,10 @@ def _page(
             ),
             "errors": errors or {},
             "is_supervisor": allows(user.actor.role, Permission.SUPERVISE),
+            # The workflow was stopped in Temporal: the page says so, and nothing is offered
+            # but the restart (every change would be refused).
+            "stop": stop,
+            "can_restart": allows(user.actor.role, Permission.RESTART_WORKFLOWS),
             "reassign_targets": reassign_targets,
             "today": today.isoformat(),
         },
@@ -107,6 +126,7 @@ def case_page(
     cases: CaseServiceDep,
     users: UserServiceDep,
     settings: SettingsDep,
+    stops: StoppedCaseServiceDep,
     user: CaseReaderPage,
     task: str | None = None,
 ) -> HTMLResponse:
@@ -117,6 +137,7 @@ def case_page(
         user,
         _temporal_link(settings, case_id),
         _targets(users, user),
+        stop=stops.stop_of(case_id),
         task_id=task,
     )
 
@@ -131,6 +152,7 @@ async def complete_task(
     tasks: TaskServiceDep,
     users: UserServiceDep,
     settings: SettingsDep,
+    stops: StoppedCaseServiceDep,
     user: TaskWorkerPage,
 ) -> Response:
     task = tasks.get_task(task_id)
@@ -152,6 +174,7 @@ async def complete_task(
         user,
         _temporal_link(settings, case_id),
         _targets(users, user),
+        stop=stops.stop_of(case_id),
         task_id=task_id,
         values={key: str(value) for key, value in form.items()},
         errors=errors,
@@ -253,3 +276,14 @@ async def identify_claim(
     except Invalid as exc:
         return redirect_with_flash(f"/cases/{case_id}", f"Claim identity not set: {exc.message}")
     return redirect_with_flash(f"/cases/{case_id}", "Payer and date of service set")
+
+
+@router.post("/cases/{case_id}/restart-workflow")
+async def restart_workflow(
+    case_id: str, form: PostedForm, stops: StoppedCaseServiceDep, user: RestarterPage
+) -> RedirectResponse:
+    """A new run of the case's stopped workflow, from where the page showed it."""
+    await stops.restart(case_id, user.actor)
+    return redirect_with_flash(
+        f"/cases/{case_id}", "Workflow restarted: the case carries on from where it stopped"
+    )

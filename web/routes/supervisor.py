@@ -8,7 +8,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from api.deps import AbsenceServiceDep, CaseServiceDep, TaskServiceDep, UserServiceDep
+from api.deps import (
+    AbsenceServiceDep,
+    CaseServiceDep,
+    StoppedCaseServiceDep,
+    TaskServiceDep,
+    UserServiceDep,
+)
 from domain.case import Role
 from services.absences import AbsenceIn
 from services.schemas import CaseFilters
@@ -25,6 +31,7 @@ def console(
     tasks: TaskServiceDep,
     users: UserServiceDep,
     absences: AbsenceServiceDep,
+    stops: StoppedCaseServiceDep,
     user: SupervisorPage,
     assignee: str | None = None,
 ) -> HTMLResponse:
@@ -39,6 +46,7 @@ def console(
         "supervisor.html",
         {
             "user": user,
+            "stopped": stops.list_stopped(user.actor, limit=25),
             "stalled": stalled,
             "escalated": escalated,
             "workload": users.workload(),

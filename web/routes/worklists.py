@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field, model_validator
 
-from api.deps import CaseServiceDep, TaskServiceDep
+from api.deps import CaseServiceDep, StoppedCaseServiceDep, TaskServiceDep
 from domain.case import Role
 from domain.models import Category
+from domain.permissions import Permission, allows
 from services.schemas import MAX_OFFSET, CaseFilters, drop_empty
 from web.session import CaseReaderPage, PageUser, PostedForm, TaskWorkerPage, safe_next
 from web.templating import redirect_with_flash, render
@@ -95,11 +96,23 @@ def case_list(
     request: Request,
     filters: Annotated[CaseFilters, Query()],
     cases: CaseServiceDep,
+    stops: StoppedCaseServiceDep,
     user: CaseReaderPage,
 ) -> HTMLResponse:
     page = cases.list_cases(filters, user.actor)
     return render(
         request,
         "cases.html",
-        {"page": page, "filters": filters, "categories": CATEGORIES, "user": user},
+        {
+            "page": page,
+            "filters": filters,
+            "categories": CATEGORIES,
+            "user": user,
+            # Cases whose workflow was stopped in Temporal: marked in the list, and counted
+            # for supervisors, who restart them.
+            "stopped": stops.stopped_among([case.case_id for case in page.items]),
+            "stopped_total": stops.count()
+            if allows(user.actor.role, Permission.RESTART_WORKFLOWS)
+            else 0,
+        },
     )
