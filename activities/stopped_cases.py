@@ -28,6 +28,7 @@ from db.workflow_stops import (
 from domain.workflow_stops import (
     DetectedBy,
     full_sweep_due,
+    listable,
     next_closed_since,
     running_query,
     stopped_runs_query,
@@ -36,7 +37,8 @@ from services.stopped_cases import CASE_WORKFLOW, InThread, clear_if_running, no
 
 CLOSED_SINCE = "stopped_cases.closed_since"
 FULL_SWEEP = "stopped_cases.full_sweep"
-CHUNK = 500  # case ids per IN (...) list
+CHUNK = 500  # case ids per IN (...) list of a read-model query
+RUNNING_CHUNK = 100  # case ids per IN (...) list of a visibility query
 
 
 class SweepReport(BaseModel):
@@ -46,11 +48,11 @@ class SweepReport(BaseModel):
     full: bool = False  # the hourly comparison with the running workflows ran
 
 
-def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
+def _chunks(ids: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
     batch: list[str] = []
     for case_id in ids:
         batch.append(case_id)
-        if len(batch) == CHUNK:
+        if len(batch) == size:
             yield batch
             batch = []
     if batch:
@@ -93,6 +95,21 @@ class StoppedCaseActivities:
                 recorded += 1
         return recorded
 
+    async def _clear_running_again(self) -> int:
+        """Clear the stops whose workflow runs again (reset or started in Temporal): visibility
+        says which, a chunk at a time (a mass termination leaves thousands), and each is
+        described before it is cleared."""
+        cleared = 0
+        stopped = await self._db(open_stop_case_ids)
+        for batch in _chunks(filter(listable, stopped), RUNNING_CHUNK):
+            activity.heartbeat()
+            query = running_query(CASE_WORKFLOW, among=batch)
+            async for execution in self._client.list_workflows(query):
+                cleared += await clear_if_running(self._client, self._db, execution.id)
+        for case_id in (c for c in stopped if not listable(c)):  # never made by the product
+            cleared += await clear_if_running(self._client, self._db, case_id)
+        return cleared
+
     async def _gone(self) -> list[str]:
         """Open cases, without a stop recorded, that no running workflow carries (visibility
         may lag: notice_stop describes each before recording anything)."""
@@ -110,9 +127,7 @@ class StoppedCaseActivities:
         runs = await self._stopped_since(since)
         report.listed = sum(len(ids) for ids in runs.values())
         report.recorded = await self._record(await self._worth_a_look(runs))
-        for case_id in await self._db(open_stop_case_ids):
-            activity.heartbeat()
-            report.cleared += await clear_if_running(self._client, self._db, case_id)
+        report.cleared = await self._clear_running_again()
         if full_sweep_due(await self._db(lambda session: get_mark(session, FULL_SWEEP)), started):
             report.recorded += await self._record(await self._gone())
             report.full = True

@@ -83,8 +83,20 @@ def stopped_runs_query(workflow_type: str, closed_since: datetime | None) -> str
     return query
 
 
-def running_query(workflow_type: str) -> str:
-    return f"WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Running'"
+def listable(workflow_id: str) -> bool:
+    """Whether the id can be named in a visibility query as it is (no quoting needed)."""
+    return "'" not in workflow_id and "\\" not in workflow_id
+
+
+def running_query(workflow_type: str, among: list[str] | None = None) -> str:
+    """The visibility query listing the running workflows of `workflow_type` (of these ids
+    only, when given: each must be listable)."""
+    query = f"WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Running'"
+    if among is not None:
+        if not all(map(listable, among)):
+            raise ValueError("a workflow id to list may not hold a quote or a backslash")
+        query += " AND WorkflowId IN (" + ", ".join(f"'{i}'" for i in among) + ")"
+    return query
 
 
 def next_closed_since(sweep_started: datetime) -> datetime:

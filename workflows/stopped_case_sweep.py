@@ -77,7 +77,10 @@ async def ensure_sweep_schedule(client: Client, task_queue: str) -> bool:
             state = current.description.schedule.state
             return ScheduleUpdate(schedule=dataclasses.replace(wanted, state=state))
 
-        await client.get_schedule_handle(SCHEDULE_ID).update(keep_state)
+        try:
+            await client.get_schedule_handle(SCHEDULE_ID).update(keep_state)
+        except RPCError as exc:  # another worker starting at the same moment updated it
+            log.info("sweep schedule left as another worker set it: %s", exc.status)
     except RPCError as exc:
         if exc.status is not RPCStatusCode.UNIMPLEMENTED:
             raise

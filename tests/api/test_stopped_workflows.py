@@ -22,6 +22,7 @@ from api.deps import SESSION_COOKIE
 from db.models import AuditEventRow, CaseWorkflowStopRow
 from denials.embedded import installed_binary
 from denials.temporal import ensure_search_attributes
+from domain.case import CaseState
 from domain.workflow_stops import StopStatus, refusal
 from services.auth import AuthService, SessionKind
 from services.stopped_cases import latest_run
@@ -29,6 +30,8 @@ from services.users import UserService
 from tests.api.conftest import Api, as_user
 from tests.factories import make_record
 from tests.harness import CaseHarness
+from workflows.case_workflow import DenialCaseWorkflow
+from workflows.messages import CaseInput
 from workflows.stopped_case_sweep import (
     SCHEDULE_ID,
     StoppedCaseSweepWorkflow,
@@ -214,6 +217,23 @@ async def test_a_change_to_a_terminated_case_answers_a_409_saying_so(
     (note,) = audit_of(harness, case_id, "case.note")
     assert (note.outcome, note.detail["reason"]) == ("refused", expected)
     assert len(audit_of(harness, case_id, "case.workflow_stopped")) == 1
+
+    # Someone starts the case again in Temporal, not through the product: the sweep sees it
+    # running and clears the stop.
+    state = CaseState.model_validate((await api.detail(case_id))["state"])
+    await harness.client.start_workflow(
+        DenialCaseWorkflow.run,
+        CaseInput(case_id=case_id, record=state.record, policy=state.policy, resume=state),
+        id=case_id,
+        task_queue=harness.task_queue,
+    )
+    report = await sweep_now(harness.client, harness.task_queue)
+    assert (report["cleared"], report["recorded"]) == (1, 0)
+    (stop,) = stops_of(harness, case_id)
+    assert stop.cleared_by == "temporal"
+    (running,) = audit_of(harness, case_id, "case.workflow_running_again")
+    assert running.user_id == "system"
+    assert await complete_triage(api, case_id) == 200
 
 
 async def test_a_deleted_case_workflow_is_found_and_restarted_from_the_case_page(

@@ -53,6 +53,11 @@ def test_the_sweep_lists_stopped_runs_of_case_workflows_closed_since_its_mark() 
     assert running_query("DenialCaseWorkflow") == (
         "WorkflowType = 'DenialCaseWorkflow' AND ExecutionStatus = 'Running'"
     )
+    assert running_query("DenialCaseWorkflow", among=["case-1", "case-2"]).endswith(
+        "ExecutionStatus = 'Running' AND WorkflowId IN ('case-1', 'case-2')"
+    )
+    with pytest.raises(ValueError):
+        running_query("DenialCaseWorkflow", among=["case-1' OR 'x' = 'x"])
 
 
 def test_the_next_sweep_reads_back_over_the_visibility_lag() -> None:
