@@ -70,6 +70,7 @@ class StoppedCaseActivities:
         async for execution in self._client.list_workflows(
             stopped_runs_query(CASE_WORKFLOW, since)
         ):
+            activity.heartbeat()  # the SDK throttles these: one call per run listed is cheap
             runs.setdefault(execution.id, set()).add(execution.run_id)
         return runs
 
@@ -113,10 +114,10 @@ class StoppedCaseActivities:
     async def _gone(self) -> list[str]:
         """Open cases, without a stop recorded, that no running workflow carries (visibility
         may lag: notice_stop describes each before recording anything)."""
-        running = {
-            execution.id
-            async for execution in self._client.list_workflows(running_query(CASE_WORKFLOW))
-        }
+        running: set[str] = set()
+        async for execution in self._client.list_workflows(running_query(CASE_WORKFLOW)):
+            activity.heartbeat()
+            running.add(execution.id)
         return [c for c in await self._db(open_cases_without_stop) if c not in running]
 
     @activity.defn(name="sweep_stopped_cases")
