@@ -8,37 +8,68 @@ from __future__ import annotations
 
 from typing import Any
 
-# Detail keys whose values are ids, codes, counts, flags or dates, never free text.
+# Detail keys whose values are ids, codes, counts, flags, field names or dates, never free
+# text (a user id, a Temporal client identity and a request path name no patient).
 PHI_FREE_KEYS = frozenset(
     {
         "absence_id",
         "adjustment",
+        "assignee",
         "cases_started",
+        "count",
         "created",
+        "csrf",
         "deadline",
         "decision",
+        "detected_by",
         "document_id",
+        "effective_from",
+        "ends_at",
+        "fields",
         "kind",
         "level",
+        "method",
+        "namespace",
         "new_due",
+        "owner",
+        "ownership",
         "path",
         "payer_id",
         "payer_responses_matched",
+        "permission",
         "prevention_task_id",
+        "queue",
+        "reconciles",
         "retry_after",
+        "return_tasks",
         "role",
+        "rule_id",
+        "run_id",
         "scope",
         "sha256",
         "shown",
+        "since",
+        "starts_at",
         "status",
+        "stopped_at",
+        "stopped_by",
         "target",
         "task_id",
+        "tasks",
         "throttled",
+        "to",
+        "type",
+        "unassigned",
+        "until",
         "uploaded",
         "user_id",
+        "version",
         "view",
     }
 )
+# Detail keys whose values are typed by a user or come from a file: a reason, a note's purpose,
+# a search, a file name may each name a patient.
+MAY_NAME_A_PATIENT = frozenset({"file", "filters", "reason", "why"})
 WITHHELD = "[withheld: may name a patient]"
 
 
