@@ -146,6 +146,7 @@ def require(permission: Permission, *alternatives: Permission) -> Callable[..., 
 CaseReader = Annotated[Actor, Depends(require(Permission.VIEW_CASES))]
 TaskWorker = Annotated[Actor, Depends(require(Permission.WORK_TASKS))]
 Ingester = Annotated[Actor, Depends(require(Permission.INGEST_FILES))]
+IngestResumer = Annotated[Actor, Depends(require(Permission.RESUME_INGESTS))]
 Supervisor = Annotated[Actor, Depends(require(Permission.SUPERVISE))]
 AuditReader = Annotated[Actor, Depends(require(Permission.VIEW_AUDIT))]
 RuleReader = Annotated[Actor, Depends(require(Permission.VIEW_RULES))]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -12,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlmodel import Session
 from temporalio.client import Client
 
 from api import prometheus
@@ -37,7 +41,11 @@ from api.routes.codec import CodecCors, ui_origins
 from api.security_headers import SecurityHeaders
 from denials.config import Settings
 from domain.rulebook import Rulebook
+from services.audit import AuditService
+from services.cases import CaseService
 from services.errors import ServiceError
+from services.ingest import IngestService
+from services.ingest_resume import resume_at_start
 from services.payer_rules import PayerRuleStore
 from web.routes import appeal_page, case_page, dashboard, other_pages, supervisor, worklists
 from web.routes import auth as web_auth
@@ -65,10 +73,51 @@ def unreachable(exc: Exception) -> bool:
     return "unable to open database" in text or ("connection" in text and not state)
 
 
+def ingest_service_for(
+    settings: Settings, client: Client, rulebook: Rulebook
+) -> Callable[[Session], IngestService]:
+    """How a background task (not a request) builds the ingest service on its own session."""
+
+    def build(session: Session) -> IngestService:
+        audit = AuditService(session)
+        cases = CaseService(
+            session, client, rulebook, settings.case_policy(), settings.task_queue, audit
+        )
+        return IngestService(session, cases, rulebook, audit)
+
+    return build
+
+
 def create_app(
-    settings: Settings, *, engine: Engine, client: Client, rulebook: Rulebook
+    settings: Settings,
+    *,
+    engine: Engine,
+    client: Client,
+    rulebook: Rulebook,
+    resume_ingests: bool = True,
 ) -> FastAPI:
+    """The app. Served (uvicorn runs its lifespan), it resumes in the background the ingests a
+    stopped process left unfinished (`resume_ingests`; services.ingest_resume)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not resume_ingests:
+            yield
+            return
+        resuming = asyncio.create_task(
+            resume_at_start(engine, ingest_service_for(settings, client, rulebook)),
+            name="resume-unfinished-ingests",
+        )
+        try:
+            yield
+        finally:
+            # Stopping mid-file releases its lease: the next start takes it at once.
+            resuming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await resuming
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Denials case manager",
         version="0.1.0",
         description="Every payer denial or rejection is a durable case: triage, root cause, "

@@ -302,6 +302,11 @@ class IngestFileRow(SQLModel, table=True):
     received_by: str = Field(max_length=80)
     received_at: datetime = Field(sa_column=_utc_column(nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    # The ingest working the file now, and until when (renewed while it works): an ingest in
+    # any process takes a file only while this lease is free or past, so two resumers never
+    # work one file, and a process that died holding it lets it go when the lease runs out.
+    lease_owner: str | None = Field(default=None, max_length=32)
+    lease_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class RemittanceClaimRow(SQLModel, table=True):

@@ -17,6 +17,9 @@ class Permission(StrEnum):
     VIEW_CASES = "view_cases"
     WORK_TASKS = "work_tasks"
     INGEST_FILES = "ingest_files"
+    # Ingest again every file a stopped process left unfinished (files anyone sent, so PHI
+    # of every uploader): supervisors; the API also does it by itself at start-up.
+    RESUME_INGESTS = "resume_ingests"
     SUPERVISE = "supervise"
     VIEW_AUDIT = "view_audit"
     # The audit trail's free text (reasons, search terms, file names): it may name patients.
@@ -48,6 +51,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WORK_TASKS,
             Permission.IDENTIFY_CLAIMS,
             Permission.INGEST_FILES,
+            Permission.RESUME_INGESTS,
             Permission.SUPERVISE,
             Permission.RESTART_WORKFLOWS,
             Permission.VIEW_AUDIT,

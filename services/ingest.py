@@ -3,7 +3,8 @@
 The raw file is stored before anything else and kept whatever happens. A file with errors
 starts nothing. A file already ingested starts nothing (same SHA-256). Case ids are
 deterministic and payer answers carry the file and claim they came from, so an ingest cut short
-(Temporal unreachable) can simply be run again.
+(Temporal unreachable, or the process stopped) can simply be run again. One ingest at a time
+works a file, in any process (services.ingest_leases).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from db.models import IngestFileRow
@@ -24,6 +26,7 @@ from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
 from edi.results import ParsedFile
 from services import claim_matching as matching
+from services import ingest_leases as leases
 from services.audit import AuditService, Outcome
 from services.cases import CaseService
 from services.errors import Busy, Unavailable
@@ -33,8 +36,7 @@ from services.ingest_report import FileReport, IngestSummary
 from services.temporal_calls import release_connection
 
 Progress = Callable[[int, int], None]
-# A file's ingest that did not finish: stopped mid-way, or Temporal was unreachable.
-UNFINISHED = ("received", "incomplete")
+UNFINISHED = leases.UNFINISHED
 
 
 class IngestService:
@@ -61,34 +63,39 @@ class IngestService:
     async def resume_unfinished(self, actor: Actor, older_than: timedelta) -> IngestSummary:
         """Ingest again the files whose ingest did not finish: "received" (the process was
         stopped mid-way) or "incomplete" (Temporal was unreachable), received more than
-        `older_than` ago (younger ones may still be under way). Case ids are deterministic and
-        answers carry their file and claim: nothing is started or counted twice."""
-        cutoff = datetime.now(UTC) - older_than
-        rows = self._session.exec(
-            select(IngestFileRow.sha256)
-            .where(
-                col(IngestFileRow.status).in_(UNFINISHED),
-                col(IngestFileRow.received_at) < cutoff,
-            )
-            .order_by(col(IngestFileRow.received_at))
-        ).all()
+        `older_than` ago, whose lease is free or past (a file another ingest is working on is
+        left to it). Each file is claimed first, so concurrent resumers in any process take it
+        once. Case ids are deterministic and answers carry their file and claim: nothing is
+        started or counted twice."""
         reports = []
-        for sha256 in rows:
-            row = self._session.get(IngestFileRow, sha256)
+        for sha256 in leases.claimable(self._session, datetime.now(UTC) - older_than):
+            owner = leases.new_owner()
+            if not leases.claim(self._session, sha256, owner, leases.UNFINISHED):
+                continue  # another resumer took it since the list was read
+            row = self._session.get(IngestFileRow, sha256, populate_existing=True)
             assert row is not None
-            reports.append(await self.ingest(row.filename, row.content, actor))
+            reports.append(await self.ingest(row.filename, row.content, actor, lease=owner))
         return IngestSummary.of(reports)
 
     async def ingest(
-        self, name: str, raw: bytes, actor: Actor, progress: Progress | None = None
+        self,
+        name: str,
+        raw: bytes,
+        actor: Actor,
+        progress: Progress | None = None,
+        *,
+        lease: str | None = None,
     ) -> FileReport:
-        """Store, parse and act on one file; audited with the cases it opened."""
+        """Store, parse and act on one file; audited with the cases it opened. `lease`: the
+        caller already holds the stored file's lease under this owner id (a resumer)."""
         started: list[str] = []
-        report = await self._ingest(name, raw, actor, started, progress)
+        report = await self._ingest(name, raw, actor, started, progress, lease)
         record_ingest(report.kind, report.status, len(report.errors), len(started))
-        outcome = {"failed": Outcome.REFUSED, "incomplete": Outcome.FAILED}.get(
-            report.status, Outcome.OK
-        )
+        outcome = {
+            "failed": Outcome.REFUSED,
+            "incomplete": Outcome.FAILED,
+            "received": Outcome.REFUSED,  # another ingest is working the file
+        }.get(report.status, Outcome.OK)
         self._audit.record(
             actor,
             "ingest.file",
@@ -108,24 +115,81 @@ class IngestService:
         actor: Actor,
         started: list[str],
         progress: Progress | None,
+        lease: str | None,
     ) -> FileReport:
         sha256 = hashlib.sha256(raw).hexdigest()
         row = self._session.get(IngestFileRow, sha256)
         # A failed file is parsed again: a later version may read it.
         if row is not None and row.status == "ingested":
             return self._repeat(row, name)
-        if row is None:
-            row = IngestFileRow(
-                sha256=sha256,
-                filename=name,
-                size=len(raw),
-                status="received",
-                content=raw,
-                received_by=actor.user_id,
-                received_at=datetime.now(UTC),
-            )
-            self._session.add(row)
+        if lease is None:
+            lease = leases.new_owner()
+            row = self._store(sha256, name, raw, actor, lease) if row is None else row
+            if row.lease_owner != lease and not leases.claim(
+                self._session, sha256, lease, leases.RETRYABLE
+            ):
+                # Held by another ingest, or finished by one since the row was read.
+                self._session.refresh(row, ["kind", "status", "report"])
+                return (
+                    self._repeat(row, name) if row.status == "ingested" else self._busy(row, name)
+                )
+        async with leases.held(self._engine, sha256, lease):
+            return await self._work(row, name, raw, started, progress)
+
+    def _store(self, sha256: str, name: str, raw: bytes, actor: Actor, lease: str) -> IngestFileRow:
+        """The file stored before anything else, leased to this ingest; the row another
+        request stored at the same moment if there is one (its lease says who works it)."""
+        now = datetime.now(UTC)
+        row = IngestFileRow(
+            sha256=sha256,
+            filename=name,
+            size=len(raw),
+            status="received",
+            content=raw,
+            received_by=actor.user_id,
+            received_at=now,
+            lease_owner=lease,
+            lease_until=now + leases.LEASE,
+        )
+        self._session.add(row)
+        try:
             self._session.commit()
+        except IntegrityError:
+            self._session.rollback()
+            stored = self._session.get(IngestFileRow, sha256)
+            assert stored is not None
+            return stored
+        return row
+
+    def _busy(self, row: IngestFileRow, name: str) -> FileReport:
+        """Another ingest is working this very file now: nothing done here, nothing twice."""
+        return FileReport(
+            file=name,
+            sha256=row.sha256,
+            kind=row.kind,
+            status=row.status,
+            errors=[
+                matching.problem(
+                    "this file is being ingested right now by another upload or process: its "
+                    f"report will be at GET /api/v1/ingest/{row.sha256} (nothing is started "
+                    "twice)"
+                )
+            ],
+        )
+
+    @property
+    def _engine(self) -> Engine:
+        return self._session.get_bind()  # type: ignore[return-value]
+
+    async def _work(
+        self,
+        row: IngestFileRow,
+        name: str,
+        raw: bytes,
+        started: list[str],
+        progress: Progress | None,
+    ) -> FileReport:
+        sha256 = row.sha256
         parsed = await asyncio.to_thread(parse_bytes, name, raw, self._rulebook)
         report = FileReport(
             file=name,

@@ -24,7 +24,10 @@ class FileReport(IngestCounts):
     file: str
     sha256: str
     kind: str | None = None
-    status: str = Field(description="ingested | duplicate | failed | incomplete")
+    status: str = Field(
+        description="ingested | duplicate | failed | incomplete | received (another ingest is "
+        "working the same file now: nothing done)"
+    )
     errors: list[dict[str, Any]] = Field(default_factory=list)
     warnings: list[dict[str, Any]] = Field(default_factory=list)
 

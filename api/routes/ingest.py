@@ -9,7 +9,14 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api.deps import AuditDep, Ingester, IngestServiceDep, OffsetQuery, SessionDep
+from api.deps import (
+    AuditDep,
+    Ingester,
+    IngestResumer,
+    IngestServiceDep,
+    OffsetQuery,
+    SessionDep,
+)
 from api.downloads import content_disposition
 from api.errors import ERROR_RESPONSES
 from db.models import IngestFileRow
@@ -53,12 +60,14 @@ async def ingest_files(
 @router.post("/resume")
 async def resume_unfinished(
     ingest: IngestServiceDep,
-    actor: Ingester,
+    actor: IngestResumer,
     older_than_minutes: Annotated[int, Query(ge=0, le=7 * 24 * 60)] = 10,
 ) -> IngestSummary:
     """Ingest again every file whose ingest did not finish (status received: the process
     stopped mid-way; incomplete: Temporal was unreachable), received more than
-    `older_than_minutes` ago. Nothing is started or counted twice."""
+    `older_than_minutes` ago, that no other ingest is working (each file is leased to one).
+    Supervisors only; the API also does this by itself when it starts. Nothing is started or
+    counted twice."""
     return await ingest.resume_unfinished(actor, timedelta(minutes=older_than_minutes))
 
 

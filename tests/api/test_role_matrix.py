@@ -64,6 +64,7 @@ SIGNED_IN = _access(None, *USERS)
 VIEW_CASES = _access("view_cases", "alice", "bob", "sam")
 WORK_TASKS = _access("work_tasks", "alice", "bob", "sam")
 INGEST = _access("ingest_files", "alice", "bob", "sam")
+RESUME_INGESTS = _access("resume_ingests", "sam")
 SUPERVISE = _access("supervise", "sam")
 RESTART_WORKFLOWS = _access("restart_workflows", "sam")
 VIEW_AUDIT = _access("view_audit", "sam", "ada")
@@ -323,7 +324,7 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     # Ingest.
     ("POST", "/api/v1/ingest"): Endpoint(INGEST, _ingest),
     ("GET", "/api/v1/ingest"): Endpoint(INGEST, _get("/api/v1/ingest")),
-    ("POST", "/api/v1/ingest/resume"): Endpoint(INGEST, _post("/api/v1/ingest/resume")),
+    ("POST", "/api/v1/ingest/resume"): Endpoint(RESUME_INGESTS, _post("/api/v1/ingest/resume")),
     ("GET", "/api/v1/ingest/{sha256}"): Endpoint(INGEST, _get("/api/v1/ingest/{w.ingested_sha}")),
     ("GET", "/api/v1/ingest/{sha256}/raw"): Endpoint(
         INGEST, _get("/api/v1/ingest/{w.ingested_sha}/raw")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from db.models import RemittanceClaimRow
+from db.models import IngestFileRow, RemittanceClaimRow
 
 
 def add_claim_row_as_0007(session: Session, **values: object) -> None:
@@ -15,3 +15,11 @@ def add_claim_row_as_0007(session: Session, **values: object) -> None:
     model = RemittanceClaimRow.__table__.c  # type: ignore[attr-defined]
     columns = [sa.column(name, model[name].type) for name in values]
     session.execute(sa.insert(sa.table("remittance_claims", *columns)).values(**values))
+
+
+def add_ingest_file_as_0011(session: Session, **values: object) -> None:
+    """An ingest_files row with the columns it had up to 0011 (0012 added the lease)."""
+    values = {"report": {}, **values}
+    model = IngestFileRow.__table__.c  # type: ignore[attr-defined]
+    columns = [sa.column(name, model[name].type) for name in values]
+    session.execute(sa.insert(sa.table("ingest_files", *columns)).values(**values))

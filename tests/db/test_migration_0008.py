@@ -16,12 +16,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from db.engine import alembic_config, make_engine, migrate
-from db.models import IngestFileRow, RemittanceClaimRow
+from db.models import RemittanceClaimRow
 from db.remittance_claims import adjudicated_rows, record_adjudicated
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
 from tests.conftest import POSTGRES_ADMIN_URL
-from tests.db.old_rows import add_claim_row_as_0007
+from tests.db.old_rows import add_claim_row_as_0007, add_ingest_file_as_0011
 from tests.edi.x12_generator import Claim835, Envelope, Line835, Remittance835, build_file
 
 RECEIVED = datetime(2026, 11, 1, tzinfo=UTC)
@@ -71,13 +71,11 @@ def store_as_before(session: Session, raw: bytes, rulebook: Rulebook, minutes: i
     """A file and its claims as ingests up to 0007 recorded them: "sha256:index" ids."""
     parsed = parse_bytes("old.835", raw, rulebook)
     received = RECEIVED + timedelta(minutes=minutes)
-    session.add(
-        IngestFileRow(
-            sha256=parsed.sha256, filename="old.835", size=len(raw), status="ingested",
-            content=raw, received_by="alice", received_at=received,
-        )
+    add_ingest_file_as_0011(
+        session,
+        sha256=parsed.sha256, filename="old.835", size=len(raw), status="ingested",
+        content=raw, received_by="alice", received_at=received,
     )  # fmt: skip
-    session.flush()
     for index, item in enumerate(parsed.adjudicated):
         if not item.is_reversal:
             add_claim_row_as_0007(
@@ -106,12 +104,11 @@ def test_claims_recorded_per_file_are_recorded_once_per_remittance(
         kept = store_as_before(session, first, rulebook, minutes=0)
         store_as_before(session, resent, rulebook, minutes=1)
         store_as_before(session, twice, rulebook, minutes=2)
-        unread = IngestFileRow(
+        add_ingest_file_as_0011(
+            session,
             sha256="f", filename="scan.835", size=1, status="ingested", content=b"\x00",
             received_by="alice", received_at=RECEIVED,
         )  # fmt: skip
-        session.add(unread)
-        session.flush()
         add_claim_row_as_0007(
             session,
             row_id="f:0", file_sha256="f", payer_id="P", claim_id="C", claim_status="4",

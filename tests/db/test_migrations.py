@@ -14,8 +14,8 @@ from sqlmodel import Session, SQLModel, select
 
 import db.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from db.engine import alembic_config, make_engine, migrate
-from db.models import IngestFileRow, RemittanceClaimRow
-from tests.db.old_rows import add_claim_row_as_0007
+from db.models import RemittanceClaimRow
+from tests.db.old_rows import add_claim_row_as_0007, add_ingest_file_as_0011
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
@@ -33,18 +33,16 @@ def test_reversals_recorded_by_earlier_ingests_leave_the_denial_rate(tmp_path: P
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     command.upgrade(alembic_config(engine), "0006")  # 0007 changes data, not the schema
     with Session(engine) as session:
-        session.add(
-            IngestFileRow(
-                sha256="f",
-                filename="old.835",
-                size=1,
-                status="ingested",
-                content=b"\x00",
-                received_by="alice",
-                received_at=datetime(2026, 11, 1, tzinfo=UTC),
-            )
+        add_ingest_file_as_0011(
+            session,
+            sha256="f",
+            filename="old.835",
+            size=1,
+            status="ingested",
+            content=b"\x00",
+            received_by="alice",
+            received_at=datetime(2026, 11, 1, tzinfo=UTC),
         )
-        session.flush()
         for index, status, billed in [(0, "4", 500), (1, "22", -100), (2, "1", 300)]:
             add_claim_row_as_0007(
                 session,

@@ -1,0 +1,143 @@
+"""Leases on stored files: one ingest at a time works a file, whichever process it runs in.
+
+An ingest takes a file's lease with one conditional UPDATE (only if the lease is free or past)
+and renews it while it works; finishing, failing or being cancelled releases it. A process
+killed mid-ingest renews nothing, so its lease runs out within LEASE and a resumer takes the
+file. The database decides who won, so API processes need not know about each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlmodel import Session, col, select
+
+from db.models import IngestFileRow
+
+LEASE = timedelta(minutes=2)
+RENEW_EVERY = timedelta(seconds=30)
+# A file's ingest that did not finish: stopped mid-way, or Temporal was unreachable.
+UNFINISHED = ("received", "incomplete")
+# What an upload of the same bytes works again: unfinished, or failed (a newer version of the
+# parser may read it). An ingested file is never worked again.
+RETRYABLE = (*UNFINISHED, "failed")
+log = logging.getLogger(__name__)
+
+
+def new_owner() -> str:
+    """An id for one ingest attempt (not a process: two attempts in one process differ too)."""
+    return secrets.token_hex(16)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _free(now: datetime) -> object:
+    return or_(col(IngestFileRow.lease_until).is_(None), col(IngestFileRow.lease_until) < now)
+
+
+def claim(session: Session, sha256: str, owner: str, statuses: tuple[str, ...]) -> bool:
+    """Take the file's lease if it is free or past and the file's status is one of `statuses`
+    (a resumer: UNFINISHED; an upload: RETRYABLE); whether this attempt now holds it."""
+    now = _now()
+    statement = (
+        update(IngestFileRow)
+        .where(
+            col(IngestFileRow.sha256) == sha256,
+            col(IngestFileRow.status).in_(statuses),
+            _free(now),  # type: ignore[arg-type]
+        )
+        .values(lease_owner=owner, lease_until=now + LEASE)
+    )
+    taken = session.exec(statement).rowcount == 1  # type: ignore[call-overload]
+    session.commit()
+    return bool(taken)
+
+
+def _renew(engine: Engine, sha256: str, owner: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            update(IngestFileRow)
+            .where(col(IngestFileRow.sha256) == sha256, col(IngestFileRow.lease_owner) == owner)
+            .values(lease_until=_now() + LEASE)
+        )
+
+
+def release(engine: Engine, sha256: str, owner: str) -> None:
+    """Let the file go, if this attempt still holds it."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(IngestFileRow)
+            .where(col(IngestFileRow.sha256) == sha256, col(IngestFileRow.lease_owner) == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+
+
+@contextlib.asynccontextmanager
+async def held(engine: Engine, sha256: str, owner: str) -> AsyncIterator[None]:
+    """Keep the lease renewed while the body works the file, and release it at the end,
+    however the body ends (an error, or the task cancelled at shutdown)."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY.total_seconds())
+            try:
+                await asyncio.to_thread(_renew, engine, sha256, owner)
+            except (OperationalError, InterfaceError) as exc:
+                # The database is away: the lease may run out and a resumer redo the file,
+                # which starts nothing twice. Keep working.
+                log.warning("could not renew an ingest lease: %s", type(exc).__name__)
+
+    renewing = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        # No await here: a cancellation arriving now must not come between the file's report
+        # and its audit entry. A renewal still in flight matches no row once released.
+        renewing.cancel()
+        try:
+            release(engine, sha256, owner)
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("could not release an ingest lease (it runs out): %s", type(exc).__name__)
+
+
+def claimable(session: Session, received_before: datetime) -> list[str]:
+    """Unfinished files received before the cutoff whose lease is free or past, oldest first."""
+    now = _now()
+    rows = session.exec(
+        select(IngestFileRow.sha256)
+        .where(
+            col(IngestFileRow.status).in_(UNFINISHED),
+            col(IngestFileRow.received_at) < received_before,
+            _free(now),
+        )
+        .order_by(col(IngestFileRow.received_at))
+    ).all()
+    session.commit()  # end the read: hold no transaction while the files are worked
+    return list(rows)
+
+
+def next_expiry(session: Session, until: datetime) -> datetime | None:
+    """When the soonest lease on an unfinished file runs out, if by `until` (else None): a
+    file held by a process that died is free from then on."""
+    soonest = session.exec(
+        select(IngestFileRow.lease_until)
+        .where(
+            col(IngestFileRow.status).in_(UNFINISHED),
+            col(IngestFileRow.lease_until).is_not(None),
+            col(IngestFileRow.lease_until) <= until,
+        )
+        .order_by(col(IngestFileRow.lease_until))
+        .limit(1)
+    ).first()
+    session.commit()
+    return soonest
