@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, Numeric, text
@@ -136,6 +137,8 @@ class CaseEventRow(SQLModel, table=True):
     actor: str = Field(max_length=80)
     message: str
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The Update that made it: an audit entry left 'unknown' for that Update is reconciled.
+    update_id: str | None = Field(default=None, max_length=64, index=True)
 
 
 class PreventionTaskRow(SQLModel, table=True):
@@ -228,6 +231,17 @@ class SignInFailureRow(SQLModel, table=True):
     client_ip: str = Field(max_length=64)
 
 
+class Outcome(StrEnum):
+    """How an audited request ended."""
+
+    OK = "ok"
+    REFUSED = "refused"  # not allowed, or not valid
+    FAILED = "failed"  # allowed, but not done (e.g. Temporal unreachable)
+    # Sent, but no answer came in time: it may still apply. When the workflow applies it, an
+    # 'ok' entry naming this one (detail 'reconciles') and the same update id is added.
+    UNKNOWN = "unknown"
+
+
 class AuditEventRow(SQLModel, table=True):
     """Who did or saw what, when (HIPAA audit controls): every case view and every change,
     refused ones included."""
@@ -240,11 +254,12 @@ class AuditEventRow(SQLModel, table=True):
     user_id: str = Field(max_length=80, index=True)
     role: str = Field(max_length=16)
     action: str = Field(max_length=40, index=True)
-    outcome: str = Field(max_length=16)  # ok | refused | failed
+    outcome: str = Field(max_length=16)  # Outcome
     case_id: str | None = Field(default=None, max_length=64)
     task_id: str | None = Field(default=None, max_length=80)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     client_ip: str = Field(default="", max_length=64)
+    update_id: str | None = Field(default=None, max_length=64, index=True)  # the Update sent
 
 
 class PayerRuleVersionRow(SQLModel, table=True):

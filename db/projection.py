@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.orm import Session
+from sqlmodel import Session
 
+from db.audit_outcomes import reconcile_unknown
 from db.models import CaseEventRow, CaseRow, TaskRow
 from db.upsert import upsert
 from domain.case import CaseEvent, CaseState, Task
@@ -100,6 +101,7 @@ def event_row_values(case_id: str, event: CaseEvent) -> dict[str, Any]:
         "actor": event.actor,
         "message": event.message,
         "data": event.data,
+        "update_id": event.update_id,
     }
 
 
@@ -121,3 +123,4 @@ def write_case_projection(session: Session, state: CaseState, new_events: list[C
         ["event_id"],
         update=False,
     )
+    reconcile_unknown(session, {e.update_id for e in new_events if e.update_id is not None})

@@ -197,6 +197,8 @@ class CaseEvent(BaseModel):
     actor: str
     message: str
     data: dict[str, Any] = Field(default_factory=dict)
+    # The Update that made it, so a request that went unanswered is reconciled when applied.
+    update_id: str | None = None
 
 
 class RootCause(BaseModel):

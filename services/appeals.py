@@ -33,8 +33,9 @@ from services.appeal_packets import (
 )
 from services.audit import AuditService, Outcome
 from services.documents import DocumentStore
-from services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
-from services.temporal_calls import release_connection, temporal_errors
+from services.errors import Conflict, Forbidden, Invalid, NoAnswer, NotFound, ServiceError
+from services.stopped_cases import case_errors
+from services.temporal_calls import new_update_id, release_connection
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import CaseChange, RecordAttestation
 
@@ -251,14 +252,31 @@ class AppealService:
             statement=statement,
             document_sha256=document_sha256,
         )
+        update_id = new_update_id()
+        uploaded = bool(document_sha256)
         release_connection(self._session)
         try:
-            async with temporal_errors(case_id):
-                change = await handle.execute_update(DenialCaseWorkflow.record_attestation, request)
-        except ServiceError as exc:
-            self._refused(actor, "case.attest", case_id, exc.message)
+            async with case_errors(self._session, self._client, case_id):
+                change = await handle.execute_update(
+                    DenialCaseWorkflow.record_attestation, request, id=update_id
+                )
+        except NoAnswer as exc:
+            self._audit.record_unanswered(
+                actor,
+                "case.attest",
+                update_id,
+                case_id=case_id,
+                reason=exc.message,
+                uploaded=uploaded,
+            )
             raise
-        self._audit.record(actor, "case.attest", case_id=case_id, uploaded=bool(document_sha256))
+        except ServiceError as exc:
+            outcome = Outcome.FAILED if exc.status_code >= 500 else Outcome.REFUSED
+            self._audit.record(actor, "case.attest", outcome, case_id=case_id, reason=exc.message)
+            raise
+        self._audit.record(
+            actor, "case.attest", case_id=case_id, update_id=update_id, uploaded=uploaded
+        )
         return change
 
     async def upload_attestation(

@@ -6,23 +6,17 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
-from db.models import AuditEventRow
+from db.audit_outcomes import applied_updates
+from db.models import AuditEventRow, Outcome
 from domain.audit_detail import visible_detail
 from domain.case import Actor
 from services.schemas import MAX_OFFSET
-
-
-class Outcome(StrEnum):
-    OK = "ok"
-    REFUSED = "refused"  # not allowed, or not valid
-    FAILED = "failed"  # allowed, but could not be done (e.g. Temporal unreachable)
 
 
 class AuditFilters(BaseModel):
@@ -77,10 +71,11 @@ class AuditService:
         *,
         case_id: str | None = None,
         task_id: str | None = None,
+        update_id: str | None = None,
         **detail: Any,
     ) -> None:
         """Write one event now, in its own commit: an audit entry never waits on, nor rolls
-        back with, the work it describes."""
+        back with, the work it describes. `update_id` names the Update a change was sent as."""
         self._session.add(
             AuditEventRow(
                 at=datetime.now(UTC),
@@ -92,9 +87,34 @@ class AuditService:
                 task_id=task_id,
                 detail={key: value for key, value in detail.items() if value is not None},
                 client_ip=self._client_ip,
+                update_id=update_id,
             )
         )
         self._session.commit()
+
+    def record_unanswered(
+        self,
+        actor: Actor,
+        action: str,
+        update_id: str,
+        *,
+        case_id: str | None = None,
+        task_id: str | None = None,
+        **detail: Any,
+    ) -> None:
+        """A change sent as `update_id` got no answer in time: 'unknown' until the workflow's
+        projection reconciles it, or 'ok' now if the read model already shows it applied
+        (the projection came before this entry)."""
+        applied = update_id in applied_updates(self._session, [update_id])
+        self.record(
+            actor,
+            action,
+            Outcome.OK if applied else Outcome.UNKNOWN,
+            case_id=case_id,
+            task_id=task_id,
+            update_id=update_id,
+            **detail,
+        )
 
     def _conditions(self, filters: AuditFilters) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []

@@ -35,7 +35,7 @@ from domain.payer_answers import (
 )
 from domain.rulebook import Rulebook
 from services.audit import AuditService, Outcome
-from services.errors import Busy, Conflict, Invalid, NotFound, ServiceError
+from services.errors import Busy, Conflict, Invalid, NoAnswer, NotFound, ServiceError
 from services.schemas import (
     CaseDetail,
     CaseFilters,
@@ -47,7 +47,7 @@ from services.schemas import (
     TaskSummary,
 )
 from services.stopped_cases import case_errors
-from services.temporal_calls import release_connection, temporal_errors
+from services.temporal_calls import new_update_id, release_connection, temporal_errors
 from workflows import search_attributes as sa
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
@@ -287,22 +287,29 @@ class CaseService:
         actor: Actor,
         action: str,
         case_id: str,
-        change: Callable[[WorkflowHandle[DenialCaseWorkflow, object]], Awaitable[T]],
+        change: Callable[[WorkflowHandle[DenialCaseWorkflow, object], str], Awaitable[T]],
         **detail: object,
     ) -> T:
-        """Send one change to the case's workflow and audit it, refused or not."""
+        """Send one change to the case's workflow, as the Update id given to `change`, and
+        audit it: applied, refused, failed, or unknown when it went unanswered."""
         handle = self._handle(case_id)
+        update_id = new_update_id()
         release_connection(self._session)
         try:
             async with case_errors(self._session, self._client, case_id):
-                result = await change(handle)
+                result = await change(handle, update_id)
+        except NoAnswer as exc:
+            self._audit.record_unanswered(
+                actor, action, update_id, case_id=case_id, reason=exc.message, **detail
+            )
+            raise
         except ServiceError as exc:
             outcome = Outcome.FAILED if exc.status_code >= 500 else Outcome.REFUSED
             self._audit.record(
                 actor, action, outcome, case_id=case_id, reason=exc.message, **detail
             )
             raise
-        self._audit.record(actor, action, case_id=case_id, **detail)
+        self._audit.record(actor, action, case_id=case_id, update_id=update_id, **detail)
         return result
 
     async def add_note(self, case_id: str, text: str, actor: Actor) -> CaseChange:
@@ -310,8 +317,8 @@ class CaseService:
             actor,
             "case.note",
             case_id,
-            lambda h: h.execute_update(
-                DenialCaseWorkflow.add_note, AddNote(actor=actor, text=text)
+            lambda h, update_id: h.execute_update(
+                DenialCaseWorkflow.add_note, AddNote(actor=actor, text=text), id=update_id
             ),
         )
 
@@ -320,8 +327,10 @@ class CaseService:
             actor,
             "case.cancel",
             case_id,
-            lambda h: h.execute_update(
-                DenialCaseWorkflow.cancel_case, CancelCase(actor=actor, reason=reason)
+            lambda h, update_id: h.execute_update(
+                DenialCaseWorkflow.cancel_case,
+                CancelCase(actor=actor, reason=reason),
+                id=update_id,
             ),
             why=reason,
         )
@@ -333,9 +342,10 @@ class CaseService:
             actor,
             "case.priority",
             case_id,
-            lambda h: h.execute_update(
+            lambda h, update_id: h.execute_update(
                 DenialCaseWorkflow.change_priority,
                 ChangePriority(actor=actor, adjustment=adjustment, reason=reason),
+                id=update_id,
             ),
             adjustment=adjustment,
         )
@@ -353,11 +363,12 @@ class CaseService:
             actor,
             "case.extension",
             case_id,
-            lambda h: h.execute_update(
+            lambda h, update_id: h.execute_update(
                 DenialCaseWorkflow.record_extension,
                 RecordExtension(
                     actor=actor, kind=kind, level=level, new_due=new_due, reason=reason
                 ),
+                id=update_id,
             ),
             deadline=kind.value,
             new_due=new_due.isoformat(),
@@ -382,7 +393,9 @@ class CaseService:
             actor,
             "case.identify_claim",
             case_id,
-            lambda h: h.execute_update(DenialCaseWorkflow.identify_claim, request),
+            lambda h, update_id: h.execute_update(
+                DenialCaseWorkflow.identify_claim, request, id=update_id
+            ),
             payer_id=payer.payer_id if payer else None,
         )
 
@@ -391,7 +404,9 @@ class CaseService:
             actor,
             "case.refresh_rules",
             case_id,
-            lambda h: h.execute_update(DenialCaseWorkflow.refresh_rules, RefreshRules(actor=actor)),
+            lambda h, update_id: h.execute_update(
+                DenialCaseWorkflow.refresh_rules, RefreshRules(actor=actor), id=update_id
+            ),
         )
 
     async def signal_payer_response(
@@ -407,7 +422,10 @@ class CaseService:
             duplicate = duplicate_problem(state, answer) is not None
             raise (Conflict if duplicate else Invalid)(problem)
 
-        async def check_and_send(handle: WorkflowHandle[DenialCaseWorkflow, object]) -> None:
+        async def check_and_send(
+            handle: WorkflowHandle[DenialCaseWorkflow, object], _update_id: str
+        ) -> None:
+            # A Signal, or a new run for a late payment: neither is an Update of the open run.
             closed = self._closed_state(case_id)
             state = closed or await handle.query(DenialCaseWorkflow.state)
             if state.status is CaseStatus.CLOSED and not takes_late_payment(state):

@@ -42,3 +42,8 @@ class Unavailable(ServiceError):
     """Temporal (or the database) cannot be reached: try again later."""
 
     status_code = 503
+
+
+class NoAnswer(Unavailable):
+    """A change was sent but not answered in time: it may still be applied (the audit trail
+    records its outcome as unknown until the workflow reports it)."""

@@ -12,10 +12,10 @@ from temporalio.client import Client, WorkflowHandle
 from db.models import CaseRow, TaskRow, UserRow
 from domain.case import Actor, Role, TaskStatus
 from services.audit import AuditService, Outcome
-from services.errors import Invalid, NotFound, ServiceError
+from services.errors import Invalid, NoAnswer, NotFound, ServiceError
 from services.schemas import Page, TaskWithCase
 from services.stopped_cases import case_errors
-from services.temporal_calls import release_connection
+from services.temporal_calls import new_update_id, release_connection
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
     CaseChange,
@@ -133,20 +133,33 @@ class TaskService:
         actor: Actor,
         action: str,
         task_id: str,
-        update: Callable[[WorkflowHandle[DenialCaseWorkflow, object]], Awaitable[CaseChange]],
+        update: Callable[[WorkflowHandle[DenialCaseWorkflow, object], str], Awaitable[CaseChange]],
         **detail: object,
     ) -> CaseChange:
-        """Send one task action to its case's workflow and audit it, refused or not."""
+        """Send one task action to its case's workflow, as the Update id given to `update`,
+        and audit it: applied, refused, failed, or unknown when it went unanswered."""
         try:
             case_id = self.get_task(task_id).case_id
         except NotFound as exc:
             self._audit.record(actor, action, Outcome.REFUSED, task_id=task_id, reason=exc.message)
             raise
         handle = self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+        update_id = new_update_id()
         release_connection(self._session)
         try:
             async with case_errors(self._session, self._client, case_id):
-                state = await update(handle)
+                state = await update(handle, update_id)
+        except NoAnswer as exc:
+            self._audit.record_unanswered(
+                actor,
+                action,
+                update_id,
+                case_id=case_id,
+                task_id=task_id,
+                reason=exc.message,
+                **detail,
+            )
+            raise
         except ServiceError as exc:
             outcome = Outcome.FAILED if exc.status_code >= 500 else Outcome.REFUSED
             self._audit.record(
@@ -159,7 +172,9 @@ class TaskService:
                 **detail,
             )
             raise
-        self._audit.record(actor, action, case_id=case_id, task_id=task_id, **detail)
+        self._audit.record(
+            actor, action, case_id=case_id, task_id=task_id, update_id=update_id, **detail
+        )
         return state
 
     async def complete(self, task_id: str, payload: TaskPayload, actor: Actor) -> CaseChange:
@@ -167,9 +182,10 @@ class TaskService:
             actor,
             "task.complete",
             task_id,
-            lambda h: h.execute_update(
+            lambda h, update_id: h.execute_update(
                 DenialCaseWorkflow.complete_task,
                 CompleteTask(actor=actor, task_id=task_id, payload=payload),
+                id=update_id,
             ),
             type=payload.type,
         )
@@ -179,8 +195,8 @@ class TaskService:
             actor,
             "task.claim",
             task_id,
-            lambda h: h.execute_update(
-                DenialCaseWorkflow.claim_task, ClaimTask(actor=actor, task_id=task_id)
+            lambda h, update_id: h.execute_update(
+                DenialCaseWorkflow.claim_task, ClaimTask(actor=actor, task_id=task_id), id=update_id
             ),
         )
 
@@ -189,8 +205,10 @@ class TaskService:
             actor,
             "task.release",
             task_id,
-            lambda h: h.execute_update(
-                DenialCaseWorkflow.release_task, ReleaseTask(actor=actor, task_id=task_id)
+            lambda h, update_id: h.execute_update(
+                DenialCaseWorkflow.release_task,
+                ReleaseTask(actor=actor, task_id=task_id),
+                id=update_id,
             ),
         )
 
@@ -219,7 +237,7 @@ class TaskService:
             actor,
             "task.reassign",
             task_id,
-            lambda h: h.execute_update(
+            lambda h, update_id: h.execute_update(
                 DenialCaseWorkflow.reassign_task,
                 ReassignTask(
                     actor=actor,
@@ -228,6 +246,7 @@ class TaskService:
                     assignee_role=role,
                     reason=reason,
                 ),
+                id=update_id,
             ),
             to=assignee or role.value,
         )

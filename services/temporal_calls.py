@@ -4,6 +4,7 @@ messages."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,7 @@ from services.errors import (
     Conflict,
     Forbidden,
     Invalid,
+    NoAnswer,
     NotFound,
     ServiceError,
     SubmissionFailed,
@@ -46,6 +48,12 @@ def no_answer(case_id: str) -> str:
     )
 
 
+def new_update_id() -> str:
+    """The id a change is sent as: audited before the answer, so an unanswered change is
+    reconciled when the workflow reports applying it (db.audit_outcomes)."""
+    return str(uuid.uuid4())
+
+
 def release_connection(session: Session) -> None:
     """End the session's transaction before waiting on Temporal, so its database connection
     goes back to the pool meanwhile: a case's change finishes with a read-model write by the
@@ -67,7 +75,7 @@ async def temporal_errors(
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
         # Cancelled by the deadline, the client raises its own error for an Update.
         if deadline.expired():
-            raise Unavailable(no_answer(case_id)) from exc
+            raise NoAnswer(no_answer(case_id)) from exc
         if isinstance(exc, TimeoutError):
             raise
         raise Unavailable(UNREACHABLE) from exc

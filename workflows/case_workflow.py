@@ -589,6 +589,7 @@ class DenialCaseWorkflow:
     ) -> None:
         state = self._state
         state.event_seq += 1
+        update = workflow.current_update_info()
         state.pending_events.append(
             CaseEvent(
                 seq=state.event_seq,
@@ -597,6 +598,7 @@ class DenialCaseWorkflow:
                 actor=actor,
                 message=message,
                 data=data or {},
+                update_id=update.id if update else None,
             )
         )
         self._recent_events.append((state.event_seq, type))
