@@ -1,8 +1,9 @@
-"""Vouching for who sends each Update and Signal, so nobody who merely reaches Temporal can act
-as a user: the API (after signing the user in), the worker's activities and the CLI seal every
-Update and Signal with an HMAC over the workflow, the message, its id and its whole input (the
-actor included); the worker refuses an Update whose seal does not verify (in the validator, so
-the refusal leaves no trace in history) and drops such a Signal.
+"""Vouching for who starts a workflow or sends it an Update or Signal, so nobody who merely
+reaches Temporal can act as a user: the API (after signing the user in), the worker's
+activities and the CLI seal every start, Update and Signal with an HMAC over the workflow, the
+message, its id and its whole input (the actor included); the worker refuses an Update whose
+seal does not verify (in the validator, so the refusal leaves no trace in history), drops such
+a Signal and fails such a start before it does anything.
 
 The HMAC keys are derived from the payload keyring (HKDF, one per payload key), so a key that
 can still open a case's payloads can still verify its seals: rotation needs nothing more.
@@ -25,6 +26,7 @@ from pydantic_core import to_json
 from temporalio import client, workflow
 from temporalio.api.common.v1 import Payload
 from temporalio.worker import (
+    ExecuteWorkflowInput,
     HandleSignalInput,
     HandleUpdateInput,
     Interceptor,
@@ -39,6 +41,7 @@ SEAL_HEADER = "denials-seal"
 _HKDF_INFO = b"denials actor seal v1"
 # Signals received before seals existed stay valid when their histories replay.
 SEALED_SIGNALS_PATCH = "sealed-signals"
+SEALED_STARTS_PATCH = "sealed-starts"
 
 
 class ActorSealer:
@@ -131,6 +134,13 @@ class _SealingOutbound(client.OutboundInterceptor):
         input.headers = {**input.headers, SEAL_HEADER: seal}
         return await super().start_workflow_update(input)
 
+    async def start_workflow(
+        self, input: client.StartWorkflowInput
+    ) -> client.WorkflowHandle[Any, Any]:
+        seal = self._sealer.seal("start", input.id, input.workflow, "", input.args)
+        input.headers = {**input.headers, SEAL_HEADER: seal}
+        return await super().start_workflow(input)
+
     async def signal_workflow(self, input: client.SignalWorkflowInput) -> None:
         seal = self._sealer.seal("signal", input.id, input.signal, "", input.args)
         input.headers = {**input.headers, SEAL_HEADER: seal}
@@ -160,6 +170,20 @@ class ActorSeals(client.Interceptor, Interceptor):
 
 class _VerifyingInbound(WorkflowInboundInterceptor):
     _sealer: ActorSealer
+
+    async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
+        # A run continued as new was started by its own previous run (only a worker can do
+        # that); a run without input (a schedule's, whose ids are not known ahead) carries
+        # nothing to forge. Any other start must be the product's.
+        info = workflow.info()
+        if info.continued_run_id is None and input.args:
+            problem = self._sealer.problem(
+                "start", info.workflow_id, info.workflow_type, "", input.args, input.headers
+            )
+            # Runs started before starts were sealed replay without the check.
+            if problem is not None and workflow.patched(SEALED_STARTS_PATCH):
+                reject(Rejection.FORBIDDEN, problem)
+        return await super().execute_workflow(input)
 
     def handle_update_validator(self, input: HandleUpdateInput) -> None:
         # Validators are not replayed: checking here leaves a forged Update no trace.

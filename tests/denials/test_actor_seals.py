@@ -3,6 +3,7 @@ product's clients are refused (Updates) or dropped (Signals), and plain payloads
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -12,10 +13,11 @@ from sqlalchemy.engine import Engine
 from temporalio import client as temporal_client
 from temporalio import workflow
 from temporalio.api.common.v1 import Payload
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from denials.actor_seals import SEAL_HEADER, ActorSealer, ActorSeals
 from denials.encryption import EncryptionCodec, Keyring, encrypted_data_converter
@@ -27,7 +29,7 @@ from tests.encrypted_env import TEST_KEYRING, TEST_PAYLOAD_KEYS, start_encrypted
 from tests.factories import adj, make_record
 from tests.harness import ALICE, CaseHarness
 from workflows.case_workflow import DenialCaseWorkflow
-from workflows.messages import CompleteTask, ConfirmTriage
+from workflows.messages import CaseInput, CompleteTask, ConfirmTriage
 from workflows.rejections import Rejection
 
 SEALER = ActorSealer(TEST_KEYRING)
@@ -176,6 +178,19 @@ async def test_forged_updates_and_signals_straight_to_temporal_change_nothing(
     await unsealed.signal("payer_response", paid)
     await plain.signal("payer_response", paid)
 
+    # A case started straight in Temporal fails before doing anything (no triage, no row).
+    forged = make_record(today, adjustments=[adj("CO-16", 90)])
+    forged_id = f"case-forged-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(WorkflowFailureError) as refused_start:
+        await _outsider(harness, encrypting=True).execute_workflow(
+            DenialCaseWorkflow.run,
+            CaseInput(case_id=forged_id, record=forged, policy=harness.policy),
+            id=forged_id,
+            task_queue=harness.task_queue,
+        )
+    assert "carries no seal" in str(refused_start.value.cause)
+    assert harness.event_rows(forged_id) == []
+
     # The product's own client, sealing, still works; the forged signals came before it.
     await handle.execute_update(DenialCaseWorkflow.complete_task, as_alice)
     after = await harness.state(handle)
@@ -191,3 +206,38 @@ async def test_the_products_clients_seal_and_verify_whenever_they_encrypt() -> N
     assert [type(i) for i in encrypting.config()["interceptors"]] == [ActorSeals]
     plain = await connect("127.0.0.1:1", "default", codec=None, lazy=True)
     assert plain.config()["interceptors"] == []
+
+
+@workflow.defn(sandboxed=False)
+class ContinuesOnce:
+    """Continues as new once: its second run is started by the first, not by a client."""
+
+    @workflow.run
+    async def run(self, times: int) -> int:
+        if times > 0:
+            workflow.continue_as_new(times - 1)
+        return 7
+
+
+async def test_only_the_products_clients_start_workflows_with_input(
+    sealed_env: WorkflowEnvironment,
+) -> None:
+    queue = f"seal-{uuid.uuid4().hex[:8]}"
+    async with Worker(sealed_env.client, task_queue=queue, workflows=[ContinuesOnce]):
+        # Sealed by the product's client; the run it continues as is trusted as its own.
+        ours = await sealed_env.client.execute_workflow(
+            ContinuesOnce.run, 1, id=f"ours-{uuid.uuid4()}", task_queue=queue
+        )
+        assert ours == 7
+        outsider = Client(
+            sealed_env.client.service_client,
+            namespace="default",
+            data_converter=encrypted_data_converter(EncryptionCodec(TEST_KEYRING)),
+        )
+        with pytest.raises(WorkflowFailureError) as refused:
+            await outsider.execute_workflow(
+                ContinuesOnce.run, 1, id=f"forged-{uuid.uuid4()}", task_queue=queue
+            )
+        cause = refused.value.cause
+        assert isinstance(cause, ApplicationError) and cause.type == Rejection.FORBIDDEN.value
+        assert "start 'ContinuesOnce' carries no seal" in cause.message
