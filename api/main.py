@@ -159,10 +159,14 @@ def create_app(
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> Response:
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
         if request.url.path.startswith("/api/"):
-            headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+            if exc.status_code == 401:
+                headers["WWW-Authenticate"] = "Bearer"
             return JSONResponse(error_body(exc), status_code=exc.status_code, headers=headers)
-        return render_error(request, exc.status_code, exc.message)
+        page = render_error(request, exc.status_code, exc.message)
+        page.headers.update(headers)
+        return page
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)

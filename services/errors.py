@@ -3,6 +3,7 @@
 
 class ServiceError(Exception):
     status_code = 400
+    retry_after: int | None = None  # seconds, for the Retry-After header of a 429 or 503
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -30,6 +31,7 @@ class Busy(ServiceError):
     change was not applied; try again in a moment."""
 
     status_code = 429
+    retry_after = 2
 
 
 class SubmissionFailed(ServiceError):
@@ -42,6 +44,7 @@ class Unavailable(ServiceError):
     """Temporal (or the database) cannot be reached: try again later."""
 
     status_code = 503
+    retry_after = 5
 
 
 class NoAnswer(Unavailable):

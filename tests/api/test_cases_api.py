@@ -614,6 +614,7 @@ async def test_temporal_unreachable(
         f"/api/v1/cases/{case_id}/notes", json={"text": "x"}, headers=ALICE
     )
     assert (note.status_code, note.json()) == (503, {"detail": UNREACHABLE})
+    assert note.headers["Retry-After"] == "5"
     live = await unreachable.get(f"/api/v1/cases/{case_id}/live", headers=ALICE)
     assert live.status_code == 503
     read = await unreachable.get(f"/api/v1/cases/{case_id}", headers=ALICE)
