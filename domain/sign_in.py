@@ -8,6 +8,7 @@ and names. Nothing is looked up over the network.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,6 +51,20 @@ def retry_after(failures: Sequence[datetime], limit: int, rule: ThrottleRule, no
     if locked_at is None:
         return 0
     return max(0, math.ceil((locked_at + rule.lockout - now).total_seconds()))
+
+
+def throttled_address(client_ip: str) -> str:
+    """The address failures are counted against: an IPv6 client is one /64 network (a host is
+    given a whole /64 and may pick any address in it at will); IPv4 as it is."""
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return client_ip  # no address known (a test client, a unix socket): counted as given
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def lookback(rule: ThrottleRule) -> timedelta:

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, delete, select
 
 from db.models import SessionRow, SignInFailureRow, UserRow
 from domain.case import Actor, Role
-from domain.sign_in import ThrottleRule, lookback, retry_after
+from domain.sign_in import ThrottleRule, lookback, retry_after, throttled_address
 from services.audit import AuditService, Outcome
 from services.errors import ServiceError
 
@@ -185,6 +185,7 @@ class SignInThrottle:
 
     def lockout(self, user_id: str, address: str) -> Lockout | None:
         """The lockout in force for this user id or this address, if any (the longer one)."""
+        address = throttled_address(address)
         now = self._clock()
         since = now - lookback(self._rule)
         found = []
@@ -208,6 +209,7 @@ class SignInThrottle:
         made at the same moment (in any process) are all counted: the attempt's row id, or
         None when the attempts already counted leave no room for it (it is refused unchecked,
         and not counted: a refusal is no failure)."""
+        address = throttled_address(address)
         now = self._clock()
         # Older failures count no more: pruning here keeps the table as small as the lookback.
         self._session.exec(

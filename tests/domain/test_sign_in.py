@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.sign_in import ThrottleRule, password_problem, retry_after
+from domain.sign_in import ThrottleRule, password_problem, retry_after, throttled_address
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 RULE = ThrottleRule(account_limit=5, address_limit=20, window=timedelta(minutes=15))
@@ -77,3 +77,18 @@ def test_the_users_own_id_and_name_count_as_guessable() -> None:
 )
 def test_strong_passwords_are_allowed(password: str) -> None:
     assert password_problem(password) is None
+
+
+@pytest.mark.parametrize(
+    ("client_ip", "counted_as"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),  # same host, new address
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),  # IPv4 seen through an IPv6 socket
+        ("testclient", "testclient"),
+    ],
+)
+def test_failures_count_against_an_ipv6_clients_whole_64(client_ip: str, counted_as: str) -> None:
+    assert throttled_address(client_ip) == counted_as

@@ -167,3 +167,17 @@ def test_guesses_made_at_the_same_moment_are_all_counted(
         outcomes = list(pool.map(one, ["guess"] * 20 + ["demo"]))
     assert len(checked) <= RULE.account_limit
     assert outcomes[-1].startswith("locked")
+
+
+def test_an_ipv6_client_cannot_escape_the_address_limit_by_changing_address(
+    session: Session, clock: Clock
+) -> None:
+    """Each guess from another address of the same /64, against another account each time."""
+    outcomes = [
+        attempt(session, clock, f"nobody{n}", "wrong", address=f"2001:db8:7:9::{n + 1:x}")
+        for n in range(RULE.address_limit + 1)
+    ]
+    assert outcomes[: RULE.address_limit] == ["wrong"] * RULE.address_limit
+    assert outcomes[-1].startswith("locked:")
+    # Another /64 is another client.
+    assert attempt(session, clock, "alice", "demo", address="2001:db8:7:a::1") == "ok"
