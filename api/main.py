@@ -39,6 +39,7 @@ from api.routes import (
 )
 from api.routes.codec import CodecCors, ui_origins
 from api.security_headers import SecurityHeaders
+from api.upload_limits import UploadLimits
 from denials.config import Settings
 from domain.rulebook import Rulebook
 from services.audit import AuditService
@@ -131,6 +132,7 @@ def create_app(
     app.state.rulebook = rulebook
     app.state.rule_store = PayerRuleStore(engine, rulebook.payer_rules_file)
     app.state.metrics_registry = prometheus.app_registry(engine)
+    app.add_middleware(UploadLimits)  # innermost: its 413 is timed, counted and headed too
     app.add_middleware(RequestMetrics, registry=app.state.metrics_registry)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CodecCors, origins=ui_origins(settings.temporal_ui_base))

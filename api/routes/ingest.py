@@ -19,14 +19,13 @@ from api.deps import (
 )
 from api.downloads import content_disposition
 from api.errors import ERROR_RESPONSES
+from api.upload_limits import MAX_FILE_BYTES
 from db.models import IngestFileRow
 from services.errors import Invalid, NotFound
 from services.ingest import list_ingests
 from services.ingest_report import IngestSummary
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"], responses=ERROR_RESPONSES)
-
-MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 class IngestOut(BaseModel):

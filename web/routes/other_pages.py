@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from api.deps import IngestServiceDep, PreventionServiceDep, SessionDep, UserServiceDep
-from api.routes.ingest import MAX_FILE_BYTES
+from api.upload_limits import MAX_FILE_BYTES
 from domain.permissions import Permission
 from services.auth import SignedIn
 from services.errors import Invalid
