@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy.engine import Engine
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -26,11 +25,8 @@ from domain.case import CasePolicy
 from domain.rulebook import Rulebook
 from services.clearinghouse import ClearinghouseAdapter
 from tests.harness import CaseHarness
+from tests.postgres_server import postgres_admin_url, scratch_database
 from tests.workflows.clearinghouse import Clearinghouse
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "DENIALS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
-)
 
 _exit_status = 0
 MIDNIGHT_MARGIN_SECONDS = 30
@@ -88,15 +84,17 @@ def sqlite_engine(tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh database on the local PostgreSQL server, dropped afterwards."""
-    name = f"denials_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    yield f"{base}/{name}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def postgres_admin() -> Iterator[str]:
+    """The PostgreSQL server of this test session (tests/postgres_server.py)."""
+    with postgres_admin_url() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_admin: str) -> Iterator[str]:
+    """A fresh database on the session's PostgreSQL server, dropped afterwards."""
+    with scratch_database(postgres_admin) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,10 @@ keeps one set of rows, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from alembic import command
 from sqlalchemy.engine import Engine
@@ -20,9 +18,9 @@ from db.models import RemittanceClaimRow
 from db.remittance_claims import adjudicated_rows, record_adjudicated
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
-from tests.conftest import POSTGRES_ADMIN_URL
 from tests.db.old_rows import add_claim_row_as_0007, add_ingest_file_as_0011
 from tests.edi.x12_generator import Claim835, Envelope, Line835, Remittance835, build_file
+from tests.postgres_server import scratch_database
 
 RECEIVED = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -35,15 +33,11 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         yield engine
         engine.dispose()
         return
-    name = f"denials_0008_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    engine = make_engine(f"{base}/{name}")
-    yield engine
-    engine.dispose()
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin_url = request.getfixturevalue("postgres_admin")
+    with scratch_database(admin_url, "denials_0008") as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def denied(claim_id: str, icn: str | None = None) -> Claim835:

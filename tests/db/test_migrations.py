@@ -67,3 +67,14 @@ def test_reversals_recorded_by_earlier_ingests_leave_the_denial_rate(tmp_path: P
         ).all()
     engine.dispose()
     assert [tuple(row) for row in kept] == [("f:0", "4"), ("f:2", "1")]
+
+
+def test_a_database_url_with_a_percent_sign_migrates(tmp_path: Path) -> None:
+    """Alembic's config interpolates '%': a password or a socket path may hold one."""
+    folder = tmp_path / "100%_local"
+    folder.mkdir()
+    engine = make_engine(f"sqlite:///{folder / 'denials.db'}")
+    migrate(engine)
+    with Session(engine) as session:
+        assert session.exec(select(RemittanceClaimRow)).all() == []
+    engine.dispose()
