@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from denials import stack, x12_commands
 from denials.config import Settings, settings_problem
+from denials.embedded import port_taken
 from denials.encryption import KeyConfigError
 from denials.payload_keys import load_keyring
 from denials.temporal import register_search_attributes
@@ -42,11 +43,42 @@ def up(
         load_keyring(settings, create_key_file=settings.temporal_address is None)
     except KeyConfigError as exc:
         raise typer.BadParameter(str(exc)) from exc
+    _refuse_taken_ports(settings)
     typer.echo(
         f"Denials case manager on http://{settings.http_host}:{settings.http_port} "
         f"(Temporal Web UI {settings.temporal_ui_base}); Ctrl-C stops everything."
     )
     stack.run(settings, worker=True, api=True, demo=demo)
+
+
+def _refuse_taken_ports(settings: Settings) -> None:
+    """Stop before starting anything when a port the stack needs is taken: a Temporal server
+    already on the gRPC port would otherwise answer in place of the one about to start (with
+    other payload keys, other cases)."""
+    wanted = [(settings.http_host, settings.http_port, "the web app and API", "DENIALS_HTTP_PORT")]
+    if settings.temporal_address is None:
+        wanted += [
+            (
+                "127.0.0.1",
+                settings.temporal_port,
+                "the embedded Temporal server",
+                "DENIALS_TEMPORAL_PORT",
+            ),
+            (
+                "127.0.0.1",
+                settings.temporal_ui_port,
+                "the Temporal Web UI",
+                "DENIALS_TEMPORAL_UI_PORT",
+            ),
+        ]
+    for host, port, what, setting in wanted:
+        if port_taken(host, port):
+            typer.echo(
+                f"port {port} ({what}) is already in use, perhaps by another 'denials up' or "
+                f"Temporal server: stop it, or choose another port with {setting}",
+                err=True,
+            )
+            raise typer.Exit(2)
 
 
 def _cluster_settings() -> Settings:

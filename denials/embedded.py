@@ -49,6 +49,16 @@ def loopback_port() -> int:
     raise RuntimeError(f"no free loopback port between 20000 and {ephemeral_start}")
 
 
+def port_taken(host: str, port: int) -> bool:
+    """Whether something already listens on host:port (binding it now fails)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def installed_binary(name: str) -> Path:
     """A binary installed by a pip package next to this interpreter (never downloaded)."""
     beside = Path(sys.executable).parent / name
