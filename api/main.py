@@ -19,6 +19,7 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from api import prometheus
+from api.docs_pages import add_docs
 from api.errors import error_body
 from api.prometheus import RequestMetrics
 from api.routes import (
@@ -124,6 +125,9 @@ def create_app(
         description="Every payer denial or rejection is a durable case: triage, root cause, "
         "corrected claim or appeal, payer response, prevention. Sign in with "
         "POST /api/v1/auth/token and send the token as a bearer token.",
+        # FastAPI's pages load Swagger UI and ReDoc from a CDN: api.docs_pages serves /docs.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     use_time_zone(settings.tz)
@@ -158,6 +162,7 @@ def create_app(
     for router in (*routers, *(page.router for page in pages)):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    add_docs(app)
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> Response:

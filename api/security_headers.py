@@ -3,8 +3,8 @@
 No page has inline script or style, so scripts and styles come from the app only (htmx is
 served from /static); the pages are never framed (clickjacking), content types are not
 guessed, no URL (they carry case ids) is sent as a referrer elsewhere, and HTTPS, once used, is
-kept. FastAPI's /docs page loads Swagger UI from a CDN with an inline script: it gets a policy
-of its own allowing exactly that.
+kept. The API docs (Swagger UI at /docs) are served by the app too and keep to the same policy
+(api.docs_pages).
 """
 
 from __future__ import annotations
@@ -16,12 +16,6 @@ PAGES_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
-)
-DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -35,13 +29,12 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        policy = DOCS_POLICY if scope["path"] in DOCS_PATHS else PAGES_POLICY
         secure = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", policy)
+                headers.setdefault("Content-Security-Policy", PAGES_POLICY)
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "no-referrer")

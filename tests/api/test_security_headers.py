@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from api.security_headers import PAGES_POLICY
 from tests.api.conftest import Api, as_user
 from tests.login_form import post_login
 
@@ -24,9 +27,30 @@ async def test_hsts_is_sent_over_https_only(api: Api) -> None:
     assert response.headers["strict-transport-security"].startswith("max-age=31536000")
 
 
-async def test_the_docs_page_may_load_swagger_ui(api: Api) -> None:
-    policy = (await api.http.get("/docs")).headers["content-security-policy"]
-    assert "https://cdn.jsdelivr.net" in policy
+async def test_the_api_docs_are_served_by_the_app_under_its_own_policy(api: Api) -> None:
+    """/docs names no other site: Swagger UI, its stylesheet, icon and start-up script come
+    from the app, under the pages' policy (no inline script); there is no /redoc."""
+    docs = await api.http.get("/docs")
+    assert docs.status_code == 200
+    assert docs.headers["content-security-policy"] == PAGES_POLICY
+    assert "//" not in docs.text.replace("<!DOCTYPE html>", "")  # no absolute URL at all
+    assert "<script>" not in docs.text and "style=" not in docs.text
+    linked = re.findall(r'(?:src|href|data-openapi-url)="([^"]+)"', docs.text)
+    assert sorted(linked) == [
+        "/docs-assets/favicon.png",
+        "/docs-assets/swagger-ui-bundle.js",
+        "/docs-assets/swagger-ui.css",
+        "/docs/swagger-init.js",
+        "/openapi.json",
+    ]
+    types = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".json": "json"}
+    for path in linked:
+        served = await api.http.get(path)
+        assert served.status_code == 200, path
+        assert types[path[path.rindex(".") :]] in served.headers["content-type"], path
+    assert "SwaggerUIBundle" in (await api.http.get("/docs-assets/swagger-ui-bundle.js")).text
+    for absent in ("/redoc", "/docs/oauth2-redirect", "/docs-assets/redoc.standalone.js"):
+        assert (await api.http.get(absent)).status_code == 404, absent
 
 
 async def test_an_offset_past_any_page_is_refused_not_a_server_error(api: Api) -> None:

@@ -1,12 +1,14 @@
 """Browser-enforced defences, in Chromium: the pages work under their Content-Security-Policy
-with no violation reported (issue 14, item 7), and a sign-in forged by another site is refused
-while the sign-in form itself works (login CSRF, issue 14, item 9)."""
+with no violation reported (issue 14, item 7), the API docs too, with nothing fetched from
+another site (issue 16, item 4), and a sign-in forged by another site is refused while the
+sign-in form itself works (login CSRF, issue 14, item 9)."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
-from playwright.sync_api import ConsoleMessage, Page, Route, expect
+from playwright.sync_api import ConsoleMessage, Page, Request, Route, expect
 
 from tests.web.conftest import Shots
 from tests.web.stack import Stack
@@ -31,6 +33,44 @@ def test_no_page_breaks_its_content_security_policy(page: Page, shot: Shots) -> 
     page.locator("table a[href^='/cases/case-']").first.click()
     expect(page.locator(".case-head h1")).to_be_visible()
     assert violations == []
+
+
+def test_the_api_docs_work_offline(page: Page, shot: Shots) -> None:
+    """/docs renders every operation from the app's own files: no request leaves 127.0.0.1
+    (any that tried would be refused here and listed), no policy violation, and an operation
+    can be tried out."""
+    violations: list[str] = []
+    elsewhere: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+
+    def only_local(route: Route, request: Request) -> None:
+        if urlsplit(request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            elsewhere.append(request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto("/docs")
+    expect(page.get_by_role("heading", name="Denials case manager")).to_be_visible()
+    operations = page.locator(".opblock-summary-path")
+    expect(operations.filter(has_text="/api/v1/tasks/{task_id}/complete")).to_be_visible()
+    assert operations.count() >= 50
+    shot("swagger-ui")
+    page.locator("#operations-health-healthz_healthz_get").click()
+    page.get_by_role("button", name="Try it out").click()
+    page.get_by_role("button", name="Execute").click()
+    expect(page.locator(".live-responses-table tbody td.response-col_status")).to_have_text("200")
+    page.get_by_role("button", name="Authorize").first.click()
+    expect(page.get_by_text("Token from POST /api/v1/auth/token")).to_be_visible()
+    shot("swagger-ui-authorize")
+    assert violations == []
+    assert elsewhere == []
 
 
 def test_a_sign_in_forged_by_another_site_is_refused(page: Page, shot: Shots, stack: Stack) -> None:
