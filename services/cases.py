@@ -167,7 +167,8 @@ class CaseService:
     # --- Opening ----------------------------------------------------------------------------
 
     async def open_case(self, record: DenialRecord, actor: Actor) -> OpenedCase:
-        """Start the case workflow for a denial; the same denial twice opens one case."""
+        """Start the case workflow for a denial; the same denial twice opens one case. Audited
+        when a case opens, or the opening is refused or fails."""
         classification = self._rulebook.classify(record)
         if not classification.is_denial:
             reason = "not a denial: " + "; ".join(classification.reasons)
@@ -190,7 +191,8 @@ class CaseService:
                     actor, "case.open", Outcome.FAILED, case_id=case_id, reason=exc.message
                 )
                 raise
-        self._audit.record(actor, "case.open", case_id=case_id, created=opened.created)
+        if opened.created:  # the same denial again changes nothing: no entry
+            self._audit.record(actor, "case.open", case_id=case_id, created=True)
         return opened
 
     def _apart_from_other_claims(self, record: DenialRecord) -> DenialRecord:
