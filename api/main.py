@@ -9,13 +9,15 @@ from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
 
 from api import prometheus
@@ -49,10 +51,13 @@ from services.errors import ServiceError
 from services.ingest import IngestService
 from services.ingest_resume import resume_at_start
 from services.payer_rules import PayerRuleStore
+from web import drafts
+from web.error_pages import MESSAGES, wants_page
 from web.routes import appeal_page, case_page, dashboard, other_pages, supervisor, worklists
 from web.routes import auth as web_auth
-from web.session import LoginRequired, login_redirect_target
+from web.session import LoginRequired, StaleForm
 from web.templating import STATIC_DIR, render_error, use_time_zone
+from web.wording import located_errors
 
 DATABASE_RETRY_SECONDS = 5
 logger = logging.getLogger(__name__)
@@ -192,7 +197,7 @@ def create_app(
         headers = {"Retry-After": str(DATABASE_RETRY_SECONDS)}
         if request.url.path.startswith("/api/") or request.url.path == "/metrics":
             return JSONResponse({"detail": message}, status_code=503, headers=headers)
-        page = render_error(request, 503, message)
+        page = render_error(request, 503, message, lookups=False)
         page.headers.update(headers)
         return page
 
@@ -204,10 +209,26 @@ def create_app(
             {key: value for key, value in error.items() if key not in ("input", "ctx", "url")}
             for error in exc.errors()
         ]
+        if wants_page(request):  # a page's address or form: say it in words, on a page
+            message = f"The page cannot show what was asked. {located_errors(errors)}."
+            return render_error(request, 422, message)
         return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # An unknown address, or a form's address opened as a page (405): a page, not JSON.
+        if not wants_page(request):
+            return await http_exception_handler(request, exc)
+        page = render_error(request, exc.status_code, MESSAGES.get(exc.status_code, exc.detail))
+        page.headers.update(exc.headers or {})
+        return page
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
-        return RedirectResponse(login_redirect_target(exc), status_code=303)
+        return drafts.after_lost_session(request, exc)
+
+    @app.exception_handler(StaleForm)
+    async def _stale_form(request: Request, exc: StaleForm) -> Response:
+        return drafts.after_stale_form(request, exc)
 
     return app

@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from domain.case import PayerDecision, TaskType
 from domain.categories import OwningTeam
 from domain.models import Category, DenialClass, WorkPath
+from web.wording import located_error, plain_error
 from workflows.messages import TaskPayload
 
 _PAYLOAD = TypeAdapter(TaskPayload)
@@ -235,7 +236,8 @@ def parse_task_form(
             name = location[-1] if location else ""
             if "claim_corrections" in location:
                 name = "line_corrections" if "lines" in location else "diagnosis_codes"
-            errors.setdefault(name if name in {f.name for f in spec.fields} else "", error["msg"])
+            field = name if name in {f.name for f in spec.fields} else ""
+            errors.setdefault(field, plain_error(error) if field else located_error(error))
         return None, errors
 
 

@@ -13,6 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from domain.deadlines import due_day, local_day
+from web import drafts
+from web.deadline_marks import deadline_marks
+from web.error_pages import error_context, with_claims
+from web.wording import event_words, field_label, plain_terms
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -81,6 +85,10 @@ templates.env.filters.update(
     urgency=urgency,
     due_day=task_due_day,
     local_time=local_time,
+    event_words=event_words,
+    deadline_marks=deadline_marks,
+    plain_terms=plain_terms,
+    field_label=field_label,
 )
 templates.env.globals.update(page_base=page_base)
 
@@ -91,16 +99,33 @@ FLASH_COOKIE = "denials_flash"
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    """A page, with the message the previous action left (then cleared)."""
+    """A page, with the message the previous action left (then cleared), and, on the page of
+    a form that was not taken (session ended, or a stale tab), the word that what was typed
+    goes back in it (web.drafts)."""
     flash = request.cookies.get(FLASH_COOKIE)
+    resume = drafts.resume_here(request) if status_code == 200 else None
+    pending = drafts.pending(request) if name == "login.html" else None
+    draft = (
+        {"mode": "restore", "message": resume.message}
+        if resume
+        else {"mode": "keep", "message": drafts.LOGIN_MESSAGE}
+        if pending and pending.why == drafts.ENDED
+        else None
+    )
     response = templates.TemplateResponse(
         request,
         name,
-        {**context, "flash": unquote(flash) if flash else None},
+        {
+            **context,
+            "flash": with_claims(request, unquote(flash)) if flash else None,
+            "draft": draft,
+        },
         status_code=status_code,
     )
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/")
+    if resume:
+        drafts.forget(response)
     return response
 
 
@@ -111,7 +136,10 @@ def redirect_with_flash(url: str, message: str) -> RedirectResponse:
     return response
 
 
-def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
-    return render(
-        request, "error.html", {"status_code": status_code, "message": message}, status_code
-    )
+def render_error(
+    request: Request, status_code: int, message: str, *, lookups: bool = True
+) -> HTMLResponse:
+    """An error page with navigation, in words (web.error_pages). `lookups=False` while the
+    database is down."""
+    context = error_context(request, status_code, message, lookups=lookups)
+    return render(request, "error.html", context, status_code)

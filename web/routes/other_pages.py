@@ -19,6 +19,7 @@ from services.ingest_report import IngestSummary
 from services.prevention import PreventionChange, PreventionStatus
 from web.session import CaseReaderPage, IngestPage, PostedForm, SupervisorPage, page_permission
 from web.templating import redirect_with_flash, render
+from web.wording import located_errors
 
 router = APIRouter(include_in_schema=False)
 
@@ -115,9 +116,7 @@ async def change_prevention_item(
             }
         )
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"])
-        return redirect_with_flash(here, f"Not saved: {field}: {error['msg']}")
+        return redirect_with_flash(here, f"Not saved: {located_errors(exc.errors())}")
     try:
         item = prevention.change(prevention_task_id, change, user.actor)
     except Invalid as exc:

@@ -20,6 +20,7 @@ from services.absences import AbsenceIn
 from services.schemas import CaseFilters
 from web.session import PostedForm, SupervisorPage
 from web.templating import local_time, org_tz, redirect_with_flash, render
+from web.wording import located_errors
 
 router = APIRouter(include_in_schema=False)
 
@@ -103,7 +104,9 @@ async def mark_away(
             return_tasks=form.get("return_tasks") == "on",
         )
     except (ValueError, ValidationError) as exc:
-        detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else "give both dates"
+        detail = (
+            located_errors(exc.errors()) if isinstance(exc, ValidationError) else "give both dates"
+        )
         return redirect_with_flash("/supervisor", f"Out of office not set: {detail}")
     who = str(form.get("user_id") or "")
     absence = await absences.mark_away(who, period, user.actor)
