@@ -223,6 +223,7 @@ class IngestService:
                 "file": name,
                 "status": "duplicate",
                 "cases_started": 0,
+                "started_cases": [],
                 "payer_responses_matched": 0,
                 "duplicates_skipped": previous.denials + previous.rejections + previous.reversals,
             }

@@ -22,7 +22,7 @@ from services import claim_matching as matching
 from services.cases import CaseService
 from services.claim_matching import Ambiguous, CaseIndex, ClaimSeen, EarlierCase
 from services.errors import Conflict, Invalid
-from services.ingest_report import FileReport
+from services.ingest_report import FileReport, StartedCase
 
 Action = Callable[[], Awaitable[None]]
 _DENIAL, _REJECTION = {DenialKind.DENIAL.value}, {DenialKind.REJECTION.value}
@@ -293,6 +293,9 @@ class FileActions:
             opened = await self._cases.start_case(record)
             if opened.created:
                 self._report.cases_started += 1
+                self._report.started_cases.append(
+                    StartedCase(case_id=opened.case_id, claim_id=record.claim.claim_id)
+                )
                 self._started.append(opened.case_id)
             else:
                 self._report.duplicates_skipped += 1

@@ -20,6 +20,13 @@ class IngestCounts(BaseModel):
     late_payments: int = 0  # payments on cases closed written off: their write-off shrank
 
 
+class StartedCase(BaseModel):
+    """A case a file started, named as the pages name it (its claim number)."""
+
+    case_id: str
+    claim_id: str
+
+
 class FileReport(IngestCounts):
     file: str
     sha256: str
@@ -30,6 +37,9 @@ class FileReport(IngestCounts):
     )
     errors: list[dict[str, Any]] = Field(default_factory=list)
     warnings: list[dict[str, Any]] = Field(default_factory=list)
+    started_cases: list[StartedCase] = Field(
+        default_factory=list, description="The cases this file started (none for a duplicate)"
+    )
 
 
 class IngestSummary(IngestCounts):
