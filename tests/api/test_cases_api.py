@@ -670,7 +670,7 @@ async def test_web_pages(api: Api, harness: CaseHarness) -> None:
     missing = await api.http.get("/cases/unknown")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("text/html")
-    assert "no case unknown" in missing.text
+    assert "No case unknown" in missing.text
 
 
 async def test_case_page_shows_what_a_partial_payment_leaves_outstanding(

@@ -206,8 +206,8 @@ def test_admin_lands_on_admin_and_cannot_read_cases(page: Page, shot: Shots) -> 
 
     response = page.goto("/cases")
     assert response is not None and response.status == 403
-    expect(page.get_by_role("heading", name="Error 403")).to_be_visible()
-    expect(page.get_by_role("alert")).to_have_text("your role (admin) cannot open this page")
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_text("Your role (admin) cannot open this page")
     shot("cases-403")
 
 
