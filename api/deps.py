@@ -7,7 +7,7 @@ and every route states the permission it needs; refusals are audited like any ot
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from denials.config import Settings
 from domain.case import Actor
+from domain.deadlines import local_day
 from domain.permissions import Permission, allows
 from domain.rulebook import Rulebook
 from services.absences import AbsenceService
@@ -27,7 +28,9 @@ from services.auth import AuthService, SessionKind, SignedIn, csrf_matches
 from services.cases import CaseService
 from services.documents import DocumentStore
 from services.errors import Forbidden, ServiceError
+from services.follow_ups import FollowUpService
 from services.ingest import IngestService
+from services.preferences import PreferenceService
 from services.prevention import PreventionService
 from services.schemas import MAX_OFFSET
 from services.stopped_cases import StoppedCaseService
@@ -173,8 +176,26 @@ def get_case_service(
 CaseServiceDep = Annotated[CaseService, Depends(get_case_service)]
 
 
-def get_task_service(session: SessionDep, client: ClientDep, audit: AuditDep) -> TaskService:
-    return TaskService(session, client, audit)
+def office_today(settings: SettingsDep) -> Callable[[], date]:
+    """Today in the billing office's time zone (its day parks and brings back cases)."""
+    return lambda: local_day(datetime.now(UTC), settings.tz)
+
+
+TodayDep = Annotated[Callable[[], date], Depends(office_today)]
+
+
+def get_task_service(
+    session: SessionDep, client: ClientDep, audit: AuditDep, today: TodayDep
+) -> TaskService:
+    return TaskService(session, client, audit, today)
+
+
+def get_follow_up_service(session: SessionDep, audit: AuditDep, today: TodayDep) -> FollowUpService:
+    return FollowUpService(session, audit, today)
+
+
+def get_preference_service(session: SessionDep) -> PreferenceService:
+    return PreferenceService(session)
 
 
 def get_user_service(session: SessionDep) -> UserService:
@@ -214,6 +235,8 @@ StoppedCaseServiceDep = Annotated[StoppedCaseService, Depends(get_stopped_case_s
 AnalyticsServiceDep = Annotated[AnalyticsService, Depends(get_analytics_service)]
 PreventionServiceDep = Annotated[PreventionService, Depends(get_prevention_service)]
 TaskServiceDep = Annotated[TaskService, Depends(get_task_service)]
+FollowUpServiceDep = Annotated[FollowUpService, Depends(get_follow_up_service)]
+PreferenceServiceDep = Annotated[PreferenceService, Depends(get_preference_service)]
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 IngestServiceDep = Annotated[IngestService, Depends(get_ingest_service)]
 

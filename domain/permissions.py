@@ -33,6 +33,9 @@ class Permission(StrEnum):
     IDENTIFY_CLAIMS = "identify_claims"
     # Start a new run of a case workflow stopped outside the product (terminated in Temporal).
     RESTART_WORKFLOWS = "restart_workflows"
+    # Be shown the link to the Temporal Web UI: it has no sign-in of its own and lists every
+    # case's workflow, so it is for those who operate the product, never billers.
+    OPEN_TEMPORAL_UI = "open_temporal_ui"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -54,6 +57,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RESUME_INGESTS,
             Permission.SUPERVISE,
             Permission.RESTART_WORKFLOWS,
+            Permission.OPEN_TEMPORAL_UI,
             Permission.VIEW_AUDIT,
             Permission.VIEW_AUDIT_DETAIL,
             Permission.VIEW_RULES,
@@ -65,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_RULES,
             Permission.MANAGE_RULES,
             Permission.MANAGE_USERS,
+            Permission.OPEN_TEMPORAL_UI,
         }
     ),
     # Physicians see only the appeals awaiting their attestation (services.appeals checks the

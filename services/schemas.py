@@ -115,6 +115,13 @@ class TaskWithCase(TaskSummary):
     category: str | None
     denied_amount: Decimal
     case_status: str
+    waiting_on_payer: bool = Field(
+        default=False, description="Nothing to do until the payer answers (due_at: expected)"
+    )
+    follow_up_on: date | None = Field(
+        default=None, description="The case's follow-up date, if one is set"
+    )
+    parked: bool = Field(default=False, description="The follow-up date is still ahead")
 
 
 class EventView(BaseModel):

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 from pydantic import BaseModel
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, and_, case, func
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
 
 from db.models import CaseRow, TaskRow, UserRow
+from db.work_management import CaseFollowUpRow
 from domain.case import Actor, Role, TaskStatus
+from domain.worklist import SHOWN_THOUGH_PARKED, WAITING_ON_PAYER, WorkView
 from services.audit import AuditService, Outcome
 from services.errors import Invalid, NoAnswer, NotFound, ServiceError
+from services.follow_ups import FollowUpService, open_follow_up, parked_case
 from services.schemas import Page, TaskWithCase
 from services.stopped_cases import case_errors
 from services.temporal_calls import new_update_id, release_connection
@@ -34,13 +38,73 @@ class BulkOutcome(BaseModel):
     detail: str = ""
 
 
+def _conditions(
+    *,
+    assignee: str | None,
+    queue: Role | None,
+    unassigned: bool,
+    status: TaskStatus | None = TaskStatus.OPEN,
+    case_id: str | None = None,
+    category: str | None = None,
+    payer_id: str | None = None,
+    escalated: bool | None = None,
+    stalled: bool | None = None,
+    other_than_case: str | None = None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if other_than_case:
+        conditions.append(col(TaskRow.case_id) != other_than_case)
+    if category:
+        conditions.append(col(CaseRow.category) == category)
+    if payer_id:
+        conditions.append(col(CaseRow.payer_id) == payer_id)
+    if escalated is not None:
+        at_least_escalated = col(TaskRow.escalation) >= 2
+        conditions.append(at_least_escalated if escalated else ~at_least_escalated)
+    if stalled is not None:
+        conditions.append(col(TaskRow.stalled) == stalled)
+    if assignee:
+        conditions.append(col(TaskRow.assignee) == assignee)
+    if unassigned:
+        conditions.append(col(TaskRow.assignee).is_(None))
+    if queue:
+        conditions.append(col(TaskRow.queue) == queue.value)
+    if status:
+        conditions.append(col(TaskRow.status) == status.value)
+    if case_id:
+        conditions.append(col(TaskRow.case_id) == case_id)
+    return conditions
+
+
+def _waiting() -> ColumnElement[bool]:
+    return col(TaskRow.type).in_([t.value for t in WAITING_ON_PAYER])
+
+
+def _hidden_by_parking(today: date) -> ColumnElement[bool]:
+    return parked_case(today) & (col(TaskRow.escalation) < SHOWN_THOUGH_PARKED)
+
+
+def _in_view(view: WorkView, today: date) -> list[ColumnElement[bool]]:
+    if view is WorkView.ACTIONABLE:
+        return [~_waiting(), ~_hidden_by_parking(today)]
+    if view is WorkView.WAITING:
+        return [_waiting()]
+    if view is WorkView.PARKED:
+        return [~_waiting(), _hidden_by_parking(today)]
+    return []
+
+
 class TaskService:
     """Worklists and task actions for an acting user; every action is audited."""
 
-    def __init__(self, session: Session, client: Client, audit: AuditService) -> None:
+    def __init__(
+        self, session: Session, client: Client, audit: AuditService, today: Callable[[], date]
+    ) -> None:
         self._session = session
         self._client = client
         self._audit = audit
+        self._today = today  # the office's day: follow-up dates park cases until then
+        self._follow_ups = FollowUpService(session, audit, today)
 
     def list_tasks(
         self,
@@ -55,40 +119,52 @@ class TaskService:
         payer_id: str | None = None,
         escalated: bool | None = None,
         stalled: bool | None = None,
+        other_than_case: str | None = None,
+        view: WorkView = WorkView.ALL,
         by_deadline: bool = False,
         limit: int = 50,
         offset: int = 0,
     ) -> Page[TaskWithCase]:
-        """Tasks with their case's headline, most urgent first (priority, or the deadline)."""
-        conditions = []
-        if category:
-            conditions.append(col(CaseRow.category) == category)
-        if payer_id:
-            conditions.append(col(CaseRow.payer_id) == payer_id)
-        if escalated is not None:
-            at_least_escalated = col(TaskRow.escalation) >= 2
-            conditions.append(at_least_escalated if escalated else ~at_least_escalated)
-        if stalled is not None:
-            conditions.append(col(TaskRow.stalled) == stalled)
-        if assignee:
-            conditions.append(col(TaskRow.assignee) == assignee)
-        if unassigned:
-            conditions.append(col(TaskRow.assignee).is_(None))
-        if queue:
-            conditions.append(col(TaskRow.queue) == queue.value)
-        if status:
-            conditions.append(col(TaskRow.status) == status.value)
-        if case_id:
-            conditions.append(col(TaskRow.case_id) == case_id)
+        """Tasks with their case's headline, in a view (domain.worklist.WorkView). By deadline
+        risk (urgent, escalated, reminded) then priority, or by the deadline; tasks waiting on
+        the payer by the day the answer is expected, parked ones by the day they come back."""
+        today = self._today()
+        conditions = [
+            *_conditions(
+                assignee=assignee,
+                queue=queue,
+                unassigned=unassigned,
+                status=status,
+                case_id=case_id,
+                category=category,
+                payer_id=payer_id,
+                escalated=escalated,
+                stalled=stalled,
+                other_than_case=other_than_case,
+            ),
+            *_in_view(view, today),
+        ]
         joined = col(CaseRow.case_id) == col(TaskRow.case_id)
         total = self._session.exec(
             select(func.count()).select_from(TaskRow).join(CaseRow, joined).where(*conditions)
         ).one()
-        ordering = (
-            (col(TaskRow.due_at), col(TaskRow.priority).desc())
-            if by_deadline
-            else (col(TaskRow.priority).desc(), col(TaskRow.due_at))
-        )
+        if by_deadline:
+            ordering = [col(TaskRow.due_at), col(TaskRow.priority).desc()]
+        elif view is WorkView.WAITING:  # the answer expected soonest first
+            ordering = [col(TaskRow.due_at)]
+        elif view is WorkView.PARKED:  # back soonest first
+            back_on = (
+                select(CaseFollowUpRow.follow_up_on)
+                .where(*open_follow_up(col(TaskRow.case_id)))
+                .scalar_subquery()
+            )
+            ordering = [back_on, col(TaskRow.priority).desc()]
+        else:
+            ordering = [
+                col(TaskRow.escalation).desc(),
+                col(TaskRow.priority).desc(),
+                col(TaskRow.due_at),
+            ]
         rows = self._session.exec(
             select(TaskRow, CaseRow)
             .join(CaseRow, joined)
@@ -97,20 +173,26 @@ class TaskService:
             .offset(offset)
             .limit(limit)
         ).all()
-        items = [
-            TaskWithCase.model_validate(
-                {
-                    **task.model_dump(),
-                    "claim_id": case.claim_id,
-                    "payer_name": case.payer_name,
-                    "category": case.category,
-                    "denied_amount": case.denied_amount,
-                    "payer_claim_control_number": case.payer_claim_control_number,
-                    "case_status": case.status,
-                }
+        follow_ups = self._follow_ups.among(task.case_id for task, _ in rows)
+        items = []
+        for task, case_row in rows:
+            follow_up = follow_ups.get(task.case_id)
+            items.append(
+                TaskWithCase.model_validate(
+                    {
+                        **task.model_dump(),
+                        "claim_id": case_row.claim_id,
+                        "payer_name": case_row.payer_name,
+                        "category": case_row.category,
+                        "denied_amount": case_row.denied_amount,
+                        "payer_claim_control_number": case_row.payer_claim_control_number,
+                        "case_status": case_row.status,
+                        "waiting_on_payer": task.type in WAITING_ON_PAYER,
+                        "follow_up_on": follow_up.follow_up_on if follow_up else None,
+                        "parked": bool(follow_up and follow_up.parked),
+                    }
+                )
             )
-            for task, case in rows
-        ]
         self._audit.record(
             actor,
             "task.list",
@@ -118,9 +200,38 @@ class TaskService:
             queue=queue.value if queue else None,
             unassigned=unassigned or None,
             case_id=case_id,
+            view=view.value,
             shown=len(items),
         )
         return Page[TaskWithCase](items=items, total=total, limit=limit, offset=offset)
+
+    def next_task(self, actor: Actor, other_than_case: str | None = None) -> TaskWithCase | None:
+        """The top of the user's actionable tasks (on another case than the one given): what
+        to work next."""
+        page = self.list_tasks(
+            actor,
+            assignee=actor.user_id,
+            other_than_case=other_than_case,
+            view=WorkView.ACTIONABLE,
+            limit=1,
+            offset=0,
+        )
+        return page.items[0] if page.items else None
+
+    def count_by_view(
+        self, *, assignee: str | None = None, queue: Role | None = None, unassigned: bool = False
+    ) -> dict[WorkView, int]:
+        """How many open tasks each tab of a worklist holds, in one query."""
+        today = self._today()
+        views = (WorkView.ACTIONABLE, WorkView.WAITING, WorkView.PARKED)
+        sums = [
+            func.coalesce(func.sum(case((and_(*_in_view(view, today)), 1), else_=0)), 0)
+            for view in views
+        ]
+        found = self._session.exec(
+            select(*sums).where(*_conditions(assignee=assignee, queue=queue, unassigned=unassigned))
+        ).one()
+        return dict(zip(views, (int(n) for n in found), strict=True))
 
     def get_task(self, task_id: str) -> TaskRow:
         task = self._session.get(TaskRow, task_id)
@@ -178,7 +289,7 @@ class TaskService:
         return state
 
     async def complete(self, task_id: str, payload: TaskPayload, actor: Actor) -> CaseChange:
-        return await self._act(
+        change = await self._act(
             actor,
             "task.complete",
             task_id,
@@ -189,6 +300,9 @@ class TaskService:
             ),
             type=payload.type,
         )
+        # Work done on the day a follow-up date brought the case back closes that follow-up.
+        self._follow_ups.clear_reached(change.case_id, actor)
+        return change
 
     async def claim(self, task_id: str, actor: Actor) -> CaseChange:
         return await self._act(

@@ -9,11 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
-from api.deps import CaseReader, CaseServiceDep, Supervisor, TaskWorker
+from api.deps import CaseReader, CaseServiceDep, FollowUpServiceDep, Supervisor, TaskWorker
 from api.errors import ERROR_RESPONSES
 from domain.case import CaseState, PayerResponse
 from domain.deadlines import DeadlineKind
 from domain.models import DenialRecord, Payer
+from services.follow_ups import FollowUpIn, FollowUpView
 from services.schemas import CaseDetail, CaseFilters, CaseSummary, OpenedCase, Page
 from workflows.messages import CaseChange
 
@@ -134,3 +135,27 @@ async def payer_response(
     """Deliver a payer's answer as the 835 ingest does (a Signal): applied asynchronously."""
     await cases.signal_payer_response(case_id, body, actor)
     return {"case_id": case_id, "status": "accepted"}
+
+
+@router.get("/{case_id}/follow-up")
+def get_follow_up(
+    case_id: str, follow_ups: FollowUpServiceDep, actor: CaseReader
+) -> FollowUpView | None:
+    """The case's open follow-up date (null when none): parked until then, due from then."""
+    return follow_ups.get(case_id)
+
+
+@router.put("/{case_id}/follow-up")
+def set_follow_up(
+    case_id: str, body: FollowUpIn, follow_ups: FollowUpServiceDep, actor: TaskWorker
+) -> FollowUpView:
+    """Park the case until `follow_up_on` (after today, not after the deadline its open work
+    races), replacing any date it had; its tasks leave the actionable worklists until then."""
+    return follow_ups.set(case_id, body.follow_up_on, body.reason, actor)
+
+
+@router.delete("/{case_id}/follow-up", status_code=status.HTTP_204_NO_CONTENT)
+def clear_follow_up(case_id: str, follow_ups: FollowUpServiceDep, actor: TaskWorker) -> Response:
+    """Bring the case back to the worklists now."""
+    follow_ups.clear(case_id, actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

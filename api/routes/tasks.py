@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import OffsetQuery, Supervisor, TaskServiceDep, TaskWorker
+from api.deps import OffsetQuery, PreferenceServiceDep, Supervisor, TaskServiceDep, TaskWorker
 from api.errors import ERROR_RESPONSES
 from domain.case import Role, TaskStatus
+from domain.worklist import WorkView
+from services.preferences import Preferences
 from services.schemas import Page, TaskWithCase
 from services.tasks import BulkOutcome
 from workflows.messages import CaseChange, TaskPayload
@@ -31,8 +33,19 @@ class BulkReassignIn(ReassignIn):
     task_ids: list[str] = Field(min_length=1, max_length=500)
 
 
+class NextTask(BaseModel):
+    task: TaskWithCase | None = Field(description="None when nothing actionable is left")
+
+
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = OffsetQuery
+ViewQuery = Annotated[
+    WorkView,
+    Query(
+        description="actionable (the default of /mine and /queue), waiting (on the payer), "
+        "parked (until the case's follow-up date), or all"
+    ),
+]
 
 
 @router.get("")
@@ -44,6 +57,7 @@ def list_tasks(
     unassigned: bool = False,
     status: TaskStatus | None = TaskStatus.OPEN,
     case_id: str | None = None,
+    view: ViewQuery = WorkView.ALL,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[TaskWithCase]:
@@ -54,6 +68,7 @@ def list_tasks(
         unassigned=unassigned,
         status=status,
         case_id=case_id,
+        view=view,
         limit=limit,
         offset=offset,
     )
@@ -61,17 +76,48 @@ def list_tasks(
 
 @router.get("/mine")
 def my_tasks(
-    tasks: TaskServiceDep, actor: TaskWorker, limit: Limit = 50, offset: Offset = 0
+    tasks: TaskServiceDep,
+    actor: TaskWorker,
+    view: ViewQuery = WorkView.ACTIONABLE,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[TaskWithCase]:
-    return tasks.list_tasks(actor, assignee=actor.user_id, limit=limit, offset=offset)
+    """The caller's open tasks: by default those that can be worked today."""
+    return tasks.list_tasks(actor, assignee=actor.user_id, view=view, limit=limit, offset=offset)
 
 
 @router.get("/queue")
 def team_queue(
-    tasks: TaskServiceDep, actor: TaskWorker, limit: Limit = 50, offset: Offset = 0
+    tasks: TaskServiceDep,
+    actor: TaskWorker,
+    view: ViewQuery = WorkView.ACTIONABLE,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[TaskWithCase]:
     """Unassigned open tasks in the caller's queue (supervisors: the supervisor queue)."""
-    return tasks.list_tasks(actor, queue=actor.role, unassigned=True, limit=limit, offset=offset)
+    return tasks.list_tasks(
+        actor, queue=actor.role, unassigned=True, view=view, limit=limit, offset=offset
+    )
+
+
+@router.get("/next")
+def next_task(tasks: TaskServiceDep, actor: TaskWorker) -> NextTask:
+    """The top of the caller's actionable tasks: the one to work next."""
+    return NextTask(task=tasks.next_task(actor))
+
+
+@router.get("/preferences")
+def get_preferences(preferences: PreferenceServiceDep, actor: TaskWorker) -> Preferences:
+    return preferences.get(actor.user_id)
+
+
+@router.put("/preferences")
+def set_preferences(
+    body: Preferences, preferences: PreferenceServiceDep, actor: TaskWorker
+) -> Preferences:
+    """The caller's own settings (continue_to_next_task: after completing a task in the
+    web UI, open the next one)."""
+    return preferences.set(actor.user_id, body)
 
 
 @router.post("/{task_id}/complete")

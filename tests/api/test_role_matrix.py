@@ -151,6 +151,11 @@ def _upheld(w: World, who: str) -> Call:
     return Call(f"/api/v1/cases/{w.main_case}/payer-responses", {"json": body})
 
 
+def _follow_up(w: World, who: str) -> Call:
+    body = {"follow_up_on": (w.today + timedelta(days=5)).isoformat(), "reason": f"by {who}"}
+    return Call(f"/api/v1/cases/{w.main_case}/follow-up", {"json": body})
+
+
 def _complete(w: World, who: str) -> Call:
     task = w.sam_complete if who == "sam" else w.alice_complete
     return Call(f"/api/v1/tasks/{task}/complete", {"json": {"payload": {"type": "confirm_triage"}}})
@@ -259,6 +264,17 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
         RESTART_WORKFLOWS, _post("/api/v1/cases/{w.main_case}/restart"), ok={"sam": 409}
     ),
     ("POST", "/api/v1/cases/{case_id}/payer-responses"): Endpoint(WORK_TASKS, _upheld, ok=202),
+    # Follow-up dates: each allowed caller parks the main case (replacing the date before);
+    # bob then clears it, and nothing is left for alice and sam to clear.
+    ("GET", "/api/v1/cases/{case_id}/follow-up"): Endpoint(
+        VIEW_CASES, _get("/api/v1/cases/{w.main_case}/follow-up")
+    ),
+    ("PUT", "/api/v1/cases/{case_id}/follow-up"): Endpoint(WORK_TASKS, _follow_up),
+    ("DELETE", "/api/v1/cases/{case_id}/follow-up"): Endpoint(
+        WORK_TASKS,
+        lambda w, who: Call(f"/api/v1/cases/{w.main_case}/follow-up"),
+        ok={"bob": 204, "alice": 404, "sam": 404},
+    ),
     # The main case's 835 named its payer and dates: every allowed caller is refused the change.
     ("POST", "/api/v1/cases/{case_id}/claim-identity"): Endpoint(
         WORK_TASKS,
@@ -299,6 +315,11 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/v1/tasks"): Endpoint(WORK_TASKS, _get("/api/v1/tasks")),
     ("GET", "/api/v1/tasks/mine"): Endpoint(WORK_TASKS, _get("/api/v1/tasks/mine")),
     ("GET", "/api/v1/tasks/queue"): Endpoint(WORK_TASKS, _get("/api/v1/tasks/queue")),
+    ("GET", "/api/v1/tasks/next"): Endpoint(WORK_TASKS, _get("/api/v1/tasks/next")),
+    ("GET", "/api/v1/tasks/preferences"): Endpoint(WORK_TASKS, _get("/api/v1/tasks/preferences")),
+    ("PUT", "/api/v1/tasks/preferences"): Endpoint(
+        WORK_TASKS, _post("/api/v1/tasks/preferences", {"continue_to_next_task": True})
+    ),
     ("POST", "/api/v1/tasks/{task_id}/complete"): Endpoint(
         WORK_TASKS, _complete, workflow_refusal=_assigned_to_alice
     ),
@@ -452,6 +473,16 @@ async def test_matrix_covers_exactly_the_api_routes(
     assert sorted(served - MATRIX.keys()) == [], "routes without a matrix entry"
     assert sorted(MATRIX.keys() - served) == [], "matrix entries that are no route"
     assert {_area(path) for _, path in MATRIX} == set(AREAS)
+
+
+def test_only_supervisors_and_admins_are_linked_to_the_temporal_web_ui() -> None:
+    """The case page links to the Temporal Web UI, which has no sign-in of its own, for the
+    roles the matrix gives OPEN_TEMPORAL_UI (tests/web/test_biller_queue.py shows the page)."""
+    from domain.case import Role
+    from domain.permissions import Permission, allows
+
+    linked = {role for role in Role if allows(role, Permission.OPEN_TEMPORAL_UI)}
+    assert linked == {Role.SUPERVISOR, Role.ADMIN}
 
 
 def test_matrix_agrees_with_the_permission_table() -> None:

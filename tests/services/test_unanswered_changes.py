@@ -81,7 +81,7 @@ async def test_a_completion_unanswered_while_the_worker_is_down_is_reconciled_wh
         # The worker is down: the request waits, then answers "may still apply".
         monkeypatch.setattr(temporal_calls, "ANSWER_SECONDS", 1.0)
         with Session(sqlite_engine, expire_on_commit=False) as session:
-            tasks = TaskService(session, workflow_env.client, AuditService(session))
+            tasks = TaskService(session, workflow_env.client, AuditService(session), lambda: today)
             with pytest.raises(NoAnswer, match="may still be applied"):
                 await tasks.complete(task.task_id, ConfirmTriage(), ALICE)
         (unknown,) = _entries(sqlite_engine, "task.complete")
