@@ -1,4 +1,5 @@
-"""Claim values read from segments: the NPI check, and what to say when a model refuses a value.
+"""Claim values read from segments: NPIs checked (by domain/npi.py), and what to say when a
+model refuses a value.
 
 Readers check values where they read them, so that a problem names the segment and element it
 came from. When a model still refuses a value, `refusal` words the first error for a biller
@@ -7,20 +8,14 @@ came from. When a model still refuses a value, `refusal` words the first error f
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from domain.npi import NPI_LENGTH, is_npi_shaped, npi_check_digit_ok
 from edi.problems import SegmentProblems
 from edi.tokenizer import Segment
-
-NPI_LENGTH = 10
-_NPI = re.compile(rf"[0-9]{{{NPI_LENGTH}}}")
-# The NPI check digit is the Luhn digit of the 9 digits prefixed with 80840 (the card issuer
-# prefix for US health applications); the prefix always adds 24 to the Luhn sum.
-_NPI_PREFIX_SUM = 24
 
 FIELD_NAMES: dict[str, str] = {
     "claim_id": "patient control number",
@@ -56,17 +51,6 @@ class Source:
     name: str = ""
 
 
-def npi_check_digit_ok(npi: str) -> bool:
-    """Whether a 10-digit NPI's last digit is the check digit of the first nine."""
-    total = _NPI_PREFIX_SUM
-    for position, char in enumerate(reversed(npi[:9])):
-        digit = int(char)
-        if position % 2 == 0:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return (10 - total % 10) % 10 == int(npi[9])
-
-
 class NpiReader:
     """Reads NPIs, each wrong value reported once: a remittance repeats a provider's NPI on
     every claim. A wrong NPI is a finding about the claim (a 277CA often rejects the claim for
@@ -82,7 +66,7 @@ class NpiReader:
         if known is not None:
             return known
         result = value
-        if value and not _NPI.fullmatch(value):  # str.isdigit() takes "²": ASCII only
+        if value and not is_npi_shaped(value):
             self._report.warning(
                 segment,
                 index,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from domain.rulebook import Rulebook
-from edi.claim_values import NpiReader, npi_check_digit_ok
+from edi.claim_values import NpiReader
 from edi.parser import parse_bytes
 from edi.problems import Location, Severity
 from edi.results import ParsedFile
@@ -55,14 +55,6 @@ def rejected_277(**options: object) -> ClaimAck277:
 
 def file_of(content: Content) -> list[str]:
     return build_segments([content])
-
-
-@pytest.mark.parametrize(
-    ("npi", "valid"),
-    [("1234567893", True), ("1999999984", True), ("1003000126", True), ("1234567890", False)],
-)
-def test_npi_check_digit(npi: str, valid: bool) -> None:
-    assert npi_check_digit_ok(npi) is valid
 
 
 # --- NPI where it is read ---------------------------------------------------------------------
