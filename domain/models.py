@@ -115,6 +115,26 @@ class ServiceLine(BaseModel):
     units: Decimal = Decimal(1)
     adjustments: list[Adjustment] = Field(default_factory=list)
     rarcs: list[str] = Field(default_factory=list)
+    # Added later, so optional: cases opened before them read as "not reported".
+    revenue_code: str = Field(default="", max_length=48, description="UB-04 revenue code")
+    control_number: str = Field(
+        default="", max_length=80, description="835 REF*6R: the provider's line item control number"
+    )
+    allowed_amount: Money | None = Field(default=None, description="835 AMT*B6 allowed amount")
+    submitted_procedure_code: str = Field(
+        default="",
+        max_length=48,
+        description="835 SVC06: the code as billed, when the payer adjudicated another one",
+    )
+    submitted_modifiers: list[str] = Field(default_factory=list)
+    submitted_units: Decimal | None = Field(
+        default=None, description="835 SVC07: the units billed, when the payer paid others"
+    )
+    diagnosis_pointers: list[int] = Field(
+        default_factory=list,
+        description="Which of the claim's diagnosis codes (1-based) the line points to; set on "
+        "a corrected claim (837 SV107), empty: the first four",
+    )
 
 
 class Payer(BaseModel):
@@ -162,6 +182,14 @@ class Claim(BaseModel):
     service_lines: list[ServiceLine] = Field(default_factory=list)
     remittance_date: date | None = Field(
         default=None, description="Date of the 835 (or 277CA / 999) that reported the denial"
+    )
+    remittance_trace: str = Field(
+        default="", max_length=80, description="835 TRN02: the check or EFT trace number"
+    )
+    payment_method: str = Field(
+        default="",
+        max_length=3,
+        description="835 BPR04: CHK check, ACH (an EFT), BOP, FWT (wire), NON (no payment)",
     )
 
     @property

@@ -16,7 +16,6 @@ from functools import partial
 from domain.classification import Classification, classify
 from domain.construct import build
 from domain.models import (
-    Adjustment,
     Claim,
     ClaimType,
     DenialKind,
@@ -24,162 +23,22 @@ from domain.models import (
     GroupCode,
     Patient,
     Payer,
-    ServiceLine,
 )
 from domain.remittance_rules import is_recoupment, payer_type_for
 from domain.rulebook import Rulebook
-from edi.claim_values import NpiReader, too_long
+from edi.claim_values import NpiReader
 from edi.envelope import TransactionSet
-from edi.problems import Problem, SegmentProblems
+from edi.problems import Problem
+from edi.remittance_loops import (
+    AdjustmentLoop,
+    ClaimLoop,
+    LineLoop,
+    RemittanceProblems,
+)
 from edi.results import AdjudicatedClaim, CaseRecord
 from edi.tokenizer import Delimiters, Segment
 
 _GROUPS = {group.value: group for group in GroupCode}
-_CLAIM_STATUSES = {"1", "2", "3", "4", "19", "20", "21", "22", "23", "25"}
-
-
-class _Problems(SegmentProblems):
-    """Problems of an 835, with its element readers."""
-
-    def amount(self, segment: Segment, index: int, required: bool | str = True) -> Decimal:
-        """An amount element; a missing required one is an error, unless `required` is
-        "warn" (real payers leave some required amounts empty)."""
-        elements = segment.elements
-        text = elements[index] if index < len(elements) else ""
-        if not text:
-            if required == "warn":
-                self.warning(segment, index, f"{segment.id}{index:02d} is empty: read as 0")
-            elif required:
-                self.error(segment, index, f"{segment.id}{index:02d} is required (an amount)")
-            return Decimal(0)
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite():
-            self.error(segment, index, f"{segment.id}{index:02d} {text!r} is not an amount")
-            return Decimal(0)
-        return value
-
-    def text(self, segment: Segment, index: int, longest: int, name: str) -> str:
-        """A text element, refused (an error) when longer than the product stores: cut, it
-        would name another claim, payer or member."""
-        elements = segment.elements
-        value = elements[index] if index < len(elements) else ""
-        if len(value) > longest:
-            self.error(
-                segment, index, too_long(f"{name} ({segment.id}{index:02d})", value, longest)
-            )
-            return value[:longest]
-        return value
-
-    def date(self, segment: Segment, index: int) -> date | None:
-        text = segment.get(index)
-        try:
-            return date(int(text[:4]), int(text[4:6]), int(text[6:8])) if len(text) == 8 else None
-        except ValueError:
-            self.warning(segment, index, f"{segment.id}{index:02d} {text!r} is not a valid date")
-            return None
-
-
-class _Adjustment:
-    """A CAS reason and amount while parsing (read by classification like an Adjustment)."""
-
-    __slots__ = ("amount", "carc", "group")
-
-    def __init__(self, group: GroupCode, carc: str, amount: Decimal) -> None:
-        self.group, self.carc, self.amount = group, carc, amount
-
-    @property
-    def code(self) -> str:
-        return f"{self.group.value}-{self.carc}"
-
-    def model(self) -> Adjustment:
-        return build(Adjustment, group=self.group, carc=self.carc, amount=self.amount)
-
-
-class _Line:
-    __slots__ = (
-        "adjustments",
-        "billed",
-        "date",
-        "modifiers",
-        "paid",
-        "procedure_code",
-        "rarcs",
-        "units",
-    )
-
-    def __init__(
-        self,
-        procedure_code: str,
-        modifiers: list[str],
-        billed: Decimal,
-        paid: Decimal,
-        units: Decimal,
-    ) -> None:
-        self.procedure_code, self.modifiers = procedure_code, modifiers
-        self.billed, self.paid, self.units = billed, paid, units
-        self.adjustments: list[_Adjustment] = []
-        self.rarcs: list[str] = []
-        self.date: date | None = None
-
-    def model(self, number: int) -> ServiceLine:
-        return build(
-            ServiceLine,
-            line_number=number,
-            procedure_code=self.procedure_code,
-            modifiers=self.modifiers,
-            service_date=self.date,
-            billed_amount=self.billed,
-            paid_amount=self.paid,
-            units=self.units,
-            adjustments=[adjustment.model() for adjustment in self.adjustments],
-            rarcs=self.rarcs,
-        )
-
-
-class _ClaimBuilder:
-    """Collects one CLP loop's segments into a claim."""
-
-    def __init__(self, clp: Segment, problems: _Problems) -> None:
-        self.clp = clp
-        self.adjustments: list[_Adjustment] = []
-        self.rarcs: list[str] = []
-        self.lines: list[_Line] = []
-        self.patient_name = ""
-        self.member_id = ""
-        self.provider_npi = ""
-        self.original_reference = ""
-        self.period_start: date | None = None
-        self.period_end: date | None = None
-        self.received: date | None = None
-        self.institutional = False
-        status = clp.get(2)
-        if status not in _CLAIM_STATUSES:
-            problems.error(clp, 2, f"CLP02 {status!r} is not a claim status code")
-        self.claim_id = problems.text(clp, 1, 80, "patient control number")
-        if not self.claim_id:
-            problems.error(clp, 1, "CLP01 (patient control number) is missing")
-        self.payer_claim_control_number = problems.text(clp, 7, 80, "payer claim control number")
-        self.frequency_code = problems.text(clp, 9, 1, "claim frequency code") or "1"
-        self.claim_status = status
-        self.billed_amount = problems.amount(clp, 3)
-        self.paid_amount = problems.amount(clp, 4)
-
-    def all_adjustments(self) -> list[_Adjustment]:
-        return [*self.adjustments, *(a for line in self.lines for a in line.adjustments)]
-
-    def all_claim_rarcs(self) -> list[str]:
-        return list(dict.fromkeys(code.strip().upper() for code in self.rarcs))
-
-    def all_rarcs(self) -> list[str]:
-        codes = [*self.rarcs, *(code for line in self.lines for code in line.rarcs)]
-        return list(dict.fromkeys(code.strip().upper() for code in codes if code.strip()))
-
-    @property
-    def service_lines(self) -> list[_Line]:
-        return self.lines
 
 
 class RemittanceParser:
@@ -192,21 +51,22 @@ class RemittanceParser:
     def parse(
         self, transaction: TransactionSet, problems: list[Problem]
     ) -> tuple[list[AdjudicatedClaim], list[CaseRecord]]:
-        report = _Problems(problems)
+        report = RemittanceProblems(problems)
         npis = NpiReader(report)
         payer_name = payer_id = payee_npi = ""
         remittance_date: date | None = None
         production_date: date | None = None
         in_payer_loop = False
-        builder: _ClaimBuilder | None = None
-        builders: list[_ClaimBuilder] = []
+        builder: ClaimLoop | None = None
+        builders: list[ClaimLoop] = []
         plbs: list[Segment] = []
-        trn_payer = trace = ""
+        trn_payer = trace = payment_method = ""
         for segment in transaction.body:
             sid = segment.id
             if builder is None:  # header: financial information, payer and payee
                 if sid == "BPR":
                     remittance_date = report.date(segment, 16)
+                    payment_method = segment.get(4).strip()[:3]
                 elif sid == "TRN":
                     trace, trn_payer = segment.get(2).strip(), segment.get(3)
                 elif sid == "DTM" and segment.get(1) == "405":
@@ -222,7 +82,7 @@ class RemittanceParser:
                 elif sid == "REF" and in_payer_loop and segment.get(1) == "2U":
                     payer_id = report.text(segment, 2, 80, "payer id")
             if sid == "CLP":
-                builder = _ClaimBuilder(segment, report)
+                builder = ClaimLoop(segment, report)
                 builders.append(builder)
             elif sid == "PLB":
                 plbs.append(segment)
@@ -255,12 +115,18 @@ class RemittanceParser:
                 original_reference=builder.original_reference,
                 remittance_trace=trace,
                 transaction=transaction.st.number,
-                segment=builder.clp,
+                segment_number=builder.clp.number,
                 build_claim=partial(
-                    self._claim, builder, payer, provider_npi, period, remittance_date
+                    self._claim,
+                    builder,
+                    payer,
+                    provider_npi,
+                    period,
+                    (remittance_date, trace, payment_method),
                 ),
             )
             adjudicated.append(item)
+            builder.release()
             maybe_denied = (
                 kind is DenialKind.REVERSAL
                 or builder.claim_status == "4"
@@ -291,7 +157,11 @@ class RemittanceParser:
                     )
                 )
         for plb in plbs:
-            cases.extend(self._recoupments(plb, payer_id, payer_name, remittance_date, report))
+            cases.extend(
+                self._recoupments(
+                    plb, (payer_id, payer_name), (remittance_date, trace, payment_method), report
+                )
+            )
         return adjudicated, cases
 
     def _payer(self, payer_id: str, payer_name: str, filing_indicator: str) -> Payer:
@@ -311,7 +181,7 @@ class RemittanceParser:
         return classify(claim, kind, self._rulebook.table, self._rulebook.profiles)
 
     def _claim_segment(
-        self, builder: _ClaimBuilder, segment: Segment, report: _Problems, npis: NpiReader
+        self, builder: ClaimLoop, segment: Segment, report: RemittanceProblems, npis: NpiReader
     ) -> None:
         sid = segment.id
         lines = builder.lines
@@ -320,18 +190,7 @@ class RemittanceParser:
             target = line.adjustments if line is not None else builder.adjustments
             target.extend(self._adjustments(segment, report))
         elif sid == "SVC":
-            composite = segment.get(1).split(self._component)
-            if composite[0] == "NU":
-                builder.institutional = True
-            builder.lines.append(
-                _Line(
-                    procedure_code=composite[1] if len(composite) > 1 else composite[0],
-                    modifiers=[m for m in composite[2:6] if m],
-                    billed=report.amount(segment, 2, required="warn"),
-                    paid=report.amount(segment, 3, required="warn"),
-                    units=report.amount(segment, 5) if segment.get(5) else Decimal(1),
-                )
-            )
+            self._service_line(builder, segment, report)
         elif sid == "DTM":
             qualifier = segment.get(1)
             if line is not None and qualifier in ("472", "150"):
@@ -344,6 +203,10 @@ class RemittanceParser:
                 builder.received = report.date(segment, 2)
         elif sid == "LQ" and segment.get(1) == "HE" and line is not None:
             line.rarcs.append(segment.get(2).strip().upper())
+        elif sid == "AMT" and segment.get(1) == "B6" and line is not None:
+            line.allowed = report.amount(segment, 2)
+        elif sid == "REF" and segment.get(1) == "6R" and line is not None:
+            line.control_number = report.text(segment, 2, 80, "line item control number")
         elif sid == "MOA":
             builder.rarcs.extend(code for code in segment.elements[3:8] if code)
         elif sid == "MIA":
@@ -363,7 +226,30 @@ class RemittanceParser:
         elif sid == "REF" and segment.get(1) == "F8" and line is None:
             builder.original_reference = report.text(segment, 2, 80, "original reference number")
 
-    def _adjustments(self, segment: Segment, report: _Problems) -> list[_Adjustment]:
+    def _service_line(
+        self, builder: ClaimLoop, segment: Segment, report: RemittanceProblems
+    ) -> None:
+        composite = segment.get(1).split(self._component)
+        line = LineLoop(
+            procedure_code=composite[1] if len(composite) > 1 else composite[0],
+            modifiers=[m for m in composite[2:6] if m],
+            billed=report.amount(segment, 2, required="warn"),
+            paid=report.amount(segment, 3, required="warn"),
+            units=report.amount(segment, 5) if segment.get(5) else Decimal(1),
+        )
+        if composite[0] == "NU":  # a revenue code alone (institutional)
+            builder.institutional = True
+            line.revenue_code = line.procedure_code[:48]
+        else:
+            line.revenue_code = segment.get(4).strip()[:48]
+        # SVC06/07: what was billed, when the payer adjudicated another code or units.
+        billed_as = segment.get(6).split(self._component)
+        line.submitted = [part[:48] for part in billed_as[1:6] if part]
+        if segment.get(7):
+            line.submitted_units = report.amount(segment, 7)
+        builder.lines.append(line)
+
+    def _adjustments(self, segment: Segment, report: RemittanceProblems) -> list[AdjustmentLoop]:
         elements = segment.elements
         group = _GROUPS.get(elements[1]) if len(elements) > 1 else None
         if group is None:
@@ -383,13 +269,13 @@ class RemittanceParser:
                         raise InvalidOperation
                 except (InvalidOperation, IndexError):
                     amount = report.amount(segment, reason_index + 1)
-                adjustments.append(_Adjustment(group, carc, amount))
+                adjustments.append(AdjustmentLoop(group, carc, amount))
         if not adjustments:
             report.error(segment, 2, "CAS has no reason code")
         return adjustments
 
     def _service_period(
-        self, builder: _ClaimBuilder, remittance_date: date | None, report: _Problems
+        self, builder: ClaimLoop, remittance_date: date | None, report: RemittanceProblems
     ) -> tuple[date, date | None] | None:
         """From DTM*232/233, else the lines' dates, else (with a warning) when received."""
         clp = builder.clp
@@ -417,12 +303,13 @@ class RemittanceParser:
 
     def _claim(
         self,
-        builder: _ClaimBuilder,
+        builder: ClaimLoop,
         payer: Payer,
         provider_npi: str,
         period: tuple[date, date | None],
-        remittance_date: date | None,
+        remittance: tuple[date | None, str, str],
     ) -> Claim:
+        remittance_date, trace, payment_method = remittance
         return build(
             Claim,
             claim_id=builder.claim_id,
@@ -443,18 +330,21 @@ class RemittanceParser:
             rarcs=builder.all_claim_rarcs(),
             service_lines=[line.model(number) for number, line in enumerate(builder.lines, 1)],
             remittance_date=remittance_date,
+            remittance_trace=trace[:80],
+            payment_method=payment_method,
         )
 
     def _recoupments(
         self,
         plb: Segment,
-        payer_id: str,
-        payer_name: str,
-        remittance_date: date | None,
-        report: _Problems,
+        payer: tuple[str, str],
+        remittance: tuple[date | None, str, str],
+        report: RemittanceProblems,
     ) -> list[CaseRecord]:
         """One record per PLB reason and reference that takes money back, net of any
         adjustment the same segment reverses (payers often pair +x and -x)."""
+        payer_id, payer_name = payer
+        remittance_date, trace, payment_method = remittance
         fiscal_date = report.date(plb, 2) or remittance_date
         totals: dict[tuple[str, str], tuple[Decimal, int]] = {}
         for index in range(3, 15, 2):
@@ -487,6 +377,8 @@ class RemittanceParser:
                 rarcs=[],
                 service_lines=[],
                 remittance_date=remittance_date,
+                remittance_trace=trace[:80],
+                payment_method=payment_method,
             )
             record = build(
                 DenialRecord,
