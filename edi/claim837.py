@@ -76,6 +76,7 @@ class ClaimFileLine(BaseModel):
     units: Decimal
     service_date: date | None
     revenue_code: str = ""
+    diagnosis_pointers: list[int] = Field(default_factory=list)
 
 
 def _amount(value: Decimal) -> str:
@@ -207,8 +208,10 @@ def write_837(
                 *(f"{other}:{c}" for c in diagnosis_codes[1:]),
             ]
         )
-    pointers = ":".join(str(n) for n in range(1, min(len(diagnosis_codes), 4) + 1))
+    # Unset pointers: the line is for the first four diagnoses (the most SV107 holds).
+    all_four = [str(n) for n in range(1, min(len(diagnosis_codes), 4) + 1)]
     for number, line in enumerate(claim.service_lines, start=1):
+        pointers = ":".join(str(p) for p in line.diagnosis_pointers) or ":".join(all_four)
         body.append(["LX", str(number)])
         procedure = ":".join(["HC", line.procedure_code, *line.modifiers])
         units = _amount(line.units)
@@ -216,7 +219,7 @@ def write_837(
             body.append(
                 [
                     "SV2",
-                    revenue_codes[line.line_number],
+                    revenue_codes.get(line.line_number) or line.revenue_code,
                     procedure,
                     _amount(line.billed_amount),
                     "UN",
@@ -312,6 +315,9 @@ def read_837(text: str) -> ClaimFile:
                 units=Decimal(units),
                 service_date=served,
                 revenue_code=segment.get(1) if institutional else "",
+                diagnosis_pointers=[]
+                if institutional
+                else [int(p) for p in segment.get(7).split(component) if p.isdigit()],
             )
         )
     return ClaimFile(

@@ -1153,7 +1153,9 @@ class DenialCaseWorkflow:
         if isinstance(payload, AppealSubmitted):
             return attestation_problem(state.category, state.attestation)
         if isinstance(payload, CorrectedClaimSubmitted) and payload.claim_corrections:
-            problem = corrections_problem(state.record.claim, payload.claim_corrections, state.kind)
+            problem = corrections_problem(
+                state.record.claim, payload.claim_corrections, state.kind, self._today()
+            )
             return f"claim_corrections: {problem}" if problem else None
         return None
 
