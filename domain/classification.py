@@ -97,9 +97,15 @@ class Classification(BaseModel):
 class ClassificationTable:
     """CARC and RARC rules, loaded from the shipped files plus an optional customer override."""
 
-    def __init__(self, carc_rules: dict[str, CarcRule], rarc_effects: dict[str, RarcEffect]):
+    def __init__(
+        self,
+        carc_rules: dict[str, CarcRule],
+        rarc_effects: dict[str, RarcEffect],
+        rarc_descriptions: dict[str, str] | None = None,
+    ):
         self.carc_rules = carc_rules
         self.rarc_effects = rarc_effects
+        self.rarc_descriptions = rarc_descriptions or {}
         # Remittances repeat a few dozen (group, CARC) pairs thousands of times.
         self._denial_codes: dict[tuple[GroupCode, str], bool] = {}
         self._descriptions: dict[tuple[GroupCode, str], str] = {}
@@ -113,11 +119,10 @@ class ClassificationTable:
             except OSError as exc:
                 raise ClassificationFileError(f"{override_file}: {exc}") from exc
             rules.update(_parse_carc_csv(text, str(override_file)))
-        rarcs = {
-            row["rarc"].strip().upper(): RarcEffect(row["effect"].strip())
-            for row in csv.DictReader(io.StringIO(read_data_text("rarc_rules.csv")))
-        }
-        return cls(rules, rarcs)
+        rows = list(csv.DictReader(io.StringIO(read_data_text("rarc_rules.csv"))))
+        rarcs = {row["rarc"].strip().upper(): RarcEffect(row["effect"].strip()) for row in rows}
+        descriptions = {row["rarc"].strip().upper(): row["description"].strip() for row in rows}
+        return cls(rules, rarcs, descriptions)
 
     def rule_for(self, carc: str) -> CarcRule | None:
         return self.carc_rules.get(carc.strip().upper())

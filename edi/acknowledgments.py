@@ -37,6 +37,7 @@ from domain.models import (
     PayerType,
     ServiceLine,
 )
+from domain.remittance_detail import STATUS_CATEGORIES
 from domain.remittance_rules import payer_type_for
 from domain.rulebook import Rulebook
 from edi.claim_values import NpiReader, Source, refusal, too_long
@@ -48,17 +49,6 @@ from edi.tokenizer import Delimiters, Segment
 # --- 277CA code meanings (005010X214) ---------------------------------------------------------
 
 # STC01-1 / STC10-1 / STC11-1 claim status category codes of the acknowledgment (A) family.
-STATUS_CATEGORIES: dict[str, str] = {
-    "A0": "forwarded",
-    "A1": "received",
-    "A2": "accepted into adjudication",
-    "A3": "returned as unprocessable",
-    "A4": "not found",
-    "A5": "split claim",
-    "A6": "missing information",
-    "A7": "invalid information",
-    "A8": "relational field in error",
-}
 REJECTION_CATEGORIES = frozenset({"A3", "A4", "A6", "A7", "A8"})
 
 # STC01-3 entity identifier codes commonly found in a 277CA.
