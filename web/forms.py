@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from domain.case import PayerDecision, TaskType
 from domain.categories import OwningTeam
 from domain.models import Category, DenialClass, WorkPath
+from web.corrected_claim import CorrectionTarget, parse_corrections
 from web.wording import located_error, plain_error
 from workflows.messages import TaskPayload
 
@@ -77,20 +78,13 @@ TASK_FORMS: dict[TaskType, TaskForm] = {
         "Submit the corrected claim",
         "Record submission",
         (
-            FormField("corrections", "Corrections made", "textarea", required=True),
+            # The claim's own fields and lines come first (web/corrected_claim.py).
             FormField(
-                "diagnosis_codes",
-                "Diagnosis codes (ICD-10)",
-                help="Comma-separated, principal first. With them the replacement 837 is built "
-                "and sent; leave empty if the claim was resubmitted outside the case manager",
-            ),
-            FormField(
-                "line_corrections",
-                "Line corrections",
+                "corrections",
+                "Corrections made",
                 "textarea",
-                help="One service line per row, only what changes, e.g. "
-                "'1: code=99214 modifiers=25,59 units=2 date=2026-01-12 amount=120.00 "
-                "revenue=0510'; 'frequency=8' on its own row voids the claim",
+                required=True,
+                help="In a sentence, for the timeline: what was wrong and what changed",
             ),
             FormField("submitted_on", "Submitted on", "date", required=True),
             FormField("reference", "Submission reference"),
@@ -210,9 +204,11 @@ def initial_values(
 
 
 def parse_task_form(
-    task_type: TaskType, form: Mapping[str, Any]
+    task_type: TaskType, form: Mapping[str, Any], correcting: CorrectionTarget | None = None
 ) -> tuple[TaskPayload | None, dict[str, str]]:
-    """The payload from a posted form, or the errors keyed by field name (or "" for the form)."""
+    """The payload from a posted form, or the errors keyed by field name (or "" for the form).
+    A corrected claim's structured corrections are read when the claim (`correcting`) is
+    given: the form edits its lines."""
     spec = TASK_FORMS[task_type]
     data: dict[str, Any] = {"type": task_type.value}
     errors: dict[str, str] = {}
@@ -224,8 +220,11 @@ def parse_task_form(
             data[form_field.name] = raw
         elif form_field.required:
             errors[form_field.name] = f"{form_field.label} is required"
-    if task_type is TaskType.PREPARE_CORRECTED_CLAIM:
-        _structured_corrections(data, errors)
+    if task_type is TaskType.PREPARE_CORRECTED_CLAIM and correcting is not None:
+        corrections, problems = parse_corrections(form, correcting)
+        errors |= problems
+        if corrections is not None:
+            data["claim_corrections"] = corrections
     if errors:
         return None, errors
     try:
@@ -234,50 +233,6 @@ def parse_task_form(
         for error in exc.errors():
             location = [str(part) for part in error["loc"] if str(part) != task_type.value]
             name = location[-1] if location else ""
-            if "claim_corrections" in location:
-                name = "line_corrections" if "lines" in location else "diagnosis_codes"
             field = name if name in {f.name for f in spec.fields} else ""
             errors.setdefault(field, plain_error(error) if field else located_error(error))
         return None, errors
-
-
-_LINE_KEYS = {
-    "code": "procedure_code",
-    "modifiers": "modifiers",
-    "units": "units",
-    "date": "service_date",
-    "amount": "billed_amount",
-    "revenue": "revenue_code",
-}
-
-
-def _structured_corrections(data: dict[str, Any], errors: dict[str, str]) -> None:
-    """Turn the diagnosis and line-correction fields into the payload's claim_corrections."""
-    diagnoses = data.pop("diagnosis_codes", "")
-    rows = [row.strip() for row in data.pop("line_corrections", "").splitlines() if row.strip()]
-    if not diagnoses:
-        if rows:
-            errors["diagnosis_codes"] = "needed to build the corrected 837 from line corrections"
-        return
-    corrections: dict[str, Any] = {
-        "diagnosis_codes": diagnoses.replace(";", ",").split(","),
-        "lines": [],
-    }
-    for number, row in enumerate(rows, start=1):
-        if row.startswith("frequency="):
-            corrections["frequency"] = row.removeprefix("frequency=").strip()
-            continue
-        line, _, changes = row.partition(":")
-        if not line.strip().isdigit():
-            errors["line_corrections"] = f"row {number}: start with the line number, e.g. '1:'"
-            return
-        entry: dict[str, Any] = {"line_number": int(line)}
-        for item in changes.split():
-            key, _, value = item.partition("=")
-            if key not in _LINE_KEYS or not value:
-                known = ", ".join(_LINE_KEYS)
-                errors["line_corrections"] = f"row {number}: '{item}' is not one of {known}=..."
-                return
-            entry[_LINE_KEYS[key]] = value.split(",") if key == "modifiers" else value
-        corrections["lines"].append(entry)
-    data["claim_corrections"] = corrections

@@ -16,6 +16,7 @@ from api.deps import (
     StoppedCaseServiceDep,
     TaskServiceDep,
     UserServiceDep,
+    get_rulebook,
 )
 from domain.case import Actor, Role, Task, TaskType, work_permission_problem
 from domain.models import Payer, PayerType
@@ -24,6 +25,7 @@ from services.auth import SignedIn
 from services.errors import Invalid, SubmissionFailed
 from services.schemas import CaseDetail
 from services.stopped_cases import StoppedCaseView
+from web.claim_views import claim_views, correction_target
 from web.forms import TASK_FORMS, initial_values, parse_task_form
 from web.session import (
     CaseReaderPage,
@@ -68,19 +70,25 @@ def _page(
             and allows(user.actor.role, Permission.WORK_TASKS)
             and work_permission_problem(user.actor, current) is None,
             "form": form,
-            "values": values
-            if values is not None
-            else (
-                initial_values(
-                    current.type,
-                    today,
-                    current.appeal_level,
-                    pattern_suggested=bool(
-                        state.suggested_root_cause and state.suggested_root_cause.pattern
-                    ),
-                )
-                if current
-                else {}
+            # The claim and its lines in words; the corrected-claim form built from them.
+            **claim_views(
+                state,
+                get_rulebook(request).table,
+                current.type if current else None,
+                values
+                if values is not None
+                else (
+                    initial_values(
+                        current.type,
+                        today,
+                        current.appeal_level,
+                        pattern_suggested=bool(
+                            state.suggested_root_cause and state.suggested_root_cause.pattern
+                        ),
+                    )
+                    if current
+                    else {}
+                ),
             ),
             "errors": errors or {},
             "is_supervisor": allows(user.actor.role, Permission.SUPERVISE),
@@ -156,8 +164,15 @@ async def complete_task(
     user: TaskWorkerPage,
 ) -> Response:
     task = tasks.get_task(task_id)
-    payload, errors = parse_task_form(TaskType(task.type), form)
-    status_code = 422
+    task_type = TaskType(task.type)
+    # "Add a line" (a claim whose file listed none) shows the form again with one row more.
+    adding_line = task_type is TaskType.PREPARE_CORRECTED_CLAIM and bool(form.get("add_line"))
+    payload, errors = (
+        (None, {})
+        if adding_line
+        else parse_task_form(task_type, form, correction_target(cases, case_id, task_type))
+    )
+    status_code = 200 if adding_line else 422
     if payload is not None:
         try:
             await tasks.complete(task_id, payload, user.actor)
