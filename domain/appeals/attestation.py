@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.models import Category
 
 ATTESTATION_REQUIRED = frozenset({Category.MEDICAL_NECESSITY})
+# What a medical-necessity letter says until the attestation is recorded.
+PENDING_ATTESTATION = (
+    "Pending: the treating physician's attestation must be enclosed before this appeal is sent."
+)
 
 
 class AttestationMethod(StrEnum):

@@ -15,6 +15,12 @@ class Enclosure(BaseModel):
     detail: str = ""
 
 
+# Enclosed from the case's attestation (the signed upload, or the attestation the physician
+# recorded in the case manager, which the letter states), not attached by hand.
+ATTESTATION_ENCLOSURE = Enclosure(
+    name="Physician attestation of medical necessity", detail="signed by the treating physician"
+)
+
 # Every packet carries the claim and the remittance that denied it.
 COMMON = (
     Enclosure(name="Copy of the claim as billed"),
@@ -24,10 +30,7 @@ COMMON = (
 BY_CATEGORY: dict[Category, tuple[Enclosure, ...]] = {
     Category.MEDICAL_NECESSITY: (
         Enclosure(name="Clinical notes", detail="office/progress notes for the date(s) of service"),
-        Enclosure(
-            name="Physician attestation of medical necessity",
-            detail="signed by the treating physician",
-        ),
+        ATTESTATION_ENCLOSURE,
         Enclosure(name="Coverage policy criteria met", detail="LCD/NCD or plan policy cited"),
     ),
     Category.AUTHORIZATION: (

@@ -16,7 +16,7 @@ from importlib.resources import files
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict
 
-from domain.appeals.attestation import ATTESTATION_REQUIRED, Attestation
+from domain.appeals.attestation import ATTESTATION_REQUIRED, PENDING_ATTESTATION, Attestation
 from domain.appeals.enclosures import Enclosure, enclosures_for
 from domain.case import CaseState, PayerDecision, SubmissionKind
 from domain.categories import load_category_profiles
@@ -256,11 +256,6 @@ def _long_date(value: date | None) -> str:
     return f"{value:%B} {value.day}, {value.year}" if value else "unknown"
 
 
-PENDING_ATTESTATION = (
-    "Pending: the treating physician's attestation must be enclosed before this appeal is sent."
-)
-
-
 def attestation_line(attestation: Attestation) -> str:
     return (
         f"Attested by {attestation.physician_name} on "
@@ -301,3 +296,12 @@ def render_letter(facts: LetterFacts) -> RenderedLetter:
     assert template.name is not None
     body = template.render(**dict(facts), facts=facts)
     return RenderedLetter(template=template.name, body=body)
+
+
+def notes_for_biller(facts: LetterFacts) -> list[str]:
+    """What the biller should know and the payer must not read: where the deadlines the
+    letter states come from, with the rule's own caveats ("verify per contract")."""
+    return [
+        f"The deadlines in the letter come from payer rule {facts.rule_id}: "
+        f"{facts.rule_source.rstrip('.')}."
+    ]

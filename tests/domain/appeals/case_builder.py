@@ -48,6 +48,10 @@ PAYERS = {
     PayerType.COMMERCIAL: Payer(payer_id="60054", name="Aetna Test", type=PayerType.COMMERCIAL),
     PayerType.MEDICARE: Payer(payer_id="12202", name="Novitas Test MAC", type=PayerType.MEDICARE),
     PayerType.MEDICAID: Payer(payer_id="SKPA0", name="Medicaid Test", type=PayerType.MEDICAID),
+    PayerType.MEDICARE_ADVANTAGE: Payer(
+        payer_id="MA001", name="Advantage Test", type=PayerType.MEDICARE_ADVANTAGE
+    ),
+    PayerType.OTHER: Payer(payer_id="OTH01", name="Other Test", type=PayerType.OTHER),
 }
 
 

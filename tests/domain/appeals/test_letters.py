@@ -87,21 +87,26 @@ def test_templates_chosen_from_most_to_least_specific(rulebook: Rulebook) -> Non
 
 def test_letter_states_denial_reason_deadline_and_previous_decision(rulebook: Rulebook) -> None:
     state = letter_case(rulebook, Category.AUTHORIZATION, level=2)
-    body = render_letter(build_letter_facts(state, rulebook.table, TODAY)).body
+    facts = build_letter_facts(state, rulebook.table, TODAY)
+    body = render_letter(facts).body
     reason = rulebook.table.rule_for("197")
     assert reason is not None and f"CO-197: {reason.description}" in body
     # Level 2 of the commercial rule: 60 days from the level 1 decision of February 22.
     assert "level 1 decision dated February 22, 2026" in body
     assert "this request is due by April 23, 2026" in body
-    assert "[ ] Authorisation record" in body
+    # The enclosures go with the letter (listed after the signature once attached), not as
+    # empty boxes inside it.
+    assert "Authorisation record" in [enclosure.name for enclosure in facts.enclosures]
+    assert "[ ]" not in body
 
 
 def test_timely_filing_letter_lists_the_filing_records(rulebook: Rulebook) -> None:
     state = letter_case(rulebook, Category.TIMELY_FILING, level=2)
-    body = render_letter(build_letter_facts(state, rulebook.table, TODAY)).body
+    facts = build_letter_facts(state, rulebook.table, TODAY)
+    body = render_letter(facts).body
     assert "- February 16, 2026: Payer's denial notice received" in body
     assert "- February 19, 2026: Level 1 appeal submitted (reference APL-1)" in body
-    assert "Proof of timely filing" in body
+    assert "Proof of timely filing" in [enclosure.name for enclosure in facts.enclosures]
 
 
 def test_attestation_status_in_medical_necessity_letter(rulebook: Rulebook) -> None:
