@@ -17,10 +17,12 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory, Ca
 from db.engine import session_scope
 from db.models import SubmissionRecordRow
 from domain.appeals.corrections import replacement_claim, revenue_codes
+from domain.appeals.finishing import unfinished_parts
 from domain.case import SubmissionKind
 from domain.rulebook import Rulebook
 from edi.claim837 import Submitter, write_837
-from services.appeal_packets import latest_letter, packet_contents, packet_pdf
+from services.appeal_letters import current_letter, enclosed_files
+from services.appeal_packets import packet_contents, packet_pdf
 from services.clearinghouse import (
     ClearinghouseAdapter,
     SentReceipt,
@@ -28,6 +30,7 @@ from services.clearinghouse import (
     SubmissionRefused,
 )
 from services.documents import DocumentStore
+from services.errors import NotFound
 from workflows.messages import SubmissionReceipt, SubmitRequest
 
 NOTHING_SENT = "none"
@@ -71,13 +74,7 @@ class SubmissionActivities:
         built (a corrected claim recorded without structured corrections)."""
         state = request.state
         if request.kind is SubmissionKind.APPEAL:
-            level = request.appeal_level or max(state.appeal_level, 1)
-            letter = latest_letter(session, state.case_id, level)
-            packet = packet_contents(
-                state, self._rulebook.table, letter, request.requested_at, level
-            )
-            filename, content = packet_pdf(packet)
-            return "appeal_packet", filename, "application/pdf", content
+            return self._appeal_packet(session, request)
         corrections = request.claim_corrections
         if corrections is None:
             return None
@@ -92,6 +89,38 @@ class SubmissionActivities:
         )
         kind = "void_837" if claim.frequency_code == "8" else "corrected_claim_837"
         return kind, f"{kind.replace('_', '-')}.x12", "application/edi-x12", text.encode()
+
+    def _appeal_packet(
+        self, session: Session, request: SubmitRequest
+    ) -> tuple[str, str, str, bytes]:
+        """The packet of the letter the biller submitted (an Update sent before letters came
+        with it: the newest saved one). Whatever the way here, an unfinished letter or a
+        missing file never leaves: this is the last gate before the adapter."""
+        state = request.state
+        level = request.appeal_level or max(state.appeal_level, 1)
+        today = state.policy.today(request.requested_at)
+        current = current_letter(session, state, self._rulebook.table, today, level)
+        letter = request.letter or current.letter
+        missing = unfinished_parts(letter)
+        if missing:
+            raise ApplicationError(
+                f"the appeal letter is not finished: {'; '.join(missing)}",
+                type="AppealUnfinished",
+                non_retryable=True,
+                category=ApplicationErrorCategory.BENIGN,
+            )
+        try:
+            files = enclosed_files(session, self._documents, state.case_id, letter)
+        except NotFound as exc:
+            raise ApplicationError(
+                f"an enclosure cannot be sent: {exc.message}",
+                type="EnclosureMissing",
+                non_retryable=True,
+                category=ApplicationErrorCategory.BENIGN,
+            ) from None
+        packet = packet_contents(state.case_id, current.facts, letter, request.requested_at, files)
+        filename, content = packet_pdf(packet)
+        return "appeal_packet", filename, "application/pdf", content
 
     def _send(self, package: SubmissionPackage) -> SentReceipt:
         """The adapter's words are what the biller is told. Its failures are expected (the

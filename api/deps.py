@@ -185,9 +185,15 @@ TodayDep = Annotated[Callable[[], date], Depends(office_today)]
 
 
 def get_task_service(
-    session: SessionDep, client: ClientDep, audit: AuditDep, today: TodayDep
+    session: SessionDep,
+    client: ClientDep,
+    audit: AuditDep,
+    today: TodayDep,
+    rulebook: RulebookDep,
+    settings: SettingsDep,
 ) -> TaskService:
-    return TaskService(session, client, audit, today)
+    appeals = AppealService(session, client, rulebook, DocumentStore(settings.data_dir), audit)
+    return TaskService(session, client, audit, today, appeals=appeals)
 
 
 def get_follow_up_service(session: SessionDep, audit: AuditDep, today: TodayDep) -> FollowUpService:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from services.errors import ServiceError
+from services.errors import ServiceError, Unfinished
 
 _FIELD = re.compile(r"^([a-z_][a-z0-9_]*): (.+)$", re.DOTALL)
 
@@ -32,6 +32,11 @@ def error_body(exc: ServiceError) -> dict[str, Any]:
     names the field); every other error is {"detail": message}."""
     if exc.status_code != 422:
         return {"detail": exc.message}
+    if isinstance(exc, Unfinished):  # one error per missing part, all at once
+        location = ["body", "payload", "letter"]
+        return {
+            "detail": [{"loc": location, "msg": part, "type": "unfinished"} for part in exc.parts]
+        }
     named = _FIELD.match(exc.message)
     location = ["body", named.group(1)] if named else ["body"]
     message = named.group(2) if named else exc.message

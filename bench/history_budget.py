@@ -70,11 +70,10 @@ async def measure() -> dict[str, float]:
     from domain.case import Actor, CasePolicy, CaseStatus, Role, TaskType
     from domain.models import WorkPath
     from domain.rulebook import Rulebook
-    from tests.factories import adj, make_record
+    from tests.factories import adj, finished_appeal, make_record
     from workflows.case_workflow import DenialCaseWorkflow
     from workflows.messages import (
         AddNote,
-        AppealSubmitted,
         CaseInput,
         CompleteTask,
         ConfirmRootCause,
@@ -135,7 +134,7 @@ async def measure() -> dict[str, float]:
                 await complete(TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
                 await complete(
                     TaskType.PREPARE_APPEAL,
-                    AppealSubmitted(level=1, argument="criteria met", submitted_on=today),
+                    finished_appeal(1, "criteria met", today),
                 )
                 cycles_start = await sizes()
                 for _ in range(FOLLOW_UPS):

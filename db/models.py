@@ -377,6 +377,11 @@ class AppealLetterRow(SQLModel, table=True):
     version: int
     template: str = Field(max_length=120)
     body: str
+    # Enclosures sent with this version (domain.appeals.finishing.EnclosureItem as JSON);
+    # None on versions saved before they were kept: the category's, none attached.
+    enclosures: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     created_by: str = Field(max_length=80)
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
 

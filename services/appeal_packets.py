@@ -1,22 +1,22 @@
-"""Appeal letter versions in the read model, and the packet (PDF) built from the newest one.
+"""Appeal letter versions in the read model, and the packet (PDF) built from a letter.
 
-Shared by the appeals service (the biller's editor and download) and the submission activity
-(what is sent), so both see the same letter."""
+Shared by the appeals service (the appeal task and download) and the submission activity
+(what is sent), so both build the same packet."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db.models import AppealLetterRow
-from domain.appeals.letters import build_letter_facts, render_letter, with_current_attestation
-from domain.case import CaseState
-from domain.classification import ClassificationTable
+from domain.appeals.finishing import LetterToSend, letter_as_sent
+from domain.appeals.letters import LetterFacts
 from services.errors import Conflict
-from services.packet_pdf import PacketContents, render_packet_pdf
+from services.packet_pdf import EnclosedFile, PacketContents, render_packet_pdf
 
 GENERATED_BY = "system"
 
@@ -44,6 +44,7 @@ def add_letter_version(
     body: str,
     created_by: str,
     created_at: datetime,
+    enclosures: list[dict[str, Any]] | None = None,
 ) -> AppealLetterRow:
     """Keep a new version; two editors saving at once get versions n and n+1, or a conflict."""
     current = session.exec(
@@ -57,6 +58,7 @@ def add_letter_version(
         version=(current or 0) + 1,
         template=template,
         body=body,
+        enclosures=enclosures,
         created_by=created_by,
         created_at=created_at,
     )
@@ -72,27 +74,23 @@ def add_letter_version(
 
 
 def packet_contents(
-    state: CaseState,
-    table: ClassificationTable,
-    letter: AppealLetterRow | None,
+    case_id: str,
+    facts: LetterFacts,
+    letter: LetterToSend,
     generated_at: datetime,
-    level: int | None = None,
+    files: list[EnclosedFile] | None = None,
 ) -> PacketContents:
-    """The packet for the case's appeal level: the newest saved letter, else the draft."""
-    facts = build_letter_facts(state, table, state.policy.today(generated_at), level)
-    if letter is None:
-        body, version, by = render_letter(facts).body, 0, GENERATED_BY
-    else:
-        body = with_current_attestation(letter.body, facts.attestation)
-        version, by = letter.version, letter.created_by
+    """The packet of `letter`: the letter as sent, what it encloses, and the attached files."""
     return PacketContents(
-        case_id=state.case_id,
+        case_id=case_id,
+        claim_id=facts.claim_id,
         appeal_level=facts.level,
         level_name=facts.level_name,
-        letter_version=version,
-        letter_by=by,
-        letter_body=body,
-        enclosures=facts.enclosures,
+        letter_version=letter.version,
+        letter_by=letter.written_by or GENERATED_BY,
+        letter_body=letter_as_sent(letter),
+        enclosures=letter.enclosures,
+        files=files or [],
         attestation_required=facts.attestation_required,
         attestation=facts.attestation,
         generated_at=generated_at,

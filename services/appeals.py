@@ -7,69 +7,57 @@ audited."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 from temporalio.client import Client
 
-from db.models import AppealLetterRow, CaseDocumentRow, CaseRow, UserRow
+from db.models import CaseDocumentRow, CaseRow, UserRow
 from domain.appeals.access import attestation_refusal, letter_edit_problem, letter_view_problem
-from domain.appeals.attestation import Attestation
-from domain.appeals.letters import (
-    LetterError,
-    build_letter_facts,
-    render_letter,
-    with_current_attestation,
+from domain.appeals.finishing import (
+    AttachedFile,
+    LetterToSend,
+    letter_as_sent,
+    merge_argument,
+    normalise,
+    split_letter,
 )
-from domain.case import Actor, CaseState, CaseStatus, SubmissionKind
+from domain.appeals.letters import LetterError
+from domain.case import Actor, CaseState, CaseStatus, SubmissionKind, TaskType
 from domain.rulebook import Rulebook
-from services.appeal_packets import (
-    add_letter_version,
-    latest_letter,
-    letter_versions,
-    packet_contents,
-    packet_pdf,
+from services.appeal_letters import (
+    MAX_ENCLOSURE_BYTES,
+    AppealLetterView,
+    CurrentLetter,
+    LetterVersionView,
+    check_packet_size,
+    current_letter,
+    enclosed_files,
+    media_type_of,
+    missing_parts,
+    safe_filename,
+    stored_enclosures,
+    upload_problem,
 )
+from services.appeal_packets import add_letter_version, letter_versions, packet_contents, packet_pdf
 from services.audit import AuditService, Outcome
 from services.documents import DocumentStore
-from services.errors import Conflict, Forbidden, Invalid, NoAnswer, NotFound, ServiceError
+from services.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NoAnswer,
+    NotFound,
+    ServiceError,
+    Unfinished,
+)
 from services.stopped_cases import case_errors
 from services.temporal_calls import new_update_id, release_connection
 from workflows.case_workflow import DenialCaseWorkflow
-from workflows.messages import CaseChange, RecordAttestation
+from workflows.messages import AppealSubmitted, CaseChange, RecordAttestation
 
-MAX_ATTESTATION_BYTES = 10 * 1024 * 1024
-# What a signed attestation may be: a PDF or a scan.
-_SIGNATURES = {
-    b"%PDF-": "application/pdf",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"\xff\xd8\xff": "image/jpeg",
-}
-
-
-class LetterVersionView(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    version: int
-    template: str
-    body: str
-    created_by: str
-    created_at: datetime
-
-
-class AppealLetterView(BaseModel):
-    case_id: str
-    appeal_level: int
-    level_name: str
-    filing_deadline: date | None
-    template: str = Field(description="The template the draft was generated from")
-    draft: str = Field(description="The letter as generated from the case now")
-    current: str = Field(description="The newest saved version, else the draft")
-    editable: bool = Field(description="Whether this level's appeal is still being prepared")
-    versions: list[LetterVersionView]
-    attestation_required: bool
-    attestation: Attestation | None
+MAX_ATTESTATION_BYTES = MAX_ENCLOSURE_BYTES
 
 
 class DocumentView(BaseModel):
@@ -106,6 +94,10 @@ class AppealService:
             raise NotFound(f"no case {case_id}")
         return CaseState.model_validate(row.state)
 
+    def state(self, case_id: str) -> CaseState:
+        """The case as the read model shows it (for a page already audited as viewed)."""
+        return self._state(case_id)
+
     def _allowed(
         self,
         case_id: str,
@@ -135,83 +127,236 @@ class AppealService:
 
     # --- Letters ------------------------------------------------------------------------------
 
+    def _current(self, state: CaseState, level: int, at: datetime | None = None) -> CurrentLetter:
+        today = state.policy.today(at or datetime.now(UTC))
+        try:
+            return current_letter(self._session, state, self._rulebook.table, today, level)
+        except LetterError as exc:
+            raise Conflict(f"no appeal letter for case {state.case_id}: {exc}") from exc
+
+    @staticmethod
+    def _appeal_task_id(state: CaseState, level: int) -> str | None:
+        return next(
+            (
+                t.task_id
+                for t in state.open_tasks
+                if t.type is TaskType.PREPARE_APPEAL and t.appeal_level == level
+            ),
+            None,
+        )
+
     def letter(self, case_id: str, actor: Actor, level: int | None = None) -> AppealLetterView:
         state = self._allowed(case_id, actor, "appeal_letter.view", letter_view_problem)
         level = self._level(state, level)
-        try:
-            facts = build_letter_facts(
-                state, self._rulebook.table, state.policy.today(datetime.now(UTC)), level
-            )
-        except LetterError as exc:
-            raise Conflict(f"no appeal letter for case {case_id}: {exc}") from exc
-        draft = render_letter(facts)
+        current = self._current(state, level)
+        parts = split_letter(current.letter.body)
         versions = letter_versions(self._session, case_id, level)
         self._audit.record(actor, "appeal_letter.view", case_id=case_id, level=level)
         return AppealLetterView(
             case_id=case_id,
             appeal_level=level,
-            level_name=facts.level_name,
-            filing_deadline=facts.filing_deadline,
-            template=draft.template,
-            draft=draft.body,
-            current=with_current_attestation(versions[-1].body, facts.attestation)
-            if versions
-            else draft.body,
+            level_name=current.facts.level_name,
+            filing_deadline=current.facts.filing_deadline,
+            template=current.template,
+            draft=current.draft,
+            current=current.letter.body,
+            opening=parts.opening,
+            argument=parts.argument,
+            closing=parts.closing,
+            as_sent=letter_as_sent(current.letter),
+            enclosures=current.letter.enclosures,
+            missing=current.missing,
+            notes_for_biller=current.notes,
+            task_id=self._appeal_task_id(state, level),
             editable=self._editable(state, level),
             versions=[LetterVersionView.model_validate(v) for v in versions],
-            attestation_required=facts.attestation_required,
-            attestation=facts.attestation,
+            attestation_required=current.facts.attestation_required,
+            attestation=current.facts.attestation,
         )
 
-    def save_letter(
-        self, case_id: str, body: str, actor: Actor, level: int | None = None
-    ) -> LetterVersionView:
-        """Keep the biller's edit as a new version (earlier ones stay)."""
-        state = self._allowed(case_id, actor, "appeal_letter.save", letter_edit_problem)
+    def _editing(
+        self, case_id: str, actor: Actor, action: str, level: int | None
+    ) -> tuple[CaseState, int, CurrentLetter]:
+        """The letter `actor` may change now, or a refusal (audited)."""
+        state = self._allowed(case_id, actor, action, letter_edit_problem)
         level = self._level(state, level)
         try:
-            facts = build_letter_facts(
-                state, self._rulebook.table, state.policy.today(datetime.now(UTC)), level
-            )
+            current = self._current(state, level)
             if not self._editable(state, level):
                 raise Conflict(
                     f"the level {level} appeal of case {case_id} is no longer being prepared: "
                     "its letter can no longer change"
                 )
+        except ServiceError as exc:
+            self._refused(actor, action, case_id, exc.message)
+            raise
+        return state, level, current
+
+    def _keep(
+        self,
+        state: CaseState,
+        level: int,
+        current: CurrentLetter,
+        letter: LetterToSend,
+        actor: Actor,
+        action: str,
+    ) -> LetterVersionView:
+        """Keep `letter` as the level's new version (earlier ones stay), audited as `action`."""
+        try:
             row = add_letter_version(
                 self._session,
-                case_id=case_id,
+                case_id=state.case_id,
                 level=level,
-                template=render_letter(facts).template,
-                body=body,
+                template=current.template,
+                body=letter.body,
+                enclosures=stored_enclosures(letter.enclosures),
                 created_by=actor.user_id,
                 created_at=datetime.now(UTC),
             )
-        except LetterError as exc:
-            self._refused(actor, "appeal_letter.save", case_id, str(exc))
-            raise Conflict(f"no appeal letter for case {case_id}: {exc}") from exc
         except ServiceError as exc:
-            self._refused(actor, "appeal_letter.save", case_id, exc.message)
+            self._refused(actor, action, state.case_id, exc.message)
             raise
-        self._audit.record(
-            actor, "appeal_letter.save", case_id=case_id, level=level, version=row.version
-        )
+        self._audit.record(actor, action, case_id=state.case_id, level=level, version=row.version)
         self._session.commit()
         return LetterVersionView.model_validate(row)
+
+    def save_letter(
+        self,
+        case_id: str,
+        body: str,
+        actor: Actor,
+        level: int | None = None,
+        *,
+        argument: str | None = None,
+        included: dict[str, bool] | None = None,
+        unless_unchanged: bool = False,
+    ) -> LetterVersionView | None:
+        """Keep the biller's edit as a new version: the letter, with `argument` as its
+        argument when given, and the enclosures ticked or unticked (by name). With
+        `unless_unchanged`, an edit that changes nothing keeps nothing (None)."""
+        state, level, current = self._editing(case_id, actor, "appeal_letter.save", level)
+        body = normalise(body)
+        if argument is not None:
+            body = merge_argument(body, argument)
+        ticks = included or {}
+        enclosures = [
+            item.model_copy(update={"included": ticks.get(item.name, item.included)})
+            for item in current.letter.enclosures
+        ]
+        if unless_unchanged and (body, enclosures) == (
+            current.letter.body,
+            current.letter.enclosures,
+        ):
+            return None
+        letter = LetterToSend(body=body, enclosures=enclosures)
+        return self._keep(state, level, current, letter, actor, "appeal_letter.save")
+
+    def attach_enclosure(
+        self,
+        case_id: str,
+        enclosure: str,
+        filename: str,
+        content: bytes,
+        actor: Actor,
+        level: int | None = None,
+    ) -> LetterVersionView:
+        """Attach a file (PDF, PNG, JPEG) to one of the letter's enclosures, ticking it: kept
+        with the case, and sent in the packet."""
+        action = "appeal_letter.attach"
+        state, level, current = self._editing(case_id, actor, action, level)
+        names = [item.name for item in current.letter.enclosures if not item.provided]
+        try:
+            if enclosure not in names:
+                raise Invalid(f"enclosure: the letter has no enclosure {enclosure!r} to attach to")
+            problem = upload_problem(filename, content)
+            if problem:
+                raise Invalid(problem)
+            check_packet_size(self._session, current.letter, len(content))
+        except ServiceError as exc:
+            self._refused(actor, action, case_id, exc.message)
+            raise
+        media_type = media_type_of(content)
+        assert media_type is not None
+        row = self._documents.save(
+            self._session,
+            case_id=case_id,
+            kind="enclosure",
+            filename=safe_filename(filename, "enclosure"),
+            media_type=media_type,
+            content=content,
+            created_by=actor.user_id,
+            created_at=datetime.now(UTC),
+            detail={"level": level},
+        )
+        attached = AttachedFile(
+            document_id=row.document_id, filename=row.filename, sha256=row.sha256
+        )
+        enclosures = [
+            item.model_copy(update={"included": True, "files": [*item.files, attached]})
+            if item.name == enclosure and attached not in item.files
+            else item
+            for item in current.letter.enclosures
+        ]
+        letter = current.letter.model_copy(update={"enclosures": enclosures})
+        return self._keep(state, level, current, letter, actor, action)
+
+    def detach_enclosure(
+        self, case_id: str, document_id: str, actor: Actor, level: int | None = None
+    ) -> LetterVersionView:
+        """Take a file off the letter's enclosures (it stays among the case's documents)."""
+        action = "appeal_letter.detach"
+        state, level, current = self._editing(case_id, actor, action, level)
+        enclosures = [
+            item.model_copy(
+                update={"files": [f for f in item.files if f.document_id != document_id]}
+            )
+            for item in current.letter.enclosures
+        ]
+        if enclosures == current.letter.enclosures:
+            reason = f"no file {document_id} is attached to this letter"
+            self._refused(actor, action, case_id, reason)
+            raise NotFound(reason)
+        letter = current.letter.model_copy(update={"enclosures": enclosures})
+        return self._keep(state, level, current, letter, actor, action)
+
+    def finished_payload(
+        self, case_id: str, payload: AppealSubmitted, actor: Actor
+    ) -> AppealSubmitted:
+        """The submission with its letter: the task's newest letter with the payload's
+        argument in it, refused (Unfinished, every missing part listed) while anything is
+        missing. A letter the argument changed is kept as a new version first, so the task
+        shows what was sent."""
+        action = "appeal_letter.submit"
+        if self._appeal_task_id(self._state(case_id), payload.level) is None:
+            return payload  # no such task: the workflow refuses it, saying why
+        state, level, current = self._editing(case_id, actor, action, payload.level)
+        body = merge_argument(current.letter.body, payload.argument)
+        letter = current.letter.model_copy(update={"body": body})
+        missing = missing_parts(letter, state)
+        if missing:
+            error = Unfinished(missing)
+            self._refused(actor, action, case_id, error.message)
+            raise error
+        if body != current.letter.body:
+            saved = self._keep(state, level, current, letter, actor, "appeal_letter.save")
+            letter = letter.model_copy(
+                update={"version": saved.version, "written_by": saved.created_by}
+            )
+        argument = split_letter(body).argument
+        return payload.model_copy(update={"letter": letter, "argument": argument})
 
     def packet(
         self, case_id: str, actor: Actor, level: int | None = None
     ) -> tuple[CaseDocumentRow, bytes]:
-        """The packet PDF of the newest letter version, kept with the case."""
+        """The packet PDF of the current letter and its attached files, kept with the case."""
         state = self._allowed(case_id, actor, "appeal_packet.download", letter_view_problem)
         level = self._level(state, level)
-        letter: AppealLetterRow | None = latest_letter(self._session, case_id, level)
+        versions = letter_versions(self._session, case_id, level)
         # Dated by what it shows, so downloading the same letter twice keeps one document.
-        generated_at = letter.created_at if letter else state.updated_at
-        try:
-            contents = packet_contents(state, self._rulebook.table, letter, generated_at, level)
-        except LetterError as exc:
-            raise Conflict(f"no appeal packet for case {case_id}: {exc}") from exc
+        generated_at = versions[-1].created_at if versions else state.updated_at
+        current = self._current(state, level, generated_at)
+        files = enclosed_files(self._session, self._documents, case_id, current.letter)
+        contents = packet_contents(case_id, current.facts, current.letter, generated_at, files)
         filename, content = packet_pdf(contents)
         row = self._documents.save(
             self._session,
@@ -296,26 +441,17 @@ class AppealService:
             is_conflict, reason = refusal
             self._refused(actor, "case.attest", case_id, reason)
             raise Conflict(reason) if is_conflict else Invalid(reason)
-        media_type = next(
-            (t for magic, t in _SIGNATURES.items() if content.startswith(magic)), None
-        )
-        problem = None
-        if not content:
-            problem = f"file {filename!r} is empty"
-        elif len(content) > MAX_ATTESTATION_BYTES:
-            problem = f"file {filename!r} is larger than {MAX_ATTESTATION_BYTES // 2**20} MiB"
-        elif media_type is None:
-            problem = f"file {filename!r} is not a PDF, PNG or JPEG signed attestation"
+        problem = upload_problem(filename, content, MAX_ATTESTATION_BYTES)
         if problem:
             self._refused(actor, "case.attest", case_id, problem)
             raise Invalid(problem)
+        media_type = media_type_of(content)
         assert media_type is not None
-        safe_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename)[-80:]
         row = self._documents.save(
             self._session,
             case_id=case_id,
             kind="attestation",
-            filename=safe_name or "attestation",
+            filename=safe_filename(filename, "attestation"),
             media_type=media_type,
             content=content,
             created_by=actor.user_id,

@@ -26,6 +26,14 @@ class Invalid(ServiceError):
     status_code = 422
 
 
+class Unfinished(Invalid):
+    """An appeal whose letter or enclosures are not finished: every missing part, listed."""
+
+    def __init__(self, parts: list[str]) -> None:
+        super().__init__(f"the appeal is not ready to send: {'; '.join(parts)}")
+        self.parts = parts
+
+
 class Busy(ServiceError):
     """Too much at once (a case taking more changes in parallel than Temporal admits): the
     change was not applied; try again in a moment."""

@@ -14,6 +14,7 @@ from db.models import CaseRow, TaskRow, UserRow
 from db.work_management import CaseFollowUpRow
 from domain.case import Actor, Role, TaskStatus
 from domain.worklist import SHOWN_THOUGH_PARKED, WAITING_ON_PAYER, WorkView
+from services.appeals import AppealService
 from services.audit import AuditService, Outcome
 from services.errors import Invalid, NoAnswer, NotFound, ServiceError
 from services.follow_ups import FollowUpService, open_follow_up, parked_case
@@ -22,6 +23,7 @@ from services.stopped_cases import case_errors
 from services.temporal_calls import new_update_id, release_connection
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
+    AppealSubmitted,
     CaseChange,
     ClaimTask,
     CompleteTask,
@@ -98,9 +100,16 @@ class TaskService:
     """Worklists and task actions for an acting user; every action is audited."""
 
     def __init__(
-        self, session: Session, client: Client, audit: AuditService, today: Callable[[], date]
+        self,
+        session: Session,
+        client: Client,
+        audit: AuditService,
+        today: Callable[[], date],
+        *,
+        appeals: AppealService | None = None,
     ) -> None:
         self._session = session
+        self._appeals = appeals  # prepares appeal submissions (their letter)
         self._client = client
         self._audit = audit
         self._today = today  # the office's day: follow-up dates park cases until then
@@ -289,6 +298,10 @@ class TaskService:
         return state
 
     async def complete(self, task_id: str, payload: TaskPayload, actor: Actor) -> CaseChange:
+        if isinstance(payload, AppealSubmitted) and self._appeals is not None:
+            # The letter goes with the appeal, the argument in it; refused while unfinished.
+            case_id = self.get_task(task_id).case_id
+            payload = self._appeals.finished_payload(case_id, payload, actor)
         change = await self._act(
             actor,
             "task.complete",

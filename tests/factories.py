@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
+from domain.appeals.finishing import LetterToSend
 from domain.models import (
     Adjustment,
     Claim,
@@ -17,6 +19,7 @@ from domain.models import (
     PayerType,
     ServiceLine,
 )
+from workflows.messages import AppealSubmitted
 
 PAYERS = {
     PayerType.MEDICARE: Payer(
@@ -88,3 +91,27 @@ def make_record(
         claim_args.setdefault("adjustments", [])
         claim_args.setdefault("status", "")
     return DenialRecord(kind=kind, claim=make_claim(today, **claim_args), source="test")  # type: ignore[arg-type]
+
+
+def finished_letter(argument: str) -> LetterToSend:
+    """A letter with nothing left to fill in and no enclosure ticked, as the appeal task would
+    send it (the workflow refuses an appeal without one)."""
+    body = (
+        "DENIAL REASON\n- CO-50\n\n"
+        f"WHY THE CLAIM SHOULD BE PAID\n{argument}\n\n"
+        "Sincerely,\n\nBilling office\n"
+    )
+    return LetterToSend(body=body)
+
+
+def finished_appeal(
+    level: int, argument: str, submitted_on: date, **fields: Any
+) -> AppealSubmitted:
+    """An appeal submission with its finished letter."""
+    return AppealSubmitted(
+        level=level,
+        argument=argument,
+        submitted_on=submitted_on,
+        letter=finished_letter(argument),
+        **fields,
+    )

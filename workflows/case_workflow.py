@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         attestation_problem,
     )
     from domain.appeals.corrections import corrections_problem
+    from domain.appeals.finishing import appeal_letter_problem
     from domain.case import (
         PRE_SUBMISSION_TASKS,
         SYSTEM_ACTOR,
@@ -1031,6 +1032,7 @@ class DenialCaseWorkflow:
             kind=SubmissionKind.APPEAL if appeal else SubmissionKind.CORRECTED_CLAIM,
             appeal_level=payload.level if isinstance(payload, AppealSubmitted) else None,
             claim_corrections=None if appeal else payload.claim_corrections,  # type: ignore[union-attr]
+            letter=payload.letter if isinstance(payload, AppealSubmitted) else None,
             submitted_by=request.actor.user_id,
             requested_at=workflow.now(),
         )
@@ -1151,7 +1153,9 @@ class DenialCaseWorkflow:
     def _submission_problem(self, payload: TaskPayload) -> str | None:
         state = self._state
         if isinstance(payload, AppealSubmitted):
-            return attestation_problem(state.category, state.attestation)
+            return attestation_problem(state.category, state.attestation) or appeal_letter_problem(
+                payload.letter
+            )
         if isinstance(payload, CorrectedClaimSubmitted) and payload.claim_corrections:
             problem = corrections_problem(
                 state.record.claim, payload.claim_corrections, state.kind, self._today()

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.appeals.corrections import ClaimCorrections
+from domain.appeals.finishing import LetterToSend
 from domain.case import (
     Actor,
     CaseEvent,
@@ -105,6 +106,9 @@ class SubmitRequest(BaseModel):
     kind: SubmissionKind
     appeal_level: int | None = None
     claim_corrections: ClaimCorrections | None = None
+    letter: LetterToSend | None = Field(
+        default=None, description="The appeal letter submitted; None: the newest saved one"
+    )
     submitted_by: str
     requested_at: datetime
 
@@ -172,6 +176,12 @@ class AppealSubmitted(_Payload):
     argument: str = Field(min_length=1, max_length=20000)
     submitted_on: date
     reference: str = Field(default="", max_length=200)
+    letter: LetterToSend | None = Field(
+        default=None,
+        description="The letter and enclosures sent, with the argument in it. The service "
+        "fills it from the appeal task's newest letter, merging the argument; refused while "
+        "anything in it is unfinished (older histories carry none)",
+    )
 
 
 class WriteOffDecision(_Payload):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from api.deps import AppealServiceDep, Attester, CaseReader, LetterReader, TaskWorker
 from api.downloads import content_disposition
 from api.errors import ERROR_RESPONSES
+from services.appeal_letters import MAX_ENCLOSURE_BYTES
 from services.appeals import (
     MAX_ATTESTATION_BYTES,
     AppealLetterView,
@@ -28,8 +29,22 @@ PDF_RESPONSE = {200: {"content": {"application/pdf": {}}, "description": "The pa
 FILE_RESPONSE = {200: {"content": {"application/octet-stream": {}}, "description": "The file"}}
 
 
+class EnclosureTick(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    included: bool = Field(description="Sent with the appeal (it then needs a file)")
+
+
 class LetterIn(BaseModel):
     body: str = Field(min_length=1, max_length=50_000, description="The letter as edited")
+    argument: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=20_000,
+        description="Replaces the letter's 'WHY THE CLAIM SHOULD BE PAID' section",
+    )
+    enclosures: list[EnclosureTick] = Field(
+        default_factory=list, max_length=40, description="Enclosures to tick or untick, by name"
+    )
     level: int | None = Field(default=None, ge=1, le=9)
 
 
@@ -53,7 +68,8 @@ def _download(content: bytes, media_type: str, filename: str, sha256: str) -> Re
 def get_appeal_letter(
     case_id: str, appeals: AppealServiceDep, actor: LetterReader, level: LevelQuery = None
 ) -> AppealLetterView:
-    """The generated draft, every saved version (who, when) and the attestation status."""
+    """The generated draft, the current letter in parts, its enclosures, what is still missing
+    before it can be sent, notes for the biller, every saved version and the attestation."""
     return appeals.letter(case_id, actor, level)
 
 
@@ -62,14 +78,49 @@ def save_appeal_letter(
     case_id: str, letter: LetterIn, appeals: AppealServiceDep, actor: TaskWorker
 ) -> LetterVersionView:
     """Keep an edited letter as a new version; earlier versions stay."""
-    return appeals.save_letter(case_id, letter.body, actor, letter.level)
+    ticks = {tick.name: tick.included for tick in letter.enclosures}
+    saved = appeals.save_letter(
+        case_id, letter.body, actor, letter.level, argument=letter.argument, included=ticks
+    )
+    assert saved is not None  # kept even when unchanged
+    return saved
+
+
+@router.post("/{case_id}/appeal-letter/enclosures", status_code=status.HTTP_201_CREATED)
+async def attach_enclosure(
+    case_id: str,
+    appeals: AppealServiceDep,
+    actor: TaskWorker,
+    enclosure: Annotated[str, Form(min_length=1, max_length=200, description="Its name")],
+    file: Annotated[UploadFile, File(description="PDF, PNG or JPEG, at most 10 MiB")],
+    level: Annotated[int | None, Form(ge=1, le=9)] = None,
+) -> LetterVersionView:
+    """Attach a file to one of the letter's enclosures (ticking it): a new letter version;
+    the file is kept with the case and sent in the packet."""
+    content = await file.read(MAX_ENCLOSURE_BYTES + 1)  # more is refused by the service
+    return appeals.attach_enclosure(
+        case_id, enclosure, file.filename or "enclosure", content, actor, level
+    )
+
+
+@router.delete("/{case_id}/appeal-letter/enclosures/{document_id}")
+def detach_enclosure(
+    case_id: str,
+    document_id: str,
+    appeals: AppealServiceDep,
+    actor: TaskWorker,
+    level: LevelQuery = None,
+) -> LetterVersionView:
+    """Take a file off the letter's enclosures: a new letter version (the file stays among
+    the case's documents)."""
+    return appeals.detach_enclosure(case_id, document_id, actor, level)
 
 
 @router.get("/{case_id}/appeal-letter/pdf", response_class=Response, responses=PDF_RESPONSE)
 def appeal_packet_pdf(
     case_id: str, appeals: AppealServiceDep, actor: LetterReader, level: LevelQuery = None
 ) -> Response:
-    """The packet (newest letter, enclosure checklist, attestation status) as a PDF, kept
+    """The packet (the letter as sent, its contents page, the attached files) as a PDF, kept
     with the case."""
     row, content = appeals.packet(case_id, actor, level)
     return _download(content, row.media_type, row.filename, row.sha256)

@@ -15,6 +15,7 @@ from domain.appeals.letters import PENDING_ATTESTATION
 from services.auth import AuthService, SessionKind
 from services.users import UserService
 from tests.api.conftest import Api, Json, as_user, problem
+from tests.documents import pdf_bytes
 from tests.factories import adj, make_record
 from tests.harness import CaseHarness
 
@@ -84,8 +85,8 @@ async def test_letter_versions_pdf_and_attestation_gate(api: Api, harness: CaseH
     today = (await harness.today()).isoformat()
     appeal = {"type": "prepare_appeal", "level": 1, "argument": "see letter", "submitted_on": today}
     refused = await complete(api, task["task_id"], appeal)
-    assert problem(refused).startswith(
-        "a medical-necessity appeal needs a physician attestation before submission"
+    assert "A medical-necessity appeal needs a physician attestation before submission" in (
+        problem(refused)
     )
 
     attestation = {"physician_name": "Dr. Drew Okafor", "statement": "Necessary."}
@@ -101,6 +102,15 @@ async def test_letter_versions_pdf_and_attestation_gate(api: Api, harness: CaseH
     assert attested.json()["changes"] == ["attested"]
     assert (await api.detail(case_id))["state"]["attestation"]["attested_by"] == "drew"
 
+    # Finished: a letter with its sections, and no enclosure left ticked without a file.
+    finished = {
+        "body": "DENIAL REASON\n- CO-50\n\nPOLICY AND DEADLINES\n- Due in 30 days.\n",
+        "enclosures": [
+            {"name": e["name"], "included": False}
+            for e in (await api.http.get(url, headers=ALICE)).json()["enclosures"]
+        ],
+    }
+    assert (await api.http.post(url, json=finished, headers=ALICE)).status_code == 201
     sent = await complete(api, task["task_id"], appeal)
     assert sent.status_code == 200, sent.text
     assert sent.json()["changes"][:2] == ["submission_sent", "appeal_submitted"]
@@ -152,8 +162,15 @@ async def test_uploaded_attestation(api: Api, harness: CaseHarness) -> None:
     not_signed = await api.http.post(
         url, data=form, files={"file": ("notes.txt", b"hello", "text/plain")}, headers=ALICE
     )
-    assert problem(not_signed) == ("file 'notes.txt' is not a PDF, PNG or JPEG signed attestation")
-    signed = b"%PDF-1.4 signed attestation"
+    assert problem(not_signed) == "file 'notes.txt' is not a PDF, PNG or JPEG"
+    damaged = await api.http.post(
+        url,
+        data=form,
+        files={"file": ("a.pdf", b"%PDF-1.4 torn", "application/pdf")},
+        headers=ALICE,
+    )
+    assert problem(damaged) == "file 'a.pdf' is damaged: it does not open as a pdf"
+    signed = pdf_bytes("Signed attestation")
     uploaded = await api.http.post(
         url, data=form, files={"file": ("signed.pdf", signed, "application/pdf")}, headers=ALICE
     )
@@ -193,10 +210,11 @@ async def test_appeal_letter_page_saves_versions_and_takes_attestation(
     api.http.cookies.update(cookies)
     page = await api.http.get(f"/cases/{case_id}/appeal-letter")
     assert page.status_code == 200
-    assert "Appeal letter, level 1" in page.text and "Required before this" in page.text
+    assert "Appeal, level 1" in page.text and "Required before this" in page.text
 
     saved = await api.http.post(
-        f"/cases/{case_id}/appeal-letter", data={"csrf_token": csrf, "body": "Edited on the page"}
+        f"/cases/{case_id}/appeal-letter",
+        data={"csrf_token": csrf, "opening": "Edited on the page", "argument": "Necessary."},
     )
     assert saved.status_code == 303
     page = await api.http.get(f"/cases/{case_id}/appeal-letter")
@@ -260,7 +278,7 @@ async def test_a_refused_upload_keeps_no_file(api: Api, harness: CaseHarness) ->
     upload = await api.http.post(
         f"/api/v1/cases/{case_id}/attestation/upload",
         data={"physician_name": "Dr. Lee", "statement": "Necessary."},
-        files={"file": ("signed.pdf", b"%PDF-1.4 signed", "application/pdf")},
+        files={"file": ("signed.pdf", pdf_bytes("Signed"), "application/pdf")},
         headers=ALICE,
     )
     assert problem(upload) == ("this case needs no physician attestation (category: authorization)")

@@ -36,6 +36,7 @@ from domain.rulebook import Rulebook
 from services.auth import AuthService, SessionKind
 from services.users import UserService
 from tests.api.conftest import Api, Json, as_user
+from tests.documents import pdf_bytes
 from tests.factories import make_record
 from tests.ingest_helpers import GARBAGE
 
@@ -218,8 +219,16 @@ def _new_user(w: World, who: str) -> Call:
 
 def _upload_attestation(w: World, who: str) -> Call:
     form = {"physician_name": "Dr. Lee", "statement": f"uploaded by {who}"}
-    files = {"file": ("signed.pdf", b"%PDF-1.4 signed", "application/pdf")}
+    files = {"file": ("signed.pdf", pdf_bytes("signed"), "application/pdf")}
     return Call(f"/api/v1/cases/{w.main_case}/attestation/upload", {"data": form, "files": files})
+
+
+def _attach_enclosure(w: World, who: str) -> Call:
+    form = {"enclosure": "Copy of the claim as billed"}
+    files = {"file": (f"claim-{who}.pdf", pdf_bytes(f"claim copy by {who}"), "application/pdf")}
+    return Call(
+        f"/api/v1/cases/{w.main_case}/appeal-letter/enclosures", {"data": form, "files": files}
+    )
 
 
 def _assigned_to_alice(w: World) -> Mapping[str, str]:
@@ -290,6 +299,17 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     ),
     ("POST", "/api/v1/cases/{case_id}/appeal-letter"): Endpoint(
         WORK_TASKS, _post("/api/v1/cases/{w.main_case}/appeal-letter", {"body": "edited"}), ok=201
+    ),
+    ("POST", "/api/v1/cases/{case_id}/appeal-letter/enclosures"): Endpoint(
+        WORK_TASKS, _attach_enclosure, ok=201
+    ),
+    # The packet is no enclosure of the letter: every allowed caller is told so.
+    ("DELETE", "/api/v1/cases/{case_id}/appeal-letter/enclosures/{document_id}"): Endpoint(
+        WORK_TASKS,
+        lambda w, who: Call(
+            f"/api/v1/cases/{w.main_case}/appeal-letter/enclosures/{w.document_id}"
+        ),
+        ok={"alice": 404, "bob": 404, "sam": 404},
     ),
     ("GET", "/api/v1/cases/{case_id}/appeal-letter/pdf"): Endpoint(
         VIEW_CASES, _get("/api/v1/cases/{w.main_case}/appeal-letter/pdf")

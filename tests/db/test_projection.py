@@ -30,10 +30,10 @@ from domain.case import (
 )
 from domain.models import Category, DenialClass, WorkPath
 from domain.priority import PriorityBreakdown
-from tests.factories import make_record
+from tests.factories import finished_appeal, make_record
 from tests.harness import ALICE, CaseHandle, CaseHarness
 from tests.workflows.case_steps import settled
-from workflows.messages import AppealSubmitted, ConfirmRootCause, ConfirmTriage, PayerResponseEntry
+from workflows.messages import ConfirmRootCause, ConfirmTriage, PayerResponseEntry
 
 # --- The read model follows the workflow ---------------------------------------------------
 
@@ -153,7 +153,7 @@ async def test_read_model_follows_every_step(any_db_harness: CaseHarness) -> Non
     state = await harness.complete(
         handle,
         TaskType.PREPARE_APPEAL,
-        AppealSubmitted(level=1, argument="Meets coverage criteria", submitted_on=today),
+        finished_appeal(1, "Meets coverage criteria", today),
         ALICE,
     )
     assert state.status is CaseStatus.AWAITING_PAYER

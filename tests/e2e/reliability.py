@@ -37,10 +37,10 @@ from domain.case import (
 from domain.identity import case_id_for
 from domain.models import DenialRecord
 from services.users import UserService
+from tests.factories import finished_appeal
 from tests.processes import DENIALS, free_port
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
-    AppealSubmitted,
     CaseInput,
     CompleteTask,
     ConfirmRootCause,
@@ -173,7 +173,7 @@ async def to_awaiting_payer(
     state = await wait_status(handle, CaseStatus.TRIAGED)
     state = await complete(handle, state, TaskType.CONFIRM_TRIAGE, ConfirmTriage())
     state = await complete(handle, state, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause())
-    appeal = AppealSubmitted(level=1, argument="medically necessary", submitted_on=today)
+    appeal = finished_appeal(1, "medically necessary", today)
     state = await complete(handle, state, TaskType.PREPARE_APPEAL, appeal)
     assert state.status is CaseStatus.AWAITING_PAYER
     return state

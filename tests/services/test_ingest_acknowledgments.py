@@ -34,6 +34,7 @@ from tests.edi.x12_generator import (
     SetResponse999,
     build_file,
 )
+from tests.factories import finished_appeal
 from tests.harness import ALICE, BOB, CaseHandle, CaseHarness
 from tests.ingest_helpers import (
     PAYER_ID,
@@ -45,7 +46,6 @@ from tests.ingest_helpers import (
 )
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
-    AppealSubmitted,
     ConfirmRootCause,
     ConfirmTriage,
     CorrectedClaimSubmitted,
@@ -296,9 +296,7 @@ async def denial_awaiting_payer(
         state = await harness.complete(
             handle,
             TaskType.PREPARE_APPEAL,
-            AppealSubmitted(
-                level=1, argument="medically necessary, notes attached", submitted_on=today
-            ),
+            finished_appeal(1, "medically necessary, notes attached", today),
         )
     else:
         state = await harness.complete(

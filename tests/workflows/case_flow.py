@@ -26,9 +26,9 @@ from domain.case import (
     TaskType,
 )
 from domain.models import WorkPath
+from tests.factories import finished_appeal
 from tests.harness import ALICE, CaseHandle, CaseHarness
 from workflows.messages import (
-    AppealSubmitted,
     CaseResult,
     ConfirmRootCause,
     ConfirmTriage,
@@ -60,7 +60,7 @@ async def submit_appeal(
     state = await harness.complete(
         handle,
         TaskType.PREPARE_APPEAL,
-        AppealSubmitted(level=level, argument=f"level {level} argument", submitted_on=submitted_on),
+        finished_appeal(level, f"level {level} argument", submitted_on),
     )
     assert state.status is CaseStatus.AWAITING_PAYER
     return state

@@ -19,8 +19,9 @@ from denials.worker import build_worker
 from domain.case import Actor, CaseState, CaseStatus, Role, TaskType
 from domain.models import DenialRecord, WorkPath
 from domain.rulebook import Rulebook
+from tests.factories import finished_appeal
 from tests.harness import ALICE, CaseHandle, CaseHarness
-from workflows.messages import AppealSubmitted, ConfirmRootCause, ConfirmTriage
+from workflows.messages import ConfirmRootCause, ConfirmTriage
 from workflows.rejections import Rejection
 
 SUE = Actor(user_id="sue", role=Role.SUPERVISOR)
@@ -102,7 +103,7 @@ async def to_awaiting_payer(
     state = await harness.complete(
         handle,
         TaskType.PREPARE_APPEAL,
-        AppealSubmitted(level=1, argument="Medically necessary", submitted_on=submitted_on),
+        finished_appeal(1, "Medically necessary", submitted_on),
         actor,
     )
     assert state.status is CaseStatus.AWAITING_PAYER

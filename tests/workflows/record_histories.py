@@ -36,7 +36,7 @@ from domain.deadlines import DeadlineKind
 from domain.models import SERVICE_DATE_UNKNOWN, DenialKind, Payer, PayerType, ServiceLine, WorkPath
 from domain.rulebook import Rulebook
 from tests.conftest import running_harness
-from tests.factories import adj, make_record
+from tests.factories import adj, finished_appeal, make_record
 from tests.harness import ALICE, SAM, CaseHandle, CaseHarness
 from tests.workflows.case_flow import (
     appeal_and_get_paid,
@@ -50,7 +50,6 @@ from tests.workflows.history_limits import runs_of
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
     AddNote,
-    AppealSubmitted,
     CancelCase,
     CaseInput,
     ChangePriority,
@@ -97,7 +96,7 @@ async def appeal_chain(h: CaseHarness) -> CaseHandle:
     await h.complete(
         handle,
         TaskType.PREPARE_APPEAL,
-        AppealSubmitted(level=2, argument="QIC", submitted_on=decided),
+        finished_appeal(2, "QIC", decided),
     )
     await handle.signal(
         DenialCaseWorkflow.payer_response,
@@ -234,7 +233,7 @@ async def submission_failure(h: CaseHarness, clearinghouse: Clearinghouse) -> Ca
     clearinghouse.down = True
     state = await h.state(handle)
     task = h.open_task(state, TaskType.PREPARE_APPEAL)
-    appeal = AppealSubmitted(level=1, argument="records enclosed", submitted_on=today)
+    appeal = finished_appeal(1, "records enclosed", today)
     try:
         await handle.execute_update(
             DenialCaseWorkflow.complete_task,

@@ -10,19 +10,23 @@ from decimal import Decimal
 from pathlib import Path
 
 import pypdf
+import pytest
 from sqlmodel import Session, select
+from temporalio.exceptions import ApplicationError
 
 from activities.submission import SubmissionActivities
 from db.models import CaseDocumentRow, SubmissionRecordRow
 from domain.appeals.corrections import ClaimCorrections, LineCorrection
+from domain.appeals.finishing import EnclosureItem
 from domain.case import Actor, CaseStatus, SubmissionKind, TaskType
-from domain.models import ServiceLine, WorkPath
+from domain.models import Category, ServiceLine, WorkPath
 from domain.rulebook import Rulebook
 from edi.claim837 import Submitter, read_837
 from edi.validation import validate
 from services.clearinghouse import OutboxAdapter, SubmissionPackage
 from services.documents import DocumentStore
-from tests.factories import adj, make_record
+from tests.domain.appeals.case_builder import letter_case
+from tests.factories import adj, finished_appeal, finished_letter, make_record
 from tests.harness import ALICE, DREW, CaseHarness
 from tests.workflows.case_flow import refused, to_path
 from workflows.case_workflow import DenialCaseWorkflow
@@ -65,7 +69,7 @@ async def test_medical_necessity_appeal_waits_for_the_attestation(harness: CaseH
     appeal = CompleteTask(
         actor=ALICE,
         task_id=task.task_id,
-        payload=AppealSubmitted(level=1, argument="records enclosed", submitted_on=today),
+        payload=finished_appeal(1, "records enclosed", today),
     )
 
     message = await refused(
@@ -91,7 +95,7 @@ async def test_medical_necessity_appeal_waits_for_the_attestation(harness: CaseH
     assert harness.data_dir is not None and sent.parent == harness.data_dir / "outbox"
     text = _pdf_text(sent)
     assert "Attested by Dr. Drew Test" in text
-    assert "[ ] Physician attestation of medical necessity" in text
+    assert "WHY THE CLAIM SHOULD BE PAID\nrecords enclosed" in text  # the letter submitted
     assert "submission_sent" in [event.type for event in harness.timeline(state)]
     with Session(harness.engine) as session:
         (row,) = session.exec(select(SubmissionRecordRow)).all()
@@ -191,6 +195,7 @@ async def test_submission_activity_is_idempotent(
         state=state,
         kind=SubmissionKind.APPEAL,
         appeal_level=1,
+        letter=finished_letter("The authorisation was on file."),
         submitted_by="alice",
         requested_at=datetime(2026, 3, 2, tzinfo=UTC),
     )
@@ -226,3 +231,67 @@ def test_a_retry_after_the_letter_changed_returns_the_file_first_sent(tmp_path: 
     assert retry == first
     assert [p.name for p in (tmp_path / "outbox").iterdir()] == ["case-1-t4-appeal-level1-v1.pdf"]
     assert first.sha256 == hashlib.sha256(b"%PDF letter v1").hexdigest()
+
+
+async def test_the_workflow_refuses_an_unfinished_letter_from_any_client(
+    harness: CaseHarness,
+) -> None:
+    """Sent straight to the workflow (not through the service), an appeal without its letter
+    or with a prompt left in it is refused by the validator: nothing reaches the outbox."""
+    today = await harness.today()
+    handle, _ = await harness.triaged(make_record(today, adjustments=[adj("CO-197", 300)]))
+    state = await to_path(harness, handle)
+    task = harness.open_task(state, TaskType.PREPARE_APPEAL)
+    prompt = finished_letter("Authorisation [number] was on file.")
+    ticked = finished_letter("Authorisation A-1 was on file.").model_copy(
+        update={"enclosures": [EnclosureItem(name="Authorisation record")]}
+    )
+    for letter, reason in (
+        (None, "the appeal letter is missing: submit the appeal from its task"),
+        (prompt, 'the appeal is not ready to send: Fill in or remove "[number]" (in the argument)'),
+        (ticked, 'the appeal is not ready to send: Attach "Authorisation record", or untick it'),
+    ):
+        payload = AppealSubmitted(
+            level=1, argument="Authorisation", submitted_on=today, letter=letter
+        )
+        message = await refused(
+            handle.execute_update(
+                DenialCaseWorkflow.complete_task,
+                CompleteTask(actor=ALICE, task_id=task.task_id, payload=payload),
+            ),
+            "Invalid",
+        )
+        assert message.startswith(reason)
+    assert harness.data_dir is not None and not (harness.data_dir / "outbox").exists()
+    assert (await harness.state(handle)).submissions == []
+
+
+def test_the_submission_activity_sends_no_unfinished_letter(
+    harness: CaseHarness, rulebook: Rulebook, tmp_path: Path
+) -> None:
+    """The last gate before the adapter: whatever reached the activity (an Update accepted
+    before letters were checked), an unfinished letter is not sent, for good."""
+    state = letter_case(rulebook, Category.AUTHORIZATION)
+    activities = SubmissionActivities(
+        harness.engine,
+        rulebook,
+        OutboxAdapter(tmp_path / "outbox"),
+        DocumentStore(tmp_path),
+        Submitter(),
+    )
+    request = SubmitRequest(
+        submission_id="case-x-t5",
+        state=state,
+        kind=SubmissionKind.APPEAL,
+        appeal_level=1,
+        letter=finished_letter("Authorisation [number] was on file."),
+        submitted_by="alice",
+        requested_at=datetime(2026, 3, 2, tzinfo=UTC),
+    )
+    with pytest.raises(ApplicationError) as raised:
+        activities.submit(request)
+    assert (raised.value.type, raised.value.non_retryable) == ("AppealUnfinished", True)
+    assert raised.value.message == (
+        'the appeal letter is not finished: Fill in or remove "[number]" (in the argument)'
+    )
+    assert not (tmp_path / "outbox").exists()

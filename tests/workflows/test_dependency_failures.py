@@ -30,14 +30,13 @@ from domain.case import (
 )
 from domain.deadlines import deadline_instant
 from services.temporal_calls import ANSWER_SECONDS
-from tests.factories import adj, make_record
+from tests.factories import adj, finished_appeal, make_record
 from tests.harness import ALICE, SAM, CaseHandle, CaseHarness
 from tests.workflows.case_flow import due, event_types, projected, sleep_until, task_of, to_path
 from tests.workflows.clearinghouse import Clearinghouse
 from tests.workflows.history_limits import runs_of
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
-    AppealSubmitted,
     CancelCase,
     CompleteTask,
     SubmissionFailureReviewed,
@@ -67,7 +66,7 @@ async def appeal_due_in(harness: CaseHarness, days: int) -> CaseHandle:
 async def submit(harness: CaseHarness, handle: CaseHandle) -> Any:
     state = await harness.attest_if_required(handle)
     task = harness.open_task(state, TaskType.PREPARE_APPEAL)
-    appeal = AppealSubmitted(level=1, argument="meets criteria", submitted_on=await harness.today())
+    appeal = finished_appeal(1, "meets criteria", await harness.today())
     return await handle.execute_update(
         DenialCaseWorkflow.complete_task,
         CompleteTask(actor=ALICE, task_id=task.task_id, payload=appeal),
