@@ -21,6 +21,7 @@ from domain.models import PayerType
 from tests.edi.x12_generator import Claim835
 from tests.factories import adj, make_record
 from tests.ingest_helpers import GARBAGE, denied_claim, paid_claim, remittance_file
+from tests.web.appeal_task import finish_and_submit_appeal
 from tests.web.conftest import Shots
 from tests.web.stack import Stack, bearer
 
@@ -477,16 +478,17 @@ def test_biller_works_top_task_to_awaiting_payer(page: Page, shot: Shots) -> Non
 
     taken = work_to_submission(page, shot, "appeal" if has_appeal_rights(page) else None)
     shot("submission-form")
-    if taken == "appeal":
-        expect(task_field(page, "Level")).to_have_value("1")
-        task_field(page, "Argument").fill("Authorization was on file: ref A-1.")
-        submitted = "Done: submit the appeal"
+    if taken == "appeal":  # worked in the appeal task (tests/web/test_appeal_task_browser.py)
+        page.get_by_role("link", name="Open the appeal task").click()
+        expect(task_field(page, "Submitted on")).to_have_value(datetime.now(UTC).date().isoformat())
+        finish_and_submit_appeal(page, "Authorization was on file: ref A-1.", "WEB-SUB-1")
+        submitted = "Appeal submitted: the level 1 packet was sent"
     else:
         task_field(page, "Corrections made").fill("Fixed the billing provider NPI.")
+        expect(task_field(page, "Submitted on")).to_have_value(datetime.now(UTC).date().isoformat())
+        task_field(page, "Submission reference").fill("WEB-SUB-1")
+        page.get_by_role("button", name="Record submission").click()
         submitted = "Done: submit the corrected claim"
-    expect(task_field(page, "Submitted on")).to_have_value(datetime.now(UTC).date().isoformat())
-    task_field(page, "Submission reference").fill("WEB-SUB-1")
-    page.get_by_role("button", name="Record submission").click()
     expect(flash(page)).to_have_text(submitted)
     expect(case_status(page)).to_have_text("awaiting payer")
     expect(task_heading(page)).to_have_text("Record the payer's response")
@@ -623,13 +625,13 @@ def test_appeal_letter_attestation_dashboard_and_prevention(
     sign_in(page, "alice", shot)
     page.goto(f"/cases/{case_id}")
     page.get_by_role("link", name="Appeal letter").click()
-    expect(page.locator("h1")).to_contain_text("Appeal letter, level 1")
+    expect(page.locator("h1")).to_contain_text("Appeal, level 1")
     expect(page.locator("#attest-h")).to_have_text("Physician attestation")
-    letter = page.get_by_label("Edit the letter; saving keeps a new version")
-    expect(letter).to_contain_text("CO-50")
+    expect(page.get_by_label("Letter, up to the argument")).to_contain_text("CO-50")
+    letter = page.get_by_label("Argument: why the claim should be paid")
     shot("appeal-letter")
     letter.fill(letter.input_value() + "\nThe enclosed notes document the failed therapy.")
-    page.get_by_role("button", name="Save version").click()
+    page.get_by_role("button", name="Save the letter").click()
     expect(letter).to_contain_text("the failed therapy")
     versions = page.locator("section[aria-labelledby=versions-h] tbody tr")
     expect(versions.first).to_contain_text("alice")
