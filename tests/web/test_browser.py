@@ -562,8 +562,9 @@ def test_required_field_error_shows_inline_and_keeps_values(page: Page, shot: Sh
 
 def test_case_page_links_to_the_running_temporal_ui(page: Page, shot: Shots, stack: Stack) -> None:
     """ "Workflow in Temporal" opens the case's workflow in the Web UI of the dev server that
-    `denials up` started (DENIALS_TEMPORAL_UI_PORT), not in a fixed port's."""
-    sign_in(page, "alice", shot)
+    `denials up` started (DENIALS_TEMPORAL_UI_PORT), not in a fixed port's; supervisors get
+    the link (tests/web/test_biller_queue.py: billers do not)."""
+    sign_in(page, "sam", shot)
     case_id = demo_case_id(page, "DEMO-PCN-0001")
     page.goto(f"/cases/{case_id}")
     link = page.get_by_role("link", name="Workflow in Temporal ↗")

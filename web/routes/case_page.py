@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -12,6 +12,8 @@ from pydantic import ValidationError
 
 from api.deps import (
     CaseServiceDep,
+    FollowUpServiceDep,
+    PreferenceServiceDep,
     SettingsDep,
     StoppedCaseServiceDep,
     TaskServiceDep,
@@ -23,10 +25,12 @@ from domain.models import Payer, PayerType
 from domain.permissions import Permission, allows
 from services.auth import SignedIn
 from services.errors import Invalid, SubmissionFailed
+from services.follow_ups import FollowUpView
 from services.schemas import CaseDetail
 from services.stopped_cases import StoppedCaseView
 from web.claim_views import claim_views, correction_target
 from web.forms import TASK_FORMS, initial_values, parse_task_form
+from web.routes.worklists import after_completion, can_release
 from web.session import (
     CaseReaderPage,
     PostedForm,
@@ -48,7 +52,9 @@ def _page(
     reassign_targets: list[Any],
     *,
     stop: StoppedCaseView | None = None,
+    follow_up: FollowUpView | None = None,
     task_id: str | None = None,
+    focus_form: bool = False,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
@@ -64,8 +70,14 @@ def _page(
         {
             "user": user,
             "case": detail,
-            "temporal_link": temporal_link,
+            # The Temporal Web UI has no sign-in of its own: linked for those the matrix allows.
+            "temporal_link": temporal_link
+            if allows(user.actor.role, Permission.OPEN_TEMPORAL_UI)
+            else None,
             "current": current,
+            "can_release": can_release(user.actor, current),
+            "follow_up": follow_up,
+            "focus_form": focus_form,  # from "Next task": the first field has the focus
             "can_work": current is not None
             and allows(user.actor.role, Permission.WORK_TASKS)
             and work_permission_problem(user.actor, current) is None,
@@ -98,6 +110,7 @@ def _page(
             "can_restart": allows(user.actor.role, Permission.RESTART_WORKFLOWS),
             "reassign_targets": reassign_targets,
             "today": today.isoformat(),
+            "tomorrow": (today + timedelta(days=1)).isoformat(),  # the first follow-up date
         },
         status_code=status_code,
     )
@@ -135,8 +148,10 @@ def case_page(
     users: UserServiceDep,
     settings: SettingsDep,
     stops: StoppedCaseServiceDep,
+    follow_ups: FollowUpServiceDep,
     user: CaseReaderPage,
     task: str | None = None,
+    focus: str | None = None,
 ) -> HTMLResponse:
     detail = cases.get_case(case_id, user.actor)
     return _page(
@@ -146,7 +161,9 @@ def case_page(
         _temporal_link(settings, case_id),
         _targets(users, user),
         stop=stops.stop_of(case_id),
+        follow_up=follow_ups.get(case_id),
         task_id=task,
+        focus_form=focus == "form",
     )
 
 
@@ -161,6 +178,8 @@ async def complete_task(
     users: UserServiceDep,
     settings: SettingsDep,
     stops: StoppedCaseServiceDep,
+    follow_ups: FollowUpServiceDep,
+    preferences: PreferenceServiceDep,
     user: TaskWorkerPage,
 ) -> Response:
     task = tasks.get_task(task_id)
@@ -181,7 +200,7 @@ async def complete_task(
             status_code = exc.status_code
         else:
             done = TASK_FORMS[TaskType(task.type)].title
-            return redirect_with_flash(f"/cases/{case_id}", f"Done: {done.lower()}")
+            return after_completion(tasks, preferences, user.actor, case_id, done)
     detail = cases.get_case(case_id, user.actor)
     return _page(
         request,
@@ -190,6 +209,7 @@ async def complete_task(
         _temporal_link(settings, case_id),
         _targets(users, user),
         stop=stops.stop_of(case_id),
+        follow_up=follow_ups.get(case_id),
         task_id=task_id,
         values={key: str(value) for key, value in form.items()},
         errors=errors,
