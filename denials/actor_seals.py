@@ -16,7 +16,8 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
@@ -39,26 +40,39 @@ from workflows.rejections import Rejection, reject
 
 SEAL_HEADER = "denials-seal"
 _HKDF_INFO = b"denials actor seal v1"
-# Signals received before seals existed stay valid when their histories replay.
-SEALED_SIGNALS_PATCH = "sealed-signals"
-SEALED_STARTS_PATCH = "sealed-starts"
+_VERSION = 2
+# A start is sealed with the time it was sent: one replayed later (after the case's workflow
+# was terminated, to roll it back) is refused. Allows for clocks apart and a slow server.
+START_SEAL_SECONDS = 600
+# Evaluated once per run, first thing: runs started before seals existed replay unchecked.
+SEALS_PATCH = "sealed-messages"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class ActorSealer:
     """Seals and verifies one message: (kind, workflow id, name, message id, input)."""
 
-    def __init__(self, keyring: Keyring) -> None:
+    def __init__(
+        self, keyring: Keyring, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self._current_id = keyring.current_id
         self._keys = {key_id: _derive(key) for key_id, key in keyring.keys.items()}
+        self._clock = clock
 
     def seal(
         self, kind: str, workflow_id: str, name: str, message_id: str, args: Sequence[Any]
     ) -> Payload:
         """The header an outgoing message carries; `args` as the caller passes them."""
         received = [_as_received(arg) for arg in args]
-        mac = self._mac(self._current_id, kind, workflow_id, name, message_id, received)
-        seal = json.dumps({"key": self._current_id, "mac": mac}).encode()
-        return Payload(metadata={"encoding": b"json/plain"}, data=seal)
+        at = self._clock().isoformat() if kind == "start" else ""
+        mac = self._mac(
+            self._current_id, _VERSION, kind, workflow_id, name, message_id, at, received
+        )
+        seal = {"v": _VERSION, "key": self._current_id, "mac": mac, "at": at}
+        return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(seal).encode())
 
     def problem(
         self,
@@ -68,37 +82,53 @@ class ActorSealer:
         message_id: str,
         args: Sequence[Any],
         headers: Mapping[str, Payload],
+        received_at: datetime | None = None,
     ) -> str | None:
-        """Why a received message is not vouched for, or None when its seal verifies."""
+        """Why a received message is not vouched for, or None when its seal verifies.
+        `received_at`: when a start reached the server."""
         header = headers.get(SEAL_HEADER)
         if header is None:
             return f"{kind} '{name}' carries no seal: only the denials API and worker may send it"
         try:
             seal = json.loads(header.data)
             key_id, mac = str(seal["key"]), str(seal["mac"])
-        except (ValueError, KeyError, TypeError):
+            version, at = int(seal.get("v", 1)), str(seal.get("at", ""))
+        except (ValueError, KeyError, TypeError, AttributeError):
             return f"{kind} '{name}' carries a malformed seal"
         if key_id not in self._keys:
             return f"{kind} '{name}' is sealed with an unknown key '{key_id}'"
-        expected = self._mac(key_id, kind, workflow_id, name, message_id, args)
+        expected = self._mac(key_id, version, kind, workflow_id, name, message_id, at, args)
         if not hmac.compare_digest(expected, mac):
             return (
                 f"{kind} '{name}' has a seal that does not match it: it was altered, replayed "
                 "or sealed for another case"
             )
+        if received_at is not None:
+            try:
+                sent = datetime.fromisoformat(at)
+                late = abs((received_at - sent).total_seconds()) > START_SEAL_SECONDS
+            except (ValueError, TypeError):
+                late = True
+            if late:
+                return f"start '{name}' carries a seal issued at another time: it was replayed"
         return None
 
     def _mac(
         self,
         key_id: str,
+        version: int,
         kind: str,
         workflow_id: str,
         name: str,
         message_id: str,
+        at: str,
         args: Sequence[Any],
     ) -> str:
-        # The input as the receiver decodes it, serialised as the payload converter does.
-        message = json.dumps([kind, workflow_id, name, message_id]).encode() + to_json(list(args))
+        if version == 1:  # seals issued before 'at' and the stable form (still verifiable)
+            head, body = [kind, workflow_id, name, message_id], to_json(list(args))
+        else:
+            head, body = [version, kind, workflow_id, name, message_id, at], _canonical(args)
+        message = json.dumps(head).encode() + body
         return hmac.new(self._keys[key_id], message, hashlib.sha256).hexdigest()
 
 
@@ -118,6 +148,13 @@ def _as_received(arg: Any) -> Any:
     copied with changes skips validation, which may normalise a field on arrival)."""
     adapter = _adapter(type(arg))
     return adapter.validate_json(to_json(arg))
+
+
+def _canonical(args: Sequence[Any]) -> bytes:
+    """The input as the MAC covers it: fields at their defaults left out, so a field added
+    later (with a default) does not change what an older message's seal covers on replay."""
+    parts = [_adapter(type(arg)).dump_json(arg, exclude_defaults=True) for arg in args]
+    return b"[" + b",".join(parts) + b"]"
 
 
 class _SealingOutbound(client.OutboundInterceptor):
@@ -151,8 +188,8 @@ class ActorSeals(client.Interceptor, Interceptor):
     """Given to the client: it seals what the client sends, and a worker built on that client
     verifies what its workflows receive."""
 
-    def __init__(self, keyring: Keyring) -> None:
-        self._sealer = ActorSealer(keyring)
+    def __init__(self, keyring: Keyring, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._sealer = ActorSealer(keyring, clock)
 
     def intercept_client(self, next: client.OutboundInterceptor) -> client.OutboundInterceptor:
         return _SealingOutbound(next, self._sealer)
@@ -168,20 +205,42 @@ class ActorSeals(client.Interceptor, Interceptor):
         return Verifying
 
 
+def continued_as_new(info: workflow.Info) -> bool:
+    """Whether this run was started by its previous run continuing as new (only a worker can
+    do that). Cron and retry runs also name a previous run, but repeat their first run's
+    start: they are checked as it was."""
+    return info.continued_run_id is not None and not info.cron_schedule and info.attempt == 1
+
+
 class _VerifyingInbound(WorkflowInboundInterceptor):
     _sealer: ActorSealer
+    _enforce: bool | None = None
+
+    def _enforcing(self) -> bool:
+        """Whether this run checks starts and Signals: decided once per run, at its first
+        start or Signal (in a run's first activation Signals come before the start), so a run
+        begun before seals existed replays as it ran."""
+        if self._enforce is None:
+            self._enforce = workflow.patched(SEALS_PATCH)
+        return self._enforce
 
     async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
-        # A run continued as new was started by its own previous run (only a worker can do
-        # that); a run without input (a schedule's, whose ids are not known ahead) carries
-        # nothing to forge. Any other start must be the product's.
         info = workflow.info()
-        if info.continued_run_id is None and input.args:
+        # A run without input (a schedule's, whose ids are not known ahead) carries nothing
+        # to forge. Any other start must be the product's, and recent.
+        if self._enforcing() and input.args and not continued_as_new(info):
             problem = self._sealer.problem(
-                "start", info.workflow_id, info.workflow_type, "", input.args, input.headers
+                "start",
+                info.workflow_id,
+                info.workflow_type,
+                "",
+                input.args,
+                input.headers,
+                # When the server took this run's start: a cron or retry run repeating an old
+                # start later is refused (the product uses neither).
+                received_at=info.workflow_start_time,
             )
-            # Runs started before starts were sealed replay without the check.
-            if problem is not None and workflow.patched(SEALED_STARTS_PATCH):
+            if problem is not None:
                 reject(Rejection.FORBIDDEN, problem)
         return await super().execute_workflow(input)
 
@@ -195,11 +254,11 @@ class _VerifyingInbound(WorkflowInboundInterceptor):
         super().handle_update_validator(input)
 
     async def handle_signal(self, input: HandleSignalInput) -> None:
+        enforcing = self._enforcing()
         problem = self._sealer.problem(
             "signal", workflow.info().workflow_id, input.signal, "", input.args, input.headers
         )
-        # Signals cannot be refused, only dropped; replayed unsealed ones predate the check.
-        if problem is not None and workflow.patched(SEALED_SIGNALS_PATCH):
+        if problem is not None and enforcing:  # a Signal cannot be refused, only dropped
             workflow.logger.warning("dropped a signal: %s", problem)
             return
         await super().handle_signal(input)

@@ -28,7 +28,7 @@ from temporalio.converter import (
 ENCODING = b"binary/encrypted"
 # What a refused plain payload decodes to: an encoding no payload converter knows, named so the
 # converter's error says why.
-REFUSED_PLAIN = Payload(metadata={"encoding": b"refused/unencrypted-payload"})
+REFUSED_ENCODING = b"refused/unencrypted-payload"
 KEY_ID_METADATA = "encryption-key-id"
 KEY_BYTES = 32  # AES-256
 _NONCE_BYTES = 12
@@ -127,7 +127,9 @@ class EncryptionCodec(PayloadCodec):
 
     def _open(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
-            return payload if self._accept_plain else REFUSED_PLAIN
+            if self._accept_plain:
+                return payload
+            return Payload(metadata={"encoding": REFUSED_ENCODING})
         key_id = payload.metadata.get(KEY_ID_METADATA, b"").decode(errors="replace")
         cipher = self._ciphers.get(key_id)
         if cipher is None:

@@ -29,6 +29,10 @@ from workflows.case_workflow import DenialCaseWorkflow
 from workflows.deactivation_workflow import DeactivationWorkflow
 from workflows.stopped_case_sweep import StoppedCaseSweepWorkflow
 
+# Every workflow the worker runs (each Update needs a validator: that is where seals are
+# checked, see denials/actor_seals.py).
+WORKFLOWS = [DenialCaseWorkflow, AbsenceWorkflow, DeactivationWorkflow, StoppedCaseSweepWorkflow]
+
 
 def build_worker(
     client: Client,
@@ -71,12 +75,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[
-            DenialCaseWorkflow,
-            AbsenceWorkflow,
-            DeactivationWorkflow,
-            StoppedCaseSweepWorkflow,
-        ],
+        workflows=WORKFLOWS,
         activities=[
             triage.triage_case,
             triage.current_rule,

@@ -1,6 +1,9 @@
-"""The codec endpoint of the Temporal Web UI / CLI "remote codec" protocol: POST .../encode
-and .../decode with a Payloads message as protobuf JSON, so authorised users see decrypted case
-payloads in the Temporal Web UI while the server itself only ever stores ciphertext.
+"""The codec endpoint of the Temporal Web UI / CLI "remote codec" protocol: POST .../decode
+with a Payloads message as protobuf JSON, so authorised users see decrypted case payloads in
+the Temporal Web UI while the server itself only ever stores ciphertext.
+
+There is no .../encode: encrypting chosen input with the server's key would let anyone who can
+sign in hand Temporal payloads the worker accepts, and the read-only Web UI sends none.
 
 Point the UI at `<app>/api/v1/codec` (TEMPORAL_CODEC_ENDPOINT, with
 TEMPORAL_CODEC_INCLUDE_CREDENTIALS=true so the browser sends the app's session cookie).
@@ -126,12 +129,6 @@ async def decode(
         namespace=request.headers.get("x-namespace", ""),
     )
     return decoded
-
-
-@router.post("/encode", responses=_RESPONSES)
-async def encode(body: PayloadsJson, client: ClientDep, actor: CodecReader) -> PayloadsJson:
-    """Encrypt payloads typed in the UI (e.g. a signal's input) with the current key."""
-    return await _apply(body, _codec(client).encode)
 
 
 def ui_origins(ui_base: str) -> list[str]:

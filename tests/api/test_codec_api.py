@@ -11,8 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from google.protobuf import json_format
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from temporalio.api.common.v1 import Payload
 
 from api.deps import SESSION_COOKIE
 from api.main import create_app
@@ -68,14 +70,15 @@ async def site(tmp_path: Path, sqlite_engine: Engine, rulebook: Rulebook) -> Asy
         yield site
 
 
-async def test_encode_then_decode_round_trips_for_a_case_reader(site: Site) -> None:
-    encoded = await site.http.post(
-        "/api/v1/codec/encode", json={"payloads": [PLAIN]}, headers=site.as_user("alice")
+async def test_a_case_reader_decodes_and_nobody_encodes(site: Site) -> None:
+    (sealed,) = await EncryptionCodec(KEYRING).encode([json_format.ParseDict(PLAIN, Payload())])
+    sealed_json = json_format.MessageToDict(sealed)
+    # Nobody gets chosen input encrypted with the server's key: the worker would accept it.
+    encode = await site.http.post(
+        "/api/v1/codec/encode", json={"payloads": [PLAIN]}, headers=site.as_user("sam")
     )
-    assert encoded.status_code == 200, encoded.text
-    (sealed,) = encoded.json()["payloads"]
-    assert base64.b64decode(sealed["metadata"]["encoding"]) == ENCODING
-    assert sealed["data"] != PLAIN["data"]
+    assert encode.status_code in (404, 405)
+    sealed = sealed_json
 
     decoded = await site.http.post(
         "/api/v1/codec/decode",

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from temporalio import client as temporal_client
 from temporalio import workflow
@@ -19,9 +22,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from denials.actor_seals import SEAL_HEADER, ActorSealer, ActorSeals
+from denials.actor_seals import SEAL_HEADER, ActorSealer, ActorSeals, continued_as_new
 from denials.encryption import EncryptionCodec, Keyring, encrypted_data_converter
 from denials.temporal import connect
+from denials.worker import WORKFLOWS
 from domain.case import CasePolicy, PayerDecision, PayerResponse, TaskType
 from domain.rulebook import Rulebook
 from tests.conftest import running_harness
@@ -93,8 +97,12 @@ def test_a_model_copied_without_validation_seals_as_the_worker_reads_it() -> Non
     )
 
 
-def test_every_case_update_has_a_validator_so_its_seal_is_checked() -> None:
-    updates = workflow._Definition.must_from_class(DenialCaseWorkflow).updates
+def test_every_update_the_worker_runs_has_a_validator_so_its_seal_is_checked() -> None:
+    updates = {
+        f"{defn.__name__}.{name}": update
+        for defn in WORKFLOWS
+        for name, update in workflow._Definition.must_from_class(defn).updates.items()
+    }
     assert len(updates) >= 10
     assert [name for name, u in updates.items() if u.validator is None] == []
 
@@ -241,3 +249,55 @@ async def test_only_the_products_clients_start_workflows_with_input(
         cause = refused.value.cause
         assert isinstance(cause, ApplicationError) and cause.type == Rejection.FORBIDDEN.value
         assert "start 'ContinuesOnce' carries no seal" in cause.message
+
+
+@pytest.mark.parametrize(
+    ("continued_from", "cron", "attempt", "expected"),
+    [
+        (None, "", 1, False),  # a start
+        ("run-1", "", 1, True),  # continued as new by its previous run
+        ("run-1", "* * * * *", 1, False),  # a cron run repeats its first run's start
+        ("run-1", "", 2, False),  # so does a retry run
+    ],
+)
+def test_only_a_run_continued_as_new_skips_the_start_check(
+    continued_from: str | None, cron: str, attempt: int, expected: bool
+) -> None:
+    info = SimpleNamespace(continued_run_id=continued_from, cron_schedule=cron, attempt=attempt)
+    assert continued_as_new(info) is expected  # type: ignore[arg-type]
+
+
+async def test_a_start_sealed_long_before_it_reached_temporal_is_refused(
+    sealed_env: WorkflowEnvironment,
+) -> None:
+    """A captured start sent again later (say, after terminating the case, to roll it back)."""
+    queue = f"seal-{uuid.uuid4().hex[:8]}"
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    replaying = Client(
+        **{
+            **sealed_env.client.config(),
+            "interceptors": [ActorSeals(TEST_KEYRING, lambda: an_hour_ago)],
+        }
+    )
+    async with Worker(sealed_env.client, task_queue=queue, workflows=[ContinuesOnce]):
+        with pytest.raises(WorkflowFailureError) as refused:
+            await replaying.execute_workflow(
+                ContinuesOnce.run, 0, id=f"stale-{uuid.uuid4()}", task_queue=queue
+            )
+    assert "issued at another time" in str(refused.value.cause)
+
+
+class _NoteV1(BaseModel):
+    text: str
+
+
+class _NoteV2(BaseModel):  # the same message after a release added a field with a default
+    text: str
+    urgent: bool = False
+
+
+def test_a_seal_still_verifies_after_a_field_with_a_default_is_added() -> None:
+    sealed = SEALER.seal("signal", "case-1", "note", "", [_NoteV1(text="called")])
+    received = [_NoteV2(text="called")]
+    problem = SEALER.problem("signal", "case-1", "note", "", received, {SEAL_HEADER: sealed})
+    assert problem is None

@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 from denials.encryption import (
     ENCODING,
     KEY_ID_METADATA,
-    REFUSED_PLAIN,
+    REFUSED_ENCODING,
     EncryptionCodec,
     KeyConfigError,
     Keyring,
@@ -68,9 +68,10 @@ async def test_tampering_or_relabelling_fails_authentication() -> None:
 
 async def test_plain_payloads_are_refused_unless_migrating() -> None:
     keyring = Keyring.parse(f"k1:{K1}", source="test")
-    assert await EncryptionCodec(keyring).decode([PLAIN]) == [REFUSED_PLAIN]
+    (refused,) = await EncryptionCodec(keyring).decode([PLAIN])
+    assert refused == Payload(metadata={"encoding": REFUSED_ENCODING})  # a new one each time
     with pytest.raises(KeyError, match="refused/unencrypted-payload"):
-        pydantic_data_converter.payload_converter.from_payloads([REFUSED_PLAIN])
+        pydantic_data_converter.payload_converter.from_payloads([refused])
     # The Web UI shows them as they are; histories from before encryption still decode.
     assert await EncryptionCodec(keyring).reveal([PLAIN]) == [PLAIN]
     assert await EncryptionCodec(keyring, accept_plain=True).decode([PLAIN]) == [PLAIN]
