@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
-from db.audit_outcomes import applied_updates
+from db.audit_outcomes import applied_updates, reconcile_unknown
 from db.models import AuditEventRow, Outcome
 from domain.audit_detail import visible_detail
 from domain.case import Actor
@@ -103,18 +103,21 @@ class AuditService:
         **detail: Any,
     ) -> None:
         """A change sent as `update_id` got no answer in time: 'unknown' until the workflow's
-        projection reconciles it, or 'ok' now if the read model already shows it applied
-        (the projection came before this entry)."""
-        applied = update_id in applied_updates(self._session, [update_id])
+        projection reconciles it, or reconciled at once if the read model already shows it
+        applied (the projection came before this entry)."""
         self.record(
             actor,
             action,
-            Outcome.OK if applied else Outcome.UNKNOWN,
+            Outcome.UNKNOWN,
             case_id=case_id,
             task_id=task_id,
             update_id=update_id,
             **detail,
         )
+        # Written first, then checked: a projection landing in between finds the entry.
+        if update_id in applied_updates(self._session, [update_id]):
+            reconcile_unknown(self._session, [update_id])
+            self._session.commit()
 
     def _conditions(self, filters: AuditFilters) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []

@@ -290,10 +290,12 @@ class CaseService:
         action: str,
         case_id: str,
         change: Callable[[WorkflowHandle[DenialCaseWorkflow, object], str], Awaitable[T]],
+        sent: Callable[[], bool] = lambda: True,
         **detail: object,
     ) -> T:
         """Send one change to the case's workflow, as the Update id given to `change`, and
-        audit it: applied, refused, failed, or unknown when it went unanswered."""
+        audit it: applied, refused, failed, or unknown when it went unanswered after `sent`
+        (before, nothing can apply: failed)."""
         handle = self._handle(case_id)
         update_id = new_update_id()
         release_connection(self._session)
@@ -301,8 +303,13 @@ class CaseService:
             async with case_errors(self._session, self._client, case_id):
                 result = await change(handle, update_id)
         except NoAnswer as exc:
-            self._audit.record_unanswered(
-                actor, action, update_id, case_id=case_id, reason=exc.message, **detail
+            if sent():
+                self._audit.record_unanswered(
+                    actor, action, update_id, case_id=case_id, reason=exc.message, **detail
+                )
+                raise
+            self._audit.record(
+                actor, action, Outcome.FAILED, case_id=case_id, reason=exc.message, **detail
             )
             raise
         except ServiceError as exc:
@@ -424,10 +431,13 @@ class CaseService:
             duplicate = duplicate_problem(state, answer) is not None
             raise (Conflict if duplicate else Invalid)(problem)
 
+        sent = False  # a Query unanswered sent nothing; a late payment's run may still apply
+
         async def check_and_send(
             handle: WorkflowHandle[DenialCaseWorkflow, object], _update_id: str
         ) -> None:
             # A Signal, or a new run for a late payment: neither is an Update of the open run.
+            nonlocal sent
             closed = self._closed_state(case_id)
             state = closed or await handle.query(DenialCaseWorkflow.state)
             if state.status is CaseStatus.CLOSED and not takes_late_payment(state):
@@ -435,6 +445,7 @@ class CaseService:
             problem = posted_answer_problem(state, response, self.today())
             if problem is not None:
                 refuse(state, problem)
+            sent = True
             if state.status is CaseStatus.CLOSED:
                 problem = await self.record_late_payment(case_id, answer, typed=True)
                 if problem is not None:
@@ -447,6 +458,7 @@ class CaseService:
             "case.payer_response",
             case_id,
             check_and_send,
+            sent=lambda: sent,
             decision=response.decision.value,
         )
 

@@ -14,8 +14,8 @@ PACKAGES = ("activities", "api", "db", "denials", "services", "web", "workflows"
 # Calls whose keyword arguments become an entry's detail (services.audit.AuditService.record
 # and record_unanswered; the case and task services pass theirs through _change and _act).
 RECORDING_CALLS = {"record", "record_unanswered", "_change", "_act"}
-# Keywords that are columns of the entry, not detail.
-COLUMNS = {"case_id", "task_id", "update_id"}
+# Keywords that are columns of the entry, or parameters of the calls, not detail.
+COLUMNS = {"case_id", "task_id", "update_id", "sent"}
 
 
 def recorded_detail_keys() -> dict[str, set[str]]:

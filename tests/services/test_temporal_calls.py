@@ -11,7 +11,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from db.models import AuditEventRow
-from domain.case import Actor, CasePolicy, Role
+from domain.case import Actor, CasePolicy, PayerDecision, PayerResponse, Role
 from domain.rulebook import Rulebook
 from services import temporal_calls
 from services.errors import Busy, Unavailable
@@ -52,6 +52,18 @@ async def test_an_update_no_worker_runs_answers_unavailable_in_time(
         ).one()
         assert audit.outcome == "unknown" and audit.update_id  # settled when applied
         assert audit.detail["reason"] == refused.value.message
+
+        # A typed-in answer is checked against the case first: that Query went unanswered,
+        # so nothing was sent, and the audit says it failed (not 'unknown').
+        answer = PayerResponse(
+            decision=PayerDecision.UPHELD, decision_date=await harness.today(), source="manual"
+        )
+        with pytest.raises(Unavailable):
+            await cases.signal_payer_response(case_id, answer, ALICE)
+        (answered,) = session.exec(
+            select(AuditEventRow).where(AuditEventRow.action == "case.payer_response")
+        ).all()
+        assert answered.outcome == "failed"
 
 
 async def test_a_case_taking_too_many_changes_at_once_answers_busy() -> None:

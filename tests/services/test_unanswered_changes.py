@@ -114,7 +114,7 @@ def test_an_unknown_entry_is_settled_once_and_an_applied_one_recorded_ok(
     sqlite_engine: Engine,
 ) -> None:
     """The projection may come after the entry (it settles it once, however often it is
-    retried) or before it (the entry is recorded 'ok' then)."""
+    retried) or before it (the entry is settled as soon as it is written)."""
 
     def noted(case_id: str, update_id: str) -> tuple[CaseState, list[CaseEvent]]:
         note = event(1, "note", "a note", "alice").model_copy(update={"update_id": update_id})
@@ -131,5 +131,6 @@ def test_an_unknown_entry_is_settled_once_and_an_applied_one_recorded_ok(
     assert outcomes == [
         ("u-late", Outcome.UNKNOWN),
         ("u-late", Outcome.OK),
+        ("u-early", Outcome.UNKNOWN),  # the trail is append-only: written, then settled
         ("u-early", Outcome.OK),
     ]
