@@ -24,7 +24,6 @@ from denials.config import Settings
 
 COOKIE = "denials_login_csrf"
 SECURE_COOKIE = f"__Host-{COOKIE}"
-FIELD = "csrf_token"
 # token_urlsafe(32): 43 characters of the URL-safe alphabet; anything else is not ours.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 REFUSED = (
