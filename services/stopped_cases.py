@@ -17,7 +17,7 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from temporalio.client import Client, WorkflowHistoryEventFilterType
+from temporalio.client import Client, WorkflowHistoryEventFilterType, WorkflowQueryFailedError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -251,6 +251,9 @@ def case_errors(
     return temporal_errors(case_id, when_gone=lambda: explain_finished(session, client, case_id))
 
 
+STOPPED_RUN_QUERY_SECONDS = 5.0
+
+
 # --- Views and the restart -----------------------------------------------------------------
 
 
@@ -356,6 +359,22 @@ class StoppedCaseService:
             raise Conflict(f"case {case_id} is closed: its workflow ended with it")
         return CaseState.model_validate(found[1])
 
+    async def _last_state(self, case_id: str, run_id: str | None) -> CaseState:
+        """The case as the stopped run held it when it can still be read (a Query replays the
+        run: answers it took but never projected are kept), else as it last projected it."""
+        projected = self._projected(case_id)
+        if run_id is None:
+            return projected
+        handle = self._client.get_workflow_handle_for(
+            DenialCaseWorkflow.run, case_id, run_id=run_id
+        )
+        try:
+            async with asyncio.timeout(STOPPED_RUN_QUERY_SECONDS):
+                held = await handle.query(DenialCaseWorkflow.state)
+        except (TimeoutError, RPCError, WorkflowQueryFailedError):
+            return projected  # a failed run may not replay, a worker may be busy
+        return held if held.version >= projected.version else projected
+
     async def _restart(self, case_id: str) -> tuple[RestartedCase, CaseWorkflowStopRow]:
         state = self._projected(case_id)
         release_connection(self._session)
@@ -365,7 +384,7 @@ class StoppedCaseService:
             )
             if noticed is None:
                 raise Conflict(f"case {case_id}'s workflow is running: there is nothing to restart")
-            state = self._projected(case_id)  # what the stopped run projected last
+            state = await self._last_state(case_id, noticed.stop.run_id)
             try:
                 handle = await self._client.start_workflow(
                     DenialCaseWorkflow.run,
