@@ -4,7 +4,8 @@ interchange, other bytes) bring the same remittance again."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Table
@@ -18,6 +19,12 @@ from edi.results import AdjudicatedClaim
 
 def adjudicated_rows(sha256: str, claims: Sequence[AdjudicatedClaim]) -> list[dict[str, Any]]:
     """The rows of the claims a file adjudicated, keyed by adjudication_ids."""
+    return list(_unique_rows(sha256, claims))
+
+
+def _unique_rows(sha256: str, claims: Sequence[AdjudicatedClaim]) -> Iterator[dict[str, Any]]:
+    """One row per adjudication id, the first of a remittance found twice in one file, made
+    as they are written: a large remittance's rows all at once would be hundreds of MB."""
     # A reversal takes back an earlier adjudication; it is neither a claim adjudicated nor a
     # denial for the denial rate (its re-adjudication, if any, comes as a claim of its own).
     recorded = [(index, item) for index, item in enumerate(claims) if not item.is_reversal]
@@ -32,8 +39,12 @@ def adjudicated_rows(sha256: str, claims: Sequence[AdjudicatedClaim]) -> list[di
         )
         for index, item in recorded
     )
-    rows = {
-        row_id: {
+    seen: set[str] = set()
+    for row_id, (_, item) in zip(ids, recorded, strict=True):
+        if row_id in seen:  # a remittance twice in one file: once
+            continue
+        seen.add(row_id)
+        yield {
             "row_id": row_id,
             "file_sha256": sha256,
             "payer_id": item.payer.payer_id,
@@ -53,15 +64,12 @@ def adjudicated_rows(sha256: str, claims: Sequence[AdjudicatedClaim]) -> list[di
             "service_date": item.service_date,
             "remittance_date": item.remittance_date,
         }
-        for row_id, (_, item) in zip(ids, recorded, strict=True)
-    }  # a remittance twice in one file: once
-    return list(rows.values())
 
 
 def record_adjudicated(session: Session, sha256: str, claims: Sequence[AdjudicatedClaim]) -> None:
     """Add the file's adjudicated claims; one recorded already (by an earlier file) is kept."""
     table: Table = RemittanceClaimRow.__table__  # type: ignore[attr-defined]
-    rows = adjudicated_rows(sha256, claims)
-    for start in range(0, len(rows), 1000):
-        upsert(session, table, rows[start : start + 1000], ["row_id"], update=False)
+    rows = _unique_rows(sha256, claims)
+    while batch := list(islice(rows, 1000)):
+        upsert(session, table, batch, ["row_id"], update=False)
     session.commit()

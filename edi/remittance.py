@@ -115,7 +115,7 @@ class RemittanceParser:
                 original_reference=builder.original_reference,
                 remittance_trace=trace,
                 transaction=transaction.st.number,
-                segment=builder.clp,
+                segment_number=builder.clp.number,
                 build_claim=partial(
                     self._claim,
                     builder,
@@ -126,6 +126,7 @@ class RemittanceParser:
                 ),
             )
             adjudicated.append(item)
+            builder.release()
             maybe_denied = (
                 kind is DenialKind.REVERSAL
                 or builder.claim_status == "4"

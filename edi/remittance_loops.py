@@ -173,3 +173,8 @@ class ClaimLoop:
     @property
     def service_lines(self) -> list[LineLoop]:
         return self.lines
+
+    def release(self) -> None:
+        """Drop the CLP segment once it is read: the claim is built (lazily) from what was
+        read out of the segments, and a large remittance would keep one per claim."""
+        del self.clp

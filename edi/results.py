@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.classification import Classification
 from domain.models import Claim, DenialKind, DenialRecord, Payer
 from edi.problems import Location, Problem, Severity
-from edi.tokenizer import Segment
 
 
 class FileKind(StrEnum):
@@ -51,7 +50,7 @@ class AdjudicatedClaim:
         "provider_npi",
         "remittance_date",
         "remittance_trace",
-        "segment",
+        "segment_number",
         "service_date",
         "transaction",
     )
@@ -71,7 +70,7 @@ class AdjudicatedClaim:
         original_reference: str,
         remittance_trace: str,
         transaction: int,
-        segment: Segment,
+        segment_number: int,
         build_claim: Callable[[], Claim],
     ) -> None:
         self.claim_id = claim_id
@@ -87,7 +86,8 @@ class AdjudicatedClaim:
         # TRN02 (the check or EFT trace number): one remittance however many files bring it.
         self.remittance_trace = remittance_trace
         self.transaction = transaction  # the ST segment's number: its place in the file
-        self.segment = segment  # the CLP
+        # The CLP's number, not the segment: a large remittance would keep one per claim.
+        self.segment_number = segment_number
         self.classification: Classification
         self._build_claim = build_claim
         self._claim: Claim | None = None
@@ -100,7 +100,7 @@ class AdjudicatedClaim:
 
     @property
     def location(self) -> Location:
-        return self.segment.location()
+        return Location(segment_number=self.segment_number, segment_id="CLP")
 
     @property
     def is_reversal(self) -> bool:

@@ -127,7 +127,9 @@ def _headerless_delimiters(text: str) -> Delimiters:
     return Delimiters(element, component, None, segment)
 
 
-def tokenize(text: str) -> Tokenized:
+def _delimiters(text: str) -> tuple[Delimiters, bool, str, int]:
+    """The file's delimiters, whether it has an envelope, and its body from the first segment
+    on with that body's offset in `text`."""
     body = text.lstrip(_WHITESPACE)
     start = len(text) - len(body)
     if not body:
@@ -146,6 +148,15 @@ def tokenize(text: str) -> Tokenized:
             f"not an X12 file: expected it to start with 'ISA' (or 'ST'), found {shown!r}",
             Location(),
         )
+    return delimiters, has_envelope, body, start
+
+
+def delimiters_of(text: str) -> Delimiters:
+    return _delimiters(text)[0]
+
+
+def tokenize(text: str) -> Tokenized:
+    delimiters, has_envelope, body, start = _delimiters(text)
     segments: list[Segment] = []
     append = segments.append
     separator, element = delimiters.segment, delimiters.element
@@ -163,3 +174,28 @@ def tokenize(text: str) -> Tokenized:
             append(Segment(elements[0], elements, len(segments) + 1, offset + lead))
         offset += size + step
     return Tokenized(delimiters, segments, has_envelope)
+
+
+def segment_heads(text: str, numbers: set[int]) -> dict[int, tuple[str, int]]:
+    """The id and character offset of the segments numbered `numbers` (as tokenize numbers
+    them), found without holding every segment: validation names a few segments of a file
+    that may hold millions."""
+    delimiters, _, body, start = _delimiters(text)
+    separator, element = delimiters.segment, delimiters.element
+    step, last, size = len(separator), max(numbers, default=0), len(body)
+    heads: dict[int, tuple[str, int]] = {}
+    number = position = 0
+    while position <= size and number < last:
+        end = body.find(separator, position)
+        end = size if end < 0 else end
+        chunk = body[position:end]
+        stripped = chunk.strip(_WHITESPACE)
+        if stripped:
+            number += 1
+            if number in numbers:
+                heads[number] = (
+                    stripped.split(element, 1)[0],
+                    start + position + chunk.find(stripped[0]),
+                )
+        position = end + step
+    return heads

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from typing import Any
+from typing import Any, TextIO, cast
 
 import pyx12.errors
 import pyx12.params
@@ -23,7 +23,7 @@ import pyx12.x12file
 import pyx12.x12n_document
 
 from edi.problems import Location, Problem, Severity, X12Error
-from edi.tokenizer import Segment, decode, tokenize
+from edi.tokenizer import decode, delimiters_of, segment_heads
 
 _ISA_LENGTH = 106  # the fixed-width ISA segment, terminator included
 _REASON_LENGTH = 160
@@ -54,29 +54,33 @@ def _could_not_run(reason: str) -> Problem:
 
 
 class _Lines:
-    """Segment position in the file -> our segment and its text line."""
+    """Segment position in the file -> its id and text line, for the positions pyx12 reported
+    only: an index of every segment would hold a large file a second time."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, numbers: set[int]) -> None:
         self.text = text
         self.newline = "\n" if "\n" in text else "\r"
         try:
-            tokenized = tokenize(text)
+            self.terminator = delimiters_of(text).segment
+            self.heads = segment_heads(text, numbers)
         except X12Error:
-            self.segments: dict[int, Segment] = {}
             self.terminator = "~"
-        else:
-            self.segments = {s.number: s for s in tokenized.segments}
-            self.terminator = tokenized.delimiters.segment
+            self.heads = {}
+        # Lines counted in one pass in file order: counting from the start for each finding
+        # rescans the file once per finding (thousands of them on a large file).
+        self.lines: dict[int, int] = {}
+        line, counted = 1, 0
+        for number, (_, offset) in sorted(self.heads.items(), key=lambda head: head[1][1]):
+            line += text.count(self.newline, counted, offset)
+            counted = offset
+            self.lines[number] = line
 
     def segment_id(self, number: int | None) -> str | None:
-        segment = self.segments.get(number) if number is not None else None
-        return segment.id if segment is not None else None
+        head = self.heads.get(number) if number is not None else None
+        return head[0] if head is not None else None
 
     def line(self, number: int | None) -> int | None:
-        segment = self.segments.get(number) if number is not None else None
-        if segment is None:
-            return None
-        return self.text.count(self.newline, 0, segment.offset) + 1
+        return self.lines.get(number) if number is not None else None
 
     def isa_length(self) -> int | None:
         body = self.text.lstrip(" \t\r\n")
@@ -86,15 +90,56 @@ class _Lines:
         return end + 1 if end >= 0 else None
 
 
+class _TextReader:
+    """The read() pyx12 uses, over the decoded text: io.StringIO would copy it at four bytes
+    a character."""
+
+    closed = False  # pyx12 tells a file object from a file name by this attribute
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._position = 0
+
+    def read(self, size: int = -1) -> str:
+        end = len(self._text) if size < 0 else self._position + size
+        chunk = self._text[self._position : end]
+        self._position += len(chunk)
+        return chunk
+
+    def close(self) -> None:
+        self._text, self.closed = "", True
+
+
+def _reader(text: str) -> TextIO:
+    return cast(TextIO, _TextReader(text))
+
+
+def _reported_numbers(document: dict[str, Any]) -> set[int]:
+    """Every segment position (cur_line) the report names."""
+    numbers: set[int] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("cur_line"), int):
+                numbers.add(node["cur_line"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    return numbers
+
+
 def _validate(raw: bytes) -> list[Problem]:
     text = decode(raw)  # drops a UTF-8 BOM; pyx12 wants the ISA as the very first characters
-    lines = _Lines(text)
     body = text.lstrip(" \t\r\n")
     try:
-        pyx12.x12file.X12Reader(io.StringIO(body)).close()
+        pyx12.x12file.X12Reader(_reader(body)).close()
     except pyx12.errors.X12Error as exc:
         reason = str(exc)
-        length = lines.isa_length()
+        length = _Lines(text, set()).isa_length()
         if length is not None and length != _ISA_LENGTH:
             reason = (
                 f"its ISA segment is {length} characters long, not the fixed {_ISA_LENGTH} "
@@ -103,11 +148,12 @@ def _validate(raw: bytes) -> list[Problem]:
         return [_could_not_run(reason)]
     report = io.StringIO()
     pyx12.x12n_document.x12n_document(
-        pyx12.params.params(), io.StringIO(body), None, None, fd_json=report
+        pyx12.params.params(), _reader(body), None, None, fd_json=report
     )
     if not report.getvalue():
         return [_could_not_run("pyx12 produced no report")]
-    return list(_problems(json.loads(report.getvalue()), lines))
+    document = json.loads(report.getvalue())
+    return list(_problems(document, _Lines(text, _reported_numbers(document))))
 
 
 def _problems(document: dict[str, Any], lines: _Lines) -> list[Problem]:
