@@ -110,7 +110,7 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
                 ui_codec_endpoint=f"{settings.public_base_url}{CODEC_PATH}" if api else None,
             )
             dev_server.start()
-            web_ui = ReadOnlyWebUI(dev_server.ui_url)
+            web_ui = ReadOnlyWebUI(dev_server.ui_url, public_url=settings.temporal_ui_base)
             # Users reach the UI on temporal_ui_port, read-only (denials.ui_proxy).
             servers.append(
                 _Server(
