@@ -8,6 +8,8 @@ rows (statuses, categories, payers, assignees, deadlines, priorities, a ~5.5 kB 
 per case, 1-2 open tasks per open case), after the migrations and then ANALYZE / VACUUM. A shape
 that misses the target has its query plans printed. The PostgreSQL database is a temporary one
 on 127.0.0.1:5432 (user postgres), dropped afterwards; SQLite is a temporary file.
+
+Then the task worklists (My tasks, the team queue) on the same rows: bench/task_lists.py.
 """
 
 from __future__ import annotations
@@ -591,6 +593,11 @@ def main() -> None:
     for name, engines in databases.items():
         if args.database in (name, "both"):
             asyncio.run(bench_database(name, engines, data, rulebook, args))
+    # The task worklists (My tasks, the team queue) on the same rows.
+    from bench import task_lists  # it imports this module
+
+    print("task worklists GET /api/v1/tasks/mine, /tasks/queue, /tasks")
+    task_lists.run(data, rulebook, args.database, args.requests)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,17 @@ def _conditions(
     return conditions
 
 
+# What a worklist row shows of its case.
+_HEADLINE = {
+    "claim_id": col(CaseRow.claim_id),
+    "payer_name": col(CaseRow.payer_name),
+    "category": col(CaseRow.category),
+    "denied_amount": col(CaseRow.denied_amount),
+    "payer_claim_control_number": col(CaseRow.payer_claim_control_number),
+    "case_status": col(CaseRow.status),
+}
+
+
 def _waiting() -> ColumnElement[bool]:
     return col(TaskRow.type).in_([t.value for t in WAITING_ON_PAYER])
 
@@ -174,28 +185,24 @@ class TaskService:
                 col(TaskRow.priority).desc(),
                 col(TaskRow.due_at),
             ]
+        # The case's headline only: its state document (kilobytes) would ride through the sort.
         rows = self._session.exec(
-            select(TaskRow, CaseRow)
+            select(TaskRow, *_HEADLINE.values())
             .join(CaseRow, joined)
             .where(*conditions)
             .order_by(*ordering, col(TaskRow.task_id))
             .offset(offset)
             .limit(limit)
         ).all()
-        follow_ups = self._follow_ups.among(task.case_id for task, _ in rows)
+        follow_ups = self._follow_ups.among(row[0].case_id for row in rows)
         items = []
-        for task, case_row in rows:
+        for task, *headline in rows:
             follow_up = follow_ups.get(task.case_id)
             items.append(
                 TaskWithCase.model_validate(
                     {
                         **task.model_dump(),
-                        "claim_id": case_row.claim_id,
-                        "payer_name": case_row.payer_name,
-                        "category": case_row.category,
-                        "denied_amount": case_row.denied_amount,
-                        "payer_claim_control_number": case_row.payer_claim_control_number,
-                        "case_status": case_row.status,
+                        **dict(zip(_HEADLINE, headline, strict=True)),
                         "waiting_on_payer": task.type in WAITING_ON_PAYER,
                         "follow_up_on": follow_up.follow_up_on if follow_up else None,
                         "parked": bool(follow_up and follow_up.parked),
