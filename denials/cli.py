@@ -1,27 +1,26 @@
-"""The `denials` command."""
+"""The `denials` command.
+
+The app, the worker and the services are imported inside the commands that use them: a
+command that fails early (no Temporal server, a bad option) says so without waiting for them.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from sqlmodel import Session
 
-from denials import stack, x12_commands
 from denials.config import Settings, settings_problem
-from denials.embedded import port_taken
-from denials.encryption import KeyConfigError
-from denials.payload_keys import load_keyring
-from denials.temporal import register_search_attributes
+from denials.reachability import temporal_problem
+from denials.x12_files import select_files
 from domain.case import Role
-from services.errors import ServiceError
-from services.users import NewUser, UserService
 
 app = typer.Typer(no_args_is_help=True, help="Denials case manager.")
 
@@ -33,6 +32,10 @@ def up(
     demo: Annotated[bool, typer.Option(help="Load demo users and cases")] = True,
 ) -> None:
     """Everything in one process: embedded Temporal dev server, worker and HTTP server."""
+    from denials import stack
+    from denials.encryption import KeyConfigError
+    from denials.payload_keys import load_keyring
+
     overrides: dict[str, object] = {}
     if port is not None:
         overrides["http_port"] = port
@@ -44,17 +47,22 @@ def up(
     except KeyConfigError as exc:
         raise typer.BadParameter(str(exc)) from exc
     _refuse_taken_ports(settings)
-    typer.echo(
-        f"Denials case manager on http://{settings.http_host}:{settings.http_port} "
-        f"(Temporal Web UI {settings.temporal_ui_base}); Ctrl-C stops everything."
-    )
-    stack.run(settings, worker=True, api=True, demo=demo)
+
+    def ready() -> None:
+        typer.echo(
+            f"Denials case manager on http://{settings.http_host}:{settings.http_port} "
+            f"(Temporal Web UI {settings.temporal_ui_base}); Ctrl-C stops everything."
+        )
+
+    stack.run(settings, worker=True, api=True, demo=demo, on_ready=ready)
 
 
 def _refuse_taken_ports(settings: Settings) -> None:
     """Stop before starting anything when a port the stack needs is taken: a Temporal server
     already on the gRPC port would otherwise answer in place of the one about to start (with
     other payload keys, other cases)."""
+    from denials.embedded import port_taken
+
     wanted = [(settings.http_host, settings.http_port, "the web app and API", "DENIALS_HTTP_PORT")]
     if settings.temporal_address is None:
         wanted += [
@@ -91,6 +99,9 @@ def _cluster_settings() -> Settings:
 
 
 def _external_settings() -> Settings:
+    from denials.encryption import KeyConfigError
+    from denials.payload_keys import load_keyring
+
     settings = _cluster_settings()
     try:
         load_keyring(settings)  # refuse to start with a missing or malformed payload key
@@ -102,12 +113,16 @@ def _external_settings() -> Settings:
 @app.command()
 def worker() -> None:
     """Run a worker against the Temporal server at TEMPORAL_ADDRESS."""
+    from denials import stack
+
     stack.run(_external_settings(), worker=True, api=False)
 
 
 @app.command()
 def api() -> None:
     """Run the HTTP server against the Temporal server at TEMPORAL_ADDRESS."""
+    from denials import stack
+
     stack.run(_external_settings(), worker=False, api=True)
 
 
@@ -115,6 +130,10 @@ def api() -> None:
 def search_attributes() -> None:
     """Register the case search attributes on the Temporal server at TEMPORAL_ADDRESS and exit
     (idempotent: the one-shot setup step of a cluster)."""
+    import asyncio
+
+    from denials.temporal import register_search_attributes
+
     settings = _cluster_settings()
     address = settings.temporal_address
     assert address is not None
@@ -130,8 +149,29 @@ def parse(
         bool, typer.Option(help="Also check the implementation guide with pyx12")
     ] = True,
 ) -> None:
-    """Parse and classify X12 files without Temporal; exit 1 if any file has an error."""
-    x12_commands.parse_command(files, as_json, validate)
+    """Parse and classify X12 files without Temporal; exit 1 if any file has an error. A
+    folder stands for the X12 files in it: the others are skipped and listed."""
+    from denials import x12_commands
+
+    x12_commands.parse_command(_x12_files(files), as_json, validate)
+
+
+def _x12_files(paths: list[Path]) -> list[Path]:
+    """The files to read; those found in a folder that are not X12 are listed on stderr (so
+    --json output stays one object per line)."""
+    try:
+        chosen = select_files(paths)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if chosen.skipped:
+        typer.echo(
+            f"skipped {len(chosen.skipped)} file(s) that are not X12 (they do not start with "
+            "ISA or ST):",
+            err=True,
+        )
+        for path in chosen.skipped:
+            typer.echo(f"  {path}", err=True)
+    return chosen.files
 
 
 @app.command()
@@ -147,33 +187,99 @@ def ingest(
     ] = False,
 ) -> None:
     """Ingest X12 files: open cases, answer open ones (Temporal at TEMPORAL_ADDRESS, else the
-    embedded server of 'denials up')."""
+    embedded server of 'denials up'). A folder stands for the X12 files in it: the others are
+    skipped and listed."""
     if not paths and not resume:
         raise typer.BadParameter("name files or folders to ingest, or use --resume")
-    x12_commands.ingest_command(paths or [], user, resume=resume)
+    files = _x12_files(paths or [])
+    if not files and not resume:
+        typer.echo("no X12 file to ingest")
+        return
+    settings = Settings()
+    problem = temporal_problem(settings)
+    if problem is not None:
+        typer.echo(f"ingest stopped before reading anything: {problem}", err=True)
+        raise typer.Exit(2)
+    from denials import x12_commands
+
+    x12_commands.ingest_command(files, settings, user, resume=resume)
+
+
+keys_app = typer.Typer(no_args_is_help=True, help="Payload encryption keys.")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("new")
+def new_key(
+    key_id: Annotated[
+        str | None,
+        typer.Option("--id", help="Key id: letters, digits, '.', '_' or '-' (default k<date>)"),
+    ] = None,
+) -> None:
+    """Print a new AES-256 payload key as `id:base64key`, an entry for DENIALS_PAYLOAD_KEYS."""
+    from denials.encryption import KeyConfigError, Keyring
+
+    try:
+        entry = Keyring.new_entry(key_id or f"k{datetime.now(UTC):%Y%m%d}")
+    except KeyConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--id") from exc
+    typer.echo(entry)
+    typer.echo(
+        "Keep it secret and backed up: without it, payloads it encrypted cannot be read. Put it "
+        "first in DENIALS_PAYLOAD_KEYS (comma-separated, e.g. DENIALS_PAYLOAD_KEYS=<new>,<old>) "
+        "to encrypt with it; keep the old keys listed while open cases need them.",
+        err=True,
+    )
 
 
 users_app = typer.Typer(no_args_is_help=True, help="Manage users (outside demo mode).")
 app.add_typer(users_app, name="users")
 
 
+class StaffRole(StrEnum):
+    """The roles `users create` offers: a person's, never `system` (the product's own)."""
+
+    BILLER = Role.BILLER.value
+    SUPERVISOR = Role.SUPERVISOR.value
+    ADMIN = Role.ADMIN.value
+    PHYSICIAN = Role.PHYSICIAN.value
+
+
+PASSWORD_TRIES = 3
+
+
 @users_app.command("create")
 def create_user(
     user_id: Annotated[str, typer.Argument(help="Lower-case id, e.g. jdoe")],
-    role: Annotated[Role, typer.Option(help="biller, supervisor, admin or physician")],
+    role: Annotated[StaffRole, typer.Option(help="The user's role")],
     name: Annotated[str, typer.Option(help="Display name")],
 ) -> None:
-    """Create a user; the password is asked for (at least 12 characters), never an option."""
-    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    engine = stack.prepare_database(Settings())
+    """Create a user; the password is asked for (at least 12 characters, not an easy guess),
+    never an option. The id, role and name are checked first, and the password before it is
+    asked again."""
+    from sqlmodel import Session
+
+    from denials.bootstrap import prepare_database
+    from services.errors import NotFound, ServiceError
+    from services.users import NewUser, NewUserIdentity, UserService
+
+    try:
+        identity = NewUserIdentity(user_id=user_id, display_name=name, role=Role(role.value))
+    except ValidationError as exc:
+        raise typer.BadParameter(_problems(exc)) from exc
+    engine = prepare_database(Settings())
     try:
         with Session(engine) as session:
-            UserService(session).create(
-                NewUser(user_id=user_id, display_name=name, role=role, password=password)
-            )
+            users = UserService(session)
+            try:
+                users.get(user_id)
+                raise typer.BadParameter(f"user '{user_id}' already exists")
+            except NotFound:
+                pass
+            password = _new_password(user_id, name)
+            users.create(NewUser(**identity.model_dump(), password=password))
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise typer.BadParameter(problems) from exc
+        raise typer.BadParameter(_problems(exc)) from exc
     except ServiceError as exc:
         raise typer.BadParameter(exc.message) from exc
     finally:
@@ -181,9 +287,42 @@ def create_user(
     typer.echo(f"created {role.value} {user_id}")
 
 
+_FIELD_NAMES = {"user_id": "user id", "display_name": "--name", "role": "--role"}
+
+
+def _problems(exc: ValidationError) -> str:
+    """Each refused field in the command's words, without pydantic's 'Value error, '."""
+    return "; ".join(
+        f"{_FIELD_NAMES.get(str(e['loc'][0]), str(e['loc'][0])) if e['loc'] else 'input'}: "
+        f"{e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors()
+    )
+
+
+def _new_password(user_id: str, name: str) -> str:
+    """Ask for a password until one passes the policy and is typed the same twice."""
+    from domain.sign_in import password_problem
+
+    for _ in range(PASSWORD_TRIES):
+        password: str = typer.prompt("Password", hide_input=True)
+        problem = password_problem(password, [user_id, name])
+        if problem is not None:
+            typer.echo(f"password refused: {problem}", err=True)
+            continue
+        if typer.prompt("Repeat the password", hide_input=True) == password:
+            return password
+        typer.echo("the two passwords differ", err=True)
+    raise typer.BadParameter(f"no password set after {PASSWORD_TRIES} tries: nothing was created")
+
+
 @users_app.command("list")
 def list_users() -> None:
-    engine = stack.prepare_database(Settings())
+    from sqlmodel import Session
+
+    from denials.bootstrap import prepare_database
+    from services.users import UserService
+
+    engine = prepare_database(Settings())
     with Session(engine) as session:
         for user in UserService(session).list():
             state = "active" if user.active else "inactive"
@@ -194,7 +333,9 @@ def list_users() -> None:
 @app.command()
 def migrate() -> None:
     """Apply database migrations (DATABASE_URL) and exit."""
-    stack.prepare_database(Settings()).dispose()
+    from denials.bootstrap import prepare_database
+
+    prepare_database(Settings()).dispose()
     typer.echo("database schema is up to date")
 
 

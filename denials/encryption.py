@@ -88,6 +88,10 @@ class Keyring:
     @staticmethod
     def new_entry(key_id: str) -> str:
         """A freshly generated key, in the `id:base64key` form `parse` reads."""
+        if not _KEY_ID.fullmatch(key_id):
+            raise KeyConfigError(
+                f"key id '{key_id}': use 1-64 letters, digits, '.', '_' or '-' (e.g. k2)"
+            )
         return f"{key_id}:{base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()}"
 
 

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator, Sequence
+import socket
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -17,7 +18,8 @@ from temporalio.client import Client
 
 from api.main import create_app
 from api.routes.codec import CODEC_PATH
-from db.engine import make_engine, migrate
+from db.engine import make_engine
+from denials.bootstrap import load_rulebook, prepare_database
 from denials.config import Settings
 from denials.demo import load_demo
 from denials.embedded import DevServer, loopback_port
@@ -36,11 +38,21 @@ log = logging.getLogger("denials")
 
 
 class _Server(uvicorn.Server):
-    """Uvicorn without its own signal handling: the stack decides when everything stops."""
+    """Uvicorn without its own signal handling: the stack decides when everything stops. Its
+    `listening` event is set once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = asyncio.Event()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.listening.set()
 
 
 def _stop_event() -> asyncio.Event:
@@ -49,16 +61,6 @@ def _stop_event() -> asyncio.Event:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     return stop
-
-
-def prepare_database(settings: Settings) -> Engine:
-    engine = make_engine(settings.effective_database_url)
-    migrate(engine)
-    return engine
-
-
-def load_rulebook(settings: Settings) -> Rulebook:
-    return Rulebook.load(settings.classification_override_file, settings.payer_rules_file)
 
 
 def _http_server(settings: Settings, engine: Engine, client: Client, rulebook: Rulebook) -> _Server:
@@ -78,18 +80,35 @@ def _http_server(settings: Settings, engine: Engine, client: Client, rulebook: R
     )
 
 
-async def _until_stopped(stop: asyncio.Event, servers: Sequence[_Server]) -> None:
-    """Serve until stopped, or until any server ends (then the others are stopped too)."""
+async def _when_started(servers: Sequence[_Server], on_ready: Callable[[], None]) -> None:
+    await asyncio.gather(*(server.listening.wait() for server in servers))
+    on_ready()
+
+
+async def _until_stopped(
+    stop: asyncio.Event, servers: Sequence[_Server], on_ready: Callable[[], None] | None
+) -> None:
+    """Serve until stopped, or until any server ends (then the others are stopped too).
+    `on_ready` is called once every server listens."""
     serving = [asyncio.create_task(server.serve()) for server in servers]
     stopping = asyncio.create_task(stop.wait())
+    announcing = asyncio.create_task(_when_started(servers, on_ready or (lambda: None)))
     await asyncio.wait({*serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     for server in servers:
         server.should_exit = True
     stopping.cancel()
+    announcing.cancel()
     await asyncio.gather(*serving)
 
 
-async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> None:
+async def _run(
+    settings: Settings,
+    *,
+    worker: bool,
+    api: bool,
+    demo: bool,
+    on_ready: Callable[[], None] | None,
+) -> None:
     stop = _stop_event()
     engine = prepare_database(settings)
     rulebook = load_rulebook(settings)
@@ -154,6 +173,12 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
             # The worker writes through a pool of its own: requests waiting on their cases must
             # never hold the connections the worker needs to finish those cases.
             worker_engine = make_engine(settings.effective_database_url) if api else engine
+            log.info(
+                "worker polling task queue '%s' of namespace '%s' at %s",
+                settings.task_queue,
+                settings.temporal_namespace,
+                client.service_client.config.target_host,
+            )
             with ThreadPoolExecutor(settings.worker_activity_threads) as executor:
                 async with build_worker(
                     client,
@@ -167,11 +192,11 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
                     sandboxed=settings.workflow_sandbox,
                 ):
                     try:
-                        await _until_stopped(stop, servers)
+                        await _until_stopped(stop, servers, on_ready)
                     finally:
                         worker_engine.dispose()
         else:
-            await _until_stopped(stop, servers)
+            await _until_stopped(stop, servers, on_ready)
     finally:
         if web_ui is not None:
             await web_ui.aclose()
@@ -180,6 +205,15 @@ async def _run(settings: Settings, *, worker: bool, api: bool, demo: bool) -> No
         engine.dispose()
 
 
-def run(settings: Settings, *, worker: bool, api: bool, demo: bool = False) -> None:
+def run(
+    settings: Settings,
+    *,
+    worker: bool,
+    api: bool,
+    demo: bool = False,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Run until Ctrl-C or SIGTERM; `on_ready` is called once the worker polls and every
+    server listens."""
     configure_logging(json_lines=settings.json_logs)
-    asyncio.run(_run(settings, worker=worker, api=api, demo=demo))
+    asyncio.run(_run(settings, worker=worker, api=api, demo=demo, on_ready=on_ready))

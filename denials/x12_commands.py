@@ -14,10 +14,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlmodel import Session
 
+from denials.bootstrap import load_rulebook, prepare_database
 from denials.config import Settings
 from denials.encryption import KeyConfigError
 from denials.payload_keys import payload_codec
-from denials.stack import load_rulebook, prepare_database
+from denials.reachability import unreachable_message
 from denials.temporal import connect
 from domain.case import Actor, Role
 from edi.parser import parse_bytes
@@ -29,19 +30,6 @@ from services.ingest import IngestService
 from services.ingest_report import IngestCounts, IngestSummary
 
 console = Console()
-
-
-def expand(paths: list[Path]) -> list[Path]:
-    """Files as given; a directory stands for every file below it, in name order."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise typer.BadParameter(f"{path}: no such file or directory")
-    return files
 
 
 def _parse_table(parsed: ParsedFile) -> Table:
@@ -71,7 +59,7 @@ def _parse_table(parsed: ParsedFile) -> Table:
 def parse_command(files: list[Path], as_json: bool, validate: bool) -> None:
     rulebook = load_rulebook(Settings())
     failed = False
-    for path in expand(files):
+    for path in files:
         parsed = parse_bytes(str(path), path.read_bytes(), rulebook, validate_guide=validate)
         failed |= not parsed.ok
         if as_json:
@@ -99,13 +87,20 @@ def _summary_table(summary: IngestSummary) -> Table:
     return table
 
 
+class TemporalUnreachable(Exception):
+    """The connection failed after the quick check passed (the server went away, or what
+    answers is not Temporal)."""
+
+
 async def _ingest(
     files: list[Path], settings: Settings, received_by: str, *, resume: bool
 ) -> IngestSummary:
+    codec = payload_codec(settings)
+    try:
+        client = await connect(settings.client_address, settings.temporal_namespace, codec=codec)
+    except RuntimeError as exc:  # the SDK's connection error: raw transport words
+        raise TemporalUnreachable(unreachable_message(settings, "the connection failed")) from exc
     engine = prepare_database(settings)
-    client = await connect(
-        settings.client_address, settings.temporal_namespace, codec=payload_codec(settings)
-    )
     rulebook = load_rulebook(settings)
     reports = []
     try:
@@ -138,12 +133,13 @@ async def _ingest(
     return IngestSummary.of(reports)
 
 
-def ingest_command(paths: list[Path], received_by: str, *, resume: bool = False) -> None:
-    files = expand(paths)
+def ingest_command(
+    files: list[Path], settings: Settings, received_by: str, *, resume: bool = False
+) -> None:
     try:
-        summary = asyncio.run(_ingest(files, Settings(), received_by, resume=resume))
-    except (ServiceError, RuntimeError, KeyConfigError) as exc:
-        console.print(f"[red]ingest failed: {exc}[/red]")
+        summary = asyncio.run(_ingest(files, settings, received_by, resume=resume))
+    except (ServiceError, RuntimeError, KeyConfigError, TemporalUnreachable) as exc:
+        console.print(f"[red]ingest failed: {escape(str(exc))}[/red]")
         raise typer.Exit(2) from exc
     console.print(_summary_table(summary))
     for report in summary.reports:

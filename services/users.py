@@ -44,13 +44,12 @@ class UserOut(BaseModel):
     active: bool
 
 
-class NewUser(BaseModel):
+class NewUserIdentity(BaseModel):
+    """A new user but the password: checked before a password is asked for."""
+
     user_id: str = Field(description="Lower-case letters, digits, '.', '_' or '-'")
     display_name: str = Field(min_length=1, max_length=200)
     role: Role
-    password: str = Field(
-        description="At least 12 characters, not a common or breached password", repr=False
-    )
 
     @field_validator("user_id")
     @classmethod
@@ -65,6 +64,12 @@ class NewUser(BaseModel):
         if value not in STAFF_ROLES:
             raise ValueError(f"one of {', '.join(r.value for r in STAFF_ROLES)}")
         return value
+
+
+class NewUser(NewUserIdentity):
+    password: str = Field(
+        description="At least 12 characters, not a common or breached password", repr=False
+    )
 
     @field_validator("password")
     @classmethod

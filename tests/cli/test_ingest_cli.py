@@ -1,6 +1,7 @@
 """`denials ingest FILE|DIR...` as a real subprocess against the test Temporal server and the
-harness's read model: a folder is ingested file by file, the summary table is printed, a file
-with errors makes the exit status 1 and is named, and the cases it opened exist."""
+harness's read model: a folder's X12 files are ingested file by file (its other files are
+skipped and listed), the summary table is printed, a file with errors makes the exit status 1
+and is named, and the cases it opened exist."""
 
 from __future__ import annotations
 
@@ -75,33 +76,50 @@ def table_counts(stdout: str) -> dict[str, int]:
 async def test_ingest_folder_prints_the_summary_and_fails_on_the_bad_file(
     harness: CaseHarness, rulebook: Rulebook, tmp_path: Path
 ) -> None:
-    """A folder with a two-denial 835 and a garbage file: both stored, the 835's two cases
-    started, exit status 1 because of the garbage file, which is named with its error."""
+    """A folder with a two-denial 835, a scanned letter and a README: the 835 is stored and
+    its two cases started, the other two are skipped and listed (issue 16: a README became a
+    failed ingest). The letter named on its own is read, fails (exit status 1) and is named
+    with its error."""
     remit = two_denials_835(await harness.today())
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "a-remit.835").write_bytes(remit)
     (inbox / "b-scan.txt").write_bytes(GARBAGE)
+    (inbox / "README.md").write_text("Drop the payers' 835, 277CA and 999 files here.\n")
 
     status, out, err = await run_denials(
         "ingest", str(inbox), "--user", "nightly-job", env=cli_env(harness), cwd=tmp_path
     )
-    assert status == 1, f"stdout:\n{out}\nstderr:\n{err}"
+    assert status == 0, f"stdout:\n{out}\nstderr:\n{err}"
+    assert "skipped 2 file(s) that are not X12 (they do not start with ISA or ST):" in err
+    assert f"  {inbox / 'README.md'}\n  {inbox / 'b-scan.txt'}\n" in err
     assert "Ingest summary" in out
+    first = table_counts(out)
+    assert (first["files"], first["cases started"], first["errors"]) == (1, 2, 0)
+    assert "a-remit.835: file:" not in out
+
+    status, out, err = await run_denials(
+        "ingest",
+        str(inbox / "b-scan.txt"),
+        "--user",
+        "nightly-job",
+        env=cli_env(harness),
+        cwd=tmp_path,
+    )
+    assert status == 1, f"stdout:\n{out}\nstderr:\n{err}"
     assert table_counts(out) == {
-        "files": 2,
-        "claims": 3,
-        "denials": 2,
+        "files": 1,
+        "claims": 0,
+        "denials": 0,
         "rejections": 0,
         "reversals": 0,
-        "cases started": 2,
+        "cases started": 0,
         "duplicates skipped": 0,
         "payer responses matched": 0,
         "late payments": 0,
         "errors": 1,
     }
     assert re.search(r"b-scan\.txt: file: not an X12 file", out), out
-    assert "a-remit.835: file:" not in out
 
     case_ids = case_ids_of(remit, rulebook)
     rows = [await wait_row(harness, c, lambda r: r.status == "triaged") for c in case_ids]
@@ -128,11 +146,11 @@ async def test_ingest_folder_prints_the_summary_and_fails_on_the_bad_file(
             ("nightly-job", "b-scan.txt"),
         ]
 
-    # The same folder again: nothing new starts, the 835 is a duplicate, the bad file fails again.
+    # The same folder again: nothing new starts, the 835's two denials are duplicates.
     status, out, err = await run_denials("ingest", str(inbox), env=cli_env(harness), cwd=tmp_path)
-    assert status == 1, f"stdout:\n{out}\nstderr:\n{err}"
+    assert status == 0, f"stdout:\n{out}\nstderr:\n{err}"
     again = table_counts(out)
-    assert (again["cases started"], again["duplicates skipped"], again["errors"]) == (0, 2, 1)
+    assert (again["cases started"], again["duplicates skipped"], again["errors"]) == (0, 2, 0)
 
 
 async def test_ingest_missing_path_exits_non_zero_with_a_clear_message(tmp_path: Path) -> None:
