@@ -52,5 +52,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.worklist
 	$(BIN)/python -m bench.analytics
 
+## clean: remove what run, test and bench made here: the venv, .data (the demo's cases and its
+## payload key), screenshots, tool caches, build metadata and bytecode (not the apt Chromium)
 clean:
-	rm -rf $(VENV) .data test-artifacts
+	rm -rf $(VENV) .data test-artifacts .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
