@@ -6,16 +6,19 @@ earlier versions, they prove old cases still replay:
 
     .venv/bin/python -m tests.workflows.record_histories VERSION [SCENARIO...]
 
-Each scenario (all of them unless named) drives one case through the paths that matter and
-saves its history to tests/workflows/histories/<name>.<VERSION>.json, or, for a case that
-continued as new, each run's to <name>.<VERSION>.run<N>.json. Most run on the time-skipping
+e.g. `... record_histories v8-my-change appeal_chain`. Each scenario (all of them unless
+named; a wrong name lists them) drives one case through the paths that matter and saves its
+history to tests/workflows/histories/<name>.<VERSION>.json, or, for a case that continued
+as new, each run's to <name>.<VERSION>.run<N>.json; a version already recorded for a scenario
+is never overwritten (`--out DIR` writes elsewhere, to try it). Most run on the time-skipping
 test server; `continued` runs on the dev server, told to suggest continuing as new early.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import sys
+import re
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -433,7 +436,9 @@ async def _environment(dev_server: bool) -> WorkflowEnvironment:
     )
 
 
-async def _record(version: str, names: list[str], scenarios: dict[str, Scenario]) -> None:
+async def _record(
+    version: str, names: list[str], scenarios: dict[str, Scenario], out: Path
+) -> None:
     chosen = [name for name in names or list(scenarios) if name in scenarios]
     if not chosen:
         return
@@ -455,20 +460,43 @@ async def _record(version: str, names: list[str], scenarios: dict[str, Scenario]
                         history = await env.client.get_workflow_handle(
                             handle.id, run_id=run.run_id
                         ).fetch_history()
-                        path = HISTORIES / f"{name}.{version}{suffix}.json"
+                        path = out / f"{name}.{version}{suffix}.json"
                         path.write_text(history.to_json())
                         print(f"recorded {path.name}: {len(history.events)} events")
         engine.dispose()
 
 
-async def record_all(version: str, names: list[str]) -> None:
-    HISTORIES.mkdir(exist_ok=True)
-    unknown = set(names) - set(SCENARIOS) - set(ON_DEV_SERVER)
+async def record_all(version: str, names: list[str], out: Path = HISTORIES) -> None:
+    await _record(version, names, SCENARIOS, out)
+    await _record(version, names, ON_DEV_SERVER, out)
+
+
+def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    every = [*SCENARIOS, *ON_DEV_SERVER]
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.workflows.record_histories",
+        description="Record case workflow histories for the replay tests.",
+    )
+    parser.add_argument("version", help="name of the workflow version, e.g. v8-my-change")
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="default: all of them")
+    parser.add_argument("--out", type=Path, default=HISTORIES, help="folder (default: %(default)s)")
+    args = parser.parse_args(argv)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", args.version):
+        parser.error(f"version '{args.version}': letters, digits, '.', '_' or '-' only")
+    unknown = sorted(set(args.scenarios) - set(every))
     if unknown:
-        raise SystemExit(f"no scenario {', '.join(sorted(unknown))}")
-    await _record(version, names, SCENARIOS)
-    await _record(version, names, ON_DEV_SERVER)
+        parser.error(f"no scenario {', '.join(unknown)}: choose from {', '.join(every)}")
+    recorded = sorted(
+        path.name
+        for name in args.scenarios or every
+        for path in args.out.glob(f"{name}.{args.version}.*json")
+    )
+    if recorded:  # older versions' histories prove old cases still replay: keep them
+        parser.error(f"already recorded, not overwritten: {', '.join(recorded)}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    return args
 
 
 if __name__ == "__main__":
-    asyncio.run(record_all(sys.argv[1], sys.argv[2:]))
+    arguments = _arguments()
+    asyncio.run(record_all(arguments.version, arguments.scenarios, arguments.out))
