@@ -413,12 +413,6 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
         ok={"alice": 404, "bob": 404, "sam": 404},
         signed_out=CODEC_SIGNED_OUT,
     ),
-    ("POST", "/api/v1/codec/encode"): Endpoint(
-        VIEW_CASES,
-        lambda w, who: Call("/api/v1/codec/encode", {"json": {"payloads": []}}),
-        ok={"alice": 404, "bob": 404, "sam": 404},
-        signed_out=CODEC_SIGNED_OUT,
-    ),
     # Denial KPIs.
     ("GET", "/api/v1/metrics"): Endpoint(VIEW_CASES, _get("/api/v1/metrics")),
     ("GET", "/api/v1/metrics/{section}.csv"): Endpoint(
