@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, LargeBinary, Numeric, text
 from sqlmodel import Field, SQLModel
 
+import db.case_search  # (its tables join the same metadata)
 import db.work_management  # noqa: F401  (its tables join the same metadata)
 from db.types import UTCDateTime
 

@@ -12,9 +12,11 @@ from sqlalchemy import Table
 from sqlmodel import Session
 
 from db.audit_outcomes import reconcile_unknown
+from db.case_search import CaseSearchRow
 from db.models import CaseEventRow, CaseRow, TaskRow
 from db.upsert import upsert
 from domain.case import CaseEvent, CaseState, Task
+from domain.case_search import search_text
 from domain.root_cause import denial_carc, denial_procedure_code
 
 
@@ -106,8 +108,16 @@ def event_row_values(case_id: str, event: CaseEvent) -> dict[str, Any]:
 
 
 def write_case_projection(session: Session, state: CaseState, new_events: list[CaseEvent]) -> None:
+    claim = state.record.claim
     upsert(
         session, _table(CaseRow), [case_row_values(state)], ["case_id"], version_column="version"
+    )
+    upsert(
+        session,
+        _table(CaseSearchRow),
+        [{"case_id": state.case_id, "version": state.version, "text": search_text(claim)}],
+        ["case_id"],
+        version_column="version",
     )
     upsert(
         session,

@@ -26,6 +26,7 @@ PHI_FREE_KEYS = frozenset(
         "effective_from",
         "ends_at",
         "fields",
+        "filter_id",
         "kind",
         "level",
         "method",

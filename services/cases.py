@@ -7,9 +7,9 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
@@ -35,6 +35,7 @@ from domain.payer_answers import (
 )
 from domain.rulebook import Rulebook
 from services.audit import AuditService, Outcome
+from services.case_search import search_conditions
 from services.errors import Busy, Conflict, Invalid, NoAnswer, NotFound, ServiceError
 from services.schemas import (
     CaseDetail,
@@ -74,14 +75,6 @@ _SORT_COLUMNS = {
 }
 
 
-def _starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
-    """column LIKE 'prefix%' as a range an index serves (in the columns' bytewise order)."""
-    if ord(prefix[-1]) == 0x10FFFF:  # no character follows it: bound by the prefix alone
-        return column >= prefix
-    successor = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(column >= prefix, column < successor)
-
-
 def case_conditions(filters: CaseFilters) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.status:
@@ -94,23 +87,12 @@ def case_conditions(filters: CaseFilters) -> list[ColumnElement[bool]]:
         conditions.append(col(CaseRow.payer_id) == filters.payer_id)
     if filters.assignee:
         conditions.append(col(CaseRow.assignee) == filters.assignee)
-    if filters.deadline_before:
-        conditions.append(col(CaseRow.next_deadline) <= filters.deadline_before)
     if filters.stalled is not None:
         conditions.append(col(CaseRow.stalled) == filters.stalled)
     if filters.escalated is not None:
         escalated = col(CaseRow.escalation) >= 2
         conditions.append(escalated if filters.escalated else ~escalated)
-    if filters.q and filters.q.strip():
-        # Claim numbers match by prefix, as typed or in capitals: a range on the indexed
-        # columns, where a LIKE '%...%' would read every case.
-        typed = filters.q.strip()
-        matches = [
-            _starts_with(column, text)
-            for text in dict.fromkeys((typed, typed.upper()))
-            for column in (col(CaseRow.claim_id), col(CaseRow.payer_claim_control_number))
-        ]
-        conditions.append(or_(*matches))
+    conditions.extend(search_conditions(filters))
     return conditions
 
 

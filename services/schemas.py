@@ -43,11 +43,19 @@ class CaseFilters(BaseModel):
     category: str | None = None
     payer_id: str | None = None
     assignee: str | None = None
-    deadline_before: date | None = None
+    deadline_after: date | None = Field(default=None, description="Next deadline on or after")
+    deadline_before: date | None = Field(default=None, description="Next deadline on or before")
+    denied_from: date | None = Field(default=None, description="Denied (reported) on or after")
+    denied_to: date | None = Field(default=None, description="Denied (reported) on or before")
+    remitted_from: date | None = Field(default=None, description="Remittance date on or after")
+    remitted_to: date | None = Field(default=None, description="Remittance date on or before")
     stalled: bool | None = None
     escalated: bool | None = None
     q: str | None = Field(
-        default=None, max_length=80, description="Claim number (CLP01 or CLP07) starts with"
+        default=None,
+        max_length=80,
+        description="Words each found in the claim number (CLP01 or CLP07, any part), patient "
+        "name, member id, payer name or id, or the assignee's name or id; case-insensitive",
     )
     sort: CaseSort = CaseSort.PRIORITY
     descending: bool = True

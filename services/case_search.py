@@ -1,0 +1,44 @@
+"""The case list's search: words matched anywhere in a case's search text (claim numbers,
+patient name, member id, payer) or in its assignee's name, and date ranges. The conditions
+join services.cases.case_conditions; saved filters are in services.saved_filters."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, func, or_
+from sqlmodel import col, select
+
+from db.case_search import CaseSearchRow
+from db.models import CaseRow, UserRow
+from domain.case_search import search_terms
+from services.schemas import CaseFilters
+
+
+def _word(term: str) -> ColumnElement[bool]:
+    """One word, found in the case's search text or its assignee's display name or id. The
+    search text is stored normalised (lower case), so the LIKE is case-blind on PostgreSQL
+    too; a user's name is lowered as it is read (a few rows)."""
+    in_text = col(CaseRow.case_id).in_(
+        select(CaseSearchRow.case_id).where(col(CaseSearchRow.text).contains(term, autoescape=True))
+    )
+    assignees = select(UserRow.user_id).where(
+        or_(
+            func.lower(col(UserRow.display_name)).contains(term, autoescape=True),
+            func.lower(col(UserRow.user_id)).contains(term, autoescape=True),
+        )
+    )
+    return or_(in_text, col(CaseRow.assignee).in_(assignees))
+
+
+def search_conditions(filters: CaseFilters) -> list[ColumnElement[bool]]:
+    conditions = [_word(term) for term in search_terms(filters.q)]
+    ranges = (
+        (col(CaseRow.denied_on), filters.denied_from, filters.denied_to),
+        (col(CaseRow.remittance_date), filters.remitted_from, filters.remitted_to),
+        (col(CaseRow.next_deadline), filters.deadline_after, filters.deadline_before),
+    )
+    for column, start, end in ranges:
+        if start is not None:
+            conditions.append(column >= start)
+        if end is not None:
+            conditions.append(column <= end)
+    return conditions
