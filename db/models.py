@@ -12,6 +12,7 @@ from sqlalchemy import JSON, Column, Index, LargeBinary, Numeric, text
 from sqlmodel import Field, SQLModel
 
 import db.case_search  # (its tables join the same metadata)
+import db.notifications  # (its tables join the same metadata)
 import db.work_management  # noqa: F401  (its tables join the same metadata)
 from db.types import UTCDateTime
 
@@ -198,6 +199,8 @@ class UserRow(SQLModel, table=True):
     role: str = Field(max_length=16)
     active: bool = True
     password_hash: str | None = Field(default=None, max_length=200)
+    # Where notifications are e-mailed; none means in the app only.
+    email: str | None = Field(default=None, max_length=254)
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
 
 

@@ -253,6 +253,9 @@ def create_user(
     user_id: Annotated[str, typer.Argument(help="Lower-case id, e.g. jdoe")],
     role: Annotated[StaffRole, typer.Option(help="The user's role")],
     name: Annotated[str, typer.Option(help="Display name")],
+    email: Annotated[
+        str | None, typer.Option(help="Where notifications are e-mailed (else in the app only)")
+    ] = None,
 ) -> None:
     """Create a user; the password is asked for (at least 12 characters, not an easy guess),
     never an option. The id, role and name are checked first, and the password before it is
@@ -264,7 +267,9 @@ def create_user(
     from services.users import NewUser, NewUserIdentity, UserService
 
     try:
-        identity = NewUserIdentity(user_id=user_id, display_name=name, role=Role(role.value))
+        identity = NewUserIdentity(
+            user_id=user_id, display_name=name, role=Role(role.value), email=email
+        )
     except ValidationError as exc:
         raise typer.BadParameter(_problems(exc)) from exc
     engine = prepare_database(Settings())
@@ -287,7 +292,40 @@ def create_user(
     typer.echo(f"created {role.value} {user_id}")
 
 
-_FIELD_NAMES = {"user_id": "user id", "display_name": "--name", "role": "--role"}
+@users_app.command("set-email")
+def set_email(
+    user_id: Annotated[str, typer.Argument(help="The user's id")],
+    email: Annotated[str, typer.Argument(help="Address for notifications; '' removes it")],
+) -> None:
+    """Set (or remove) the address a user's notifications are e-mailed to."""
+    from sqlmodel import Session
+
+    from denials.bootstrap import prepare_database
+    from domain.case import Actor
+    from services.errors import ServiceError
+    from services.users import UserChange, UserService
+
+    try:
+        change = UserChange(email=email)
+    except ValidationError as exc:
+        raise typer.BadParameter(_problems(exc)) from exc
+    engine = prepare_database(Settings())
+    try:
+        with Session(engine) as session:
+            UserService(session).change(user_id, change, by=Actor(user_id="cli", role=Role.ADMIN))
+    except ServiceError as exc:
+        raise typer.BadParameter(exc.message) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"{user_id}: {'e-mail ' + email if email else 'no e-mail'}")
+
+
+_FIELD_NAMES = {
+    "user_id": "user id",
+    "display_name": "--name",
+    "role": "--role",
+    "email": "--email",
+}
 
 
 def _problems(exc: ValidationError) -> str:

@@ -6,6 +6,7 @@ from datetime import timedelta, tzinfo
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -131,6 +132,34 @@ class Settings(BaseSettings):
         default=15, ge=1, description="How long a lockout lasts (even the right password)"
     )
 
+    # Notifications by e-mail (services.notifications); no host means in the app only.
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset: no e-mail")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port")
+    smtp_tls: Literal["starttls", "implicit", "none"] = Field(
+        default="starttls",
+        description="starttls (port 587), implicit TLS (port 465) or none (a local relay)",
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP sign-in, if required")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle the SMTP server's certificate is checked against"
+    )
+    smtp_from: str = Field(
+        default="denials@localhost", description="From address of notification e-mails"
+    )
+    smtp_timeout_seconds: float = Field(default=15, gt=0, description="Per SMTP conversation")
+    public_url: str | None = Field(
+        default=None,
+        description="The app's address in e-mailed links; unset: the HTTP host and port",
+    )
+    notify_digest_hour: int = Field(
+        default=7, ge=0, le=23, description="Office hour (DENIALS_TIMEZONE) the digests go out"
+    )
+    notify_every_seconds: float = Field(
+        default=60, gt=0, description="How often the worker looks for notifications to send"
+    )
+    notify_max_attempts: int = Field(default=5, ge=1, description="Tries per e-mail")
+
     @field_validator("timezone")
     @classmethod
     def _known_time_zone(cls, value: str) -> str:
@@ -151,6 +180,11 @@ class Settings(BaseSettings):
         """Where a browser on this machine reaches the HTTP server."""
         host = "127.0.0.1" if self.http_host in ("0.0.0.0", "::") else self.http_host
         return f"http://{host}:{self.http_port}"
+
+    @property
+    def link_base(self) -> str:
+        """Where links in e-mails point."""
+        return (self.public_url or self.public_base_url).rstrip("/")
 
     @property
     def temporal_ui_base(self) -> str:

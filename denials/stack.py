@@ -31,6 +31,7 @@ from denials.worker import build_worker
 from domain.rulebook import Rulebook
 from services.audit import AuditService
 from services.cases import CaseService
+from services.mailer import run_sender, sender_from_settings
 from services.users import UserService
 from workflows.stopped_case_sweep import ensure_sweep_schedule
 
@@ -191,9 +192,21 @@ async def _run(
                     submitter=settings.submitter,
                     sandboxed=settings.workflow_sandbox,
                 ):
+                    # Notifications go with the worker (one per deployment usually; several
+                    # are safe: services.mailer claims each e-mail).
+                    notifier = asyncio.create_task(
+                        run_sender(
+                            sender_from_settings(worker_engine, settings),
+                            settings.notify_every_seconds,
+                        ),
+                        name="notifications",
+                    )
                     try:
                         await _until_stopped(stop, servers, on_ready)
                     finally:
+                        notifier.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await notifier
                         worker_engine.dispose()
         else:
             await _until_stopped(stop, servers, on_ready)

@@ -26,6 +26,18 @@ DEMO_USERS = (
     ("drew", "Dr. Drew Okafor", Role.PHYSICIAN),
 )
 _USER_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+# One address, no spaces or line breaks (it goes into an e-mail header).
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str | None) -> str | None:
+    if value is None or value == "":
+        return value
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("an e-mail address such as name@example.org")
+    return value
+
+
 STAFF_ROLES = (Role.BILLER, Role.SUPERVISOR, Role.ADMIN, Role.PHYSICIAN)
 
 
@@ -42,6 +54,7 @@ class UserOut(BaseModel):
     display_name: str
     role: str
     active: bool
+    email: str | None = None
 
 
 class NewUserIdentity(BaseModel):
@@ -50,6 +63,12 @@ class NewUserIdentity(BaseModel):
     user_id: str = Field(description="Lower-case letters, digits, '.', '_' or '-'")
     display_name: str = Field(min_length=1, max_length=200)
     role: Role
+    email: str | None = Field(default=None, description="Where notifications are e-mailed")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return _email(value) or None
 
     @field_validator("user_id")
     @classmethod
@@ -90,11 +109,19 @@ class UserChange(BaseModel):
     display_name: str | None = Field(default=None, min_length=1, max_length=200)
     role: Role | None = None
     active: bool | None = None
+    email: str | None = Field(
+        default=None, description="Where notifications are e-mailed; empty removes it"
+    )
     password: str | None = Field(
         default=None,
         description="At least 12 characters, not a common or breached password",
         repr=False,
     )
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return _email(value)
 
     @field_validator("password")
     @classmethod
@@ -161,6 +188,7 @@ class UserService:
             user_id=new.user_id,
             display_name=new.display_name,
             role=new.role.value,
+            email=new.email,
             password_hash=hash_password(new.password),
             created_at=datetime.now(UTC),
         )
@@ -179,6 +207,8 @@ class UserService:
             user.role = change.role.value
         if change.active is not None:
             user.active = change.active
+        if change.email is not None:
+            user.email = change.email or None
         if change.password is not None:
             # The request knows neither the user id nor the name it keeps: judge with both.
             problem = password_problem(change.password, [user.user_id, user.display_name])
@@ -228,6 +258,7 @@ class UserService:
                         user_id=user_id,
                         display_name=name,
                         role=role.value,
+                        email=f"{user_id}@example.org",  # reserved: no real mailbox
                         password_hash=demo_hash,
                         created_at=datetime.now(UTC),
                     )
