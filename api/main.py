@@ -30,6 +30,7 @@ from api.routes import (
     appeals,
     audit,
     auth,
+    case_filters,
     cases,
     codec,
     health,
@@ -53,7 +54,15 @@ from services.ingest_resume import resume_at_start
 from services.payer_rules import PayerRuleStore
 from web import drafts
 from web.error_pages import MESSAGES, wants_page
-from web.routes import appeal_page, case_page, dashboard, other_pages, supervisor, worklists
+from web.routes import (
+    appeal_page,
+    case_list,
+    case_page,
+    dashboard,
+    other_pages,
+    supervisor,
+    worklists,
+)
 from web.routes import auth as web_auth
 from web.session import LoginRequired, StaleForm
 from web.templating import STATIC_DIR, render_error, use_time_zone
@@ -159,11 +168,21 @@ def create_app(
         absences.router,
         prevention.router,
         stopped_cases.router,
+        case_filters.router,
         analytics.router,
         codec.router,
         prometheus.router,
     )
-    pages = (web_auth, worklists, case_page, appeal_page, supervisor, other_pages, dashboard)
+    pages = (
+        web_auth,
+        case_list,
+        worklists,
+        case_page,
+        appeal_page,
+        supervisor,
+        other_pages,
+        dashboard,
+    )
     for router in (*routers, *(page.router for page in pages)):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

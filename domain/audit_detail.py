@@ -15,6 +15,7 @@ PHI_FREE_KEYS = frozenset(
         "absence_id",
         "adjustment",
         "assignee",
+        "away_override",
         "cases_started",
         "count",
         "created",

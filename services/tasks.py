@@ -20,6 +20,7 @@ from services.errors import Invalid, NoAnswer, NotFound, ServiceError
 from services.follow_ups import FollowUpService, open_follow_up, parked_case
 from services.schemas import Page, TaskWithCase
 from services.stopped_cases import case_errors
+from services.supervision import OutOfOffice, refuse_if_away
 from services.temporal_calls import new_update_id, release_connection
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
@@ -363,10 +364,25 @@ class TaskService:
         raise Invalid("give an assignee or a queue")
 
     async def reassign(
-        self, task_id: str, actor: Actor, *, assignee: str | None, queue: Role | None, reason: str
+        self,
+        task_id: str,
+        actor: Actor,
+        *,
+        assignee: str | None,
+        queue: Role | None,
+        reason: str,
+        override_absence: bool = False,
     ) -> CaseChange:
-        """Reassign to a user (their role decides the queue) or to a queue, unassigned."""
+        """Reassign to a user (their role decides the queue) or to a queue, unassigned. A user
+        out of office is refused unless `override_absence` (services.supervision)."""
         role = self._target_role(assignee, queue)
+        try:
+            overridden = refuse_if_away(self._session, assignee, override=override_absence)
+        except OutOfOffice as exc:
+            self._audit.record(
+                actor, "task.reassign", Outcome.REFUSED, task_id=task_id, reason=exc.message
+            )
+            raise
         return await self._act(
             actor,
             "task.reassign",
@@ -383,6 +399,7 @@ class TaskService:
                 id=update_id,
             ),
             to=assignee or role.value,
+            **({"away_override": True} if overridden else {}),
         )
 
     async def bulk_reassign(
@@ -393,14 +410,24 @@ class TaskService:
         assignee: str | None,
         queue: Role | None,
         reason: str,
+        override_absence: bool = False,
     ) -> list[BulkOutcome]:
         """Reassign many tasks at once; each succeeds or fails on its own (a task completed
         meanwhile is reported, the others still move)."""
         self._target_role(assignee, queue)  # a bad target fails the whole request up front
+        # ... and so does an assignee out of office, unless overridden
+        refuse_if_away(self._session, assignee, override=override_absence)
         outcomes = []
         for task_id in dict.fromkeys(task_ids):
             try:
-                await self.reassign(task_id, actor, assignee=assignee, queue=queue, reason=reason)
+                await self.reassign(
+                    task_id,
+                    actor,
+                    assignee=assignee,
+                    queue=queue,
+                    reason=reason,
+                    override_absence=override_absence,
+                )
                 outcomes.append(BulkOutcome(task_id=task_id, ok=True, status_code=200))
             except ServiceError as exc:
                 outcomes.append(

@@ -27,6 +27,10 @@ class ReassignIn(BaseModel):
     assignee: str | None = Field(default=None, description="User id; omit to send to a queue")
     queue: Role | None = Field(default=None, description="Queue when no assignee is given")
     reason: str = Field(default="", max_length=2000)
+    override_absence: bool = Field(
+        default=False,
+        description="Assign to a user out of office anyway (otherwise 409 while they are away)",
+    )
 
 
 class BulkReassignIn(ReassignIn):
@@ -142,7 +146,12 @@ async def reassign_task(
     task_id: str, body: ReassignIn, tasks: TaskServiceDep, actor: Supervisor
 ) -> CaseChange:
     return await tasks.reassign(
-        task_id, actor, assignee=body.assignee, queue=body.queue, reason=body.reason
+        task_id,
+        actor,
+        assignee=body.assignee,
+        queue=body.queue,
+        reason=body.reason,
+        override_absence=body.override_absence,
     )
 
 
@@ -152,5 +161,10 @@ async def bulk_reassign(
 ) -> list[BulkOutcome]:
     """Reassign many tasks at once; each result says whether that task moved."""
     return await tasks.bulk_reassign(
-        body.task_ids, actor, assignee=body.assignee, queue=body.queue, reason=body.reason
+        body.task_ids,
+        actor,
+        assignee=body.assignee,
+        queue=body.queue,
+        reason=body.reason,
+        override_absence=body.override_absence,
     )

@@ -102,6 +102,7 @@ class World:
     prevention_task: str = ""
     document_id: str = ""  # the main case's appeal packet
     spare_tokens: dict[str, str] = field(default_factory=dict)  # for logging out
+    saved_filters: dict[str, int] = field(default_factory=dict)  # each case reader's own
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,23 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     ("POST", "/api/v1/auth/token"): Endpoint(PUBLIC, _token),
     ("GET", "/api/v1/auth/me"): Endpoint(SIGNED_IN, _get("/api/v1/auth/me")),
     ("POST", "/api/v1/auth/logout"): Endpoint(SIGNED_IN, _logout, ok=204),
+    # Notifications: everyone's own (none here, so marking one is 404 for every caller).
+    ("GET", "/api/v1/notifications"): Endpoint(SIGNED_IN, _get("/api/v1/notifications")),
+    ("POST", "/api/v1/notifications/read-all"): Endpoint(
+        SIGNED_IN, _post("/api/v1/notifications/read-all")
+    ),
+    ("POST", "/api/v1/notifications/{notification_id}/read"): Endpoint(
+        SIGNED_IN,
+        _post("/api/v1/notifications/999999/read"),
+        ok={"alice": 404, "bob": 404, "sam": 404, "ada": 404},
+    ),
+    ("GET", "/api/v1/notifications/preferences"): Endpoint(
+        SIGNED_IN, _get("/api/v1/notifications/preferences")
+    ),
+    ("PUT", "/api/v1/notifications/preferences"): Endpoint(
+        SIGNED_IN,
+        lambda w, who: Call("/api/v1/notifications/preferences", {"json": {"email_digest": False}}),
+    ),
     # Cases.
     ("POST", "/api/v1/cases"): Endpoint(WORK_TASKS, _case_record),  # the same denial: 200
     ("GET", "/api/v1/cases"): Endpoint(VIEW_CASES, _get("/api/v1/cases")),
@@ -283,6 +301,23 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
         WORK_TASKS,
         lambda w, who: Call(f"/api/v1/cases/{w.main_case}/follow-up"),
         ok={"bob": 204, "alice": 404, "sam": 404},
+    ),
+    # Saved filters: each case reader saves, reads and deletes their own (set up per user).
+    ("GET", "/api/v1/case-filters"): Endpoint(VIEW_CASES, _get("/api/v1/case-filters")),
+    ("POST", "/api/v1/case-filters"): Endpoint(
+        VIEW_CASES,
+        lambda w, who: Call(
+            "/api/v1/case-filters", {"json": {"name": f"by {who}", "filters": {"q": "0007"}}}
+        ),
+        ok=201,
+    ),
+    ("GET", "/api/v1/case-filters/{filter_id}"): Endpoint(
+        VIEW_CASES, lambda w, who: Call(f"/api/v1/case-filters/{w.saved_filters.get(who, 1)}")
+    ),
+    ("DELETE", "/api/v1/case-filters/{filter_id}"): Endpoint(
+        VIEW_CASES,
+        lambda w, who: Call(f"/api/v1/case-filters/{w.saved_filters.get(who, 1)}"),
+        ok=204,
     ),
     # The main case's 835 named its payer and dates: every allowed caller is refused the change.
     ("POST", "/api/v1/cases/{case_id}/claim-identity"): Endpoint(
@@ -427,8 +462,9 @@ AREAS = {
         "/api/v1/auth",
         "/api/v1/cases",
         "/api/v1/stopped-cases",
+        "/api/v1/case-filters",
     ),
-    "tasks_ingest": ("/api/v1/tasks", "/api/v1/ingest"),
+    "tasks_ingest": ("/api/v1/tasks", "/api/v1/ingest", "/api/v1/notifications"),
     "audit_rules_users_prevention": (
         "/api/v1/audit",
         "/api/v1/payer-rules",
@@ -586,6 +622,14 @@ async def build_world(api: Api, area: str) -> World:
             f"/api/v1/cases/{world.main_case}/documents", headers=as_user("alice")
         )
         world.document_id = documents.json()[0]["document_id"]
+        for user in ("alice", "bob", "sam"):
+            saved = await api.http.post(
+                "/api/v1/case-filters",
+                json={"name": "setup", "filters": {"open_only": True}},
+                headers=as_user(user),
+            )
+            assert saved.status_code == 201, saved.text
+            world.saved_filters[user] = saved.json()["filter_id"]
     elif area == "tasks_ingest":
         await asyncio.gather(
             _claim(api, world.alice_complete, "alice"),

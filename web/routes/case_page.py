@@ -14,6 +14,7 @@ from api.deps import (
     CaseServiceDep,
     FollowUpServiceDep,
     PreferenceServiceDep,
+    SessionDep,
     SettingsDep,
     StoppedCaseServiceDep,
     TaskServiceDep,
@@ -28,6 +29,7 @@ from services.errors import Invalid, SubmissionFailed
 from services.follow_ups import FollowUpView
 from services.schemas import CaseDetail
 from services.stopped_cases import StoppedCaseView
+from services.supervision import OutOfOffice, with_absences
 from web.claim_views import claim_views, correction_target
 from web.forms import TASK_FORMS, initial_values, parse_task_form
 from web.routes.worklists import after_completion, can_release
@@ -136,8 +138,11 @@ def _temporal_link(settings: SettingsDep, case_id: str) -> str:
     )
 
 
-def _targets(users: UserServiceDep, user: SignedIn) -> list[Any]:
-    return users.workload() if allows(user.actor.role, Permission.SUPERVISE) else []
+def _targets(users: UserServiceDep, user: SignedIn, session: SessionDep) -> list[Any]:
+    """Whom a supervisor may reassign to, each marked when out of office."""
+    if not allows(user.actor.role, Permission.SUPERVISE):
+        return []
+    return with_absences(session, users.workload())
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -149,6 +154,7 @@ def case_page(
     settings: SettingsDep,
     stops: StoppedCaseServiceDep,
     follow_ups: FollowUpServiceDep,
+    session: SessionDep,
     user: CaseReaderPage,
     task: str | None = None,
     focus: str | None = None,
@@ -159,7 +165,7 @@ def case_page(
         detail,
         user,
         _temporal_link(settings, case_id),
-        _targets(users, user),
+        _targets(users, user, session),
         stop=stops.stop_of(case_id),
         follow_up=follow_ups.get(case_id),
         task_id=task,
@@ -180,6 +186,7 @@ async def complete_task(
     stops: StoppedCaseServiceDep,
     follow_ups: FollowUpServiceDep,
     preferences: PreferenceServiceDep,
+    session: SessionDep,
     user: TaskWorkerPage,
 ) -> Response:
     task = tasks.get_task(task_id)
@@ -207,7 +214,7 @@ async def complete_task(
         detail,
         user,
         _temporal_link(settings, case_id),
-        _targets(users, user),
+        _targets(users, user, session),
         stop=stops.stop_of(case_id),
         follow_up=follow_ups.get(case_id),
         task_id=task_id,
@@ -242,13 +249,17 @@ async def reassign_task(
 ) -> RedirectResponse:
     target = str(form.get("assignee") or "")
     queue = Role(target.removeprefix("queue:")) if target.startswith("queue:") else None
-    await tasks.reassign(
-        task_id,
-        user.actor,
-        assignee=None if queue else target or None,
-        queue=queue,
-        reason=str(form.get("reason") or ""),
-    )
+    try:
+        await tasks.reassign(
+            task_id,
+            user.actor,
+            assignee=None if queue else target or None,
+            queue=queue,
+            reason=str(form.get("reason") or ""),
+            override_absence=form.get("override_absence") == "on",
+        )
+    except OutOfOffice as exc:
+        return redirect_with_flash(f"/cases/{case_id}", f"Not reassigned: {exc.message}")
     return redirect_with_flash(
         f"/cases/{case_id}", f"Task reassigned to {target.removeprefix('queue:')}"
     )
@@ -270,11 +281,16 @@ async def change_priority(
 
 @router.post("/cases/{case_id}/cancel")
 async def cancel_case(
-    case_id: str, form: PostedForm, cases: CaseServiceDep, user: SupervisorPage
-) -> RedirectResponse:
+    request: Request, case_id: str, form: PostedForm, cases: CaseServiceDep, user: SupervisorPage
+) -> Response:
     reason = str(form.get("reason") or "").strip()
     if not reason:
         return redirect_with_flash(f"/cases/{case_id}", "Cancelling needs a reason")
+    if form.get("confirm") != "yes":  # a second step, as a page: no script needed
+        summary = cases.get_case(case_id, user.actor).summary
+        return render(
+            request, "cancel_confirm.html", {"user": user, "s": summary, "reason": reason}
+        )
     await cases.cancel_case(case_id, reason, user.actor)
     return redirect_with_flash(f"/cases/{case_id}", "Case cancelled")
 

@@ -1,4 +1,5 @@
-"""The supervisor console: stalled and escalated cases, workload, reassigning, out of office."""
+"""The supervisor console: stalled and escalated cases, write-off approvals, workload (with
+who is away), reassigning, out of office."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 from api.deps import (
     AbsenceServiceDep,
     CaseServiceDep,
+    SessionDep,
     StoppedCaseServiceDep,
     TaskServiceDep,
     UserServiceDep,
@@ -18,6 +20,7 @@ from api.deps import (
 from domain.case import Role
 from services.absences import AbsenceIn
 from services.schemas import CaseFilters
+from services.supervision import OutOfOffice, with_absences, write_off_approvals
 from web.session import PostedForm, SupervisorPage
 from web.templating import local_time, org_tz, redirect_with_flash, render
 from web.wording import located_errors
@@ -33,6 +36,7 @@ def console(
     users: UserServiceDep,
     absences: AbsenceServiceDep,
     stops: StoppedCaseServiceDep,
+    session: SessionDep,
     user: SupervisorPage,
     assignee: str | None = None,
 ) -> HTMLResponse:
@@ -50,7 +54,8 @@ def console(
             "stopped": stops.list_stopped(user.actor, limit=25),
             "stalled": stalled,
             "escalated": escalated,
-            "workload": users.workload(),
+            "workload": with_absences(session, users.workload()),
+            "write_offs": write_off_approvals(session),
             "tasks": open_tasks,
             "assignee": assignee or "",
             "absences": [a for a in absences.list() if a.status in ("scheduled", "active")],
@@ -77,9 +82,17 @@ async def bulk_reassign(
     assignee, queue, shown = _target(form)
     if assignee is None and queue is None:
         return redirect_with_flash("/supervisor", "Choose who gets the tasks")
-    outcomes = await tasks.bulk_reassign(
-        task_ids, user.actor, assignee=assignee, queue=queue, reason=str(form.get("reason") or "")
-    )
+    try:
+        outcomes = await tasks.bulk_reassign(
+            task_ids,
+            user.actor,
+            assignee=assignee,
+            queue=queue,
+            reason=str(form.get("reason") or ""),
+            override_absence=form.get("override_absence") == "on",
+        )
+    except OutOfOffice as exc:
+        return redirect_with_flash("/supervisor", f"Nothing reassigned: {exc.message}")
     moved = sum(outcome.ok for outcome in outcomes)
     failed = [f"{o.task_id}: {o.detail}" for o in outcomes if not o.ok]
     message = f"{moved} task{'s' if moved != 1 else ''} reassigned to {shown}"

@@ -1,4 +1,4 @@
-"""Worklists: my tasks, the team queue, and the case search."""
+"""Worklists: my tasks and the team queue (the case list is in web.routes.case_list)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field, model_validator
 
 from api.deps import (
-    CaseServiceDep,
     FollowUpServiceDep,
     PreferenceServiceDep,
-    StoppedCaseServiceDep,
     TaskServiceDep,
 )
 from domain.case import Actor, Role, Task
@@ -23,9 +21,9 @@ from domain.permissions import Permission, allows
 from domain.worklist import WorkView
 from services.errors import Invalid, NotFound
 from services.preferences import Preferences
-from services.schemas import MAX_OFFSET, CaseFilters, drop_empty
+from services.schemas import MAX_OFFSET, drop_empty
 from services.tasks import TaskService
-from web.session import CaseReaderPage, PageUser, PostedForm, TaskWorkerPage, safe_next
+from web.session import PageUser, PostedForm, TaskWorkerPage, safe_next
 from web.templating import redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -201,33 +199,6 @@ async def claim(
     await tasks.claim(task_id, user.actor)
     back = safe_next(str(form.get("back") or "/queue"))
     return redirect_with_flash(back, "Task claimed: it is in My tasks")
-
-
-@router.get("/cases", response_class=HTMLResponse)
-def case_list(
-    request: Request,
-    filters: Annotated[CaseFilters, Query()],
-    cases: CaseServiceDep,
-    stops: StoppedCaseServiceDep,
-    user: CaseReaderPage,
-) -> HTMLResponse:
-    page = cases.list_cases(filters, user.actor)
-    return render(
-        request,
-        "cases.html",
-        {
-            "page": page,
-            "filters": filters,
-            "categories": CATEGORIES,
-            "user": user,
-            # Cases whose workflow was stopped in Temporal: marked in the list, and counted
-            # for supervisors, who restart them.
-            "stopped": stops.stopped_among([case.case_id for case in page.items]),
-            "stopped_total": stops.count()
-            if allows(user.actor.role, Permission.RESTART_WORKFLOWS)
-            else 0,
-        },
-    )
 
 
 @router.post("/cases/{case_id}/release/{task_id}")
