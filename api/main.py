@@ -35,6 +35,7 @@ from api.routes import (
     codec,
     health,
     ingest,
+    notifications,
     payer_rules,
     prevention,
     stopped_cases,
@@ -59,6 +60,7 @@ from web.routes import (
     case_list,
     case_page,
     dashboard,
+    notifications_page,
     other_pages,
     supervisor,
     worklists,
@@ -165,6 +167,7 @@ def create_app(
         audit.router,
         payer_rules.router,
         users.router,
+        notifications.router,
         absences.router,
         prevention.router,
         stopped_cases.router,
@@ -182,6 +185,7 @@ def create_app(
         supervisor,
         other_pages,
         dashboard,
+        notifications_page,
     )
     for router in (*routers, *(page.router for page in pages)):
         app.include_router(router)

@@ -247,6 +247,23 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     ("POST", "/api/v1/auth/token"): Endpoint(PUBLIC, _token),
     ("GET", "/api/v1/auth/me"): Endpoint(SIGNED_IN, _get("/api/v1/auth/me")),
     ("POST", "/api/v1/auth/logout"): Endpoint(SIGNED_IN, _logout, ok=204),
+    # Notifications: everyone's own (none here, so marking one is 404 for every caller).
+    ("GET", "/api/v1/notifications"): Endpoint(SIGNED_IN, _get("/api/v1/notifications")),
+    ("POST", "/api/v1/notifications/read-all"): Endpoint(
+        SIGNED_IN, _post("/api/v1/notifications/read-all")
+    ),
+    ("POST", "/api/v1/notifications/{notification_id}/read"): Endpoint(
+        SIGNED_IN,
+        _post("/api/v1/notifications/999999/read"),
+        ok={"alice": 404, "bob": 404, "sam": 404, "ada": 404},
+    ),
+    ("GET", "/api/v1/notifications/preferences"): Endpoint(
+        SIGNED_IN, _get("/api/v1/notifications/preferences")
+    ),
+    ("PUT", "/api/v1/notifications/preferences"): Endpoint(
+        SIGNED_IN,
+        lambda w, who: Call("/api/v1/notifications/preferences", {"json": {"email_digest": False}}),
+    ),
     # Cases.
     ("POST", "/api/v1/cases"): Endpoint(WORK_TASKS, _case_record),  # the same denial: 200
     ("GET", "/api/v1/cases"): Endpoint(VIEW_CASES, _get("/api/v1/cases")),
@@ -447,7 +464,7 @@ AREAS = {
         "/api/v1/stopped-cases",
         "/api/v1/case-filters",
     ),
-    "tasks_ingest": ("/api/v1/tasks", "/api/v1/ingest"),
+    "tasks_ingest": ("/api/v1/tasks", "/api/v1/ingest", "/api/v1/notifications"),
     "audit_rules_users_prevention": (
         "/api/v1/audit",
         "/api/v1/payer-rules",
