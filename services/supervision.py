@@ -54,8 +54,8 @@ def refuse_if_away(session: Session, assignee: str | None, *, override: bool) ->
         return False
     if not override:
         raise OutOfOffice(
-            f"assignee: '{assignee}' is out of office until {until.isoformat(timespec='minutes')}"
-            "; choose someone else, or confirm the override to assign the task anyway"
+            f"assignee: '{assignee}' is out of office until {until.astimezone(UTC):%Y-%m-%d %H:%M}"
+            " UTC; choose someone else, or confirm the override to assign the task anyway"
         )
     return True
 
