@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 
 from api.deps import SessionDep, SignedInDep
@@ -21,6 +21,8 @@ def get_notification_service(session: SessionDep) -> NotificationService:
 
 
 NotificationsDep = Annotated[NotificationService, Depends(get_notification_service)]
+# Bounded so that an id beyond the column's integer is a 422, not a database error.
+NotificationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class NotificationList(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.routes.notifications import NotificationsDep
+from api.routes.notifications import NotificationId, NotificationsDep
 from services.notifications import NotificationPreferences
 from web.session import PageUser, PostedForm
 from web.templating import redirect_with_flash, render, templates
@@ -53,7 +53,7 @@ def preferences(form: PostedForm, notes: NotificationsDep, user: PageUser) -> Re
 
 @router.post("/notifications/{notification_id}/read")
 def read_one(
-    notification_id: int, form: PostedForm, notes: NotificationsDep, user: PageUser
+    notification_id: NotificationId, form: PostedForm, notes: NotificationsDep, user: PageUser
 ) -> RedirectResponse:
     """Mark read, then open the case it is about (or stay, with 'stay')."""
     note = notes.mark_read(user.actor.user_id, notification_id)
