@@ -185,10 +185,12 @@ def test_error_pages_are_pages_in_words(page: Page, shot: Shots) -> None:
     other.goto(f"/cases/{case_id}")
     page.get_by_label("Cancel with reason").fill("sent to the wrong payer")
     page.get_by_role("button", name="Cancel case").click()
+    page.get_by_role("button", name="Yes, cancel the case").click()
     expect(flash(page)).to_have_text("Case cancelled")
     other.get_by_label("Cancel with reason").fill("duplicate of another case")
+    other.get_by_role("button", name="Cancel case").click()
     with other.expect_response(lambda r: r.request.method == "POST") as posted:
-        other.get_by_role("button", name="Cancel case").click()
+        other.get_by_role("button", name="Yes, cancel the case").click()
     assert posted.value.status == 409
     assert_error_page(other, "Not changed", "Back to claim DEMO-PCN-0005")
     expect(other.get_by_role("alert")).to_contain_text("claim DEMO-PCN-0005")
@@ -214,6 +216,7 @@ def test_closed_case_counts_nothing_down(page: Page, shot: Shots) -> None:
     assert page.locator("main span.due:not(.done)").count() > 0
     page.get_by_label("Cancel with reason").fill("billed in error")
     page.get_by_role("button", name="Cancel case").click()
+    page.get_by_role("button", name="Yes, cancel the case").click()
     expect(flash(page)).to_have_text("Case cancelled")
     expect(page.locator("main span.due:not(.done)")).to_have_count(0)
     expect(page.locator(".case-head")).not_to_contain_text("next deadline")
