@@ -17,6 +17,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from email.message import EmailMessage
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Literal
 
@@ -79,9 +80,13 @@ def send_email(config: SmtpConfig, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-def _message(config: SmtpConfig, to: str, subject: str, body: str) -> EmailMessage:
+def _message(config: SmtpConfig, to: str, subject: str, body: str, key: str) -> EmailMessage:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = config.sender, to, subject
+    message["Date"] = formatdate(localtime=False)
+    # The same id on a resend after a lost answer lets mail systems drop the duplicate.
+    domain = config.sender.rpartition("@")[2] or "localhost"
+    message["Message-ID"] = f"<denials-{key}@{domain}>"
     message.set_content(body)
     return message
 
@@ -106,11 +111,16 @@ def alert_message(
         "The work racing this deadline is in the supervisor queue.\n"
         f"Your notifications: {link_base}/notifications\n"
     )
-    return _message(config, to, subject, body)
+    return _message(config, to, subject, body, f"notification-{row.id}")
 
 
 def digest_message(
-    config: SmtpConfig, to: str, day: date, rows: list[NotificationRow], link_base: str
+    config: SmtpConfig,
+    to: str,
+    day: date,
+    rows: list[NotificationRow],
+    link_base: str,
+    digest_id: int | None = None,
 ) -> EmailMessage:
     subject = f"Denials digest {day.isoformat()}: {len(rows)} notification(s)"
     lines = "\n".join(_line(row, link_base) for row in rows)
@@ -118,7 +128,7 @@ def digest_message(
         f"{lines}\n\nYour notifications: {link_base}/notifications\n"
         "(Turn the daily digest off on that page.)\n"
     )
-    return _message(config, to, subject, body)
+    return _message(config, to, subject, body, f"digest-{digest_id}")
 
 
 def _retry_delay(attempts: int) -> timedelta:
@@ -229,7 +239,9 @@ class NotificationSender:
                         .order_by(col(NotificationRow.deadline), col(NotificationRow.id))
                     )
                 )
-                message = digest_message(self._smtp, user.email, row.day, items, self._link_base)
+                message = digest_message(
+                    self._smtp, user.email, row.day, items, self._link_base, row.id
+                )
             row.attempts += 1
             try:
                 send_email(self._smtp, message)

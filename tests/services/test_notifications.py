@@ -182,7 +182,8 @@ def test_urgent_at_once_digest_daily_each_sent_once(sqlite_engine: Engine) -> No
         assert other.sweep(EARLY).alerts_sent == 0  # a second process: nothing left to send
         [alert] = inbox.received
         case_id, claim = office.urgent
-        assert alert.rcpt_tos == [sup]
+        assert alert.rcpt_tos == [sup] and alert.mail_from == "denials@example.org"
+        assert re.fullmatch(r"<denials-notification-\d+@example\.org>", alert.message["Message-ID"])
         assert alert.message["Subject"] == (
             f"Urgent: claim {claim}, Appeal level 1 deadline {EARLY.date() + timedelta(days=2)}"
         )

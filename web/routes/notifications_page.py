@@ -55,8 +55,5 @@ def preferences(form: PostedForm, notes: NotificationsDep, user: PageUser) -> Re
 def read_one(
     notification_id: NotificationId, form: PostedForm, notes: NotificationsDep, user: PageUser
 ) -> RedirectResponse:
-    """Mark read, then open the case it is about (or stay, with 'stay')."""
     note = notes.mark_read(user.actor.user_id, notification_id)
-    if form.get("open") == "case":
-        return RedirectResponse(f"/cases/{note.case_id}", status_code=303)
     return redirect_with_flash("/notifications", f"Marked read: claim {note.claim_id}")
