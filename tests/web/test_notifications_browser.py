@@ -114,6 +114,11 @@ def test_emails_then_bell_and_mark_read(
     expect(page.locator("tr.read")).to_have_count(1)
     shot("one-read")
     assert_accessible(page, "one read")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing scrolls sideways
+    page.reload()
+    shot("phone")
+    assert_accessible(page, "on a phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.get_by_role("button", name="Mark all read").click()
     expect(page.locator(".flash")).to_contain_text("1 marked read")
