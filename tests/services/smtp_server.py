@@ -118,7 +118,9 @@ def smtp_server(
                 )
                 == login
             )
-            return AuthResult(success=ok)
+            # handled=False: aiosmtpd answers 535 itself (handled=True would leave the
+            # client waiting for an answer).
+            return AuthResult(success=ok, handled=False)
 
         # aiosmtpd counts only STARTTLS as TLS for AUTH; implicit TLS is encrypted from the
         # first byte, so it need not be told.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -290,4 +291,30 @@ def test_tls_with_sign_in(sqlite_engine: Engine, tmp_path: Path, tls: str) -> No
             session.commit()
         report = _sender(sqlite_engine, port, smtp=wrong).sweep(EARLY)
         assert report.failures == 1 and report.alerts_sent == 0
+        with Session(sqlite_engine) as session:
+            errors = session.exec(
+                select(NotificationRow.last_error).where(NotificationRow.last_error != "")
+            ).all()
+        assert [e.split(":")[0] for e in errors] == ["SMTPAuthenticationError"]
     assert [m.rcpt_tos for m in inbox.received] == [[_email(sqlite_engine, office.supervisor)]]
+
+
+def test_senders_racing_send_each_once_on_each_database(engine: Engine) -> None:
+    """Four senders sweeping at the same moments in threads, as several worker processes
+    would: each alert and each digest reaches its user once."""
+    office = _office(engine)
+    sup, biller = _email(engine, office.supervisor), _email(engine, office.biller)
+    with smtp_server() as (inbox, port):
+        senders = [_sender(engine, port) for _ in range(4)]
+        for moment in (EARLY, DIGEST_TIME, DIGEST_TIME + timedelta(minutes=1)):
+            with ThreadPoolExecutor(len(senders)) as pool:
+                list(pool.map(NotificationSender.sweep, senders, [moment] * len(senders)))
+        # PostgreSQL is shared: the other tests' escalated cases reach this supervisor too.
+        alerts = [m for m in inbox.to(sup) if m.message["Subject"].startswith("Urgent")]
+        assert sum(office.urgent[1] in m.message["Subject"] for m in alerts) == 1
+        assert len({m.message["Subject"] for m in alerts}) == len(alerts)  # none twice
+        digests = [m for m in inbox.to(sup) if m.message["Subject"].startswith("Denials")]
+        assert len(digests) == 1 and office.escalated[1] in digests[0].body
+        [digest] = inbox.to(biller)
+        for case_id, claim in (office.due_soon, office.escalated):
+            assert claim in digest.body and f"{LINK}/cases/{case_id}" in digest.body
