@@ -3,11 +3,11 @@
 The case workflow announces escalations (domain.escalation) and the projection writes each
 open task's level into the read model; this service turns those levels into notifications
 without a second policy and without touching the workflow: supervisors are told of deadlines
-reaching escalated (T-7) and urgent (T-2), billers of their own tasks reaching the reminder
-(T-14, "due soon"). The unique key (user, case, kind, deadline) makes every derivation after
-the first a no-op, whichever process runs it; a deadline moved later is a new deadline, told
-again when it comes near. Urgent ones are e-mailed at once, the others in a daily digest
-(services.mailer sends both).
+reaching escalated (T-7) and urgent (T-2), billers (and supervisors) of the tasks assigned to
+them reaching the reminder (T-14, "due soon"). The unique key (user, case, kind, deadline)
+makes every derivation after the first a no-op, whichever process runs it; a deadline moved
+later is a new deadline, told again when it comes near. Urgent ones are e-mailed at once,
+the others in a daily digest (services.mailer sends both).
 """
 
 from __future__ import annotations
@@ -108,7 +108,8 @@ def _wanted(session: Session) -> list[_Wanted]:
     for case_id, key, due, level, assignee, claim_id in rows:
         assert key is not None and due is not None
         holder = users.get(assignee or "")
-        if holder is not None and holder.role == Role.BILLER.value:
+        # Whoever works the task hears it is due soon (supervisors work tasks too).
+        if holder is not None and holder.role in (Role.BILLER.value, Role.SUPERVISOR.value):
             wanted.add(_Wanted(holder.user_id, case_id, DUE_SOON, due, key, claim_id))
         # The level the deadline reached (tasks racing it share it): escalated or urgent.
         kind = URGENT if level >= EscalationLevel.URGENT else ESCALATED
