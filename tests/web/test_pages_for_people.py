@@ -249,7 +249,6 @@ def test_ingest_results_link_to_the_cases_started(page: Page, shot: Shots, tmp_p
     expect(page.locator(".case-head h1")).to_contain_text("LINK-PCN-2")
 
 
-
 @pytest.fixture
 def phone(browser: Browser, stack: Stack) -> Iterator[Page]:
     context = browser.new_context(base_url=stack.base_url, viewport=PHONE)  # type: ignore[arg-type]
