@@ -4,7 +4,7 @@ join services.cases.case_conditions; saved filters are in services.saved_filters
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, func, or_, union
 from sqlmodel import col, select
 
 from db.case_search import CaseSearchRow
@@ -16,9 +16,11 @@ from services.schemas import CaseFilters
 def _word(term: str) -> ColumnElement[bool]:
     """One word, found in the case's search text or its assignee's display name or id. The
     search text is stored normalised (lower case), so the LIKE is case-blind on PostgreSQL
-    too; a user's name is lowered as it is read (a few rows)."""
-    in_text = col(CaseRow.case_id).in_(
-        select(CaseSearchRow.case_id).where(col(CaseSearchRow.text).contains(term, autoescape=True))
+    too; a user's name is lowered as it is read (a few rows). Both sides yield case ids under
+    one IN, so the database looks the cases up by key from the ids found: with an OR of two
+    conditions SQLite's planner scanned the whole cases table, state documents and all."""
+    in_text = select(CaseSearchRow.case_id).where(
+        col(CaseSearchRow.text).contains(term, autoescape=True)
     )
     assignees = select(UserRow.user_id).where(
         or_(
@@ -26,7 +28,8 @@ def _word(term: str) -> ColumnElement[bool]:
             func.lower(col(UserRow.user_id)).contains(term, autoescape=True),
         )
     )
-    return or_(in_text, col(CaseRow.assignee).in_(assignees))
+    assigned = select(CaseRow.case_id).where(col(CaseRow.assignee).in_(assignees))
+    return col(CaseRow.case_id).in_(union(in_text, assigned))
 
 
 def search_conditions(filters: CaseFilters) -> list[ColumnElement[bool]]:
