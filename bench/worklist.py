@@ -37,6 +37,7 @@ from sqlmodel import Session
 
 from api.main import create_app
 from bench.databases import scratch_postgres
+from db.case_search import CaseSearchRow
 from db.engine import make_engine, migrate
 from db.models import CaseRow, TaskRow
 from denials.config import Settings
@@ -56,6 +57,7 @@ from domain.models import Category, PayerType
 from domain.priority import priority_score
 from domain.rulebook import Rulebook
 from services.auth import AuthService, SessionKind
+from services.case_search import named_users
 from services.cases import case_list_statements
 from services.schemas import CaseFilters
 from services.users import UserService
@@ -216,6 +218,8 @@ class Generated:
     tasks: list[dict[str, Any]] = field(default_factory=list)
     claim_ids: list[str] = field(default_factory=list)
     pairs: list[tuple[str, str]] = field(default_factory=list)  # (category, payer) of open cases
+    search: list[dict[str, Any]] = field(default_factory=list)  # case_search rows
+    patients: list[tuple[str, str]] = field(default_factory=list)  # (name, member id) per case
 
 
 def generate(count: int, rulebook: Rulebook, now: datetime, seed: int = 1) -> Generated:
@@ -295,6 +299,7 @@ def generate(count: int, rulebook: Rulebook, now: datetime, seed: int = 1) -> Ge
                 "service_date_from": created.date() - timedelta(days=rng.randint(20, 120)),
                 "service_date_to": None,
                 "remittance_date": created.date(),
+                "denied_on": created.date(),  # as projected: the remittance date
                 "billed_amount": denied + paid,
                 "paid_amount": paid,
                 "denied_amount": denied,
@@ -347,7 +352,7 @@ def generate(count: int, rulebook: Rulebook, now: datetime, seed: int = 1) -> Ge
 
 def fill(engine: Engine, data: Generated, batch: int = 2000) -> None:
     """Bulk inserts (executemany / insertmanyvalues), one transaction per table."""
-    for model, rows in ((CaseRow, data.cases), (TaskRow, data.tasks)):
+    for model, rows in ((CaseRow, data.cases), (TaskRow, data.tasks), (CaseSearchRow, data.search)):
         table = model.__table__  # type: ignore[attr-defined]
         with engine.begin() as connection:
             for start in range(0, len(rows), batch):
@@ -375,6 +380,8 @@ class Shape:
 
 
 def shapes(data: Generated, deep_offset: int) -> list[Shape]:
+    from bench import case_search  # it imports this module
+
     return [
         Shape("open_only, priority desc", lambda r: {"open_only": "true"}),
         Shape("assignee=alice", lambda r: {"assignee": "alice"}),
@@ -382,7 +389,7 @@ def shapes(data: Generated, deep_offset: int) -> list[Shape]:
             "category + payer_id",
             lambda r: dict(zip(("category", "payer_id"), r.choice(data.pairs), strict=True)),
         ),
-        Shape("q=claim number prefix", lambda r: {"q": r.choice(data.claim_ids)[:8]}),
+        Shape("q=claim number start", lambda r: {"q": r.choice(data.claim_ids)[:8]}),
         Shape(
             "open_only, deadline asc",
             lambda r: {"open_only": "true", "sort": "deadline", "descending": "false"},
@@ -391,12 +398,19 @@ def shapes(data: Generated, deep_offset: int) -> list[Shape]:
             f"open_only, offset={deep_offset:,}",
             lambda r: {"open_only": "true", "offset": str(deep_offset)},
         ),
+        *case_search.shapes(data),
     ]
 
 
+def statements(engine: Engine, filters: CaseFilters) -> tuple[Any, Any]:
+    """The list's statements, with the users the search names looked up as the service does."""
+    with Session(engine) as session:
+        return case_list_statements(filters, named_users(session, filters))
+
+
 def run_raw(engine: Engine, filters: CaseFilters) -> int:
-    count, page = case_list_statements(filters)
     with Session(engine, expire_on_commit=False) as session:
+        count, page = case_list_statements(filters, named_users(session, filters))
         session.exec(count).one()
         return len(session.exec(page).all())
 
@@ -457,9 +471,10 @@ async def measure(
             with StatementLog(engine) as log:
                 page = await call(params)
             filters = CaseFilters.model_validate(params)
-            count, listing = case_list_statements(filters)
+            count, listing = statements(engine, filters)
             for statement in (count, listing):
-                sql = str(statement.compile(engine, compile_kwargs={}))
+                # IN lists (the users a search names) as executed: one ? per value
+                sql = str(statement.compile(engine, compile_kwargs={"render_postcompile": True}))
                 assert sql in log.statements, f"{shape.name}: endpoint SQL differs:\n{sql}"
             assert run_raw(engine, filters) == len(page["items"])
             for _ in range(3):
@@ -482,7 +497,7 @@ def explain(engine: Engine, filters: CaseFilters) -> list[str]:
     """The plans of the two statements, with their real timings on PostgreSQL."""
     lines = []
     with engine.connect() as connection:
-        for statement in case_list_statements(filters):
+        for statement in statements(engine, filters):
             compiled = statement.compile(engine, compile_kwargs={"literal_binds": True})
             if engine.dialect.name == "sqlite":
                 rows = connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
@@ -588,6 +603,9 @@ def main() -> None:
     rulebook = Rulebook.load()
     start = time.perf_counter()
     data = generate(args.cases, rulebook, datetime.now(UTC))
+    from bench.case_search import add_search_rows  # it imports this module
+
+    add_search_rows(data)
     print(f"worklist GET /api/v1/cases; rows generated in {time.perf_counter() - start:.0f} s")
     databases = {"sqlite": sqlite_engine, "postgresql": postgres_engine}
     for name, engines in databases.items():
