@@ -105,7 +105,22 @@ class CaseRow(SQLModel, table=True):
 
 class TaskRow(SQLModel, table=True):
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_status_assignee", "status", "assignee"),)
+    __table_args__ = (
+        # The worklists (My tasks, the team queue) read this index alone: what they filter on,
+        # sort by, and the case a follow-up date is looked up for (migration 0018).
+        Index(
+            "ix_tasks_worklist",
+            "status",
+            "assignee",
+            "queue",
+            "escalation",
+            "priority",
+            "due_at",
+            "task_id",
+            "type",
+            "case_id",
+        ),
+    )
 
     task_id: str = Field(primary_key=True, max_length=80)
     case_id: str = Field(foreign_key="cases.case_id", index=True, max_length=64)

@@ -166,9 +166,11 @@ class TaskService:
             *_in_view(view, today),
         ]
         joined = col(CaseRow.case_id) == col(TaskRow.case_id)
-        total = self._session.exec(
-            select(func.count()).select_from(TaskRow).join(CaseRow, joined).where(*conditions)
-        ).one()
+        # Read the cases (wide rows) only to filter on them, and for the page's rows at the end.
+        counted = select(func.count()).select_from(TaskRow)
+        if category or payer_id:
+            counted = counted.join(CaseRow, joined)
+        total = self._session.exec(counted.where(*conditions)).one()
         if by_deadline:
             ordering = [col(TaskRow.due_at), col(TaskRow.priority).desc()]
         elif view is WorkView.WAITING:  # the answer expected soonest first
@@ -186,14 +188,17 @@ class TaskService:
                 col(TaskRow.priority).desc(),
                 col(TaskRow.due_at),
             ]
-        # The case's headline only: its state document (kilobytes) would ride through the sort.
+        # The page is chosen among the tasks alone; only its rows then read their case's
+        # headline (a case row carries its state document: kilobytes each through the sort).
+        page = select(TaskRow.task_id)
+        if category or payer_id:
+            page = page.join(CaseRow, joined)
+        page = page.where(*conditions).order_by(*ordering, col(TaskRow.task_id))
         rows = self._session.exec(
             select(TaskRow, *_HEADLINE.values())
             .join(CaseRow, joined)
-            .where(*conditions)
+            .where(col(TaskRow.task_id).in_(page.offset(offset).limit(limit).scalar_subquery()))
             .order_by(*ordering, col(TaskRow.task_id))
-            .offset(offset)
-            .limit(limit)
         ).all()
         follow_ups = self._follow_ups.among(row[0].case_id for row in rows)
         items = []

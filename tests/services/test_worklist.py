@@ -166,6 +166,14 @@ def test_my_tasks_show_what_can_be_done_today_and_the_payers_answers_apart(desk:
         WorkView.WAITING: 4,
         WorkView.PARKED: 0,
     }
+    by_case = desk.tasks.list_tasks(
+        desk.biller, assignee=desk.biller.user_id, category="medical_necessity", payer_id="PAYER"
+    )
+    assert [t.task_id for t in by_case.items][:2] == [escalated, reminded] and by_case.total == 8
+    assert (
+        desk.tasks.list_tasks(desk.biller, assignee=desk.biller.user_id, category="coding").total
+        == 0
+    )
     top = desk.tasks.next_task(desk.biller)
     assert top is not None and top.task_id == escalated
     after = desk.tasks.next_task(desk.biller, other_than_case=top.case_id)

@@ -20,7 +20,7 @@ from domain.models import Category
 from domain.permissions import Permission, allows
 from domain.worklist import WorkView
 from services.errors import Invalid, NotFound
-from services.preferences import Preferences
+from services.preferences import Preferences, PreferenceService
 from services.schemas import MAX_OFFSET, drop_empty
 from services.tasks import TaskService
 from web.session import PageUser, PostedForm, TaskWorkerPage, safe_next
@@ -91,7 +91,7 @@ def to_next_task(
 
 
 def after_completion(
-    tasks: TaskService, preferences: PreferenceServiceDep, actor: Actor, case_id: str, done: str
+    tasks: TaskService, preferences: PreferenceService, actor: Actor, case_id: str, done: str
 ) -> RedirectResponse:
     """Where a completed task's form leads: the next task for those who chose to continue,
     else the same case (its next step, if any, is the form shown)."""
