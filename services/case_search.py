@@ -4,7 +4,7 @@ join services.cases.case_conditions; saved filters are in services.saved_filters
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, or_, union
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from db.case_search import CaseSearchRow
@@ -33,24 +33,26 @@ def named_users(session: Session, filters: CaseFilters) -> dict[str, list[str]]:
 
 def _word(term: str, assignees: list[str]) -> ColumnElement[bool]:
     """One word, found in the case's search text (stored lower case, so the LIKE is case-blind
-    on PostgreSQL too) or naming its assignee. Both yield case ids under one IN, so the
-    database looks the cases up by key from the ids found: with an OR of two conditions
-    SQLite's planner scanned the whole cases table, state documents and all."""
-    ids = select(CaseSearchRow.case_id).where(
-        col(CaseSearchRow.text).contains(term, autoescape=True)
-    )
-    if assignees:
-        assigned = select(CaseRow.case_id).where(col(CaseRow.assignee).in_(assignees))
-        return col(CaseRow.case_id).in_(union(ids, assigned))
-    return col(CaseRow.case_id).in_(ids)
+    on PostgreSQL too) or naming its assignee."""
+    found = col(CaseSearchRow.text).contains(term, autoescape=True)
+    if not assignees:
+        return found
+    assigned = select(CaseRow.case_id).where(col(CaseRow.assignee).in_(assignees))
+    return or_(found, col(CaseSearchRow.case_id).in_(assigned))
 
 
 def search_conditions(
     filters: CaseFilters, named: dict[str, list[str]] | None = None
 ) -> list[ColumnElement[bool]]:
-    """The search's conditions; `named` is named_users' answer (none: no assignee matches)."""
+    """The search's conditions; `named` is named_users' answer (none: no assignee matches).
+    All words are matched in one scan of case_search, whose ids the cases are then looked up
+    by (one IN): an IN per word made common words ('health') each list most of the cases."""
     named = named or {}
-    conditions = [_word(term, named.get(term, [])) for term in search_terms(filters.q)]
+    words = [_word(term, named.get(term, [])) for term in search_terms(filters.q)]
+    conditions = []
+    if words:
+        matching = select(CaseSearchRow.case_id).where(*words)
+        conditions.append(col(CaseRow.case_id).in_(matching))
     ranges = (
         (col(CaseRow.denied_on), filters.denied_from, filters.denied_to),
         (col(CaseRow.remittance_date), filters.remitted_from, filters.remitted_to),
