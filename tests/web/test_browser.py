@@ -97,6 +97,18 @@ def priorities(rows: Locator) -> list[float]:
     return [float(text) for text in rows.locator("td:first-child").all_inner_texts()]
 
 
+RISK_TAGS = {"urgent": 3, "escalated": 2, "reminded": 1}
+
+
+def risk_then_priority(rows: Locator) -> list[tuple[int, float]]:
+    """Each row's deadline risk (its escalation tag) and priority: worklists sort by both."""
+    risks = [
+        max((RISK_TAGS.get(tag, 0) for tag in row.locator(".tag").all_inner_texts()), default=0)
+        for row in rows.all()
+    ]
+    return list(zip(risks, priorities(rows), strict=True))
+
+
 def row_of(page: Page, claim_id: str) -> Locator:
     return page.locator("table.grid tbody tr").filter(
         has=page.get_by_role("link", name=claim_id, exact=True)
@@ -446,7 +458,7 @@ def test_biller_works_top_task_to_awaiting_payer(page: Page, shot: Shots) -> Non
     mine_before = int(re.findall(r"\d+", page.locator("h1").inner_text())[0])
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Team queue").click()
     rows = page.locator("table.grid tbody tr")
-    shown = priorities(rows)
+    shown = risk_then_priority(rows)  # deadline risk first, then priority
     assert len(shown) >= 3 and shown == sorted(shown, reverse=True), shown
     top = rows.first
     claim_id = top.locator("td").nth(1).inner_text()
