@@ -50,6 +50,15 @@ _MACHINE_PATHS = frozenset({"/metrics", "/healthz", "/readyz", "/openapi.json", 
 _CASE_PATH = re.compile(r"/cases/(case-[0-9a-f]{24})(/.*)?")
 
 
+def _sentence(message: str) -> str:
+    """The message as a sentence, unless it opens with a name (a file, a claim number, a
+    code) that must read exactly as it is: 'scan.835: larger than ...'."""
+    first = message.split(" ", 1)[0].rstrip(":,")
+    if not first.isalpha():
+        return message
+    return message[:1].upper() + message[1:]
+
+
 def wants_page(request: Request) -> bool:
     path = request.url.path
     return not path.startswith(_MACHINE_PREFIXES) and path not in _MACHINE_PATHS
@@ -112,7 +121,7 @@ def error_context(
         "user": user,
         "status_code": status_code,
         "heading": HEADINGS.get(status_code, "Something went wrong"),
-        "message": message[:1].upper() + message[1:],
+        "message": _sentence(message),
         "links": links,
     }
 
