@@ -39,6 +39,8 @@ TASK_QUEUE = "web-ui-test"
 NS = "/api/v1/namespaces/default"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
+PAGE_LOAD_MS = 30_000
+
 
 @workflow.defn(name="WaitsForever")
 class WaitsForever:
@@ -305,7 +307,10 @@ async def test_the_workflow_page_offers_no_write_action(web_ui: WebUI, browser: 
         page = await context.new_page()
         for base, name, enabled in ((web_ui.direct, "direct", True), (web_ui.proxied, "ui", False)):
             await page.goto(f"{base}/namespaces/default/workflows/{handle.id}")
-            await expect(page.get_by_role("heading", name=handle.id)).to_be_visible()
+            # The UI is a single-page app: on a busy machine it takes a while to load.
+            await expect(page.get_by_role("heading", name=handle.id)).to_be_visible(
+                timeout=PAGE_LOAD_MS
+            )
             cancel = page.get_by_role("button", name="Request Cancellation")
             more = page.get_by_role("button", name="More Actions")
             await expect(cancel).to_be_enabled(enabled=enabled)
@@ -317,7 +322,9 @@ async def test_the_workflow_page_offers_no_write_action(web_ui: WebUI, browser: 
             assert await offered.count() == 0, action
         # The call stack (a query, the one POST let through) still shows.
         await page.get_by_role("tab", name="Call Stack").click()
-        await expect(page.get_by_text("query: __stack_trace").first).to_be_visible()
+        await expect(page.get_by_text("query: __stack_trace").first).to_be_visible(
+            timeout=PAGE_LOAD_MS
+        )
         await page.screenshot(path=str(SCREENSHOTS / "embedded-web-ui-call-stack.png"))
     finally:
         await context.close()
