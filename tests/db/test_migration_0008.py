@@ -4,40 +4,21 @@ keeps one set of rows, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from alembic import command
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from db.engine import alembic_config, make_engine, migrate
+from db.engine import alembic_config, migrate
 from db.models import RemittanceClaimRow
 from db.remittance_claims import adjudicated_rows, record_adjudicated
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
 from tests.db.old_rows import add_claim_row_as_0007, add_ingest_file_as_0011
 from tests.edi.x12_generator import Claim835, Envelope, Line835, Remittance835, build_file
-from tests.postgres_server import scratch_database
 
 RECEIVED = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A database of its own, not migrated yet."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        yield engine
-        engine.dispose()
-        return
-    admin_url = request.getfixturevalue("postgres_admin")
-    with scratch_database(admin_url, "denials_0008") as url:
-        engine = make_engine(url)
-        yield engine
-        engine.dispose()
 
 
 def denied(claim_id: str, icn: str | None = None) -> Claim835:

@@ -3,41 +3,22 @@ state documents (claim numbers, patient, member id, payer), on SQLite and Postgr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-import pytest
 from alembic import command
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from db.case_search import CaseSearchRow
-from db.engine import alembic_config, make_engine, migrate
+from db.engine import alembic_config, migrate
 from db.models import CaseRow
 from db.projection import case_row_values
 from domain.case import CasePolicy, CaseState, CaseStatus
 from domain.models import Patient
 from tests.factories import make_record
-from tests.postgres_server import scratch_database
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A database of its own, not migrated yet."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        yield engine
-        engine.dispose()
-        return
-    admin_url = request.getfixturevalue("postgres_admin")
-    with scratch_database(admin_url, "denials_0016") as url:
-        engine = make_engine(url)
-        yield engine
-        engine.dispose()
 
 
 def test_existing_cases_get_their_search_text(empty_engine: Engine) -> None:
