@@ -24,6 +24,7 @@ from denials.worker import build_worker
 from domain.case import CasePolicy
 from domain.rulebook import Rulebook
 from services.clearinghouse import ClearinghouseAdapter
+from tests.encrypted_env import start_encrypted_env
 from tests.harness import CaseHarness
 from tests.postgres_server import postgres_admin_url, scratch_database
 from tests.workflows.clearinghouse import Clearinghouse
@@ -73,6 +74,22 @@ async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
     await ensure_search_attributes(env.client, "default")
     async with env:
         yield env
+
+
+@pytest.fixture
+async def encrypted_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server whose clients encrypt and seal as the product's do."""
+    async with await start_encrypted_env() as env:
+        yield env
+
+
+@pytest.fixture
+async def encrypted(
+    encrypted_env: WorkflowEnvironment, sqlite_engine: Engine, rulebook: Rulebook
+) -> AsyncIterator[CaseHarness]:
+    """A worker on the encrypted server: it refuses plain payloads and unsealed messages."""
+    async with running_harness(encrypted_env, sqlite_engine, rulebook, CasePolicy()) as harness:
+        yield harness
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ product's clients are refused (Updates) or dropped (Signals), and plain payloads
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -12,7 +11,6 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from sqlalchemy.engine import Engine
 from temporalio import client as temporal_client
 from temporalio import workflow
 from temporalio.api.common.v1 import Payload
@@ -26,10 +24,8 @@ from denials.actor_seals import SEAL_HEADER, ActorSealer, ActorSeals, continued_
 from denials.encryption import EncryptionCodec, Keyring, encrypted_data_converter
 from denials.temporal import connect
 from denials.worker import WORKFLOWS
-from domain.case import CasePolicy, PayerDecision, PayerResponse, TaskType
-from domain.rulebook import Rulebook
-from tests.conftest import running_harness
-from tests.encrypted_env import TEST_KEYRING, TEST_PAYLOAD_KEYS, start_encrypted_env
+from domain.case import PayerDecision, PayerResponse, TaskType
+from tests.encrypted_env import TEST_KEYRING, TEST_PAYLOAD_KEYS
 from tests.factories import adj, make_record
 from tests.harness import ALICE, CaseHarness
 from workflows.case_workflow import DenialCaseWorkflow
@@ -107,20 +103,6 @@ def test_every_update_the_worker_runs_has_a_validator_so_its_seal_is_checked() -
     assert [name for name, u in updates.items() if u.validator is None] == []
 
 
-@pytest.fixture
-async def sealed_env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await start_encrypted_env() as env:
-        yield env
-
-
-@pytest.fixture
-async def sealed(
-    sealed_env: WorkflowEnvironment, sqlite_engine: Engine, rulebook: Rulebook
-) -> AsyncIterator[CaseHarness]:
-    async with running_harness(sealed_env, sqlite_engine, rulebook, CasePolicy()) as harness:
-        yield harness
-
-
 def _outsider(harness: CaseHarness, *, encrypting: bool) -> Client:
     """A client reaching the same Temporal server without the product's seals."""
     converter = (
@@ -153,9 +135,9 @@ class _Replaying(temporal_client.Interceptor):
 
 
 async def test_forged_updates_and_signals_straight_to_temporal_change_nothing(
-    sealed: CaseHarness,
+    encrypted: CaseHarness,
 ) -> None:
-    harness = sealed
+    harness = encrypted
     today = await harness.today()
     handle, state = await harness.triaged(make_record(today, adjustments=[adj("CO-50", 400)]))
     task = harness.open_task(state, TaskType.CONFIRM_TRIAGE)
@@ -228,17 +210,17 @@ class ContinuesOnce:
 
 
 async def test_only_the_products_clients_start_workflows_with_input(
-    sealed_env: WorkflowEnvironment,
+    encrypted_env: WorkflowEnvironment,
 ) -> None:
     queue = f"seal-{uuid.uuid4().hex[:8]}"
-    async with Worker(sealed_env.client, task_queue=queue, workflows=[ContinuesOnce]):
+    async with Worker(encrypted_env.client, task_queue=queue, workflows=[ContinuesOnce]):
         # Sealed by the product's client; the run it continues as is trusted as its own.
-        ours = await sealed_env.client.execute_workflow(
+        ours = await encrypted_env.client.execute_workflow(
             ContinuesOnce.run, 1, id=f"ours-{uuid.uuid4()}", task_queue=queue
         )
         assert ours == 7
         outsider = Client(
-            sealed_env.client.service_client,
+            encrypted_env.client.service_client,
             namespace="default",
             data_converter=encrypted_data_converter(EncryptionCodec(TEST_KEYRING)),
         )
@@ -268,18 +250,18 @@ def test_only_a_run_continued_as_new_skips_the_start_check(
 
 
 async def test_a_start_sealed_long_before_it_reached_temporal_is_refused(
-    sealed_env: WorkflowEnvironment,
+    encrypted_env: WorkflowEnvironment,
 ) -> None:
     """A captured start sent again later (say, after terminating the case, to roll it back)."""
     queue = f"seal-{uuid.uuid4().hex[:8]}"
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     replaying = Client(
         **{
-            **sealed_env.client.config(),
+            **encrypted_env.client.config(),
             "interceptors": [ActorSeals(TEST_KEYRING, lambda: an_hour_ago)],
         }
     )
-    async with Worker(sealed_env.client, task_queue=queue, workflows=[ContinuesOnce]):
+    async with Worker(encrypted_env.client, task_queue=queue, workflows=[ContinuesOnce]):
         with pytest.raises(WorkflowFailureError) as refused:
             await replaying.execute_workflow(
                 ContinuesOnce.run, 0, id=f"stale-{uuid.uuid4()}", task_queue=queue

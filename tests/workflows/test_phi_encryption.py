@@ -7,27 +7,23 @@ import base64
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import Engine
 from temporalio.api.common.v1 import Payload, WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import WorkflowEnvironment
 
 from denials.encryption import ENCODING, EncryptionCodec
 from denials.logs import JsonFormatter
-from domain.case import CaseOutcome, CasePolicy, PayerDecision, PayerResponse, TaskType
+from domain.case import CaseOutcome, PayerDecision, PayerResponse, TaskType
 from domain.models import DenialRecord, Patient
-from domain.rulebook import Rulebook
-from tests.conftest import running_harness
-from tests.encrypted_env import TEST_KEYRING, start_encrypted_env
+from tests.encrypted_env import TEST_KEYRING
 from tests.factories import adj, make_record
 from tests.harness import ALICE, CaseHarness
 from tests.workflows.case_flow import assert_closed, submit_appeal, to_path
@@ -44,20 +40,6 @@ SDK_OWN = re.compile(
     r"searchAttributes|markerRecordedEventAttributes\.details\.(patch-data|data)\."
     r"|header\.fields\.denials-seal"
 )
-
-
-@pytest.fixture
-async def encrypted_env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await start_encrypted_env() as env:
-        yield env
-
-
-@pytest.fixture
-async def encrypted(
-    encrypted_env: WorkflowEnvironment, sqlite_engine: Engine, rulebook: Rulebook
-) -> AsyncIterator[CaseHarness]:
-    async with running_harness(encrypted_env, sqlite_engine, rulebook, CasePolicy()) as harness:
-        yield harness
 
 
 def phi_record(today: date) -> DenialRecord:
