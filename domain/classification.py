@@ -109,6 +109,7 @@ class ClassificationTable:
         # Remittances repeat a few dozen (group, CARC) pairs thousands of times.
         self._denial_codes: dict[tuple[GroupCode, str], bool] = {}
         self._descriptions: dict[tuple[GroupCode, str], str] = {}
+        self._not_denials: dict[tuple[GroupCode, str], str] = {}
 
     @classmethod
     def load(cls, override_file: Path | None = None) -> ClassificationTable:
@@ -148,6 +149,15 @@ class ClassificationTable:
             rule = self.rule_for(adjustment.carc)
             meaning = rule.description if rule else "unknown reason code"
             text = self._descriptions[key] = f"{adjustment.code} ({meaning})"
+        return text
+
+    def not_a_denial(self, adjustment: AdjustmentLike) -> str:
+        """The reason an adjustment is no denial, one string per code: a remittance repeats
+        CO-45 and PR-2 on most of its hundreds of thousands of claims."""
+        key = (adjustment.group, adjustment.carc)
+        text = self._not_denials.get(key)
+        if text is None:
+            text = self._not_denials[key] = f"{self.describe(adjustment)} is not a denial"
         return text
 
 
@@ -246,7 +256,7 @@ def classify(
             if table.is_denial(adjustment):
                 denials_found.append(adjustment)
             elif adjustment.amount > 0:
-                reasons.append(f"{table.describe(adjustment)} is not a denial")
+                reasons.append(table.not_a_denial(adjustment))
     denials = claim_level + line_level
     level = (
         DenialLevel.CLAIM

@@ -138,9 +138,13 @@ def _parse(name: str, raw: bytes, rulebook: Rulebook) -> tuple[ParsedFile, bool]
         parsed.problems.append(exc.problem)
         return parsed, False
     envelope = read_envelope(tokenized)
+    delimiters, has_envelope = tokenized.delimiters, tokenized.has_envelope
+    # From here the transaction sets hold the segments, and a parser lets each go once read:
+    # a large file's segments weigh more than the claims read out of them.
+    del tokenized
     parsed.problems.extend(envelope.problems)
     if not envelope.ok:
-        return parsed, tokenized.has_envelope
+        return parsed, has_envelope
     for transaction in envelope.transaction_sets:
         kind = kind_of(transaction, parsed.problems)
         if kind is None:
@@ -156,8 +160,8 @@ def _parse(name: str, raw: bytes, rulebook: Rulebook) -> tuple[ParsedFile, bool]
                 )
             )
             continue
-        _parse_transaction(parsed, kind, transaction, tokenized.delimiters, rulebook, name)
-    return parsed, tokenized.has_envelope
+        _parse_transaction(parsed, kind, transaction, delimiters, rulebook, name)
+    return parsed, has_envelope
 
 
 def _parse_transaction(

@@ -61,7 +61,12 @@ class RemittanceParser:
         builders: list[ClaimLoop] = []
         plbs: list[Segment] = []
         trn_payer = trace = payment_method = ""
-        for segment in transaction.body:
+        # Each segment is let go once read (taken off the body from its end, the list reversed
+        # first): a large remittance's segments would otherwise all stay until the last claim.
+        segments = transaction.body
+        segments.reverse()
+        while segments:
+            segment = segments.pop()
             sid = segment.id
             if builder is None:  # header: financial information, payer and payee
                 if sid == "BPR":

@@ -170,6 +170,13 @@ class ParsedFile(BaseModel):
             "reversals": [
                 _case_json(c) for c in self.cases_of(DenialKind.REVERSAL, DenialKind.RECOUPMENT)
             ],
+            **self.problems_json(),
+        }
+
+    def problems_json(self) -> dict[str, list[dict[str, Any]]]:
+        """The errors and warnings as summary() gives them, without the cases' JSON (an ingest
+        keeps the problems in its report; a large file has tens of thousands of cases)."""
+        return {
             "errors": [_problem_json(p) for p in self.errors],
             "warnings": [_problem_json(p) for p in self.warnings],
         }
