@@ -275,19 +275,7 @@ class AppealService:
         except ServiceError as exc:
             self._refused(actor, action, case_id, exc.message)
             raise
-        media_type = media_type_of(content)
-        assert media_type is not None
-        row = self._documents.save(
-            self._session,
-            case_id=case_id,
-            kind="enclosure",
-            filename=safe_filename(filename, "enclosure"),
-            media_type=media_type,
-            content=content,
-            created_by=actor.user_id,
-            created_at=datetime.now(UTC),
-            detail={"level": level},
-        )
+        row = self._store_upload(case_id, "enclosure", filename, content, actor, {"level": level})
         attached = AttachedFile(
             document_id=row.document_id, filename=row.filename, sha256=row.sha256
         )
@@ -445,18 +433,7 @@ class AppealService:
         if problem:
             self._refused(actor, "case.attest", case_id, problem)
             raise Invalid(problem)
-        media_type = media_type_of(content)
-        assert media_type is not None
-        row = self._documents.save(
-            self._session,
-            case_id=case_id,
-            kind="attestation",
-            filename=safe_filename(filename, "attestation"),
-            media_type=media_type,
-            content=content,
-            created_by=actor.user_id,
-            created_at=datetime.now(UTC),
-        )
+        row = self._store_upload(case_id, "attestation", filename, content, actor)
         self._session.commit()
         return await self.attest(case_id, physician_name, statement, actor, row.sha256)
 
@@ -475,6 +452,30 @@ class AppealService:
         row, content = self._documents.read(self._session, case_id, document_id)
         self._audit.record(actor, "case.document", case_id=case_id, document_id=document_id)
         return row, content
+
+    def _store_upload(
+        self,
+        case_id: str,
+        kind: str,
+        filename: str,
+        content: bytes,
+        actor: Actor,
+        detail: dict[str, object] | None = None,
+    ) -> CaseDocumentRow:
+        """Store an upload already checked (its type is one upload_problem accepts)."""
+        media_type = media_type_of(content)
+        assert media_type is not None
+        return self._documents.save(
+            self._session,
+            case_id=case_id,
+            kind=kind,
+            filename=safe_filename(filename, kind),
+            media_type=media_type,
+            content=content,
+            created_by=actor.user_id,
+            created_at=datetime.now(UTC),
+            detail=detail,
+        )
 
     def _refused(self, actor: Actor, action: str, case_id: str, reason: str) -> None:
         self._audit.record(actor, action, Outcome.REFUSED, case_id=case_id, reason=reason)
