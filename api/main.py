@@ -51,6 +51,7 @@ from services.audit import AuditService
 from services.cases import CaseService
 from services.errors import ServiceError
 from services.ingest import IngestService
+from services.ingest_background import BackgroundIngests
 from services.ingest_resume import resume_at_start
 from services.payer_rules import PayerRuleStore
 from web import drafts
@@ -60,6 +61,7 @@ from web.routes import (
     case_list,
     case_page,
     dashboard,
+    ingest_pages,
     notifications_page,
     other_pages,
     supervisor,
@@ -117,22 +119,26 @@ def create_app(
     """The app. Served (uvicorn runs its lifespan), it resumes in the background the ingests a
     stopped process left unfinished (`resume_ingests`; services.ingest_resume)."""
 
+    service_for = ingest_service_for(settings, client, rulebook)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if not resume_ingests:
-            yield
-            return
-        resuming = asyncio.create_task(
-            resume_at_start(engine, ingest_service_for(settings, client, rulebook)),
-            name="resume-unfinished-ingests",
+        resuming = (
+            asyncio.create_task(
+                resume_at_start(engine, service_for), name="resume-unfinished-ingests"
+            )
+            if resume_ingests
+            else None
         )
         try:
             yield
         finally:
             # Stopping mid-file releases its lease: the next start takes it at once.
-            resuming.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await resuming
+            if resuming is not None:
+                resuming.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await resuming
+            await app.state.background_ingests.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -152,6 +158,7 @@ def create_app(
     app.state.rulebook = rulebook
     app.state.rule_store = PayerRuleStore(engine, rulebook.payer_rules_file)
     app.state.metrics_registry = prometheus.app_registry(engine)
+    app.state.background_ingests = BackgroundIngests(engine, service_for)
     app.add_middleware(UploadLimits)  # innermost: its 413 is timed, counted and headed too
     app.add_middleware(RequestMetrics, registry=app.state.metrics_registry)
     app.add_middleware(SecurityHeaders)
@@ -183,6 +190,7 @@ def create_app(
         case_page,
         appeal_page,
         supervisor,
+        ingest_pages,
         other_pages,
         dashboard,
         notifications_page,

@@ -10,12 +10,14 @@ works a file, in any process (services.ingest_leases).
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from db.models import IngestFileRow
@@ -23,7 +25,7 @@ from db.remittance_claims import record_adjudicated
 from domain.case import Actor
 from domain.models import DenialKind
 from domain.rulebook import Rulebook
-from edi.parser import parse_bytes
+from edi.parser import Stage, parse_bytes
 from edi.results import ParsedFile
 from services import claim_matching as matching
 from services import ingest_leases as leases
@@ -32,6 +34,7 @@ from services.cases import CaseService
 from services.errors import Busy, Unavailable
 from services.ingest_actions import FileActions
 from services.ingest_metrics import record_ingest
+from services.ingest_progress import IngestStage, ProgressLog
 from services.ingest_report import FileReport, IngestSummary
 from services.temporal_calls import release_connection
 
@@ -87,9 +90,25 @@ class IngestService:
         lease: str | None = None,
     ) -> FileReport:
         """Store, parse and act on one file; audited with the cases it opened. `lease`: the
-        caller already holds the stored file's lease under this owner id (a resumer)."""
+        caller already holds the stored file's lease under this owner id (a resumer, or
+        receive() before)."""
         started: list[str] = []
         report = await self._ingest(name, raw, actor, started, progress, lease)
+        self._done(name, report, actor, started)
+        return report
+
+    async def receive(self, name: str, raw: bytes, actor: Actor) -> FileReport | str:
+        """Store the file and take its lease, for ingest(..., lease=) to work it later (in the
+        background); the answer instead when there is nothing to do (ingested before, or
+        another ingest is working it)."""
+        prepared = await asyncio.to_thread(self._prepare, name, raw, actor, None)
+        if isinstance(prepared, FileReport):
+            self._done(name, prepared, actor, [])
+            return prepared
+        return prepared[1]
+
+    def _done(self, name: str, report: FileReport, actor: Actor, started: list[str]) -> None:
+        """Counted and audited, however the file's ingest ended."""
         record_ingest(report.kind, report.status, len(report.errors), len(started))
         outcome = {
             "failed": Outcome.REFUSED,
@@ -106,7 +125,6 @@ class IngestService:
             cases_started=started or None,
             payer_responses_matched=report.payer_responses_matched or None,
         )
-        return report
 
     async def _ingest(
         self,
@@ -117,8 +135,22 @@ class IngestService:
         progress: Progress | None,
         lease: str | None,
     ) -> FileReport:
+        # Hashing and storing a large file take a while: not on the event loop.
+        prepared = await asyncio.to_thread(self._prepare, name, raw, actor, lease)
+        if isinstance(prepared, FileReport):
+            return prepared
+        row, lease = prepared
+        async with leases.held(self._engine, row.sha256, lease):
+            return await self._work(row, name, raw, started, progress)
+
+    def _prepare(
+        self, name: str, raw: bytes, actor: Actor, lease: str | None
+    ) -> FileReport | tuple[IngestFileRow, str]:
+        """The stored row and the lease to work it under, or the answer when there is nothing
+        to do (ingested before, or another ingest is working it)."""
         sha256 = hashlib.sha256(raw).hexdigest()
-        row = self._session.get(IngestFileRow, sha256)
+        # The stored bytes are not loaded: a resumer has them already, an upload brings them.
+        row = self._session.get(IngestFileRow, sha256, options=[defer(IngestFileRow.content)])
         # A failed file is parsed again: a later version may read it.
         if row is not None and row.status == "ingested":
             return self._repeat(row, name)
@@ -133,8 +165,8 @@ class IngestService:
                 return (
                     self._repeat(row, name) if row.status == "ingested" else self._busy(row, name)
                 )
-        async with leases.held(self._engine, sha256, lease):
-            return await self._work(row, name, raw, started, progress)
+        assert row is not None  # a resumer holds the lease of a stored row
+        return row, lease
 
     def _store(self, sha256: str, name: str, raw: bytes, actor: Actor, lease: str) -> IngestFileRow:
         """The file stored before anything else, leased to this ingest; the row another
@@ -156,7 +188,9 @@ class IngestService:
             self._session.commit()
         except IntegrityError:
             self._session.rollback()
-            stored = self._session.get(IngestFileRow, sha256)
+            stored = self._session.get(
+                IngestFileRow, sha256, options=[defer(IngestFileRow.content)]
+            )
             assert stored is not None
             return stored
         return row
@@ -189,8 +223,35 @@ class IngestService:
         started: list[str],
         progress: Progress | None,
     ) -> FileReport:
-        sha256 = row.sha256
-        parsed = await asyncio.to_thread(parse_bytes, name, raw, self._rulebook)
+        """Parse, record and act, the blocking parts in a worker thread: a large file takes
+        minutes, and other requests must not wait on it. Its stage and counts are kept on its
+        row meanwhile (services.ingest_progress)."""
+        log = ProgressLog(self._engine, row.sha256)
+        parsed, report = await asyncio.to_thread(self._read, name, raw, row.sha256, log)
+        try:
+            if parsed.ok:
+                counts = {"claims": report.claims, "cases": len(parsed.cases)}
+                await asyncio.to_thread(self._record, parsed, row.sha256, log, counts)
+                try:
+                    await self._act(parsed, report, started, progress, log)
+                    report.status = "ingested"
+                except (Unavailable, Busy) as exc:
+                    report.status = "incomplete"
+                    report.errors.append(
+                        matching.problem(f"{exc.message}: ingest the file again to finish")
+                    )
+        finally:
+            await asyncio.to_thread(_let_go, parsed)
+        return await asyncio.to_thread(self._finish, row, report)
+
+    def _read(
+        self, name: str, raw: bytes, sha256: str, log: ProgressLog
+    ) -> tuple[ParsedFile, FileReport]:
+        stages = {Stage.VALIDATING: IngestStage.VALIDATING, Stage.PARSING: IngestStage.PARSING}
+        parsed = parse_bytes(
+            name, raw, self._rulebook, on_stage=lambda s: log.stage(stages[s]), freeze=True
+        )
+        problems = parsed.problems_json()
         report = FileReport(
             file=name,
             sha256=sha256,
@@ -200,20 +261,16 @@ class IngestService:
             denials=len(parsed.cases_of(DenialKind.DENIAL)),
             rejections=len(parsed.cases_of(DenialKind.REJECTION)),
             reversals=len(parsed.cases_of(DenialKind.REVERSAL, DenialKind.RECOUPMENT)),
-            errors=parsed.summary()["errors"],
-            warnings=parsed.summary()["warnings"],
+            errors=problems["errors"],
+            warnings=problems["warnings"],
         )
-        if parsed.ok:
-            record_adjudicated(self._session, sha256, parsed.adjudicated)
-            try:
-                await self._act(parsed, report, started, progress)
-                report.status = "ingested"
-            except (Unavailable, Busy) as exc:
-                report.status = "incomplete"
-                report.errors.append(
-                    matching.problem(f"{exc.message}: ingest the file again to finish")
-                )
-        return self._finish(row, report)
+        return parsed, report
+
+    def _record(
+        self, parsed: ParsedFile, sha256: str, log: ProgressLog, counts: dict[str, int]
+    ) -> None:
+        log.stage(IngestStage.RECORDING, **counts)
+        record_adjudicated(self._session, sha256, parsed.adjudicated)
 
     def _repeat(self, row: IngestFileRow, name: str) -> FileReport:
         """A file ingested before: nothing starts again."""
@@ -255,40 +312,67 @@ class IngestService:
         report: FileReport,
         started: list[str],
         progress: Progress | None,
+        log: ProgressLog,
     ) -> None:
-        actions = FileActions(self._session, self._cases, parsed, report, started).plan()
+        plan = FileActions(self._session, self._cases, parsed, report, started).plan
+        actions = await asyncio.to_thread(plan)  # reads the read model for every claim
         release_connection(self._session)  # what it needs is read: wait on Temporal without it
-        await self._run(actions, progress)
 
-    async def _run(
-        self, actions: list[Callable[[], Awaitable[None]]], progress: Progress | None
-    ) -> None:
-        """Run the starts and signals concurrently, a bounded number at a time."""
-        semaphore = asyncio.Semaphore(self._concurrency)
+        def advance(done: int, total: int) -> None:
+            log.actions(done, total)
+            if progress is not None:
+                progress(done, total)
+
+        await asyncio.to_thread(log.stage, IngestStage.ACTING)
+        stop = asyncio.Event()
+        flusher = asyncio.create_task(log.flush_until(stop))
+        try:
+            await self._run(actions, advance)
+        finally:
+            stop.set()
+            await flusher
+
+    async def _run(self, actions: list[Callable[[], Awaitable[None]]], progress: Progress) -> None:
+        """Run the starts and signals concurrently, a bounded number at a time (a few workers
+        taking the next action, not a task per action: a large file has tens of thousands).
+        Every action runs; the first failure is raised once all are done."""
+        pending = iter(actions)
+        failures: list[BaseException] = []
         done = 0
 
-        async def run(action: Callable[[], Awaitable[None]]) -> None:
+        async def worker() -> None:
             nonlocal done
-            async with semaphore:
-                await action()
-            done += 1
-            if progress is not None:
+            for action in pending:
+                try:
+                    await action()
+                except Exception as exc:
+                    failures.append(exc)
+                done += 1
                 progress(done, len(actions))
 
-        if progress is not None:
-            progress(0, len(actions))
-        outcomes = await asyncio.gather(
-            *(run(action) for action in actions), return_exceptions=True
-        )
-        failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        progress(0, len(actions))
+        await asyncio.gather(*(worker() for _ in range(min(self._concurrency, len(actions)))))
         if failures:
             raise failures[0]
 
 
+def _let_go(parsed: ParsedFile) -> None:
+    """Free a parsed file's claims a thousand at a time, in a worker thread: freeing millions
+    of objects at once holds every thread for seconds. Then give the collector back what
+    parse_bytes froze (only the app's own objects are left of it)."""
+    for items in (parsed.adjudicated, parsed.cases, parsed.acknowledged, parsed.problems):
+        while items:
+            del items[-1000:]
+    gc.unfreeze()
+
+
 def list_ingests(session: Session, limit: int = 50, offset: int = 0) -> list[IngestFileRow]:
+    """The latest files first, without their bytes (up to 50 MiB each: a listing must not
+    load them)."""
     return list(
         session.exec(
             select(IngestFileRow)
+            .options(defer(IngestFileRow.content))
             .order_by(col(IngestFileRow.received_at).desc())
             .offset(offset)
             .limit(limit)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy.orm import defer
 
 from api.deps import (
     AuditDep,
@@ -83,8 +84,10 @@ def list_ingested(
     ]
 
 
-def _ingested(session: SessionDep, sha256: str) -> IngestFileRow:
-    row = session.get(IngestFileRow, sha256)
+def _ingested(session: SessionDep, sha256: str, content: bool = False) -> IngestFileRow:
+    # The stored bytes (up to 50 MiB) only for the download.
+    options = [] if content else [defer(IngestFileRow.content)]
+    row = session.get(IngestFileRow, sha256, options=options)
     if row is None:
         raise NotFound(f"no ingested file {sha256}")
     return row
@@ -98,7 +101,7 @@ def get_ingested(sha256: str, session: SessionDep, actor: Ingester) -> IngestOut
 @router.get("/{sha256}/raw", response_class=Response)
 def get_raw(sha256: str, session: SessionDep, actor: Ingester, audit: AuditDep) -> Response:
     """The file exactly as received (it holds PHI: the download is audited)."""
-    row = _ingested(session, sha256)
+    row = _ingested(session, sha256, content=True)
     audit.record(actor, "ingest.download", sha256=sha256, file=row.filename)
     return Response(
         row.content,

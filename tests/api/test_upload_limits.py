@@ -118,13 +118,15 @@ async def test_files_together_past_the_request_limit_are_refused(site: Site) -> 
 async def test_the_web_form_refuses_an_oversize_file_with_the_page(site: Site) -> None:
     assert (await web_login(site)).status_code == 303
     token = csrf_of((await site.http.get("/ingest")).text)
-    body = Body([("scan.835", 60 * MIB)], allowed=MAX_FILE_BYTES, fields={"csrf_token": token})
+    body = Body(
+        [("2026-12-scan.835", 60 * MIB)], allowed=MAX_FILE_BYTES, fields={"csrf_token": token}
+    )
     response = await site.http.post(
         "/ingest", content=body.__aiter__(), headers={"Content-Type": MULTIPART}
     )
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("text/html")
-    assert "scan.835: larger than 50 MiB, the most one file may be" in response.text
+    assert "2026-12-scan.835: larger than 50 MiB, the most one file may be" in response.text
     assert "Content-Security-Policy" in response.headers  # the page keeps its headers
     assert body.read <= MAX_FILE_BYTES + CHUNK
     assert await stored_files(site) == []

@@ -1,0 +1,342 @@
+"""Uploading a large 835 to the API process as deployed (`denials api`, uvicorn, SQLite read
+model, the Temporal dev server): the ingest's duration, the API process's peak resident memory,
+and how long an unrelated request waits meanwhile; and how much of an oversize upload is read
+before it is refused. Today's code against BASELINE_COMMIT (a git worktree), in the same run.
+
+The file is a generated 835 of random claims (tests.edi.x12_generator.random_remittance, about
+200 bytes a claim, a sixth of them denials): 48.8 MB by default, the size that took 211 s and
+2.4 GiB in the API process while other requests waited 4-5 s. No worker runs: starting a case
+is the API's work, triaging it the worker's.
+
+Targets: an unrelated request (GET /api/v1/auth/me, signed in) waits at most 1 s
+(p95 <= 250 ms) while the file is ingested; the API process's peak RSS at most 1.5 GiB; a
+300 MB upload streamed without Content-Length is refused once the client has sent at most 70 MB
+(the server reads 50 MiB and one chunk, tests/api/test_upload_limits.py; the rest is what the
+loopback sockets' buffers took, about 12 MB here).
+
+Figures on this 2-core VM, 2026-12-04 (48.9 MB, 242,000 claims, 38,565 denials):
+
+    today:    ingest 815 s; API RSS idle 199 MiB, peak 2,256 MiB; unrelated GET median 19 ms,
+              p95 131 ms, max 749 ms (5,781 requests, none failed); progress validating ->
+              parsing -> recording -> acting n/38,565; 300 MB upload: 64.0 MB sent, refused
+    baseline: ingest 816 s; API RSS idle 189 MiB, peak 3,269 MiB; unrelated GET median 22 ms,
+              p95 175 ms, max 14,018 ms (5,122 requests); no progress; 300 MB upload: all
+              300.9 MB read, then refused (422)
+
+The ingest's time is pyx12's implementation-guide check (about two thirds) and the 38,565
+workflow starts; the peak is the parsed claims (about 35 bytes of memory per byte of file).
+
+    .venv/bin/python -m bench.ingest_upload [--claims N] [--baseline COMMIT | --no-baseline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench.embedded import start_dev_server
+from denials.encryption import Keyring
+from denials.temporal import ensure_search_attributes
+from tests.edi.x12_generator import build_file, random_remittance
+from tests.processes import free_port
+
+BASELINE_COMMIT = "29056cd"  # the last commit before streaming upload limits and progress
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CLAIMS = 242_000  # 48.8 MB
+OVERSIZE = 300 * 1000 * 1000
+CHUNK = 1 << 20
+WAIT_TARGET = 1.0
+WAIT_P95_TARGET = 0.25
+RSS_TARGET = 1536 << 20
+READ_TARGET = 70 * 1000 * 1000
+SEED_USERS = """
+from sqlmodel import Session
+from db.engine import make_engine, migrate
+from services.users import UserService
+import os
+engine = make_engine(os.environ["DATABASE_URL"])
+migrate(engine)
+with Session(engine) as session:
+    UserService(session).ensure_demo_users()
+"""
+
+
+def memory(pid: int) -> dict[str, int]:
+    """Current (VmRSS) and peak (VmHWM) resident memory of a process, in bytes."""
+    figures = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            figures[key] = int(value.split()[0]) * 1024
+    return figures
+
+
+def mib(size: int) -> str:
+    return f"{size / (1 << 20):,.0f} MiB"
+
+
+@dataclass
+class Figures:
+    label: str
+    idle_rss: int = 0
+    peak_rss: int = 0
+    ingest_seconds: float = 0.0
+    status: str = ""
+    cases_started: int = 0
+    waits: list[float] = field(default_factory=list)
+    failed: int = 0  # unrelated requests that got no 200
+    oversize_read: int = 0
+    oversize_seconds: float = 0.0
+    oversize_answer: str = ""
+    progress_seen: list[str] = field(default_factory=list)
+
+
+async def oversize_body(sent: list[int]) -> AsyncIterator[bytes]:
+    """A 300 MB multipart upload streamed without Content-Length, counting what was read."""
+    boundary = "benchboundary"
+    yield (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="huge.835"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    block = b"X" * CHUNK
+    while sent[0] < OVERSIZE:
+        sent[0] += CHUNK
+        yield block
+    yield f"\r\n--{boundary}--\r\n".encode()
+
+
+async def refuse_oversize(http: httpx.AsyncClient, headers: dict[str, str], into: Figures) -> None:
+    sent = [0]
+    start = time.perf_counter()
+    try:
+        response = await http.post(
+            "/api/v1/ingest",
+            content=oversize_body(sent),
+            headers={**headers, "Content-Type": "multipart/form-data; boundary=benchboundary"},
+            timeout=600,
+        )
+        into.oversize_answer = f"{response.status_code} {response.text[:100]}"
+    except httpx.HTTPError as exc:  # the server may close the connection mid-upload
+        into.oversize_answer = f"connection ended: {type(exc).__name__}"
+    into.oversize_seconds = time.perf_counter() - start
+    into.oversize_read = sent[0]
+
+
+async def probe(
+    http: httpx.AsyncClient, headers: dict[str, str], stop: asyncio.Event, into: Figures
+) -> None:
+    """An unrelated signed-in request every 100 ms while the ingest runs: how long each waits."""
+    while not stop.is_set():
+        start = time.perf_counter()
+        try:
+            response = await http.get("/api/v1/auth/me", headers=headers)
+            ok = response.status_code == 200
+        except httpx.HTTPError:  # a connection dropped while the server did not answer
+            ok = False
+        into.waits.append(time.perf_counter() - start)
+        into.failed += not ok
+        await asyncio.sleep(0.1)
+
+
+async def watch_progress(
+    http: httpx.AsyncClient, headers: dict[str, str], sha256: str, stop: asyncio.Event,
+    into: Figures,
+) -> None:  # fmt: skip
+    """What GET /api/v1/ingest/{sha256} says every second (today's code: the stage)."""
+    while not stop.is_set():
+        response = await http.get(f"/api/v1/ingest/{sha256}", headers=headers)
+        if response.status_code == 200 and response.json()["status"] == "received":
+            progress = response.json()["report"].get("progress", {})
+            seen = progress.get("stage", "received")
+            if progress.get("actions_total"):
+                seen += f" {progress.get('actions_done', 0):,}/{progress['actions_total']:,}"
+            into.progress_seen.append(seen)
+        await asyncio.sleep(1)
+
+
+async def measure(root: Path, label: str, raw: bytes, folder: Path) -> Figures:
+    into = Figures(label)
+    keys = Keyring.new_entry("bench")
+    database_url = f"sqlite:///{folder / 'denials.db'}"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "DATABASE_URL": database_url,
+        "DENIALS_PAYLOAD_KEYS": keys,
+        "DENIALS_DATA_DIR": str(folder),
+        "DENIALS_HTTP_PORT": str(free_port()),
+        "DENIALS_TASK_QUEUE": "bench-upload",
+    }
+    await asyncio.to_thread(seed, root, folder, env)
+    server = start_dev_server(folder)
+    api: subprocess.Popen[bytes] | None = None
+    try:
+        await ensure_search_attributes(await server.wait_ready("default", None), "default")
+        env["TEMPORAL_ADDRESS"] = server.address
+        api = await asyncio.to_thread(spawn_api, root, folder, env)
+        base = f"http://127.0.0.1:{env['DENIALS_HTTP_PORT']}"
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            await ready(http, api, folder)
+            token = await http.post(
+                "/api/v1/auth/token", data={"username": "alice", "password": "demo"}
+            )
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            await asyncio.sleep(2)
+            into.idle_rss = memory(api.pid)["VmRSS"]
+            await refuse_oversize(http, headers, into)
+
+            stop = asyncio.Event()
+            prober = asyncio.create_task(probe(http, headers, stop, into))
+            # The baseline has no progress to show (and would load the file on each read).
+            watcher = asyncio.create_task(
+                watch_progress(http, headers, hashlib.sha256(raw).hexdigest(), stop, into)
+                if root == ROOT
+                else stop.wait()
+            )
+            start = time.perf_counter()
+            try:
+                response = await http.post(
+                    "/api/v1/ingest",
+                    files=[("files", ("big.835", raw, "application/octet-stream"))],
+                    headers=headers,
+                    timeout=3600,
+                )
+                assert response.status_code == 200, response.text[:500]
+                report = response.json()["reports"][0]
+                into.status, into.cases_started = report["status"], report["cases_started"]
+            except httpx.HTTPError as exc:
+                into.status = f"upload failed: {type(exc).__name__}"
+            into.ingest_seconds = time.perf_counter() - start
+            stop.set()
+            await prober
+            await watcher
+            if api.poll() is None:
+                into.peak_rss = memory(api.pid)["VmHWM"]
+            else:
+                into.status += f", API exited {api.returncode}"
+    finally:
+        if api is not None:
+            api.terminate()
+            api.wait(60)
+        server.stop()
+    return into
+
+
+def seed(root: Path, folder: Path, env: dict[str, str]) -> None:
+    """The schema of the code measured, and the demo users (alice signs in)."""
+    folder.mkdir(parents=True)
+    subprocess.run([sys.executable, "-c", SEED_USERS], cwd=root, env=env, check=True)
+
+
+def spawn_api(root: Path, folder: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`denials api` as deployed, from the code in `root`."""
+    with (folder / "api.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-c", "from denials.cli import main; main()", "api"],
+            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+async def ready(http: httpx.AsyncClient, api: subprocess.Popen[bytes], folder: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if api.poll() is not None:
+            raise RuntimeError((folder / "api.log").read_text())
+        try:
+            if (await http.get("/readyz")).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.25)
+    raise RuntimeError("the API did not get ready:\n" + (folder / "api.log").read_text())
+
+
+def show(f: Figures) -> None:
+    """One run's figures, printed as soon as they are measured."""
+    waits = sorted(f.waits) or [0.0]
+    p95 = waits[max(0, int(len(waits) * 0.95) - 1)]
+    print(f"  {f.label}:")
+    print(f"    ingest {f.ingest_seconds:,.1f} s ({f.status}, {f.cases_started:,} cases started)")
+    print(f"    API RSS idle {mib(f.idle_rss)}, peak {mib(f.peak_rss)}")
+    print(
+        f"    unrelated GET while ingesting ({len(f.waits)} requests): median "
+        f"{statistics.median(waits) * 1000:,.0f} ms, p95 {p95 * 1000:,.0f} ms, "
+        f"max {waits[-1] * 1000:,.0f} ms, {f.failed} failed"
+    )
+    if f.progress_seen:
+        stages = [s for n, s in enumerate(f.progress_seen) if s != f.progress_seen[n - 1]]
+        shown = stages if len(stages) <= 8 else [*stages[:4], "...", *stages[-3:]]
+        print(f"    progress seen (GET /api/v1/ingest/{{sha256}}): {' -> '.join(shown)}")
+    print(
+        f"    300 MB upload: {f.oversize_read / 1e6:,.1f} MB sent in "
+        f"{f.oversize_seconds:.1f} s, answer {f.oversize_answer!r}"
+    )
+    sys.stdout.flush()
+
+
+def verdicts(now: Figures) -> None:
+    waits = sorted(now.waits) or [0.0]
+    p95 = waits[max(0, int(len(waits) * 0.95) - 1)]
+    checks = [
+        (
+            f"unrelated GET max <= {WAIT_TARGET:.1f} s, none failed",
+            waits[-1] <= WAIT_TARGET and not now.failed,
+        ),
+        (f"unrelated GET p95 <= {WAIT_P95_TARGET * 1000:.0f} ms", p95 <= WAIT_P95_TARGET),
+        (f"API peak RSS <= {mib(RSS_TARGET)}", now.peak_rss <= RSS_TARGET),
+        (f"oversize sent <= {READ_TARGET / 1e6:.0f} MB", now.oversize_read <= READ_TARGET),
+    ]
+    for name, met in checks:
+        print(f"  target {name}: {'MET' if met else 'MISSES'}")
+
+
+@contextlib.contextmanager
+def worktree(commit: str, where: Path) -> Iterator[Path]:
+    """The code at `commit`, checked out beside this one (git worktree), removed after."""
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(where), commit],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        yield where
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(where)], cwd=ROOT, check=True)
+
+
+def run(claims: int, baseline: str | None) -> None:
+    raw = build_file(random_remittance(claims, seed=7))
+    print(f"upload of an 835 of {claims:,} claims, {len(raw) / 1e6:.1f} MB, to `denials api`")
+    with tempfile.TemporaryDirectory() as scratch:
+        now = asyncio.run(measure(ROOT, "today", raw, Path(scratch) / "today"))
+        show(now)
+        if baseline:
+            with worktree(baseline, Path(scratch) / "baseline-tree") as tree:
+                label = f"baseline {baseline}"
+                show(asyncio.run(measure(tree, label, raw, Path(scratch) / "baseline")))
+    verdicts(now)
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__)
+    options.add_argument("--claims", type=int, default=DEFAULT_CLAIMS)
+    options.add_argument("--baseline", default=BASELINE_COMMIT)
+    options.add_argument("--no-baseline", action="store_true")
+    arguments = options.parse_args()
+    run(arguments.claims, None if arguments.no_baseline else arguments.baseline)
+
+
+if __name__ == "__main__":
+    main()
