@@ -48,6 +48,7 @@ from pathlib import Path
 import httpx
 
 from bench.embedded import start_dev_server
+from bench.worker_memory import memory
 from denials.encryption import Keyring
 from denials.temporal import ensure_search_attributes
 from tests.edi.x12_generator import build_file, random_remittance
@@ -72,16 +73,6 @@ migrate(engine)
 with Session(engine) as session:
     UserService(session).ensure_demo_users()
 """
-
-
-def memory(pid: int) -> dict[str, int]:
-    """Current (VmRSS) and peak (VmHWM) resident memory of a process, in bytes."""
-    figures = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            figures[key] = int(value.split()[0]) * 1024
-    return figures
 
 
 def mib(size: int) -> str:

@@ -9,21 +9,15 @@ import httpx
 import pytest
 
 from denials.ui_proxy import REFUSAL
-from tests.processes import processes_mentioning
-from tests.web.stack import Stack, bearer, start_stack
+from tests.web.stack import Stack, bearer, stack_in
 
 NS = "/api/v1/namespaces/default"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(tmp_path_factory.mktemp("up-web-ui"))
-    try:
+    with stack_in(tmp_path_factory.mktemp("up-web-ui")) as running:
         yield running
-    finally:
-        returncode = running.stop()
-    assert returncode == 0, running.log_text()
-    assert processes_mentioning(str(running.data_dir)) == [], "no orphan temporal process"
 
 
 def a_demo_case(stack: Stack) -> str:

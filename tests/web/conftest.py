@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.processes import processes_mentioning
-from tests.web.stack import CHROMIUM, CHROMIUM_ARGS, Stack, start_stack
+from tests.web.stack import CHROMIUM, CHROMIUM_ARGS, Stack, stack_in
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 900}
@@ -19,13 +18,8 @@ VIEWPORT = {"width": 1280, "height": 900}
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(tmp_path_factory.mktemp("web-stack"))
-    try:
+    with stack_in(tmp_path_factory.mktemp("web-stack")) as running:
         yield running
-    finally:
-        returncode = running.stop()
-    assert returncode == 0, running.log_text()
-    assert processes_mentioning(str(running.data_dir)) == [], "no orphan temporal process"
 
 
 @pytest.fixture(scope="module")

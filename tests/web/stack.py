@@ -7,12 +7,14 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from tests.processes import DENIALS, free_port
+from tests.processes import DENIALS, free_port, processes_mentioning
 
 STARTUP_SECONDS = 120
 DEMO_TRIAGED_CASES = 9
@@ -114,3 +116,16 @@ def start_stack(root: Path) -> Stack:
         stack.stop()
         raise
     return stack
+
+
+@contextmanager
+def stack_in(folder: Path) -> Iterator[Stack]:
+    """`denials up` in `folder` for a module's tests; it must stop cleanly, leaving no
+    `temporal` process behind."""
+    running = start_stack(folder)
+    try:
+        yield running
+    finally:
+        returncode = running.stop()
+    assert returncode == 0, running.log_text()
+    assert processes_mentioning(str(running.data_dir)) == [], "no orphan temporal process"
