@@ -127,6 +127,22 @@ class Api:
         assert len(matches) == 1, f"tasks: {shown}"
         return matches[0]
 
+    async def to_corrected_claim_task(self, case_id: str, detail: Json) -> str:
+        """Alice confirms a triaged case down the corrected-claim path: its prepare task."""
+        for task_type, payload in (
+            ("confirm_triage", {"type": "confirm_triage", "path": "corrected_claim"}),
+            ("confirm_root_cause", {"type": "confirm_root_cause"}),
+        ):
+            task_id = self.open_task(detail, task_type)["task_id"]
+            done = await self.http.post(
+                f"/api/v1/tasks/{task_id}/complete",
+                json={"payload": payload},
+                headers=as_user("alice"),
+            )
+            assert done.status_code == 200, done.text
+            detail = await self.detail(case_id)
+        return str(self.open_task(detail, "prepare_corrected_claim")["task_id"])
+
 
 @pytest.fixture
 async def api(harness: CaseHarness, tmp_path: Path, rulebook: Rulebook) -> AsyncIterator[Api]:

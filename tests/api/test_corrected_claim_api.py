@@ -37,20 +37,6 @@ async def _ingested_case(api: Api, name: str, raw: bytes, number: str) -> tuple[
     return case["case_id"], await api.wait_status(case["case_id"], "triaged")
 
 
-async def _to_corrected_claim_task(api: Api, case_id: str, detail: Json) -> str:
-    for task_type, payload in (
-        ("confirm_triage", {"type": "confirm_triage", "path": "corrected_claim"}),
-        ("confirm_root_cause", {"type": "confirm_root_cause"}),
-    ):
-        task_id = api.open_task(detail, task_type)["task_id"]
-        done = await api.http.post(
-            f"/api/v1/tasks/{task_id}/complete", json={"payload": payload}, headers=ALICE
-        )
-        assert done.status_code == 200, done.text
-        detail = await api.detail(case_id)
-    return str(api.open_task(detail, "prepare_corrected_claim")["task_id"])
-
-
 async def _submit(api: Api, task_id: str, corrections: dict[str, Any], today: str) -> Any:
     payload = {
         "type": "prepare_corrected_claim",
@@ -74,7 +60,7 @@ async def test_a_277ca_npi_rejection_is_resent_with_the_corrected_npi(api: Api) 
         api, "rejected.277", recent_rejected_277ca(today), REJECTED_CLAIM_ID
     )
     assert detail["state"]["record"]["claim"]["service_lines"] == []
-    task_id = await _to_corrected_claim_task(api, case_id, detail)
+    task_id = await api.to_corrected_claim_task(case_id, detail)
 
     # Nothing to correct with: both reasons at once (no NPI on the claim, no lines).
     refused = await _submit(api, task_id, {"diagnosis_codes": ["R69"]}, today.isoformat())
@@ -134,7 +120,7 @@ async def test_a_line_level_denial_is_replaced_with_the_corrected_lines(api: Api
         ("V2700", "0"),
         ("S0580", "0"),
     ]
-    task_id = await _to_corrected_claim_task(api, case_id, detail)
+    task_id = await api.to_corrected_claim_task(case_id, detail)
     corrected = {
         "diagnosis_codes": ["H52.13", "H52.4"],
         "lines": [

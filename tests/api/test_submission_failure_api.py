@@ -32,17 +32,7 @@ async def test_a_submission_the_clearinghouse_did_not_take_answers_502(
     line = ServiceLine(line_number=1, procedure_code="99213", billed_amount=Decimal(500))
     record = make_record(today, adjustments=[adj("CO-16", 500)], billed=500, lines=[line])
     case_id, detail = await api.opened_triaged(record)
-    for task_type, payload in (
-        ("confirm_triage", {"type": "confirm_triage", "path": "corrected_claim"}),
-        ("confirm_root_cause", {"type": "confirm_root_cause"}),
-    ):
-        task_id = api.open_task(detail, task_type)["task_id"]
-        done = await api.http.post(
-            f"/api/v1/tasks/{task_id}/complete", json={"payload": payload}, headers=ALICE
-        )
-        assert done.status_code == 200, done.text
-        detail = await api.detail(case_id)
-    prepare = api.open_task(detail, "prepare_corrected_claim")["task_id"]
+    prepare = await api.to_corrected_claim_task(case_id, detail)
     corrected = {
         "type": "prepare_corrected_claim",
         "corrections": "added the missing modifier",
