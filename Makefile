@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test browser lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -29,12 +29,28 @@ run: $(VENV)/.installed-run
 	$(COMPILE)
 	exec $(BIN)/denials up
 
-# The browser tests drive Debian's Chromium (/usr/bin/chromium); Playwright never downloads one.
+# The browser tests drive a system Chromium (Debian's /usr/bin/chromium unless
+# DENIALS_TEST_CHROMIUM names another); Playwright never downloads one. On Debian/Ubuntu
+# `make test` installs it with apt-get, which needs root or sudo; elsewhere it says what to do.
+CHROMIUM := $(or $(DENIALS_TEST_CHROMIUM),/usr/bin/chromium)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+## browser: make sure the browser tests have their Chromium (apt-get on Debian/Ubuntu)
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ -n "$(DENIALS_TEST_CHROMIUM)" ]; then \
+	  echo "DENIALS_TEST_CHROMIUM=$(CHROMIUM) is not an executable browser: point it at Chromium (or Chrome)" >&2; exit 1; \
+	elif ! command -v apt-get > /dev/null; then \
+	  echo "The browser tests need Chromium and this system has no apt-get to install it: install Chromium (or Chrome) with your package manager and set DENIALS_TEST_CHROMIUM to its path, e.g. DENIALS_TEST_CHROMIUM=/usr/bin/chromium-browser make test" >&2; exit 1; \
+	elif [ -n "$(SUDO)" ] && ! command -v sudo > /dev/null; then \
+	  echo "The browser tests need Debian's chromium package and installing it needs root: run 'apt-get install chromium' as root (or install sudo), then make test again" >&2; exit 1; \
+	else \
+	  echo "Installing Debian's chromium package for the browser tests (apt-get$(if $(SUDO), through sudo,))"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
 ## test: install what the tests need and run the whole suite
-test: $(VENV)/.installed-test
-	[ -x /usr/bin/chromium ] || ($(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

@@ -33,7 +33,7 @@ from denials.ui_proxy import (
     server_config,
 )
 from tests.processes import free_port
-from tests.web.stack import CHROMIUM, CHROMIUM_ARGS
+from tests.web.stack import CHROMIUM, CHROMIUM_ARGS, MISSING_CHROMIUM
 
 TASK_QUEUE = "web-ui-test"
 NS = "/api/v1/namespaces/default"
@@ -287,7 +287,7 @@ async def test_a_page_naming_another_host_reads_nothing(web_ui: WebUI) -> None:
 @pytest.fixture(scope="module")
 def chromium() -> str:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+        pytest.fail(MISSING_CHROMIUM)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return CHROMIUM
 

@@ -19,7 +19,13 @@ from tests.processes import DENIALS, free_port, processes_mentioning
 STARTUP_SECONDS = 120
 DEMO_TRIAGED_CASES = 9
 
-CHROMIUM = "/usr/bin/chromium"
+# A system browser, never a downloaded one: Debian's unless DENIALS_TEST_CHROMIUM names another.
+CHROMIUM = os.environ.get("DENIALS_TEST_CHROMIUM") or "/usr/bin/chromium"
+MISSING_CHROMIUM = (
+    f"the browser tests need Chromium at {CHROMIUM}: `make test` installs Debian's chromium "
+    "package (apt-get, as root or through sudo); elsewhere install Chromium or Chrome and set "
+    "DENIALS_TEST_CHROMIUM to its path"
+)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
