@@ -51,12 +51,12 @@ from services.audit import AuditService, Outcome
 from services.errors import Conflict, NotFound, ServiceError
 from services.temporal_calls import release_connection, temporal_errors
 from workflows import search_attributes as sa
-from workflows.case_workflow import DenialCaseWorkflow
+from workflows.case_workflow import WORKFLOW_NAME, DenialCaseWorkflow
 from workflows.messages import CaseInput
 
 T = TypeVar("T")
 
-CASE_WORKFLOW = DenialCaseWorkflow.__name__
+CASE_WORKFLOW = WORKFLOW_NAME
 DESCRIBE_TIMEOUT = timedelta(seconds=10)
 # Who clears a stop when the workflow is found running again without a restart from here
 # (reset in the Temporal Web UI, or started by another client).

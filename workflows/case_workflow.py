@@ -176,9 +176,12 @@ NO_ZERO_RECOVERY = "no-zero-recovery"
 CONTINUE_AS_NEW_BYTES = 4 * 1024 * 1024
 CONTINUE_AS_NEW_EVENTS = 4_000
 SUBMISSION_TASKS = frozenset({TaskType.PREPARE_APPEAL, TaskType.PREPARE_CORRECTED_CLAIM})
+# The workflow type every saved history and running case was started under: pinned, so that
+# renaming or moving the class cannot orphan them.
+WORKFLOW_NAME = "DenialCaseWorkflow"
 
 
-@workflow.defn
+@workflow.defn(name=WORKFLOW_NAME)
 class DenialCaseWorkflow:
     @workflow.init
     def __init__(self, input: CaseInput) -> None:
