@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import prometheus
 from api.docs_pages import add_docs
@@ -163,6 +164,9 @@ def create_app(
     app.add_middleware(RequestMetrics, registry=app.state.metrics_registry)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(CodecCors, origins=ui_origins(settings.temporal_ui_base))
+    # Outermost: behind a trusted TLS proxy every layer sees https (Secure cookies, https asset
+    # URLs, HSTS); X-Forwarded-* from any other address is ignored.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     routers = (
         health.router,
@@ -181,7 +185,8 @@ def create_app(
         case_filters.router,
         analytics.router,
         codec.router,
-        prometheus.router,
+        # With DENIALS_METRICS_PORT, /metrics has its own listener (denials.stack).
+        *([prometheus.router] if settings.metrics_port is None else []),
     )
     pages = (
         web_auth,

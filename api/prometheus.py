@@ -28,6 +28,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.models import CaseEventRow, CaseRow, IngestFileRow, TaskRow
@@ -166,9 +169,25 @@ def app_registry(engine: Engine) -> CollectorRegistry:
     return registry
 
 
-@router.get("/metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
+def exposition(registry: CollectorRegistry) -> Response:
     """Prometheus text exposition; unauthenticated like /healthz (figures only, no PHI): keep
     it reachable from the monitoring network only."""
-    body = generate_latest(request.app.state.metrics_registry) + generate_latest(REGISTRY)
+    body = generate_latest(registry) + generate_latest(REGISTRY)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    """On the app's own port (DENIALS_METRICS_PORT unset)."""
+    return exposition(request.app.state.metrics_registry)
+
+
+def metrics_app(registry: CollectorRegistry) -> Starlette:
+    """GET /metrics alone, for its own listener (DENIALS_METRICS_PORT): a port that is never
+    published, while the app's port faces users."""
+
+    async def scrape(_: Request) -> Response:
+        # The read-model figures are database queries: off the event loop, as FastAPI would.
+        return await run_in_threadpool(exposition, registry)
+
+    return Starlette(routes=[Route("/metrics", scrape, methods=["GET"])])

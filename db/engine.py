@@ -9,6 +9,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
@@ -16,13 +18,14 @@ from sqlmodel import Session, create_engine
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine whose errors never quote the statement's parameters (they carry PHI, and an
-    activity's error is logged and stored in the case's history)."""
+    activity's error is logged and stored in the case's history). The product passes
+    `Settings.database_pool` (sized from the worker's activity threads); SQLite has no pool."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(
-            url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=10, hide_parameters=True
         )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -67,3 +70,22 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the latest migration (safe to run at every start)."""
     command.upgrade(alembic_config(engine), "head")
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The database's schema is not the one this version of the app was written for."""
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse to run on a schema other than this version's latest migration: a process told not
+    to migrate (a cluster's worker or API) must not write to tables it does not know."""
+    expected = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if current == expected:
+        return
+    where = f"at {', '.join(sorted(current))}" if current else "empty (no schema yet)"
+    raise SchemaNotCurrent(
+        f"the database schema is {where}, this version needs {', '.join(sorted(expected))}: "
+        "run 'denials migrate' with this version first"
+    )

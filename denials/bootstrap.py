@@ -5,14 +5,23 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from db.engine import make_engine, migrate
+from db.engine import check_schema, make_engine, migrate
 from denials.config import Settings
 from domain.rulebook import Rulebook
 
 
-def prepare_database(settings: Settings) -> Engine:
-    engine = make_engine(settings.effective_database_url)
-    migrate(engine)
+def prepare_database(settings: Settings, *, migrate_schema: bool | None = None) -> Engine:
+    """The engine, its schema migrated (`migrate_schema`, default the DENIALS_MIGRATE_ON_START
+    setting) or checked current (db.engine.SchemaNotCurrent otherwise)."""
+    engine = make_engine(settings.effective_database_url, pool_size=settings.database_pool)
+    try:
+        if settings.migrate_on_start if migrate_schema is None else migrate_schema:
+            migrate(engine)
+        else:
+            check_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 

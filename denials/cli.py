@@ -64,6 +64,10 @@ def _refuse_taken_ports(settings: Settings) -> None:
     from denials.embedded import port_taken
 
     wanted = [(settings.http_host, settings.http_port, "the web app and API", "DENIALS_HTTP_PORT")]
+    if settings.metrics_port is not None:
+        wanted.append(
+            (settings.http_host, settings.metrics_port, "/metrics", "DENIALS_METRICS_PORT")
+        )
     if settings.temporal_address is None:
         wanted += [
             (
@@ -113,31 +117,54 @@ def _external_settings() -> Settings:
 @app.command()
 def worker() -> None:
     """Run a worker against the Temporal server at TEMPORAL_ADDRESS."""
-    from denials import stack
-
-    stack.run(_external_settings(), worker=True, api=False)
+    _serve(worker=True, api=False)
 
 
 @app.command()
 def api() -> None:
     """Run the HTTP server against the Temporal server at TEMPORAL_ADDRESS."""
+    _serve(worker=False, api=True)
+
+
+def _serve(*, worker: bool, api: bool) -> None:
+    from db.engine import SchemaNotCurrent
     from denials import stack
 
-    stack.run(_external_settings(), worker=False, api=True)
+    try:
+        stack.run(_external_settings(), worker=worker, api=api)
+    except SchemaNotCurrent as exc:  # DENIALS_MIGRATE_ON_START=false and no migration yet
+        typer.echo(f"not started: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command("search-attributes")
-def search_attributes() -> None:
+def search_attributes(
+    wait: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for the namespace to exist")
+    ] = 120.0,
+) -> None:
     """Register the case search attributes on the Temporal server at TEMPORAL_ADDRESS and exit
-    (idempotent: the one-shot setup step of a cluster)."""
+    (idempotent: the one-shot setup step of a cluster). It first waits for the namespace,
+    which another setup step may still be creating."""
     import asyncio
 
-    from denials.temporal import register_search_attributes
+    from denials.temporal import NamespaceMissing, register_search_attributes
 
     settings = _cluster_settings()
     address = settings.temporal_address
     assert address is not None
-    asyncio.run(register_search_attributes(address, settings.temporal_namespace))
+    try:
+        asyncio.run(
+            register_search_attributes(address, settings.temporal_namespace, namespace_timeout=wait)
+        )
+    except NamespaceMissing as exc:
+        typer.echo(f"search attributes not registered: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except RuntimeError as exc:  # the server did not answer while connect_when_up waited
+        typer.echo(
+            f"search attributes not registered: no Temporal server at {address}: {exc}", err=True
+        )
+        raise typer.Exit(2) from None
     typer.echo(f"search attributes are registered in namespace {settings.temporal_namespace}")
 
 
@@ -373,7 +400,8 @@ def migrate() -> None:
     """Apply database migrations (DATABASE_URL) and exit."""
     from denials.bootstrap import prepare_database
 
-    prepare_database(Settings()).dispose()
+    # Always migrates: DENIALS_MIGRATE_ON_START=false is for the other commands.
+    prepare_database(Settings(), migrate_schema=True).dispose()
     typer.echo("database schema is up to date")
 
 

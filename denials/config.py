@@ -8,8 +8,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from domain.case import CasePolicy
 from domain.deadlines import time_zone
@@ -17,6 +25,10 @@ from domain.root_cause import PatternThresholds
 from domain.sign_in import ThrottleRule
 from edi.claim837 import Submitter
 from workflows.messages import TASK_QUEUE
+
+# Database connections a process needs beside its activity threads: the notification sender,
+# the API's requests in `denials up`, health checks (docs/scaling.md, "Activity threads").
+POOL_HEADROOM = 4
 
 
 def settings_problem(error: ValidationError) -> str:
@@ -42,6 +54,22 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "DENIALS_DATABASE_URL"),
         description="SQLAlchemy URL; unset means a SQLite file in the data folder",
     )
+    database_password_file: Path | None = Field(
+        default=None,
+        description="File holding the database password (a container secret), used with "
+        "DATABASE_URL written without one",
+    )
+    migrate_on_start: bool = Field(
+        default=True,
+        description="Bring the database schema up to date when a command starts; false (a "
+        "cluster, where the one-shot 'denials migrate' does it) only checks it is current",
+    )
+    database_pool_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="Connections each engine keeps to PostgreSQL; unset means the worker's "
+        f"activity threads + {POOL_HEADROOM}",
+    )
     temporal_address: str | None = Field(
         default=None,
         validation_alias=AliasChoices("TEMPORAL_ADDRESS", "DENIALS_TEMPORAL_ADDRESS"),
@@ -57,6 +85,18 @@ class Settings(BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve /metrics on this port of the HTTP host instead of the app's port "
+        "(keep it off the published one); unset means on the app's port",
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1",
+        description="Addresses or networks (comma-separated, '*' for any) of the TLS proxies "
+        "whose X-Forwarded-Proto and X-Forwarded-For are believed",
+    )
 
     # Escalation offsets and thresholds (see domain.case.CasePolicy).
     reminder_days: int = 14
@@ -79,7 +119,9 @@ class Settings(BaseSettings):
     payer_rules_file: Path | None = Field(
         default=None, description="TOML adding or overriding payer rules"
     )
-    worker_activity_threads: int = 16
+    worker_activity_threads: int = Field(
+        default=16, ge=1, description="Threads running a worker's activities"
+    )
     workflow_sandbox: bool = Field(
         default=False,
         description="Run case workflows in Temporal's sandbox (the tests and replays always do)",
@@ -101,7 +143,11 @@ class Settings(BaseSettings):
     payload_keys: SecretStr | None = Field(
         default=None,
         description="Temporal payload encryption keys, 'id:base64key,...' (32-byte AES keys); "
-        "unset means the key file in the data folder",
+        "unset means DENIALS_PAYLOAD_KEYS_FILE, else the key file in the data folder",
+    )
+    payload_keys_file: Path | None = Field(
+        default=None,
+        description="File holding the payload keys in the same form (a container secret)",
     )
     payload_key_id: str | None = Field(
         default=None, description="Key id encrypting new payloads; unset means the first key"
@@ -150,7 +196,9 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=15, gt=0, description="Per SMTP conversation")
     public_url: str | None = Field(
         default=None,
-        description="The app's address in e-mailed links; unset: the HTTP host and port",
+        description="The app's address as browsers reach it (behind a proxy, its https "
+        "address): e-mailed links, the Temporal Web UI's codec endpoint; unset: the HTTP host "
+        "and port",
     )
     notify_digest_hour: int = Field(
         default=7, ge=0, le=23, description="Office hour (DENIALS_TIMEZONE) the digests go out"
@@ -165,6 +213,29 @@ class Settings(BaseSettings):
     def _known_time_zone(cls, value: str) -> str:
         time_zone(value)  # a clear error naming the setting's value at start-up
         return value
+
+    @model_validator(mode="after")
+    def _secrets_from_files(self) -> Settings:
+        """Container secrets are files: read them once, at start-up, with a clear error."""
+        if self.payload_keys_file is not None:
+            if self.payload_keys is not None:
+                raise ValueError("set DENIALS_PAYLOAD_KEYS or DENIALS_PAYLOAD_KEYS_FILE, not both")
+            self.payload_keys = SecretStr(
+                _secret_file(self.payload_keys_file, "DENIALS_PAYLOAD_KEYS_FILE")
+            )
+        if self.database_password_file is not None and self.database_url is None:
+            raise ValueError("DENIALS_DATABASE_PASSWORD_FILE needs DATABASE_URL (PostgreSQL)")
+        return self
+
+    @property
+    def payload_keys_source(self) -> str:
+        """Where the configured keys were read, for error messages."""
+        return str(self.payload_keys_file or "DENIALS_PAYLOAD_KEYS")
+
+    @property
+    def database_pool(self) -> int:
+        """Every activity thread gets a connection without waiting (item 9 of issue 16)."""
+        return self.database_pool_size or self.worker_activity_threads + POOL_HEADROOM
 
     @property
     def tz(self) -> tzinfo:
@@ -192,7 +263,13 @@ class Settings(BaseSettings):
 
     @cached_property
     def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'denials.db').as_posix()}"
+        if self.database_url is None:
+            return f"sqlite:///{(self.data_dir / 'denials.db').as_posix()}"
+        if self.database_password_file is None:
+            return self.database_url
+        password = _secret_file(self.database_password_file, "DENIALS_DATABASE_PASSWORD_FILE")
+        url = make_url(self.database_url).set(password=password)
+        return url.render_as_string(hide_password=False)
 
     def pattern_thresholds(self) -> PatternThresholds:
         return PatternThresholds(
@@ -222,3 +299,14 @@ class Settings(BaseSettings):
             untimed_task_due_days=self.untimed_task_due_days,
             timezone=self.timezone,
         )
+
+
+def _secret_file(path: Path, variable: str) -> str:
+    """A secret file's content without the line end editors and `echo` add."""
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"{variable}: cannot read {path}: {exc.strerror or exc}") from None
+    if not value:
+        raise ValueError(f"{variable}: {path} is empty")
+    return value

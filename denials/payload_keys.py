@@ -26,14 +26,15 @@ def load_keyring(settings: Settings, *, create_key_file: bool = False) -> Keyrin
         return Keyring.parse(
             settings.payload_keys.get_secret_value(),
             settings.payload_key_id,
-            source="DENIALS_PAYLOAD_KEYS",
+            source=settings.payload_keys_source,
         )
     path = key_file(settings)
     if not path.exists():
         if not create_key_file:
             raise KeyConfigError(
                 "no payload encryption key: set DENIALS_PAYLOAD_KEYS ('id:base64key,...', "
-                f"32-byte keys) or provide the key file {path} written by 'denials up'"
+                f"32-byte keys) or DENIALS_PAYLOAD_KEYS_FILE, or provide the key file {path} "
+                "written by 'denials up'"
             )
         _create_key_file(path)
     mode = path.stat().st_mode

@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 import uvicorn
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.types import ASGIApp
 from temporalio.client import Client
 
 from api.main import create_app
+from api.prometheus import metrics_app
 from api.routes.codec import CODEC_PATH
 from db.engine import make_engine
 from denials.bootstrap import load_rulebook, prepare_database
@@ -64,20 +66,33 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-def _http_server(settings: Settings, engine: Engine, client: Client, rulebook: Rulebook) -> _Server:
+def _http_servers(
+    settings: Settings, engine: Engine, client: Client, rulebook: Rulebook
+) -> list[_Server]:
+    """The app's server, and the metrics listener when DENIALS_METRICS_PORT is set."""
     app = create_app(settings, engine=engine, client=client, rulebook=rulebook)
-    return _Server(
-        uvicorn.Config(
-            app,
-            host=settings.http_host,
-            port=settings.http_port,
-            log_level="info",
-            # api.prometheus logs each request by route template: uvicorn's own access log
-            # writes the path and query string (claim numbers, searched names).
-            access_log=False,
-            # JSON logs: uvicorn's records go through the root handler like every other one.
-            log_config=None if settings.json_logs else uvicorn.config.LOGGING_CONFIG,
+    servers = [_Server(_server_config(settings, app, settings.http_port))]
+    if settings.metrics_port is not None:
+        registry = app.state.metrics_registry
+        servers.append(
+            _Server(_server_config(settings, metrics_app(registry), settings.metrics_port))
         )
+    return servers
+
+
+def _server_config(settings: Settings, app: ASGIApp, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=port,
+        log_level="info",
+        # api.prometheus logs each request by route template: uvicorn's own access log
+        # writes the path and query string (claim numbers, searched names).
+        access_log=False,
+        # The app believes X-Forwarded-* from DENIALS_TRUSTED_PROXIES only (api.main).
+        proxy_headers=False,
+        # JSON logs: uvicorn's records go through the root handler like every other one.
+        log_config=None if settings.json_logs else uvicorn.config.LOGGING_CONFIG,
     )
 
 
@@ -127,7 +142,7 @@ async def _run(
                 ui_port=loopback_port(),  # users reach it read-only on temporal_ui_port
                 namespace=settings.temporal_namespace,
                 log_file=settings.data_dir / "temporal.log",
-                ui_codec_endpoint=f"{settings.public_base_url}{CODEC_PATH}" if api else None,
+                ui_codec_endpoint=f"{settings.link_base}{CODEC_PATH}" if api else None,
             )
             dev_server.start()
             web_ui = ReadOnlyWebUI(dev_server.ui_url, public_url=settings.temporal_ui_base)
@@ -169,11 +184,15 @@ async def _run(
                 created = await load_demo(cases, UserService(session), datetime.now(UTC).date())
             log.info("Demo data loaded: %d new case(s)", created)
         if api:
-            servers.append(_http_server(settings, engine, client, rulebook))
+            servers.extend(_http_servers(settings, engine, client, rulebook))
         if worker:
             # The worker writes through a pool of its own: requests waiting on their cases must
             # never hold the connections the worker needs to finish those cases.
-            worker_engine = make_engine(settings.effective_database_url) if api else engine
+            worker_engine = (
+                make_engine(settings.effective_database_url, pool_size=settings.database_pool)
+                if api
+                else engine
+            )
             log.info(
                 "worker polling task queue '%s' of namespace '%s' at %s",
                 settings.task_queue,

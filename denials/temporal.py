@@ -11,6 +11,7 @@ from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 from temporalio.converter import PayloadCodec
@@ -94,8 +95,43 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
                 raise
 
 
-async def register_search_attributes(address: str, namespace: str) -> None:
-    """Wait for the server, then register the search attributes (operator calls carry no
-    payloads, so no codec is involved)."""
-    client = await connect_when_up(address, namespace, codec=None, timeout=300.0)
+class NamespaceMissing(RuntimeError):
+    """The namespace did not appear on the server within the time allowed."""
+
+
+async def wait_for_namespace(
+    client: Client, namespace: str, *, timeout: float, poll: float = 1.0
+) -> None:
+    """Return once the server knows `namespace`: in a cluster another one-shot step creates it,
+    and registering search attributes before that fails (the race that stopped the stack)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            await client.workflow_service.describe_namespace(
+                DescribeNamespaceRequest(namespace=namespace)
+            )
+            return
+        except RPCError as exc:
+            # NOT_FOUND until it is created; UNAVAILABLE while the frontend is still starting.
+            if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.UNAVAILABLE):
+                raise
+        if loop.time() + poll > deadline:
+            raise NamespaceMissing(
+                f"namespace '{namespace}' does not exist on the Temporal server at "
+                f"{client.service_client.config.target_host} after waiting {timeout:g} s: create "
+                f"it ('temporal operator namespace create -n {namespace}') or set "
+                "DENIALS_TEMPORAL_NAMESPACE to one that exists"
+            )
+        log.info("waiting for namespace %s", namespace)
+        await asyncio.sleep(poll)
+
+
+async def register_search_attributes(
+    address: str, namespace: str, *, server_timeout: float = 300.0, namespace_timeout: float
+) -> None:
+    """Wait for the server and the namespace, then register the search attributes (operator
+    calls carry no payloads, so no codec is involved)."""
+    client = await connect_when_up(address, namespace, codec=None, timeout=server_timeout)
+    await wait_for_namespace(client, namespace, timeout=namespace_timeout)
     await ensure_search_attributes(client, namespace)

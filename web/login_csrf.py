@@ -36,7 +36,7 @@ def _secure(request: Request, settings: Settings) -> bool:
     # The same rule as the session cookie (web.session.set_session_cookie).
     if settings.secure_cookies is not None:
         return settings.secure_cookies
-    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+    return request.url.scheme == "https"
 
 
 def _cookie_name(request: Request, settings: Settings) -> str:

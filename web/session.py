@@ -130,7 +130,9 @@ def set_session_cookie(
     secure = (
         settings.secure_cookies
         if settings.secure_cookies is not None
-        else request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+        # The scheme a trusted proxy forwarded (DENIALS_TRUSTED_PROXIES, api.main), never the
+        # header of just anyone.
+        else request.url.scheme == "https"
     )
     response.set_cookie(
         SESSION_COOKIE,
