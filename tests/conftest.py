@@ -29,6 +29,8 @@ from tests.harness import CaseHarness
 from tests.postgres_server import postgres_admin_url, scratch_database
 from tests.workflows.clearinghouse import Clearinghouse
 
+pytest_plugins = ["tests.markers"]  # browser, postgres, e2e and slow, from what a test uses
+
 _exit_status = 0
 MIDNIGHT_MARGIN_SECONDS = 30
 

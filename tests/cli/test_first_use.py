@@ -24,6 +24,8 @@ from services.users import STAFF_ROLES, UserService
 from tests.cli.test_ingest_cli import cli_env
 from tests.processes import DENIALS, free_port
 
+pytestmark = pytest.mark.e2e  # runs the `denials` command as a process
+
 X12 = Path(__file__).resolve().parents[1] / "data" / "x12" / "affect__nevada_medicaid.835"
 # What the check may add to the command's own start (Python, its imports, the settings), which
 # a busy machine stretches: the start is measured in the same test (`denials --help`). On an

@@ -11,6 +11,7 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, col, select
 
 from db.models import AuditEventRow, IngestFileRow
@@ -20,6 +21,8 @@ from domain.rulebook import Rulebook
 from tests.encrypted_env import TEST_PAYLOAD_KEYS
 from tests.harness import CaseHarness
 from tests.ingest_helpers import GARBAGE, case_ids_of, two_denials_835, wait_row
+
+pytestmark = pytest.mark.e2e  # runs the `denials` command as a process
 
 DENIALS = Path(sys.executable).with_name("denials")
 TIMEOUT = 60.0

@@ -12,8 +12,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.processes import DENIALS, free_port, processes_mentioning
+
+pytestmark = pytest.mark.e2e  # runs the `denials` command as a process
 
 STARTUP_SECONDS = 120
 

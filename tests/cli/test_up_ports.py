@@ -12,6 +12,8 @@ import pytest
 
 from tests.processes import DENIALS, free_port
 
+pytestmark = pytest.mark.e2e  # runs the `denials` command as a process
+
 PORTS = {
     "DENIALS_HTTP_PORT": "the web app and API",
     "DENIALS_TEMPORAL_PORT": "the embedded Temporal server",
