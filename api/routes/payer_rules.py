@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, status
 
-from api.deps import AuditDep, RuleManager, RuleReader
+from api.deps import AuditDep, RuleManager, RuleReader, TodayDep
 from api.errors import ERROR_RESPONSES
 from domain.payer_rules import PayerRule
+from domain.rule_preview import RulePreview
 from services.payer_rules import PayerRuleStore
 
 router = APIRouter(prefix="/api/v1/payer-rules", tags=["payer rules"], responses=ERROR_RESPONSES)
@@ -55,3 +56,18 @@ def add_rule(
         actor, "payer_rule.add", rule_id=added.id, effective_from=added.effective_from.isoformat()
     )
     return added
+
+
+@router.post("/preview")
+def preview_rule(
+    request: Request,
+    actor: RuleManager,
+    today: TodayDep,
+    rule: Annotated[dict[str, Any], Body(examples=[EXAMPLE])],
+) -> RulePreview:
+    """What adding this version would do, saving nothing. Saving moves no open case's deadlines
+    by itself: a case keeps its rule until a supervisor recounts its deadlines (refresh-rules),
+    which takes the rule in force that day. `changes` lists, per open case the version would
+    then govern (by case id: no PHI), each deadline that would move, if recounted on or after
+    `recount_on` (today, or the effective date if later); `cases_governed` counts them all."""
+    return _store(request).preview(rule, actor, today())

@@ -208,6 +208,10 @@ def _new_rule(w: World, who: str) -> Call:
     return Call("/api/v1/payer-rules", {"json": rule})
 
 
+def _rule_preview(w: World, who: str) -> Call:
+    return Call("/api/v1/payer-rules/preview", _new_rule(w, who).kwargs)
+
+
 def _new_user(w: World, who: str) -> Call:
     body = {
         "user_id": f"carol-{who}",
@@ -414,6 +418,7 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     # Payer rules.
     ("GET", "/api/v1/payer-rules"): Endpoint(VIEW_RULES, _get("/api/v1/payer-rules")),
     ("POST", "/api/v1/payer-rules"): Endpoint(MANAGE_RULES, _new_rule, ok=201),
+    ("POST", "/api/v1/payer-rules/preview"): Endpoint(MANAGE_RULES, _rule_preview),
     # Users and out of office.
     ("GET", "/api/v1/users"): Endpoint(MANAGE_USERS, _get("/api/v1/users")),
     ("POST", "/api/v1/users"): Endpoint(MANAGE_USERS, _new_user, ok=201),
