@@ -18,7 +18,6 @@ import contextlib
 from collections import deque
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
@@ -29,6 +28,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.projection import ProjectionActivities
     from activities.submission import SubmissionActivities
     from activities.triage import TriageActivities
+    from domain.answer_effects import (
+        NextStep,
+        amount_newly_paid,
+        answer_effect,
+        pays_nothing,
+        remainder_review,
+        retry_path,
+    )
     from domain.appeals.access import attestation_refusal
     from domain.appeals.attestation import (
         Attestation,
@@ -46,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
         CaseState,
         CaseStatus,
         EscalationLevel,
-        PayerDecision,
         PayerResponse,
         Placement,
         Role,
@@ -93,7 +99,7 @@ with workflow.unsafe.imports_passed_through():
         identification_problem,
         identified_record,
     )
-    from domain.models import Category, DenialKind, WorkPath
+    from domain.models import WorkPath
     from domain.payer_answers import (
         answer_basics_problem,
         answer_problem,
@@ -102,7 +108,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.permissions import Permission, allows
     from domain.priority import priority_score
-    from domain.remittance_rules import newly_paid
+    from domain.task_work import (
+        expected_decision_problem,
+        next_path_problem,
+        submission_problem,
+        triage_problem,
+        write_off_outcome,
+    )
     from workflows import search_attributes as sa
     from workflows.case_activities import (
         ActivityFailed,
@@ -765,24 +777,15 @@ class DenialCaseWorkflow:
 
     def _apply_payer_response(self, response: PayerResponse, actor: Actor) -> None:
         state = self._state
-        paid = self._newly_paid(response)
-        zero_payment = (
-            response.decision is PayerDecision.PAID
-            and not paid
-            and workflow.patched(NO_ZERO_RECOVERY)
-        )
-        # Since partial payments are reviewed, a part payment adding nothing is no payment.
-        nothing_new = zero_payment or (
-            state.reviews_partial_payments
-            and response.decision is PayerDecision.PARTIALLY_PAID
-            and not paid
-        )
+        paid = amount_newly_paid(state, response)
+        zero_payment = pays_nothing(response, paid) and workflow.patched(NO_ZERO_RECOVERY)
+        effect = answer_effect(state, response, paid, zero_payment=zero_payment)
         state.payer_responses.append(response)
         self._event(
             "payer_response",
             f"Payer {response.decision.value.replace('_', ' ')}"
             f"{f', paid ${paid}' if paid else ''}"
-            f"{' (nothing newly paid)' if nothing_new else ''}"
+            f"{' (nothing newly paid)' if effect.nothing_new else ''}"
             f" on {response.decision_date.isoformat()} ({response.source})",
             actor=actor.user_id,
             data={"decision": response.decision.value, "reference": response.reference},
@@ -790,32 +793,14 @@ class DenialCaseWorkflow:
         for task in state.open_tasks:
             if task.type in (TaskType.RECORD_PAYER_RESPONSE, TaskType.FOLLOW_UP_WITH_PAYER):
                 self._finish_task(task, actor)
-        if response.decision is PayerDecision.PAID and not zero_payment:
+        if effect.recovers:
             state.recovered_amount += paid
-            self._close(CaseOutcome.RECOVERED, "payer paid")
-        elif response.decision is PayerDecision.PATIENT_RESPONSIBILITY:
-            state.recovered_amount += paid
-            self._close(
-                CaseOutcome.TRANSFERRED_TO_PATIENT,
-                "the payer moved the balance to patient responsibility",
-            )
-        elif response.decision is PayerDecision.ACCEPTED:
-            self._close(CaseOutcome.RECOVERED, "the resubmitted claim was accepted")
-        elif response.decision is PayerDecision.PARTIALLY_PAID and not nothing_new:
-            state.recovered_amount += paid
-            # A rejection's remainder is the adjudicated claim's own denial case (ingest).
-            if not state.reviews_partial_payments or state.kind is DenialKind.REJECTION:
-                self._close(CaseOutcome.PARTIALLY_RECOVERED, f"payer paid ${paid}")
-            elif state.outstanding_amount == 0:
-                self._close(CaseOutcome.RECOVERED, "payer paid the rest")
-            else:
-                self._review_remainder(response)
-        elif nothing_new:
-            # As the answer awaited, an upheld one; otherwise the 835 only repeats what the
-            # case knows.
-            if state.status is CaseStatus.AWAITING_PAYER:
-                self._after_upheld(response)
-        else:
+        if effect.step is NextStep.CLOSE:
+            assert effect.outcome is not None
+            self._close(effect.outcome, effect.reason)
+        elif effect.step is NextStep.REVIEW_REMAINDER:
+            self._review_remainder(response)
+        elif effect.step is NextStep.WORK_FURTHER:
             self._after_upheld(response)
 
     def _record_late_payment(self, response: PayerResponse) -> None:
@@ -824,7 +809,7 @@ class DenialCaseWorkflow:
         state = self._state
         if self._already_received(response) or not takes_late_payment(state):
             return
-        paid = min(self._newly_paid(response), state.outstanding_amount)
+        paid = min(amount_newly_paid(state, response), state.outstanding_amount)
         if not paid:
             return
         written_off = state.outstanding_amount
@@ -841,17 +826,6 @@ class DenialCaseWorkflow:
             data={"decision": response.decision.value, "reference": response.reference},
         )
 
-    def _newly_paid(self, response: PayerResponse) -> Decimal:
-        """What an answer adds to the recovered amount. From an 835, the claim's total paid less
-        what it had been paid when denied and what the case has recovered since: counted on
-        the case's own state, which no later answer can overtake."""
-        state = self._state
-        if response.claim_paid_total is None or not state.reviews_partial_payments:
-            return response.paid_amount
-        return newly_paid(
-            response.claim_paid_total, state.record.claim.paid_amount, state.recovered_amount
-        )
-
     def _review_remainder(self, response: PayerResponse) -> None:
         """After a partial payment someone decides: write the rest off (the write-off review's
         approval), or refuse that and appeal or correct the claim for it. On the appeal path
@@ -859,24 +833,11 @@ class DenialCaseWorkflow:
         state = self._state
         outstanding = state.outstanding_amount
         further = ""
-        answers_appeal = state.status is CaseStatus.AWAITING_PAYER and state.path is WorkPath.APPEAL
-        # The review races the deadline for working the remainder further, if one is open: a
-        # review replaced by a further payment hands on its own.
-        earlier_review = next(
-            (t for t in state.open_tasks if t.type is TaskType.APPROVE_WRITE_OFF), None
-        )
-        deadline_key = earlier_review.deadline_key if earlier_review else None
-        working = state.path if state.path in (WorkPath.APPEAL, WorkPath.CORRECTED_CLAIM) else None
-        # A path still being prepared (the payment crossed it) keeps its deadline.
-        if (
-            working is not None
-            and not answers_appeal
-            and not path_problem(state, working, self._today())
-        ):
-            deadline_key = path_deadline_key(state.kind, working, state.appeal_level)
+        review = remainder_review(state, self._today())
+        deadline_key = review.deadline_key
         # A payment may also come while other work is open (an 835 crossing a correction).
         self._cancel_open_tasks("the payer paid part of the claim")
-        if answers_appeal:
+        if review.answers_appeal:
             problem = self._open_next_appeal_level(response.decision_date)
             if problem is None:
                 deadline_key = path_deadline_key(state.kind, WorkPath.APPEAL, state.appeal_level)
@@ -916,9 +877,9 @@ class DenialCaseWorkflow:
             self._event("appeal_exhausted", f"Upheld at level {state.appeal_level}: {problem}")
             self._enter_write_off_review()
             return
-        # A corrected claim (or resubmitted rejection) was denied again: appeal if still
-        # possible, resubmit a rejection while timely filing allows, else review the write-off.
-        retry = WorkPath.CORRECTED_CLAIM if state.kind is DenialKind.REJECTION else WorkPath.APPEAL
+        # A corrected claim (or resubmitted rejection) was denied again: worked again if
+        # still possible, else the write-off is reviewed.
+        retry = retry_path(state.kind)
         problem = path_problem(state, retry, today)
         if problem is None and retry is WorkPath.APPEAL:
             decided = decided_appeal_level_problem(state)
@@ -1203,65 +1164,22 @@ class DenialCaseWorkflow:
         payload = request.payload
         today = self._today()
         if isinstance(payload, ConfirmTriage):
-            if state.kind is DenialKind.REJECTION and payload.category not in (
-                None,
-                Category.REJECTION,
-            ):
-                return "a rejection keeps the rejection category"
-            if state.kind is DenialKind.DENIAL and payload.category is Category.REJECTION:
-                return "the rejection category is for claims rejected before adjudication"
-            path = payload.path or state.suggested_path
-            assert path is not None
-            problem = path_problem(state, path, today)
-            return f"cannot take the {path.value} path: {problem}" if problem else None
-        if isinstance(payload, CorrectedClaimSubmitted | AppealSubmitted):
-            if isinstance(payload, AppealSubmitted) and payload.level != task.appeal_level:
-                return (
-                    f"this task prepares the level {task.appeal_level} appeal, "
-                    f"not level {payload.level}"
-                )
-            if payload.submitted_on > today:
-                return f"submitted_on {payload.submitted_on.isoformat()} is in the future"
-            notice = state.record.claim.remittance_date
-            if notice is not None and payload.submitted_on < notice:
-                return (
-                    f"submitted_on {payload.submitted_on.isoformat()} is before the remittance "
-                    f"{notice.isoformat()} that denied the claim"
-                )
-            deadline = state.deadline(task.deadline_key)
-            if deadline is not None and payload.submitted_on > deadline.due:
-                return (
-                    f"submitted_on {payload.submitted_on.isoformat()} is after the "
-                    f"{deadline.label.lower()} deadline {deadline.due.isoformat()}"
-                )
-            return None
-        if isinstance(payload, WriteOffDecision):
-            if payload.approve:
-                return None
-            return self._next_path_problem(payload.next_path, today, "refusing a write-off")
-        if isinstance(payload, DuplicateResolution):
-            if payload.is_duplicate:
-                return None
-            return self._next_path_problem(
-                payload.next_path, today, "a claim that is not a duplicate"
+            return triage_problem(state, payload.category, payload.path, today)
+        if isinstance(payload, AppealSubmitted):
+            return submission_problem(state, task, payload.submitted_on, today, payload.level)
+        if isinstance(payload, CorrectedClaimSubmitted):
+            return submission_problem(state, task, payload.submitted_on, today)
+        if isinstance(payload, WriteOffDecision) and not payload.approve:
+            return next_path_problem(state, payload.next_path, today, "refusing a write-off")
+        if isinstance(payload, DuplicateResolution) and not payload.is_duplicate:
+            return next_path_problem(
+                state, payload.next_path, today, "a claim that is not a duplicate"
             )
         if isinstance(payload, PayerResponseEntry):
             return answer_basics_problem(state, _entered_response(payload), today)
-        if (
-            isinstance(payload, FollowUpResult)
-            and payload.expected_decision_date is not None
-            and payload.expected_decision_date < today
-        ):
-            return "expected_decision_date is in the past"
+        if isinstance(payload, FollowUpResult):
+            return expected_decision_problem(payload.expected_decision_date, today)
         return None
-
-    def _next_path_problem(self, path: WorkPath | None, today: date, what: str) -> str | None:
-        if path is None:
-            return f"{what} needs next_path: how the case is worked instead"
-        if path in (WorkPath.WRITE_OFF_REVIEW, WorkPath.DUPLICATE_CHECK):
-            return f"next_path cannot be {path.value} for {what}"
-        problem = path_problem(self._state, path, today)
-        return f"cannot take the {path.value} path: {problem}" if problem else None
 
     def _confirm_triage(self, task: Task, request: CompleteTask) -> None:
         state = self._state
@@ -1375,13 +1293,7 @@ class DenialCaseWorkflow:
                 f" approved: {payload.reason}",
                 actor=request.actor.user_id,
             )
-            if remainder:
-                outcome = CaseOutcome.PARTIALLY_RECOVERED
-            elif state.lost_to_deadline:
-                outcome = CaseOutcome.LOST_TO_DEADLINE
-            else:
-                outcome = CaseOutcome.WRITTEN_OFF
-            self._close(outcome, payload.reason)
+            self._close(write_off_outcome(state), payload.reason)
             return
         assert payload.next_path is not None
         state.lost_to_deadline = False
