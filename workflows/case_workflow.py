@@ -1149,8 +1149,8 @@ class DenialCaseWorkflow:
         return {
             TaskType.CONFIRM_TRIAGE: self._confirm_triage,
             TaskType.CONFIRM_ROOT_CAUSE: self._confirm_root_cause,
-            TaskType.PREPARE_CORRECTED_CLAIM: self._submit_corrected_claim,
-            TaskType.PREPARE_APPEAL: self._submit_appeal,
+            TaskType.PREPARE_CORRECTED_CLAIM: self._record_submission,
+            TaskType.PREPARE_APPEAL: self._record_submission,
             TaskType.APPROVE_WRITE_OFF: self._decide_write_off,
             TaskType.RESOLVE_DUPLICATE: self._resolve_duplicate,
             TaskType.RECORD_PAYER_RESPONSE: self._record_payer_response,
@@ -1238,45 +1238,32 @@ class DenialCaseWorkflow:
         assert state.path is not None
         self._enter_path(state.path)
 
-    def _submit_corrected_claim(self, task: Task, request: CompleteTask) -> None:
+    def _record_submission(self, task: Task, request: CompleteTask) -> None:
+        """The task's appeal or corrected claim went out: record it, then await the answer."""
         payload = request.payload
-        assert isinstance(payload, CorrectedClaimSubmitted)
+        assert isinstance(payload, AppealSubmitted | CorrectedClaimSubmitted)
+        by = request.actor.user_id
+        on = payload.submitted_on.isoformat()
+        if isinstance(payload, AppealSubmitted):
+            event = "appeal_submitted"
+            message = f"Level {payload.level} appeal submitted on {on}"
+            data: dict[str, Any] = {"reference": payload.reference, "level": payload.level}
+            kind, level, summary = SubmissionKind.APPEAL, payload.level, payload.argument
+        else:
+            event = "corrected_claim_submitted"
+            message = f"Corrected claim submitted on {on}: {payload.corrections}"
+            data = {"reference": payload.reference}
+            kind, level, summary = SubmissionKind.CORRECTED_CLAIM, None, payload.corrections
         self._finish_task(task, request.actor)
-        self._event(
-            "corrected_claim_submitted",
-            f"Corrected claim submitted on {payload.submitted_on.isoformat()}: "
-            f"{payload.corrections}",
-            actor=request.actor.user_id,
-            data={"reference": payload.reference},
-        )
+        self._event(event, message, actor=by, data=data)
         self._await_payer(
             Submission(
-                kind=SubmissionKind.CORRECTED_CLAIM,
+                kind=kind,
+                appeal_level=level,
                 submitted_on=payload.submitted_on,
                 reference=payload.reference,
-                summary=payload.corrections,
-                submitted_by=request.actor.user_id,
-            )
-        )
-
-    def _submit_appeal(self, task: Task, request: CompleteTask) -> None:
-        payload = request.payload
-        assert isinstance(payload, AppealSubmitted)
-        self._finish_task(task, request.actor)
-        self._event(
-            "appeal_submitted",
-            f"Level {payload.level} appeal submitted on {payload.submitted_on.isoformat()}",
-            actor=request.actor.user_id,
-            data={"reference": payload.reference, "level": payload.level},
-        )
-        self._await_payer(
-            Submission(
-                kind=SubmissionKind.APPEAL,
-                appeal_level=payload.level,
-                submitted_on=payload.submitted_on,
-                reference=payload.reference,
-                summary=payload.argument,
-                submitted_by=request.actor.user_id,
+                summary=summary,
+                submitted_by=by,
             )
         )
 
