@@ -282,6 +282,16 @@ class AuditEventRow(SQLModel, table=True):
     update_id: str | None = Field(default=None, max_length=64, index=True)  # the Update sent
 
 
+class AuditSettledUpdateRow(SQLModel, table=True):
+    """An Update whose 'unknown' audit entries are settled: its key lets one writer only add
+    the 'ok' entry when the projection and the request that went unanswered race."""
+
+    __tablename__ = "audit_settled_updates"
+
+    update_id: str = Field(primary_key=True, max_length=64)
+    settled_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
 class PayerRuleVersionRow(SQLModel, table=True):
     """A payer rule version added by an admin, on top of the shipped rules."""
 

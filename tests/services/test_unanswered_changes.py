@@ -10,11 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event as sqlalchemy_events
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from db.audit_outcomes import reconcile_unknown
 from db.models import AuditEventRow, CaseRow, Outcome, TaskRow
 from denials.embedded import installed_binary
 from denials.temporal import ensure_search_attributes
@@ -134,3 +136,36 @@ def test_an_unknown_entry_is_settled_once_and_an_applied_one_recorded_ok(
         ("u-early", Outcome.UNKNOWN),  # the trail is append-only: written, then settled
         ("u-early", Outcome.OK),
     ]
+
+
+def test_a_projection_and_the_unanswered_request_settling_at_once_add_one_ok(
+    engine: Engine,
+) -> None:
+    """The request's check reads the entries, then the projection settles the same Update in
+    another transaction before the request writes: one 'ok' entry, not two (on each
+    database)."""
+    with Session(engine) as session:
+        AuditService(session).record(
+            ALICE, "case.note", Outcome.UNKNOWN, case_id="c1", update_id="u-race"
+        )
+    concurrent = {"done": False}
+
+    def settle_elsewhere_first(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if concurrent["done"] or not statement.lstrip().upper().startswith("INSERT"):
+            return
+        concurrent["done"] = True  # the other transaction's own inserts pass through
+        with Session(engine) as other:
+            assert reconcile_unknown(other, ["u-race"]) == 1
+            other.commit()
+
+    with Session(engine) as session:
+        sqlalchemy_events.listen(engine, "before_cursor_execute", settle_elsewhere_first)
+        try:
+            added = reconcile_unknown(session, ["u-race"])
+            session.commit()
+        finally:
+            sqlalchemy_events.remove(engine, "before_cursor_execute", settle_elsewhere_first)
+    assert concurrent["done"]
+    assert added == 0
+    outcomes = [e.outcome for e in _entries(engine, "case.note")]
+    assert outcomes == [Outcome.UNKNOWN, Outcome.OK]
