@@ -19,7 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.deps import SESSION_COOKIE
-from db.models import AuditEventRow, CaseWorkflowStopRow
+from db.models import AuditEventRow, CaseRow, CaseWorkflowStopRow
 from denials.embedded import installed_binary
 from denials.temporal import ensure_search_attributes
 from domain.case import CaseState
@@ -270,3 +270,39 @@ async def test_a_deleted_case_workflow_is_found_and_restarted_from_the_case_page
     assert BANNER not in page
     assert await complete_triage(api, case_id, "sam") == 200
     await api.wait_status(case_id, "root_cause")
+
+
+async def test_a_restart_carries_on_from_what_the_stopped_run_held_beyond_its_projection(
+    api: Api, harness: CaseHarness
+) -> None:
+    """The stopped run took a change its projection never wrote (the read model lags): the
+    restart asks the stopped run for its state and carries on from there, not from the older
+    projection, so the completed triage is neither lost nor asked for again."""
+    case_id, _ = await api.opened_triaged(make_record(await harness.today()))
+    with Session(harness.engine) as session:
+        triaged = session.get(CaseRow, case_id)
+        assert triaged is not None
+        lagging = (triaged.status, triaged.state)
+    assert await complete_triage(api, case_id) == 200
+    await api.wait_status(case_id, "root_cause")
+    handle = harness.client.get_workflow_handle(case_id)
+    held = await handle.query(DenialCaseWorkflow.state)
+    with Session(harness.engine) as session:  # as if the last projection never landed
+        row = session.get(CaseRow, case_id)
+        assert row is not None
+        row.status, row.state = lagging
+        session.add(row)
+        session.commit()
+    await handle.terminate()
+
+    restarted = await api.http.post(f"/api/v1/cases/{case_id}/restart", headers=SAM)
+    assert restarted.status_code == 200, restarted.text
+    assert (restarted.json()["status"], restarted.json()["version"]) == (
+        "root_cause",
+        held.version,
+    )
+    state = await harness.client.get_workflow_handle(case_id).query(DenialCaseWorkflow.state)
+    assert state.status == "root_cause"
+    assert [t.type for t in state.tasks if t.status == "open"] == [
+        t.type for t in held.tasks if t.status == "open"
+    ]
