@@ -58,6 +58,8 @@ from services.payer_rules import PayerRuleStore
 from web import drafts
 from web.error_pages import MESSAGES, wants_page
 from web.routes import (
+    admin_payer_rules,
+    admin_users,
     appeal_page,
     case_list,
     case_page,
@@ -197,6 +199,8 @@ def create_app(
         supervisor,
         ingest_pages,
         other_pages,
+        admin_users,
+        admin_payer_rules,
         dashboard,
         notifications_page,
     )

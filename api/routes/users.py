@@ -13,6 +13,7 @@ from api.deps import (
     UserServiceDep,
 )
 from api.errors import ERROR_RESPONSES
+from services.user_admin import UserAdmin
 from services.users import NewUser, UserChange, UserOut, Workload
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=ERROR_RESPONSES)
@@ -25,10 +26,14 @@ def list_users(users: UserServiceDep, actor: UserManager) -> list[UserOut]:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_user(
-    new: NewUser, users: UserServiceDep, actor: UserManager, audit: AuditDep
+    new: NewUser,
+    users: UserServiceDep,
+    auth: AuthDep,
+    actor: UserManager,
+    audit: AuditDep,
+    away: AbsenceServiceDep,
 ) -> UserOut:
-    user = users.create(new)
-    audit.record(actor, "user.create", target=new.user_id, role=new.role.value)
+    user = UserAdmin(users, auth, audit, away).create(new, actor)
     return UserOut.model_validate(user)
 
 
@@ -45,17 +50,7 @@ async def change_user(
     """Rename, change role, (de)activate or reset a password; the last two sign the user out.
     Deactivating hands the user's open tasks back to their queues and her cases' ownership to
     the queue (in the background, each case audited)."""
-    user = users.change(user_id, change, by=actor)
-    if change.active is False or change.password is not None:
-        auth.close_all_of(user_id)
-    audit.record(
-        actor,
-        "user.change",
-        target=user_id,
-        fields=",".join(sorted(change.model_dump(exclude_none=True))),
-    )
-    if change.active is False:  # again when asked again: handing back is idempotent
-        await away.hand_back_all(user_id, actor)
+    user = await UserAdmin(users, auth, audit, away).change(user_id, change, actor)
     return UserOut.model_validate(user)
 
 

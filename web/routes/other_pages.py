@@ -1,25 +1,20 @@
-"""The prevention board and its items, and the admin page (ingest: web.routes.ingest_pages)."""
+"""The prevention board and its items (ingest: web.routes.ingest_pages; admin pages:
+web.routes.admin_users and web.routes.admin_payer_rules)."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from api.deps import PreventionServiceDep, UserServiceDep
-from domain.permissions import Permission
-from services.auth import SignedIn
+from api.deps import PreventionServiceDep
 from services.errors import Invalid
 from services.prevention import PreventionChange, PreventionStatus
-from web.session import CaseReaderPage, PostedForm, SupervisorPage, page_permission
+from web.session import CaseReaderPage, PostedForm, SupervisorPage
 from web.templating import redirect_with_flash, render
 from web.wording import located_errors
 
 router = APIRouter(include_in_schema=False)
-
-AdminPage = Annotated[SignedIn, Depends(page_permission(Permission.MANAGE_USERS))]
 
 
 @router.get("/prevention", response_class=HTMLResponse)
@@ -68,9 +63,3 @@ async def change_prevention_item(
     except Invalid as exc:
         return redirect_with_flash(here, f"Not saved: {exc}")
     return redirect_with_flash(here, f"Saved: {item.status.replace('_', ' ')}")
-
-
-@router.get("/admin", response_class=HTMLResponse)
-def admin_page(request: Request, users: UserServiceDep, user: AdminPage) -> HTMLResponse:
-    rules = request.app.state.rule_store.rules()
-    return render(request, "admin.html", {"user": user, "users": users.list(), "rules": rules})
