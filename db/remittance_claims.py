@@ -4,7 +4,9 @@ interchange, other bytes) bring the same remittance again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterator, MutableMapping, Sequence
 from itertools import islice
 from typing import Any
 
@@ -19,25 +21,63 @@ from edi.results import AdjudicatedClaim
 
 def adjudicated_rows(sha256: str, claims: Sequence[AdjudicatedClaim]) -> list[dict[str, Any]]:
     """The rows of the claims a file adjudicated, keyed by adjudication_ids."""
-    return list(_unique_rows(sha256, claims))
+    return list(_unique_rows(sha256, claims, 0, defaultdict(int)))
 
 
-def _unique_rows(sha256: str, claims: Sequence[AdjudicatedClaim]) -> Iterator[dict[str, Any]]:
-    """One row per adjudication id, the first of a remittance found twice in one file, made
-    as they are written: a large remittance's rows all at once would be hundreds of MB."""
+class _Ranks(MutableMapping[tuple[int, str, str, str, str], int]):
+    """How often each claim was seen so far in a file, by an 8-byte digest of its key: a
+    large file's keys themselves would weigh tens of MB (a collision, about one in 10^9 on
+    a file of 250,000 claims, would give a repeated claim's rank to another)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[int, int] = {}
+
+    @staticmethod
+    def _digest(key: tuple[int, str, str, str, str]) -> int:
+        text = "\x1f".join(map(str, key)).encode()
+        return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest())
+
+    def __getitem__(self, key: tuple[int, str, str, str, str]) -> int:
+        return self._counts.get(self._digest(key), 0)
+
+    def __setitem__(self, key: tuple[int, str, str, str, str], value: int) -> None:
+        self._counts[self._digest(key)] = value
+
+    def __delitem__(self, key: tuple[int, str, str, str, str]) -> None:
+        del self._counts[self._digest(key)]
+
+    def __iter__(self) -> Iterator[tuple[int, str, str, str, str]]:
+        raise TypeError("the keys are not kept")
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+
+def _unique_rows(
+    sha256: str,
+    claims: Sequence[AdjudicatedClaim],
+    first: int,
+    ranks: MutableMapping[tuple[int, str, str, str, str], int],
+) -> Iterator[dict[str, Any]]:
+    """One row per adjudication id, the first of a remittance found twice in these claims,
+    made as they are written: a large remittance's rows all at once would be hundreds of MB.
+    `first`: the place of the first claim in the file; `ranks`: carried from part to part."""
     # A reversal takes back an earlier adjudication; it is neither a claim adjudicated nor a
     # denial for the denial rate (its re-adjudication, if any, comes as a claim of its own).
-    recorded = [(index, item) for index, item in enumerate(claims) if not item.is_reversal]
+    recorded = [(index, item) for index, item in enumerate(claims, first) if not item.is_reversal]
     ids = adjudication_ids(
-        AdjudicationRef(
-            transaction=item.transaction,
-            payer_id=item.payer.payer_id,
-            trace=item.remittance_trace,
-            claim_id=item.claim_id,
-            payer_claim_control_number=item.payer_claim_control_number,
-            fallback=f"{sha256}:{index}",
-        )
-        for index, item in recorded
+        (
+            AdjudicationRef(
+                transaction=item.transaction,
+                payer_id=item.payer.payer_id,
+                trace=item.remittance_trace,
+                claim_id=item.claim_id,
+                payer_claim_control_number=item.payer_claim_control_number,
+                fallback=f"{sha256}:{index}",
+            )
+            for index, item in recorded
+        ),
+        ranks,
     )
     seen: set[str] = set()
     for row_id, (_, item) in zip(ids, recorded, strict=True):
@@ -68,8 +108,22 @@ def _unique_rows(sha256: str, claims: Sequence[AdjudicatedClaim]) -> Iterator[di
 
 def record_adjudicated(session: Session, sha256: str, claims: Sequence[AdjudicatedClaim]) -> None:
     """Add the file's adjudicated claims; one recorded already (by an earlier file) is kept."""
-    table: Table = RemittanceClaimRow.__table__  # type: ignore[attr-defined]
-    rows = _unique_rows(sha256, claims)
-    while batch := list(islice(rows, 1000)):
-        upsert(session, table, batch, ["row_id"], update=False)
-    session.commit()
+    AdjudicatedRecorder(sha256).record(session, claims, 0)
+
+
+class AdjudicatedRecorder:
+    """Records a file's adjudicated claims a part at a time (edi.stream.parts), as
+    record_adjudicated records them all at once: the same rows, each claim's rank among its
+    repeats carried from part to part. The same remittance found again in a later part is
+    kept once by the database (its row id is taken)."""
+
+    def __init__(self, sha256: str) -> None:
+        self._sha256 = sha256
+        self._ranks = _Ranks()
+
+    def record(self, session: Session, claims: Sequence[AdjudicatedClaim], first: int) -> None:
+        table: Table = RemittanceClaimRow.__table__  # type: ignore[attr-defined]
+        rows = _unique_rows(self._sha256, claims, first, self._ranks)
+        while batch := list(islice(rows, 1000)):
+            upsert(session, table, batch, ["row_id"], update=False)
+        session.commit()

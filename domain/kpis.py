@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from datetime import date, datetime
 from decimal import Decimal
 from statistics import median
@@ -42,11 +42,16 @@ class AdjudicationRef(NamedTuple):
     fallback: str  # the id when the remittance has no trace: file and position
 
 
-def adjudication_ids(refs: Iterable[AdjudicationRef]) -> list[str]:
+def adjudication_ids(
+    refs: Iterable[AdjudicationRef],
+    seen: MutableMapping[tuple[int, str, str, str, str], int] | None = None,
+) -> list[str]:
     """One id per adjudicated claim, the same whichever file (interchange) brings the
     remittance again: payer + trace + claim numbers. A claim adjudicated twice in one remittance
-    (a repeated CLP01 and CLP07) is told apart by its rank there."""
-    seen: dict[tuple[int, str, str, str, str], int] = defaultdict(int)
+    (a repeated CLP01 and CLP07) is told apart by its rank there. `seen`: the counts so far, for
+    a file given a part at a time (a missing key must read as 0)."""
+    if seen is None:
+        seen = defaultdict(int)
     ids = []
     for ref in refs:
         if not ref.trace:

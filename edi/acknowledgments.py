@@ -42,7 +42,7 @@ from domain.remittance_rules import payer_type_for
 from domain.rulebook import Rulebook
 from edi.claim_values import NpiReader, Source, refusal, too_long
 from edi.envelope import TransactionSet
-from edi.problems import Problem, SegmentProblems
+from edi.problems import ProblemSink, SegmentProblems
 from edi.results import AcknowledgedClaim, CaseRecord
 from edi.tokenizer import Delimiters, Segment
 
@@ -323,7 +323,7 @@ class ClaimAcknowledgmentParser:
         self._source = source[:200]
 
     def parse(
-        self, transaction: TransactionSet, problems: list[Problem]
+        self, transaction: TransactionSet, problems: ProblemSink
     ) -> tuple[list[AcknowledgedClaim], list[CaseRecord]]:
         report = _Report(problems)
         npis = NpiReader(report)
@@ -753,7 +753,7 @@ class FunctionalAcknowledgmentParser:
         self._source = source[:200]
 
     def parse(
-        self, transaction: TransactionSet, problems: list[Problem]
+        self, transaction: TransactionSet, problems: ProblemSink
     ) -> tuple[list[AcknowledgedClaim], list[CaseRecord]]:
         report = _Report(problems)
         ak1: Segment | None = None

@@ -7,7 +7,9 @@ mismatches are reported as warnings: the content is still whole.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from edi.problems import Location, Problem, Severity
 from edi.tokenizer import Segment, Tokenized
@@ -39,7 +41,8 @@ class TransactionSet:
     st: Segment
     group: Group | None
     interchange: Interchange | None
-    body: list[Segment] = field(default_factory=list)  # between ST and SE
+    body: list[Segment] = field(default_factory=list)  # between ST and SE (if collected)
+    size: int = 0  # segments between ST and SE, whether collected or streamed
 
     @property
     def id(self) -> str:
@@ -65,8 +68,32 @@ class Envelope:
         return not any(p.severity is Severity.ERROR for p in self.problems)
 
 
-class _Walker:
-    def __init__(self) -> None:
+class Reader(Protocol):
+    """What is done with each transaction set's segments as the envelope is walked."""
+
+    def opened(self, transaction: TransactionSet) -> None: ...
+    def segment(self, transaction: TransactionSet, segment: Segment) -> None: ...
+    def closed(self, transaction: TransactionSet) -> None: ...
+
+
+class _Collect:
+    """Each transaction set keeps its segments (its body) for a parser to read whole."""
+
+    def opened(self, transaction: TransactionSet) -> None:
+        pass
+
+    def segment(self, transaction: TransactionSet, segment: Segment) -> None:
+        transaction.body.append(segment)
+
+    def closed(self, transaction: TransactionSet) -> None:
+        pass
+
+
+class Walker:
+    """Walks the envelope a segment at a time (begin, step, finish), or all at once (walk)."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
         self.problems: list[Problem] = []
         self.sets: list[TransactionSet] = []
         self.interchange: Interchange | None = None
@@ -84,14 +111,21 @@ class _Walker:
     def warning(self, message: str, location: Location) -> None:
         self.problems.append(Problem(severity=Severity.WARNING, message=message, location=location))
 
-    def walk(self, tokenized: Tokenized) -> Envelope:
-        if not tokenized.has_envelope:
+    def walk(self, segments: Iterable[Segment], has_envelope: bool) -> Envelope:
+        self.begin(has_envelope)
+        for segment in segments:
+            if not self.step(segment):
+                return self.finish(stop=True)
+        return self.finish()
+
+    def begin(self, has_envelope: bool) -> None:
+        if not has_envelope:
             self.warning(
                 "no ISA/GS envelope: the file starts at ST; parsed without interchange checks "
                 "or implementation-guide validation (pyx12 needs the envelope)",
                 Location(segment_number=1, segment_id="ST"),
             )
-        handlers = {
+        self.handlers = {
             "ISA": self.on_isa,
             "IEA": self.on_iea,
             "GS": self.on_gs,
@@ -99,26 +133,28 @@ class _Walker:
             "ST": self.on_st,
             "SE": self.on_se,
         }
-        valid_ids: set[str] = set()
-        for segment in tokenized.segments:
-            self.last = segment
-            if segment.id not in valid_ids:
-                if not _SEGMENT_ID.match(segment.id):
-                    shown = segment.id[:12].encode("unicode_escape").decode("ascii")
-                    self.error(f"{shown!r} is not a segment id", segment.location())
-                    return self.finish(stop=True)
-                valid_ids.add(segment.id)
-            handler = handlers.get(segment.id)
-            if handler is not None:
-                handler(segment)
-            elif self.current is not None:
-                self.current.body.append(segment)
-            else:
-                self.error(
-                    f"{segment.id} segment outside a transaction set (no open ST)",
-                    segment.location(),
-                )
-        return self.finish()
+        self.valid_ids: set[str] = set()
+
+    def step(self, segment: Segment) -> bool:
+        """Walk one segment; False when the file cannot be read further (finish(stop=True))."""
+        self.last = segment
+        if segment.id not in self.valid_ids:
+            if not _SEGMENT_ID.match(segment.id):
+                shown = segment.id[:12].encode("unicode_escape").decode("ascii")
+                self.error(f"{shown!r} is not a segment id", segment.location())
+                return False
+            self.valid_ids.add(segment.id)
+        handler = self.handlers.get(segment.id)
+        if handler is not None:
+            handler(segment)
+        elif self.current is not None:
+            self.current.size += 1
+            self.reader.segment(self.current, segment)
+        else:
+            self.error(
+                f"{segment.id} segment outside a transaction set (no open ST)", segment.location()
+            )
+        return True
 
     def on_isa(self, segment: Segment) -> None:
         if self.isa is not None:
@@ -166,13 +202,14 @@ class _Walker:
             )
         self.current = TransactionSet(st=segment, group=self.group, interchange=self.interchange)
         self.sets_in_group += 1
+        self.reader.opened(self.current)
 
     def on_se(self, segment: Segment) -> None:
         current = self.current
         if current is None:
             self.error("SE segment without an open ST", segment.location())
             return
-        counted = len(current.body) + 2
+        counted = current.size + 2
         if segment.get(1) != str(counted):
             self.warning(
                 f"SE01 says {segment.get(1) or 'nothing'} segments, transaction set "
@@ -186,6 +223,7 @@ class _Walker:
             )
         self.sets.append(current)
         self.current = None
+        self.reader.closed(current)
 
     def on_ge(self, segment: Segment) -> None:
         self.close_group(segment, segment)
@@ -278,4 +316,11 @@ class _Walker:
 
 
 def read_envelope(tokenized: Tokenized) -> Envelope:
-    return _Walker().walk(tokenized)
+    """The envelope checked, each transaction set holding its segments."""
+    return Walker(_Collect()).walk(tokenized.segments, tokenized.has_envelope)
+
+
+def walk_envelope(segments: Iterable[Segment], has_envelope: bool, reader: Reader) -> Envelope:
+    """The envelope checked as the segments stream past, each transaction set's segments
+    handed to `reader` (the sets keep none)."""
+    return Walker(reader).walk(segments, has_envelope)

@@ -16,7 +16,7 @@ from typing import Protocol
 from domain.rulebook import Rulebook
 from edi.acknowledgments import ClaimAcknowledgmentParser, FunctionalAcknowledgmentParser
 from edi.envelope import TransactionSet, read_envelope
-from edi.problems import Location, Problem, Severity, X12Error
+from edi.problems import Location, Problem, ProblemSink, Severity, X12Error
 from edi.remittance import RemittanceParser
 from edi.results import SUPPORTED_VERSIONS, AcknowledgedClaim, CaseRecord, FileKind, ParsedFile
 from edi.tokenizer import Delimiters, decode, tokenize
@@ -31,11 +31,11 @@ _KIND_BY_ST01 = {
 
 class _AcknowledgmentParser(Protocol):
     def parse(
-        self, transaction: TransactionSet, problems: list[Problem]
+        self, transaction: TransactionSet, problems: ProblemSink
     ) -> tuple[list[AcknowledgedClaim], list[CaseRecord]]: ...
 
 
-def kind_of(transaction: TransactionSet, problems: list[Problem]) -> FileKind | None:
+def kind_of(transaction: TransactionSet, problems: ProblemSink) -> FileKind | None:
     """The transaction set's kind if it is one we read in a supported version."""
     st = transaction.st
     kind = _KIND_BY_ST01.get(transaction.id)
@@ -99,7 +99,7 @@ class Stage(StrEnum):
     PARSING = "parsing"  # reading and classifying the claims
 
 
-def _enveloped(raw: bytes) -> bool:
+def enveloped(raw: bytes) -> bool:
     return raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"ISA")
 
 
@@ -117,7 +117,7 @@ def parse_bytes(
     parse builds the claims, so the two peaks do not add up on a large file. `freeze`: see
     _collection_paused."""
     findings: list[Problem] = []
-    if validate_guide and _enveloped(raw):
+    if validate_guide and enveloped(raw):
         if on_stage is not None:
             on_stage(Stage.VALIDATING)
         findings = validate(raw)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -47,10 +48,57 @@ class Problem(BaseModel):
         return f"{self.severity.value} at {self.location}: {self.message}"
 
 
+class ProblemSink(Protocol):
+    """Where problems go: a list, or a ProblemLog."""
+
+    def append(self, problem: Problem, /) -> None: ...
+
+
+class ProblemLog:
+    """The problems of a file read as a stream: the first `limit` of each severity kept (all
+    if None), the rest counted (a large file may have a warning on every claim)."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit
+        self.kept: list[Problem] = []
+        self.omitted = {Severity.ERROR: 0, Severity.WARNING: 0}
+        self._counts = {Severity.ERROR: 0, Severity.WARNING: 0}
+
+    def append(self, problem: Problem) -> None:
+        if self.limit is None or self._counts[problem.severity] < self.limit:
+            self._counts[problem.severity] += 1
+            self.kept.append(problem)
+        else:
+            self.omitted[problem.severity] += 1
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    def absorb(self, other: ProblemLog) -> None:
+        """Append what `other` kept, and count what it left out."""
+        self.extend(other.kept)
+        for severity, count in other.omitted.items():
+            self.omitted[severity] += count
+
+    @property
+    def errors(self) -> int:
+        return self._counts[Severity.ERROR] + self.omitted[Severity.ERROR]
+
+
+def absorb(into: ProblemSink, late: ProblemLog) -> None:
+    """Append the problems kept aside (to keep a list's order) to `into`."""
+    if isinstance(into, ProblemLog):
+        into.absorb(late)
+    else:
+        for problem in late.kept:
+            into.append(problem)
+
+
 class SegmentProblems:
     """Collects the errors and warnings a reader finds, each located at a segment element."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: ProblemSink) -> None:
         self.list = problems
 
     def error(self, segment: Segment, element: int | None, message: str) -> None:

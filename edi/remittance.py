@@ -28,7 +28,7 @@ from domain.remittance_rules import is_recoupment, payer_type_for
 from domain.rulebook import Rulebook
 from edi.claim_values import NpiReader
 from edi.envelope import TransactionSet
-from edi.problems import Problem
+from edi.problems import ProblemLog, ProblemSink, absorb
 from edi.remittance_loops import (
     AdjustmentLoop,
     ClaimLoop,
@@ -49,125 +49,22 @@ class RemittanceParser:
         self._payers: dict[tuple[str, str, str], Payer] = {}
 
     def parse(
-        self, transaction: TransactionSet, problems: list[Problem]
+        self, transaction: TransactionSet, problems: ProblemSink
     ) -> tuple[list[AdjudicatedClaim], list[CaseRecord]]:
-        report = RemittanceProblems(problems)
-        npis = NpiReader(report)
-        payer_name = payer_id = payee_npi = ""
-        remittance_date: date | None = None
-        production_date: date | None = None
-        in_payer_loop = False
-        builder: ClaimLoop | None = None
-        builders: list[ClaimLoop] = []
-        plbs: list[Segment] = []
-        trn_payer = trace = payment_method = ""
+        """A whole transaction set's claims and the records that open cases."""
+        reading = self.reading(transaction, problems)
         # Each segment is let go once read (taken off the body from its end, the list reversed
         # first): a large remittance's segments would otherwise all stay until the last claim.
         segments = transaction.body
         segments.reverse()
         while segments:
-            segment = segments.pop()
-            sid = segment.id
-            if builder is None:  # header: financial information, payer and payee
-                if sid == "BPR":
-                    remittance_date = report.date(segment, 16)
-                    payment_method = segment.get(4).strip()[:3]
-                elif sid == "TRN":
-                    trace, trn_payer = segment.get(2).strip(), segment.get(3)
-                elif sid == "DTM" and segment.get(1) == "405":
-                    production_date = report.date(segment, 2)
-                elif sid == "N1":
-                    in_payer_loop = segment.get(1) == "PR"
-                    if in_payer_loop:
-                        payer_name = segment.get(2)
-                        if segment.get(4):
-                            payer_id = report.text(segment, 4, 80, "payer id")
-                    elif segment.get(1) == "PE" and segment.get(3) == "XX":
-                        payee_npi = npis.read(segment, 4, "payee")
-                elif sid == "REF" and in_payer_loop and segment.get(1) == "2U":
-                    payer_id = report.text(segment, 2, 80, "payer id")
-            if sid == "CLP":
-                builder = ClaimLoop(segment, report)
-                builders.append(builder)
-            elif sid == "PLB":
-                plbs.append(segment)
-                builder = None
-            elif builder is not None:
-                self._claim_segment(builder, segment, report, npis)
-        if remittance_date is None:
-            remittance_date = production_date or _group_date(transaction)
-        payer_id = payer_id or trn_payer or payer_name
-        adjudicated: list[AdjudicatedClaim] = []
-        cases: list[CaseRecord] = []
-        table = self._rulebook.table
-        for builder in builders:
-            period = self._service_period(builder, remittance_date, report)
-            if period is None:
-                continue
-            payer = self._payer(payer_id, payer_name, builder.clp.get(6))
-            provider_npi = builder.provider_npi or payee_npi
-            kind = DenialKind.REVERSAL if builder.claim_status == "22" else DenialKind.DENIAL
-            item = AdjudicatedClaim(
-                claim_id=builder.claim_id,
-                payer_claim_control_number=builder.payer_claim_control_number,
-                claim_status=builder.claim_status,
-                payer=payer,
-                provider_npi=provider_npi,
-                billed_amount=builder.billed_amount,
-                paid_amount=builder.paid_amount,
-                service_date=period[0],
-                remittance_date=remittance_date,
-                original_reference=builder.original_reference,
-                remittance_trace=trace,
-                transaction=transaction.st.number,
-                segment_number=builder.clp.number,
-                build_claim=partial(
-                    self._claim,
-                    builder,
-                    payer,
-                    provider_npi,
-                    period,
-                    (remittance_date, trace, payment_method),
-                ),
-            )
-            adjudicated.append(item)
-            builder.release()
-            maybe_denied = (
-                kind is DenialKind.REVERSAL
-                or builder.claim_status == "4"
-                or table.any_denial(builder.all_adjustments())
-            )
-            if not maybe_denied:  # most claims: paid; classified on the light objects
-                item.classification = classify(builder, kind, table, self._rulebook.profiles)
-                continue
-            claim = item.claim
-            classification = item.classification = self._classify(claim, kind)
-            if classification.is_denial and classification.denied_amount > 0:
-                record = build(
-                    DenialRecord,
-                    kind=kind,
-                    claim=claim,
-                    sequence=1,
-                    details=[],
-                    source=self._source,
-                    distinguisher="",
-                    identified_by="",
-                )
-                cases.append(
-                    build(
-                        CaseRecord,
-                        record=record,
-                        classification=classification,
-                        location=item.location,
-                    )
-                )
-        for plb in plbs:
-            cases.extend(
-                self._recoupments(
-                    plb, (payer_id, payer_name), (remittance_date, trace, payment_method), report
-                )
-            )
-        return adjudicated, cases
+            reading.feed(segments.pop())
+        reading.finish()
+        return reading.adjudicated, reading.cases
+
+    def reading(self, transaction: TransactionSet, problems: ProblemSink) -> RemittanceReading:
+        """A transaction set read a segment at a time (its body streamed, not collected)."""
+        return RemittanceReading(self, transaction, problems)
 
     def _payer(self, payer_id: str, payer_name: str, filing_indicator: str) -> Payer:
         """One Payer per payer and claim filing indicator: claims share it."""
@@ -407,6 +304,145 @@ class RemittanceParser:
                 )
             )
         return records
+
+
+class RemittanceReading:
+    """One 835 transaction set read a segment at a time: each claim is built once its loop
+    ends (the next CLP or PLB, or the SE), into `adjudicated` and `cases`, which the caller
+    may take as they fill. A claim's own problems (its dates) come after the segments' (as
+    when the set is read whole), so they are kept aside until the set ends."""
+
+    def __init__(
+        self, parser: RemittanceParser, transaction: TransactionSet, problems: ProblemSink
+    ) -> None:
+        self._parser = parser
+        self._transaction = transaction
+        self._report = RemittanceProblems(problems)
+        self._into = problems
+        self._late = ProblemLog(problems.limit if isinstance(problems, ProblemLog) else None)
+        self._claim_report = RemittanceProblems(self._late)
+        self._npis = NpiReader(self._report)
+        self._payer_name = self._payer_id = self._payee_npi = ""
+        self._remittance_date: date | None = None
+        self._production_date: date | None = None
+        self._in_payer_loop = False
+        self._builder: ClaimLoop | None = None
+        self._plbs: list[Segment] = []
+        self._trn_payer = self._trace = self._payment_method = ""
+        self.adjudicated: list[AdjudicatedClaim] = []
+        self.cases: list[CaseRecord] = []
+
+    def feed(self, segment: Segment) -> None:
+        sid, report = segment.id, self._report
+        if self._builder is None:  # header: financial information, payer and payee
+            if sid == "BPR":
+                self._remittance_date = report.date(segment, 16)
+                self._payment_method = segment.get(4).strip()[:3]
+            elif sid == "TRN":
+                self._trace, self._trn_payer = segment.get(2).strip(), segment.get(3)
+            elif sid == "DTM" and segment.get(1) == "405":
+                self._production_date = report.date(segment, 2)
+            elif sid == "N1":
+                self._in_payer_loop = segment.get(1) == "PR"
+                if self._in_payer_loop:
+                    self._payer_name = segment.get(2)
+                    if segment.get(4):
+                        self._payer_id = report.text(segment, 4, 80, "payer id")
+                elif segment.get(1) == "PE" and segment.get(3) == "XX":
+                    self._payee_npi = self._npis.read(segment, 4, "payee")
+            elif sid == "REF" and self._in_payer_loop and segment.get(1) == "2U":
+                self._payer_id = report.text(segment, 2, 80, "payer id")
+        if sid == "CLP":
+            self._close_claim()
+            self._builder = ClaimLoop(segment, report)
+        elif sid == "PLB":
+            self._close_claim()
+            self._plbs.append(segment)
+        elif self._builder is not None:
+            self._parser._claim_segment(self._builder, segment, report, self._npis)
+
+    def finish(self) -> None:
+        """The set has ended: its last claim, its recoupments, and the problems kept aside."""
+        self._close_claim()
+        remittance = (self._remittance_date_now(), self._trace, self._payment_method)
+        for plb in self._plbs:
+            self.cases.extend(
+                self._parser._recoupments(
+                    plb, (self._payer_id_now(), self._payer_name), remittance, self._claim_report
+                )
+            )
+        absorb(self._into, self._late)
+
+    def _remittance_date_now(self) -> date | None:
+        return self._remittance_date or self._production_date or _group_date(self._transaction)
+
+    def _payer_id_now(self) -> str:
+        return self._payer_id or self._trn_payer or self._payer_name
+
+    def _close_claim(self) -> None:
+        builder, self._builder = self._builder, None
+        if builder is None:
+            return
+        parser, report = self._parser, self._claim_report
+        remittance_date, trace = self._remittance_date_now(), self._trace
+        period = parser._service_period(builder, remittance_date, report)
+        if period is None:
+            return
+        payer = parser._payer(self._payer_id_now(), self._payer_name, builder.clp.get(6))
+        provider_npi = builder.provider_npi or self._payee_npi
+        kind = DenialKind.REVERSAL if builder.claim_status == "22" else DenialKind.DENIAL
+        item = AdjudicatedClaim(
+            claim_id=builder.claim_id,
+            payer_claim_control_number=builder.payer_claim_control_number,
+            claim_status=builder.claim_status,
+            payer=payer,
+            provider_npi=provider_npi,
+            billed_amount=builder.billed_amount,
+            paid_amount=builder.paid_amount,
+            service_date=period[0],
+            remittance_date=remittance_date,
+            original_reference=builder.original_reference,
+            remittance_trace=trace,
+            transaction=self._transaction.st.number,
+            segment_number=builder.clp.number,
+            build_claim=partial(
+                parser._claim,
+                builder,
+                payer,
+                provider_npi,
+                period,
+                (remittance_date, trace, self._payment_method),
+            ),
+        )
+        self.adjudicated.append(item)
+        builder.release()
+        table = parser._rulebook.table
+        maybe_denied = (
+            kind is DenialKind.REVERSAL
+            or builder.claim_status == "4"
+            or table.any_denial(builder.all_adjustments())
+        )
+        if not maybe_denied:  # most claims: paid; classified on the light objects
+            item.classification = classify(builder, kind, table, parser._rulebook.profiles)
+            return
+        claim = item.claim
+        classification = item.classification = parser._classify(claim, kind)
+        if classification.is_denial and classification.denied_amount > 0:
+            record = build(
+                DenialRecord,
+                kind=kind,
+                claim=claim,
+                sequence=1,
+                details=[],
+                source=parser._source,
+                distinguisher="",
+                identified_by="",
+            )
+            self.cases.append(
+                build(
+                    CaseRecord, record=record, classification=classification, location=item.location
+                )
+            )
 
 
 def _group_date(transaction: TransactionSet) -> date | None:

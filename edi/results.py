@@ -136,6 +136,9 @@ class ParsedFile(BaseModel):
     acknowledged: list[AcknowledgedClaim] = Field(default_factory=list)
     cases: list[CaseRecord] = Field(default_factory=list)
     problems: list[Problem] = Field(default_factory=list)
+    # A part of a file read in parts (edi.stream.parts): where its first claims stand in it.
+    first_adjudicated: int = 0
+    first_acknowledged: int = 0
 
     @property
     def errors(self) -> list[Problem]:

@@ -8,6 +8,7 @@ padding collapsed by a careless translator, or no envelope at all (starts at ST)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from edi.problems import Location, X12Error
@@ -157,23 +158,34 @@ def delimiters_of(text: str) -> Delimiters:
 
 def tokenize(text: str) -> Tokenized:
     delimiters, has_envelope, body, start = _delimiters(text)
-    segments: list[Segment] = []
-    append = segments.append
+    return Tokenized(delimiters, list(_segments(delimiters, body, start)), has_envelope)
+
+
+def stream(text: str) -> tuple[Delimiters, bool, Iterator[Segment]]:
+    """The file's delimiters, whether it has an envelope, and its segments one at a time (as
+    tokenize numbers them): a large file's segments all at once weigh many times the file."""
+    delimiters, has_envelope, body, start = _delimiters(text)
+    return delimiters, has_envelope, _segments(delimiters, body, start)
+
+
+def _segments(delimiters: Delimiters, body: str, start: int) -> Iterator[Segment]:
     separator, element = delimiters.segment, delimiters.element
-    step = len(separator)
-    offset = start
-    for chunk in body.split(separator):
-        size = len(chunk)
+    step, size, find = len(separator), len(body), body.find
+    number = position = 0
+    while position <= size:
+        end = find(separator, position)
+        end = size if end < 0 else end
+        chunk = body[position:end]
         lead = 0
-        if size and (chunk[0] in _WHITESPACE or chunk[-1] in _WHITESPACE):
+        if chunk and (chunk[0] in _WHITESPACE or chunk[-1] in _WHITESPACE):
             stripped = chunk.strip(_WHITESPACE)
             lead = chunk.find(stripped[0]) if stripped else 0
             chunk = stripped
         if chunk:
             elements = chunk.split(element)
-            append(Segment(elements[0], elements, len(segments) + 1, offset + lead))
-        offset += size + step
-    return Tokenized(delimiters, segments, has_envelope)
+            number += 1
+            yield Segment(elements[0], elements, number, start + position + lead)
+        position = end + step
 
 
 def segment_heads(text: str, numbers: set[int]) -> dict[int, tuple[str, int]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -141,30 +142,43 @@ def case_number(case: CaseRecord) -> str:
     return claim.payer_claim_control_number or claim.claim_id
 
 
-def open_cases(session: Session, payer_ids: set[str], claim_ids: set[str]) -> CaseIndex:
-    """Open cases of the file's payers, and open rejections of its claims whose payer no file
-    named."""
-    rows = list(
-        session.exec(
-            select(CaseRow).where(
-                col(CaseRow.payer_id).in_(payer_ids), col(CaseRow.status) != CaseStatus.CLOSED
+def open_cases(
+    session: Session,
+    payer_ids: set[str],
+    numbers: set[str],
+    claim_ids: set[str],
+    excluding: AbstractSet[str] = frozenset(),
+) -> CaseIndex:
+    """Open cases of the payers under the claim numbers (all that CaseIndex.match can find
+    for them), and open rejections of the claims whose payer no file named; not the cases
+    `excluding` names (those the ingest's own file opens)."""
+    case_ids: set[str] = set()
+    for chunk in _chunks(sorted(numbers)):
+        # By one indexed number column at a time, payer and status read alongside (see
+        # written_off_cases).
+        for column in (col(CaseRow.payer_claim_control_number), col(CaseRow.claim_id)):
+            found = session.exec(
+                select(CaseRow.case_id, CaseRow.payer_id, CaseRow.status).where(column.in_(chunk))
             )
-        )
-    )
-    seen = {row.case_id for row in rows}
+            case_ids |= {
+                case_id
+                for case_id, payer_id, status in found
+                if payer_id in payer_ids and status != CaseStatus.CLOSED
+            }
     for chunk in _chunks(sorted(claim_ids)):
-        rows += [
-            row
-            for row in session.exec(
-                select(CaseRow).where(
+        case_ids.update(
+            session.exec(
+                select(CaseRow.case_id).where(
                     col(CaseRow.claim_id).in_(chunk),
                     col(CaseRow.kind) == DenialKind.REJECTION.value,
                     col(CaseRow.payer_name) == "",
                     col(CaseRow.status) != CaseStatus.CLOSED,
                 )
             )
-            if row.case_id not in seen
-        ]
+        )
+    rows: list[CaseRow] = []
+    for chunk in _chunks(sorted(case_ids - excluding)):
+        rows += session.exec(select(CaseRow).where(col(CaseRow.case_id).in_(chunk)))
     return CaseIndex(rows)
 
 
@@ -191,9 +205,12 @@ def written_off_cases(session: Session, items: list[AdjudicatedClaim]) -> CaseIn
 
 
 def existing_cases(
-    session: Session, records: list[CaseRecord]
+    session: Session,
+    records: list[CaseRecord],
+    excluding: AbstractSet[str] = frozenset(),
 ) -> dict[tuple[str, str, str], list[EarlierCase]]:
-    """Earlier cases under the same claim numbers: (kind, payer, claim number) -> them."""
+    """Earlier cases under the same claim numbers: (kind, payer, claim number) -> them; not
+    the cases `excluding` names."""
     found: dict[tuple[str, str, str], list[EarlierCase]] = defaultdict(list)
     for chunk in _chunks(sorted({case_number(case) for case in records})):
         rows = session.exec(
@@ -203,6 +220,8 @@ def existing_cases(
             )
         )
         for row in rows:
+            if row.case_id in excluding:
+                continue
             number = row.payer_claim_control_number or row.claim_id
             found[(row.kind, row.payer_id, number)].append(
                 EarlierCase(

@@ -1,4 +1,4 @@
-"""Ingesting X12 files: store, parse whole, then open cases or answer open ones.
+"""Ingesting X12 files: store, check whole, then open cases or answer open ones a part at a time.
 
 The raw file is stored before anything else and kept whatever happens. A file with errors
 starts nothing. A file already ingested starts nothing (same SHA-256). Case ids are
@@ -10,9 +10,8 @@ works a file, in any process (services.ingest_leases).
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -21,21 +20,22 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from db.models import IngestFileRow
-from db.remittance_claims import record_adjudicated
+from db.remittance_claims import AdjudicatedRecorder
 from domain.case import Actor
-from domain.models import DenialKind
 from domain.rulebook import Rulebook
-from edi.parser import Stage, parse_bytes
+from edi.parser import Stage
+from edi.problems import Severity
 from edi.results import ParsedFile
+from edi.stream import PART_CLAIMS, Scan, parts, scan
 from services import claim_matching as matching
 from services import ingest_leases as leases
 from services.audit import AuditService, Outcome
 from services.cases import CaseService
 from services.errors import Busy, Unavailable
-from services.ingest_actions import FileActions
+from services.ingest_actions import Action, FileActions
 from services.ingest_metrics import record_ingest
 from services.ingest_progress import IngestStage, ProgressLog
-from services.ingest_report import FileReport, IngestSummary
+from services.ingest_report import PROBLEM_LIMIT, FileReport, IngestSummary
 from services.temporal_calls import release_connection
 
 Progress = Callable[[int, int], None]
@@ -43,6 +43,8 @@ UNFINISHED = leases.UNFINISHED
 
 
 class IngestService:
+    part_claims = PART_CLAIMS  # claims read, recorded and acted on at a time
+
     def __init__(
         self,
         session: Session,
@@ -223,54 +225,48 @@ class IngestService:
         started: list[str],
         progress: Progress | None,
     ) -> FileReport:
-        """Parse, record and act, the blocking parts in a worker thread: a large file takes
-        minutes, and other requests must not wait on it. Its stage and counts are kept on its
-        row meanwhile (services.ingest_progress)."""
+        """Check the whole file, then record and act on its claims a part at a time (memory:
+        one part's claims, not the file's), the blocking parts in a worker thread: a large
+        file takes minutes, and other requests must not wait on it. Its stage and counts are
+        kept on its row meanwhile (services.ingest_progress)."""
         log = ProgressLog(self._engine, row.sha256)
-        parsed, report = await asyncio.to_thread(self._read, name, raw, row.sha256, log)
-        try:
-            if parsed.ok:
-                counts = {"claims": report.claims, "cases": len(parsed.cases)}
-                await asyncio.to_thread(self._record, parsed, row.sha256, log, counts)
-                try:
-                    await self._act(parsed, report, started, progress, log)
-                    report.status = "ingested"
-                except (Unavailable, Busy) as exc:
-                    report.status = "incomplete"
-                    report.errors.append(
-                        matching.problem(f"{exc.message}: ingest the file again to finish")
-                    )
-        finally:
-            await asyncio.to_thread(_let_go, parsed)
-        return await asyncio.to_thread(self._finish, row, report)
-
-    def _read(
-        self, name: str, raw: bytes, sha256: str, log: ProgressLog
-    ) -> tuple[ParsedFile, FileReport]:
-        stages = {Stage.VALIDATING: IngestStage.VALIDATING, Stage.PARSING: IngestStage.PARSING}
-        parsed = parse_bytes(
-            name, raw, self._rulebook, on_stage=lambda s: log.stage(stages[s]), freeze=True
-        )
-        problems = parsed.problems_json()
+        scanned = await asyncio.to_thread(self._scan, name, raw, log)
+        problems = scanned.problems_json()
         report = FileReport(
             file=name,
-            sha256=sha256,
-            kind=parsed.kind.value if parsed.kind else None,
+            sha256=row.sha256,
+            kind=scanned.kind.value if scanned.kind else None,
             status="failed",
-            claims=parsed.claims_total,
-            denials=len(parsed.cases_of(DenialKind.DENIAL)),
-            rejections=len(parsed.cases_of(DenialKind.REJECTION)),
-            reversals=len(parsed.cases_of(DenialKind.REVERSAL, DenialKind.RECOUPMENT)),
+            claims=scanned.claims,
+            denials=scanned.denials,
+            rejections=scanned.rejections,
+            reversals=scanned.reversals,
             errors=problems["errors"],
             warnings=problems["warnings"],
+            errors_omitted=scanned.problems.omitted[Severity.ERROR],
+            warnings_omitted=scanned.problems.omitted[Severity.WARNING],
         )
-        return parsed, report
+        if scanned.ok:
+            try:
+                await self._act(name, raw, report, started, progress, log)
+                report.status = "ingested"
+            except (Unavailable, Busy) as exc:
+                report.status = "incomplete"
+                report.errors.append(
+                    matching.problem(f"{exc.message}: ingest the file again to finish")
+                )
+        report.omissions_said()
+        return await asyncio.to_thread(self._finish, row, report)
 
-    def _record(
-        self, parsed: ParsedFile, sha256: str, log: ProgressLog, counts: dict[str, int]
-    ) -> None:
-        log.stage(IngestStage.RECORDING, **counts)
-        record_adjudicated(self._session, sha256, parsed.adjudicated)
+    def _scan(self, name: str, raw: bytes, log: ProgressLog) -> Scan:
+        stages = {Stage.VALIDATING: IngestStage.VALIDATING, Stage.PARSING: IngestStage.PARSING}
+        return scan(
+            name,
+            raw,
+            self._rulebook,
+            on_stage=lambda s: log.stage(stages[s]),
+            limit=PROBLEM_LIMIT,
+        )
 
     def _repeat(self, row: IngestFileRow, name: str) -> FileReport:
         """A file ingested before: nothing starts again."""
@@ -308,62 +304,72 @@ class IngestService:
 
     async def _act(
         self,
-        parsed: ParsedFile,
+        name: str,
+        raw: bytes,
         report: FileReport,
         started: list[str],
         progress: Progress | None,
         log: ProgressLog,
     ) -> None:
-        plan = FileActions(self._session, self._cases, parsed, report, started).plan
-        actions = await asyncio.to_thread(plan)  # reads the read model for every claim
-        release_connection(self._session)  # what it needs is read: wait on Temporal without it
+        """Each part of the file in turn: its claims recorded, its actions planned (reading
+        the read model) and run. A part whose actions failed is the last: the file is left
+        incomplete, and ingesting it again redoes nothing twice."""
+        planner = FileActions(self._session, self._cases, report, started)
+        recorder = AdjudicatedRecorder(report.sha256)
+        reading = parts(name, raw, self._rulebook, self.part_claims)
+        counts = {
+            "claims": report.claims,
+            "cases": report.denials + report.rejections + report.reversals,
+        }
+        done = total = read = 0
 
-        def advance(done: int, total: int) -> None:
+        def advance(finished: int) -> None:
+            nonlocal done
+            done += finished
             log.actions(done, total)
             if progress is not None:
                 progress(done, total)
 
-        await asyncio.to_thread(log.stage, IngestStage.ACTING)
+        def take(part: ParsedFile) -> list[Action]:
+            log.stage(IngestStage.RECORDING, **counts, claims_read=read)
+            recorder.record(self._session, part.adjudicated, part.first_adjudicated)
+            actions = planner.plan(part)  # reads the read model for the part's claims
+            release_connection(self._session)  # wait on Temporal without holding it
+            log.stage(IngestStage.ACTING)
+            return actions
+
         stop = asyncio.Event()
         flusher = asyncio.create_task(log.flush_until(stop))
         try:
-            await self._run(actions, advance)
+            while (part := await asyncio.to_thread(next, reading, None)) is not None:
+                read += part.claims_total
+                actions = await asyncio.to_thread(take, part)
+                del part  # the part's claims go once its actions hold what they need
+                total += len(actions)
+                advance(0)
+                await self._run(actions, advance)
         finally:
             stop.set()
             await flusher
 
-    async def _run(self, actions: list[Callable[[], Awaitable[None]]], progress: Progress) -> None:
+    async def _run(self, actions: list[Action], progress: Callable[[int], None]) -> None:
         """Run the starts and signals concurrently, a bounded number at a time (a few workers
-        taking the next action, not a task per action: a large file has tens of thousands).
-        Every action runs; the first failure is raised once all are done."""
+        taking the next action, not a task per action: a part has thousands). Every action
+        runs; the first failure is raised once all are done."""
         pending = iter(actions)
         failures: list[BaseException] = []
-        done = 0
 
         async def worker() -> None:
-            nonlocal done
             for action in pending:
                 try:
                     await action()
                 except Exception as exc:
                     failures.append(exc)
-                done += 1
-                progress(done, len(actions))
+                progress(1)
 
-        progress(0, len(actions))
         await asyncio.gather(*(worker() for _ in range(min(self._concurrency, len(actions)))))
         if failures:
             raise failures[0]
-
-
-def _let_go(parsed: ParsedFile) -> None:
-    """Free a parsed file's claims a thousand at a time, in a worker thread: freeing millions
-    of objects at once holds every thread for seconds. Then give the collector back what
-    parse_bytes froze (only the app's own objects are left of it)."""
-    for items in (parsed.adjudicated, parsed.cases, parsed.acknowledged, parsed.problems):
-        while items:
-            del items[-1000:]
-    gc.unfreeze()
 
 
 def list_ingests(session: Session, limit: int = 50, offset: int = 0) -> list[IngestFileRow]:

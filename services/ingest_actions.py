@@ -7,6 +7,7 @@ Updates, workflow starts) without holding a database connection.
 from __future__ import annotations
 
 import contextlib
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from sqlmodel import Session
 
 from db.models import CaseRow
 from domain.case import SYSTEM_ACTOR, CaseStatus, PayerDecision, PayerResponse
-from domain.identity import denial_sequence, fingerprint_of
+from domain.identity import case_id_for, denial_sequence, fingerprint_of
 from domain.models import Claim, DenialKind, DenialRecord
 from domain.remittance_rules import decision_from_remittance, newly_paid, patient_share
 from edi.results import AcknowledgedClaim, AdjudicatedClaim, CaseRecord, ParsedFile
@@ -35,31 +36,38 @@ def _newly_paid(claim_paid: Decimal, case: CaseRow) -> Decimal:
 
 
 class FileActions:
-    """The actions of one parsed file, and what they add to its report."""
+    """The actions of one file, planned a part at a time (edi.stream.parts), and what they add
+    to its report. What one part's plan must know of the parts before it is carried as keys:
+    the claims already answered, the cases this file opens (neither matched nor counted as
+    earlier cases when the read model shows them), and their sequences for the next denial of
+    the same claim number."""
 
     def __init__(
         self,
         session: Session,
         cases: CaseService,
-        parsed: ParsedFile,
         report: FileReport,
         started: list[str],
     ) -> None:
         self._session = session
         self._cases = cases
-        self._parsed = parsed
         self._report = report
         self._started = started
         self._today = cases.today()  # an answer with no date of its own is dated today
+        self._parsed = ParsedFile(file=report.file, sha256=report.sha256)
         self._actions: list[Action] = []
         # (payer, claim number, claim id) of the claims whose report went to a case already.
         self._answered: set[tuple[str, str, str]] = set()
         # Paid claims whose number only other claims' cases hold, by index: reported if no
         # written-off case of their own takes the payment either.
         self._held_by_others: dict[int, Ambiguous] = {}
+        # The cases this file opens, by id and by (kind, payer, claim number).
+        self._opening: set[str] = set()
+        self._opened: dict[tuple[str, str, str], list[EarlierCase]] = defaultdict(list)
 
-    def plan(self) -> list[Action]:
-        parsed = self._parsed
+    def plan(self, parsed: ParsedFile) -> list[Action]:
+        """The actions of one part of the file (or of the whole file)."""
+        self._parsed, self._actions, self._held_by_others = parsed, [], {}
         payer_ids = (
             {item.payer.payer_id for item in parsed.adjudicated}
             | {item.claim.payer.payer_id for item in parsed.acknowledged}
@@ -68,20 +76,24 @@ class FileActions:
         claim_ids = {item.claim_id for item in parsed.adjudicated} | {
             ack.claim.claim_id for ack in parsed.acknowledged
         }
-        open_cases = matching.open_cases(self._session, payer_ids, claim_ids)
+        numbers = {n for item in parsed.adjudicated for n in matching.numbers(item)} | claim_ids
+        open_cases = matching.open_cases(
+            self._session, payer_ids, numbers, claim_ids, excluding=self._opening
+        )
+        first = parsed.first_adjudicated
         unanswered = [
             (index, item)
-            for index, item in enumerate(parsed.adjudicated)
+            for index, item in enumerate(parsed.adjudicated, first)
             if not item.is_reversal and not self._answer_remittance(index, item, open_cases)
         ]
-        for index, ack in enumerate(parsed.acknowledged):
+        for index, ack in enumerate(parsed.acknowledged, parsed.first_acknowledged):
             self._answer_acknowledgment(index, ack, open_cases)
         self._late_payments([(i, item) for i, item in unanswered if item.paid_amount > 0])
         self._open_cases(open_cases)
         return self._actions
 
     def _warn(self, message: str, at: CaseRecord | AdjudicatedClaim | AcknowledgedClaim) -> None:
-        self._report.warnings.append(matching.problem(message, at.location))
+        self._report.warn(matching.problem(message, at.location))
 
     # --- answers to open cases ------------------------------------------------------------
 
@@ -152,7 +164,7 @@ class FileActions:
         if unnamed:
             match = cases.unnamed(seen)
         if isinstance(match, Ambiguous):
-            self._report.warnings.append(matching.ambiguity(claim.claim_id, match, ack.location))
+            self._report.warn(matching.ambiguity(claim.claim_id, match, ack.location))
             return
         if match is None or match.status != CaseStatus.AWAITING_PAYER:
             return
@@ -221,9 +233,7 @@ class FileActions:
             if not isinstance(match, CaseRow):
                 held = match if isinstance(match, Ambiguous) else self._held_by_others.get(index)
                 if held is not None:
-                    self._report.warnings.append(
-                        matching.ambiguity(item.claim_id, held, item.location)
-                    )
+                    self._report.warn(matching.ambiguity(item.claim_id, held, item.location))
                 continue
             paid_now = _newly_paid(item.paid_amount, match)
             if not paid_now:
@@ -258,7 +268,7 @@ class FileActions:
 
     def _open_cases(self, open_cases: CaseIndex) -> None:
         cases = self._identify_rejections(self._parsed.cases)
-        existing = matching.existing_cases(self._session, cases)
+        existing = matching.existing_cases(self._session, cases, excluding=self._opening)
         for case in cases:
             claim = case.record.claim
             number = matching.case_number(case)
@@ -266,7 +276,8 @@ class FileActions:
                 continue
             if self._opened_unnamed(case, open_cases):
                 continue
-            earlier = existing[(case.record.kind.value, claim.payer.payer_id, number)]
+            key = (case.record.kind.value, claim.payer.payer_id, number)
+            earlier = existing[key] + self._opened[key]
             # A rejection's number is its claim id: the same number is the same claim (its
             # stand-in date or charge may differ). A denial's payer claim number may be masked.
             fingerprint = (
@@ -284,9 +295,13 @@ class FileActions:
                 self._report.duplicates_skipped += 1
                 continue
             if collides:
-                self._report.warnings.append(matching.collision(case, number, earlier, fingerprint))
-            earlier.append(EarlierCase(sequence, True, claim.remittance_date, fingerprint))
-            self._actions.append(self._start(record.model_copy(update={"sequence": sequence})))
+                self._report.warn(matching.collision(case, number, earlier, fingerprint))
+            self._opened[key].append(
+                EarlierCase(sequence, True, claim.remittance_date, fingerprint)
+            )
+            record = record.model_copy(update={"sequence": sequence})
+            self._opening.add(case_id_for(record))
+            self._actions.append(self._start(record))
 
     def _start(self, record: DenialRecord) -> Action:
         async def start() -> None:

@@ -30,8 +30,8 @@ class IngestStage(StrEnum):
     STORED = "stored"
     VALIDATING = "validating"  # pyx12 checks the implementation guide
     PARSING = "parsing"  # reading and classifying the claims
-    RECORDING = "recording"  # the adjudicated claims, for the denial rate
-    ACTING = "acting"  # opening cases and answering open ones
+    RECORDING = "recording"  # a part's adjudicated claims, for the denial rate
+    ACTING = "acting"  # opening cases and answering open ones, a part at a time
 
     @property
     def words(self) -> str:
@@ -50,10 +50,16 @@ def describe(progress: dict[str, Any]) -> str:
         words = IngestStage(progress.get("stage")).words
     except ValueError:
         return "received"
+    claims, read = progress.get("claims"), progress.get("claims_read")
+    partly = claims is not None and read is not None and read < claims
     if progress.get("actions_total"):
-        words += f": {progress.get('actions_done', 0):,} of {progress['actions_total']:,}"
-    if progress.get("claims"):
-        words += f" ({progress['claims']:,} claims, {progress.get('cases', 0):,} cases)"
+        # Read a part at a time, a large file's actions are known as its parts are read.
+        so_far = " so far" if partly else ""
+        words += f": {progress.get('actions_done', 0):,} of {progress['actions_total']:,}{so_far}"
+    if partly:
+        words += f" ({read:,} of {claims:,} claims read, {progress.get('cases', 0):,} cases)"
+    elif claims:
+        words += f" ({claims:,} claims, {progress.get('cases', 0):,} cases)"
     return words
 
 

@@ -6,6 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+# Problems a file's report lists of each severity; the rest are counted (a large file may have
+# a warning on every claim, and its report is stored and shown whole).
+PROBLEM_LIMIT = 500
+
 
 class IngestCounts(BaseModel):
     """What files turned into: counted per file and summed over an ingest."""
@@ -37,9 +41,33 @@ class FileReport(IngestCounts):
     )
     errors: list[dict[str, Any]] = Field(default_factory=list)
     warnings: list[dict[str, Any]] = Field(default_factory=list)
+    errors_omitted: int = Field(default=0, description="Errors found beyond those listed")
+    warnings_omitted: int = Field(default=0, description="Warnings found beyond those listed")
     started_cases: list[StartedCase] = Field(
         default_factory=list, description="The cases this file started (none for a duplicate)"
     )
+
+    def warn(self, problem: dict[str, Any]) -> None:
+        """A warning listed, or counted once PROBLEM_LIMIT are."""
+        if len(self.warnings) < PROBLEM_LIMIT:
+            self.warnings.append(problem)
+        else:
+            self.warnings_omitted += 1
+
+    def omissions_said(self) -> None:
+        """Say, as the last of each list, how many more were found than listed."""
+        for omitted, listed, name in (
+            (self.errors_omitted, self.errors, "errors"),
+            (self.warnings_omitted, self.warnings, "warnings"),
+        ):
+            if omitted:
+                listed.append(
+                    {
+                        "message": f"and {omitted:,} more {name} not listed (the first "
+                        f"{PROBLEM_LIMIT:,} are)",
+                        "location": {"text": "file"},
+                    }
+                )
 
 
 class IngestSummary(IngestCounts):

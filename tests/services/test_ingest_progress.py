@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-import edi.parser
+import edi.stream
 import services.ingest as ingest_module
 from db.models import IngestFileRow
+from db.remittance_claims import AdjudicatedRecorder
 from domain.rulebook import Rulebook
 from services.cases import CaseService
 from services.ingest_actions import FileActions
@@ -53,7 +54,7 @@ async def test_the_stage_and_counts_show_while_the_file_is_ingested(
     raw = two_denials_835(await harness.today())
     sha256 = hashlib.sha256(raw).hexdigest()
     validating, acting, go_on = Gate(), asyncio.Event(), asyncio.Event()
-    real_validate, real_start = edi.parser.validate, CaseService.start_case
+    real_validate, real_start = edi.stream.validate, CaseService.start_case
 
     def held_validate(data: bytes) -> Any:
         validating.hold()
@@ -64,7 +65,7 @@ async def test_the_stage_and_counts_show_while_the_file_is_ingested(
         await go_on.wait()
         return await real_start(self, record)
 
-    monkeypatch.setattr(edi.parser, "validate", held_validate)
+    monkeypatch.setattr(edi.stream, "validate", held_validate)
     monkeypatch.setattr(CaseService, "start_case", held_start)
     monkeypatch.setattr("services.ingest_progress.FLUSH_EVERY", 0.05)
     with Session(harness.engine, expire_on_commit=False) as session:
@@ -107,10 +108,8 @@ async def test_the_blocking_steps_run_off_the_event_loop(
 
         return run
 
-    monkeypatch.setattr(ingest_module, "parse_bytes", watch("parse", ingest_module.parse_bytes))
-    monkeypatch.setattr(
-        ingest_module, "record_adjudicated", watch("record", ingest_module.record_adjudicated)
-    )
+    monkeypatch.setattr(ingest_module, "scan", watch("parse", ingest_module.scan))
+    monkeypatch.setattr(AdjudicatedRecorder, "record", watch("record", AdjudicatedRecorder.record))
     monkeypatch.setattr(FileActions, "plan", watch("plan", FileActions.plan))
     real_store, real_finish = (
         ingest_module.IngestService._store,

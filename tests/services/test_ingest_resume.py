@@ -78,14 +78,14 @@ class HeldParse:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.entered = threading.Event()
         self.go_on = threading.Event()
-        real = ingest_module.parse_bytes
+        real = ingest_module.scan
 
         def parse(*args: Any, **kwargs: Any) -> Any:
             self.entered.set()
             assert self.go_on.wait(30), "the test never let the parse go on"
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(ingest_module, "parse_bytes", parse)
+        monkeypatch.setattr(ingest_module, "scan", parse)
 
     async def wait_entered(self) -> None:
         assert await asyncio.to_thread(self.entered.wait, 30), "the ingest never started parsing"

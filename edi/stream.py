@@ -1,0 +1,255 @@
+"""Reading a large X12 file in bounded memory: its segments streamed, never all held.
+
+An ingest reads a file twice. scan() checks it whole (the envelope, every claim, pyx12's
+implementation-guide findings) and keeps only its problems (the first PROBLEM_LIMIT of each
+severity, the rest counted) and its counts: a file with errors starts nothing. parts() then
+reads its claims again, a part of about PART_CLAIMS claims at a time, each a ParsedFile the
+caller records and acts on before taking the next. Memory is then about one part's claims, not
+the file's (a parsed claim weighs tens of times its bytes).
+
+A part's claims keep their place in the whole file (first_adjudicated, first_acknowledged):
+answers are named by it. 277CA and 999 transaction sets are read whole, as parse_bytes reads
+them (their files are small); an 835's claims stream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from domain.models import DenialKind
+from domain.rulebook import Rulebook
+from edi.acknowledgments import ClaimAcknowledgmentParser, FunctionalAcknowledgmentParser
+from edi.envelope import Envelope, TransactionSet, Walker
+from edi.parser import Stage, enveloped, kind_of
+from edi.problems import Problem, ProblemLog, ProblemSink, Severity, X12Error
+from edi.remittance import RemittanceParser, RemittanceReading
+from edi.results import (
+    SUPPORTED_VERSIONS,
+    AcknowledgedClaim,
+    AdjudicatedClaim,
+    CaseRecord,
+    FileKind,
+    ParsedFile,
+)
+from edi.tokenizer import Delimiters, Segment, decode, stream
+from edi.validation import validate
+
+PART_CLAIMS = 2000
+PROBLEM_LIMIT = 500
+
+
+@dataclass
+class Scan:
+    """What the first read of a file found: its problems and counts, no claims."""
+
+    file: str
+    sha256: str
+    problems: ProblemLog
+    kind: FileKind | None = None
+    version: str | None = None
+    claims: int = 0
+    denials: int = 0
+    rejections: int = 0
+    reversals: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.problems.errors == 0
+
+    def problems_json(self) -> dict[str, list[dict[str, object]]]:
+        """The problems kept, as ParsedFile.problems_json gives them."""
+        return ParsedFile(
+            file=self.file, sha256=self.sha256, problems=self.problems.kept
+        ).problems_json()
+
+
+@dataclass
+class _Claims:
+    """What the transaction sets read so far yielded, until taken."""
+
+    adjudicated: list[AdjudicatedClaim] = field(default_factory=list)
+    acknowledged: list[AcknowledgedClaim] = field(default_factory=list)
+    cases: list[CaseRecord] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.adjudicated) + len(self.acknowledged)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.adjudicated or self.acknowledged or self.cases)
+
+
+class _Reader:
+    """The envelope walker's reader: each supported transaction set read as it streams."""
+
+    def __init__(
+        self, name: str, rulebook: Rulebook, delimiters: Delimiters, problems: ProblemSink
+    ) -> None:
+        self._name, self._rulebook, self._delimiters = name, rulebook, delimiters
+        self._problems = problems
+        self.kind: FileKind | None = None
+        self.version: str | None = None
+        self.claims = _Claims()
+        self._reading: RemittanceReading | None = None
+        self._whole: FileKind | None = None  # a 277CA or 999 set, collected to be read whole
+
+    def opened(self, transaction: TransactionSet) -> None:
+        self._reading, self._whole = None, None
+        kind = kind_of(transaction, self._problems)
+        if kind is None:
+            return
+        if self.kind is None:
+            self.kind, self.version = kind, transaction.version or SUPPORTED_VERSIONS[kind]
+        elif self.kind is not kind:
+            self._problems.append(
+                Problem(
+                    severity=Severity.ERROR,
+                    message=f"a {kind.value} transaction set in a {self.kind.value} file",
+                    location=transaction.st.location(1),
+                )
+            )
+            return
+        if kind is FileKind.REMITTANCE:
+            parser = RemittanceParser(self._rulebook, self._delimiters, self._name)
+            self._reading = parser.reading(transaction, self._problems)
+        else:
+            self._whole = kind
+
+    def segment(self, transaction: TransactionSet, segment: Segment) -> None:
+        if self._reading is not None:
+            self._reading.feed(segment)
+            self._take()
+        elif self._whole is not None:
+            transaction.body.append(segment)
+
+    def closed(self, transaction: TransactionSet) -> None:
+        if self._reading is not None:
+            self._reading.finish()
+            self._take()
+        elif self._whole is not None:
+            parser = (
+                ClaimAcknowledgmentParser(self._rulebook, self._delimiters, self._name)
+                if self._whole is FileKind.CLAIM_ACKNOWLEDGMENT
+                else FunctionalAcknowledgmentParser(self._rulebook, self._delimiters, self._name)
+            )
+            acknowledged, cases = parser.parse(transaction, self._problems)
+            transaction.body.clear()
+            self.claims.acknowledged.extend(acknowledged)
+            self.claims.cases.extend(cases)
+        self._reading, self._whole = None, None
+
+    def _take(self) -> None:
+        reading = self._reading
+        assert reading is not None
+        if reading.adjudicated:
+            self.claims.adjudicated.extend(reading.adjudicated)
+            reading.adjudicated.clear()
+        if reading.cases:
+            self.claims.cases.extend(reading.cases)
+            reading.cases.clear()
+
+
+def _walk(
+    name: str, raw: bytes, rulebook: Rulebook, problems: ProblemSink
+) -> Iterator[tuple[_Reader, Envelope | None]]:
+    """Walk the file, yielding after each segment (envelope None) and once at the end with the
+    envelope's findings; nothing when the file cannot be split into segments."""
+    try:
+        delimiters, has_envelope, segments = stream(decode(raw))
+    except X12Error as exc:
+        problems.append(exc.problem)
+        return
+    reader = _Reader(name, rulebook, delimiters, problems)
+    walker = Walker(reader)
+    walker.begin(has_envelope)
+    for segment in segments:
+        if not walker.step(segment):
+            yield reader, walker.finish(stop=True)
+            return
+        yield reader, None
+    yield reader, walker.finish()
+
+
+def scan(
+    name: str,
+    raw: bytes,
+    rulebook: Rulebook,
+    *,
+    validate_guide: bool = True,
+    on_stage: Callable[[Stage], None] | None = None,
+    limit: int = PROBLEM_LIMIT,
+) -> Scan:
+    """The file checked as parse_bytes checks it, its claims counted and let go."""
+    findings: list[Problem] = []
+    if validate_guide and enveloped(raw):
+        if on_stage is not None:
+            on_stage(Stage.VALIDATING)
+        findings = validate(raw)
+    if on_stage is not None:
+        on_stage(Stage.PARSING)
+    result = Scan(file=name, sha256=hashlib.sha256(raw).hexdigest(), problems=ProblemLog(limit))
+    # Parsers' problems count only if the envelope is whole (parse_bytes reads no set then).
+    parsing = ProblemLog(limit)
+    for reader, envelope in _walk(name, raw, rulebook, parsing):
+        claims = reader.claims
+        if envelope is None:
+            if not claims.empty:
+                _count(result, claims)
+            continue
+        _count(result, claims)
+        result.problems.extend(envelope.problems)
+        if not envelope.ok:  # parse_bytes reads no set then: nothing counted, no kind
+            result.claims = result.denials = result.rejections = result.reversals = 0
+            return result
+        result.problems.absorb(parsing)
+        result.kind, result.version = reader.kind, reader.version
+        if reader.kind is not None:  # findings only of a file with an envelope
+            result.problems.extend(findings)
+        return result
+    result.problems.absorb(parsing)  # the file could not be split into segments
+    return result
+
+
+def _count(result: Scan, claims: _Claims) -> None:
+    result.claims += len(claims)
+    for case in claims.cases:
+        kind = case.record.kind
+        if kind is DenialKind.DENIAL:
+            result.denials += 1
+        elif kind is DenialKind.REJECTION:
+            result.rejections += 1
+        else:
+            result.reversals += 1
+    claims.adjudicated.clear()
+    claims.acknowledged.clear()
+    claims.cases.clear()
+
+
+def parts(
+    name: str, raw: bytes, rulebook: Rulebook, size: int = PART_CLAIMS
+) -> Iterator[ParsedFile]:
+    """The file's claims a part at a time (read again: scan() has checked it, so problems are
+    not kept), each part its claims' place in the file with them."""
+    sha256 = hashlib.sha256(raw).hexdigest()
+    adjudicated = acknowledged = 0
+    for reader, envelope in _walk(name, raw, rulebook, ProblemLog(0)):
+        claims = reader.claims
+        if (envelope is None and len(claims) < size) or claims.empty:
+            continue
+        part = ParsedFile(
+            file=name,
+            sha256=sha256,
+            kind=reader.kind,
+            version=reader.version,
+            adjudicated=claims.adjudicated,
+            acknowledged=claims.acknowledged,
+            cases=claims.cases,
+            first_adjudicated=adjudicated,
+            first_acknowledged=acknowledged,
+        )
+        adjudicated += len(claims.adjudicated)
+        acknowledged += len(claims.acknowledged)
+        reader.claims = _Claims()
+        yield part
