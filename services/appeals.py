@@ -42,18 +42,16 @@ from services.appeal_letters import (
 )
 from services.appeal_packets import add_letter_version, letter_versions, packet_contents, packet_pdf
 from services.audit import AuditService, Outcome
+from services.audited_updates import send_audited
 from services.documents import DocumentStore
 from services.errors import (
     Conflict,
     Forbidden,
     Invalid,
-    NoAnswer,
     NotFound,
     ServiceError,
     Unfinished,
 )
-from services.stopped_cases import case_errors
-from services.temporal_calls import new_update_id, release_connection
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import AppealSubmitted, CaseChange, RecordAttestation
 
@@ -378,39 +376,24 @@ class AppealService:
             # Signed in the case manager: the name is the signed-in physician's, not typed.
             user = self._session.get(UserRow, actor.user_id)
             physician_name = user.display_name if user else physician_name
-        handle = self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
         request = RecordAttestation(
             actor=actor,
             physician_name=physician_name,
             statement=statement,
             document_sha256=document_sha256,
         )
-        update_id = new_update_id()
-        uploaded = bool(document_sha256)
-        release_connection(self._session)
-        try:
-            async with case_errors(self._session, self._client, case_id):
-                change = await handle.execute_update(
-                    DenialCaseWorkflow.record_attestation, request, id=update_id
-                )
-        except NoAnswer as exc:
-            self._audit.record_unanswered(
-                actor,
-                "case.attest",
-                update_id,
-                case_id=case_id,
-                reason=exc.message,
-                uploaded=uploaded,
-            )
-            raise
-        except ServiceError as exc:
-            outcome = Outcome.FAILED if exc.status_code >= 500 else Outcome.REFUSED
-            self._audit.record(actor, "case.attest", outcome, case_id=case_id, reason=exc.message)
-            raise
-        self._audit.record(
-            actor, "case.attest", case_id=case_id, update_id=update_id, uploaded=uploaded
+        return await send_audited(
+            self._session,
+            self._client,
+            self._audit,
+            actor,
+            "case.attest",
+            case_id,
+            lambda h, update_id: h.execute_update(
+                DenialCaseWorkflow.record_attestation, request, id=update_id
+            ),
+            uploaded=bool(document_sha256),
         )
-        return change
 
     async def upload_attestation(
         self,

@@ -4,7 +4,7 @@ case-level actions that go to the workflow as Updates or Signals."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import NoReturn, TypeVar
@@ -35,8 +35,9 @@ from domain.payer_answers import (
 )
 from domain.rulebook import Rulebook
 from services.audit import AuditService, Outcome
+from services.audited_updates import Change, send_audited
 from services.case_search import named_users, search_conditions
-from services.errors import Busy, Conflict, Invalid, NoAnswer, NotFound, ServiceError
+from services.errors import Busy, Conflict, Invalid, NotFound, ServiceError
 from services.schemas import (
     CaseDetail,
     CaseFilters,
@@ -47,8 +48,7 @@ from services.schemas import (
     Page,
     TaskSummary,
 )
-from services.stopped_cases import case_errors
-from services.temporal_calls import new_update_id, release_connection, temporal_errors
+from services.temporal_calls import release_connection, temporal_errors
 from workflows import search_attributes as sa
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
@@ -274,37 +274,22 @@ class CaseService:
         actor: Actor,
         action: str,
         case_id: str,
-        change: Callable[[WorkflowHandle[DenialCaseWorkflow, object], str], Awaitable[T]],
+        change: Change[T],
         sent: Callable[[], bool] = lambda: True,
         **detail: object,
     ) -> T:
-        """Send one change to the case's workflow, as the Update id given to `change`, and
-        audit it: applied, refused, failed, or unknown when it went unanswered after `sent`
-        (before, nothing can apply: failed)."""
-        handle = self._handle(case_id)
-        update_id = new_update_id()
-        release_connection(self._session)
-        try:
-            async with case_errors(self._session, self._client, case_id):
-                result = await change(handle, update_id)
-        except NoAnswer as exc:
-            if sent():
-                self._audit.record_unanswered(
-                    actor, action, update_id, case_id=case_id, reason=exc.message, **detail
-                )
-                raise
-            self._audit.record(
-                actor, action, Outcome.FAILED, case_id=case_id, reason=exc.message, **detail
-            )
-            raise
-        except ServiceError as exc:
-            outcome = Outcome.FAILED if exc.status_code >= 500 else Outcome.REFUSED
-            self._audit.record(
-                actor, action, outcome, case_id=case_id, reason=exc.message, **detail
-            )
-            raise
-        self._audit.record(actor, action, case_id=case_id, update_id=update_id, **detail)
-        return result
+        self.get_row(case_id)  # an unknown case is a 404, before anything is sent
+        return await send_audited(
+            self._session,
+            self._client,
+            self._audit,
+            actor,
+            action,
+            case_id,
+            change,
+            sent=sent,
+            **detail,
+        )
 
     async def add_note(self, case_id: str, text: str, actor: Actor) -> CaseChange:
         return await self._change(

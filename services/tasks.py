@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, case, func
 from sqlmodel import Session, col, select
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 
 from db.models import CaseRow, TaskRow, UserRow
 from db.work_management import CaseFollowUpRow
@@ -16,12 +16,11 @@ from domain.case import Actor, Role, TaskStatus
 from domain.worklist import SHOWN_THOUGH_PARKED, WAITING_ON_PAYER, WorkView
 from services.appeals import AppealService
 from services.audit import AuditService, Outcome
-from services.errors import Invalid, NoAnswer, NotFound, ServiceError
+from services.audited_updates import Change, send_audited
+from services.errors import Invalid, NotFound, ServiceError
 from services.follow_ups import FollowUpService, open_follow_up, parked_case
 from services.schemas import Page, TaskWithCase
-from services.stopped_cases import case_errors
 from services.supervision import OutOfOffice, refuse_if_away
-from services.temporal_calls import new_update_id, release_connection
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
     AppealSubmitted,
@@ -266,49 +265,26 @@ class TaskService:
         actor: Actor,
         action: str,
         task_id: str,
-        update: Callable[[WorkflowHandle[DenialCaseWorkflow, object], str], Awaitable[CaseChange]],
+        update: Change[CaseChange],
         **detail: object,
     ) -> CaseChange:
-        """Send one task action to its case's workflow, as the Update id given to `update`,
-        and audit it: applied, refused, failed, or unknown when it went unanswered."""
+        """Send one task action to its case's workflow (services.audited_updates)."""
         try:
             case_id = self.get_task(task_id).case_id
         except NotFound as exc:
             self._audit.record(actor, action, Outcome.REFUSED, task_id=task_id, reason=exc.message)
             raise
-        handle = self._client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
-        update_id = new_update_id()
-        release_connection(self._session)
-        try:
-            async with case_errors(self._session, self._client, case_id):
-                state = await update(handle, update_id)
-        except NoAnswer as exc:
-            self._audit.record_unanswered(
-                actor,
-                action,
-                update_id,
-                case_id=case_id,
-                task_id=task_id,
-                reason=exc.message,
-                **detail,
-            )
-            raise
-        except ServiceError as exc:
-            outcome = Outcome.FAILED if exc.status_code >= 500 else Outcome.REFUSED
-            self._audit.record(
-                actor,
-                action,
-                outcome,
-                case_id=case_id,
-                task_id=task_id,
-                reason=exc.message,
-                **detail,
-            )
-            raise
-        self._audit.record(
-            actor, action, case_id=case_id, task_id=task_id, update_id=update_id, **detail
+        return await send_audited(
+            self._session,
+            self._client,
+            self._audit,
+            actor,
+            action,
+            case_id,
+            update,
+            task_id=task_id,
+            **detail,
         )
-        return state
 
     async def complete(self, task_id: str, payload: TaskPayload, actor: Actor) -> CaseChange:
         if isinstance(payload, AppealSubmitted) and self._appeals is not None:
