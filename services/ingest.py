@@ -143,7 +143,7 @@ class IngestService:
             return prepared
         row, lease = prepared
         async with leases.held(self._engine, row.sha256, lease):
-            return await self._work(row, name, raw, started, progress)
+            return await self._work(row, name, raw, started, progress, lease)
 
     def _prepare(
         self, name: str, raw: bytes, actor: Actor, lease: str | None
@@ -183,7 +183,7 @@ class IngestService:
             received_by=actor.user_id,
             received_at=now,
             lease_owner=lease,
-            lease_until=now + leases.LEASE,
+            lease_until=leases.until(),
         )
         self._session.add(row)
         try:
@@ -224,6 +224,7 @@ class IngestService:
         raw: bytes,
         started: list[str],
         progress: Progress | None,
+        lease: str,
     ) -> FileReport:
         """Check the whole file, then record and act on its claims a part at a time (memory:
         one part's claims, not the file's), the blocking parts in a worker thread: a large
@@ -256,7 +257,7 @@ class IngestService:
                     matching.problem(f"{exc.message}: ingest the file again to finish")
                 )
         report.omissions_said()
-        return await asyncio.to_thread(self._finish, row, report)
+        return await asyncio.to_thread(self._finish, row.sha256, lease, report)
 
     def _scan(self, name: str, raw: bytes, log: ProgressLog) -> Scan:
         stages = {Stage.VALIDATING: IngestStage.VALIDATING, Stage.PARSING: IngestStage.PARSING}
@@ -282,14 +283,19 @@ class IngestService:
             }
         )
 
-    def _finish(self, row: IngestFileRow, report: FileReport) -> FileReport:
-        row.kind = report.kind
-        row.status = report.status
-        row.report = report.model_dump(mode="json")
-        row.finished_at = datetime.now(UTC)
-        self._session.add(row)
+    def _finish(self, sha256: str, lease: str, report: FileReport) -> FileReport:
         try:
-            self._session.commit()
+            stored = leases.store_report(
+                self._session,
+                sha256,
+                lease,
+                {
+                    "kind": report.kind,
+                    "status": report.status,
+                    "report": report.model_dump(mode="json"),
+                    "finished_at": datetime.now(UTC),
+                },
+            )
         except (OperationalError, InterfaceError) as exc:
             # What was done is done (the cases run in Temporal): say so, not a bare error.
             self._session.rollback()
@@ -300,6 +306,14 @@ class IngestService:
                 "not be stored (the case database is unreachable): ingest the file again once "
                 "it is back; nothing is started twice"
             ) from exc
+        if not stored:
+            report.warnings.append(
+                matching.problem(
+                    "this ingest took too long to renew its hold on the file and another "
+                    "ingest took the file over: that one's report is stored, not this one "
+                    f"(GET /api/v1/ingest/{sha256}); nothing is started twice"
+                )
+            )
         return report
 
     async def _act(

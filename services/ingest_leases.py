@@ -3,7 +3,9 @@
 An ingest takes a file's lease with one conditional UPDATE (only if the lease is free or past)
 and renews it while it works; finishing, failing or being cancelled releases it. A process
 killed mid-ingest renews nothing, so its lease runs out within LEASE and a resumer takes the
-file. The database decides who won, so API processes need not know about each other.
+file. The database decides who won, so API processes need not know about each other; and its
+clock says when a lease runs out, so processes whose clocks disagree do not take a file from
+each other. The file's report is stored only while its lease is held (store_report).
 """
 
 from __future__ import annotations
@@ -13,14 +15,19 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import FunctionElement
 from sqlmodel import Session, col, select
 
 from db.models import IngestFileRow
+from db.types import UTCDateTime
 
 LEASE = timedelta(minutes=2)
 RENEW_EVERY = timedelta(seconds=30)
@@ -37,26 +44,48 @@ def new_owner() -> str:
     return secrets.token_hex(16)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+class DbTime(FunctionElement[datetime]):
+    """The database's clock, `seconds` ahead: the same for every process, whatever its own."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+    def __init__(self, seconds: float = 0) -> None:
+        super().__init__()
+        self.seconds = float(seconds)
 
 
-def _free(now: datetime) -> object:
-    return or_(col(IngestFileRow.lease_until).is_(None), col(IngestFileRow.lease_until) < now)
+@compiles(DbTime, "sqlite")
+def _sqlite_time(element: DbTime, compiler: SQLCompiler, **kw: Any) -> str:
+    # As SQLAlchemy stores a datetime on SQLite (UTC, microseconds), so the two compare.
+    return f"(strftime('%Y-%m-%d %H:%M:%f', 'now', '{element.seconds:+f} seconds') || '000')"
+
+
+@compiles(DbTime)
+def _sql_time(element: DbTime, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(statement_timestamp() + make_interval(secs => {element.seconds:f}))"
+
+
+def until() -> DbTime:
+    """When a lease taken or renewed now runs out, by the database's clock."""
+    return DbTime(LEASE.total_seconds())
+
+
+def _free() -> object:
+    return or_(col(IngestFileRow.lease_until).is_(None), col(IngestFileRow.lease_until) < DbTime())
 
 
 def claim(session: Session, sha256: str, owner: str, statuses: tuple[str, ...]) -> bool:
     """Take the file's lease if it is free or past and the file's status is one of `statuses`
     (a resumer: UNFINISHED; an upload: RETRYABLE); whether this attempt now holds it."""
-    now = _now()
     statement = (
         update(IngestFileRow)
         .where(
             col(IngestFileRow.sha256) == sha256,
             col(IngestFileRow.status).in_(statuses),
-            _free(now),  # type: ignore[arg-type]
+            _free(),  # type: ignore[arg-type]
         )
-        .values(lease_owner=owner, lease_until=now + LEASE)
+        .values(lease_owner=owner, lease_until=until())
     )
     taken = session.exec(statement).rowcount == 1  # type: ignore[call-overload]
     session.commit()
@@ -68,8 +97,22 @@ def _renew(engine: Engine, sha256: str, owner: str) -> None:
         connection.execute(
             update(IngestFileRow)
             .where(col(IngestFileRow.sha256) == sha256, col(IngestFileRow.lease_owner) == owner)
-            .values(lease_until=_now() + LEASE)
+            .values(lease_until=until())
         )
+
+
+def store_report(session: Session, sha256: str, owner: str, values: dict[str, Any]) -> bool:
+    """Write the file's outcome (status, report...) if this attempt still holds its lease;
+    whether it did. An attempt whose lease ran out (its process stalled, the database away
+    when it should have renewed) may have been overtaken: the file is the other's to report."""
+    statement = (
+        update(IngestFileRow)
+        .where(col(IngestFileRow.sha256) == sha256, col(IngestFileRow.lease_owner) == owner)
+        .values(**values)
+    )
+    stored = session.exec(statement).rowcount == 1  # type: ignore[call-overload]
+    session.commit()
+    return bool(stored)
 
 
 def release(engine: Engine, sha256: str, owner: str) -> None:
@@ -112,13 +155,12 @@ async def held(engine: Engine, sha256: str, owner: str) -> AsyncIterator[None]:
 
 def claimable(session: Session, received_before: datetime) -> list[str]:
     """Unfinished files received before the cutoff whose lease is free or past, oldest first."""
-    now = _now()
     rows = session.exec(
         select(IngestFileRow.sha256)
         .where(
             col(IngestFileRow.status).in_(UNFINISHED),
             col(IngestFileRow.received_at) < received_before,
-            _free(now),
+            _free(),
         )
         .order_by(col(IngestFileRow.received_at))
     ).all()
