@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_processes import wait_ready
+from tests.e2e.cluster import wait_ready
 from tests.processes import DENIALS, free_port
 
 

@@ -3,7 +3,6 @@ server, started the way users start them (`denials up`, or `denials worker` + `d
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -14,27 +13,10 @@ import httpx
 from sqlmodel import Session
 
 from db.engine import make_engine, migrate
-from denials.embedded import DevServer
-from denials.encryption import Keyring
 from services.users import UserService
+from tests.e2e.cluster import Cluster, wait_ready
 from tests.factories import adj, make_record
-from tests.processes import DENIALS, free_port, processes_mentioning
-
-STARTUP_SECONDS = 120
-
-
-def wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"process exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"{base_url} not ready after {STARTUP_SECONDS}s:\n{log.read_text()}")
+from tests.processes import DENIALS, processes_mentioning
 
 
 def sign_in(base_url: str, user: str) -> dict[str, str]:
@@ -124,38 +106,12 @@ def test_worker_and_api_against_a_running_server(tmp_path: Path) -> None:
     with Session(engine) as session:
         UserService(session).ensure_demo_users()
     engine.dispose()
-    server = DevServer(
-        db_file=tmp_path / "temporal.db",
-        port=free_port(),
-        ui_port=free_port(),
-        namespace="default",
-        log_file=tmp_path / "temporal.log",
-    )
-    http_port = free_port()
-    env = {
-        **os.environ,
-        "TEMPORAL_ADDRESS": server.address,
-        "DATABASE_URL": database_url,
-        "DENIALS_HTTP_PORT": str(http_port),
-        "DENIALS_DATA_DIR": str(tmp_path),
-        # Separate processes share a configured key (no key file is made for them).
-        "DENIALS_PAYLOAD_KEYS": Keyring.new_entry("e2e"),
-    }
-    logs = {name: tmp_path / f"{name}.log" for name in ("worker", "api")}
-    processes: dict[str, subprocess.Popen[bytes]] = {}
-    server.start()
+    cluster = Cluster(tmp_path, database_url)
+    cluster.start_server()
     try:
-        for name, log in logs.items():
-            with log.open("wb") as out:
-                processes[name] = subprocess.Popen(
-                    [DENIALS, name], env=env, stdout=out, stderr=subprocess.STDOUT
-                )
-        base_url = f"http://127.0.0.1:{http_port}"
-        wait_ready(base_url, processes["api"], logs["api"])
-        create_and_work_a_case(base_url)
+        cluster.start("worker", "worker")
+        cluster.start("api", "api")
+        create_and_work_a_case(cluster.wait_ready("api"))
     finally:
-        for process in processes.values():
-            process.send_signal(signal.SIGTERM)
-        codes = {name: process.wait(60) for name, process in processes.items()}
-        server.stop()
-    assert codes == {"worker": 0, "api": 0}, {n: log.read_text() for n, log in logs.items()}
+        codes = cluster.stop()
+    assert codes == {"worker": 0, "api": 0}, cluster.log_text()
