@@ -1,5 +1,6 @@
 # One image for the API and the worker (docker-compose runs each as its own service).
-FROM python:3.11-slim
+# Exact patch release on Debian 12: rebuilding later gives the same Python, not a newer one.
+FROM python:3.11.13-slim-bookworm
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
 COPY domain domain
