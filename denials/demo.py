@@ -71,60 +71,61 @@ def _claim(
     )
 
 
-def _adj(group: GroupCode, carc: str, amount: str) -> Adjustment:
-    return Adjustment(group=group, carc=carc, amount=Decimal(amount))
+# The denials: number, payer, billed, days since service, days since the remittance, and the
+# claim-level adjustment taking the whole charge (a CARC with its group).
+DENIED = [
+    (1, MEDICARE, "2400", 130, 110, "CO-50"),  # not medically necessary
+    (2, AETNA, "8750", 45, 20, "CO-197"),  # no authorization (institutional, below)
+    (3, UHC, "640", 30, 12, "CO-16"),  # information missing (N290, below)
+    (4, NV_MEDICAID, "1200", 420, 52, "CO-29"),  # filed too late
+    (5, HUMANA_MA, "310", 60, 30, "CO-18"),  # duplicate
+    (8, AETNA, "420", 40, 15, "PR-27"),  # coverage ended
+    (9, MEDICARE, "95", 70, 50, "CO-97"),  # bundled
+]
+CLAIM_TYPES = {2: ClaimType.INSTITUTIONAL}
+RARCS = {3: ["N290"]}
+
+
+def _adj(code: str, amount: str) -> Adjustment:
+    group, carc = code.split("-")
+    return Adjustment(group=GroupCode(group), carc=carc, amount=Decimal(amount))
+
+
+def _line(
+    number: int,
+    code: str,
+    billed: str,
+    paid: str,
+    modifiers: tuple[str, ...] = (),
+    denied: Adjustment | None = None,
+) -> ServiceLine:
+    return ServiceLine(
+        line_number=number,
+        procedure_code=code,
+        modifiers=list(modifiers),
+        billed_amount=Decimal(billed),
+        paid_amount=Decimal(paid),
+        adjustments=[denied] if denied else [],
+    )
 
 
 def demo_records(today: date) -> list[DenialRecord]:
-    co, pr = GroupCode.CO, GroupCode.PR
     claims = [
         _claim(
-            1,
-            MEDICARE,
-            billed="2400",
-            dos_days_ago=130,
-            remit_days_ago=110,
-            adjustments=[_adj(co, "50", "2400")],
+            number,
+            payer,
+            billed=billed,
+            dos_days_ago=dos,
+            remit_days_ago=remit,
+            adjustments=[_adj(code, billed)],
+            rarcs=RARCS.get(number),
+            claim_type=CLAIM_TYPES.get(number, ClaimType.PROFESSIONAL),
             today=today,
-        ),
-        _claim(
-            2,
-            AETNA,
-            billed="8750",
-            dos_days_ago=45,
-            remit_days_ago=20,
-            adjustments=[_adj(co, "197", "8750")],
-            claim_type=ClaimType.INSTITUTIONAL,
-            today=today,
-        ),
-        _claim(
-            3,
-            UHC,
-            billed="640",
-            dos_days_ago=30,
-            remit_days_ago=12,
-            adjustments=[_adj(co, "16", "640")],
-            rarcs=["N290"],
-            today=today,
-        ),
-        _claim(
-            4,
-            NV_MEDICAID,
-            billed="1200",
-            dos_days_ago=420,
-            remit_days_ago=52,
-            adjustments=[_adj(co, "29", "1200")],
-            today=today,
-        ),
-        _claim(
-            5,
-            HUMANA_MA,
-            billed="310",
-            dos_days_ago=60,
-            remit_days_ago=30,
-            adjustments=[_adj(co, "18", "310")],
-            today=today,
-        ),
+        )
+        for number, payer, billed, dos, remit, code in DENIED
+    ]
+    # A partial payment: line 1 paid, line 2 (right knee) denied for its modifier (CO-4).
+    claims.append(
         _claim(
             7,
             BCBS_NC,
@@ -135,41 +136,12 @@ def demo_records(today: date) -> list[DenialRecord]:
             remit_days_ago=9,
             today=today,
             lines=[
-                ServiceLine(
-                    line_number=1,
-                    procedure_code="99214",
-                    billed_amount=Decimal("1150"),
-                    paid_amount=Decimal("1150"),
-                ),
-                ServiceLine(
-                    line_number=2,
-                    procedure_code="20610",
-                    modifiers=["RT"],
-                    billed_amount=Decimal("1150"),
-                    paid_amount=Decimal(0),
-                    adjustments=[_adj(co, "4", "1150")],
-                ),
+                _line(1, "99214", "1150", "1150"),
+                _line(2, "20610", "1150", "0", ("RT",), _adj("CO-4", "1150")),
             ],
         ),
-        _claim(
-            8,
-            AETNA,
-            billed="420",
-            dos_days_ago=40,
-            remit_days_ago=15,
-            adjustments=[_adj(pr, "27", "420")],
-            today=today,
-        ),
-        _claim(
-            9,
-            MEDICARE,
-            billed="95",
-            dos_days_ago=70,
-            remit_days_ago=50,
-            adjustments=[_adj(co, "97", "95")],
-            today=today,
-        ),
-    ]
+    )
+    claims.sort(key=lambda claim: claim.claim_id)
     records = [DenialRecord(claim=claim, source="demo") for claim in claims]
     rejected = _claim(
         6, CIGNA, billed="980", dos_days_ago=84, remit_days_ago=None, status="", today=today
