@@ -37,7 +37,7 @@ from db.models import CaseEventRow, CaseRow, IngestFileRow, TaskRow
 from db.workflow_stops import count_open_stops
 from domain.workflow_stops import StopStatus
 
-# The workflow's timeline event for each escalation level (workflows/case_workflow.py).
+# The workflow's timeline event for each escalation level (workflows/case_clock.py).
 ESCALATION_EVENTS = ("reminder", "escalated", "urgent")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

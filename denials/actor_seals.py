@@ -36,7 +36,7 @@ from temporalio.worker import (
 )
 
 from denials.encryption import Keyring
-from workflows.rejections import Rejection, reject
+from workflows.refusals import Refusal, refuse
 
 SEAL_HEADER = "denials-seal"
 _HKDF_INFO = b"denials actor seal v1"
@@ -241,7 +241,7 @@ class _VerifyingInbound(WorkflowInboundInterceptor):
                 received_at=info.workflow_start_time,
             )
             if problem is not None:
-                reject(Rejection.FORBIDDEN, problem)
+                refuse(Refusal.FORBIDDEN, problem)
         return await super().execute_workflow(input)
 
     def handle_update_validator(self, input: HandleUpdateInput) -> None:
@@ -250,7 +250,7 @@ class _VerifyingInbound(WorkflowInboundInterceptor):
             "update", workflow.info().workflow_id, input.update, input.id, input.args, input.headers
         )
         if problem is not None:
-            reject(Rejection.FORBIDDEN, problem)
+            refuse(Refusal.FORBIDDEN, problem)
         super().handle_update_validator(input)
 
     async def handle_signal(self, input: HandleSignalInput) -> None:

@@ -24,15 +24,15 @@ from services.errors import (
     SubmissionFailed,
     Unavailable,
 )
-from workflows.rejections import Rejection
+from workflows.refusals import Refusal
 
 _BY_REJECTION: dict[str, type[ServiceError]] = {
-    Rejection.NOT_FOUND.value: NotFound,
-    Rejection.FORBIDDEN.value: Forbidden,
-    Rejection.CONFLICT.value: Conflict,
-    Rejection.INVALID.value: Invalid,
-    Rejection.SUBMISSION_FAILED.value: SubmissionFailed,
-    Rejection.UNAVAILABLE.value: Unavailable,
+    Refusal.NOT_FOUND.value: NotFound,
+    Refusal.FORBIDDEN.value: Forbidden,
+    Refusal.CONFLICT.value: Conflict,
+    Refusal.INVALID.value: Invalid,
+    Refusal.SUBMISSION_FAILED.value: SubmissionFailed,
+    Refusal.UNAVAILABLE.value: Unavailable,
 }
 
 UNREACHABLE = "the workflow service (Temporal) is unreachable; try again shortly"

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
         RefreshRules,
         RulesRequest,
     )
-    from workflows.rejections import Rejection, reject
+    from workflows.refusals import Refusal, refuse
 from workflows.case_core import CASE_WORKERS, CaseCore
 
 
@@ -70,11 +70,11 @@ class CaseChanges(CaseCore):
     @add_note.validator
     def _validate_add_note(self, request: AddNote) -> None:
         if request.actor.role not in CASE_WORKERS:
-            reject(Rejection.FORBIDDEN, f"role '{request.actor.role.value}' cannot add case notes")
+            refuse(Refusal.FORBIDDEN, f"role '{request.actor.role.value}' cannot add case notes")
         if not request.text.strip():
-            reject(Rejection.INVALID, "a note needs text")
+            refuse(Refusal.INVALID, "a note needs text")
         if self._state.status is CaseStatus.CLOSED:
-            reject(Rejection.CONFLICT, "case is closed")
+            refuse(Refusal.CONFLICT, "case is closed")
 
     @workflow.update
     async def cancel_case(self, request: CancelCase) -> CaseChange:
@@ -89,7 +89,7 @@ class CaseChanges(CaseCore):
     def _validate_cancel_case(self, request: CancelCase) -> None:
         self._require_supervisor(request.actor, "cancel a case")
         if self._state.status is CaseStatus.RECEIVED:
-            reject(Rejection.CONFLICT, "case is still being triaged; try again in a moment")
+            refuse(Refusal.CONFLICT, "case is still being triaged; try again in a moment")
 
     @workflow.update
     async def record_extension(self, request: RecordExtension) -> CaseChange:
@@ -120,18 +120,16 @@ class CaseChanges(CaseCore):
     @record_extension.validator
     def _validate_record_extension(self, request: RecordExtension) -> None:
         if request.actor.role not in CASE_WORKERS:
-            reject(
-                Rejection.FORBIDDEN, f"role '{request.actor.role.value}' cannot record extensions"
-            )
+            refuse(Refusal.FORBIDDEN, f"role '{request.actor.role.value}' cannot record extensions")
         if self._state.status in (CaseStatus.RECEIVED, CaseStatus.CLOSED):
-            reject(Rejection.CONFLICT, f"case is {self._state.status.value}")
+            refuse(Refusal.CONFLICT, f"case is {self._state.status.value}")
         current = find_deadline(self._state.deadlines, request.kind, request.level)
         if current is None:
             level = f" level {request.level}" if request.level else ""
-            reject(Rejection.NOT_FOUND, f"the case has no {request.kind.value}{level} deadline")
+            refuse(Refusal.NOT_FOUND, f"the case has no {request.kind.value}{level} deadline")
         if request.new_due <= current.due:
-            reject(
-                Rejection.INVALID,
+            refuse(
+                Refusal.INVALID,
                 f"new_due {request.new_due.isoformat()} is not after the "
                 f"current deadline {current.due.isoformat()}",
             )
@@ -167,16 +165,16 @@ class CaseChanges(CaseCore):
         actor = request.actor
         if request.document_sha256:
             if actor.role not in (*CASE_WORKERS, Role.PHYSICIAN):
-                reject(Rejection.FORBIDDEN, f"role '{actor.role.value}' cannot record attestations")
+                refuse(Refusal.FORBIDDEN, f"role '{actor.role.value}' cannot record attestations")
         elif actor.role is not Role.PHYSICIAN:
-            reject(
-                Rejection.FORBIDDEN,
+            refuse(
+                Refusal.FORBIDDEN,
                 "only a physician attests in the case manager; upload the signed attestation",
             )
         refusal = attestation_refusal(state)
         if refusal is not None:
             is_conflict, reason = refusal
-            reject(Rejection.CONFLICT if is_conflict else Rejection.INVALID, reason)
+            refuse(Refusal.CONFLICT if is_conflict else Refusal.INVALID, reason)
 
     @workflow.update
     async def refresh_rules(self, request: RefreshRules) -> CaseChange:
@@ -190,8 +188,8 @@ class CaseChanges(CaseCore):
             try:
                 rule = await run_local(TriageActivities.current_rule, rules_request)
             except ActivityFailed as error:
-                reject(
-                    Rejection.UNAVAILABLE,
+                refuse(
+                    Refusal.UNAVAILABLE,
                     f"the payer rules could not be read ({type(error).__name__}); "
                     "nothing changed, try again shortly",
                 )
@@ -210,9 +208,9 @@ class CaseChanges(CaseCore):
     @refresh_rules.validator
     def _validate_refresh_rules(self, request: RefreshRules) -> None:
         if request.actor.role not in (Role.SUPERVISOR, Role.ADMIN):
-            reject(Rejection.FORBIDDEN, "only a supervisor or an admin can recompute deadlines")
+            refuse(Refusal.FORBIDDEN, "only a supervisor or an admin can recompute deadlines")
         if self._state.status in (CaseStatus.RECEIVED, CaseStatus.CLOSED):
-            reject(Rejection.CONFLICT, f"case is {self._state.status.value}")
+            refuse(Refusal.CONFLICT, f"case is {self._state.status.value}")
 
     @workflow.update
     async def identify_claim(self, request: IdentifyClaim) -> CaseChange:
@@ -226,13 +224,13 @@ class CaseChanges(CaseCore):
                 TriageActivities.current_rule, RulesRequest(record=record, as_of=self._today())
             )
         except ActivityFailed as error:
-            reject(
-                Rejection.UNAVAILABLE,
+            refuse(
+                Refusal.UNAVAILABLE,
                 f"the payer rules could not be read ({type(error).__name__}); nothing changed, "
                 "try again shortly",
             )
         if state.record != before:
-            reject(Rejection.CONFLICT, "the claim was identified meanwhile: reload the case")
+            refuse(Refusal.CONFLICT, "the claim was identified meanwhile: reload the case")
         if state.status is not CaseStatus.CLOSED:
             state.record, state.rule = record, rule
             if state.classification is not None and request.billed_amount:
@@ -255,12 +253,12 @@ class CaseChanges(CaseCore):
     def _validate_identify_claim(self, request: IdentifyClaim) -> None:
         state = self._state
         if not allows(request.actor.role, Permission.IDENTIFY_CLAIMS):
-            reject(Rejection.FORBIDDEN, f"a {request.actor.role.value} does not identify claims")
+            refuse(Refusal.FORBIDDEN, f"a {request.actor.role.value} does not identify claims")
         if state.status in (CaseStatus.RECEIVED, CaseStatus.CLOSED):
-            reject(Rejection.CONFLICT, f"case is {state.status.value}")
+            refuse(Refusal.CONFLICT, f"case is {state.status.value}")
         problem = identification_problem(state.record, _identification(request), self._today())
         if problem is not None:
-            reject(Rejection.INVALID, problem)
+            refuse(Refusal.INVALID, problem)
 
 
 def _identification(request: IdentifyClaim) -> Identification:

@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.case_activities import run_unbounded, run_until_done
     from workflows.messages import CaseChange, ProjectionRequest
-    from workflows.rejections import Rejection, reject
+    from workflows.refusals import Refusal, refuse
 
 
 CASE_WORKERS = (Role.BILLER, Role.SUPERVISOR)
@@ -329,18 +329,18 @@ class CaseCore:
     def _open_task_for(self, actor: Actor, task_id: str) -> Task:
         state = self._state
         if actor.role not in CASE_WORKERS:
-            reject(Rejection.FORBIDDEN, f"role '{actor.role.value}' cannot work case tasks")
+            refuse(Refusal.FORBIDDEN, f"role '{actor.role.value}' cannot work case tasks")
         if state.status is CaseStatus.CLOSED:
-            reject(
-                Rejection.CONFLICT,
+            refuse(
+                Refusal.CONFLICT,
                 f"case is closed ({state.outcome.value if state.outcome else ''})",
             )
         task = state.task(task_id)
         if task is None:
-            reject(Rejection.NOT_FOUND, f"no task {task_id} in this case")
+            refuse(Refusal.NOT_FOUND, f"no task {task_id} in this case")
         if not task.is_open:
-            reject(
-                Rejection.CONFLICT,
+            refuse(
+                Refusal.CONFLICT,
                 f"task {task_id} is already {task.status.value}"
                 f"{f' by {task.completed_by}' if task.completed_by else ''}",
             )
@@ -348,6 +348,6 @@ class CaseCore:
 
     def _require_supervisor(self, actor: Actor, action: str) -> None:
         if actor.role is not Role.SUPERVISOR:
-            reject(Rejection.FORBIDDEN, f"only a supervisor can {action}")
+            refuse(Refusal.FORBIDDEN, f"only a supervisor can {action}")
         if self._state.status is CaseStatus.CLOSED:
-            reject(Rejection.CONFLICT, "case is closed")
+            refuse(Refusal.CONFLICT, "case is closed")

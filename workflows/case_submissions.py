@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         SubmitRequest,
         TaskPayload,
     )
-    from workflows.rejections import Rejection, reject
+    from workflows.refusals import Refusal, refuse
 from workflows.case_core import CaseCore
 
 
@@ -98,11 +98,11 @@ class CaseSubmissions(CaseCore):
         except ActivityFailed as error:
             reason = submission_failure_reason(error)
             if not task.is_open:  # the case was cancelled or lost meanwhile: nobody to tell
-                reject(Rejection.CONFLICT, f"not submitted ({reason}); {self._closed(task)}")
+                refuse(Refusal.CONFLICT, f"not submitted ({reason}); {self._closed(task)}")
             self._submission_failed(task, request.actor, reason)
             await self._after_change(since)
-            reject(
-                Rejection.SUBMISSION_FAILED,
+            refuse(
+                Refusal.SUBMISSION_FAILED,
                 f"not submitted: {reason}. The {task.type.value} task stays open and "
                 "supervisors were told; submit again once the clearinghouse is back (it goes "
                 "under the same submission id, so it is never sent twice)",
@@ -112,7 +112,7 @@ class CaseSubmissions(CaseCore):
         if not task.is_open:
             self._receipt_event(receipt, request.actor)
             await self._after_change(since)
-            reject(Rejection.CONFLICT, f"sent (receipt on the timeline), but {self._closed(task)}")
+            refuse(Refusal.CONFLICT, f"sent (receipt on the timeline), but {self._closed(task)}")
         return receipt
 
     def _closed(self, task: Task) -> str:

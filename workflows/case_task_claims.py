@@ -8,7 +8,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.case import CaseStatus, Role
     from domain.permissions import Permission, allows
     from workflows.messages import CaseChange, ClaimTask, ReassignTask, ReleaseTask, ReturnUserWork
-    from workflows.rejections import Rejection, reject
+    from workflows.refusals import Refusal, refuse
 from workflows.case_core import CASE_WORKERS, CaseCore
 
 
@@ -38,11 +38,11 @@ class CaseTaskClaims(CaseCore):
     def _validate_claim_task(self, request: ClaimTask) -> None:
         task = self._open_task_for(request.actor, request.task_id)
         if task.assignee == request.actor.user_id:
-            reject(Rejection.CONFLICT, f"task {task.task_id} is already yours")
+            refuse(Refusal.CONFLICT, f"task {task.task_id} is already yours")
         if task.assignee is not None:
-            reject(Rejection.CONFLICT, f"task {task.task_id} is already claimed by {task.assignee}")
+            refuse(Refusal.CONFLICT, f"task {task.task_id} is already claimed by {task.assignee}")
         if request.actor.role is not Role.SUPERVISOR and task.queue is not request.actor.role:
-            reject(Rejection.FORBIDDEN, f"task {task.task_id} is in the {task.queue.value} queue")
+            refuse(Refusal.FORBIDDEN, f"task {task.task_id} is in the {task.queue.value} queue")
 
     @workflow.update
     async def release_task(self, request: ReleaseTask) -> CaseChange:
@@ -67,9 +67,9 @@ class CaseTaskClaims(CaseCore):
     def _validate_release_task(self, request: ReleaseTask) -> None:
         task = self._open_task_for(request.actor, request.task_id)
         if task.assignee is None:
-            reject(Rejection.CONFLICT, f"task {task.task_id} is not assigned")
+            refuse(Refusal.CONFLICT, f"task {task.task_id} is not assigned")
         if request.actor.role is not Role.SUPERVISOR and task.assignee != request.actor.user_id:
-            reject(Rejection.FORBIDDEN, f"task {task.task_id} is assigned to {task.assignee}")
+            refuse(Refusal.FORBIDDEN, f"task {task.task_id} is assigned to {task.assignee}")
 
     @workflow.update
     async def reassign_task(self, request: ReassignTask) -> CaseChange:
@@ -99,21 +99,19 @@ class CaseTaskClaims(CaseCore):
         self._require_supervisor(request.actor, "reassign tasks")
         task = self._open_task_for(request.actor, request.task_id)
         if request.assignee_role not in CASE_WORKERS:
-            reject(
-                Rejection.INVALID,
+            refuse(
+                Refusal.INVALID,
                 f"tasks go to billers or supervisors, not {request.assignee_role.value}",
             )
         if request.assignee is not None and request.assignee == task.assignee:
-            reject(
-                Rejection.CONFLICT, f"task {task.task_id} is already assigned to {task.assignee}"
-            )
+            refuse(Refusal.CONFLICT, f"task {task.task_id} is already assigned to {task.assignee}")
         if (
             request.assignee is None
             and task.assignee is None
             and task.queue is request.assignee_role
         ):
-            reject(
-                Rejection.CONFLICT,
+            refuse(
+                Refusal.CONFLICT,
                 f"task {task.task_id} is already in the {task.queue.value} queue, unassigned",
             )
 
@@ -150,6 +148,6 @@ class CaseTaskClaims(CaseCore):
     def _validate_return_user_work(self, request: ReturnUserWork) -> None:
         role = request.actor.role
         if not (allows(role, Permission.MANAGE_USERS) or allows(role, Permission.SUPERVISE)):
-            reject(Rejection.FORBIDDEN, f"role '{role.value}' cannot hand back a user's work")
+            refuse(Refusal.FORBIDDEN, f"role '{role.value}' cannot hand back a user's work")
         if self._state.status is CaseStatus.CLOSED:
-            reject(Rejection.CONFLICT, "case is closed")
+            refuse(Refusal.CONFLICT, "case is closed")

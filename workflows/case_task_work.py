@@ -45,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
         TaskPayload,
         WriteOffDecision,
     )
-    from workflows.rejections import Rejection, reject
+    from workflows.refusals import Refusal, refuse
 from workflows.case_patches import SUBMISSION_ADAPTER
 from workflows.case_payer_answers import CasePayerAnswers, entered_response
 from workflows.case_submissions import CaseSubmissions
@@ -86,8 +86,8 @@ class CaseTaskWork(CaseSubmissions, CasePayerAnswers):
     def _validate_complete_task(self, request: CompleteTask) -> None:
         self._check_complete_task(request)
         if request.task_id in self._sending:
-            reject(
-                Rejection.CONFLICT,
+            refuse(
+                Refusal.CONFLICT,
                 f"task {request.task_id} is being sent to the clearinghouse; reload the case",
             )
         # Rules added after histories were saved are checked here only: a validator does not
@@ -98,7 +98,7 @@ class CaseTaskWork(CaseSubmissions, CasePayerAnswers):
         if problem is None and isinstance(request.payload, PayerResponseEntry):
             problem = answer_problem(self._state, entered_response(request.payload), self._today())
         if problem:
-            reject(Rejection.INVALID, problem)
+            refuse(Refusal.INVALID, problem)
 
     def _decided_level_problem(self, payload: TaskPayload) -> str | None:
         if (
@@ -118,15 +118,15 @@ class CaseTaskWork(CaseSubmissions, CasePayerAnswers):
                 request.actor, self._state.outstanding_amount, self._state.policy
             )
         if problem:
-            reject(Rejection.FORBIDDEN, problem)
+            refuse(Refusal.FORBIDDEN, problem)
         if request.payload.type != task.type.value:
-            reject(
-                Rejection.INVALID,
+            refuse(
+                Refusal.INVALID,
                 f"task {task.task_id} is a {task.type.value} task, not {request.payload.type}",
             )
         problem = self._payload_problem(task, request)
         if problem:
-            reject(Rejection.INVALID, problem)
+            refuse(Refusal.INVALID, problem)
 
     def _completion_handlers(self) -> dict[TaskType, Callable[[Task, CompleteTask], None]]:
         return {

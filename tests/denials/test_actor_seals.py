@@ -30,7 +30,7 @@ from tests.factories import adj, make_record
 from tests.harness import ALICE, CaseHarness
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import CaseInput, CompleteTask, ConfirmTriage
-from workflows.rejections import Rejection
+from workflows.refusals import Refusal
 
 SEALER = ActorSealer(TEST_KEYRING)
 REQUEST = CompleteTask(actor=ALICE, task_id="t1", payload=ConfirmTriage())
@@ -153,7 +153,7 @@ async def test_forged_updates_and_signals_straight_to_temporal_change_nothing(
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await unsealed.execute_update("complete_task", as_alice)
     cause = refused.value.cause
-    assert isinstance(cause, ApplicationError) and cause.type == Rejection.FORBIDDEN.value
+    assert isinstance(cause, ApplicationError) and cause.type == Refusal.FORBIDDEN.value
     assert "no seal" in cause.message
     # A seal captured from another request does not vouch for this one.
     captured = SEALER.seal("update", handle.id, "complete_task", "an-earlier-id", [as_alice])
@@ -229,7 +229,7 @@ async def test_only_the_products_clients_start_workflows_with_input(
                 ContinuesOnce.run, 1, id=f"forged-{uuid.uuid4()}", task_queue=queue
             )
         cause = refused.value.cause
-        assert isinstance(cause, ApplicationError) and cause.type == Rejection.FORBIDDEN.value
+        assert isinstance(cause, ApplicationError) and cause.type == Refusal.FORBIDDEN.value
         assert "start 'ContinuesOnce' carries no seal" in cause.message
 
 

@@ -22,7 +22,7 @@ from domain.rulebook import Rulebook
 from tests.factories import finished_appeal
 from tests.harness import ALICE, CaseHandle, CaseHarness
 from workflows.messages import ConfirmRootCause, ConfirmTriage
-from workflows.rejections import Rejection
+from workflows.refusals import Refusal
 
 SUE = Actor(user_id="sue", role=Role.SUPERVISOR)
 
@@ -47,7 +47,7 @@ async def expect_rejection(
     handle: CaseHandle,
     update: Callable[..., Any],
     request: Any,
-    kind: Rejection,
+    kind: Refusal,
     *fragments: str,
 ) -> ApplicationError:
     """Run `update` and check it is refused with `kind`, a message containing every fragment,

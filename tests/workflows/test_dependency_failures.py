@@ -41,7 +41,7 @@ from workflows.messages import (
     CompleteTask,
     SubmissionFailureReviewed,
 )
-from workflows.rejections import Rejection
+from workflows.refusals import Refusal
 
 HOUR = timedelta(hours=1)
 
@@ -80,7 +80,7 @@ async def refused_submission(harness: CaseHarness, handle: CaseHandle) -> Applic
     assert time.monotonic() - started < ANSWER_SECONDS, "the biller is answered in time"
     cause = failed.value.cause
     assert isinstance(cause, ApplicationError)
-    assert cause.type == Rejection.SUBMISSION_FAILED.value
+    assert cause.type == Refusal.SUBMISSION_FAILED.value
     return cause
 
 
@@ -242,7 +242,7 @@ async def test_a_case_cancelled_while_its_submission_is_sent_still_ends(
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await asyncio.wait_for(submitting, timeout=ANSWER_SECONDS)
     cause = refused.value.cause
-    assert isinstance(cause, ApplicationError) and cause.type == Rejection.CONFLICT.value
+    assert isinstance(cause, ApplicationError) and cause.type == Refusal.CONFLICT.value
     assert "was cancelled meanwhile" in cause.message
     result = await asyncio.wait_for(handle.result(), timeout=15)
     assert result.outcome is CaseOutcome.CANCELLED

@@ -34,7 +34,7 @@ from workflows.messages import (
     RefreshRules,
     ReleaseTask,
 )
-from workflows.rejections import Rejection
+from workflows.refusals import Refusal
 
 
 def task_row(harness: CaseHarness, case_id: str, task_id: str) -> TaskRow:
@@ -73,7 +73,7 @@ async def test_reassign_to_another_biller_moves_task_and_ownership(harness: Case
         handle,
         DenialCaseWorkflow.complete_task,
         CompleteTask(actor=ALICE, task_id=task.task_id, payload=ConfirmRootCause()),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         "assigned to bob, not to alice",
     )
     state = await harness.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause(), BOB)
@@ -111,7 +111,7 @@ async def test_reassign_to_the_supervisor_queue(harness: CaseHarness) -> None:
         handle,
         DenialCaseWorkflow.claim_task,
         ClaimTask(actor=ALICE, task_id=task_id),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         "is in the supervisor queue",
     )
     state = await harness.complete(handle, TaskType.CONFIRM_ROOT_CAUSE, ConfirmRootCause(), SAM)
@@ -236,7 +236,7 @@ async def test_billers_claim_and_release_tasks(harness: CaseHarness) -> None:
         handle,
         DenialCaseWorkflow.complete_task,
         CompleteTask(actor=BOB, task_id=task_id, payload=ConfirmTriage()),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         "assigned to alice, not to bob",
     )
 

@@ -63,7 +63,7 @@ from workflows.messages import (
     TaskPayload,
     WriteOffDecision,
 )
-from workflows.rejections import Rejection
+from workflows.refusals import Refusal
 
 COMPLETE = DenialCaseWorkflow.complete_task
 
@@ -91,7 +91,7 @@ async def test_biller_cannot_complete_a_task_assigned_to_another_biller(
         handle,
         COMPLETE,
         complete(BOB, task.task_id, ConfirmRootCause()),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         f"task {task.task_id} is assigned to alice, not to bob",
     )
 
@@ -109,7 +109,7 @@ async def test_biller_cannot_complete_a_supervisor_queue_task(harness: CaseHarne
         handle,
         COMPLETE,
         complete(ALICE, task.task_id, WriteOffDecision(approve=True, reason="capitated")),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         f"task {task.task_id} is in the supervisor queue",
     )
 
@@ -122,7 +122,7 @@ async def test_admin_cannot_work_case_tasks(harness: CaseHarness) -> None:
         handle,
         COMPLETE,
         complete(ADA, open_task_id(state, TaskType.CONFIRM_TRIAGE), ConfirmTriage()),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         "role 'admin' cannot work case tasks",
     )
 
@@ -135,7 +135,7 @@ async def test_unknown_task_id_is_not_found(harness: CaseHarness) -> None:
         handle,
         COMPLETE,
         complete(ALICE, missing, ConfirmTriage()),
-        Rejection.NOT_FOUND,
+        Refusal.NOT_FOUND,
         f"no task {missing} in this case",
     )
 
@@ -150,7 +150,7 @@ async def test_completing_a_task_twice_conflicts(harness: CaseHarness) -> None:
         handle,
         COMPLETE,
         complete(ALICE, task_id, ConfirmTriage()),
-        Rejection.CONFLICT,
+        Refusal.CONFLICT,
         f"task {task_id} is already completed by alice",
     )
 
@@ -163,7 +163,7 @@ async def test_payload_of_another_task_type_is_invalid(harness: CaseHarness) -> 
         handle,
         COMPLETE,
         complete(ALICE, task_id, ConfirmRootCause()),
-        Rejection.INVALID,
+        Refusal.INVALID,
         f"task {task_id} is a confirm_triage task, not confirm_root_cause",
     )
 
@@ -185,7 +185,7 @@ async def test_appeal_path_refused_without_appeal_rights(harness: CaseHarness) -
             open_task_id(state, TaskType.CONFIRM_TRIAGE),
             ConfirmTriage(path=WorkPath.APPEAL),
         ),
-        Rejection.INVALID,
+        Refusal.INVALID,
         "cannot take the appeal path",
         "no appeal rights",
     )
@@ -215,7 +215,7 @@ async def test_path_whose_deadline_passed_is_refused(harness: CaseHarness) -> No
             open_task_id(state, TaskType.CONFIRM_TRIAGE),
             ConfirmTriage(path=WorkPath.APPEAL),
         ),
-        Rejection.INVALID,
+        Refusal.INVALID,
         f"cannot take the appeal path: the appeal level 1 deadline passed on "
         f"{appeal.due.isoformat()}",
     )
@@ -247,7 +247,7 @@ async def test_rejection_triage_overrides_are_invalid(
         handle,
         COMPLETE,
         complete(ALICE, open_task_id(state, TaskType.CONFIRM_TRIAGE), triage),
-        Rejection.INVALID,
+        Refusal.INVALID,
         message,
     )
 
@@ -269,7 +269,7 @@ async def test_submitted_on_in_the_future_is_invalid(harness: CaseHarness) -> No
             open_task_id(state, TaskType.PREPARE_CORRECTED_CLAIM),
             CorrectedClaimSubmitted(corrections="Added modifier 25", submitted_on=future),
         ),
-        Rejection.INVALID,
+        Refusal.INVALID,
         f"submitted_on {future.isoformat()} is in the future",
     )
 
@@ -284,7 +284,7 @@ async def test_appeal_level_mismatch_is_invalid(harness: CaseHarness) -> None:
         handle,
         COMPLETE,
         complete(ALICE, task.task_id, AppealSubmitted(level=2, argument="x", submitted_on=today)),
-        Rejection.INVALID,
+        Refusal.INVALID,
         "this task prepares the level 1 appeal, not level 2",
     )
 
@@ -345,7 +345,7 @@ async def _submit_after_deadline_while_worker_down(
                 await update
             cause = info.value.cause
             assert isinstance(cause, ApplicationError)
-            assert cause.type == Rejection.INVALID.value
+            assert cause.type == Refusal.INVALID.value
             assert cause.message == (
                 f"submitted_on {late.isoformat()} is after the corrected claim deadline "
                 f"{deadline.due.isoformat()}"
@@ -391,7 +391,7 @@ async def test_invalid_payer_response_entries(
             open_task_id(state, TaskType.RECORD_PAYER_RESPONSE),
             PayerResponseEntry(decision=decision, paid_amount=Decimal(paid), decision_date=decided),
         ),
-        Rejection.INVALID,
+        Refusal.INVALID,
         message.format(date=decided.isoformat()),
     )
 
@@ -421,7 +421,7 @@ async def test_expected_decision_date_in_the_past_is_invalid(harness: CaseHarnes
             open_task_id(state, TaskType.FOLLOW_UP_WITH_PAYER),
             FollowUpResult(contact_notes="Called the payer", expected_decision_date=yesterday),
         ),
-        Rejection.INVALID,
+        Refusal.INVALID,
         "expected_decision_date is in the past",
     )
 
@@ -455,7 +455,7 @@ async def test_refusing_a_write_off_needs_a_workable_next_path(
             open_task_id(state, TaskType.APPROVE_WRITE_OFF),
             WriteOffDecision(approve=False, reason="worth appealing", next_path=next_path),
         ),
-        Rejection.INVALID,
+        Refusal.INVALID,
         message,
     )
 
@@ -477,7 +477,7 @@ async def test_biller_approving_a_write_off_above_threshold_is_forbidden(
         handle,
         COMPLETE,
         complete(ALICE, task_id, WriteOffDecision(approve=True, reason="capitated")),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         "writing off $1000 needs a supervisor (above $500)",
     )
 
@@ -495,7 +495,7 @@ async def test_not_a_duplicate_needs_next_path(harness: CaseHarness) -> None:
             open_task_id(state, TaskType.RESOLVE_DUPLICATE),
             DuplicateResolution(is_duplicate=False),
         ),
-        Rejection.INVALID,
+        Refusal.INVALID,
         "a claim that is not a duplicate needs next_path",
     )
 
@@ -506,13 +506,13 @@ async def test_not_a_duplicate_needs_next_path(harness: CaseHarness) -> None:
 @pytest.mark.parametrize(
     ("actor", "kind", "message"),
     [
-        (BOB, Rejection.CONFLICT, "is already claimed by alice"),
-        (ALICE, Rejection.CONFLICT, "is already yours"),
+        (BOB, Refusal.CONFLICT, "is already claimed by alice"),
+        (ALICE, Refusal.CONFLICT, "is already yours"),
     ],
     ids=["claimed-by-another", "already-yours"],
 )
 async def test_claiming_an_assigned_task_conflicts(
-    harness: CaseHarness, actor: Actor, kind: Rejection, message: str
+    harness: CaseHarness, actor: Actor, kind: Refusal, message: str
 ) -> None:
     handle, state = await to_root_cause(harness, make_record(await harness.today()))
     task_id = open_task_id(state, TaskType.CONFIRM_ROOT_CAUSE)
@@ -535,7 +535,7 @@ async def test_biller_cannot_claim_a_supervisor_queue_task(harness: CaseHarness)
         handle,
         DenialCaseWorkflow.claim_task,
         ClaimTask(actor=ALICE, task_id=task_id),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         f"task {task_id} is in the supervisor queue",
     )
 
@@ -548,7 +548,7 @@ async def test_releasing_someone_elses_task_is_forbidden(harness: CaseHarness) -
         handle,
         DenialCaseWorkflow.release_task,
         ReleaseTask(actor=BOB, task_id=task_id),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         f"task {task_id} is assigned to alice",
     )
 
@@ -561,7 +561,7 @@ async def test_releasing_an_unassigned_task_conflicts(harness: CaseHarness) -> N
         handle,
         DenialCaseWorkflow.release_task,
         ReleaseTask(actor=ALICE, task_id=task_id),
-        Rejection.CONFLICT,
+        Refusal.CONFLICT,
         f"task {task_id} is not assigned",
     )
 
@@ -579,7 +579,7 @@ async def test_reassign_refusals(harness: CaseHarness) -> None:
         handle,
         reassign,
         ReassignTask(actor=ALICE, task_id=task_id, assignee="bob"),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         "only a supervisor can reassign tasks",
     )
     await expect_rejection(
@@ -587,7 +587,7 @@ async def test_reassign_refusals(harness: CaseHarness) -> None:
         handle,
         reassign,
         ReassignTask(actor=SAM, task_id=task_id, assignee="alice"),
-        Rejection.CONFLICT,
+        Refusal.CONFLICT,
         f"task {task_id} is already assigned to alice",
     )
     await expect_rejection(
@@ -595,7 +595,7 @@ async def test_reassign_refusals(harness: CaseHarness) -> None:
         handle,
         reassign,
         ReassignTask(actor=SAM, task_id=task_id, assignee="ada", assignee_role=Role.ADMIN),
-        Rejection.INVALID,
+        Refusal.INVALID,
         "tasks go to billers or supervisors, not admin",
     )
 
@@ -607,7 +607,7 @@ async def test_biller_cannot_change_priority_or_cancel(harness: CaseHarness) -> 
         handle,
         DenialCaseWorkflow.change_priority,
         ChangePriority(actor=ALICE, adjustment=2.0, reason="big payer"),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         "only a supervisor can change priority",
     )
     await expect_rejection(
@@ -615,7 +615,7 @@ async def test_biller_cannot_change_priority_or_cancel(harness: CaseHarness) -> 
         handle,
         DenialCaseWorkflow.cancel_case,
         CancelCase(actor=ALICE, reason="not ours"),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         "only a supervisor can cancel a case",
     )
 
@@ -628,7 +628,7 @@ async def test_note_refusals(harness: CaseHarness) -> None:
         handle,
         DenialCaseWorkflow.add_note,
         AddNote(actor=ADA, text="hello"),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         "role 'admin' cannot add case notes",
     )
     await expect_rejection(
@@ -636,7 +636,7 @@ async def test_note_refusals(harness: CaseHarness) -> None:
         handle,
         DenialCaseWorkflow.add_note,
         AddNote(actor=ALICE, text="   "),
-        Rejection.INVALID,
+        Refusal.INVALID,
         "a note needs text",
     )
 
@@ -674,7 +674,7 @@ async def test_extension_refusals(harness: CaseHarness) -> None:
             RecordExtension(
                 actor=ALICE, kind=DeadlineKind.APPEAL, level=1, new_due=new_due, reason="x"
             ),
-            Rejection.INVALID,
+            Refusal.INVALID,
             f"new_due {new_due.isoformat()} is not after the current deadline "
             f"{appeal.due.isoformat()}",
         )
@@ -689,7 +689,7 @@ async def test_extension_refusals(harness: CaseHarness) -> None:
             new_due=appeal.due + timedelta(days=30),
             reason="x",
         ),
-        Rejection.NOT_FOUND,
+        Refusal.NOT_FOUND,
         "the case has no appeal level 2 deadline",
     )
     await expect_rejection(
@@ -702,7 +702,7 @@ async def test_extension_refusals(harness: CaseHarness) -> None:
             new_due=appeal.due + timedelta(days=30),
             reason="x",
         ),
-        Rejection.NOT_FOUND,
+        Refusal.NOT_FOUND,
         "the case has no payer_decision deadline",
     )
     await expect_rejection(
@@ -716,7 +716,7 @@ async def test_extension_refusals(harness: CaseHarness) -> None:
             new_due=appeal.due + timedelta(days=30),
             reason="x",
         ),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         "role 'admin' cannot record extensions",
     )
 
@@ -728,7 +728,7 @@ async def test_biller_cannot_refresh_rules(harness: CaseHarness) -> None:
         handle,
         DenialCaseWorkflow.refresh_rules,
         RefreshRules(actor=ALICE),
-        Rejection.FORBIDDEN,
+        Refusal.FORBIDDEN,
         "only a supervisor or an admin can recompute deadlines",
     )
 
@@ -758,7 +758,7 @@ async def test_concurrent_completions_advance_the_case_once(
     assert isinstance(failure, WorkflowUpdateFailedError)
     cause = failure.cause
     assert isinstance(cause, ApplicationError)
-    assert cause.type == Rejection.CONFLICT.value
+    assert cause.type == Refusal.CONFLICT.value
     winner = first if results[0] is won[0] else second
     assert cause.message == f"task {task_id} is already completed by {winner.user_id}"
 
@@ -791,7 +791,7 @@ async def test_denial_cannot_be_recategorised_as_a_rejection(harness: CaseHarnes
             task_id=state.open_tasks[0].task_id,
             payload=ConfirmTriage(category=Category.REJECTION),
         ),
-        Rejection.INVALID,
+        Refusal.INVALID,
         "the rejection category is for claims rejected before adjudication",
     )
 
@@ -812,7 +812,7 @@ async def test_submission_before_the_remittance_is_invalid(harness: CaseHarness)
                 corrections="x", submitted_on=today - timedelta(days=6)
             ),
         ),
-        Rejection.INVALID,
+        Refusal.INVALID,
         f"is before the remittance {(today - timedelta(days=5)).isoformat()}",
     )
 
@@ -824,6 +824,6 @@ async def test_reassigning_to_the_queue_it_sits_in_is_a_conflict(harness: CaseHa
         handle,
         DenialCaseWorkflow.reassign_task,
         ReassignTask(actor=SAM, task_id=state.open_tasks[0].task_id, assignee_role=Role.BILLER),
-        Rejection.CONFLICT,
+        Refusal.CONFLICT,
         "already in the biller queue, unassigned",
     )
