@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from denials.config import Settings
-from denials.stack import _http_server
+from denials.stack import _http_servers
 from domain.rulebook import Rulebook
 from tests.api.conftest import Api, as_user
 from tests.factories import make_record
@@ -41,5 +41,5 @@ def test_the_server_writes_no_access_log_of_its_own(
 ) -> None:
     """uvicorn's access log writes the request line as received: the server runs without it."""
     settings = Settings(task_queue=harness.task_queue, data_dir=tmp_path)
-    server = _http_server(settings, harness.engine, harness.client, rulebook)
+    [server] = _http_servers(settings, harness.engine, harness.client, rulebook)
     assert server.config.access_log is False
