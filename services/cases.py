@@ -22,7 +22,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from db.models import CaseEventRow, CaseRow, TaskRow
-from domain.case import Actor, CasePolicy, CaseState, CaseStatus, PayerResponse
+from domain.case import Actor, CasePolicy, CaseState, CaseStatus, EscalationLevel, PayerResponse
 from domain.deadlines import DeadlineKind
 from domain.identity import case_id_for, claim_fingerprint, fingerprint_of
 from domain.models import DenialRecord, Payer
@@ -92,7 +92,7 @@ def case_conditions(
     if filters.stalled is not None:
         conditions.append(col(CaseRow.stalled) == filters.stalled)
     if filters.escalated is not None:
-        escalated = col(CaseRow.escalation) >= 2
+        escalated = col(CaseRow.escalation) >= int(EscalationLevel.ESCALATED)
         conditions.append(escalated if filters.escalated else ~escalated)
     conditions.extend(search_conditions(filters, named))
     return conditions

@@ -12,7 +12,7 @@ from temporalio.client import Client
 
 from db.models import CaseRow, TaskRow, UserRow
 from db.work_management import CaseFollowUpRow
-from domain.case import Actor, Role, TaskStatus
+from domain.case import Actor, EscalationLevel, Role, TaskStatus
 from domain.worklist import SHOWN_THOUGH_PARKED, WAITING_ON_PAYER, WorkView
 from services.appeals import AppealService
 from services.audit import AuditService, Outcome
@@ -61,7 +61,7 @@ def _conditions(
     if payer_id:
         conditions.append(col(CaseRow.payer_id) == payer_id)
     if escalated is not None:
-        at_least_escalated = col(TaskRow.escalation) >= 2
+        at_least_escalated = col(TaskRow.escalation) >= int(EscalationLevel.ESCALATED)
         conditions.append(at_least_escalated if escalated else ~at_least_escalated)
     if stalled is not None:
         conditions.append(col(TaskRow.stalled) == stalled)
