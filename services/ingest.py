@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
@@ -249,8 +250,9 @@ class IngestService:
         )
         if scanned.ok:
             try:
-                await self._act(name, raw, report, started, progress, log)
-                report.status = "ingested"
+                undelivered = await self._act(name, raw, report, started, progress, log)
+                report.status = "incomplete" if undelivered else "ingested"
+                report.errors.extend(undelivered)
             except (Unavailable, Busy) as exc:
                 report.status = "incomplete"
                 report.errors.append(
@@ -324,10 +326,12 @@ class IngestService:
         started: list[str],
         progress: Progress | None,
         log: ProgressLog,
-    ) -> None:
+    ) -> list[dict[str, Any]]:
         """Each part of the file in turn: its claims recorded, its actions planned (reading
         the read model) and run. A part whose actions failed is the last: the file is left
-        incomplete, and ingesting it again redoes nothing twice."""
+        incomplete, and ingesting it again redoes nothing twice. The answers that could not
+        reach their case (its workflow stopped outside the product) are returned: the file is
+        left incomplete for them too, once every part is done."""
         planner = FileActions(self._session, self._cases, report, started)
         recorder = AdjudicatedRecorder(report.sha256)
         reading = parts(name, raw, self._rulebook, self.part_claims)
@@ -365,6 +369,7 @@ class IngestService:
         finally:
             stop.set()
             await flusher
+        return planner.undelivered
 
     async def _run(self, actions: list[Action], progress: Callable[[int], None]) -> None:
         """Run the starts and signals concurrently, a bounded number at a time (a few workers

@@ -10,10 +10,12 @@ import contextlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session
 
 from db.models import CaseRow
+from db.workflow_stops import case_is_open
 from domain.case import SYSTEM_ACTOR, CaseStatus, PayerDecision, PayerResponse
 from domain.identity import case_id_for, denial_sequence, fingerprint_of
 from domain.models import Claim, DenialKind, DenialRecord
@@ -23,7 +25,7 @@ from services import claim_matching as matching
 from services.cases import CaseService
 from services.claim_matching import Ambiguous, CaseIndex, ClaimSeen, EarlierCase
 from services.errors import Conflict, Invalid
-from services.ingest_report import FileReport, StartedCase
+from services.ingest_report import PROBLEM_LIMIT, FileReport, StartedCase
 
 Action = Callable[[], Awaitable[None]]
 _DENIAL, _REJECTION = {DenialKind.DENIAL.value}, {DenialKind.REJECTION.value}
@@ -61,6 +63,9 @@ class FileActions:
         # Paid claims whose number only other claims' cases hold, by index: reported if no
         # written-off case of their own takes the payment either.
         self._held_by_others: dict[int, Ambiguous] = {}
+        # Answers whose case's workflow was stopped outside the product: the file stays
+        # incomplete until they are delivered (ingested again once the case is restarted).
+        self.undelivered: list[dict[str, Any]] = []
         # The cases this file opens, by id and by (kind, payer, claim number).
         self._opening: set[str] = set()
         self._opened: dict[tuple[str, str, str], list[EarlierCase]] = defaultdict(list)
@@ -194,6 +199,10 @@ class FileActions:
                 await self._identify(case.case_id, identity)
             if await self._cases.send_payer_response(case.case_id, response):
                 self._report.payer_responses_matched += 1
+            elif case_is_open(self._session, case.case_id) is not None:
+                # Refused as finished while the read model shows it open: each run projects
+                # before it ends, so its workflow was stopped outside the product.
+                self._undelivered(case, at)
             elif isinstance(at, AdjudicatedClaim) and response.paid_amount > 0:
                 await self._late_payment(case, response, at)()  # closed meanwhile: paid late
             else:
@@ -204,6 +213,22 @@ class FileActions:
                 )
 
         return send
+
+    def _undelivered(self, case: CaseRow, at: AdjudicatedClaim | AcknowledgedClaim) -> None:
+        claim_id = at.claim_id if isinstance(at, AdjudicatedClaim) else at.claim.claim_id
+        if len(self.undelivered) >= PROBLEM_LIMIT:
+            self._report.errors_omitted += 1
+            return
+        self.undelivered.append(
+            matching.problem(
+                f"claim {claim_id}: this file's answer could not reach its case (payer "
+                f"{case.payer_id}), whose workflow was stopped outside the case manager "
+                "(terminated or failed in Temporal). Once a supervisor restarts it (Restart on "
+                f"the case page, /cases/{case.case_id}), ingest this file again to deliver the "
+                "answer",
+                at.location,
+            )
+        )
 
     async def _identify(self, case_id: str, claim: Claim) -> None:
         # Identified meanwhile (by a biller, or another file): theirs stands.
