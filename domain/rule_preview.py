@@ -108,6 +108,7 @@ class PayerRules(BaseModel):
     scheduled, and how many earlier ones it superseded."""
 
     applies_to: str
+    by_payer_id: bool  # else the default of a payer type
     current: PayerRule | None
     scheduled: list[PayerRule]
     superseded: int
@@ -120,12 +121,13 @@ def rules_per_payer(rules: Iterable[PayerRule], today: date) -> list[PayerRules]
         key = (rule.payer_id is not None, rule.payer_id or str(rule.payer_type))
         groups.setdefault(key, []).append(rule)
     result = []
-    for (_, applies_to), versions in sorted(groups.items()):
+    for (by_payer_id, applies_to), versions in sorted(groups.items()):
         versions.sort(key=lambda rule: rule.effective_from)  # stable: later entries win ties
         in_force = [rule for rule in versions if rule.effective_from <= today]
         result.append(
             PayerRules(
                 applies_to=applies_to,
+                by_payer_id=by_payer_id,
                 current=in_force[-1] if in_force else None,
                 scheduled=[rule for rule in versions if rule.effective_from > today],
                 superseded=max(0, len(in_force) - 1),

@@ -5,6 +5,7 @@ A field left empty is inherited from the rule it is based on (`based_on`), as in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -159,6 +160,25 @@ _FIELDS = {
 }
 
 
+# Pydantic's words for what the rule store refuses, as the other pages say them (web.wording).
+_PLAIN = (
+    (re.compile(r"^Input should be greater than or equal to (\d+)$"), r"must be at least \1"),
+    (re.compile(r"^Input should be a valid date.*$"), "give a date as YYYY-MM-DD"),
+    (
+        re.compile(r"^Input should be a valid (integer|number).*$"),
+        "give a whole number, such as 90",
+    ),
+    (re.compile(r"^Field required$"), "is required"),
+)
+
+
+def _plain(text: str) -> str:
+    text = text.removeprefix("Value error, ")
+    for pattern, words in _PLAIN:
+        text = pattern.sub(words, text)
+    return text
+
+
 def _field_of(location: str) -> str:
     """The form field a validation error's location ("appeal_levels.0.filing_days") is
     about; "" for the rule as a whole."""
@@ -181,6 +201,5 @@ def located_problems(message: str) -> dict[str, str]:
     for part in problems.split("; "):
         location, colon, text = part.partition(": ")
         field = _field_of(location) if colon and " " not in location else ""
-        shown = text if field else part.removeprefix("rule: ")
-        errors.setdefault(field, shown.removeprefix("Value error, "))
+        errors.setdefault(field, _plain(text) if field else _plain(part.removeprefix("rule: ")))
     return errors

@@ -157,6 +157,7 @@ def test_versions_grouped_per_payer_in_force_and_scheduled() -> None:
     assert list(groups)[:5] == ["commercial", "medicaid", "medicare", "medicare_advantage", "other"]
     assert list(groups)[-2:] == ["87726", "ACME1"]
     mine = groups["ACME1"]
+    assert (mine.by_payer_id, groups["commercial"].by_payer_id) == (True, False)
     assert mine.current is not None and mine.current.effective_from == TODAY - timedelta(days=1)
     assert [rule.effective_from for rule in mine.scheduled] == [TODAY + timedelta(days=30)]
     assert mine.superseded == 1

@@ -72,8 +72,12 @@ async def test_versions_listed_per_payer(site: Site) -> None:
     page = await site.http.get("/admin/payer-rules")
     assert page.status_code == 200, page.text
     text = html.unescape(page.text)
-    assert re.search(r'<th scope="row">commercial</th>\s*<td>commercial-erisa', text)
-    assert re.search(r'<th scope="row">87726</th>\s*<td>unitedhealthcare', text)
+    assert re.search(
+        r'<th scope="row">commercial <span[^>]*>\(type default\)</span></th>'
+        r"\s*<td>commercial-erisa",
+        text,
+    )
+    assert re.search(r'<th scope="row">payer 87726</th>\s*<td>unitedhealthcare', text)
     assert "/admin/payer-rules/new?based_on=unitedhealthcare" in text
     form = await site.http.get(NEW, params={"based_on": "unitedhealthcare"})
     assert 'name="payer_id" type="text" value="87726"' in form.text
@@ -101,9 +105,7 @@ async def test_every_problem_shows_beside_its_field(site: Site) -> None:
     }
     assert 'value="Acme manual, section 9"' in response.text  # what was typed stays
     zero = await send(site, acme(date(2027, 1, 1), level_1_filing_days="0"))
-    assert field_errors(zero.text) == {
-        "level_1_filing_days": "Input should be greater than or equal to 1"
-    }
+    assert field_errors(zero.text) == {"level_1_filing_days": "must be at least 1"}
     assert stored(site) == []
 
 

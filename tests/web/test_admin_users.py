@@ -167,6 +167,9 @@ async def test_new_password_ends_the_users_sessions(site: Site) -> None:
     weak = await post(site, "/admin/users/alice", {"action": "password", "password": "short"})
     assert weak.status_code == 422
     assert set(field_errors(weak.text)) == {"password"}
+    # The details form beside it still shows what is saved, not the password form's blanks.
+    assert 'name="display_name" type="text" value="Alice Moreno"' in weak.text
+    assert '<option value="biller" selected>' in weak.text
     assert sessions_of(site, "alice") == 1
     own_name = await post(
         site, "/admin/users/alice", {"action": "password", "password": "Alice Moreno"}

@@ -98,8 +98,8 @@ def test_the_stores_refusals_go_beside_their_fields() -> None:
         "rule: Value error, appeal levels must be numbered 1..n in order, got [1, 3]"
     )
     assert located_problems(message) == {
-        "level_2_filing_days": "Input should be greater than or equal to 1",
-        "effective_from": "Input should be a valid date",
+        "level_2_filing_days": "must be at least 1",
+        "effective_from": "give a date as YYYY-MM-DD",
         "": "appeal levels must be numbered 1..n in order, got [1, 3]",
     }
     unknown = (

@@ -151,14 +151,16 @@ async def change_user(
         else:
             raise Invalid("choose what to change")
         await admin.change(user_id, change, user.actor)
-    except ValidationError as exc:
-        return _user_page(request, user, shown, session, _field_errors(exc), values)
-    except Invalid as exc:
-        # The service's refusals: "password: <why>", or the whole change refused.
-        name, _, why = str(exc).partition(": ")
-        errors = {name: why} if name in ("password", "role") and why else {action: str(exc)}
+    except (ValidationError, Invalid) as exc:
+        if isinstance(exc, ValidationError):
+            errors = _field_errors(exc)
+        else:  # the service's refusals: "password: <why>", or the whole change refused
+            name, _, why = exc.message.partition(": ")
+            errors = {name: why} if name == "password" and why else {action: exc.message}
         session.refresh(shown)
-        return _user_page(request, user, shown, session, errors, values)
+        # The details form shows what was typed in it, else what is saved.
+        typed = values if action == "details" else None
+        return _user_page(request, user, shown, session, errors, typed)
     return redirect_with_flash(f"/admin/users/{user_id}", done)
 
 
