@@ -1,0 +1,100 @@
+"""The layers import only what docs/architecture.md allows them (issue 17): a rule written
+into a layer that must not know it fails here, named by file and line. Every import counts,
+inside functions too.
+
+What still crosses a boundary is listed in WAITING, each with what it waits for; the list can
+only shrink: an entry no longer found fails too, so it is struck when its import goes."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = ("domain", "edi", "workflows", "activities", "db", "services", "api", "web", "denials")
+# What each layer must not import (of ours). `denials` is the command line and the settings.
+FORBIDDEN: dict[str, set[str]] = {
+    "domain": set(OURS) - {"domain"},
+    "edi": set(OURS) - {"domain", "edi"},
+    "workflows": {"edi", "db", "services", "api", "web", "denials"},
+    "db": {"workflows", "activities", "services", "api", "web", "denials"},
+    "activities": {"api", "web", "denials"},
+    "services": {"api", "web", "denials"},
+    "api": {"web", "denials"},
+    "web": {"api", "denials"},
+}
+# Crossings left until one HTTP composition module mounts the API and the pages over shared
+# dependencies, with the settings out of the command-line package (issue 17, item 4).
+WAITING = {
+    ("api/deps.py", "denials.config"),
+    ("api/main.py", "denials.config"),
+    ("api/main.py", "web"),
+    ("api/main.py", "web.error_pages"),
+    ("api/main.py", "web.routes"),
+    ("api/main.py", "web.session"),
+    ("api/main.py", "web.templating"),
+    ("api/main.py", "web.wording"),
+    ("api/routes/codec.py", "denials.encryption"),
+    ("api/upload_limits.py", "web.templating"),
+    ("web/error_pages.py", "api.deps"),
+    ("web/login_csrf.py", "denials.config"),
+    ("web/routes/admin_payer_rules.py", "api.deps"),
+    ("web/routes/admin_users.py", "api.deps"),
+    ("web/routes/appeal_page.py", "api.deps"),
+    ("web/routes/auth.py", "api.deps"),
+    ("web/routes/auth.py", "api.routes.auth"),
+    ("web/routes/case_list.py", "api.deps"),
+    ("web/routes/case_list.py", "api.routes.case_filters"),
+    ("web/routes/case_page.py", "api.deps"),
+    ("web/routes/dashboard.py", "api.deps"),
+    ("web/routes/ingest_pages.py", "api.deps"),
+    ("web/routes/ingest_pages.py", "api.upload_limits"),
+    ("web/routes/notifications_page.py", "api.routes.notifications"),
+    ("web/routes/other_pages.py", "api.deps"),
+    ("web/routes/supervisor.py", "api.deps"),
+    ("web/routes/worklists.py", "api.deps"),
+    ("web/session.py", "api.deps"),
+}
+
+
+def imports_of(path: Path) -> list[tuple[int, str]]:
+    """Every absolute import in the file: (line, module)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def crossings() -> list[tuple[str, int, str]]:
+    """(file, line, module) for each import a layer must not make."""
+    found = []
+    for layer, forbidden in FORBIDDEN.items():
+        for path in sorted((ROOT / layer).rglob("*.py")):
+            for line, module in imports_of(path):
+                if module.split(".")[0] in forbidden:
+                    found.append((path.relative_to(ROOT).as_posix(), line, module))
+    return found
+
+
+def test_no_layer_imports_what_it_must_not() -> None:
+    new = [
+        f"{file}:{line} imports {module}"
+        for file, line, module in crossings()
+        if (file, module) not in WAITING
+    ]
+    assert new == [], "imports across a layer boundary (docs/architecture.md):\n" + "\n".join(new)
+
+
+def test_the_waiting_list_only_shrinks() -> None:
+    still = {(file, module) for file, _, module in crossings()}
+    gone = sorted(WAITING - still)
+    assert gone == [], f"no longer imported, strike from WAITING: {gone}"
+
+
+def test_the_scan_sees_imports_inside_functions(tmp_path: Path) -> None:
+    module = tmp_path / "late.py"
+    module.write_text("def f():\n    from services.cases import CaseService\n")
+    assert imports_of(module) == [(2, "services.cases")]
