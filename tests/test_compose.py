@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -259,3 +260,51 @@ def test_the_image_contains_every_package_of_the_project() -> None:
     }
     copied = set(re.findall(r"^COPY (\w+) \1$", (ROOT / "Dockerfile").read_text(), re.MULTILINE))
     assert packages <= copied, f"Dockerfile misses {sorted(packages - copied)}"
+
+
+def test_the_temporal_server_takes_its_password_from_the_secret(
+    services: dict[str, Any], tmp_path: Path
+) -> None:
+    """The server's entrypoint line, run with `env` standing in for the image's entrypoint."""
+    (tmp_path / "temporal_db_password").write_text("t-secret\n")
+    shell, flag, line = services["temporal"]["entrypoint"]
+    line = interpolate(line, {}).replace("/run/secrets", str(tmp_path))
+    line = line.replace("exec /etc/temporal/entrypoint.sh", "exec env")
+    shown = subprocess.run([shell, flag, line], capture_output=True, text=True, check=True)
+    assert "POSTGRES_PWD=t-secret\n" in shown.stdout
+
+
+def test_the_schema_step_sets_up_then_upgrades_both_databases(
+    services: dict[str, Any], tmp_path: Path
+) -> None:
+    """deploy/temporal/setup-schema.sh with a stand-in temporal-sql-tool that records its calls
+    (the real one is only in the admin-tools image)."""
+    (tmp_path / "temporal_db_password").write_text("t-secret\n")
+    tool = tmp_path / "bin" / "temporal-sql-tool"
+    tool.parent.mkdir()
+    tool.write_text('#!/bin/sh\necho "$SQL_PASSWORD $*" >>"$CALLS"\n')
+    tool.chmod(0o755)
+    calls = tmp_path / "calls"
+    step = services["temporal-schema"]
+    env = {
+        **{key: str(value) for key, value in step["environment"].items()},
+        "PATH": f"{tool.parent}:/usr/bin:/bin",
+        "SECRETS_DIR": str(tmp_path),
+        "CALLS": str(calls),
+    }
+    script = ROOT / "deploy" / "temporal" / "setup-schema.sh"
+    assert step["volumes"] == [f"./{script.relative_to(ROOT)}:/deploy/setup-schema.sh:ro"]
+    done = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    common = "t-secret --plugin postgres12 --ep postgresql -p 5432 -u temporal --db"
+    schemas = "/etc/temporal/schema/postgresql/v12"
+    assert calls.read_text().splitlines() == [
+        f"{common} temporal setup-schema -v 0.0",
+        f"{common} temporal update-schema -d {schemas}/temporal/versioned",
+        f"{common} temporal_visibility setup-schema -v 0.0",
+        f"{common} temporal_visibility update-schema -d {schemas}/visibility/versioned",
+    ]
+    # A failing step stops the script: the server does not start on a half-made schema.
+    tool.write_text("#!/bin/sh\nexit 3\n")
+    failed = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True)
+    assert failed.returncode == 3
