@@ -27,7 +27,14 @@ from domain.deadlines import (
     local_day,
     time_zone,
 )
-from domain.models import Category, DenialClass, DenialKind, DenialRecord, WorkPath
+from domain.models import (
+    MAX_NOTE_CHARS,
+    Category,
+    DenialClass,
+    DenialKind,
+    DenialRecord,
+    WorkPath,
+)
 from domain.payer_rules import PayerRule
 from domain.priority import PriorityBreakdown, PriorityParams
 
@@ -263,7 +270,7 @@ class PayerResponse(BaseModel):
     reference: str = Field(
         default="", max_length=200, description="Identifies the answer: a re-sent one is ignored"
     )
-    notes: str = Field(default="", max_length=4000)
+    notes: str = Field(default="", max_length=MAX_NOTE_CHARS)
     source: str = Field(default="manual", max_length=80)
 
 

@@ -12,6 +12,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# The longest free text a person types into a case: a note, a reason, a statement.
+MAX_NOTE_CHARS = 4000
+
 
 class PayerType(StrEnum):
     MEDICARE = "medicare"

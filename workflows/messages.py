@@ -27,7 +27,14 @@ from domain.case import (
 from domain.categories import OwningTeam
 from domain.classification import Classification
 from domain.deadlines import DeadlineKind
-from domain.models import Category, DenialClass, DenialRecord, Payer, WorkPath
+from domain.models import (
+    MAX_NOTE_CHARS,
+    Category,
+    DenialClass,
+    DenialRecord,
+    Payer,
+    WorkPath,
+)
 from domain.payer_rules import PayerRule
 from domain.priority import PriorityParams
 
@@ -140,7 +147,7 @@ class PreventionRequest(BaseModel):
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    notes: str = Field(default="", max_length=4000)
+    notes: str = Field(default="", max_length=MAX_NOTE_CHARS)
 
 
 class ConfirmTriage(_Payload):
@@ -161,7 +168,7 @@ class ConfirmRootCause(_Payload):
 
 class CorrectedClaimSubmitted(_Payload):
     type: Literal["prepare_corrected_claim"] = "prepare_corrected_claim"
-    corrections: str = Field(min_length=1, max_length=4000)
+    corrections: str = Field(min_length=1, max_length=MAX_NOTE_CHARS)
     submitted_on: date
     reference: str = Field(default="", max_length=200)
     claim_corrections: ClaimCorrections | None = Field(
@@ -213,7 +220,7 @@ class PayerResponseEntry(_Payload):
 
 class FollowUpResult(_Payload):
     type: Literal["follow_up_with_payer"] = "follow_up_with_payer"
-    contact_notes: str = Field(min_length=1, max_length=4000)
+    contact_notes: str = Field(min_length=1, max_length=MAX_NOTE_CHARS)
     reference: str = Field(default="", max_length=200)
     expected_decision_date: date | None = None
 
@@ -222,7 +229,7 @@ class SubmissionFailureReviewed(_Payload):
     """A supervisor has dealt with a failed submission (adapter fixed, sent another way)."""
 
     type: Literal["resolve_submission_failure"] = "resolve_submission_failure"
-    notes: str = Field(min_length=1, max_length=4000)
+    notes: str = Field(min_length=1, max_length=MAX_NOTE_CHARS)
 
 
 TaskPayload = Annotated[
@@ -274,7 +281,7 @@ class ChangePriority(_ActorRequest):
 
 
 class AddNote(_ActorRequest):
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=MAX_NOTE_CHARS)
 
 
 class CancelCase(_ActorRequest):
@@ -292,7 +299,7 @@ class RecordAttestation(_ActorRequest):
     """A physician attests medical necessity, or a biller records the uploaded signed one."""
 
     physician_name: str = Field(min_length=1, max_length=200)
-    statement: str = Field(min_length=1, max_length=4000)
+    statement: str = Field(min_length=1, max_length=MAX_NOTE_CHARS)
     document_sha256: str = Field(
         default="", pattern=r"^([0-9a-f]{64})?$", description="The uploaded signed attestation"
     )

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from api.deps import AppealServiceDep, Attester, CaseReader, LetterReader, TaskWorker
 from api.downloads import content_disposition
 from api.errors import ERROR_RESPONSES
+from domain.appeals.finishing import MAX_LETTER_CHARS
+from domain.models import MAX_NOTE_CHARS
 from services.appeal_letters import MAX_ENCLOSURE_BYTES
 from services.appeals import (
     MAX_ATTESTATION_BYTES,
@@ -35,7 +37,7 @@ class EnclosureTick(BaseModel):
 
 
 class LetterIn(BaseModel):
-    body: str = Field(min_length=1, max_length=50_000, description="The letter as edited")
+    body: str = Field(min_length=1, max_length=MAX_LETTER_CHARS, description="The letter as edited")
     argument: str | None = Field(
         default=None,
         min_length=1,
@@ -50,7 +52,7 @@ class LetterIn(BaseModel):
 
 class AttestationIn(BaseModel):
     physician_name: str = Field(min_length=1, max_length=200)
-    statement: str = Field(min_length=1, max_length=4000)
+    statement: str = Field(min_length=1, max_length=MAX_NOTE_CHARS)
 
 
 def _download(content: bytes, media_type: str, filename: str, sha256: str) -> Response:
@@ -141,7 +143,7 @@ async def upload_attestation(
     actor: TaskWorker,
     file: Annotated[UploadFile, File(description="The signed attestation: PDF, PNG or JPEG")],
     physician_name: Annotated[str, Form(min_length=1, max_length=200)],
-    statement: Annotated[str, Form(min_length=1, max_length=4000)],
+    statement: Annotated[str, Form(min_length=1, max_length=MAX_NOTE_CHARS)],
 ) -> CaseChange:
     """Record the physician's signed attestation, uploaded by a biller."""
     content = await file.read(MAX_ATTESTATION_BYTES + 1)  # more is refused by the service

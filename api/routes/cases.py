@@ -13,7 +13,7 @@ from api.deps import CaseReader, CaseServiceDep, FollowUpServiceDep, Supervisor,
 from api.errors import ERROR_RESPONSES
 from domain.case import CaseState, PayerResponse
 from domain.deadlines import DeadlineKind
-from domain.models import DenialRecord, Payer
+from domain.models import MAX_NOTE_CHARS, DenialRecord, Payer
 from services.follow_ups import FollowUpIn, FollowUpView
 from services.schemas import CaseDetail, CaseFilters, CaseSummary, OpenedCase, Page
 from workflows.messages import CaseChange
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=ERROR_RESPO
 
 
 class NoteIn(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=MAX_NOTE_CHARS)
 
 
 class CancelIn(BaseModel):

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.models import Category
+from domain.models import MAX_NOTE_CHARS, Category
 
 ATTESTATION_REQUIRED = frozenset({Category.MEDICAL_NECESSITY})
 # What a medical-necessity letter says until the attestation is recorded.
@@ -27,7 +27,7 @@ class Attestation(BaseModel):
     method: AttestationMethod
     attested_by: str = Field(min_length=1, max_length=80)
     physician_name: str = Field(min_length=1, max_length=200)
-    statement: str = Field(min_length=1, max_length=4000)
+    statement: str = Field(min_length=1, max_length=MAX_NOTE_CHARS)
     document_sha256: str = Field(default="", max_length=64)
     recorded_at: datetime
 
