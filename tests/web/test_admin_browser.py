@@ -2,7 +2,8 @@
 (every problem shown at once first), changes their role, resets their password, deactivates
 them after the confirmation page (their sessions end) and reactivates them, and cannot
 deactivate herself; she adds a payer rule version for UnitedHealthcare after its preview, whose
-dates are those a supervisor's recount then gives. Every page and state is checked with
+dates are those a supervisor's recount then gives; a version typed before her session ended is
+back in the form after she signs in again. Every page and state is checked with
 axe-core (no serious or critical violation) and photographed."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tests.web.axe import assert_accessible
 from tests.web.conftest import Shots
 from tests.web.stack import Stack, bearer
 from tests.web.test_browser import flash, sign_in
+from tests.web.test_pages_for_people import end_sessions, sign_in_again
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -168,3 +170,31 @@ def test_admin_adds_a_rule_version_after_its_preview(page: Page, shot: Shots, st
     state = httpx.get(url, headers=sam, timeout=30).json()["state"]
     [appeal] = [d for d in state["deadlines"] if d["kind"] == "appeal" and d["level"] == 1]
     assert (state["rule"]["id"], appeal["due"]) == ("uhc-short", new_due)
+
+
+def test_a_rule_version_typed_before_the_session_ended_is_kept(
+    page: Page, shot: Shots, stack: Stack
+) -> None:
+    """Ada types a Medicaid version, her session ends, she asks for the preview: after
+    signing in again the form is back with what she typed, and the preview then shows."""
+    sign_in(page, "ada", shot)
+    page.goto("/admin/payer-rules/new?based_on=medicaid")
+    page.get_by_label("Version id", exact=True).fill("medicaid-2027")
+    page.get_by_label("Source", exact=True).fill("State plan amendment 27-01")
+    page.get_by_label("Timely filing", exact=True).fill("180")
+    page.get_by_label("Timely filing in", exact=True).select_option("days")
+    end_sessions(stack, "ada")
+    page.get_by_role("button", name="Preview the changes").click()
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    expect(page.locator("#draft-notice")).to_contain_text("What you typed is kept in this tab")
+
+    sign_in_again(page, "ada")
+    expect(page).to_have_url(re.compile(r"/admin/payer-rules/new$"))
+    expect(page.locator("#draft-notice")).to_contain_text("What you typed is back in the form")
+    expect(page.get_by_label("Version id", exact=True)).to_have_value("medicaid-2027")
+    expect(page.get_by_label("Timely filing", exact=True)).to_have_value("180")
+    expect(page.get_by_label("Based on", exact=True)).to_have_value("medicaid")
+    checked(page, shot, "rule-form-kept")
+    page.get_by_role("button", name="Preview the changes").click()
+    expect(page.locator("#preview")).to_contain_text("timely filing 180 days")
+    checked(page, shot, "rule-preview-after-sign-in")
