@@ -4,19 +4,25 @@ database and one payload key, each logging to a file of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
 import httpx
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from denials.embedded import DevServer
 from denials.encryption import EncryptionCodec, Keyring
 from tests.processes import DENIALS, free_port
+from workflows.messages import TASK_QUEUE
 
 STARTUP_SECONDS = 120
 STOP_SECONDS = 60
@@ -98,6 +104,30 @@ class Cluster:
         """The API's base URL once it answers ready."""
         wait_ready(self.urls[name], self.processes[name], self.logs[name], seconds)
         return self.urls[name]
+
+    async def wait_polling(
+        self, client: Client, names: Sequence[str], seconds: float = STARTUP_SECONDS
+    ) -> None:
+        """Wait until each named worker polls the task queue for workflow tasks (Temporal lists
+        its pollers by identity, the SDK's `pid@host`)."""
+        request = DescribeTaskQueueRequest(
+            namespace="default",
+            task_queue=TaskQueue(name=TASK_QUEUE),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+        deadline = time.monotonic() + seconds
+        while True:
+            pollers = (await client.workflow_service.describe_task_queue(request)).pollers
+            polling = {poller.identity.split("@")[0] for poller in pollers}
+            waiting = [name for name in names if str(self.processes[name].pid) not in polling]
+            if not waiting:
+                return
+            for name in waiting:
+                if self.processes[name].poll() is not None:
+                    raise AssertionError(f"{name} exited:\n{self.logs[name].read_text()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{waiting} not polling after {seconds:.0f} s")
+            await asyncio.sleep(0.5)
 
     def kill(self, name: str) -> None:
         """SIGKILL: the process gets no chance to finish anything."""
