@@ -140,12 +140,13 @@ def _serve(*, worker: bool, api: bool) -> None:
 @app.command("search-attributes")
 def search_attributes(
     wait: Annotated[
-        float, typer.Option(min=0, help="Seconds to wait for the namespace to exist")
+        float,
+        typer.Option(min=0, help="Seconds to wait for the server, then for the namespace"),
     ] = 120.0,
 ) -> None:
     """Register the case search attributes on the Temporal server at TEMPORAL_ADDRESS and exit
-    (idempotent: the one-shot setup step of a cluster). It first waits for the namespace,
-    which another setup step may still be creating."""
+    (idempotent: the one-shot setup step of a cluster). It first waits for the server and the
+    namespace, which another setup step may still be creating."""
     import asyncio
 
     from denials.temporal import NamespaceMissing, register_search_attributes
@@ -154,15 +155,15 @@ def search_attributes(
     address = settings.temporal_address
     assert address is not None
     try:
-        asyncio.run(
-            register_search_attributes(address, settings.temporal_namespace, namespace_timeout=wait)
-        )
+        asyncio.run(register_search_attributes(address, settings.temporal_namespace, wait=wait))
     except NamespaceMissing as exc:
         typer.echo(f"search attributes not registered: {exc}", err=True)
         raise typer.Exit(2) from None
-    except RuntimeError as exc:  # the server did not answer while connect_when_up waited
+    except RuntimeError:  # connect_when_up gave up: nothing answered
         typer.echo(
-            f"search attributes not registered: no Temporal server at {address}: {exc}", err=True
+            f"search attributes not registered: no Temporal server answered at {address} "
+            f"within {wait:g} s (TEMPORAL_ADDRESS)",
+            err=True,
         )
         raise typer.Exit(2) from None
     typer.echo(f"search attributes are registered in namespace {settings.temporal_namespace}")

@@ -127,11 +127,9 @@ async def wait_for_namespace(
         await asyncio.sleep(poll)
 
 
-async def register_search_attributes(
-    address: str, namespace: str, *, server_timeout: float = 300.0, namespace_timeout: float
-) -> None:
-    """Wait for the server and the namespace, then register the search attributes (operator
-    calls carry no payloads, so no codec is involved)."""
-    client = await connect_when_up(address, namespace, codec=None, timeout=server_timeout)
-    await wait_for_namespace(client, namespace, timeout=namespace_timeout)
+async def register_search_attributes(address: str, namespace: str, *, wait: float) -> None:
+    """Wait for the server, then for the namespace (up to `wait` seconds each), then register
+    the search attributes (operator calls carry no payloads, so no codec is involved)."""
+    client = await connect_when_up(address, namespace, codec=None, timeout=wait)
+    await wait_for_namespace(client, namespace, timeout=wait)
     await ensure_search_attributes(client, namespace)

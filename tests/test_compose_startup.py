@@ -247,6 +247,16 @@ def test_the_compose_start_up_sequence(postgres: URL, temporal: DevServer, tmp_p
         "search attributes not registered: namespace 'never-made' does not exist on the "
         f"Temporal server at {temporal.address} after waiting 2 s: create it"
     ), gave_up.stderr
+    nobody = f"127.0.0.1:{free_port()}"
+    unanswered = run(
+        [DENIALS, "search-attributes", "--wait", "1"],
+        env("search-attributes") | {"TEMPORAL_ADDRESS": nobody},
+    )
+    assert (unanswered.returncode, unanswered.stderr) == (
+        2,
+        f"search attributes not registered: no Temporal server answered at {nobody} within "
+        "1 s (TEMPORAL_ADDRESS)\n",
+    )
 
     # Worker and API never migrate: before `denials migrate` they refuse, and create nothing.
     early = run([DENIALS, "api"], env("api"), timeout=60)
