@@ -47,6 +47,14 @@ def _not_across_midnight_utc() -> None:
         time.sleep(left + 0.5)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "shared_stack: the browser module runs on the `denials up` its package shares "
+        "(tests/web/conftest.py), as it works only on data of its own",
+    )
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     global _exit_status
     _exit_status = int(exitstatus)

@@ -1,5 +1,6 @@
-"""Browser fixtures: one `denials up` stack and one Chromium per module, a fresh browser context
-(no cookies) per test, and full-page screenshots under test-artifacts/screenshots/."""
+"""Browser fixtures: one `denials up` stack per module (or one shared by the modules marked
+`shared_stack`), one Chromium per module, a fresh browser context (no cookies) per test, and
+full-page screenshots under test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -16,8 +17,22 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 VIEWPORT = {"width": 1280, "height": 900}
 
 
+@pytest.fixture(scope="package")
+def shared_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """One `denials up` for the modules marked `shared_stack`: they work only on cases, files
+    and users' states of their own, so they need not each start one (several seconds)."""
+    with stack_in(tmp_path_factory.mktemp("shared-web-stack")) as running:
+        yield running
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """The module's own stack, or the shared one if the module is marked `shared_stack`."""
+    if request.node.get_closest_marker("shared_stack") is not None:
+        yield request.getfixturevalue("shared_stack")
+        return
     with stack_in(tmp_path_factory.mktemp("web-stack")) as running:
         yield running
 

@@ -25,7 +25,7 @@ from tests.web.conftest import Shots
 from tests.web.stack import Stack, bearer
 from tests.web.test_browser import case_status, flash, sign_in, wait_for_open_task
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.shared_stack]
 
 OUTER_PROMPT = "If no authorisation applied: the services were urgent/emerg"
 ARGUMENT = "Authorisation A-778 was issued on January 5 for the visit billed; it is enclosed."
@@ -54,6 +54,11 @@ def authorization_appeal(stack: Stack) -> str:
     return case_id
 
 
+def sent_for(stack: Stack, case_id: str) -> list[Path]:
+    """The case's packets in the outbox (other modules' cases share the stack's outbox)."""
+    return sorted((stack.data_dir / "outbox").glob(f"{case_id}*"))
+
+
 def missing_list(page: Page) -> Locator:
     return page.locator("section[aria-labelledby=missing-h] ul.missing li")
 
@@ -72,8 +77,7 @@ def test_biller_finishes_and_sends_an_appeal_with_its_files(
     page: Page, shot: Shots, stack: Stack, tmp_path: Path
 ) -> None:
     case_id = authorization_appeal(stack)
-    outbox = stack.data_dir / "outbox"
-    sent_before = set(outbox.iterdir()) if outbox.exists() else set()
+    assert sent_for(stack, case_id) == []
     sign_in(page, "alice", shot)
     page.goto(f"/cases/{case_id}")
     task = page.locator("section[aria-labelledby=task-h]")
@@ -113,7 +117,7 @@ def test_biller_finishes_and_sends_an_appeal_with_its_files(
     expect(page.locator("#missing-h")).to_have_text("This appeal was not sent")
     expect(page.locator("section[aria-labelledby=missing-h] [role=alert]")).to_be_visible()
     expect(missing_list(page)).to_have_text(expected)
-    assert (set(outbox.iterdir()) if outbox.exists() else set()) == sent_before
+    assert sent_for(stack, case_id) == []
     assert_accessible(page, "the appeal refused")
     page.locator("#missing-h").scroll_into_view_if_needed()
     shot("refused")
@@ -154,8 +158,8 @@ def test_biller_finishes_and_sends_an_appeal_with_its_files(
     expect(case_status(page)).to_have_text("awaiting payer")
     shot("sent")
 
-    (packet,) = set(outbox.iterdir()) - sent_before
-    assert packet.name.startswith(case_id) and packet.suffix == ".pdf"
+    (packet,) = sent_for(stack, case_id)
+    assert packet.suffix == ".pdf"
     reader = pypdf.PdfReader(io.BytesIO(packet.read_bytes()))
     pages = [p.extract_text() for p in reader.pages]
     letter = "\n".join(pages[:-4])

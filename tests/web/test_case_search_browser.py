@@ -20,7 +20,7 @@ from tests.web.conftest import Shots
 from tests.web.stack import Stack, bearer
 from tests.web.test_browser import flash, row_of, sign_in, wait_for_open_task
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.shared_stack]
 
 
 def api_as(stack: Stack, user: str) -> httpx.Client:
@@ -65,7 +65,7 @@ def test_search_by_claim_number_part_and_patient_name_then_save_and_apply(
     _, garcia = open_case(stack, "0098765", patient="GARCIA, MARIA")
     sign_in(page, "alice", shot)
     page.goto("/cases")
-    search(page, "0007")
+    search(page, "PCN-0007")  # only the demo claim: tests.factories numbers PCN0000007 too
     expect(row_of(page, "DEMO-PCN-0007")).to_be_visible()
     assert listed_claims(page) == ["DEMO-PCN-0007"]
     checked(page, shot, "claim-number-part")

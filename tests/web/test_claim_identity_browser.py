@@ -18,7 +18,7 @@ from tests.ingest_helpers import CLEARINGHOUSE, rejecting_999
 from tests.web.conftest import Shots
 from tests.web.test_browser import UNLABELLED_CONTROLS, flash, row_of, sign_in
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.shared_stack]
 
 
 def identity_panel(page: Page) -> Locator:

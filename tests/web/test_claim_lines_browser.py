@@ -33,7 +33,7 @@ from tests.web.conftest import VIEWPORT, Shots
 from tests.web.stack import Stack, bearer
 from tests.web.test_browser import case_status, flash, row_of, sign_in, task_heading
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.shared_stack]
 
 PHONE = {"width": 390, "height": 844}
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import pytest
 from playwright.sync_api import ConsoleMessage, Page, Request, Route, expect
 
 from tests.web.conftest import Shots
 from tests.web.stack import Stack
 from tests.web.test_browser import sign_in
+
+pytestmark = pytest.mark.shared_stack
 
 FORGER = "http://forger.example"
 
