@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta, tzinfo
 from decimal import Decimal
 from functools import cached_property
@@ -212,6 +213,22 @@ class Settings(BaseSettings):
     @classmethod
     def _known_time_zone(cls, value: str) -> str:
         time_zone(value)  # a clear error naming the setting's value at start-up
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        # uvicorn would take a typo for a host name and silently trust nobody.
+        for entry in (part.strip() for part in value.split(",")):
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"'{entry}' is not an IP address or network (e.g. 10.0.0.5 or "
+                    "10.0.0.0/24), nor *"
+                ) from None
         return value
 
     @model_validator(mode="after")

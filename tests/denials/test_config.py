@@ -97,3 +97,12 @@ def test_the_pool_has_a_connection_for_every_activity_thread() -> None:
     finally:
         engine.dispose()
     assert "DENIALS_WORKER_ACTIVITY_THREADS" in refusal(worker_activity_threads=0)
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    assert Settings(trusted_proxies="10.0.0.5, 172.30.0.0/24,::1").trusted_proxies
+    assert Settings(trusted_proxies="*").trusted_proxies == "*"
+    assert refusal(trusted_proxies="10.0.0.5,proxy.local") == (
+        "invalid setting DENIALS_TRUSTED_PROXIES: 'proxy.local' is not an IP address or "
+        "network (e.g. 10.0.0.5 or 10.0.0.0/24), nor *"
+    )
