@@ -9,13 +9,15 @@ claimed and completed, alternating the two APIs, ten of them with the same compl
 both APIs at once. Checked: one case per denial; each case triaged once (one `triaged` event
 in the read model, one triage result in its workflow history); each completion applied once
 (one event per completion, one audit entry per answer, the duplicate refused); every case
-workflow running and idle, none with a failed workflow task; the processes left stop cleanly.
+workflow running and idle, none with a failed workflow task; for the worked cases and those
+the killed worker held, the read model matches the workflow's own state; the processes left
+stop cleanly.
 
 Why 1,000: the issue asks for about a thousand (a large payer's daily 835), and it keeps the
 three workers busy together through the kill, so worker-1 dies with cases in flight (the test
-prints how many then had a workflow task time out).
-On 2 cores shared with other jobs (load average 8 to 15) the test took 141 to 218 s, 38 to
-96 s of it the five processes starting (importing the app under load): docs/scaling.md.
+prints how many then had a workflow task time out). On 2 cores shared with other jobs (load
+average 8 to 15) the test took 126 to 218 s, 38 to 96 s of it the five processes starting
+(importing the app under load): docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from tests.e2e.cluster import Cluster
 from tests.edi.x12_generator import Claim835, Line835, Remittance835, build_file
 from tests.login_form import post_login
 from tests.postgres_server import scratch_database
+from workflows.case_workflow import DenialCaseWorkflow
 
 DENIALS = 1_000
 WORKERS = ("worker-1", "worker-2", "worker-3")
@@ -254,9 +257,9 @@ def assert_one_case_per_denial(engine: Engine) -> list[str]:
 
 async def assert_triaged_once_by_the_workers(
     cluster: Cluster, client: Client, case_ids: list[str]
-) -> int:
+) -> list[str]:
     """Each case's history records one triage result and ends idle; the three workers shared
-    the cases, worker-1 before it died. Answers how many cases had a workflow task time out
+    the cases, worker-1 before it died. Answers the cases that had a workflow task time out
     (held by the killed worker, then handed to another)."""
     seen = await histories(client, case_ids)
     assert Counter(h["result:triage_case"] for h in seen.values()) == {1: DENIALS}
@@ -272,7 +275,29 @@ async def assert_triaged_once_by_the_workers(
         if key.startswith(identity)
     )
     assert set(shared) == set(WORKERS), shared
-    return sum(1 for h in seen.values() if h["timed_out"])
+    return [case_id for case_id, h in seen.items() if h["timed_out"]]
+
+
+async def assert_read_model_matches(client: Client, engine: Engine, case_ids: list[str]) -> None:
+    """What each case's workflow holds (its Query, decrypted with the payload key) is in the
+    read model: no event left to write, each event once and in order, the same tasks in the
+    same states."""
+    for case_id in case_ids:
+        handle = client.get_workflow_handle_for(DenialCaseWorkflow.run, case_id)
+        state = await handle.query(DenialCaseWorkflow.state)
+        with engine.connect() as connection:
+            seqs = connection.execute(
+                text("SELECT seq FROM case_events WHERE case_id = :case ORDER BY seq"),
+                {"case": case_id},
+            ).all()
+            tasks = connection.execute(
+                text("SELECT task_id, status FROM tasks WHERE case_id = :case"), {"case": case_id}
+            ).all()
+        assert state.pending_events == [], case_id
+        assert [seq for (seq,) in seqs] == list(range(1, state.event_seq + 1)), case_id
+        assert sorted(tuple(task) for task in tasks) == sorted(
+            (task.task_id, task.status.value) for task in state.tasks
+        ), case_id
 
 
 def assert_completions_applied_once(engine: Engine, worked: list[str]) -> None:
@@ -355,11 +380,13 @@ async def test_three_workers_two_apis_one_worker_killed(cluster: Cluster) -> Non
 
     assert_completions_applied_once(engine, worked)
     timed_out = await assert_triaged_once_by_the_workers(cluster, client, case_ids)
+    # The cases worked, and those the killed worker held, as their workflows have them.
+    await assert_read_model_matches(client, engine, [*worked, *timed_out])
     running = await client.count_workflows(
         'WorkflowType = "DenialCaseWorkflow" AND ExecutionStatus = "Running"'
     )
     assert running.count == DENIALS
-    lap(f"checked; {timed_out} cases had a workflow task time out on the killed worker")
+    lap(f"checked; {len(timed_out)} cases had a workflow task time out on the killed worker")
 
     # Signing out on B ends the session on A too.
     signed_out = await b.post("/logout", data={"csrf_token": b.headers["X-CSRF-Token"]})
