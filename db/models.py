@@ -26,9 +26,14 @@ def _utc_column(**kwargs: Any) -> Column[Any]:
 class CaseRow(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_status_priority", "status", "priority"),
-        Index("ix_cases_assignee_priority", "assignee", "priority"),
+        # The case list pages by keyset on (sort key, case id): an index per sort, with the
+        # status the common filter reads (migration 0020).
+        Index("ix_cases_status_priority", "status", "priority", "case_id"),
+        Index("ix_cases_assignee_priority", "assignee", "priority", "case_id"),
         Index("ix_cases_priority_order", "priority", "case_id", "status"),
+        Index("ix_cases_deadline_order", "next_deadline", "case_id", "status"),
+        Index("ix_cases_amount_order", "denied_amount", "case_id", "status"),
+        Index("ix_cases_age_order", "created_at", "case_id", "status"),
         Index("ix_cases_payer_category_priority", "payer_id", "category", "priority", "case_id"),
         # Root cause patterns are counted at every triage: outcome, amount and id ride along so
         # that the counts are read from these indexes alone (migration 0006).

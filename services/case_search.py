@@ -1,6 +1,6 @@
 """The case list's search: words matched anywhere in a case's search text (claim numbers,
 patient name, member id, payer) or in its assignee's name, and date ranges. The conditions
-join services.cases.case_conditions; saved filters are in services.saved_filters."""
+join services.case_list.case_conditions; saved filters are in services.saved_filters."""
 
 from __future__ import annotations
 

@@ -9,9 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import NoReturn, TypeVar
 
-from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
@@ -22,7 +20,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from db.models import CaseEventRow, CaseRow, TaskRow
-from domain.case import Actor, CasePolicy, CaseState, CaseStatus, EscalationLevel, PayerResponse
+from domain.case import Actor, CasePolicy, CaseState, CaseStatus, PayerResponse
 from domain.deadlines import DeadlineKind
 from domain.identity import case_id_for, claim_fingerprint, fingerprint_of
 from domain.models import DenialRecord, Payer
@@ -36,12 +34,14 @@ from domain.payer_answers import (
 from domain.rulebook import Rulebook
 from services.audit import AuditService, Outcome
 from services.audited_updates import Change, send_audited
-from services.case_search import named_users, search_conditions
+from services.case_list import bounded, cursor_at, page_statements
+from services.case_search import named_users
+from services.cursors import decode_cursor
 from services.errors import Busy, Conflict, Invalid, NotFound, ServiceError
 from services.schemas import (
+    CASE_SORT_KEYS,
     CaseDetail,
     CaseFilters,
-    CaseSort,
     CaseSummary,
     EventView,
     OpenedCase,
@@ -66,64 +66,6 @@ T = TypeVar("T")
 # A late payment waits for a run of its case still going (finishing its close, or recording
 # another payment) this many times before the ingest is left incomplete.
 LATE_PAYMENT_ATTEMPTS = 3
-
-_SORT_COLUMNS = {
-    CaseSort.PRIORITY: col(CaseRow.priority),
-    CaseSort.DEADLINE: col(CaseRow.next_deadline),
-    CaseSort.AMOUNT: col(CaseRow.denied_amount),
-    CaseSort.AGE: col(CaseRow.created_at),
-}
-
-
-def case_conditions(
-    filters: CaseFilters, named: dict[str, list[str]] | None = None
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if filters.status:
-        conditions.append(col(CaseRow.status).in_(filters.status))
-    if filters.open_only:
-        conditions.append(col(CaseRow.status) != CaseStatus.CLOSED.value)
-    if filters.category:
-        conditions.append(col(CaseRow.category) == filters.category)
-    if filters.payer_id:
-        conditions.append(col(CaseRow.payer_id) == filters.payer_id)
-    if filters.assignee:
-        conditions.append(col(CaseRow.assignee) == filters.assignee)
-    if filters.stalled is not None:
-        conditions.append(col(CaseRow.stalled) == filters.stalled)
-    if filters.escalated is not None:
-        escalated = col(CaseRow.escalation) >= int(EscalationLevel.ESCALATED)
-        conditions.append(escalated if filters.escalated else ~escalated)
-    conditions.extend(search_conditions(filters, named))
-    return conditions
-
-
-def case_list_statements(
-    filters: CaseFilters, named: dict[str, list[str]] | None = None
-) -> tuple[SelectOfScalar[int], SelectOfScalar[CaseRow]]:
-    """The count and page statements of a case list (the worklist benchmark runs them raw);
-    `named`: the users each search word names (services.case_search.named_users)."""
-    conditions = case_conditions(filters, named)
-    count = select(func.count()).select_from(CaseRow).where(*conditions)
-    order = _SORT_COLUMNS[filters.sort]
-    # The tie-breaker runs the same way as the sort, so one index scan serves both directions.
-    if filters.descending:
-        ordering = [order.desc(), col(CaseRow.case_id).desc()]
-    else:
-        ordering = [order.asc(), col(CaseRow.case_id).asc()]
-    if filters.sort is CaseSort.DEADLINE:  # cases with no deadline sort last either way
-        ordering[0] = ordering[0].nulls_last()
-    # Pick the page's ids first and read whole rows only for them: skipping `offset` rows then
-    # touches the indexes, not the rows with their state documents.
-    page_ids = (
-        select(CaseRow.case_id)
-        .where(*conditions)
-        .order_by(*ordering)
-        .offset(filters.offset)
-        .limit(filters.limit)
-    )
-    page = select(CaseRow).where(col(CaseRow.case_id).in_(page_ids)).order_by(*ordering)
-    return count, page
 
 
 class CaseService:
@@ -214,9 +156,26 @@ class CaseService:
     # --- Reading ----------------------------------------------------------------------------
 
     def list_cases(self, filters: CaseFilters, actor: Actor) -> Page[CaseSummary]:
-        count, page = case_list_statements(filters, named_users(self._session, filters))
+        """A page of the list, with cursors for the pages either side of it and the count
+        bounded by services.case_list.COUNT_BOUND."""
+        count, statements = page_statements(filters, named_users(self._session, filters))
         total = self._session.exec(count).one()
-        rows = self._session.exec(page).all()
+        rows: list[CaseRow] = []
+        for statement in statements:  # runs in turn until one more than a page is found
+            rows += self._session.exec(statement).all()
+            if len(rows) > filters.limit:
+                break
+        backwards = (
+            filters.cursor is not None and decode_cursor(filters.cursor, CASE_SORT_KEYS).before
+        )
+        more = len(rows) > filters.limit  # beyond this page, in the direction read
+        rows = rows[: filters.limit]
+        if backwards:
+            rows.reverse()
+        # Coming from a cursor, the page it came from is on the other side.
+        after = more if not backwards else filters.cursor is not None
+        before = (filters.cursor is not None or filters.offset > 0) if not backwards else more
+        shown_total, capped = bounded(total)
         self._audit.record(
             actor,
             "case.list",
@@ -225,9 +184,12 @@ class CaseService:
         )
         return Page[CaseSummary](
             items=[CaseSummary.model_validate(row) for row in rows],
-            total=total,
+            total=shown_total,
+            total_capped=capped,
             limit=filters.limit,
             offset=filters.offset,
+            next_cursor=cursor_at(filters, rows[-1], before=False) if after and rows else None,
+            prev_cursor=cursor_at(filters, rows[0], before=True) if before and rows else None,
         )
 
     def get_row(self, case_id: str) -> CaseRow:

@@ -21,7 +21,7 @@ from services.schemas import CaseFilters
 MAX_SAVED_FILTERS = 50  # per user: a list to pick from, not a store
 
 # What a saved filter keeps: the search, not the page the user was on.
-_NOT_KEPT = {"limit", "offset"}
+_NOT_KEPT = {"limit", "offset", "cursor"}
 
 
 class SavedFilterIn(BaseModel):

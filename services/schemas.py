@@ -7,9 +7,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.case import CaseState
+from services.cursors import DAMAGED, MAX_CURSOR_CHARS, decode_cursor
 
 
 class CaseSort(StrEnum):
@@ -33,6 +34,15 @@ def drop_empty(values: Any) -> Any:
 
 
 MAX_OFFSET = 10_000_000  # deeper than anyone pages; beyond a database's integer range breaks
+# The case list pages deeper by cursor: an OFFSET reads every row it skips.
+MAX_CASE_OFFSET = 10_000
+# The type of each case sort's key, as a page cursor carries it (services.cursors).
+CASE_SORT_KEYS: dict[str, type] = {
+    CaseSort.PRIORITY: float,
+    CaseSort.DEADLINE: date,
+    CaseSort.AMOUNT: Decimal,
+    CaseSort.AGE: datetime,
+}
 
 
 class CaseFilters(BaseModel):
@@ -60,7 +70,35 @@ class CaseFilters(BaseModel):
     sort: CaseSort = CaseSort.PRIORITY
     descending: bool = True
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+    offset: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_CASE_OFFSET,
+        description="Rows to skip (kept for older clients); page with `cursor` instead",
+    )
+    cursor: str | None = Field(
+        default=None,
+        max_length=MAX_CURSOR_CHARS,
+        description="A page's next_cursor or prev_cursor: the page after (or before) it, in "
+        "the same filters and sort",
+    )
+
+    @field_validator("cursor")
+    @classmethod
+    def _readable(cls, cursor: str | None) -> str | None:
+        if cursor is not None:
+            decode_cursor(cursor, CASE_SORT_KEYS)
+        return cursor
+
+    @model_validator(mode="after")
+    def _same_sort(self) -> CaseFilters:
+        if self.cursor is not None:
+            found = decode_cursor(self.cursor, CASE_SORT_KEYS)
+            if (found.sort, found.descending) != (self.sort.value, self.descending):
+                raise ValueError(f"cursor: {DAMAGED} (it was made for another sort)")
+            if self.offset:
+                raise ValueError("give either a cursor or an offset, not both")
+        return self
 
 
 class CaseSummary(BaseModel):
@@ -155,9 +193,15 @@ T = TypeVar("T")
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    total: int
+    total: int = Field(
+        description="Matching rows; a list counted only up to a bound says so "
+        "with total_capped (total is then the bound: 'more than')"
+    )
     limit: int
     offset: int
+    total_capped: bool = Field(default=False, description="There are more than `total`")
+    next_cursor: str | None = Field(default=None, description="The page after this one")
+    prev_cursor: str | None = Field(default=None, description="The page before this one")
 
 
 class OpenedCase(BaseModel):

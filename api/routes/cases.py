@@ -67,6 +67,13 @@ async def open_case(
 def list_cases(
     filters: Annotated[CaseFilters, Query()], cases: CaseServiceDep, actor: CaseReader
 ) -> Page[CaseSummary]:
+    """A page of cases. Page on with `cursor` = the page's `next_cursor` (or back with its
+    `prev_cursor`): each page starts right after the last case shown, in the same sort, ties
+    broken by case id, so however deep, a page costs about the same. A damaged cursor, or one
+    made for another sort, is a 422. `offset` still works up to 10,000.
+
+    `total` is counted up to 10,000: beyond, it is 10,000 with `total_capped` true ("10,000+"),
+    so that the count of a long list costs no more than reading 10,000 index entries."""
     return cases.list_cases(filters, actor)
 
 

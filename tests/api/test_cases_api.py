@@ -244,6 +244,20 @@ async def test_case_list_filters_sorting_and_pages(api: Api, harness: CaseHarnes
     bad_sort = await api.http.get("/api/v1/cases", params={"sort": "colour"}, headers=ALICE)
     assert bad_sort.status_code == 422
 
+    # Pages by cursor: the next page starts after the last case shown, in the same sort.
+    amount_order = {"sort": "amount", "descending": False, "limit": 3}
+    assert first["next_cursor"] is not None and first["prev_cursor"] is None
+    after = await list_cases(api, **amount_order, cursor=first["next_cursor"])
+    assert claim_ids(after) == by_amount[3:] and after["next_cursor"] is None
+    back = await list_cases(api, **amount_order, cursor=after["prev_cursor"])
+    assert claim_ids(back) == by_amount[:3]
+    for cursor, sort in ((first["next_cursor"], "priority"), ("eyJzIjoiYW1vdW50", "amount")):
+        refused = await api.http.get(
+            "/api/v1/cases", params={"cursor": cursor, "sort": sort}, headers=ALICE
+        )
+        assert refused.status_code == 422
+        assert "page link is damaged or out of date" in refused.text
+
     # A closed case drops out of open_only, and (no deadline left) sorts last either way.
     cancel = await api.http.post(
         f"/api/v1/cases/{ids['large']}/cancel", json={"reason": "entered twice"}, headers=SAM

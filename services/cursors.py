@@ -1,0 +1,109 @@
+"""Page cursors: where a page of a list ends, so that the next page starts right after it
+(keyset pagination) instead of skipping rows with OFFSET.
+
+A cursor is the base64 of the sort it was made for, that row's sort key value and its id
+(the tie-breaker). It goes into URLs, so it carries only sort values (priority, amounts,
+dates) and opaque ids, never a claim number or a name."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+MAX_CURSOR_CHARS = 300
+DAMAGED = "this page link is damaged or out of date: start again from the first page"
+
+# A sort key value as JSON holds it, and as the database compares it.
+SortKey = float | Decimal | date | datetime | str | None
+
+
+class Cursor(BaseModel):
+    """After (or, for Previous, before) the row whose sort value is `key` and id is `id`."""
+
+    model_config = ConfigDict(frozen=True, strict=True)
+
+    sort: str
+    descending: bool
+    key: SortKey
+    id: str
+    before: bool = False
+
+
+def _json_key(key: SortKey) -> Any:
+    if isinstance(key, Decimal):
+        return str(key)
+    if isinstance(key, date):  # datetime is a date too
+        return key.isoformat()
+    return key
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    body = {
+        "s": cursor.sort,
+        "d": cursor.descending,
+        "k": _json_key(cursor.key),
+        "i": cursor.id,
+        "b": cursor.before,
+    }
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _typed_key(kind: type, value: Any) -> SortKey:
+    """The JSON value as the sort column's type; ValueError when it is not one."""
+    if value is None:
+        return None
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(value)
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(value)
+    if kind is Decimal:
+        try:
+            return Decimal(value)
+        except InvalidOperation as exc:
+            raise ValueError(value) from exc
+    if kind is datetime:
+        found = datetime.fromisoformat(value)
+        if found.tzinfo is None:
+            raise ValueError(value)
+        return found
+    if kind is date:
+        return date.fromisoformat(value)
+    return value
+
+
+def decode_cursor(text: str, key_types: dict[str, type]) -> Cursor:
+    """The cursor in `text`, whose sort must be one of `key_types` (sort name -> the type of
+    its key); ValueError(DAMAGED) for anything else, whatever was done to it."""
+    if len(text) > MAX_CURSOR_CHARS:
+        raise ValueError(DAMAGED)
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        body = json.loads(raw)
+        if not isinstance(body, dict) or set(body) != {"s", "d", "k", "i", "b"}:
+            raise ValueError(DAMAGED)
+        kind = key_types[body["s"]]
+        return Cursor(
+            sort=body["s"],
+            descending=body["d"],
+            key=_typed_key(kind, body["k"]),
+            id=body["i"],
+            before=body["b"],
+        )
+    except (
+        binascii.Error,
+        UnicodeDecodeError,
+        KeyError,
+        TypeError,
+        ValueError,
+        ValidationError,
+    ) as exc:
+        raise ValueError(DAMAGED) from exc
