@@ -114,13 +114,10 @@ def denials_file(count: int) -> bytes:
     return build_file(Remittance835(claims=claims, payment_date=today, production_date=today))
 
 
-def count(engine: Engine, sql: str, **params: object) -> int:
-    with engine.connect() as connection:
-        return int(connection.execute(text(sql), params).scalar_one())
-
-
 def triaged(engine: Engine) -> int:
-    return count(engine, "SELECT count(*) FROM case_events WHERE type = 'triaged'")
+    with engine.connect() as connection:
+        sql = text("SELECT count(*) FROM case_events WHERE type = 'triaged'")
+        return int(connection.execute(sql).scalar_one())
 
 
 async def sign_in_on_both(a: str, b: str) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
