@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 import db.case_search  # (its tables join the same metadata)
 import db.notifications  # (its tables join the same metadata)
+import db.summary_tables  # (its tables join the same metadata)
 import db.work_management  # noqa: F401  (its tables join the same metadata)
 from db.types import UTCDateTime
 

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from db.audit_outcomes import reconcile_unknown
 from db.case_search import CaseSearchRow
+from db.dashboard_summary import refresh_dashboard
 from db.models import CaseEventRow, CaseRow, TaskRow
 from db.upsert import upsert
 from domain.case import CaseEvent, CaseState, Task
@@ -134,3 +135,5 @@ def write_case_projection(session: Session, state: CaseState, new_events: list[C
         update=False,
     )
     reconcile_unknown(session, {e.update_id for e in new_events if e.update_id is not None})
+    # From the rows just written (the version guard kept a stale write off the case row).
+    refresh_dashboard(session, [state.case_id])

@@ -16,9 +16,8 @@ import hashlib
 import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, MutableMapping
-from datetime import date, datetime
+from datetime import date, timedelta
 from decimal import Decimal
-from statistics import median
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -79,38 +78,43 @@ class ClaimFact(BaseModel):
     billed_amount: Decimal
 
 
-class CaseFact(BaseModel):
-    """One denial case as the read model has it."""
+UNKNOWN_PROVIDER = "unknown"
 
-    model_config = ConfigDict(frozen=True)
 
-    case_id: str
-    category: str | None = None
-    carc: str = ""
-    payer_id: str
-    payer_name: str = ""
-    provider_npi: str = ""
-    status: str
-    outcome: str | None = None
-    appealed: bool = False  # an appeal was submitted
-    denied_amount: Decimal
-    recovered_amount: Decimal = Decimal(0)
-    # Its claim is among the claims the period's 835s adjudicated (same payer): only then do
-    # its charges count in the write-off rate, and so may its write-off (the read model asks
-    # it of the cases that gave money up only).
-    claim_adjudicated: bool = False
-    denied_on: date
-    created_at: datetime
-    first_action_at: datetime | None = None
-    closed_at: datetime | None = None
+def dollars(cents: int) -> Decimal:
+    """Cents as the read model's two-decimal dollars."""
+    return Decimal(cents).scaleb(-2)
 
-    @property
-    def is_open(self) -> bool:
-        return self.status != "closed"
 
-    @property
-    def unrecovered(self) -> Decimal:
-        return max(self.denied_amount - self.recovered_amount, Decimal(0))
+class DenialGroup(NamedTuple):
+    """Denial cases alike in one breakdown's key (and month, for the payer trend)."""
+
+    key: str
+    label: str
+    denials: int
+    dollars: Decimal
+    month: str | None = None
+
+
+class CaseTotals(BaseModel):
+    """What the KPIs take from the period's denial cases."""
+
+    appealed_closed: int  # appealed cases closed
+    overturned: int  # of those, closed with money back
+    given_up: Decimal  # dollars given up on the claims the period's 835s adjudicated
+    days_to_first_action: float | None  # medians, None when no case got there
+    days_to_resolution: float | None
+
+
+def days(microseconds: int) -> float:
+    return timedelta(microseconds=microseconds).total_seconds() / 86400
+
+
+def median_of_middle(middle: list[float]) -> float | None:
+    """The median, given the one middle value of an odd count or the two of an even one."""
+    if not middle:
+        return None
+    return middle[0] if len(middle) == 1 else (middle[0] + middle[1]) / 2
 
 
 class Target(BaseModel):
@@ -175,48 +179,25 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def _days(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds() / 86400
-
-
-def kpis(
-    claims: Iterable[ClaimFact], cases: Iterable[CaseFact], targets: dict[str, Target]
-) -> list[Kpi]:
-    claims, cases = list(claims), list(cases)
+def kpis(claims: Iterable[ClaimFact], totals: CaseTotals, targets: dict[str, Target]) -> list[Kpi]:
+    claims = list(claims)
     adjudicated = sum(claim.count for claim in claims)
     denied = sum(claim.count for claim in claims if claim.is_denial)
-    appealed = [case for case in cases if case.appealed and not case.is_open]
-    # Overturned is money back, whatever the outcome says (a transfer to the patient or a
-    # "recovered" with nothing paid is not).
-    overturned = sum(1 for case in appealed if case.recovered_amount > 0)
     charges = sum((claim.billed_amount for claim in claims), Decimal(0))
-    given_up = sum(
-        (case.unrecovered for case in cases if case.outcome in GIVEN_UP and case.claim_adjudicated),
-        Decimal(0),
-    )
-    to_action = [
-        _days(case.created_at, case.first_action_at) for case in cases if case.first_action_at
-    ]
-    to_close = [
-        _days(case.created_at, case.closed_at)
-        for case in cases
-        if case.closed_at and case.outcome != "cancelled"
-    ]
+    closed, overturned = totals.appealed_closed, totals.overturned
     return [
         _kpi("initial_denial_rate", targets, _ratio(denied, adjudicated), denied, adjudicated),
-        _kpi(
-            "overturn_rate", targets, _ratio(overturned, len(appealed)), overturned, len(appealed)
-        ),
+        _kpi("overturn_rate", targets, _ratio(overturned, closed), overturned, closed),
         _kpi(
             "write_off_rate",
             targets,
-            _ratio(float(given_up), float(charges)),
-            float(given_up),
+            _ratio(float(totals.given_up), float(charges)),
+            float(totals.given_up),
             float(charges),
             measure="dollars",
         ),
-        _kpi("days_to_first_action", targets, median(to_action) if to_action else None),
-        _kpi("days_to_resolution", targets, median(to_close) if to_close else None),
+        _kpi("days_to_first_action", targets, totals.days_to_first_action),
+        _kpi("days_to_resolution", targets, totals.days_to_resolution),
     ]
 
 
@@ -229,32 +210,21 @@ class ParetoRow(BaseModel):
     cumulative_share: float
 
 
-def pareto(
-    cases: Iterable[CaseFact],
-    key: Callable[[CaseFact], str],
-    label: Callable[[CaseFact], str] | None = None,
-) -> list[ParetoRow]:
+def pareto(groups: Iterable[DenialGroup]) -> list[ParetoRow]:
     """Denials and dollars per key, most dollars first, with the running share of dollars."""
-    counts: dict[str, int] = defaultdict(int)
-    dollars: dict[str, Decimal] = defaultdict(Decimal)
-    labels: dict[str, str] = {}
-    for case in cases:
-        k = key(case)
-        counts[k] += 1
-        dollars[k] += case.denied_amount
-        labels.setdefault(k, label(case) if label else k)
-    total = sum(dollars.values(), Decimal(0))
+    groups = list(groups)
+    total = sum((group.dollars for group in groups), Decimal(0))
     rows: list[ParetoRow] = []
     running = Decimal(0)
-    for k in sorted(dollars, key=lambda k: (-dollars[k], -counts[k], k)):
-        running += dollars[k]
+    for group in sorted(groups, key=lambda g: (-g.dollars, -g.denials, g.key)):
+        running += group.dollars
         rows.append(
             ParetoRow(
-                key=k,
-                label=labels[k],
-                denials=counts[k],
-                dollars=dollars[k],
-                share=float(dollars[k] / total) if total else 0.0,
+                key=group.key,
+                label=group.key,
+                denials=group.denials,
+                dollars=group.dollars,
+                share=float(group.dollars / total) if total else 0.0,
                 cumulative_share=float(running / total) if total else 0.0,
             )
         )
@@ -273,15 +243,14 @@ class RateRow(BaseModel):
     dollars: Decimal
 
 
-def _month(day: date) -> str:
+def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
 def _rates(
     claims: Iterable[ClaimFact],
-    cases: Iterable[CaseFact],
+    groups: Iterable[DenialGroup],
     claim_key: Callable[[ClaimFact], tuple[str, str, str | None]],
-    case_key: Callable[[CaseFact], tuple[str, str, str | None]],
 ) -> list[RateRow]:
     claim_counts: dict[tuple[str, str | None], int] = defaultdict(int)
     denial_counts: dict[tuple[str, str | None], int] = defaultdict(int)
@@ -292,10 +261,9 @@ def _rates(
         claim_counts[(key, month)] += claim.count
         denial_counts[(key, month)] += claim.count if claim.is_denial else 0
         labels[key] = labels.get(key) or label
-    for case in cases:
-        key, label, month = case_key(case)
-        dollars[(key, month)] += case.denied_amount
-        labels[key] = labels.get(key) or label
+    for group in groups:
+        dollars[(group.key, group.month)] += group.dollars
+        labels[group.key] = labels.get(group.key) or group.label
     rows = [
         RateRow(
             key=key,
@@ -313,22 +281,26 @@ def _rates(
     return sorted(rows, key=lambda row: (row.key, row.month or "", -row.dollars))
 
 
-def by_payer_month(claims: Iterable[ClaimFact], cases: Iterable[CaseFact]) -> list[RateRow]:
-    """The trend: each payer's denial rate and denied dollars per month."""
+def by_payer_month(claims: Iterable[ClaimFact], groups: Iterable[DenialGroup]) -> list[RateRow]:
+    """The trend: each payer's denial rate and denied dollars per month (groups keyed by payer
+    and month, labelled with the payer's name)."""
     return _rates(
         claims,
-        cases,
-        lambda claim: (claim.payer_id, claim.payer_name, _month(claim.day) if claim.day else None),
-        lambda case: (case.payer_id, case.payer_name, _month(case.denied_on)),
+        groups,
+        lambda claim: (
+            claim.payer_id,
+            claim.payer_name,
+            month_of(claim.day) if claim.day else None,
+        ),
     )
 
 
-def by_provider(claims: Iterable[ClaimFact], cases: Iterable[CaseFact]) -> list[RateRow]:
+def by_provider(claims: Iterable[ClaimFact], groups: Iterable[DenialGroup]) -> list[RateRow]:
+    """Groups keyed by provider NPI ("unknown" when the claim has none)."""
     rows = _rates(
         claims,
-        cases,
-        lambda claim: (claim.provider_npi or "unknown", claim.provider_npi, None),
-        lambda case: (case.provider_npi or "unknown", case.provider_npi, None),
+        groups,
+        lambda claim: (claim.provider_npi or UNKNOWN_PROVIDER, claim.provider_npi, None),
     )
     return sorted(rows, key=lambda row: (-row.dollars, -row.denials, row.key))
 
@@ -346,18 +318,15 @@ NO_DEADLINE = "no deadline"
 
 
 class OpenCase(BaseModel):
-    """What an open case puts at risk, and by when."""
+    """What open cases alike in their deadlines put at risk (one case, or `cases` racing the
+    same next deadline), and by when."""
 
     model_config = ConfigDict(frozen=True)
 
     next_deadline: date | None  # the deadline its open work races, if any
     deadlines: tuple[date, ...] = ()  # all of its deadlines, read when it races none
-    denied_amount: Decimal
-    recovered_amount: Decimal = Decimal(0)
-
-    @property
-    def unrecovered(self) -> Decimal:
-        return max(self.denied_amount - self.recovered_amount, Decimal(0))
+    cases: int = 1
+    unrecovered: Decimal  # denied less recovered, never below 0, summed over the cases
 
     def deadline(self, today: date) -> date | None:
         """The deadline its dollars are at risk by: the one its work races, else the next one
@@ -388,6 +357,6 @@ def at_risk_by_deadline(cases: Iterable[OpenCase], today: date) -> list[BucketRo
             bucket = next(
                 name for name, upper in DEADLINE_BUCKETS if upper is None or days_left <= upper
             )
-        counts[bucket] += 1
+        counts[bucket] += case.cases
         dollars[bucket] += case.unrecovered
     return [BucketRow(bucket=name, cases=counts[name], dollars=dollars[name]) for name in names]

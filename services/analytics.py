@@ -12,7 +12,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from db.analytics import claims_by_payer_month, claims_by_provider, denial_case_facts, open_cases
+from db.analytics import claims_by_payer_month, claims_by_provider
+from db.dashboard_summary import (
+    case_totals,
+    denial_breakdowns,
+    open_at_risk,
+    payer_month_groups,
+)
 from domain.case import Actor
 from domain.kpis import (
     BucketRow,
@@ -78,22 +84,23 @@ class AnalyticsService:
         self._targets = load_targets()
 
     def dashboard(self, period: Period, actor: Actor) -> Dashboard:
-        by_payer = claims_by_payer_month(self._session, period.since, period.until)
-        by_npi = claims_by_provider(self._session, period.since, period.until)
-        cases = denial_case_facts(self._session, period.since, period.until)
+        since, until = period.since, period.until
+        by_payer = claims_by_payer_month(self._session, since, until)
+        by_npi = claims_by_provider(self._session, since, until)
+        breakdowns = denial_breakdowns(self._session, since, until)
+        totals = case_totals(self._session, since, until, breakdowns)
+        by_payer_cases = payer_month_groups(self._session, since, until)
         today = datetime.now(UTC).date()
-        self._audit.record(
-            actor, "metrics.view", since=period.since.isoformat(), until=period.until.isoformat()
-        )
+        self._audit.record(actor, "metrics.view", since=since.isoformat(), until=until.isoformat())
         return Dashboard(
             period=period,
             as_of=today,
-            kpis=kpis(by_payer, cases, self._targets),
-            by_category=pareto(cases, lambda case: case.category or "unknown"),
-            by_carc=pareto(cases, lambda case: case.carc or "none"),
-            by_payer_month=by_payer_month(by_payer, cases),
-            by_provider=by_provider(by_npi, cases),
-            at_risk=at_risk_by_deadline(open_cases(self._session), today),
+            kpis=kpis(by_payer, totals, self._targets),
+            by_category=pareto(breakdowns.by_category),
+            by_carc=pareto(breakdowns.by_carc),
+            by_payer_month=by_payer_month(by_payer, by_payer_cases),
+            by_provider=by_provider(by_npi, breakdowns.by_provider),
+            at_risk=at_risk_by_deadline(open_at_risk(self._session), today),
         )
 
     def csv(self, period: Period, section: Section, actor: Actor) -> str:

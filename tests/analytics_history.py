@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from db.dashboard_summary import refresh_dashboard
 from db.models import CaseEventRow, CaseRow, IngestFileRow, RemittanceClaimRow
 from db.remittance_claims import record_adjudicated
 from domain.rulebook import Rulebook
@@ -164,6 +165,8 @@ class History:
                         message=kind,
                     )
                 )
+            session.flush()
+            refresh_dashboard(session, [case_id])  # as the projection does
             session.commit()
         return case_id
 

@@ -1,18 +1,21 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from domain.effectiveness import RecurrenceWindow, comparison_windows, effectiveness
 from domain.kpis import (
     AdjudicationRef,
-    CaseFact,
+    CaseTotals,
     ClaimFact,
+    DenialGroup,
     OpenCase,
     adjudication_ids,
     at_risk_by_deadline,
+    days,
     kpis,
     load_targets,
+    median_of_middle,
     pareto,
 )
 
@@ -28,8 +31,7 @@ def case(
     return OpenCase(
         next_deadline=TODAY + timedelta(days=deadline_in) if deadline_in is not None else None,
         deadlines=tuple(TODAY + timedelta(days=days) for days in deadlines_in),
-        denied_amount=Decimal(denied),
-        recovered_amount=Decimal(recovered),
+        unrecovered=Decimal(denied) - Decimal(recovered),
     )
 
 
@@ -64,50 +66,51 @@ def test_a_case_past_all_its_deadlines_is_overdue_not_without_deadline() -> None
     assert case(3, deadlines_in=(-9,)).deadline(TODAY) == TODAY + timedelta(days=3)
 
 
-def fact(
-    n: int,
-    denied: str,
-    outcome: str | None,
-    recovered: str = "0",
-    *,
-    appealed: bool = False,
-    adjudicated: bool = True,
-) -> CaseFact:
-    at = datetime(2026, 3, 1, tzinfo=UTC)
-    return CaseFact(
-        case_id=f"c{n}",
-        payer_id="P",
-        status="closed" if outcome else "appeal",
-        outcome=outcome,
-        appealed=appealed,
-        denied_amount=Decimal(denied),
-        recovered_amount=Decimal(recovered),
-        claim_adjudicated=adjudicated,
-        denied_on=at.date(),
-        created_at=at,
-    )
+def test_cases_racing_one_deadline_count_together() -> None:
+    same_day = OpenCase(next_deadline=TODAY, cases=3, unrecovered=Decimal("12.50"))
+    buckets = {
+        row.bucket: (row.cases, row.dollars) for row in at_risk_by_deadline([same_day], TODAY)
+    }
+    assert buckets["0-7 days"] == (3, Decimal("12.50")) and buckets["overdue"] == (0, 0)
 
 
-def test_overturn_and_write_off_follow_the_money() -> None:
+def test_kpis_take_the_case_totals_and_count_the_claims() -> None:
     claims = [ClaimFact(is_denial=False, count=9, billed_amount=Decimal(8000))]
     claims.append(ClaimFact(is_denial=True, count=1, billed_amount=Decimal(2000)))
-    cases = [
-        fact(1, "1000", "recovered", "1000", appealed=True),  # overturned
-        fact(2, "800", "recovered", appealed=True),  # "recovered" with nothing paid: not
-        fact(3, "600", "transferred_to_patient", appealed=True),  # neither
-        fact(4, "500", "partially_recovered", "200"),  # written off, paid 200 late: 300
-        fact(5, "400", "recovered", "400"),  # written off, paid in full late: nothing
-        fact(6, "300", "written_off"),
-        fact(7, "900", "written_off", adjudicated=False),  # a demo case: no claim, no charges
-        fact(8, "700", "written_off", appealed=True),  # appealed, lost: not overturned
-        fact(9, "50", None, appealed=True),  # still open
-    ]
-    found = {kpi.name: kpi for kpi in kpis(claims, cases, load_targets())}
+    totals = CaseTotals(
+        appealed_closed=4, overturned=1, given_up=Decimal(1300), days_to_first_action=2.5,
+        days_to_resolution=None,
+    )  # fmt: skip
+    found = {kpi.name: kpi for kpi in kpis(claims, totals, load_targets())}
+    assert (found["initial_denial_rate"].numerator, found["initial_denial_rate"].denominator) == (
+        1,
+        10,
+    )
     overturn = found["overturn_rate"]
-    assert (overturn.numerator, overturn.denominator) == (1, 4)
+    assert (overturn.numerator, overturn.denominator, overturn.value) == (1, 4, 0.25)
     write_off = found["write_off_rate"]
-    assert (write_off.numerator, write_off.denominator) == (300 + 300 + 700, 10000)
+    assert (write_off.numerator, write_off.denominator) == (1300, 10000)
     assert write_off.measure == "dollars" and found["initial_denial_rate"].measure == "count"
+    assert found["days_to_first_action"].value == 2.5 and found["days_to_resolution"].value is None
+
+
+def test_pareto_orders_by_dollars_then_denials_then_key() -> None:
+    groups = [
+        DenialGroup("b", "b", 1, Decimal(100)),
+        DenialGroup("a", "a", 2, Decimal(100)),
+        DenialGroup("c", "c", 5, Decimal(300)),
+        DenialGroup("d", "d", 1, Decimal(100)),
+    ]
+    rows = pareto(groups)
+    assert [row.key for row in rows] == ["c", "a", "b", "d"]
+    assert [row.cumulative_share for row in rows] == [0.5, 4 / 6, 5 / 6, 1.0]
+
+
+def test_median_of_the_middle_values() -> None:
+    assert median_of_middle([]) is None
+    assert median_of_middle([3.0]) == 3.0
+    assert median_of_middle([2.0, 5.0]) == 3.5
+    assert days(86_400_000_000 + 43_200_000_000) == 1.5
 
 
 def ref(
@@ -135,9 +138,13 @@ def test_an_adjudicated_claim_is_one_per_payer_trace_and_claim() -> None:
 
 
 def test_nothing_measured_gives_no_value_and_no_verdict() -> None:
-    for kpi in kpis([], [], load_targets()):
+    nothing = CaseTotals(
+        appealed_closed=0, overturned=0, given_up=Decimal(0), days_to_first_action=None,
+        days_to_resolution=None,
+    )  # fmt: skip
+    for kpi in kpis([], nothing, load_targets()):
         assert kpi.value is None and kpi.met is None
-    assert pareto([], lambda c: c.carc) == []
+    assert pareto([]) == []
 
 
 def test_targets_come_from_the_reference() -> None:

@@ -3,11 +3,11 @@ dollars."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
-from domain.kpis import CaseFact, ClaimFact, kpis, load_targets
+from domain.kpis import CaseTotals, ClaimFact, kpis, load_targets
 from services.analytics import Dashboard, Period, Section
 from web.routes.dashboard import charts
 from web.templating import templates
@@ -15,15 +15,14 @@ from web.templating import templates
 
 def test_the_write_off_card_shows_dollars_given_up_of_dollars_charged() -> None:
     claims = [ClaimFact(is_denial=True, count=3, billed_amount=Decimal("5500.50"))]
-    written_off = CaseFact(
-        case_id="c1", payer_id="P", status="closed", outcome="written_off",
-        denied_amount=Decimal(1000), claim_adjudicated=True, denied_on=date(2026, 3, 2),
-        created_at=datetime(2026, 3, 2, tzinfo=UTC),
+    written_off = CaseTotals(
+        appealed_closed=0, overturned=0, given_up=Decimal(1000), days_to_first_action=None,
+        days_to_resolution=None,
     )  # fmt: skip
     board = Dashboard(
         period=Period(since=date(2026, 3, 1), until=date(2026, 5, 29)),
         as_of=date(2026, 6, 1),
-        kpis=kpis(claims, [written_off], load_targets()),
+        kpis=kpis(claims, written_off, load_targets()),
         by_category=[],
         by_carc=[],
         by_payer_month=[],

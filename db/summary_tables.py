@@ -1,0 +1,57 @@
+"""The dashboard's summary tables, kept by the projection (db.dashboard_summary) in the same
+transaction as the case row. Imported by db.models so that both tables are on the one metadata."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Column, Index
+from sqlmodel import Field, SQLModel
+
+
+class DashboardFactRow(SQLModel, table=True):
+    """What one case adds to the dashboard (domain.dashboard_facts.DashboardFact): the summary
+    rows it counts in are read back from here when the case changes, and the medians and the
+    write-offs, which no sum gives, are read from here (narrow rows, indexed by day)."""
+
+    __tablename__ = "dashboard_case_facts"
+    __table_args__ = (
+        Index("ix_dashboard_case_facts_day", "counted", "denied_on"),
+        Index("ix_dashboard_case_facts_open", "is_open", "next_deadline"),
+    )
+
+    case_id: str = Field(foreign_key="cases.case_id", primary_key=True, max_length=64)
+    counted: bool
+    denied_on: date
+    payer_id: str = Field(max_length=80)
+    payer_name: str = Field(max_length=200)
+    category: str = Field(max_length=40)
+    carc: str = Field(max_length=16)
+    provider: str = Field(max_length=20)
+    claim_id: str = Field(max_length=80)
+    denied_cents: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    unrecovered_cents: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    appealed_closed: bool
+    overturned: bool
+    gives_up: bool
+    to_first_action_us: int | None = Field(default=None, sa_column=Column(BigInteger()))
+    to_close_us: int | None = Field(default=None, sa_column=Column(BigInteger()))
+    is_open: bool
+    next_deadline: date | None = None
+    deadlines: str = ""  # ISO dates, comma separated
+
+
+class DashboardSummaryRow(SQLModel, table=True):
+    """Sums over the cases counted on one day under one key of one dimension
+    (domain.dashboard_facts.contributions). Amounts in cents: exact sums on SQLite too."""
+
+    __tablename__ = "dashboard_summary"
+
+    dimension: str = Field(primary_key=True, max_length=12)
+    day: date = Field(primary_key=True)
+    key: str = Field(primary_key=True, max_length=80)
+    label: str = Field(default="", max_length=200)
+    cases: int
+    cents: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    appealed_closed: int = 0
+    overturned: int = 0

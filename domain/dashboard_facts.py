@@ -1,0 +1,151 @@
+"""The dashboard's per-case facts and what each adds to the summary rows the projection keeps
+(db.dashboard_summary), so that the dashboard reads a few small sums instead of every case."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.kpis import GIVEN_UP, UNKNOWN_PROVIDER
+
+
+class CaseFact(BaseModel):
+    """One denial case as the read model has it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    category: str | None = None
+    carc: str = ""
+    payer_id: str
+    payer_name: str = ""
+    provider_npi: str = ""
+    claim_id: str = ""
+    status: str
+    outcome: str | None = None
+    appealed: bool = False  # an appeal was submitted
+    denied_amount: Decimal
+    recovered_amount: Decimal = Decimal(0)
+    denied_on: date
+    created_at: datetime
+    first_action_at: datetime | None = None
+    closed_at: datetime | None = None
+    next_deadline: date | None = None
+    deadlines: tuple[date, ...] = ()  # all of its deadlines (read only when it races none)
+
+
+def _cents(amount: Decimal) -> int:
+    return int(amount.quantize(Decimal("0.01"), ROUND_HALF_UP) * 100)
+
+
+def _microseconds(start: datetime, end: datetime | None) -> int | None:
+    return None if end is None else (end - start) // timedelta(microseconds=1)
+
+
+class DashboardFact(BaseModel):
+    """What one case adds to the dashboard, kept beside its summaries: a change of case moves
+    it from the old fact's summary rows to the new one's."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    counted: bool  # a denial: not cancelled as none (or by a supervisor)
+    denied_on: date
+    payer_id: str
+    payer_name: str
+    category: str
+    carc: str
+    provider: str
+    claim_id: str
+    denied_cents: int
+    unrecovered_cents: int  # denied less recovered, never below 0
+    appealed_closed: bool
+    # Overturned is money back, whatever the outcome says (a transfer to the patient or a
+    # "recovered" with nothing paid is not).
+    overturned: bool
+    # A written-off case paid late shows as (partially) recovered, with what was paid: what it
+    # gives up is always its unrecovered amount.
+    gives_up: bool
+    to_first_action_us: int | None  # received -> first human action
+    to_close_us: int | None  # received -> closed, for a counted case
+    is_open: bool
+    next_deadline: date | None
+    deadlines: tuple[date, ...]  # only for an open case racing no deadline (read one by one)
+
+    @classmethod
+    def of(cls, case: CaseFact) -> DashboardFact:
+        is_open = case.status != "closed"
+        counted = case.outcome != "cancelled"
+        return cls(
+            case_id=case.case_id,
+            counted=counted,
+            denied_on=case.denied_on,
+            payer_id=case.payer_id,
+            payer_name=case.payer_name,
+            category=case.category or "unknown",
+            carc=case.carc or "none",
+            provider=case.provider_npi or UNKNOWN_PROVIDER,
+            claim_id=case.claim_id,
+            denied_cents=_cents(case.denied_amount),
+            unrecovered_cents=max(_cents(case.denied_amount - case.recovered_amount), 0),
+            appealed_closed=case.appealed and not is_open,
+            overturned=case.appealed and not is_open and case.recovered_amount > 0,
+            gives_up=case.outcome in GIVEN_UP,
+            to_first_action_us=_microseconds(case.created_at, case.first_action_at),
+            to_close_us=_microseconds(case.created_at, case.closed_at) if counted else None,
+            is_open=is_open,
+            next_deadline=case.next_deadline if is_open else None,
+            deadlines=case.deadlines if is_open and case.next_deadline is None else (),
+        )
+
+
+class Tally(NamedTuple):
+    """What summary rows add up: cases, their dollars (in cents), and for the overturn rate the
+    appealed cases closed and those overturned."""
+
+    cases: int
+    cents: int
+    appealed_closed: int = 0
+    overturned: int = 0
+
+    def __add__(self, other: object) -> Tally:  # type: ignore[override]
+        assert isinstance(other, Tally)
+        return Tally(*(a + b for a, b in zip(self, other, strict=True)))
+
+    def __neg__(self) -> Tally:
+        return Tally(*(-a for a in self))
+
+
+# Summary dimensions. The denial ones count a case on the day its denial was reported; the
+# at-risk one on the deadline its open work races (at_risk_by_deadline buckets it by today).
+CATEGORY, CARC, PAYER, PROVIDER, DEADLINE = "category", "carc", "payer", "provider", "deadline"
+SummaryKey = tuple[str, date, str]  # dimension, day, key
+
+
+def contributions(fact: DashboardFact) -> dict[SummaryKey, Tally]:
+    """The summary rows a case counts in, and what it adds to each."""
+    rows: dict[SummaryKey, Tally] = {}
+    if fact.counted:
+        denial = Tally(1, fact.denied_cents)
+        day = fact.denied_on
+        rows[(CATEGORY, day, fact.category)] = Tally(
+            1, fact.denied_cents, int(fact.appealed_closed), int(fact.overturned)
+        )
+        rows[(CARC, day, fact.carc)] = denial
+        rows[(PAYER, day, fact.payer_id)] = denial
+        rows[(PROVIDER, day, fact.provider)] = denial
+    if fact.next_deadline is not None:
+        rows[(DEADLINE, fact.next_deadline, "")] = Tally(1, fact.unrecovered_cents)
+    return rows
+
+
+def summary_changes(old: DashboardFact | None, new: DashboardFact) -> dict[SummaryKey, Tally]:
+    """What to add to each summary row when a case's fact goes from `old` to `new`: the old
+    rows lose it, the new ones gain it (rows it stays in see the difference only)."""
+    changes = contributions(new)
+    for key, tally in (contributions(old) if old else {}).items():
+        changes[key] = changes.get(key, Tally(0, 0)) + -tally
+    return {key: tally for key, tally in changes.items() if any(tally)}

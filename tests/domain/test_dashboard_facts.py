@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from domain.dashboard_facts import (
+    CARC,
+    CATEGORY,
+    DEADLINE,
+    PAYER,
+    PROVIDER,
+    CaseFact,
+    DashboardFact,
+    Tally,
+    contributions,
+    summary_changes,
+)
+
+DAY = date(2026, 3, 2)
+AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def fact(**changes: object) -> DashboardFact:
+    values: dict[str, object] = {
+        "case_id": "c1",
+        "category": "coding",
+        "carc": "CO-4",
+        "payer_id": "P",
+        "payer_name": "Payer",
+        "provider_npi": "1111111111",
+        "claim_id": "C1",
+        "status": "closed",
+        "outcome": "written_off",
+        "denied_amount": Decimal("100.10"),
+        "denied_on": DAY,
+        "created_at": AT,
+    }
+    return DashboardFact.of(CaseFact.model_validate({**values, **changes}))
+
+
+def test_overturn_and_write_off_follow_the_money() -> None:
+    recovered = fact(outcome="recovered", recovered_amount=Decimal(100), appealed=True)
+    assert recovered.overturned and recovered.appealed_closed and not recovered.gives_up
+    nothing_paid = fact(outcome="recovered", appealed=True)  # "recovered" with nothing paid
+    assert nothing_paid.appealed_closed and not nothing_paid.overturned
+    partly = fact(outcome="partially_recovered", recovered_amount=Decimal("40.05"))
+    assert partly.gives_up and partly.unrecovered_cents == 6005
+    assert fact(outcome="transferred_to_patient", appealed=True).gives_up is False
+    overpaid = fact(outcome="recovered", recovered_amount=Decimal(200))
+    assert overpaid.unrecovered_cents == 0  # never below nothing
+    still_open = fact(status="appeal", outcome=None, appealed=True)
+    assert not still_open.appealed_closed and still_open.is_open
+
+
+def test_durations_are_exact_and_a_cancelled_case_is_not_a_denial() -> None:
+    worked = fact(
+        first_action_at=AT + timedelta(days=2, microseconds=7),
+        closed_at=AT + timedelta(days=30),
+    )
+    assert worked.to_first_action_us == 2 * 86_400_000_000 + 7
+    assert worked.to_close_us == 30 * 86_400_000_000
+    cancelled = fact(outcome="cancelled", closed_at=AT + timedelta(days=1))
+    assert not cancelled.counted and cancelled.to_close_us is None
+    assert contributions(cancelled) == {}
+
+
+def test_a_case_counts_once_in_each_dimension_and_open_by_its_deadline() -> None:
+    due = DAY + timedelta(days=20)
+    open_case = fact(
+        status="appeal", outcome=None, category=None, carc="", provider_npi="", next_deadline=due
+    )
+    rows = contributions(open_case)
+    assert rows == {
+        (CATEGORY, DAY, "unknown"): Tally(1, 10010),
+        (CARC, DAY, "none"): Tally(1, 10010),
+        (PAYER, DAY, "P"): Tally(1, 10010),
+        (PROVIDER, DAY, "unknown"): Tally(1, 10010),
+        (DEADLINE, due, ""): Tally(1, 10010),
+    }
+    # Racing no deadline: read one by one by its own deadlines, in no deadline row.
+    own = fact(status="appeal", outcome=None, deadlines=(due,))
+    assert own.deadlines == (due,) and (DEADLINE, due, "") not in contributions(own)
+    assert fact(deadlines=(due,)).deadlines == ()  # closed: not at risk
+
+
+def test_a_change_moves_the_case_between_rows() -> None:
+    old = fact(outcome="recovered", recovered_amount=Decimal(100), appealed=True)
+    new = fact(outcome="recovered", recovered_amount=Decimal(100), appealed=True, carc="CO-16")
+    assert summary_changes(old, new) == {
+        (CARC, DAY, "CO-4"): Tally(-1, -10010),
+        (CARC, DAY, "CO-16"): Tally(1, 10010),
+    }
+    assert summary_changes(new, new) == {}
+    moved_day = fact(denied_on=DAY + timedelta(days=1))
+    changes = summary_changes(fact(), moved_day)
+    assert changes[(CATEGORY, DAY, "coding")] == Tally(-1, -10010)
+    assert len(changes) == 8
+    assert summary_changes(None, fact())[(PAYER, DAY, "P")] == Tally(1, 10010)
