@@ -16,7 +16,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from db.models import AbsenceReassignmentRow, AbsenceRow, TaskRow, UserRow
-from domain.case import Actor, Role, TaskStatus
+from domain.case import Actor, TaskStatus
+from domain.permissions import Permission, roles_allowed
 from domain.workload import distribute
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import ReassignTask
@@ -89,7 +90,8 @@ class AbsenceActivities:
                 user.user_id
                 for user in session.exec(
                     select(UserRow).where(
-                        col(UserRow.active), col(UserRow.role) == Role.BILLER.value
+                        col(UserRow.active),
+                        col(UserRow.role).in_(roles_allowed(Permission.COVERED_WHEN_AWAY)),
                     )
                 )
                 if user.user_id not in away

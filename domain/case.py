@@ -399,23 +399,6 @@ class CaseState(BaseModel):
         return next((t.assignee for t in self.open_tasks if t.assignee), None)
 
 
-def work_permission_problem(actor: Actor, task: Task) -> str | None:
-    """Why `actor` may not work `task`, or None when they may.
-
-    Billers act on tasks assigned to them or unassigned in the biller queue; supervisors act on
-    any task; admins manage users and rules, not cases.
-    """
-    if actor.role is Role.SUPERVISOR:
-        return None
-    if actor.role is not Role.BILLER:
-        return f"role '{actor.role.value}' cannot work case tasks"
-    if task.assignee is not None and task.assignee != actor.user_id:
-        return f"task {task.task_id} is assigned to {task.assignee}, not to {actor.user_id}"
-    if task.assignee is None and task.queue is not Role.BILLER:
-        return f"task {task.task_id} is in the {task.queue.value} queue"
-    return None
-
-
 def response_applies(state: CaseState, response: PayerResponse) -> bool:
     """Whether a payer's answer moves the case. A payment or a move to the patient always does
     (the payer may reprocess on its own); an upheld denial only answers what the case awaits;
@@ -429,16 +412,6 @@ def response_applies(state: CaseState, response: PayerResponse) -> bool:
     if response.decision is PayerDecision.ACCEPTED and state.kind is not DenialKind.REJECTION:
         return False
     return state.status is CaseStatus.AWAITING_PAYER
-
-
-def write_off_approval_problem(actor: Actor, amount: Decimal, policy: CasePolicy) -> str | None:
-    """Writing off more than the approval threshold takes a supervisor."""
-    if amount > policy.write_off_approval_threshold and actor.role is not Role.SUPERVISOR:
-        return (
-            f"writing off ${amount} needs a supervisor "
-            f"(above ${policy.write_off_approval_threshold})"
-        )
-    return None
 
 
 def path_problem(state: CaseState, path: WorkPath, today: date) -> str | None:

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from activities.deactivation import HandBack
 from db.models import AbsenceReassignmentRow, AbsenceRow, UserRow
 from domain.case import Actor, Role
+from domain.permissions import Permission, allows
 from services.audit import AuditService, Outcome
 from services.errors import Conflict, Invalid, NotFound, ServiceError, Unavailable
 from services.temporal_calls import release_connection, temporal_errors
@@ -76,7 +77,7 @@ class AbsenceService:
         user = self._session.get(UserRow, user_id)
         if user is None or not user.active:
             raise NotFound(f"no active user '{user_id}'")
-        if user.role != Role.BILLER.value:
+        if not allows(Role(user.role), Permission.COVERED_WHEN_AWAY):
             raise Invalid(f"user_id: '{user_id}' is a {user.role}; out of office is for billers")
         if period.ends_at <= datetime.now(UTC):
             raise Invalid("ends_at: the absence is already over")

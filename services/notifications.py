@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from db.models import CaseRow, TaskRow, UserRow
 from db.notifications import NotificationPreferenceRow, NotificationRow
 from domain.case import EscalationLevel, Role, TaskStatus
+from domain.permissions import Permission, allows
 from services.errors import NotFound
 
 DUE_SOON, ESCALATED, URGENT = "due_soon", "escalated", "urgent"
@@ -103,13 +104,14 @@ def _wanted(session: Session) -> list[_Wanted]:
         )
     ).all()
     users = {u.user_id: u for u in session.exec(select(UserRow).where(col(UserRow.active)))}
-    supervisors = [u for u in users.values() if u.role == Role.SUPERVISOR.value]
+    # Escalations go to those who steer the team's work.
+    supervisors = [u for u in users.values() if allows(Role(u.role), Permission.SUPERVISE)]
     wanted: set[_Wanted] = set()
     for case_id, key, due, level, assignee, claim_id in rows:
         assert key is not None and due is not None
         holder = users.get(assignee or "")
         # Whoever works the task hears it is due soon (supervisors work tasks too).
-        if holder is not None and holder.role in (Role.BILLER.value, Role.SUPERVISOR.value):
+        if holder is not None and allows(Role(holder.role), Permission.WORK_TASKS):
             wanted.add(_Wanted(holder.user_id, case_id, DUE_SOON, due, key, claim_id))
         # The level the deadline reached (tasks racing it share it): escalated or urgent.
         kind = URGENT if level >= EscalationLevel.URGENT else ESCALATED

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from db.models import CaseRow, TaskRow, UserRow
 from db.work_management import CaseFollowUpRow
 from domain.case import Actor, EscalationLevel, Role, TaskStatus
+from domain.permissions import Permission, allows
 from domain.worklist import SHOWN_THOUGH_PARKED, WAITING_ON_PAYER, WorkView
 from services.appeals import AppealService
 from services.audit import AuditService, Outcome
@@ -335,7 +336,7 @@ class TaskService:
             if user is None or not user.active:
                 raise Invalid(f"assignee: no active user '{assignee}'")
             role = Role(user.role)
-            if role not in (Role.BILLER, Role.SUPERVISOR):
+            if not allows(role, Permission.WORK_TASKS):
                 raise Invalid(
                     f"assignee: '{assignee}' is a {role.value}, not a biller or supervisor"
                 )

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, or_, select
 
 from db.models import CaseRow, TaskRow, UserRow
 from domain.case import Actor, CaseStatus, Role, TaskStatus
+from domain.permissions import Permission, allows, roles_allowed
 from domain.sign_in import password_problem
 from services.auth import hash_password
 from services.errors import Conflict, Invalid, NotFound
@@ -198,7 +199,8 @@ class UserService:
 
     def change(self, user_id: str, change: UserChange, by: Actor) -> UserRow:
         user = self.get(user_id)
-        demoted = change.role is not None and change.role is not Role.ADMIN
+        # Losing the right to manage users locks the admin out of undoing it.
+        demoted = change.role is not None and not allows(change.role, Permission.MANAGE_USERS)
         if user_id == by.user_id and (change.active is False or demoted):
             raise Invalid("an admin cannot deactivate or demote themselves")
         if change.display_name is not None:
@@ -231,7 +233,7 @@ class UserService:
         users = self._session.exec(
             select(UserRow).where(
                 col(UserRow.active),
-                col(UserRow.role).in_([Role.BILLER.value, Role.SUPERVISOR.value]),
+                col(UserRow.role).in_(roles_allowed(Permission.WORK_TASKS)),
             )
         )
         loads = [

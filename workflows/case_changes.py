@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         RulesRequest,
     )
     from workflows.refusals import Refusal, refuse
-from workflows.case_core import CASE_WORKERS, CaseCore
+from workflows.case_core import CaseCore
 
 
 class CaseChanges(CaseCore):
@@ -69,7 +69,7 @@ class CaseChanges(CaseCore):
 
     @add_note.validator
     def _validate_add_note(self, request: AddNote) -> None:
-        if request.actor.role not in CASE_WORKERS:
+        if not allows(request.actor.role, Permission.WORK_TASKS):
             refuse(Refusal.FORBIDDEN, f"role '{request.actor.role.value}' cannot add case notes")
         if not request.text.strip():
             refuse(Refusal.INVALID, "a note needs text")
@@ -119,7 +119,7 @@ class CaseChanges(CaseCore):
 
     @record_extension.validator
     def _validate_record_extension(self, request: RecordExtension) -> None:
-        if request.actor.role not in CASE_WORKERS:
+        if not allows(request.actor.role, Permission.WORK_TASKS):
             refuse(Refusal.FORBIDDEN, f"role '{request.actor.role.value}' cannot record extensions")
         if self._state.status in (CaseStatus.RECEIVED, CaseStatus.CLOSED):
             refuse(Refusal.CONFLICT, f"case is {self._state.status.value}")
@@ -164,9 +164,9 @@ class CaseChanges(CaseCore):
         state = self._state
         actor = request.actor
         if request.document_sha256:
-            if actor.role not in (*CASE_WORKERS, Role.PHYSICIAN):
+            if not allows(actor.role, Permission.UPLOAD_ATTESTATIONS):
                 refuse(Refusal.FORBIDDEN, f"role '{actor.role.value}' cannot record attestations")
-        elif actor.role is not Role.PHYSICIAN:
+        elif not allows(actor.role, Permission.ATTEST):
             refuse(
                 Refusal.FORBIDDEN,
                 "only a physician attests in the case manager; upload the signed attestation",
@@ -207,7 +207,7 @@ class CaseChanges(CaseCore):
 
     @refresh_rules.validator
     def _validate_refresh_rules(self, request: RefreshRules) -> None:
-        if request.actor.role not in (Role.SUPERVISOR, Role.ADMIN):
+        if not allows(request.actor.role, Permission.RECOUNT_DEADLINES):
             refuse(Refusal.FORBIDDEN, "only a supervisor or an admin can recompute deadlines")
         if self._state.status in (CaseStatus.RECEIVED, CaseStatus.CLOSED):
             refuse(Refusal.CONFLICT, f"case is {self._state.status.value}")

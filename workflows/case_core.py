@@ -38,14 +38,12 @@ with workflow.unsafe.imports_passed_through():
         task_deadline_at,
     )
     from domain.models import WorkPath
+    from domain.permissions import Permission, allows
     from domain.priority import priority_score
     from workflows import search_attributes as sa
     from workflows.case_activities import run_unbounded, run_until_done
     from workflows.messages import CaseChange, ProjectionRequest
     from workflows.refusals import Refusal, refuse
-
-
-CASE_WORKERS = (Role.BILLER, Role.SUPERVISOR)
 
 
 class CaseCore:
@@ -328,7 +326,7 @@ class CaseCore:
 
     def _open_task_for(self, actor: Actor, task_id: str) -> Task:
         state = self._state
-        if actor.role not in CASE_WORKERS:
+        if not allows(actor.role, Permission.WORK_TASKS):
             refuse(Refusal.FORBIDDEN, f"role '{actor.role.value}' cannot work case tasks")
         if state.status is CaseStatus.CLOSED:
             refuse(
@@ -347,7 +345,7 @@ class CaseCore:
         return task
 
     def _require_supervisor(self, actor: Actor, action: str) -> None:
-        if actor.role is not Role.SUPERVISOR:
+        if not allows(actor.role, Permission.SUPERVISE):
             refuse(Refusal.FORBIDDEN, f"only a supervisor can {action}")
         if self._state.status is CaseStatus.CLOSED:
             refuse(Refusal.CONFLICT, "case is closed")

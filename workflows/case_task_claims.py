@@ -9,7 +9,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.permissions import Permission, allows
     from workflows.messages import CaseChange, ClaimTask, ReassignTask, ReleaseTask, ReturnUserWork
     from workflows.refusals import Refusal, refuse
-from workflows.case_core import CASE_WORKERS, CaseCore
+from workflows.case_core import CaseCore
 
 
 class CaseTaskClaims(CaseCore):
@@ -41,7 +41,9 @@ class CaseTaskClaims(CaseCore):
             refuse(Refusal.CONFLICT, f"task {task.task_id} is already yours")
         if task.assignee is not None:
             refuse(Refusal.CONFLICT, f"task {task.task_id} is already claimed by {task.assignee}")
-        if request.actor.role is not Role.SUPERVISOR and task.queue is not request.actor.role:
+        if not allows(request.actor.role, Permission.WORK_ANY_TASK) and (
+            task.queue is not request.actor.role
+        ):
             refuse(Refusal.FORBIDDEN, f"task {task.task_id} is in the {task.queue.value} queue")
 
     @workflow.update
@@ -68,7 +70,9 @@ class CaseTaskClaims(CaseCore):
         task = self._open_task_for(request.actor, request.task_id)
         if task.assignee is None:
             refuse(Refusal.CONFLICT, f"task {task.task_id} is not assigned")
-        if request.actor.role is not Role.SUPERVISOR and task.assignee != request.actor.user_id:
+        if not allows(request.actor.role, Permission.WORK_ANY_TASK) and (
+            task.assignee != request.actor.user_id
+        ):
             refuse(Refusal.FORBIDDEN, f"task {task.task_id} is assigned to {task.assignee}")
 
     @workflow.update
@@ -98,7 +102,7 @@ class CaseTaskClaims(CaseCore):
     def _validate_reassign_task(self, request: ReassignTask) -> None:
         self._require_supervisor(request.actor, "reassign tasks")
         task = self._open_task_for(request.actor, request.task_id)
-        if request.assignee_role not in CASE_WORKERS:
+        if not allows(request.assignee_role, Permission.WORK_TASKS):
             refuse(
                 Refusal.INVALID,
                 f"tasks go to billers or supervisors, not {request.assignee_role.value}",

@@ -17,12 +17,11 @@ with workflow.unsafe.imports_passed_through():
         TaskType,
         decided_appeal_level_problem,
         path_deadline_key,
-        work_permission_problem,
-        write_off_approval_problem,
     )
     from domain.deadlines import deadline_instant, due_day
     from domain.models import WorkPath
     from domain.payer_answers import answer_basics_problem, answer_problem
+    from domain.permissions import work_permission_problem, write_off_approval_problem
     from domain.task_work import (
         expected_decision_problem,
         next_path_problem,

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from domain.appeals.attestation import ATTESTATION_REQUIRED
-from domain.case import Actor, CaseState, CaseStatus, Role, TaskType, work_permission_problem
+from domain.case import Actor, CaseState, CaseStatus, TaskType
+from domain.permissions import Permission, allows, work_permission_problem
 
 
 def letter_view_problem(actor: Actor, state: CaseState) -> str | None:
-    """Physicians see only the open appeals that need their attestation; billers and
-    supervisors see every case (the route checks their role)."""
-    if actor.role is Role.PHYSICIAN and (
+    """Those who attest but do not read cases (physicians) see only the open appeals that
+    need their attestation; those who read cases see every one (the route checks that)."""
+    attests_only = allows(actor.role, Permission.ATTEST) and not allows(
+        actor.role, Permission.VIEW_CASES
+    )
+    if attests_only and (
         state.category not in ATTESTATION_REQUIRED or state.status is CaseStatus.CLOSED
     ):
         return "physicians see only the open appeals that need their attestation"
@@ -23,9 +27,9 @@ def letter_edit_problem(actor: Actor, state: CaseState) -> str | None:
     appeal_tasks = [t for t in state.open_tasks if t.type is TaskType.PREPARE_APPEAL]
     if appeal_tasks:
         return work_permission_problem(actor, appeal_tasks[0])
-    if actor.role not in (Role.BILLER, Role.SUPERVISOR):
+    if not allows(actor.role, Permission.WORK_TASKS):
         return f"role '{actor.role.value}' cannot work appeal letters"
-    if actor.role is Role.SUPERVISOR or state.owner in (None, actor.user_id):
+    if allows(actor.role, Permission.WORK_ANY_TASK) or state.owner in (None, actor.user_id):
         return None
     return f"only the case's owner ({state.owner}) or a supervisor works its appeal letter"
 

@@ -23,12 +23,12 @@ from domain.case import (
     path_deadline_key,
     path_problem,
     prevention_pattern_key,
-    work_permission_problem,
 )
 from domain.deadlines import Deadline, DeadlineExtension, DeadlineKind
 from domain.escalation import escalation_instants, escalation_level_at, stall_clock_start
 from domain.models import Category, DenialKind, PayerType, WorkPath
 from domain.payer_rules import PayerRule
+from domain.permissions import work_permission_problem
 from domain.rulebook import Rulebook
 from tests.factories import adj, make_record
 

@@ -16,7 +16,8 @@ from api.deps import AppealServiceDep, AuditDep, SessionDep, TaskServiceDep
 from db.models import CaseRow
 from domain.appeals.attestation import ATTESTATION_REQUIRED
 from domain.appeals.finishing import MAX_LETTER_CHARS, join_letter, split_letter
-from domain.case import CaseState, CaseStatus, Role, work_permission_problem
+from domain.case import CaseState, CaseStatus
+from domain.permissions import Permission, allows, work_permission_problem
 from services.appeal_letters import MAX_ENCLOSURE_BYTES
 from services.appeals import MAX_ATTESTATION_BYTES
 from services.auth import SignedIn
@@ -62,8 +63,8 @@ def _editor(
             "max_mib": MAX_ENCLOSURE_BYTES // 2**20,
             "error": error,
             "refused": refused,
-            "is_physician": actor.role is Role.PHYSICIAN,
-            "can_edit": actor.role in (Role.BILLER, Role.SUPERVISOR) and letter.editable,
+            "attests": allows(actor.role, Permission.ATTEST),
+            "can_edit": allows(actor.role, Permission.WORK_TASKS) and letter.editable,
         },
         status_code=status_code,
     )
@@ -180,7 +181,7 @@ async def attest(
     try:
         if not name or not statement:
             raise Invalid("give the physician's name and the attestation statement")
-        if user.actor.role is Role.PHYSICIAN:
+        if allows(user.actor.role, Permission.ATTEST):
             await appeals.attest(case_id, name, statement, user.actor)
         elif isinstance(upload, UploadFile) and upload.filename:
             content = await upload.read(MAX_ATTESTATION_BYTES + 1)  # more is refused

@@ -21,9 +21,9 @@ from api.deps import (
     UserServiceDep,
     get_rulebook,
 )
-from domain.case import Actor, Role, Task, TaskType, work_permission_problem
+from domain.case import Actor, Role, Task, TaskType
 from domain.models import Payer, PayerType
-from domain.permissions import Permission, allows
+from domain.permissions import Permission, allows, work_permission_problem
 from services.auth import SignedIn
 from services.errors import Invalid, SubmissionFailed
 from services.follow_ups import FollowUpView
