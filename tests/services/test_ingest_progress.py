@@ -123,3 +123,27 @@ async def test_the_blocking_steps_run_off_the_event_loop(
         )
     assert report.status == "ingested"
     assert seen == dict.fromkeys(("store", "parse", "record", "plan", "finish"), True)
+
+
+def test_a_file_read_in_parts_shows_the_claims_read_so_far() -> None:
+    """A large file's actions are known a part at a time: the count says so, with how much of
+    the file is read; once it is all read, the counts are the file's."""
+    partly = {
+        "stage": "acting",
+        "claims": 242_000,
+        "cases": 38_565,
+        "claims_read": 4_000,
+        "actions_done": 500,
+        "actions_total": 640,
+    }
+    assert describe(partly) == (
+        "opening and answering cases: 500 of 640 so far (4,000 of 242,000 claims read, "
+        "38,565 cases)"
+    )
+    whole = {**partly, "claims_read": 242_000, "actions_done": 38_565, "actions_total": 38_565}
+    assert describe(whole) == (
+        "opening and answering cases: 38,565 of 38,565 (242,000 claims, 38,565 cases)"
+    )
+    assert describe({"stage": "recording", "claims": 10, "cases": 1, "claims_read": 2}) == (
+        "recording the adjudicated claims (2 of 10 claims read, 1 cases)"
+    )
