@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+from copy import copy
 from datetime import timedelta, tzinfo
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -44,6 +45,16 @@ def settings_problem(error: ValidationError) -> str:
         where = f"setting {str(variable).upper()}" if name else "settings"
         lines.append(f"invalid {where}: {message}")
     return "\n".join(lines)
+
+
+def _policy_field(name: str) -> Any:
+    """A setting that is CasePolicy's field of that name: one default, one set of limits."""
+    return copy(CasePolicy.model_fields[name])
+
+
+def _pattern_field(name: str) -> Any:
+    """A setting that is PatternThresholds' field of that name."""
+    return copy(PatternThresholds.model_fields[name])
 
 
 class Settings(BaseSettings):
@@ -99,20 +110,17 @@ class Settings(BaseSettings):
         "whose X-Forwarded-Proto and X-Forwarded-For are believed",
     )
 
-    # Escalation offsets and thresholds (see domain.case.CasePolicy).
-    reminder_days: int = 14
-    escalate_days: int = 7
-    urgent_days: int = 2
-    stalled_after_days: int = 5
-    write_off_approval_threshold: Decimal = Decimal(500)
-    follow_up_interval_days: int = 14
-    follow_up_due_days: int = 3
-    untimed_task_due_days: int = 7
-    timezone: str = Field(
-        default="UTC",
-        description="IANA time zone of the billing office (e.g. America/Los_Angeles): a "
-        "deadline day ends at its midnight",
-    )
+    # Escalation offsets and thresholds: domain.case.CasePolicy's fields, defaults and limits,
+    # each settable as DENIALS_<NAME>.
+    reminder_days: int = _policy_field("reminder_days")
+    escalate_days: int = _policy_field("escalate_days")
+    urgent_days: int = _policy_field("urgent_days")
+    stalled_after_days: int = _policy_field("stalled_after_days")
+    write_off_approval_threshold: Decimal = _policy_field("write_off_approval_threshold")
+    follow_up_interval_days: int = _policy_field("follow_up_interval_days")
+    follow_up_due_days: int = _policy_field("follow_up_due_days")
+    untimed_task_due_days: int = _policy_field("untimed_task_due_days")
+    timezone: str = _policy_field("timezone")
 
     classification_override_file: Path | None = Field(
         default=None, description="CSV overriding rows of domain/data/carc_categories.csv"
@@ -133,13 +141,12 @@ class Settings(BaseSettings):
         '(DENIALS_SUBMITTER=\'{"submitter_id": "...", "tax_id": "...", ...}\')',
     )
 
-    # Root cause analysis: denials within the trailing window that make a pattern.
-    pattern_window_days: int = Field(default=90, ge=1, description="Trailing window, days")
-    pattern_threshold_payer_carc: int = Field(default=5, ge=2, description="Same payer + CARC")
-    pattern_threshold_provider_carc: int = Field(default=3, ge=2, description="Same NPI + CARC")
-    pattern_threshold_procedure_payer: int = Field(
-        default=4, ge=2, description="Same procedure code + payer"
-    )
+    # Root cause analysis: denials within the trailing window that make a pattern
+    # (domain.root_cause.PatternThresholds' fields, defaults and limits).
+    pattern_window_days: int = _pattern_field("window_days")
+    pattern_threshold_payer_carc: int = _pattern_field("payer_carc")
+    pattern_threshold_provider_carc: int = _pattern_field("provider_carc")
+    pattern_threshold_procedure_payer: int = _pattern_field("procedure_payer")
 
     payload_keys: SecretStr | None = Field(
         default=None,
@@ -305,17 +312,7 @@ class Settings(BaseSettings):
         )
 
     def case_policy(self) -> CasePolicy:
-        return CasePolicy(
-            reminder_days=self.reminder_days,
-            escalate_days=self.escalate_days,
-            urgent_days=self.urgent_days,
-            stalled_after_days=self.stalled_after_days,
-            write_off_approval_threshold=self.write_off_approval_threshold,
-            follow_up_interval_days=self.follow_up_interval_days,
-            follow_up_due_days=self.follow_up_due_days,
-            untimed_task_due_days=self.untimed_task_due_days,
-            timezone=self.timezone,
-        )
+        return CasePolicy(**{name: getattr(self, name) for name in CasePolicy.model_fields})
 
 
 def _secret_file(path: Path, variable: str) -> str:

@@ -143,7 +143,9 @@ class CasePolicy(BaseModel):
     follow_up_due_days: int = Field(default=3, ge=1)
     untimed_task_due_days: int = Field(default=7, ge=1)
     timezone: str = Field(
-        default="UTC", description="IANA time zone whose midnight ends a deadline day"
+        default="UTC",
+        description="IANA time zone of the billing office (e.g. America/Los_Angeles): a "
+        "deadline day ends at its midnight",
     )
 
     @field_validator("timezone")

@@ -128,10 +128,10 @@ class PatternThresholds(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    window_days: int = Field(default=90, ge=1)
-    payer_carc: int = Field(default=5, ge=2)
-    provider_carc: int = Field(default=3, ge=2)
-    procedure_payer: int = Field(default=4, ge=2)
+    window_days: int = Field(default=90, ge=1, description="Trailing window, days")
+    payer_carc: int = Field(default=5, ge=2, description="Same payer + CARC")
+    provider_carc: int = Field(default=3, ge=2, description="Same NPI + CARC")
+    procedure_payer: int = Field(default=4, ge=2, description="Same procedure code + payer")
 
     def threshold(self, kind: PatternKind) -> int:
         return int(getattr(self, kind.value))

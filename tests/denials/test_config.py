@@ -13,6 +13,8 @@ from db.engine import make_engine
 from denials.config import POOL_HEADROOM, Settings, settings_problem
 from denials.encryption import Keyring
 from denials.payload_keys import load_keyring
+from domain.case import CasePolicy
+from domain.root_cause import PatternThresholds
 
 APP_URL = "postgresql+psycopg://denials_app@postgresql:5432/denials"
 
@@ -106,3 +108,20 @@ def test_trusted_proxies_are_addresses_or_networks() -> None:
         "invalid setting DENIALS_TRUSTED_PROXIES: 'proxy.local' is not an IP address or "
         "network (e.g. 10.0.0.5 or 10.0.0.0/24), nor *"
     )
+
+
+def test_the_case_policy_and_pattern_settings_are_the_domain_fields(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One set of defaults and limits: the domain's (issue 17, item 3); each still settable."""
+    settings = Settings()
+    assert settings.case_policy() == CasePolicy()
+    assert settings.pattern_thresholds() == PatternThresholds()
+    monkeypatch.setenv("DENIALS_ESCALATE_DAYS", "9")
+    monkeypatch.setenv("DENIALS_PATTERN_THRESHOLD_PROVIDER_CARC", "6")
+    settings = Settings()
+    assert settings.case_policy().escalate_days == 9
+    assert settings.pattern_thresholds().provider_carc == 6
+    monkeypatch.setenv("DENIALS_URGENT_DAYS", "-1")  # the domain's limit (>= 0) applies
+    with pytest.raises(ValidationError, match="urgent_days"):
+        Settings()
