@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import os
 import sqlite3
@@ -33,6 +34,8 @@ from tests.workflows.clearinghouse import Clearinghouse
 pytest_plugins = ["tests.markers"]  # browser, postgres, e2e and slow, from what a test uses
 
 _exit_status = 0
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("domain", "edi", "workflows", "activities", "db", "services", "api", "web", "denials")
 MIDNIGHT_MARGIN_SECONDS = 30
 
 
@@ -48,6 +51,10 @@ def _not_across_midnight_utc() -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Bytecode compiled ahead, as `make run` does: where PYTHONDONTWRITEBYTECODE is set, every
+    # `denials` process the tests start (and each workflow sandbox) would compile it again.
+    for package in PACKAGES:
+        compileall.compile_dir(ROOT / package, quiet=2)
     config.addinivalue_line(
         "markers",
         "shared_stack: the browser module runs on the `denials up` its package shares "
