@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, tuple_
+from sqlalchemy import ColumnElement, Row, Select, func, tuple_
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -21,7 +21,7 @@ from db.models import CaseRow
 from domain.case import CaseStatus, EscalationLevel
 from services.case_search import search_conditions
 from services.cursors import Cursor, SortKey, decode_cursor, encode_cursor
-from services.schemas import CASE_SORT_KEYS, CaseFilters, CaseSort
+from services.schemas import CASE_SORT_KEYS, CaseFilters, CaseSort, CaseSummary
 
 # Lists are counted up to this many; the page then says "10,000+" (total_capped).
 COUNT_BOUND = 10_000
@@ -32,6 +32,10 @@ SORT_COLUMNS = {
     CaseSort.AMOUNT: col(CaseRow.denied_amount),
     CaseSort.AGE: col(CaseRow.created_at),
 }
+# What a list row shows: its columns alone, not the case's state document (kilobytes of JSON
+# each) nor ORM objects, which cost more than the query on a page of 50.
+SUMMARY_COLUMNS = [col(getattr(CaseRow, name)) for name in CaseSummary.model_fields]
+PageStatement = Select[tuple[Any, ...]]
 _KEY_ATTRIBUTES = {
     CaseSort.PRIORITY: "priority",
     CaseSort.DEADLINE: "next_deadline",
@@ -105,9 +109,15 @@ def _runs(sort: CaseSort, descending: bool) -> list[_Run]:
     return [_Run([key.is_not(None)], key, descending), _Run([key.is_(None)], None, descending)]
 
 
+def _rows(ids: SelectOfScalar[str], ordering: list[UnaryExpression[Any]]) -> PageStatement:
+    """The summary columns of the cases `ids` picks from an index (a page's worth), so that
+    whole rows are read only for them."""
+    return select(*SUMMARY_COLUMNS).where(col(CaseRow.case_id).in_(ids)).order_by(*ordering)
+
+
 def keyset_statements(
     filters: CaseFilters, conditions: Sequence[ColumnElement[bool]], cursor: Cursor | None
-) -> list[SelectOfScalar[CaseRow]]:
+) -> list[PageStatement]:
     """The statements that read a page of up to limit + 1 rows (the one more tells whether
     there is a page beyond), in the order to run them until that many are found: each reads
     the rows of one run. A cursor with `before` reads backwards (its rows come reversed)."""
@@ -126,19 +136,14 @@ def keyset_statements(
         where = [*conditions, *run.conditions]
         if number == 0 and bound is not None:
             where.append(bound)
-        # Pick the ids from the index first, and read whole rows (with their state documents)
-        # only for them.
         ids = select(CaseRow.case_id).where(*where).order_by(*run.ordering())
-        ids = ids.limit(filters.limit + 1)
-        statements.append(
-            select(CaseRow).where(col(CaseRow.case_id).in_(ids)).order_by(*run.ordering())
-        )
+        statements.append(_rows(ids.limit(filters.limit + 1), run.ordering()))
     return statements
 
 
 def offset_statement(
     filters: CaseFilters, conditions: Sequence[ColumnElement[bool]]
-) -> SelectOfScalar[CaseRow]:
+) -> PageStatement:
     """The page `offset` rows in (bounded by CaseFilters), for clients that page by offset."""
     order = SORT_COLUMNS[filters.sort]
     if filters.descending:
@@ -154,12 +159,12 @@ def offset_statement(
         .offset(filters.offset)
         .limit(filters.limit + 1)
     )
-    return select(CaseRow).where(col(CaseRow.case_id).in_(ids)).order_by(*ordering)
+    return _rows(ids, ordering)
 
 
 def page_statements(
     filters: CaseFilters, named: dict[str, list[str]] | None = None
-) -> tuple[SelectOfScalar[int], list[SelectOfScalar[CaseRow]]]:
+) -> tuple[SelectOfScalar[int], list[PageStatement]]:
     """The bounded count, and the page's statements to run in turn until limit + 1 rows are
     found; `named`: the users each search word names (services.case_search.named_users)."""
     conditions = case_conditions(filters, named)
@@ -169,7 +174,7 @@ def page_statements(
     return count_statement(conditions), keyset_statements(filters, conditions, cursor)
 
 
-def cursor_at(filters: CaseFilters, row: CaseRow, *, before: bool) -> str:
+def cursor_at(filters: CaseFilters, row: Row[Any] | CaseRow, *, before: bool) -> str:
     key: SortKey = getattr(row, _KEY_ATTRIBUTES[filters.sort])
     return encode_cursor(
         Cursor(

@@ -7,8 +7,9 @@ import contextlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
+from sqlalchemy import Row
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import (
@@ -160,9 +161,9 @@ class CaseService:
         bounded by services.case_list.COUNT_BOUND."""
         count, statements = page_statements(filters, named_users(self._session, filters))
         total = self._session.exec(count).one()
-        rows: list[CaseRow] = []
+        rows: list[Row[Any]] = []
         for statement in statements:  # runs in turn until one more than a page is found
-            rows += self._session.exec(statement).all()
+            rows += self._session.execute(statement).all()
             if len(rows) > filters.limit:
                 break
         backwards = (

@@ -78,9 +78,8 @@ class CaseFilters(BaseModel):
     )
     cursor: str | None = Field(
         default=None,
-        max_length=MAX_CURSOR_CHARS,
         description="A page's next_cursor or prev_cursor: the page after (or before) it, in "
-        "the same filters and sort",
+        f"the same filters and sort (at most {MAX_CURSOR_CHARS} characters)",
     )
 
     @field_validator("cursor")

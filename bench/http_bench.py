@@ -1,0 +1,148 @@
+"""What the list benchmarks share: the app served by uvicorn on a real socket (the path users
+take: HTTP, the auth dependency, JSON), the SQL each request ran captured so that the same
+statements with the same parameters run again straight on a DBAPI cursor (the baseline, no
+ORM), medians and p95, the machine's load, and a verdict against the target."""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+TARGET_MS = 25.0
+MIN_SAMPLES = 200
+
+
+@contextmanager
+def served(app: FastAPI) -> Iterator[str]:
+    """The app on 127.0.0.1 (uvicorn in a thread of this process); yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    config.access_log = False
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+class Captured:
+    """The SELECTs an engine runs whose text `picks` (statement and parameters exactly as
+    given to the driver), to run them again raw."""
+
+    def __init__(self, engine: Engine, picks: Callable[[str], bool]) -> None:
+        self.engine = engine
+        self.picks = picks
+        self.selects: list[tuple[str, Any]] = []
+
+    def __enter__(self) -> Captured:
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and self.picks(statement):
+            self.selects.append((statement, parameters))
+
+
+class RawRunner:
+    """Statements on one DBAPI connection taken from the engine's pool, no ORM, no Core."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.connection = engine.raw_connection()
+        self.dialect = engine.dialect.name
+
+    def run(self, selects: list[tuple[str, Any]]) -> float:
+        """Milliseconds to execute and fetch every statement."""
+        cursor = self.connection.cursor()
+        start = time.perf_counter()
+        for statement, parameters in selects:
+            cursor.execute(statement, parameters)
+            cursor.fetchall()
+        elapsed = (time.perf_counter() - start) * 1000
+        cursor.close()
+        self.connection.rollback()  # PostgreSQL opened a transaction: end it, outside the time
+        return elapsed
+
+    def explain(self, selects: list[tuple[str, Any]]) -> list[str]:
+        """Each statement's plan: EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL."""
+        cursor = self.connection.cursor()
+        lines = []
+        for statement, parameters in selects:
+            if self.dialect == "sqlite":
+                cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+                lines += [f"    {'  ' * (row[1] > 0)}{row[3]}" for row in cursor.fetchall()]
+            else:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters)
+                lines += [f"    {row[0]}" for row in cursor.fetchall() if "Planning" not in row[0]]
+            lines.append("    --")
+        cursor.close()
+        self.connection.rollback()
+        return lines
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@dataclass
+class Figures:
+    api: list[float] = field(default_factory=list)
+    raw: list[float] = field(default_factory=list)
+
+
+def median_p95(samples: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return statistics.median(samples), cuts[94]
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count()} cores"
+
+
+def report(name: str, results: dict[str, Figures]) -> list[str]:
+    """A line per shape: API median and p95 beside the raw SQL's, their ratio, the target
+    and MET or MISSES; the shapes that miss."""
+    print(
+        f"  {'shape':40} {'HTTP p50':>8} {'p95':>6}   {'SQL p50':>7} {'p95':>6}  "
+        f"{'p95 ratio':>9}  target (ms)"
+    )
+    missed = []
+    for shape, figures in results.items():
+        assert len(figures.api) >= MIN_SAMPLES, f"{shape}: {len(figures.api)} samples"
+        api = median_p95(figures.api)
+        raw = median_p95(figures.raw)
+        verdict = "MET" if api[1] <= TARGET_MS else "MISSES"
+        print(
+            f"  {shape:40} {api[0]:8.1f} {api[1]:6.1f}   {raw[0]:7.1f} {raw[1]:6.1f}  "
+            f"{api[1] / raw[1]:8.1f}x  <= {TARGET_MS:.0f}: {verdict}"
+        )
+        if verdict == "MISSES":
+            missed.append(shape)
+    samples = len(next(iter(results.values())).api)
+    verdict = "MET" if not missed else f"MISSES ({', '.join(missed)})"
+    print(f"  every shape p95 <= {TARGET_MS:.0f} ms on {name} ({samples} samples each): {verdict}")
+    return missed
