@@ -72,7 +72,7 @@ from web.routes import (
 )
 from web.routes import auth as web_auth
 from web.session import LoginRequired, StaleForm
-from web.templating import STATIC_DIR, render_error, use_time_zone
+from web.templating import STATIC_DIR, render_error, use_policy
 from web.wording import located_errors
 
 DATABASE_RETRY_SECONDS = 5
@@ -155,7 +155,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    use_time_zone(settings.tz)
+    use_policy(settings.case_policy())
     app.state.engine = engine
     app.state.client = client
     app.state.rulebook = rulebook

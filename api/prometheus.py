@@ -35,10 +35,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.models import CaseEventRow, CaseRow, IngestFileRow, TaskRow
 from db.workflow_stops import count_open_stops
+from domain.escalation import ANNOUNCEMENTS
 from domain.workflow_stops import StopStatus
 
-# The workflow's timeline event for each escalation level (workflows/case_clock.py).
-ESCALATION_EVENTS = ("reminder", "escalated", "urgent")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 router = APIRouter()
@@ -98,11 +97,11 @@ class ReadModelCollector(Collector):
             fired = dict(
                 session.exec(
                     select(CaseEventRow.type, func.count())
-                    .where(col(CaseEventRow.type).in_(ESCALATION_EVENTS))
+                    .where(col(CaseEventRow.type).in_(ANNOUNCEMENTS))
                     .group_by(CaseEventRow.type)
                 ).all()
             )
-            for level in ESCALATION_EVENTS:
+            for level in ANNOUNCEMENTS:
                 escalations.add_metric([level], fired.get(level, 0))
             for status, count in session.exec(
                 select(IngestFileRow.status, func.count()).group_by(IngestFileRow.status)

@@ -18,6 +18,15 @@ from domain.case import CasePolicy, CaseState, EscalationLevel, Task, TaskType
 from domain.deadlines import Deadline, deadline_instant
 
 
+def announcement(level: EscalationLevel) -> str:
+    """The case timeline event announcing a deadline reached `level` (its metric label too)."""
+    return level.name.lower()
+
+
+# Every announcement a case may make, least urgent first.
+ANNOUNCEMENTS = tuple(announcement(level) for level in EscalationLevel if level)
+
+
 def escalation_level_at(
     deadline_at: datetime, now: datetime, policy: CasePolicy
 ) -> EscalationLevel:

@@ -12,7 +12,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from domain.deadlines import due_day, local_day
+from domain.case import CasePolicy, EscalationLevel
+from domain.deadlines import deadline_instant, due_day, local_day
+from domain.escalation import escalation_level_at
 from web import drafts
 from web.deadline_marks import deadline_marks
 from web.error_pages import error_context, with_claims
@@ -31,13 +33,19 @@ def label(value: str | None) -> str:
     return "" if not value else value.replace("_", " ")
 
 
-def use_time_zone(tz: tzinfo) -> None:
-    """The billing office's time zone (settings.timezone): its days are the pages' days."""
-    templates.env.globals["org_tz"] = tz
+def use_policy(policy: CasePolicy) -> None:
+    """The office's case policy (settings): its time zone's days are the pages' days, and its
+    escalation timings colour the deadlines as the cases escalate."""
+    templates.env.globals["org_policy"] = policy
+    templates.env.globals["org_tz"] = policy.tz  # pages name the zone
+
+
+def org_policy() -> CasePolicy:
+    return templates.env.globals.get("org_policy") or CasePolicy()  # type: ignore[no-any-return]
 
 
 def org_tz() -> tzinfo:
-    return templates.env.globals.get("org_tz", UTC)  # type: ignore[no-any-return]
+    return org_policy().tz
 
 
 def org_today() -> date:
@@ -59,17 +67,19 @@ def task_due_day(at: datetime) -> date:
 
 
 def urgency(value: date | None) -> str:
-    """CSS class for a deadline: overdue, within 7 days, within 14 days, or later."""
-    days = days_until(value)
-    if days is None:
+    """CSS class for a deadline day: overdue, or the escalation a task racing it has reached
+    now (domain.escalation, the case workflow's rule): escalated (urgent included),
+    reminder, or later."""
+    if value is None:
         return "none"
-    if days < 0:
+    now = datetime.now(UTC)
+    ends = deadline_instant(value, org_tz())
+    if ends <= now:
         return "overdue"
-    if days <= 7:
-        return "week"
-    if days <= 14:
-        return "fortnight"
-    return "later"
+    level = escalation_level_at(ends, now, org_policy())
+    if level >= EscalationLevel.ESCALATED:
+        return "escalated"
+    return "reminder" if level is EscalationLevel.REMINDER else "later"
 
 
 def page_base(request: Request) -> str:

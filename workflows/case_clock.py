@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.deadlines import Deadline, days_left, deadline_instant
     from domain.escalation import (
+        announcement,
         deadline_at,
         escalation_instants,
         escalation_level_at,
@@ -120,9 +121,11 @@ class CaseClock(CaseCore):
             work = ", ".join(task.type.value for task in tasks)
             data: dict[str, Any] = {"deadline": deadline.key, "task_ids": due.task_ids}
             if level is EscalationLevel.REMINDER:
-                self._event("reminder", f"Reminder ({work}): {when}", data=data)
+                self._event(announcement(level), f"Reminder ({work}): {when}", data=data)
             elif level is EscalationLevel.ESCALATED:
-                self._event("escalated", f"Escalated to supervisors ({work}): {when}", data=data)
+                self._event(
+                    announcement(level), f"Escalated to supervisors ({work}): {when}", data=data
+                )
             else:
                 moved = {}
                 for task in tasks:
@@ -133,7 +136,7 @@ class CaseClock(CaseCore):
                         )
                         task.assignee, task.queue = None, Role.SUPERVISOR
                 self._event(
-                    "urgent",
+                    announcement(level),
                     f"Urgent, moved to the supervisor queue ({work}): {when}",
                     data={**data, "previous_assignees": moved},
                 )
@@ -149,10 +152,12 @@ class CaseClock(CaseCore):
         # Each task escalates on its own, so a case's later tasks escalate again: say which.
         work = task.type.value
         if level is EscalationLevel.REMINDER:
-            self._event("reminder", f"Reminder ({work}): {when}", data={"task_id": task.task_id})
+            self._event(
+                announcement(level), f"Reminder ({work}): {when}", data={"task_id": task.task_id}
+            )
         elif level is EscalationLevel.ESCALATED:
             self._event(
-                "escalated",
+                announcement(level),
                 f"Escalated to supervisors ({work}): {when}",
                 data={"task_id": task.task_id},
             )
@@ -160,7 +165,7 @@ class CaseClock(CaseCore):
             previous = task.assignee
             task.assignee, task.queue = None, Role.SUPERVISOR
             self._event(
-                "urgent",
+                announcement(level),
                 f"Urgent, moved to the supervisor queue ({work}): {when}",
                 data={"task_id": task.task_id, "previous_assignee": previous},
             )

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from domain.case import CasePolicy
 from domain.models import PayerType
 from tests.edi.x12_generator import Claim835
 from tests.factories import adj, make_record
@@ -27,7 +28,7 @@ from tests.web.stack import Stack, bearer
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-URGENCY_CLASSES = {"overdue", "week", "fortnight", "later"}
+URGENCY_CLASSES = {"overdue", "escalated", "reminder", "later"}
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -62,13 +63,16 @@ def task_heading(page: Page) -> Locator:
 
 
 def expected_urgency(due: date) -> str:
+    """As the case escalates (the stack's default policy, UTC): a deadline day ends at the
+    next midnight, so with N days left it has not yet reached the N-day escalation."""
     days = (due - datetime.now(UTC).date()).days
+    policy = CasePolicy()
     if days < 0:
         return "overdue"
-    if days <= 7:
-        return "week"
-    if days <= 14:
-        return "fortnight"
+    if days < policy.escalate_days:
+        return "escalated"
+    if days < policy.reminder_days:
+        return "reminder"
     return "later"
 
 
