@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -23,6 +24,13 @@ router = APIRouter(include_in_schema=False)
 CATEGORIES = [category.value for category in Category]
 # Fields of the save form that are not filters.
 _NOT_FILTERS = {"name", "csrf_token"}
+_PAGING = {"offset", "cursor"}
+
+
+def pager_base(request: Request) -> str:
+    """The current search's URL without its page, ready for "cursor=..." to be appended."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in _PAGING]
+    return "/cases?" + "".join(f"{part}&" for part in [urlencode(kept)] if kept)
 
 
 @router.get("/cases", response_class=HTMLResponse)
@@ -40,6 +48,7 @@ def case_list(
         "cases.html",
         {
             "page": page,
+            "pager_base": pager_base(request),
             "filters": filters,
             "categories": CATEGORIES,
             "user": user,

@@ -1,0 +1,123 @@
+"""The case list page's Previous and Next links page by cursor, keep the search, and show each
+case once; a damaged page link says so in words. On SQLite and PostgreSQL, in-process."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest_asyncio
+import temporalio.client
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.deps import SESSION_COOKIE
+from api.main import create_app
+from db.models import CaseRow
+from denials.config import Settings
+from domain.rulebook import Rulebook
+from services.auth import AuthService, SessionKind
+from services.users import UserService
+
+NOW = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+LINK = re.compile(r'<a href="([^"]+)" rel="(next|prev)">')
+CLAIM = re.compile(r'<a href="/cases/case-[0-9a-f]+">([^<]+)</a>')
+
+
+@pytest_asyncio.fixture
+async def site(
+    engine: Engine, rulebook: Rulebook, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app, signed in as the supervisor sam by the web session cookie."""
+    with Session(engine, expire_on_commit=False) as session:
+        users = UserService(session)
+        users.ensure_demo_users()
+        auth = AuthService(session, idle=timedelta(hours=1), lifetime=timedelta(hours=1))
+        token, _ = auth.open_session(users.get("sam"), SessionKind.COOKIE)
+    client = await temporalio.client.Client.connect("127.0.0.1:1", lazy=True)  # never called
+    app = create_app(
+        Settings(task_queue="pages", data_dir=tmp_path),
+        engine=engine,
+        client=client,
+        rulebook=rulebook,
+        resume_ingests=False,
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        http.cookies.set(SESSION_COOKIE, token)
+        yield http
+
+
+def add_cases(engine: Engine, payer_id: str, count: int) -> list[str]:
+    """Cases of one payer, every other one at the same priority; their claim numbers by
+    priority then case id, highest first (the list's default order)."""
+    rows = []
+    with Session(engine) as session:
+        for n in range(count):
+            case_id = f"case-{uuid.uuid4().hex[:24]}"
+            priority = float(n // 2)
+            rows.append((priority, case_id, f"PCN-{payer_id[-6:]}-{n:02d}"))
+            session.add(
+                CaseRow(
+                    case_id=case_id,
+                    version=1,
+                    kind="denial",
+                    status="triaged",
+                    category="coding",
+                    payer_id=payer_id,
+                    payer_name="Payer",
+                    payer_type="commercial",
+                    claim_id=rows[-1][2],
+                    service_date_from=NOW.date() - timedelta(days=40),
+                    billed_amount=Decimal(500),
+                    paid_amount=Decimal(0),
+                    denied_amount=Decimal(500),
+                    recovered_amount=Decimal(0),
+                    priority=priority,
+                    created_at=NOW,
+                    updated_at=NOW,
+                    state={},
+                )
+            )
+        session.commit()
+    return [claim for *_, claim in sorted(rows, reverse=True)]
+
+
+def shown(page: httpx.Response) -> tuple[list[str], dict[str, str]]:
+    assert page.status_code == 200, page.text
+    links = {rel: html.unescape(href) for href, rel in LINK.findall(page.text)}
+    return CLAIM.findall(page.text), links
+
+
+async def test_next_and_previous_links_walk_the_list_once_each_way(
+    site: httpx.AsyncClient, engine: Engine
+) -> None:
+    payer_id = f"PYR-{uuid.uuid4().hex[:8]}"
+    claims = add_cases(engine, payer_id, 7)
+    first = await site.get("/cases", params={"payer_id": payer_id, "limit": 3})
+    seen, links = shown(first)
+    assert "prev" not in links and "(7)" in first.text
+    pages = [seen]
+    while "next" in links:
+        assert f"payer_id={payer_id}" in links["next"] and "limit=3" in links["next"]
+        seen, links = shown(await site.get(links["next"]))
+        pages.append(seen)
+    assert [claim for page in pages for claim in page] == claims
+    assert [len(page) for page in pages] == [3, 3, 1]
+    back = []
+    while "prev" in links:
+        seen, links = shown(await site.get(links["prev"]))
+        back.append(seen)
+    assert back == pages[-2::-1]
+
+
+async def test_a_damaged_page_link_says_so(site: httpx.AsyncClient) -> None:
+    page = await site.get("/cases", params={"cursor": "not-a-page-link"})
+    assert page.status_code == 422
+    assert "page link is damaged or out of date" in page.text
