@@ -66,7 +66,7 @@ from web.routes import (
     dashboard,
     ingest_pages,
     notifications_page,
-    other_pages,
+    prevention_pages,
     supervisor,
     worklists,
 )
@@ -187,7 +187,7 @@ def create_app(
         case_filters.router,
         analytics.router,
         codec.router,
-        # With DENIALS_METRICS_PORT, /metrics has its own listener (denials.stack).
+        # With DENIALS_METRICS_PORT, /metrics has its own listener (denials.launch).
         *([prometheus.router] if settings.metrics_port is None else []),
     )
     pages = (
@@ -198,7 +198,7 @@ def create_app(
         appeal_page,
         supervisor,
         ingest_pages,
-        other_pages,
+        prevention_pages,
         admin_users,
         admin_payer_rules,
         dashboard,

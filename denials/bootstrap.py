@@ -1,5 +1,5 @@
 """What the commands open first: the read model's database (migrated) and the rulebook. Apart
-from denials.stack so that a command needing only these does not import the app."""
+from denials.launch so that a command needing only these does not import the app."""
 
 from __future__ import annotations
 

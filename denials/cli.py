@@ -32,7 +32,7 @@ def up(
     demo: Annotated[bool, typer.Option(help="Load demo users and cases")] = True,
 ) -> None:
     """Everything in one process: embedded Temporal dev server, worker and HTTP server."""
-    from denials import stack
+    from denials import launch
     from denials.encryption import KeyConfigError
     from denials.payload_keys import load_keyring
 
@@ -54,7 +54,7 @@ def up(
             f"(Temporal Web UI {settings.temporal_ui_base}); Ctrl-C stops everything."
         )
 
-    stack.run(settings, worker=True, api=True, demo=demo, on_ready=ready)
+    launch.run(settings, worker=True, api=True, demo=demo, on_ready=ready)
 
 
 def _refuse_taken_ports(settings: Settings) -> None:
@@ -128,10 +128,10 @@ def api() -> None:
 
 def _serve(*, worker: bool, api: bool) -> None:
     from db.engine import SchemaNotCurrent
-    from denials import stack
+    from denials import launch
 
     try:
-        stack.run(_external_settings(), worker=worker, api=api)
+        launch.run(_external_settings(), worker=worker, api=api)
     except SchemaNotCurrent as exc:  # DENIALS_MIGRATE_ON_START=false and no migration yet
         typer.echo(f"not started: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -20,7 +20,6 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.categories import CategoryProfile
-from domain.construct import build
 from domain.data_files import read_data_text
 from domain.models import (
     Adjustment,
@@ -32,6 +31,7 @@ from domain.models import (
     WorkPath,
 )
 from domain.payer_rules import PayerRule
+from domain.prevalidated import prevalidated
 
 CARC_COLUMNS = ("carc", "category", "denial_class", "not_denial_groups", "description")
 
@@ -272,7 +272,7 @@ def classify(
 
     if not denials:
         if claim.claim_status != "4":  # the common case in a remittance: built unvalidated
-            return build(
+            return prevalidated(
                 Classification,
                 is_denial=False,
                 category=Category.OTHER,

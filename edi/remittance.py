@@ -14,7 +14,6 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 
 from domain.classification import Classification, classify
-from domain.construct import build
 from domain.models import (
     Claim,
     ClaimType,
@@ -24,6 +23,7 @@ from domain.models import (
     Patient,
     Payer,
 )
+from domain.prevalidated import prevalidated
 from domain.remittance_rules import is_recoupment, payer_type_for
 from domain.rulebook import Rulebook
 from edi.claim_values import NpiReader
@@ -71,7 +71,7 @@ class RemittanceParser:
         key = (payer_id, payer_name, filing_indicator)
         payer = self._payers.get(key)
         if payer is None:
-            payer = self._payers[key] = build(
+            payer = self._payers[key] = prevalidated(
                 Payer,
                 payer_id=payer_id,
                 name=payer_name,
@@ -212,7 +212,7 @@ class RemittanceParser:
         remittance: tuple[date | None, str, str],
     ) -> Claim:
         remittance_date, trace, payment_method = remittance
-        return build(
+        return prevalidated(
             Claim,
             claim_id=builder.claim_id,
             payer_claim_control_number=builder.payer_claim_control_number,
@@ -220,7 +220,7 @@ class RemittanceParser:
             claim_type=ClaimType.INSTITUTIONAL if builder.institutional else ClaimType.PROFESSIONAL,
             frequency_code=builder.frequency_code,
             payer=payer,
-            patient=build(
+            patient=prevalidated(
                 Patient, name=builder.patient_name, member_id=builder.member_id, birth_date=None
             ),
             provider_npi=provider_npi,
@@ -261,7 +261,7 @@ class RemittanceParser:
         for (reason, reference), (amount, index) in totals.items():
             if not is_recoupment(reason, float(amount)) or fiscal_date is None:
                 continue
-            claim = build(
+            claim = prevalidated(
                 Claim,
                 claim_id=reference or f"PLB-{plb.get(1)}-{fiscal_date.isoformat()}-{reason}",
                 payer_claim_control_number=reference,
@@ -269,7 +269,7 @@ class RemittanceParser:
                 claim_type=ClaimType.PROFESSIONAL,
                 frequency_code="1",
                 payer=self._payer(payer_id, payer_name, ""),
-                patient=build(Patient, name="", member_id="", birth_date=None),
+                patient=prevalidated(Patient, name="", member_id="", birth_date=None),
                 provider_npi=plb.get(1) if len(plb.get(1)) == 10 else "",
                 service_date_from=fiscal_date,
                 service_date_to=None,
@@ -282,7 +282,7 @@ class RemittanceParser:
                 remittance_trace=trace[:80],
                 payment_method=payment_method,
             )
-            record = build(
+            record = prevalidated(
                 DenialRecord,
                 kind=DenialKind.RECOUPMENT,
                 claim=claim,
@@ -296,7 +296,7 @@ class RemittanceParser:
             )
             classification = self._classify(claim, DenialKind.RECOUPMENT)
             records.append(
-                build(
+                prevalidated(
                     CaseRecord,
                     record=record,
                     classification=classification,
@@ -428,7 +428,7 @@ class RemittanceReading:
         claim = item.claim
         classification = item.classification = parser._classify(claim, kind)
         if classification.is_denial and classification.denied_amount > 0:
-            record = build(
+            record = prevalidated(
                 DenialRecord,
                 kind=kind,
                 claim=claim,
@@ -439,7 +439,7 @@ class RemittanceReading:
                 identified_by="",
             )
             self.cases.append(
-                build(
+                prevalidated(
                     CaseRecord, record=record, classification=classification, location=item.location
                 )
             )

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from domain.construct import build
 from domain.models import Adjustment, GroupCode, ServiceLine
+from domain.prevalidated import prevalidated
 from edi.claim_values import too_long
 from edi.problems import SegmentProblems
 from edi.tokenizer import Segment
@@ -72,7 +72,7 @@ class AdjustmentLoop:
         return f"{self.group.value}-{self.carc}"
 
     def model(self) -> Adjustment:
-        return build(Adjustment, group=self.group, carc=self.carc, amount=self.amount)
+        return prevalidated(Adjustment, group=self.group, carc=self.carc, amount=self.amount)
 
 
 class LineLoop:
@@ -111,7 +111,7 @@ class LineLoop:
         self.submitted_units: Decimal | None = None
 
     def model(self, number: int) -> ServiceLine:
-        return build(
+        return prevalidated(
             ServiceLine,
             line_number=number,
             procedure_code=self.procedure_code,

@@ -50,7 +50,7 @@ WAITING = {
     ("web/routes/ingest_pages.py", "api.deps"),
     ("web/routes/ingest_pages.py", "api.upload_limits"),
     ("web/routes/notifications_page.py", "api.routes.notifications"),
-    ("web/routes/other_pages.py", "api.deps"),
+    ("web/routes/prevention_pages.py", "api.deps"),
     ("web/routes/supervisor.py", "api.deps"),
     ("web/routes/worklists.py", "api.deps"),
     ("web/session.py", "api.deps"),

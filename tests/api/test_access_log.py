@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from denials.config import Settings
-from denials.stack import _http_servers
+from denials.launch import _http_servers
 from domain.rulebook import Rulebook
 from tests.api.conftest import Api, as_user
 from tests.factories import make_record

@@ -16,7 +16,7 @@ M = TypeVar("M", bound=BaseModel)
 _FIELDS: dict[type[BaseModel], set[str]] = {}
 
 
-def build(model: type[M], **values: Any) -> M:
+def prevalidated(model: type[M], **values: Any) -> M:
     """An instance of `model` holding `values`, which must give every field."""
     fields = _FIELDS.get(model)
     if fields is None:
