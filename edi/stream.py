@@ -34,7 +34,7 @@ from edi.results import (
     ParsedFile,
 )
 from edi.tokenizer import Delimiters, Segment, decode, stream
-from edi.validation import validate
+from edi.validation import validate_first
 
 PART_CLAIMS = 2000
 PROBLEM_LIMIT = 500
@@ -183,10 +183,11 @@ def scan(
 ) -> Scan:
     """The file checked as parse_bytes checks it, its claims counted and let go."""
     findings: list[Problem] = []
+    more_findings = 0  # beyond the limit: counted by pyx12's check, never made Problems
     if validate_guide and enveloped(raw):
         if on_stage is not None:
             on_stage(Stage.VALIDATING)
-        findings = validate(raw)
+        findings, more_findings = validate_first(raw, limit)
     if on_stage is not None:
         on_stage(Stage.PARSING)
     result = Scan(file=name, sha256=hashlib.sha256(raw).hexdigest(), problems=ProblemLog(limit))
@@ -207,6 +208,7 @@ def scan(
         result.kind, result.version = reader.kind, reader.version
         if reader.kind is not None:  # findings only of a file with an envelope
             result.problems.extend(findings)
+            result.problems.omitted[Severity.WARNING] += more_findings
         return result
     result.problems.absorb(parsing)  # the file could not be split into segments
     return result

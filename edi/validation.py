@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from typing import Any, TextIO, cast
+from typing import Any, NamedTuple, TextIO, cast
 
 import pyx12.errors
 import pyx12.params
@@ -36,10 +36,16 @@ _logger.setLevel(logging.CRITICAL + 1)
 
 def validate(raw: bytes) -> list[Problem]:
     """Every implementation-guide finding of pyx12 as a warning."""
+    return validate_first(raw, None)[0]
+
+
+def validate_first(raw: bytes, limit: int | None) -> tuple[list[Problem], int]:
+    """The first `limit` implementation-guide findings (in file order) as warnings, and how
+    many more there are: a large file may have one on every tenth claim, each a model."""
     try:
-        return _validate(raw)
+        return _validate(raw, limit)
     except Exception as exc:  # pyx12 must never stop a parse
-        return [_could_not_run(f"{type(exc).__name__}: {exc}")]
+        return [_could_not_run(f"{type(exc).__name__}: {exc}")], 0
 
 
 def _could_not_run(reason: str) -> Problem:
@@ -114,25 +120,7 @@ def _reader(text: str) -> TextIO:
     return cast(TextIO, _TextReader(text))
 
 
-def _reported_numbers(document: dict[str, Any]) -> set[int]:
-    """Every segment position (cur_line) the report names."""
-    numbers: set[int] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("cur_line"), int):
-                numbers.add(node["cur_line"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(document)
-    return numbers
-
-
-def _validate(raw: bytes) -> list[Problem]:
+def _validate(raw: bytes, limit: int | None) -> tuple[list[Problem], int]:
     text = decode(raw)  # drops a UTF-8 BOM; pyx12 wants the ISA as the very first characters
     body = text.lstrip(" \t\r\n")
     try:
@@ -145,38 +133,55 @@ def _validate(raw: bytes) -> list[Problem]:
                 f"its ISA segment is {length} characters long, not the fixed {_ISA_LENGTH} "
                 "pyx12 requires (padding collapsed)"
             )
-        return [_could_not_run(reason)]
+        return [_could_not_run(reason)], 0
     report = io.StringIO()
     pyx12.x12n_document.x12n_document(
         pyx12.params.params(), _reader(body), None, None, fd_json=report
     )
     if not report.getvalue():
-        return [_could_not_run("pyx12 produced no report")]
+        return [_could_not_run("pyx12 produced no report")], 0
     document = json.loads(report.getvalue())
-    return list(_problems(document, _Lines(text, _reported_numbers(document))))
+    report.close()  # the text goes: the document holds what it said
+    found = _findings(document)
+    del document
+    found.sort(key=lambda finding: finding.number or 0)
+    kept = found if limit is None else found[:limit]
+    lines = _Lines(text, {finding.number for finding in kept if finding.number is not None})
+    return [finding.problem(lines) for finding in kept], len(found) - len(kept)
 
 
-def _problems(document: dict[str, Any], lines: _Lines) -> list[Problem]:
-    found: list[Problem] = []
+class _Finding(NamedTuple):
+    """One of pyx12's findings, before it is made a Problem (only the ones listed are)."""
+
+    message: str
+    number: int | None
+    segment_id: str | None
+    fallback_id: str | None  # the envelope segment it is reported on, if no id is given
+    element: int | None
+
+    def problem(self, lines: _Lines) -> Problem:
+        return Problem(
+            severity=Severity.WARNING,
+            message=f"implementation guide: {self.message}",
+            location=Location(
+                segment_number=self.number,
+                segment_id=self.segment_id or lines.segment_id(self.number) or self.fallback_id,
+                element=self.element,
+                line=lines.line(self.number),
+            ),
+        )
+
+
+def _findings(document: dict[str, Any]) -> list[_Finding]:
+    found: list[_Finding] = []
 
     def add(message: str, number: int | None, segment_id: str | None, element: int | None) -> None:
-        found.append(
-            Problem(
-                severity=Severity.WARNING,
-                message=f"implementation guide: {message}",
-                location=Location(
-                    segment_number=number,
-                    segment_id=segment_id,
-                    element=element,
-                    line=lines.line(number),
-                ),
-            )
-        )
+        found.append(_Finding(message, number, segment_id, None, element))
 
     def envelope(node: dict[str, Any], fallback_id: str) -> None:
         number = node.get("cur_line")
         for error in node.get("errors", []):
-            add(error.get("err_str", ""), number, lines.segment_id(number) or fallback_id, None)
+            found.append(_Finding(error.get("err_str", ""), number, None, fallback_id, None))
 
     for interchange in document.get("interchanges", []):
         envelope(interchange, "ISA")
@@ -186,7 +191,7 @@ def _problems(document: dict[str, Any], lines: _Lines) -> list[Problem]:
                 envelope(transaction, "ST")
                 for segment in transaction.get("segments", []):
                     number = segment.get("cur_line")
-                    segment_id = segment.get("seg_id") or lines.segment_id(number)
+                    segment_id = segment.get("seg_id")
                     for error in segment.get("errors", []):
                         add(error.get("err_str", ""), number, segment_id, None)
                     for element in segment.get("elements", []):
@@ -198,5 +203,4 @@ def _problems(document: dict[str, Any], lines: _Lines) -> list[Problem]:
                                 segment_id,
                                 position if isinstance(position, int) else None,
                             )
-    found.sort(key=lambda p: p.location.segment_number or 0)
     return found

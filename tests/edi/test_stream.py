@@ -15,6 +15,7 @@ from edi.parser import parse_bytes
 from edi.problems import Severity
 from edi.results import ParsedFile
 from edi.stream import parts, scan
+from edi.validation import validate, validate_first
 from tests.edi.x12_generator import build_file, random_remittance
 
 X12 = Path(__file__).resolve().parents[1] / "data" / "x12"
@@ -116,3 +117,14 @@ def test_scan_keeps_the_implementation_guide_findings(rulebook: Rulebook) -> Non
     raw = (X12 / "pyx12__835_mult_loops.835").read_bytes()
     whole = parse_bytes("x", raw, rulebook)
     assert scan("x", raw, rulebook).problems.kept == whole.problems
+
+
+def test_findings_beyond_the_limit_are_counted_not_made(rulebook: Rulebook) -> None:
+    """pyx12's findings past the limit are counted, never built (one per tenth claim here)."""
+    raw = build_file(random_remittance(300, seed=7))
+    findings = validate(raw)
+    assert len(findings) > 5
+    assert validate_first(raw, 5) == (findings[:5], len(findings) - 5)
+    scanned = scan("x", raw, rulebook, limit=5)
+    assert scanned.problems.kept == findings[:5]
+    assert scanned.problems.omitted[Severity.WARNING] == len(findings) - 5

@@ -54,18 +54,18 @@ async def test_the_stage_and_counts_show_while_the_file_is_ingested(
     raw = two_denials_835(await harness.today())
     sha256 = hashlib.sha256(raw).hexdigest()
     validating, acting, go_on = Gate(), asyncio.Event(), asyncio.Event()
-    real_validate, real_start = edi.stream.validate, CaseService.start_case
+    real_validate, real_start = edi.stream.validate_first, CaseService.start_case
 
-    def held_validate(data: bytes) -> Any:
+    def held_validate(data: bytes, limit: int | None) -> Any:
         validating.hold()
-        return real_validate(data)
+        return real_validate(data, limit)
 
     async def held_start(self: CaseService, record: Any) -> Any:
         acting.set()
         await go_on.wait()
         return await real_start(self, record)
 
-    monkeypatch.setattr(edi.stream, "validate", held_validate)
+    monkeypatch.setattr(edi.stream, "validate_first", held_validate)
     monkeypatch.setattr(CaseService, "start_case", held_start)
     monkeypatch.setattr("services.ingest_progress.FLUSH_EVERY", 0.05)
     with Session(harness.engine, expire_on_commit=False) as session:
