@@ -128,9 +128,10 @@ def keyset_statements(
     start = 0
     bound: ColumnElement[bool] | None = None
     if cursor is not None:  # the cursor's row is in one run: start there, after it
-        in_null_run = filters.sort is CaseSort.DEADLINE and cursor.key is None
+        [key] = cursor.keys
+        in_null_run = filters.sort is CaseSort.DEADLINE and key is None
         start = next(i for i, r in enumerate(runs) if (r.key is None) == in_null_run)
-        bound = runs[start].beyond(cursor.key, cursor.id)
+        bound = runs[start].beyond(key, cursor.id)
     statements = []
     for number, run in enumerate(runs[start:]):
         where = [*conditions, *run.conditions]
@@ -180,7 +181,7 @@ def cursor_at(filters: CaseFilters, row: Row[Any] | CaseRow, *, before: bool) ->
         Cursor(
             sort=filters.sort.value,
             descending=filters.descending,
-            key=key,
+            keys=(key,),
             id=row.case_id,
             before=before,
         )

@@ -1,7 +1,7 @@
 """Page cursors: where a page of a list ends, so that the next page starts right after it
 (keyset pagination) instead of skipping rows with OFFSET.
 
-A cursor is the base64 of the sort it was made for, that row's sort key value and its id
+A cursor is the base64 of the sort it was made for, that row's sort key values and its id
 (the tie-breaker). It goes into URLs, so it carries only sort values (priority, amounts,
 dates) and opaque ids, never a claim number or a name."""
 
@@ -20,17 +20,17 @@ MAX_CURSOR_CHARS = 300
 DAMAGED = "this page link is damaged or out of date: start again from the first page"
 
 # A sort key value as JSON holds it, and as the database compares it.
-SortKey = float | Decimal | date | datetime | str | None
+SortKey = int | float | Decimal | date | datetime | str | None
 
 
 class Cursor(BaseModel):
-    """After (or, for Previous, before) the row whose sort value is `key` and id is `id`."""
+    """After (or, for Previous, before) the row whose sort values are `keys` and id is `id`."""
 
     model_config = ConfigDict(frozen=True, strict=True)
 
     sort: str
     descending: bool
-    key: SortKey
+    keys: tuple[SortKey, ...]
     id: str
     before: bool = False
 
@@ -47,7 +47,7 @@ def encode_cursor(cursor: Cursor) -> str:
     body = {
         "s": cursor.sort,
         "d": cursor.descending,
-        "k": _json_key(cursor.key),
+        "k": [_json_key(key) for key in cursor.keys],
         "i": cursor.id,
         "b": cursor.before,
     }
@@ -59,6 +59,10 @@ def _typed_key(kind: type, value: Any) -> SortKey:
     """The JSON value as the sort column's type; ValueError when it is not one."""
     if value is None:
         return None
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(value)
+        return value
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(value)
@@ -80,9 +84,9 @@ def _typed_key(kind: type, value: Any) -> SortKey:
     return value
 
 
-def decode_cursor(text: str, key_types: dict[str, type]) -> Cursor:
-    """The cursor in `text`, whose sort must be one of `key_types` (sort name -> the type of
-    its key); ValueError(DAMAGED) for anything else, whatever was done to it."""
+def decode_cursor(text: str, key_types: dict[str, tuple[type, ...]]) -> Cursor:
+    """The cursor in `text`, whose sort must be one of `key_types` (sort name -> the types of
+    its keys); ValueError(DAMAGED) for anything else, whatever was done to it."""
     if len(text) > MAX_CURSOR_CHARS:
         raise ValueError(DAMAGED)
     try:
@@ -90,11 +94,13 @@ def decode_cursor(text: str, key_types: dict[str, type]) -> Cursor:
         body = json.loads(raw)
         if not isinstance(body, dict) or set(body) != {"s", "d", "k", "i", "b"}:
             raise ValueError(DAMAGED)
-        kind = key_types[body["s"]]
+        kinds = key_types[body["s"]]
+        if not isinstance(body["k"], list) or len(body["k"]) != len(kinds):
+            raise ValueError(DAMAGED)
         return Cursor(
             sort=body["s"],
             descending=body["d"],
-            key=_typed_key(kind, body["k"]),
+            keys=tuple(_typed_key(kind, key) for kind, key in zip(kinds, body["k"], strict=True)),
             id=body["i"],
             before=body["b"],
         )

@@ -37,11 +37,11 @@ MAX_OFFSET = 10_000_000  # deeper than anyone pages; beyond a database's integer
 # The case list pages deeper by cursor: an OFFSET reads every row it skips.
 MAX_CASE_OFFSET = 10_000
 # The type of each case sort's key, as a page cursor carries it (services.cursors).
-CASE_SORT_KEYS: dict[str, type] = {
-    CaseSort.PRIORITY: float,
-    CaseSort.DEADLINE: date,
-    CaseSort.AMOUNT: Decimal,
-    CaseSort.AGE: datetime,
+CASE_SORT_KEYS: dict[str, tuple[type, ...]] = {
+    CaseSort.PRIORITY: (float,),
+    CaseSort.DEADLINE: (date,),
+    CaseSort.AMOUNT: (Decimal,),
+    CaseSort.AGE: (datetime,),
 }
 
 

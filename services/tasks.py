@@ -11,17 +11,19 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from db.models import CaseRow, TaskRow, UserRow
-from db.work_management import CaseFollowUpRow
 from domain.case import Actor, EscalationLevel, Role, TaskStatus
 from domain.permissions import Permission, allows
 from domain.worklist import SHOWN_THOUGH_PARKED, WAITING_ON_PAYER, WorkView
 from services.appeals import AppealService
 from services.audit import AuditService, Outcome
 from services.audited_updates import Change, send_audited
+from services.case_list import COUNT_BOUND, bounded
 from services.errors import Invalid, NotFound, ServiceError
-from services.follow_ups import FollowUpService, open_follow_up, parked_case
+from services.follow_ups import FollowUpService, parked_case
+from services.keyset import after_row, ordering, reverse
 from services.schemas import Page, TaskWithCase
 from services.supervision import OutOfOffice, refuse_if_away
+from services.task_order import read_cursor, task_cursor, task_order
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
     AppealSubmitted,
@@ -145,10 +147,11 @@ class TaskService:
         by_deadline: bool = False,
         limit: int = 50,
         offset: int = 0,
+        cursor: str | None = None,
     ) -> Page[TaskWithCase]:
-        """Tasks with their case's headline, in a view (domain.worklist.WorkView). By deadline
-        risk (urgent, escalated, reminded) then priority, or by the deadline; tasks waiting on
-        the payer by the day the answer is expected, parked ones by the day they come back."""
+        """Tasks with their case's headline, in a view (domain.worklist.WorkView), in its
+        order (services.task_order); a page after (or before) the one a cursor names, or
+        `offset` in. The count stops at COUNT_BOUND (total_capped)."""
         today = self._today()
         conditions = [
             *_conditions(
@@ -167,39 +170,34 @@ class TaskService:
         ]
         joined = col(CaseRow.case_id) == col(TaskRow.case_id)
         # Read the cases (wide rows) only to filter on them, and for the page's rows at the end.
-        counted = select(func.count()).select_from(TaskRow)
+        counted = select(TaskRow.task_id)
         if category or payer_id:
             counted = counted.join(CaseRow, joined)
-        total = self._session.exec(counted.where(*conditions)).one()
-        if by_deadline:
-            ordering = [col(TaskRow.due_at), col(TaskRow.priority).desc()]
-        elif view is WorkView.WAITING:  # the answer expected soonest first
-            ordering = [col(TaskRow.due_at)]
-        elif view is WorkView.PARKED:  # back soonest first
-            back_on = (
-                select(CaseFollowUpRow.follow_up_on)
-                .where(*open_follow_up(col(TaskRow.case_id)))
-                .scalar_subquery()
-            )
-            ordering = [back_on, col(TaskRow.priority).desc()]
-        else:
-            ordering = [
-                col(TaskRow.escalation).desc(),
-                col(TaskRow.priority).desc(),
-                col(TaskRow.due_at),
-            ]
+        matching = counted.where(*conditions).limit(COUNT_BOUND + 1).subquery()
+        total = self._session.exec(select(func.count()).select_from(matching)).one()
+        name, order = task_order(view, by_deadline)
+        found = read_cursor(cursor, name) if cursor else None
+        backwards = found is not None and found.before
+        walk = reverse(order) if backwards else order
         # The page is chosen among the tasks alone; only its rows then read their case's
         # headline (a case row carries its state document: kilobytes each through the sort).
         page = select(TaskRow.task_id)
         if category or payer_id:
             page = page.join(CaseRow, joined)
-        page = page.where(*conditions).order_by(*ordering, col(TaskRow.task_id))
+        page = page.where(*conditions)
+        if found is not None:  # after (or before) the row the cursor names, not `offset` in
+            page = page.where(after_row(walk, (*found.keys, found.id)))
+        page = page.order_by(*ordering(walk)).offset(offset).limit(limit + 1)
         rows = self._session.exec(
             select(TaskRow, *_HEADLINE.values())
             .join(CaseRow, joined)
-            .where(col(TaskRow.task_id).in_(page.offset(offset).limit(limit).scalar_subquery()))
-            .order_by(*ordering, col(TaskRow.task_id))
+            .where(col(TaskRow.task_id).in_(page.scalar_subquery()))
+            .order_by(*ordering(walk))
         ).all()
+        more = len(rows) > limit  # beyond this page, in the direction read
+        rows = list(rows[:limit])
+        if backwards:
+            rows.reverse()
         follow_ups = self._follow_ups.among(row[0].case_id for row in rows)
         items = []
         for task, *headline in rows:
@@ -225,7 +223,25 @@ class TaskService:
             view=view.value,
             shown=len(items),
         )
-        return Page[TaskWithCase](items=items, total=total, limit=limit, offset=offset)
+        # Coming from a cursor, the page it came from is on the other side.
+        after = more if not backwards else True
+        before = (found is not None or offset > 0) if not backwards else more
+
+        def cursor_at(task: TaskRow, *, before: bool) -> str:
+            follow_up = follow_ups.get(task.case_id)
+            back_on = follow_up.follow_up_on if follow_up else None
+            return task_cursor(name, task, back_on, before=before)
+
+        shown_total, capped = bounded(total)
+        return Page[TaskWithCase](
+            items=items,
+            total=shown_total,
+            total_capped=capped,
+            limit=limit,
+            offset=offset,
+            next_cursor=cursor_at(rows[-1][0], before=False) if after and rows else None,
+            prev_cursor=cursor_at(rows[0][0], before=True) if before and rows else None,
+        )
 
     def next_task(self, actor: Actor, other_than_case: str | None = None) -> TaskWithCase | None:
         """The top of the user's actionable tasks (on another case than the one given): what

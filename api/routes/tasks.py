@@ -43,6 +43,13 @@ class NextTask(BaseModel):
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = OffsetQuery
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        description="A page's next_cursor or prev_cursor: the page after (or before) it in the "
+        "same view; a damaged one, or one of another view, is a 422"
+    ),
+]
 ViewQuery = Annotated[
     WorkView,
     Query(
@@ -64,7 +71,10 @@ def list_tasks(
     view: ViewQuery = WorkView.ALL,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: CursorQuery = None,
 ) -> Page[TaskWithCase]:
+    """Tasks, a page at a time: page on with `cursor` (the page's next_cursor); `total`
+    counts up to 10,000 (then `total_capped`)."""
     return tasks.list_tasks(
         actor,
         assignee=assignee,
@@ -75,6 +85,7 @@ def list_tasks(
         view=view,
         limit=limit,
         offset=offset,
+        cursor=cursor,
     )
 
 
@@ -85,9 +96,12 @@ def my_tasks(
     view: ViewQuery = WorkView.ACTIONABLE,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: CursorQuery = None,
 ) -> Page[TaskWithCase]:
     """The caller's open tasks: by default those that can be worked today."""
-    return tasks.list_tasks(actor, assignee=actor.user_id, view=view, limit=limit, offset=offset)
+    return tasks.list_tasks(
+        actor, assignee=actor.user_id, view=view, limit=limit, offset=offset, cursor=cursor
+    )
 
 
 @router.get("/queue")
@@ -97,10 +111,17 @@ def team_queue(
     view: ViewQuery = WorkView.ACTIONABLE,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: CursorQuery = None,
 ) -> Page[TaskWithCase]:
     """Unassigned open tasks in the caller's queue (supervisors: the supervisor queue)."""
     return tasks.list_tasks(
-        actor, queue=actor.role, unassigned=True, view=view, limit=limit, offset=offset
+        actor,
+        queue=actor.role,
+        unassigned=True,
+        view=view,
+        limit=limit,
+        offset=offset,
+        cursor=cursor,
     )
 
 

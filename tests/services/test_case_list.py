@@ -209,12 +209,12 @@ def test_the_cursor_carries_sort_values_and_the_case_id_only(desk: Desk) -> None
         "not-a-cursor",
         base64.urlsafe_b64encode(b'{"s":"priority"}').decode(),
         base64.urlsafe_b64encode(
-            b'{"s":"priority","d":true,"k":"drop table","i":"case-1","b":false}'
+            b'{"s":"priority","d":true,"k":["drop table"],"i":"case-1","b":false}'
         ).decode(),
         base64.urlsafe_b64encode(
-            b'{"s":"deadline","d":true,"k":"2026-13-40","i":"case-1","b":false}'
+            b'{"s":"deadline","d":true,"k":["2026-13-40"],"i":"case-1","b":false}'
         ).decode(),
-        base64.urlsafe_b64encode(b'{"s":"size","d":true,"k":1,"i":"case-1","b":false}').decode(),
+        base64.urlsafe_b64encode(b'{"s":"size","d":true,"k":[1],"i":"case-1","b":false}').decode(),
         "x" * 400,
     ],
 )

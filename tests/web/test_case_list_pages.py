@@ -1,5 +1,6 @@
-"""The case list page's Previous and Next links page by cursor, keep the search, and show each
-case once; a damaged page link says so in words. On SQLite and PostgreSQL, in-process."""
+"""The case list's and My tasks' Previous and Next links page by cursor, keep the search, and
+show each case or task once; a damaged page link says so in words. On SQLite and PostgreSQL,
+in-process."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ import httpx
 import pytest_asyncio
 import temporalio.client
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.deps import SESSION_COOKIE
 from api.main import create_app
-from db.models import CaseRow
+from db.models import CaseRow, TaskRow
 from denials.config import Settings
 from domain.rulebook import Rulebook
 from services.auth import AuthService, SessionKind
@@ -28,6 +29,7 @@ from services.users import UserService
 NOW = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
 LINK = re.compile(r'<a href="([^"]+)" rel="(next|prev)">')
 CLAIM = re.compile(r'<a href="/cases/case-[0-9a-f]+">([^<]+)</a>')
+TASK = re.compile(r"task=(case-[0-9a-f]+-t1)")
 
 
 @pytest_asyncio.fixture
@@ -89,10 +91,10 @@ def add_cases(engine: Engine, payer_id: str, count: int) -> list[str]:
     return [claim for *_, claim in sorted(rows, reverse=True)]
 
 
-def shown(page: httpx.Response) -> tuple[list[str], dict[str, str]]:
+def shown(page: httpx.Response, found: re.Pattern[str] = CLAIM) -> tuple[list[str], dict[str, str]]:
     assert page.status_code == 200, page.text
     links = {rel: html.unescape(href) for href, rel in LINK.findall(page.text)}
-    return CLAIM.findall(page.text), links
+    return list(dict.fromkeys(found.findall(page.text))), links
 
 
 async def test_next_and_previous_links_walk_the_list_once_each_way(
@@ -121,3 +123,43 @@ async def test_a_damaged_page_link_says_so(site: httpx.AsyncClient) -> None:
     page = await site.get("/cases", params={"cursor": "not-a-page-link"})
     assert page.status_code == 422
     assert "page link is damaged or out of date" in page.text
+
+
+async def test_my_tasks_page_on_by_cursor(site: httpx.AsyncClient, engine: Engine) -> None:
+    """60 open tasks of sam's more (pages of 50): Next walks them all once each, Previous
+    comes back to the first page."""
+    payer_id = f"PYR-{uuid.uuid4().hex[:8]}"
+    add_cases(engine, payer_id, 60)
+    with Session(engine) as session:
+        cases = session.exec(select(CaseRow).where(CaseRow.payer_id == payer_id)).all()
+        case_ids = [case.case_id for case in cases]
+        for case in cases:
+            session.add(
+                TaskRow(
+                    task_id=f"{case.case_id}-t1",
+                    case_id=case.case_id,
+                    case_version=1,
+                    type="confirm_triage",
+                    status="open",
+                    queue="biller",
+                    assignee="sam",
+                    priority=case.priority,
+                    created_at=NOW,
+                    due_at=NOW + timedelta(days=30),
+                    last_touched_at=NOW,
+                )
+            )
+        session.commit()
+    mine = {f"{case_id}-t1" for case_id in case_ids}
+    first, links = shown(await site.get("/tasks"), TASK)
+    assert len(first) == 50 and "prev" not in links
+    pages = [first]
+    while "next" in links:
+        seen, links = shown(await site.get(links["next"]), TASK)
+        pages.append(seen)
+    every = [task for page in pages for task in page]
+    assert len(every) == len(set(every)) and mine <= set(every)
+    _, links = shown(await site.get("/tasks"), TASK)
+    second, links = shown(await site.get(links["next"]), TASK)
+    again, _ = shown(await site.get(links["prev"]), TASK)
+    assert (second, again) == (pages[1], first)

@@ -48,6 +48,7 @@ class QueueFilters(BaseModel):
     stalled: bool | None = None
     sort: str = Field(default="priority", pattern="^(priority|deadline)$")
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+    cursor: str | None = None  # a page's link to the next or previous page
 
 
 @router.get("/")
@@ -108,15 +109,19 @@ def my_tasks(
     user: TaskWorkerPage,
     view: WorkView = WorkView.ACTIONABLE,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    cursor: str | None = None,
 ) -> HTMLResponse:
     me = user.actor.user_id
-    page = tasks.list_tasks(user.actor, assignee=me, view=view, limit=50, offset=offset)
+    page = tasks.list_tasks(
+        user.actor, assignee=me, view=view, limit=50, offset=offset, cursor=cursor
+    )
     return render(
         request,
         "my_tasks.html",
         {
             "user": user,
             "page": page,
+            "pager_base": _query_without(request, *PAGING),
             "view": view,
             "tabs": TABS,
             "counts": tasks.count_by_view(assignee=me),
@@ -167,6 +172,7 @@ def team_queue(
         by_deadline=filters.sort == "deadline",
         limit=50,
         offset=filters.offset,
+        cursor=filters.cursor,
     )
     # Counting every open task of the team per tab costs more than a page: the unassigned
     # queue (the default) says how many, "all" does not.
@@ -181,9 +187,13 @@ def team_queue(
             "categories": CATEGORIES,
             "tabs": TABS,
             "counts": counts,
-            "tab_base": _query_without(request, "view", "offset"),
+            "tab_base": _query_without(request, "view", *PAGING),
+            "pager_base": _query_without(request, *PAGING),
         },
     )
+
+
+PAGING = ("offset", "cursor")
 
 
 def _query_without(request: Request, *names: str) -> str:
