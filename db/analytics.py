@@ -1,45 +1,36 @@
-"""Read-model queries feeding the denial KPIs from the adjudicated claims, grouped in the
-database (a year of 835s is millions of rows); the cases' side is db.dashboard_summary."""
+"""The adjudicated claims the denial KPIs count, read from their daily summary (claim_summary,
+kept by triggers on remittance_claims): a year of 835s is millions of rows. The cases' side is
+db.dashboard_summary."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, extract, func, select
-from sqlmodel import Session, col
+from sqlalchemy import ColumnElement, Select, Table, extract, func, select
+from sqlmodel import Session
 
-from db.models import RemittanceClaimRow
-from domain.kpis import ClaimFact
+from db.summary_tables import ClaimSummaryRow
+from domain.kpis import ClaimFact, dollars
 
-_CLAIM_DAY = func.coalesce(
-    col(RemittanceClaimRow.remittance_date), col(RemittanceClaimRow.service_date)
-)
+CLAIMS: Table = ClaimSummaryRow.__table__  # type: ignore[attr-defined]
 
 
-def _claims_in(since: date, until: date) -> ColumnElement[bool]:
-    return _CLAIM_DAY.between(since, until)
+def _summed(dimension: str, since: date, until: date, *group: ColumnElement[Any]) -> Select[Any]:
+    label, claims, cents = CLAIMS.c.label, CLAIMS.c.claims, CLAIMS.c.cents
+    return (
+        select(*group, func.max(label), func.sum(claims), func.sum(cents))
+        .where(CLAIMS.c.dimension == dimension, CLAIMS.c.day >= since, CLAIMS.c.day <= until)
+        .group_by(*group)
+        .having(func.sum(claims) != 0)
+    )
 
 
 def claims_by_payer_month(session: Session, since: date, until: date) -> list[ClaimFact]:
     """Claims reported in [since, until], counted per payer, month and denied or not."""
-    year, month = extract("year", _CLAIM_DAY), extract("month", _CLAIM_DAY)
-    payer, name, denied = (
-        col(RemittanceClaimRow.payer_id),
-        col(RemittanceClaimRow.payer_name),
-        col(RemittanceClaimRow.is_denial),
-    )
+    year, month = extract("year", CLAIMS.c.day), extract("month", CLAIMS.c.day)
     rows = session.execute(
-        select(
-            payer,
-            func.max(name),
-            denied,
-            year,
-            month,
-            func.count(),
-            func.sum(col(RemittanceClaimRow.billed_amount)),
-        )
-        .where(_claims_in(since, until))
-        .group_by(payer, denied, year, month)
+        _summed("payer", since, until, CLAIMS.c.key, CLAIMS.c.is_denial, year, month)
     ).all()
     return [
         ClaimFact(
@@ -47,22 +38,24 @@ def claims_by_payer_month(session: Session, since: date, until: date) -> list[Cl
             payer_name=payer_name,
             is_denial=is_denial,
             day=date(int(y), int(m), 1),
-            count=count,
-            billed_amount=billed,
+            count=int(count),
+            billed_amount=dollars(int(cents)),
         )
-        for payer_id, payer_name, is_denial, y, m, count, billed in rows
+        for payer_id, is_denial, y, m, payer_name, count, cents in rows
     ]
 
 
 def claims_by_provider(session: Session, since: date, until: date) -> list[ClaimFact]:
     """Claims reported in [since, until], counted per provider NPI and denied or not."""
-    npi, denied = col(RemittanceClaimRow.provider_npi), col(RemittanceClaimRow.is_denial)
     rows = session.execute(
-        select(npi, denied, func.count(), func.sum(col(RemittanceClaimRow.billed_amount)))
-        .where(_claims_in(since, until))
-        .group_by(npi, denied)
+        _summed("provider", since, until, CLAIMS.c.key, CLAIMS.c.is_denial)
     ).all()
     return [
-        ClaimFact(provider_npi=provider, is_denial=is_denial, count=count, billed_amount=billed)
-        for provider, is_denial, count, billed in rows
+        ClaimFact(
+            provider_npi=provider,
+            is_denial=is_denial,
+            count=int(count),
+            billed_amount=dollars(int(cents)),
+        )
+        for provider, is_denial, _, count, cents in rows
     ]

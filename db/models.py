@@ -366,9 +366,16 @@ class RemittanceClaimRow(SQLModel, table=True):
     __tablename__ = "remittance_claims"
     __table_args__ = (
         Index("ix_remittance_claims_payer_date", "payer_id", "remittance_date"),
-        # The write-off rate asks, per case, whether an 835 of the period adjudicated its claim.
-        # Claim first: led by the payer, it would be picked to scan for the per-payer counts.
-        Index("ix_remittance_claims_claim_payer", "claim_id", "payer_id"),
+        # The write-off rate asks, per case, whether an 835 of the period adjudicated its claim:
+        # answered from the index alone, dates included (migration 0021). Claim first: led by
+        # the payer, it would be picked to scan for the per-payer counts.
+        Index(
+            "ix_remittance_claims_claim_payer",
+            "claim_id",
+            "payer_id",
+            "remittance_date",
+            "service_date",
+        ),
     )
 
     # Once per payer + remittance trace + claim (db.remittance_claims); file sha256 : claim

@@ -16,7 +16,18 @@ class DashboardFactRow(SQLModel, table=True):
 
     __tablename__ = "dashboard_case_facts"
     __table_args__ = (
-        Index("ix_dashboard_case_facts_day", "counted", "denied_on"),
+        # The medians and the write-offs are read from these indexes alone.
+        Index("ix_dashboard_case_facts_action", "counted", "denied_on", "to_first_action_us"),
+        Index("ix_dashboard_case_facts_close", "counted", "denied_on", "to_close_us"),
+        Index(
+            "ix_dashboard_case_facts_given_up",
+            "gives_up",
+            "counted",
+            "denied_on",
+            "claim_id",
+            "payer_id",
+            "unrecovered_cents",
+        ),
         Index("ix_dashboard_case_facts_open", "is_open", "next_deadline"),
     )
 
@@ -46,6 +57,7 @@ class DashboardSummaryRow(SQLModel, table=True):
     (domain.dashboard_facts.contributions). Amounts in cents: exact sums on SQLite too."""
 
     __tablename__ = "dashboard_summary"
+    __table_args__ = {"sqlite_with_rowid": False}  # (its rows clustered by the key it is read by)
 
     dimension: str = Field(primary_key=True, max_length=12)
     day: date = Field(primary_key=True)
@@ -55,3 +67,21 @@ class DashboardSummaryRow(SQLModel, table=True):
     cents: int = Field(sa_column=Column(BigInteger(), nullable=False))
     appealed_closed: int = 0
     overturned: int = 0
+
+
+class ClaimSummaryRow(SQLModel, table=True):
+    """The adjudicated claims (remittance_claims) counted per day they were reported
+    (remittance date, else service date), payer or provider NPI, and denied or not, with their
+    charges in cents. Kept by triggers on remittance_claims (migration 0021), so every writer of
+    claims keeps it, in its own transaction."""
+
+    __tablename__ = "claim_summary"
+    __table_args__ = {"sqlite_with_rowid": False}  # (its rows clustered by the key it is read by)
+
+    dimension: str = Field(primary_key=True, max_length=12)  # payer, provider
+    day: date = Field(primary_key=True)
+    key: str = Field(primary_key=True, max_length=80)  # the payer id or the NPI ("" when none)
+    is_denial: bool = Field(primary_key=True)
+    label: str = Field(default="", max_length=200)  # the payer's name, the greatest seen
+    claims: int
+    cents: int = Field(sa_column=Column(BigInteger(), nullable=False))

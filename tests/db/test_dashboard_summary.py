@@ -1,7 +1,8 @@
-"""The dashboard from the summaries the projection keeps equals, KPI by KPI, row by row and
-CSV byte by byte, the dashboard computed the old way from every case (tests/db/dashboard_oracle);
-after cases move between summary rows, after stale and repeated projections, and after migration
-0021 backfills a database projected before the summaries existed; on SQLite and PostgreSQL."""
+"""The dashboard from the summaries (the projection keeps the cases', triggers the claims')
+equals, KPI by KPI, row by row and CSV byte by byte, the dashboard computed the old way from
+every case and claim (tests/db/dashboard_oracle): after cases move between summary rows and
+claims change or go, after stale and repeated projections, and after migration 0021 backfills
+a database projected before the summaries existed; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ from decimal import Decimal
 
 import pytest
 from alembic import command
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 import tests.analytics_history
 from db.dashboard_summary import SUMMARY, refresh_dashboard
 from db.engine import alembic_config, migrate
-from db.models import CaseEventRow, CaseRow
+from db.models import CaseEventRow, CaseRow, RemittanceClaimRow
 from domain.case import Actor, Role
 from services.analytics import AnalyticsService, Dashboard, Period, Section, to_csv
 from services.audit import AuditService
@@ -183,6 +184,14 @@ def test_cases_moving_between_rows_leave_no_trace_in_the_old_ones(engine: Engine
                     )
             session.flush()
             refresh_dashboard(session, [case_id])
+        # Claims re-dated, turned denials (or back), and removed: their summary follows.
+        claims = RemittanceClaimRow.claim_id
+        session.execute(
+            update(RemittanceClaimRow)
+            .where(col(claims).in_(["C1", "C2", "C3"]))
+            .values(is_denial=~col(RemittanceClaimRow.is_denial), remittance_date=date(YEAR, 4, 1))
+        )
+        session.execute(delete(RemittanceClaimRow).where(col(claims).in_(["C4", "C9"])))
         session.commit()
     assert_same_as_before(engine)
     after = summary_rows(engine)
