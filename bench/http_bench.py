@@ -22,6 +22,8 @@ from sqlalchemy.engine import Engine
 
 TARGET_MS = 25.0
 MIN_SAMPLES = 200
+# The floor: a signed-in request that reads no list (the bearer token's session, the JSON).
+FLOOR_PATH = "/api/v1/auth/me"
 
 
 @contextmanager
@@ -123,9 +125,10 @@ def load() -> str:
     return f"load average {one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count()} cores"
 
 
-def report(name: str, results: dict[str, Figures]) -> list[str]:
+def report(name: str, results: dict[str, Figures], floor: list[float]) -> list[str]:
     """A line per shape: API median and p95 beside the raw SQL's, their ratio, the target
-    and MET or MISSES; the shapes that miss."""
+    and MET or MISSES; then the floor (FLOOR_PATH) measured between them; the shapes that
+    miss."""
     print(
         f"  {'shape':40} {'HTTP p50':>8} {'p95':>6}   {'SQL p50':>7} {'p95':>6}  "
         f"{'p95 ratio':>9}  target (ms)"
@@ -142,6 +145,8 @@ def report(name: str, results: dict[str, Figures]) -> list[str]:
         )
         if verdict == "MISSES":
             missed.append(shape)
+    low = median_p95(floor)
+    print(f"  {'floor: GET ' + FLOOR_PATH + ' (no list)':40} {low[0]:8.1f} {low[1]:6.1f}")
     samples = len(next(iter(results.values())).api)
     verdict = "MET" if not missed else f"MISSES ({', '.join(missed)})"
     print(f"  every shape p95 <= {TARGET_MS:.0f} ms on {name} ({samples} samples each): {verdict}")

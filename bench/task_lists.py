@@ -30,7 +30,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.main import create_app
-from bench.http_bench import MIN_SAMPLES, Captured, Figures, RawRunner, load, report, served
+from bench.http_bench import (
+    FLOOR_PATH,
+    MIN_SAMPLES,
+    Captured,
+    Figures,
+    RawRunner,
+    load,
+    report,
+    served,
+)
 from bench.worklist import Generated, generate, maintain, postgres_engine, sqlite_engine
 from db.engine import migrate
 from db.models import CaseRow, TaskRow
@@ -111,7 +120,7 @@ def reads_tasks(statement: str) -> bool:
 
 def measure(
     engine: Engine, rulebook: Rulebook, folder: Path, shape_list: list[Shape], requests: int
-) -> dict[str, Figures]:
+) -> tuple[dict[str, Figures], list[float]]:
     with Session(engine, expire_on_commit=False) as session:
         users = UserService(session)
         users.ensure_demo_users()
@@ -130,6 +139,7 @@ def measure(
         resume_ingests=False,
     )
     results = {shape.name: Figures() for shape in shape_list}
+    floor: list[float] = []
     raw = RawRunner(engine)
     with served(app) as base, httpx.Client(base_url=base) as http:
 
@@ -152,8 +162,12 @@ def measure(
                 for shape in shape_list:
                     results[shape.name].api.append(call(shape, captured))
                     results[shape.name].raw.append(raw.run(captured.selects))
+                start = time.perf_counter()
+                headers = {"Authorization": f"Bearer {tokens['sam']}"}
+                assert http.get(FLOOR_PATH, headers=headers).status_code == 200
+                floor.append((time.perf_counter() - start) * 1000)
     raw.close()
-    return results
+    return results, floor
 
 
 def bench_database(
@@ -177,9 +191,10 @@ def bench_database(
             f"{len(parked):,} follow-up dates; loaded in {time.perf_counter() - start:.0f} s; "
             f"{requests} requests per shape over HTTP; {load()}"
         )
-        results = measure(engine, rulebook, Path(tmp), shapes(engine, depth), requests)
+        shape_list = shapes(engine, depth)
+        results, floor = measure(engine, rulebook, Path(tmp), shape_list, requests)
         print(f"  measured; {load()}")
-        report(name, results)
+        report(name, results, floor)
 
 
 def run(

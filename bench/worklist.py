@@ -40,6 +40,7 @@ from sqlmodel import Session, col, select
 from api.main import create_app
 from bench.databases import scratch_postgres
 from bench.http_bench import (
+    FLOOR_PATH,
     MIN_SAMPLES,
     Captured,
     Figures,
@@ -448,7 +449,7 @@ def reads_cases(statement: str) -> bool:
 
 def measure(
     engine: Engine, rulebook: Rulebook, folder: Path, shape_list: list[Shape], requests: int
-) -> tuple[dict[str, Figures], dict[str, list[str]]]:
+) -> tuple[dict[str, Figures], dict[str, list[str]], list[float]]:
     """HTTP p50/p95 per shape beside the same statements on a DBAPI cursor, interleaved so
     that the machine's load hits both alike; and each shape's query plans."""
     with Session(engine, expire_on_commit=False) as session:
@@ -465,6 +466,7 @@ def measure(
     headers = {"Authorization": f"Bearer {token}"}
     results = {shape.name: Figures() for shape in shape_list}
     plans: dict[str, list[str]] = {}
+    floor: list[float] = []
     rng = random.Random(7)
     raw = RawRunner(engine)
     with served(app) as base, httpx.Client(base_url=base, headers=headers) as http:
@@ -493,8 +495,11 @@ def measure(
                     figures = results[shape.name]
                     figures.api.append(call(shape.params(rng), captured))
                     figures.raw.append(raw.run(captured.selects))
+                start = time.perf_counter()
+                assert http.get(FLOOR_PATH).status_code == 200
+                floor.append((time.perf_counter() - start) * 1000)
     raw.close()
-    return results, plans
+    return results, plans, floor
 
 
 # --- Databases ----------------------------------------------------------------------------------
@@ -539,9 +544,9 @@ def bench_database(
                 f"{args.requests} requests per shape over HTTP; {load()}"
             )
             shape_list = shapes(engine, data, args.depth, args.search)
-            results, plans = measure(engine, rulebook, folder, shape_list, args.requests)
+            results, plans, floor = measure(engine, rulebook, folder, shape_list, args.requests)
             print(f"  measured; {load()}")
-            report(name, results)
+            report(name, results, floor)
             if args.explain:
                 for shape in shape_list:
                     print(f"  plan of '{shape.name}':")
