@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,6 +20,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 MAX_CURSOR_CHARS = 300
 DAMAGED = "this page link is damaged or out of date: start again from the first page"
+
+# Row ids are case and task ids ("case-<hex>-t2"); anything else (a NUL, say) is tampering.
+_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+# Beyond what the columns hold (money is NUMERIC(14, 2), escalation an INTEGER), a database
+# refuses the comparison instead of finding nothing.
+_LARGEST = 10**12
 
 # A sort key value as JSON holds it, and as the database compares it.
 SortKey = int | float | Decimal | date | datetime | str | None
@@ -59,21 +67,23 @@ def _typed_key(kind: type, value: Any) -> SortKey:
     """The JSON value as the sort column's type; ValueError when it is not one."""
     if value is None:
         return None
-    if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
+    if kind in (int, float):
+        number_types = (int,) if kind is int else (int, float)
+        if isinstance(value, bool) or not isinstance(value, number_types):
             raise ValueError(value)
-        return value
-    if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if not math.isfinite(value) or abs(value) >= _LARGEST:
             raise ValueError(value)
-        return float(value)
+        return kind(value)  # type: ignore[no-any-return]
     if not isinstance(value, str):
         raise ValueError(value)
     if kind is Decimal:
         try:
-            return Decimal(value)
+            amount = Decimal(value)
         except InvalidOperation as exc:
             raise ValueError(value) from exc
+        if not amount.is_finite() or abs(amount) >= _LARGEST:
+            raise ValueError(value)
+        return amount
     if kind is datetime:
         found = datetime.fromisoformat(value)
         if found.tzinfo is None:
@@ -95,6 +105,8 @@ def decode_cursor(text: str, key_types: dict[str, tuple[type, ...]]) -> Cursor:
         if not isinstance(body, dict) or set(body) != {"s", "d", "k", "i", "b"}:
             raise ValueError(DAMAGED)
         kinds = key_types[body["s"]]
+        if not isinstance(body["i"], str) or not _ID.fullmatch(body["i"]):
+            raise ValueError(DAMAGED)
         if not isinstance(body["k"], list) or len(body["k"]) != len(kinds):
             raise ValueError(DAMAGED)
         return Cursor(

@@ -216,6 +216,16 @@ def test_the_cursor_carries_sort_values_and_the_case_id_only(desk: Desk) -> None
         ).decode(),
         base64.urlsafe_b64encode(b'{"s":"size","d":true,"k":[1],"i":"case-1","b":false}').decode(),
         "x" * 400,
+        # What a database would refuse rather than compare: out of range, not a number, a NUL.
+        base64.urlsafe_b64encode(
+            b'{"s":"amount","d":true,"k":["1e999"],"i":"case-1","b":false}'
+        ).decode(),
+        base64.urlsafe_b64encode(
+            b'{"s":"priority","d":true,"k":[NaN],"i":"case-1","b":false}'
+        ).decode(),
+        base64.urlsafe_b64encode(
+            b'{"s":"priority","d":true,"k":[1],"i":"case-\\u0000","b":false}'
+        ).decode(),
     ],
 )
 def test_a_damaged_cursor_is_refused_in_words(cursor: str) -> None:
