@@ -163,3 +163,6 @@ async def test_my_tasks_page_on_by_cursor(site: httpx.AsyncClient, engine: Engin
     second, links = shown(await site.get(links["next"]), TASK)
     again, _ = shown(await site.get(links["prev"]), TASK)
     assert (second, again) == (pages[1], first)
+    for path, heading in (("/queue?show=all", "Team queue"), ("/supervisor", "Escalated")):
+        other = await site.get(path)  # the pages showing bounded counts
+        assert other.status_code == 200 and heading in other.text
