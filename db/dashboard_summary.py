@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Table, and_, case, exists, extract, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, col
 
 from db.models import CaseEventRow, CaseRow, RemittanceClaimRow
@@ -161,7 +163,9 @@ def refresh_dashboard(session: Session, case_ids: Sequence[str]) -> None:
         session.execute(_add_statement(session.get_bind().dialect.name), rows)
 
 
-def _add_statement(dialect: str) -> object:
+@lru_cache(maxsize=2)
+def _add_statement(dialect: str) -> Insert:
+    # Built once per dialect: SQLAlchemy then compiles it once, not on every projection.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(SUMMARY)
     added = statement.excluded
@@ -299,8 +303,8 @@ def case_totals(session: Session, since: date, until: date, breakdowns: Breakdow
 
 
 def open_at_risk(session: Session) -> list[OpenCase]:
-    """Open cases by the deadline their work races (summed), and one by one those racing
-    none (few: their own deadlines decide, against today)."""
+    """Open cases by the deadline their work races, and those racing none by their own
+    deadlines (which decide against today), summed."""
     racing = session.execute(
         select(SUMMARY.c.day, func.sum(SUMMARY.c.cases), func.sum(SUMMARY.c.cents))
         .where(SUMMARY.c.dimension == DEADLINE)
@@ -311,17 +315,19 @@ def open_at_risk(session: Session) -> list[OpenCase]:
         OpenCase(next_deadline=day, cases=int(cases), unrecovered=dollars(int(cents)))
         for day, cases, cents in racing
     ]
+    # Cases with the same deadlines (dates follow from the same rules) are bucketed together.
     others = session.execute(
-        select(FACTS.c.deadlines, FACTS.c.unrecovered_cents).where(
-            FACTS.c.is_open, FACTS.c.next_deadline.is_(None)
-        )
+        select(FACTS.c.deadlines, func.count(), func.sum(FACTS.c.unrecovered_cents))
+        .where(FACTS.c.is_open, FACTS.c.next_deadline.is_(None))
+        .group_by(FACTS.c.deadlines)
     )
     found.extend(
         OpenCase(
             next_deadline=None,
             deadlines=tuple(date.fromisoformat(day) for day in due.split(",")) if due else (),
-            unrecovered=dollars(cents),
+            cases=int(cases),
+            unrecovered=dollars(int(cents)),
         )
-        for due, cents in others
+        for due, cases, cents in others
     )
     return found
