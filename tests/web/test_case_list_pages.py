@@ -1,6 +1,6 @@
 """The case list's and My tasks' Previous and Next links page by cursor, keep the search, and
-show each case or task once; a damaged page link says so in words. On SQLite and PostgreSQL,
-in-process."""
+show each case or task once; a damaged page link says so in words, on the pages and in the
+API (422). On SQLite and PostgreSQL, in-process."""
 
 from __future__ import annotations
 
@@ -123,6 +123,10 @@ async def test_a_damaged_page_link_says_so(site: httpx.AsyncClient) -> None:
     page = await site.get("/cases", params={"cursor": "not-a-page-link"})
     assert page.status_code == 422
     assert "page link is damaged or out of date" in page.text
+    for path in ("/api/v1/cases", "/api/v1/tasks/mine", "/api/v1/tasks/queue", "/tasks"):
+        refused = await site.get(path, params={"cursor": "eyJzIjoicmlzayJ9"})
+        assert refused.status_code == 422, path
+        assert "page link is damaged or out of date" in refused.text, path
 
 
 async def test_my_tasks_page_on_by_cursor(site: httpx.AsyncClient, engine: Engine) -> None:
