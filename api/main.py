@@ -168,7 +168,8 @@ def create_app(
     app.add_middleware(CodecCors, origins=ui_origins(settings.temporal_ui_base))
     # Outermost: behind a trusted TLS proxy every layer sees https (Secure cookies, https asset
     # URLs, HSTS); X-Forwarded-* from any other address is ignored.
-    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     routers = (
         health.router,

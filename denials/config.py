@@ -105,9 +105,11 @@ class Settings(BaseSettings):
         "(keep it off the published one); unset means on the app's port",
     )
     trusted_proxies: str = Field(
-        default="127.0.0.1",
+        default="",
         description="Addresses or networks (comma-separated, '*' for any) of the TLS proxies "
-        "whose X-Forwarded-Proto and X-Forwarded-For are believed",
+        "whose X-Forwarded-Proto and X-Forwarded-For are believed; unset means none (a local "
+        "client could otherwise write its own address into the audit trail and the sign-in "
+        "throttle)",
     )
 
     # Escalation offsets and thresholds: domain.case.CasePolicy's fields, defaults and limits,
@@ -226,7 +228,7 @@ class Settings(BaseSettings):
     @classmethod
     def _proxy_addresses(cls, value: str) -> str:
         # uvicorn would take a typo for a host name and silently trust nobody.
-        for entry in (part.strip() for part in value.split(",")):
+        for entry in (part.strip() for part in value.split(",") if part.strip()):
             if entry == "*":
                 continue
             try:
