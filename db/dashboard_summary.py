@@ -16,7 +16,19 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, and_, case, exists, extract, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    extract,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, col
@@ -42,7 +54,7 @@ FACTS: Table = DashboardFactRow.__table__  # type: ignore[attr-defined]
 SUMMARY: Table = DashboardSummaryRow.__table__  # type: ignore[attr-defined]
 
 
-def _case_facts(session: Session, case_ids: Sequence[str]) -> list[CaseFact]:
+def _case_facts_statement() -> Select[Any]:
     first_action = (
         select(func.min(CaseEventRow.at))
         .where(CaseEventRow.case_id == CaseRow.case_id, CaseEventRow.actor != "system")
@@ -59,7 +71,7 @@ def _case_facts(session: Session, case_ids: Sequence[str]) -> list[CaseFact]:
             col(CaseRow.state)["deadlines"].as_json(),
         )
     )
-    rows = session.execute(
+    return (
         select(
             CaseRow.case_id,
             CaseRow.category,
@@ -80,11 +92,20 @@ def _case_facts(session: Session, case_ids: Sequence[str]) -> list[CaseFact]:
             CaseRow.next_deadline,
             deadlines,
         )
-        .where(col(CaseRow.case_id).in_(case_ids))
+        .where(col(CaseRow.case_id).in_(bindparam("case_ids", expanding=True)))
         # Two projections of one case take turns (the first's summary change is seen by the
         # second); SQLite writes one transaction at a time anyway.
         .with_for_update(of=CaseRow)  # type: ignore[arg-type]
-    ).all()
+    )
+
+
+# Built once: the projection runs them on every case step.
+_CASE_FACTS = _case_facts_statement()
+_STORED = select(FACTS).where(FACTS.c.case_id.in_(bindparam("case_ids", expanding=True)))
+
+
+def _case_facts(session: Session, case_ids: Sequence[str]) -> list[CaseFact]:
+    rows = session.execute(_CASE_FACTS, {"case_ids": list(case_ids)}).all()
     return [
         CaseFact(
             case_id=row[0],
@@ -111,7 +132,7 @@ def _case_facts(session: Session, case_ids: Sequence[str]) -> list[CaseFact]:
 
 
 def _stored(session: Session, case_ids: Sequence[str]) -> dict[str, DashboardFact]:
-    rows = session.execute(select(FACTS).where(FACTS.c.case_id.in_(case_ids))).mappings().all()
+    rows = session.execute(_STORED, {"case_ids": list(case_ids)}).mappings().all()
     return {row["case_id"]: _fact_of_row(dict(row)) for row in rows}
 
 
@@ -193,7 +214,7 @@ def rebuild_dashboard(session: Session, batch: int = 2000) -> int:
     return len(ids)
 
 
-def _in_period(since: date, until: date) -> object:
+def _in_period(since: date, until: date) -> ColumnElement[bool]:
     return and_(SUMMARY.c.day >= since, SUMMARY.c.day <= until)
 
 
