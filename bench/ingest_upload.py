@@ -57,11 +57,16 @@ from tests.processes import free_port
 BASELINE_COMMIT = "29056cd"  # the last commit before streaming upload limits and progress
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CLAIMS = 242_000  # 48.8 MB
+SMALLER_CLAIMS = 60_500  # 12.2 MB: a quarter, to see how memory grows with the file
 OVERSIZE = 300 * 1000 * 1000
 CHUNK = 1 << 20
 WAIT_TARGET = 1.0
 WAIT_P95_TARGET = 0.25
 RSS_TARGET = 1536 << 20
+RSS_ISSUE_20 = 300 * 1000 * 1000  # issue 20: the API at most 300 MB on the 48.9 MB file
+# Memory about constant in file size: four times the file, at most 1.5 times the growth over
+# the idle process.
+GROWTH_TARGET = 1.5
 READ_TARGET = 70 * 1000 * 1000
 SEED_USERS = """
 from sqlmodel import Session
@@ -278,7 +283,7 @@ def show(f: Figures) -> None:
     sys.stdout.flush()
 
 
-def verdicts(now: Figures) -> None:
+def verdicts(now: Figures, smaller: Figures | None) -> None:
     waits = sorted(now.waits) or [0.0]
     p95 = waits[max(0, int(len(waits) * 0.95) - 1)]
     checks = [
@@ -288,8 +293,21 @@ def verdicts(now: Figures) -> None:
         ),
         (f"unrelated GET p95 <= {WAIT_P95_TARGET * 1000:.0f} ms", p95 <= WAIT_P95_TARGET),
         (f"API peak RSS <= {mib(RSS_TARGET)}", now.peak_rss <= RSS_TARGET),
+        (f"API peak RSS <= {RSS_ISSUE_20 / 1e6:.0f} MB (issue 20)", now.peak_rss <= RSS_ISSUE_20),
         (f"oversize sent <= {READ_TARGET / 1e6:.0f} MB", now.oversize_read <= READ_TARGET),
     ]
+    if smaller is not None:
+        grown, small = now.peak_rss - now.idle_rss, smaller.peak_rss - smaller.idle_rss
+        print(
+            f"  API peak over idle: {mib(small)} ({smaller.label}) -> {mib(grown)} "
+            f"({now.label}): x{grown / max(small, 1):.2f}"
+        )
+        checks.append(
+            (
+                f"peak over idle grows at most x{GROWTH_TARGET} for a file four times larger",
+                grown <= GROWTH_TARGET * small,
+            )
+        )
     for name, met in checks:
         print(f"  target {name}: {'MET' if met else 'MISSES'}")
 
@@ -307,26 +325,39 @@ def worktree(commit: str, where: Path) -> Iterator[Path]:
         subprocess.run(["git", "worktree", "remove", "--force", str(where)], cwd=ROOT, check=True)
 
 
-def run(claims: int, baseline: str | None) -> None:
-    raw = build_file(random_remittance(claims, seed=7))
-    print(f"upload of an 835 of {claims:,} claims, {len(raw) / 1e6:.1f} MB, to `denials api`")
+def run(claims: int, smaller: int | None, baseline: str | None) -> None:
+    """Today's code at `smaller` claims then `claims` (the baseline at `claims` only)."""
     with tempfile.TemporaryDirectory() as scratch:
-        now = asyncio.run(measure(ROOT, "today", raw, Path(scratch) / "today"))
+        small: Figures | None = None
+        if smaller:
+            raw = build_file(random_remittance(smaller, seed=7))
+            print(f"upload of an 835 of {smaller:,} claims, {len(raw) / 1e6:.1f} MB")
+            label = f"today, {len(raw) / 1e6:.1f} MB"
+            small = asyncio.run(measure(ROOT, label, raw, Path(scratch) / "smaller"))
+            show(small)
+            del raw
+        raw = build_file(random_remittance(claims, seed=7))
+        print(f"upload of an 835 of {claims:,} claims, {len(raw) / 1e6:.1f} MB, to `denials api`")
+        label = f"today, {len(raw) / 1e6:.1f} MB"
+        now = asyncio.run(measure(ROOT, label, raw, Path(scratch) / "today"))
         show(now)
         if baseline:
             with worktree(baseline, Path(scratch) / "baseline-tree") as tree:
                 label = f"baseline {baseline}"
                 show(asyncio.run(measure(tree, label, raw, Path(scratch) / "baseline")))
-    verdicts(now)
+    verdicts(now, small)
 
 
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__)
     options.add_argument("--claims", type=int, default=DEFAULT_CLAIMS)
+    options.add_argument(
+        "--smaller", type=int, default=SMALLER_CLAIMS, help="a smaller file first (0: none)"
+    )
     options.add_argument("--baseline", default=BASELINE_COMMIT)
     options.add_argument("--no-baseline", action="store_true")
     arguments = options.parse_args()
-    run(arguments.claims, None if arguments.no_baseline else arguments.baseline)
+    run(arguments.claims, arguments.smaller, None if arguments.no_baseline else arguments.baseline)
 
 
 if __name__ == "__main__":
