@@ -275,10 +275,15 @@ async def test_login_sets_an_httponly_samesite_cookie(site: Site) -> None:
     ("overrides", "headers", "secure"),
     [
         ({"secure_cookies": True}, {}, True),
-        ({}, {"X-Forwarded-Proto": "https"}, True),
-        ({"secure_cookies": False}, {"X-Forwarded-Proto": "https"}, False),
+        ({"trusted_proxies": "127.0.0.1"}, {"X-Forwarded-Proto": "https"}, True),
+        ({}, {"X-Forwarded-Proto": "https"}, False),  # no proxy trusted by default
+        (
+            {"secure_cookies": False, "trusted_proxies": "127.0.0.1"},
+            {"X-Forwarded-Proto": "https"},
+            False,
+        ),
     ],
-    ids=["setting", "forwarded-https", "setting-wins"],
+    ids=["setting", "forwarded-https", "forwarded-untrusted", "setting-wins"],
 )
 async def test_secure_cookie(
     sqlite_engine: Engine,
@@ -289,7 +294,7 @@ async def test_secure_cookie(
     secure: bool,
 ) -> None:
     """The cookie is Secure when settings.secure_cookies says so, or (unset) when the request
-    came over HTTPS as a proxy's X-Forwarded-Proto tells."""
+    came over HTTPS as a trusted proxy's X-Forwarded-Proto tells."""
     async with serve(sqlite_engine, tmp_path, rulebook, **overrides) as site:
         # A Secure token cookie does not come back over plain HTTP by itself: send it.
         form = await site.http.get("/login", headers=headers)
