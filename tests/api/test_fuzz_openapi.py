@@ -40,7 +40,7 @@ from schemathesis.specs.openapi.checks import (
 from api.main import create_app
 from denials.config import Settings
 from domain.rulebook import Rulebook
-from services.schemas import MAX_OFFSET
+from services.schemas import MAX_CASE_OFFSET, MAX_OFFSET
 from tests.api.conftest import Api, as_user
 from tests.factories import make_record
 from tests.harness import CaseHarness
@@ -223,8 +223,9 @@ async def test_offsets_beyond_the_database_range_are_not_server_errors(
     api: Api, raw_http: tuple[httpx.AsyncClient, dict[str, Any]]
 ) -> None:
     """Found by the fuzzer: an offset past 2**63 - 1 (the databases' integer range) gave a 500.
-    Every paged list now refuses offsets above MAX_OFFSET with a 422 naming the offset, and
-    answers MAX_OFFSET itself with an empty page."""
+    Every paged list now refuses offsets above its bound with a 422 naming the offset, and
+    answers the bound itself with an empty page (the case list's is MAX_CASE_OFFSET: deeper,
+    it pages by cursor)."""
     http, _ = raw_http
     outcomes: dict[str, object] = {}
     for url in PAGED:
@@ -234,5 +235,8 @@ async def test_offsets_beyond_the_database_range_are_not_server_errors(
         except Exception as exc:  # unhandled in the app: a 500
             outcomes[url] = f"500 ({type(exc).__name__}: {exc})"
     assert outcomes == dict.fromkeys(PAGED, (422, True))
-    deepest = await http.get("/api/v1/cases", params={"offset": MAX_OFFSET}, headers=as_user("sam"))
-    assert (deepest.status_code, deepest.json()["items"]) == (200, [])
+    for url, bound in (("/api/v1/cases", MAX_CASE_OFFSET), ("/api/v1/tasks", MAX_OFFSET)):
+        deepest = await http.get(url, params={"offset": bound}, headers=as_user("sam"))
+        assert (deepest.status_code, deepest.json()["items"]) == (200, []), url
+        beyond = await http.get(url, params={"offset": bound + 1}, headers=as_user("sam"))
+        assert beyond.status_code == 422, url
