@@ -111,22 +111,6 @@ class CaseRow(SQLModel, table=True):
 
 class TaskRow(SQLModel, table=True):
     __tablename__ = "tasks"
-    __table_args__ = (
-        # The worklists (My tasks, the team queue) read this index alone: what they filter on,
-        # sort by, and the case a follow-up date is looked up for (migration 0018).
-        Index(
-            "ix_tasks_worklist",
-            "status",
-            "assignee",
-            "queue",
-            "escalation",
-            "priority",
-            "due_at",
-            "task_id",
-            "type",
-            "case_id",
-        ),
-    )
 
     task_id: str = Field(primary_key=True, max_length=80)
     case_id: str = Field(foreign_key="cases.case_id", index=True, max_length=64)
@@ -146,6 +130,33 @@ class TaskRow(SQLModel, table=True):
     last_touched_at: datetime = Field(sa_column=_utc_column(nullable=False))
     completed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     completed_by: str | None = Field(default=None, max_length=80)
+
+
+# The worklists (My tasks, the team queue) read this index alone: what they filter on, sort by
+# in their order (deadline risk: escalation and priority descending, then the due time) and the
+# case a follow-up date is looked up for (migrations 0018, 0022).
+_tasks = TaskRow.__table__.c  # type: ignore[attr-defined]
+Index(
+    "ix_tasks_worklist",
+    _tasks.status,
+    _tasks.assignee,
+    _tasks.queue,
+    _tasks.escalation.desc(),
+    _tasks.priority.desc(),
+    _tasks.due_at,
+    _tasks.task_id,
+    _tasks.type,
+    _tasks.case_id,
+)
+# All open tasks (a supervisor's list) in the same order, whoever holds them.
+Index(
+    "ix_tasks_open_order",
+    _tasks.status,
+    _tasks.escalation.desc(),
+    _tasks.priority.desc(),
+    _tasks.due_at,
+    _tasks.task_id,
+)
 
 
 class CaseEventRow(SQLModel, table=True):
