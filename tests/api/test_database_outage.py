@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +15,6 @@ from sqlmodel import Session
 
 from api.main import create_app, unreachable
 from db.engine import make_engine
-from db.models import IngestFileRow
 from denials.config import Settings
 from domain.rulebook import Rulebook
 from services.errors import Unavailable
@@ -71,13 +71,23 @@ async def test_an_ingest_cut_short_by_the_database_says_what_it_did(
     raw = two_denials_835(await harness.today())
     with Session(harness.engine, expire_on_commit=False) as session:
         service = harness.ingest_service(session, rulebook)
-        commit = session.commit
+        commit, execute = session.commit, session.exec
+        reporting = False
+
+        def watching_exec(statement: Any, *args: Any, **kwargs: Any) -> Any:
+            nonlocal reporting
+            text = str(statement)
+            reporting = reporting or (
+                text.startswith("UPDATE ingest_files") and "finished_at" in text
+            )
+            return execute(statement, *args, **kwargs)
 
         def failing_commit() -> None:  # down by the time the file's report is written
-            if any(isinstance(row, IngestFileRow) and row.finished_at for row in session.dirty):
+            if reporting:
                 raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
             commit()
 
+        monkeypatch.setattr(session, "exec", watching_exec)
         monkeypatch.setattr(session, "commit", failing_commit)
         with pytest.raises(Unavailable, match="2 cases started") as info:
             await service.ingest("two.835", raw, ALICE)

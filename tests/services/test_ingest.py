@@ -3,6 +3,7 @@ matched to open cases instead of opening new ones."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -298,9 +299,16 @@ async def test_claims_sharing_a_masked_payer_claim_number_are_never_merged(
     ids = case_ids_of(raw, rulebook)  # as parsed, before the collision is known: one id
     assert len(set(ids)) == 1
     await harness.wait_status(harness.client.get_workflow_handle(ids[0]), CaseStatus.TRIAGED)
-    with Session(harness.engine) as session:
-        rows = session.exec(select(CaseRow).where(CaseRow.payer_claim_control_number == "MASKED"))
-        by_claim = {row.claim_id: row for row in rows}
+    by_claim: dict[str, CaseRow] = {}
+    for _ in range(300):  # the three cases are projected in any order: wait for all of them
+        with Session(harness.engine) as session:
+            rows = session.exec(
+                select(CaseRow).where(CaseRow.payer_claim_control_number == "MASKED")
+            )
+            by_claim = {row.claim_id: row for row in rows}
+        if len(by_claim) == 3:
+            break
+        await asyncio.sleep(0.1)
     assert sorted(by_claim) == ["PCNM1", "PCNM2", "PCNM3"]
     for row in by_claim.values():
         assert row.denied_amount <= row.billed_amount
