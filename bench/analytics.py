@@ -55,8 +55,8 @@ from services.analytics import Period
 from services.auth import AuthService, SessionKind
 from services.payer_rules import PayerRuleStore
 from services.users import UserService
-from tests.db.dashboard_oracle import old_dashboard
-from tests.factories import adj, make_claim, make_record
+from testkit.dashboard_oracle import old_dashboard
+from testkit.records import adj, make_claim, make_record
 from workflows.messages import TriageRequest
 
 TARGET_MS = 200.0

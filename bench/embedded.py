@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from denials.embedded import DevServer
-from tests.processes import free_port
+from testkit.processes import free_port
 
 
 def start_dev_server(folder: Path) -> DevServer:

@@ -70,7 +70,7 @@ async def measure() -> dict[str, float]:
     from domain.case import Actor, CasePolicy, CaseStatus, Role, TaskType
     from domain.models import WorkPath
     from domain.rulebook import Rulebook
-    from tests.factories import adj, finished_appeal, make_record
+    from testkit.records import adj, finished_appeal, make_record
     from workflows.case_workflow import DenialCaseWorkflow
     from workflows.messages import (
         AddNote,

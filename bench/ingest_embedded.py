@@ -34,7 +34,7 @@ from domain.rulebook import Rulebook
 from services.audit import AuditService
 from services.cases import CaseService
 from services.ingest import IngestService
-from tests.edi.x12_generator import Claim835, Line835, Remittance835, build_file
+from testkit.x12 import Claim835, Line835, Remittance835, build_file
 
 TARGET_SECONDS = 30.0
 

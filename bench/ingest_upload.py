@@ -3,7 +3,7 @@ model, the Temporal dev server): the ingest's duration, the API process's peak r
 and how long an unrelated request waits meanwhile; and how much of an oversize upload is read
 before it is refused. Today's code against BASELINE_COMMIT (a git worktree), in the same run.
 
-The file is a generated 835 of random claims (tests.edi.x12_generator.random_remittance, about
+The file is a generated 835 of random claims (testkit.x12.random_remittance, about
 200 bytes a claim, a sixth of them denials): 48.8 MB by default, the size that took 211 s and
 2.4 GiB in the API process while other requests waited 4-5 s. No worker runs: starting a case
 is the API's work, triaging it the worker's.
@@ -66,8 +66,8 @@ from bench.embedded import start_dev_server
 from bench.worker_memory import memory
 from denials.encryption import Keyring
 from denials.temporal import ensure_search_attributes
-from tests.edi.x12_generator import build_file, random_remittance
-from tests.processes import free_port
+from testkit.processes import free_port
+from testkit.x12 import build_file, random_remittance
 
 BASELINE_COMMIT = "29056cd"  # the last commit before streaming upload limits and progress
 ROOT = Path(__file__).resolve().parent.parent

@@ -41,7 +41,7 @@ from denials.worker import build_worker
 from domain.models import PayerType
 from domain.rulebook import Rulebook
 from services.users import UserService
-from tests.factories import adj, make_record
+from testkit.records import adj, make_record
 
 TARGET_MS = 200.0
 TASK_QUEUE = "bench-cases"

@@ -73,7 +73,7 @@ from services.case_list import SORT_COLUMNS, cursor_at, page_statements
 from services.case_search import named_users
 from services.schemas import CaseFilters, CaseSort
 from services.users import UserService
-from tests.factories import adj, make_record
+from testkit.records import adj, make_record
 
 # A CARC per category: its real triaged state (classification, rule, deadlines, priority) is
 # the template of the state document stored with every case of that category.

@@ -19,7 +19,7 @@ import pyx12.x12file
 
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
-from tests.edi.x12_generator import build_file, random_remittance
+from testkit.x12 import build_file, random_remittance
 
 TARGET = 10_000
 

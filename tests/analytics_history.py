@@ -21,7 +21,7 @@ from db.models import CaseEventRow, CaseRow, IngestFileRow, RemittanceClaimRow
 from db.remittance_claims import record_adjudicated
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
-from tests.edi.x12_generator import Claim835, Envelope, Line835, Remittance835, build_file
+from testkit.x12 import Claim835, Envelope, Line835, Remittance835, build_file
 
 
 def _at(day: date, days_later: float = 0) -> datetime:

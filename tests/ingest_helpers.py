@@ -11,7 +11,7 @@ from db.models import CaseRow
 from domain.identity import case_id_for
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
-from tests.edi.x12_generator import (
+from testkit.x12 import (
     Claim835,
     ElementError999,
     Envelope,

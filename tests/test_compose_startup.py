@@ -33,7 +33,7 @@ from sqlalchemy.engine import URL, make_url
 
 from denials.embedded import DevServer
 from denials.encryption import Keyring
-from tests.processes import DENIALS, free_port
+from testkit.processes import DENIALS, free_port
 from tests.test_compose import interpolate
 from workflows import search_attributes
 

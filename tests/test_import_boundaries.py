@@ -22,7 +22,14 @@ FORBIDDEN: dict[str, set[str]] = {
     "services": {"api", "web", "denials"},
     "api": {"web", "denials"},
     "web": {"api", "denials"},
+    # Benchmarks share synthetic data and process helpers with the tests through testkit/,
+    # never the test suite itself; testkit needs nothing of the tests either.
+    "bench": {"tests"},
+    "testkit": {"tests", "bench"},
 }
+# Nothing the product ships imports what only the tests and benchmarks use.
+for _layer in OURS:
+    FORBIDDEN[_layer] = FORBIDDEN.get(_layer, set()) | {"tests", "testkit", "bench"}
 # Crossings left until one HTTP composition module mounts the API and the pages over shared
 # dependencies, with the settings out of the command-line package (issue 17, item 4).
 WAITING = {

@@ -24,7 +24,7 @@ from domain.rulebook import Rulebook
 from edi.claim837 import Submitter
 from services.clearinghouse import OutboxAdapter, SentReceipt, SubmissionPackage
 from services.documents import DocumentStore
-from tests.factories import adj, make_record
+from testkit.records import adj, make_record
 from workflows.messages import SubmitRequest
 
 NOW = datetime(2026, 12, 3, 15, tzinfo=UTC)

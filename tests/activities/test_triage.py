@@ -12,7 +12,7 @@ from domain.models import Category, PayerType, WorkPath
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
 from services.payer_rules import PayerRuleStore
-from tests.edi.x12_generator import Claim835, Line835
+from testkit.x12 import Claim835, Line835
 from tests.ingest_helpers import remittance_file
 from workflows.messages import TriageRequest, TriageResult
 

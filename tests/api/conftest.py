@@ -19,7 +19,7 @@ from domain.models import DenialRecord
 from domain.rulebook import Rulebook
 from services.auth import AuthService, SessionKind
 from services.users import DEMO_USERS, UserService
-from tests.factories import make_record
+from testkit.records import make_record
 from tests.harness import CaseHarness
 
 Json = dict[str, Any]

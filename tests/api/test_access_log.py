@@ -10,8 +10,8 @@ import pytest
 from denials.config import Settings
 from denials.launch import _http_servers
 from domain.rulebook import Rulebook
+from testkit.records import make_record
 from tests.api.conftest import Api, as_user
-from tests.factories import make_record
 from tests.harness import CaseHarness
 
 

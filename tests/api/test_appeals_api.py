@@ -14,9 +14,9 @@ from api.deps import SESSION_COOKIE
 from domain.appeals.letters import PENDING_ATTESTATION
 from services.auth import AuthService, SessionKind
 from services.users import UserService
+from testkit.records import adj, make_record
 from tests.api.conftest import Api, Json, as_user, problem
 from tests.documents import pdf_bytes
-from tests.factories import adj, make_record
 from tests.harness import CaseHarness
 
 ALICE, BOB, DREW = as_user("alice"), as_user("bob"), as_user("drew")

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from testkit.records import make_record
 from tests.api.conftest import Api, Json, as_user
 from tests.api.polling import eventually
-from tests.factories import make_record
 from tests.harness import CaseHarness
 
 ALICE, BOB, SAM, ADA = as_user("alice"), as_user("bob"), as_user("sam"), as_user("ada")

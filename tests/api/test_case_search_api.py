@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 
 from db.models import AbsenceRow, AuditEventRow
 from domain.models import Patient
+from testkit.records import make_record
 from tests.api.conftest import Api, Json, as_user
-from tests.factories import make_record
 
 ALICE, BOB, SAM = as_user("alice"), as_user("bob"), as_user("sam")
 

@@ -22,8 +22,8 @@ from domain.case import PayerDecision, TaskType
 from domain.identity import case_id_for
 from domain.models import PayerType
 from domain.rulebook import Rulebook
+from testkit.records import adj, make_record
 from tests.api.conftest import Api, Json, as_user, problem
-from tests.factories import adj, make_record
 from tests.harness import CaseHarness
 from tests.login_form import post_login
 from tests.workflows.case_flow import submit_corrected_claim, to_path

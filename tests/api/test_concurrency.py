@@ -21,8 +21,8 @@ from domain.case import Role
 from domain.identity import case_id_for
 from domain.rulebook import Rulebook
 from services.auth import AuthService, SessionKind, hash_password
+from testkit.records import make_record
 from tests.api.conftest import Api, as_user
-from tests.factories import make_record
 from tests.harness import CaseHarness
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import CaseInput

@@ -41,8 +41,8 @@ from api.main import create_app
 from denials.config import Settings
 from domain.rulebook import Rulebook
 from services.schemas import MAX_CASE_OFFSET, MAX_OFFSET
+from testkit.records import make_record
 from tests.api.conftest import Api, as_user
-from tests.factories import make_record
 from tests.harness import CaseHarness
 
 FUZZ_EXAMPLES = 15

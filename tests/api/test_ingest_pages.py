@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from domain.rulebook import Rulebook
+from testkit.x12 import Claim835
 from tests.api.test_auth_sessions import Site, csrf_of, serve, web_login
-from tests.edi.x12_generator import Claim835
 from tests.ingest_helpers import GARBAGE, paid_claim, remittance_file
 from web.routes import ingest_pages
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from testkit.records import make_record
 from tests.analytics_history import History, period, seed_known_history
 from tests.api.conftest import Api, as_user, problem
 from tests.api.polling import eventually
-from tests.factories import make_record
 from tests.harness import CaseHarness
 from tests.login_form import post_login
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import httpx
 
+from testkit.records import adj, make_record
 from tests.api.conftest import Api, Json, as_user, problem
-from tests.factories import adj, make_record
 from tests.harness import CaseHarness
 
 ALICE = as_user("alice")

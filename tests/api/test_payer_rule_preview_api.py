@@ -8,6 +8,7 @@ import asyncio
 from datetime import timedelta
 
 from services.payer_rules import _CHECK_EVERY_SECONDS
+from testkit.records import make_record
 from tests.api.conftest import Api, as_user, problem
 from tests.api.test_payer_rules_api import (
     ACME,
@@ -19,7 +20,6 @@ from tests.api.test_payer_rules_api import (
     audit_actions,
     list_rules,
 )
-from tests.factories import make_record
 from tests.harness import CaseHarness
 
 PREVIEW = "/api/v1/payer-rules/preview"

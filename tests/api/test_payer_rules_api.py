@@ -13,8 +13,8 @@ import pytest
 
 from domain.models import Payer, PayerType
 from services.payer_rules import _CHECK_EVERY_SECONDS
+from testkit.records import make_record
 from tests.api.conftest import Api, Json, as_user, problem
-from tests.factories import make_record
 from tests.harness import CaseHarness
 
 ALICE, SAM, ADA = as_user("alice"), as_user("sam"), as_user("ada")

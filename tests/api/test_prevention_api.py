@@ -10,9 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from testkit.records import make_record
 from tests.api.conftest import Api, Json, as_user, problem
 from tests.api.polling import eventually
-from tests.factories import make_record
 from tests.harness import CaseHarness
 
 ALICE, BOB, SAM, ADA = as_user("alice"), as_user("bob"), as_user("sam"), as_user("ada")

@@ -8,8 +8,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import Session, select
 
 from db.models import CaseEventRow, TaskRow
+from testkit.records import make_record
 from tests.api.conftest import Api, as_user
-from tests.factories import make_record
 from tests.ingest_helpers import GARBAGE
 
 

@@ -35,9 +35,9 @@ from domain.models import DenialRecord
 from domain.rulebook import Rulebook
 from services.auth import AuthService, SessionKind
 from services.users import UserService
+from testkit.records import make_record
 from tests.api.conftest import Api, Json, as_user
 from tests.documents import pdf_bytes
-from tests.factories import make_record
 from tests.ingest_helpers import GARBAGE
 
 ANONYMOUS = "anonymous"

@@ -27,8 +27,8 @@ from domain.workflow_stops import StopStatus, refusal
 from services.auth import AuthService, SessionKind
 from services.stopped_cases import latest_run
 from services.users import UserService
+from testkit.records import make_record
 from tests.api.conftest import Api, as_user
-from tests.factories import make_record
 from tests.harness import CaseHarness
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import CaseInput

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from db.models import AuditEventRow
 from domain.models import ServiceLine
 from services.temporal_calls import ANSWER_SECONDS
+from testkit.records import adj, make_record
 from tests.api.conftest import Api, as_user
-from tests.factories import adj, make_record
 from tests.harness import CaseHarness
 from tests.workflows.clearinghouse import Clearinghouse
 

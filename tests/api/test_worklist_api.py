@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from db.models import AuditEventRow
+from testkit.records import adj, make_record
 from tests.api.conftest import Api, as_user, problem
 from tests.api.test_payer_responses_api import awaiting_payer
-from tests.factories import adj, make_record
 from tests.harness import CaseHarness
 
 ALICE = as_user("alice")

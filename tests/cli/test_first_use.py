@@ -21,8 +21,8 @@ from denials.cli import StaffRole
 from denials.encryption import KEY_BYTES, Keyring
 from denials.reachability import ANSWER_SECONDS
 from services.users import STAFF_ROLES, UserService
+from testkit.processes import DENIALS, free_port
 from tests.cli.test_ingest_cli import cli_env
-from tests.processes import DENIALS, free_port
 
 pytestmark = pytest.mark.e2e  # runs the `denials` command as a process
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import DENIALS, free_port, processes_mentioning
+from testkit.processes import DENIALS, free_port, processes_mentioning
 
 pytestmark = pytest.mark.e2e  # runs the `denials` command as a process
 

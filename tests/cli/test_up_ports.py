@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import DENIALS, free_port
+from testkit.processes import DENIALS, free_port
 
 pytestmark = pytest.mark.e2e  # runs the `denials` command as a process
 

@@ -21,13 +21,13 @@ from services.analytics import AnalyticsService, Dashboard, Period, Section
 from services.audit import AuditService
 from services.payer_rules import PayerRuleStore
 from services.prevention import PreventionService
+from testkit.records import adj, make_claim
 from tests.analytics_history import (
     History,
     period,
     seed_known_history,
     seed_remittance_history,
 )
-from tests.factories import adj, make_claim
 from workflows.messages import TriageRequest
 
 SAM = Actor(user_id="sam", role=Role.SUPERVISOR)

@@ -23,8 +23,8 @@ from db.models import CaseEventRow, CaseRow, RemittanceClaimRow
 from domain.case import Actor, Role
 from services.analytics import AnalyticsService, Dashboard, Period, Section, to_csv
 from services.audit import AuditService
+from testkit.dashboard_oracle import old_dashboard
 from tests.analytics_history import History
-from tests.db.dashboard_oracle import old_dashboard
 from tests.db.test_projection import root_cause_v4, triaged_v2, write
 
 SAM = Actor(user_id="sam", role=Role.SUPERVISOR)

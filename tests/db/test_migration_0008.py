@@ -15,8 +15,8 @@ from db.models import RemittanceClaimRow
 from db.remittance_claims import adjudicated_rows, record_adjudicated
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
+from testkit.x12 import Claim835, Envelope, Line835, Remittance835, build_file
 from tests.db.old_rows import add_claim_row_as_0007, add_ingest_file_as_0011
-from tests.edi.x12_generator import Claim835, Envelope, Line835, Remittance835, build_file
 
 RECEIVED = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from db.models import CaseRow
 from db.projection import case_row_values
 from domain.case import CasePolicy, CaseState, CaseStatus
 from domain.models import Patient
-from tests.factories import make_record
+from testkit.records import make_record
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 

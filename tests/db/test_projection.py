@@ -30,7 +30,7 @@ from domain.case import (
 )
 from domain.models import Category, DenialClass, WorkPath
 from domain.priority import PriorityBreakdown
-from tests.factories import finished_appeal, make_record
+from testkit.records import finished_appeal, make_record
 from tests.harness import ALICE, CaseHandle, CaseHarness
 from tests.workflows.case_steps import settled
 from workflows.messages import ConfirmRootCause, ConfirmTriage, PayerResponseEntry

@@ -15,7 +15,7 @@ from db.models import IngestFileRow, RemittanceClaimRow
 from db.remittance_claims import record_adjudicated
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
-from tests.edi.x12_generator import (
+from testkit.x12 import (
     Claim835,
     Envelope,
     Layout,

@@ -13,8 +13,8 @@ from db.models import RemittanceClaimRow
 from db.remittance_claims import AdjudicatedRecorder, adjudicated_rows
 from domain.rulebook import Rulebook
 from edi.stream import parts
+from testkit.x12 import build_file
 from tests.db.test_remittance_claims import denied, record, remittance
-from tests.edi.x12_generator import build_file
 
 
 def test_parts_record_the_rows_of_the_whole_file(engine: Engine, rulebook: Rulebook) -> None:

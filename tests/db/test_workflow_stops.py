@@ -25,7 +25,7 @@ from db.workflow_stops import (
 )
 from domain.case import CasePolicy, CaseState, CaseStatus
 from domain.workflow_stops import DetectedBy, StopStatus
-from tests.factories import make_record
+from testkit.records import make_record
 
 T0 = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
 

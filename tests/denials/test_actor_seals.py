@@ -25,8 +25,8 @@ from denials.encryption import EncryptionCodec, Keyring, encrypted_data_converte
 from denials.temporal import connect
 from denials.worker import WORKFLOWS
 from domain.case import PayerDecision, PayerResponse, TaskType
+from testkit.records import adj, make_record
 from tests.encrypted_env import TEST_KEYRING, TEST_PAYLOAD_KEYS
-from tests.factories import adj, make_record
 from tests.harness import ALICE, CaseHarness
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import CaseInput, CompleteTask, ConfirmTriage

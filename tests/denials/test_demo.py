@@ -16,7 +16,7 @@ from domain.identity import case_id_for
 from domain.rulebook import Rulebook
 from services.errors import Invalid
 from services.users import UserService
-from tests.factories import adj, make_record
+from testkit.records import adj, make_record
 from tests.harness import CaseHarness
 
 

@@ -32,7 +32,7 @@ from denials.ui_proxy import (
     ReadOnlyWebUI,
     server_config,
 )
-from tests.processes import free_port
+from testkit.processes import free_port
 from tests.web.stack import CHROMIUM, CHROMIUM_ARGS, MISSING_CHROMIUM
 
 TASK_QUEUE = "web-ui-test"

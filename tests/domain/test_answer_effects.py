@@ -28,7 +28,7 @@ from domain.case import (
 )
 from domain.deadlines import Deadline, DeadlineKind
 from domain.models import DenialKind, WorkPath
-from tests.factories import adj, make_record
+from testkit.records import adj, make_record
 
 TODAY = date(2026, 5, 4)
 AT = datetime(2026, 5, 4, 9, tzinfo=UTC)

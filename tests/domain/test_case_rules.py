@@ -30,7 +30,7 @@ from domain.models import Category, DenialKind, PayerType, WorkPath
 from domain.payer_rules import PayerRule
 from domain.permissions import work_permission_problem
 from domain.rulebook import Rulebook
-from tests.factories import adj, make_record
+from testkit.records import adj, make_record
 
 TODAY = date(2025, 6, 2)
 NOW = datetime(2025, 6, 2, 9, 30, tzinfo=UTC)

@@ -33,7 +33,7 @@ from domain.models import (
     WorkPath,
 )
 from domain.payer_rules import PayerRule, load_registry
-from tests.factories import adj
+from testkit.records import adj
 
 TEST_DATA = Path(__file__).resolve().parents[1] / "data"
 SHARED_CARC = TEST_DATA / "codes" / "carc.csv"

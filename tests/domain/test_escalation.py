@@ -14,7 +14,7 @@ from domain.escalation import (
     lowered_levels,
     starting_level,
 )
-from tests.factories import make_record
+from testkit.records import make_record
 
 DUE = date(2026, 3, 20)
 # The appeal deadline passes at the midnight ending 20 March, UTC here.

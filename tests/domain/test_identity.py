@@ -9,7 +9,7 @@ import pytest
 
 from domain.identity import case_id_for, denial_sequence
 from domain.models import DenialKind, DenialRecord, Patient, Payer, PayerType
-from tests.factories import make_record
+from testkit.records import make_record
 
 TODAY = date(2025, 6, 2)
 CASE_ID = re.compile(r"^case-[0-9a-f]{24}$")

@@ -13,7 +13,7 @@ from domain.payer_answers import (
     posted_answer_problem,
     reference_for,
 )
-from tests.factories import adj, make_record
+from testkit.records import adj, make_record
 
 TODAY = date(2026, 5, 4)
 

@@ -19,7 +19,7 @@ from domain.root_cause import (
     recommended_action,
 )
 from domain.rulebook import Rulebook
-from tests.factories import adj, make_claim
+from testkit.records import adj, make_claim
 
 TODAY = date(2026, 11, 1)
 THRESHOLDS = PatternThresholds(window_days=90, payer_carc=5, provider_carc=3, procedure_payer=4)

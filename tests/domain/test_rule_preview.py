@@ -12,7 +12,7 @@ from domain.deadlines import DeadlineExtension, DeadlineKind
 from domain.models import Payer, PayerType
 from domain.payer_rules import PayerRule, PayerRuleRegistry, load_registry
 from domain.rule_preview import deadline_changes, preview, recount_day, rules_per_payer
-from tests.factories import make_record
+from testkit.records import make_record
 
 TODAY = date(2025, 6, 2)
 NOW = datetime(2025, 6, 2, 9, 30, tzinfo=UTC)

@@ -16,7 +16,7 @@ from domain.task_work import (
     triage_problem,
     write_off_outcome,
 )
-from tests.factories import make_record
+from testkit.records import make_record
 
 TODAY = date(2026, 5, 4)
 AT = datetime(2026, 5, 4, 9, tzinfo=UTC)

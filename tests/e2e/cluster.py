@@ -21,7 +21,7 @@ from temporalio.client import Client
 
 from denials.embedded import DevServer
 from denials.encryption import EncryptionCodec, Keyring
-from tests.processes import DENIALS, free_port
+from testkit.processes import DENIALS, free_port
 from workflows.messages import TASK_QUEUE
 
 STARTUP_SECONDS = 120

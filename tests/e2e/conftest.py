@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from testkit.processes import DENIALS, free_port
 from tests.e2e.cluster import wait_ready
-from tests.processes import DENIALS, free_port
 
 
 @pytest.fixture

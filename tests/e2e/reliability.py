@@ -37,8 +37,8 @@ from domain.case import (
 from domain.identity import case_id_for
 from domain.models import DenialRecord
 from services.users import UserService
-from tests.factories import finished_appeal
-from tests.processes import DENIALS, free_port
+from testkit.processes import DENIALS, free_port
+from testkit.records import finished_appeal
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
     CaseInput,

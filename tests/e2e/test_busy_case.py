@@ -19,9 +19,9 @@ from denials.embedded import installed_binary
 from denials.temporal import ensure_search_attributes
 from domain.case import Actor, CasePolicy, Role
 from domain.rulebook import Rulebook
+from testkit.records import make_record
 from tests.conftest import running_harness
 from tests.e2e.test_processes import sign_in, wait_for_demo_cases
-from tests.factories import make_record
 from tests.workflows.history_limits import MB, runs_of
 
 NOTES_OVER_HTTP = 300

@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from testkit.processes import DENIALS
+from testkit.records import make_record
+from testkit.x12 import Claim835, Line835
 from tests.e2e.test_processes import sign_in, wait_for_demo_cases, wait_ready
-from tests.edi.x12_generator import Claim835, Line835
-from tests.factories import make_record
 from tests.ingest_helpers import remittance_file
-from tests.processes import DENIALS
 
 NAME_LAST, NAME_FIRST = "QUILLFEATHER", "ZEBEDEE"
 NAME = f"{NAME_FIRST} {NAME_LAST}"

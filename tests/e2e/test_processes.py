@@ -14,9 +14,9 @@ from sqlmodel import Session
 
 from db.engine import make_engine, migrate
 from services.users import UserService
+from testkit.processes import DENIALS, processes_mentioning
+from testkit.records import adj, make_record
 from tests.e2e.cluster import Cluster, wait_ready
-from tests.factories import adj, make_record
-from tests.processes import DENIALS, processes_mentioning
 
 
 def sign_in(base_url: str, user: str) -> dict[str, str]:

@@ -26,6 +26,7 @@ from domain.case import CaseStatus
 from domain.models import DenialRecord
 from services.absences import AbsenceIn, AbsenceService
 from services.audit import AuditService
+from testkit.records import adj, make_record
 from tests.e2e.reliability import (
     DENIALS,
     Deployment,
@@ -36,7 +37,6 @@ from tests.e2e.reliability import (
     to_awaiting_payer,
     wait_status,
 )
-from tests.factories import adj, make_record
 from tests.harness import SAM, CaseHandle
 from workflows.absence_workflow import AbsenceWorkflow
 from workflows.case_workflow import DenialCaseWorkflow

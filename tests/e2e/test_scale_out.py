@@ -42,8 +42,8 @@ from temporalio.client import Client
 from api.deps import SESSION_COOKIE
 from db.engine import make_engine, migrate
 from services.users import UserService
+from testkit.x12 import Claim835, Line835, Remittance835, build_file
 from tests.e2e.cluster import Cluster
-from tests.edi.x12_generator import Claim835, Line835, Remittance835, build_file
 from tests.login_form import post_login
 from tests.postgres_server import scratch_database
 from workflows.case_workflow import DenialCaseWorkflow

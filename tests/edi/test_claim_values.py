@@ -14,7 +14,7 @@ from edi.parser import parse_bytes
 from edi.problems import Location, Severity
 from edi.results import ParsedFile
 from edi.tokenizer import Segment
-from tests.edi.x12_generator import (
+from testkit.x12 import (
     Claim277,
     Claim835,
     ClaimAck277,

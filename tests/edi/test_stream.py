@@ -16,7 +16,7 @@ from edi.problems import Severity
 from edi.results import ParsedFile
 from edi.stream import parts, scan
 from edi.validation import validate, validate_first
-from tests.edi.x12_generator import build_file, random_remittance
+from testkit.x12 import build_file, random_remittance
 
 X12 = Path(__file__).resolve().parents[1] / "data" / "x12"
 SAMPLES = sorted(path for path in X12.iterdir() if path.suffix in (".835", ".277", ".999"))

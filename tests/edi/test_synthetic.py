@@ -14,7 +14,7 @@ from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
 from edi.problems import Problem
 from edi.results import ParsedFile
-from tests.edi.x12_generator import (
+from testkit.x12 import (
     V4010_835,
     V5010_835,
     Claim277,

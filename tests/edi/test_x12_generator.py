@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from datetime import date
 
-from tests.edi.x12_generator import (
+from testkit.x12 import (
     V4010_835,
     Claim835,
     Envelope,

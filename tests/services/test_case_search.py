@@ -24,7 +24,7 @@ from services.cases import CaseService
 from services.errors import Invalid, NotFound
 from services.saved_filters import SavedFilterIn, SavedFilterService
 from services.schemas import CaseFilters
-from tests.factories import make_record
+from testkit.records import make_record
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 

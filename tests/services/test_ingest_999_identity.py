@@ -20,7 +20,7 @@ from services.audit import AuditService
 from services.cases import CaseService
 from services.errors import Invalid
 from services.ingest import IngestService
-from tests.edi.x12_generator import (
+from testkit.x12 import (
     Claim277,
     ClaimAck277,
     Envelope,

@@ -20,8 +20,8 @@ from services.audit import AuditService
 from services.cases import CaseService
 from services.ingest import IngestService
 from services.ingest_report import FileReport
-from tests.api.polling import eventually
-from tests.edi.x12_generator import (
+from testkit.records import finished_appeal
+from testkit.x12 import (
     Claim277,
     Claim835,
     ClaimAck277,
@@ -34,7 +34,7 @@ from tests.edi.x12_generator import (
     SetResponse999,
     build_file,
 )
-from tests.factories import finished_appeal
+from tests.api.polling import eventually
 from tests.harness import ALICE, BOB, CaseHandle, CaseHarness
 from tests.ingest_helpers import (
     PAYER_ID,

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from db.analytics import claims_by_payer_month
 from domain.rulebook import Rulebook
 from services.ingest_report import FileReport, IngestSummary
-from tests.edi.x12_generator import Claim835, Envelope, Line835, Remittance835, build_file
+from testkit.x12 import Claim835, Envelope, Line835, Remittance835, build_file
 from tests.harness import ALICE, CaseHarness
 
 

@@ -15,8 +15,8 @@ from domain.case import Actor, CasePolicy, PayerDecision, PayerResponse, Role
 from domain.rulebook import Rulebook
 from services import temporal_calls
 from services.errors import Busy, Unavailable
+from testkit.records import make_record
 from tests.conftest import running_harness
-from tests.factories import make_record
 from tests.ingest_helpers import wait_row
 
 ALICE = Actor(user_id="alice", role=Role.BILLER)

@@ -27,8 +27,8 @@ from services import temporal_calls
 from services.audit import AuditService
 from services.errors import NoAnswer
 from services.tasks import TaskService
+from testkit.records import adj, make_record
 from tests.db.test_projection import build_state, event, write
-from tests.factories import adj, make_record
 from tests.harness import ALICE, CaseHarness
 from workflows.messages import ConfirmTriage
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.processes import DENIALS, free_port, processes_mentioning
+from testkit.processes import DENIALS, free_port, processes_mentioning
 
 STARTUP_SECONDS = 120
 DEMO_TRIAGED_CASES = 9

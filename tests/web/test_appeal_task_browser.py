@@ -18,8 +18,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from domain.models import PayerType
+from testkit.records import adj, make_record
 from tests.documents import pdf_bytes, png_bytes
-from tests.factories import adj, make_record
 from tests.web.axe import serious_violations
 from tests.web.conftest import Shots
 from tests.web.stack import Stack, bearer

@@ -19,8 +19,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from domain.case import CasePolicy
 from domain.models import PayerType
-from tests.edi.x12_generator import Claim835
-from tests.factories import adj, make_record
+from testkit.records import adj, make_record
+from testkit.x12 import Claim835
 from tests.ingest_helpers import GARBAGE, denied_claim, paid_claim, remittance_file
 from tests.web.appeal_task import finish_and_submit_appeal
 from tests.web.conftest import Shots

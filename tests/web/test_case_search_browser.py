@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from domain.models import Patient
-from tests.factories import make_record
+from testkit.records import make_record
 from tests.web.axe import assert_accessible
 from tests.web.conftest import Shots
 from tests.web.stack import Stack, bearer
@@ -65,7 +65,7 @@ def test_search_by_claim_number_part_and_patient_name_then_save_and_apply(
     _, garcia = open_case(stack, "0098765", patient="GARCIA, MARIA")
     sign_in(page, "alice", shot)
     page.goto("/cases")
-    search(page, "PCN-0007")  # only the demo claim: tests.factories numbers PCN0000007 too
+    search(page, "PCN-0007")  # only the demo claim: testkit.records numbers PCN0000007 too
     expect(row_of(page, "DEMO-PCN-0007")).to_be_visible()
     assert listed_claims(page) == ["DEMO-PCN-0007"]
     checked(page, shot, "claim-number-part")

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from domain.case import TaskType
 from domain.models import ClaimType, DenialKind, ServiceLine
-from tests.factories import adj, make_claim
+from testkit.records import adj, make_claim
 from web.corrected_claim import CorrectionTarget
 from web.corrected_claim import initial_values as claim_values
 from web.forms import initial_values, parse_task_form

@@ -26,7 +26,7 @@ from domain.case import (
     TaskType,
 )
 from domain.models import WorkPath
-from tests.factories import finished_appeal
+from testkit.records import finished_appeal
 from tests.harness import ALICE, CaseHandle, CaseHarness
 from workflows.messages import (
     CaseResult,

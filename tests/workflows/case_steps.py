@@ -19,7 +19,7 @@ from denials.worker import build_worker
 from domain.case import Actor, CaseState, CaseStatus, Role, TaskType
 from domain.models import DenialRecord, WorkPath
 from domain.rulebook import Rulebook
-from tests.factories import finished_appeal
+from testkit.records import finished_appeal
 from tests.harness import ALICE, CaseHandle, CaseHarness
 from workflows.messages import ConfirmRootCause, ConfirmTriage
 from workflows.refusals import Refusal

@@ -34,7 +34,7 @@ from denials.temporal import ensure_search_attributes
 from denials.worker import build_worker
 from domain.case import CasePolicy, PayerDecision, PayerResponse
 from domain.rulebook import Rulebook
-from tests.factories import adj, make_record
+from testkit.records import adj, make_record
 from tests.harness import ALICE, SAM, CaseHarness
 from tests.workflows.case_flow import appeal_and_get_paid
 from tests.workflows.history_limits import runs_of

@@ -38,8 +38,8 @@ from domain.case import CasePolicy, CaseStatus, PayerDecision, PayerResponse, Ta
 from domain.deadlines import DeadlineKind
 from domain.models import SERVICE_DATE_UNKNOWN, DenialKind, Payer, PayerType, ServiceLine, WorkPath
 from domain.rulebook import Rulebook
+from testkit.records import adj, finished_appeal, make_record
 from tests.conftest import running_harness
-from tests.factories import adj, finished_appeal, make_record
 from tests.harness import ALICE, SAM, CaseHandle, CaseHarness
 from tests.workflows.case_flow import (
     appeal_and_get_paid,

@@ -13,7 +13,7 @@ from domain.workload import distribute
 from services.absences import AbsenceIn, AbsenceService
 from services.audit import AuditService
 from services.users import UserService
-from tests.factories import make_record
+from testkit.records import make_record
 from tests.harness import ALICE, BOB, SAM, CaseHarness
 from workflows.absence_workflow import AbsenceWorkflow
 from workflows.messages import ConfirmTriage

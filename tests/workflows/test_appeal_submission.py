@@ -25,8 +25,8 @@ from edi.claim837 import Submitter, read_837
 from edi.validation import validate
 from services.clearinghouse import OutboxAdapter, SubmissionPackage
 from services.documents import DocumentStore
+from testkit.records import adj, finished_appeal, finished_letter, make_record
 from tests.domain.appeals.case_builder import letter_case
-from tests.factories import adj, finished_appeal, finished_letter, make_record
 from tests.harness import ALICE, DREW, CaseHarness
 from tests.workflows.case_flow import refused, to_path
 from workflows.case_workflow import DenialCaseWorkflow

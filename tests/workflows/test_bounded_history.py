@@ -10,7 +10,7 @@ from decimal import Decimal
 from temporalio.api.enums.v1 import EventType
 
 from domain.case import CaseOutcome, TaskType
-from tests.factories import make_record
+from testkit.records import make_record
 from tests.harness import ALICE, SAM, CaseHarness
 from tests.workflows.case_flow import appeal_and_get_paid, assert_closed
 from tests.workflows.history_limits import MB, runs_of

@@ -30,7 +30,7 @@ from domain.case import (
 )
 from domain.deadlines import deadline_instant
 from services.temporal_calls import ANSWER_SECONDS
-from tests.factories import adj, finished_appeal, make_record
+from testkit.records import adj, finished_appeal, make_record
 from tests.harness import ALICE, SAM, CaseHandle, CaseHarness
 from tests.workflows.case_flow import due, event_types, projected, sleep_until, task_of, to_path
 from tests.workflows.clearinghouse import Clearinghouse

@@ -22,7 +22,7 @@ from domain.case import (
     TaskType,
 )
 from domain.deadlines import DeadlineKind, deadline_instant
-from tests.factories import adj, make_record
+from testkit.records import adj, make_record
 from tests.harness import ALICE, SAM, CaseHandle, CaseHarness
 from tests.workflows.case_flow import (
     due,

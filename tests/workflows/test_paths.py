@@ -27,7 +27,7 @@ from domain.deadlines import deadline_instant, due_day
 from domain.identity import case_id_for
 from domain.models import Category, DenialKind, PayerType, WorkPath
 from domain.rulebook import Rulebook
-from tests.factories import adj, make_record
+from testkit.records import adj, make_record
 from tests.harness import ALICE, BOB, SAM, CaseHandle, CaseHarness
 from tests.workflows.case_flow import (
     MEDICARE_RECEIPT,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from domain.case import CaseStatus, PayerDecision, PayerResponse
 from domain.models import WorkPath
-from tests.factories import adj, make_record
+from testkit.records import adj, make_record
 from tests.harness import CaseHarness
 from tests.workflows.case_flow import projected, submit_appeal, to_path
 from workflows.case_workflow import DenialCaseWorkflow

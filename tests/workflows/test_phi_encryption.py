@@ -23,8 +23,8 @@ from denials.encryption import ENCODING, EncryptionCodec
 from denials.logs import JsonFormatter
 from domain.case import CaseOutcome, PayerDecision, PayerResponse, TaskType
 from domain.models import DenialRecord, Patient
+from testkit.records import adj, make_record
 from tests.encrypted_env import TEST_KEYRING
-from tests.factories import adj, make_record
 from tests.harness import ALICE, CaseHarness
 from tests.workflows.case_flow import assert_closed, submit_appeal, to_path
 from workflows.case_workflow import DenialCaseWorkflow

@@ -17,8 +17,8 @@ from domain.deadlines import DeadlineKind
 from domain.models import Payer, PayerType, WorkPath
 from domain.priority import PriorityFactor
 from domain.rulebook import Rulebook
+from testkit.records import adj, make_record
 from tests.conftest import running_harness
-from tests.factories import adj, make_record
 from tests.harness import ADA, ALICE, BOB, SAM, CaseHarness
 from tests.workflows.case_steps import expect_rejection, settled, to_root_cause
 from workflows.case_workflow import DenialCaseWorkflow

@@ -9,7 +9,7 @@ import pytest
 
 from domain.case import CasePolicy, CaseStatus, EscalationLevel, TaskStatus, TaskType
 from domain.deadlines import time_zone
-from tests.factories import adj, make_record
+from testkit.records import adj, make_record
 from tests.harness import CaseHarness
 from tests.workflows.case_flow import due, projected, sleep_until, task_of
 

@@ -30,7 +30,7 @@ from domain.case import (
 from domain.deadlines import DeadlineKind, deadline_instant
 from domain.models import Category, DenialKind, DenialRecord, PayerType, WorkPath
 from domain.rulebook import Rulebook
-from tests.factories import adj, make_record
+from testkit.records import adj, make_record
 from tests.harness import ADA, ALICE, BOB, SAM, CaseHarness
 from tests.workflows.case_steps import (
     SUE,

@@ -4,7 +4,7 @@ Content is described by small dataclasses (`Remittance835` with `Claim835` / `Li
 `ClaimAck277` with `Claim277`, `FunctionalAck999` with `SetResponse999` / `SegmentError999`);
 `build_file` wraps them in an envelope and writes them with the chosen delimiters and layout::
 
-    from tests.edi.x12_generator import Claim835, Layout, Line835, Remittance835, build_file
+    from testkit.x12 import Claim835, Layout, Line835, Remittance835, build_file
 
     raw = build_file(
         [Remittance835(claims=[Claim835("PCN1", lines=[Line835(billed="100", paid="80")])])],
