@@ -144,9 +144,10 @@ def test_a_projection_and_the_unanswered_request_settling_at_once_add_one_ok(
     """The request's check reads the entries, then the projection settles the same Update in
     another transaction before the request writes: one 'ok' entry, not two (on each
     database)."""
+    update_id = f"u-race-{uuid.uuid4().hex}"  # the database may hold other tests' entries
     with Session(engine) as session:
         AuditService(session).record(
-            ALICE, "case.note", Outcome.UNKNOWN, case_id="c1", update_id="u-race"
+            ALICE, "case.note", Outcome.UNKNOWN, case_id="c1", update_id=update_id
         )
     concurrent = {"done": False}
 
@@ -155,17 +156,17 @@ def test_a_projection_and_the_unanswered_request_settling_at_once_add_one_ok(
             return
         concurrent["done"] = True  # the other transaction's own inserts pass through
         with Session(engine) as other:
-            assert reconcile_unknown(other, ["u-race"]) == 1
+            assert reconcile_unknown(other, [update_id]) == 1
             other.commit()
 
     with Session(engine) as session:
         sqlalchemy_events.listen(engine, "before_cursor_execute", settle_elsewhere_first)
         try:
-            added = reconcile_unknown(session, ["u-race"])
+            added = reconcile_unknown(session, [update_id])
             session.commit()
         finally:
             sqlalchemy_events.remove(engine, "before_cursor_execute", settle_elsewhere_first)
     assert concurrent["done"]
     assert added == 0
-    outcomes = [e.outcome for e in _entries(engine, "case.note")]
+    outcomes = [e.outcome for e in _entries(engine, "case.note") if e.update_id == update_id]
     assert outcomes == [Outcome.UNKNOWN, Outcome.OK]
