@@ -74,6 +74,24 @@ def kind_of(transaction: TransactionSet, problems: ProblemSink) -> FileKind | No
     return kind
 
 
+def kind_in_file(
+    file_kind: FileKind | None, transaction: TransactionSet, problems: ProblemSink
+) -> FileKind | None:
+    """The transaction set's kind when the file can hold it (read, and of the file's kind so
+    far); None, with the problem said, when it cannot."""
+    kind = kind_of(transaction, problems)
+    if kind is None or file_kind in (None, kind):
+        return kind
+    problems.append(
+        Problem(
+            severity=Severity.ERROR,
+            message=f"a {kind.value} transaction set in a {file_kind.value} file",
+            location=transaction.st.location(1),
+        )
+    )
+    return None
+
+
 @contextmanager
 def _collection_paused(freeze: bool) -> Iterator[None]:
     """Parsing allocates hundreds of thousands of long-lived objects at once; the cyclic
@@ -146,20 +164,11 @@ def _parse(name: str, raw: bytes, rulebook: Rulebook) -> tuple[ParsedFile, bool]
     if not envelope.ok:
         return parsed, has_envelope
     for transaction in envelope.transaction_sets:
-        kind = kind_of(transaction, parsed.problems)
+        kind = kind_in_file(parsed.kind, transaction, parsed.problems)
         if kind is None:
             continue
         if parsed.kind is None:
             parsed.kind, parsed.version = kind, transaction.version or SUPPORTED_VERSIONS[kind]
-        elif parsed.kind is not kind:
-            parsed.problems.append(
-                Problem(
-                    severity=Severity.ERROR,
-                    message=f"a {kind.value} transaction set in a {parsed.kind.value} file",
-                    location=transaction.st.location(1),
-                )
-            )
-            continue
         _parse_transaction(parsed, kind, transaction, delimiters, rulebook, name)
     return parsed, has_envelope
 

@@ -22,7 +22,7 @@ from domain.models import DenialKind
 from domain.rulebook import Rulebook
 from edi.acknowledgments import ClaimAcknowledgmentParser, FunctionalAcknowledgmentParser
 from edi.envelope import Envelope, TransactionSet, Walker
-from edi.parser import Stage, enveloped, kind_of
+from edi.parser import Stage, enveloped, kind_in_file
 from edi.problems import Problem, ProblemLog, ProblemSink, Severity, X12Error
 from edi.remittance import RemittanceParser, RemittanceReading
 from edi.results import (
@@ -97,20 +97,11 @@ class _Reader:
 
     def opened(self, transaction: TransactionSet) -> None:
         self._reading, self._whole = None, None
-        kind = kind_of(transaction, self._problems)
+        kind = kind_in_file(self.kind, transaction, self._problems)
         if kind is None:
             return
         if self.kind is None:
             self.kind, self.version = kind, transaction.version or SUPPORTED_VERSIONS[kind]
-        elif self.kind is not kind:
-            self._problems.append(
-                Problem(
-                    severity=Severity.ERROR,
-                    message=f"a {kind.value} transaction set in a {self.kind.value} file",
-                    location=transaction.st.location(1),
-                )
-            )
-            return
         if kind is FileKind.REMITTANCE:
             parser = RemittanceParser(self._rulebook, self._delimiters, self._name)
             self._reading = parser.reading(transaction, self._problems)
