@@ -16,7 +16,7 @@ from edi.problems import Severity
 from edi.results import ParsedFile
 from edi.stream import parts, scan
 from edi.validation import validate, validate_first
-from testkit.x12 import build_file, random_remittance
+from testkit.x12 import FunctionalAck999, SetResponse999, build_file, random_remittance
 
 X12 = Path(__file__).resolve().parents[1] / "data" / "x12"
 SAMPLES = sorted(path for path in X12.iterdir() if path.suffix in (".835", ".277", ".999"))
@@ -128,3 +128,13 @@ def test_findings_beyond_the_limit_are_counted_not_made(rulebook: Rulebook) -> N
     scanned = scan("x", raw, rulebook, limit=5)
     assert scanned.problems.kept == findings[:5]
     assert scanned.problems.omitted[Severity.WARNING] == len(findings) - 5
+
+
+def test_a_set_of_another_kind_is_refused_alike_whole_and_streamed(rulebook: Rulebook) -> None:
+    """A 999 after an 835 in one file: both readers refuse it with the same error."""
+    raw = build_file([random_remittance(3), FunctionalAck999(sets=[SetResponse999()])])
+    expected = "a 999 transaction set in a 835 file"
+    whole = parse_bytes("mixed.835", raw, rulebook)
+    streamed = scan("mixed.835", raw, rulebook)
+    for problems in (whole.errors, streamed.problems.errors):
+        assert [p.message for p in problems if "transaction set in a" in p.message] == [expected]
