@@ -11,6 +11,7 @@ COPY db db
 COPY services services
 COPY api api
 COPY web web
+COPY app app
 COPY denials denials
 RUN pip install --no-cache-dir . && mkdir /data && chown nobody /data
 USER nobody

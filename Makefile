@@ -12,7 +12,7 @@ $(BIN)/python:
 
 # The workflow sandbox re-imports workflow code for every case it runs: bytecode compiled
 # ahead saves compiling it each time where PYTHONDONTWRITEBYTECODE is set.
-PACKAGES := domain edi workflows activities db services api web denials
+PACKAGES := domain edi workflows activities db services api web app denials
 COMPILE := $(BIN)/python -m compileall -q $(PACKAGES) > /dev/null
 
 # Re-install whenever pyproject.toml changes.

@@ -45,8 +45,8 @@ from api.routes import (
 )
 from api.routes.codec import CodecCors, ui_origins
 from api.security_headers import SecurityHeaders
-from api.upload_limits import UploadLimits
-from denials.config import Settings
+from app.settings import Settings
+from app.upload_limits import UploadLimits
 from domain.rulebook import Rulebook
 from services.audit import AuditService
 from services.cases import CaseService

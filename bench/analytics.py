@@ -41,12 +41,12 @@ from sqlmodel import Session, col
 
 from activities.triage import TriageActivities
 from api.main import create_app
+from app.settings import Settings
 from bench.databases import scratch_postgres
 from bench.http_bench import MIN_SAMPLES, load, median_p95, served
 from db.dashboard_summary import rebuild_dashboard, refresh_dashboard
 from db.engine import make_engine, migrate
 from db.models import CaseEventRow, CaseRow, IngestFileRow, RemittanceClaimRow
-from denials.config import Settings
 from denials.temporal import connect
 from domain.case import CasePolicy, CaseState, CaseStatus
 from domain.models import DenialRecord, Payer, PayerType, ServiceLine

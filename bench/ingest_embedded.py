@@ -21,12 +21,12 @@ from sqlmodel import Session, col, func, select
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from app.encryption import EncryptionCodec, Keyring
+from app.settings import Settings
 from bench.embedded import start_dev_server
 from bench.trivial_workflow import TrivialWorkflow
 from db.engine import make_engine, migrate
 from db.models import CaseRow
-from denials.config import Settings
-from denials.encryption import EncryptionCodec, Keyring
 from denials.temporal import ensure_search_attributes
 from denials.worker import build_worker
 from domain.case import Actor, CasePolicy, CaseStatus, Role

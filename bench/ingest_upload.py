@@ -62,9 +62,9 @@ from pathlib import Path
 
 import httpx
 
+from app.encryption import Keyring
 from bench.embedded import start_dev_server
 from bench.worker_memory import memory
-from denials.encryption import Keyring
 from denials.temporal import ensure_search_attributes
 from testkit.processes import free_port
 from testkit.x12 import build_file, random_remittance

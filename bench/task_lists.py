@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.main import create_app
+from app.settings import Settings
 from bench.http_bench import (
     FLOOR_PATH,
     MIN_SAMPLES,
@@ -44,7 +45,6 @@ from bench.worklist import Generated, generate, maintain, postgres_engine, sqlit
 from db.engine import migrate
 from db.models import CaseRow, TaskRow
 from db.work_management import CaseFollowUpRow
-from denials.config import Settings
 from denials.temporal import connect
 from domain.rulebook import Rulebook
 from domain.worklist import WorkView

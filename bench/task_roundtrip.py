@@ -31,11 +31,11 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.main import create_app
+from app.encryption import EncryptionCodec, Keyring
+from app.settings import Settings
 from bench.embedded import free_port, start_dev_server
 from bench.noop_workflow import NoopUpdateWorkflow, noop_activity
 from db.engine import make_engine, migrate
-from denials.config import Settings
-from denials.encryption import EncryptionCodec, Keyring
 from denials.temporal import ensure_search_attributes
 from denials.worker import build_worker
 from domain.models import PayerType

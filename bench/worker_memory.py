@@ -24,11 +24,11 @@ from pathlib import Path
 
 from sqlmodel import Session, func, select
 
+from app.encryption import EncryptionCodec, Keyring
 from bench.embedded import start_dev_server
 from bench.ingest_embedded import denials_835
 from db.engine import make_engine, migrate
 from db.models import CaseRow
-from denials.encryption import EncryptionCodec, Keyring
 from denials.temporal import ensure_search_attributes
 from domain.case import Actor, CasePolicy, Role
 from domain.rulebook import Rulebook

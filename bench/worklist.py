@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.main import create_app
+from app.settings import Settings
 from bench.databases import scratch_postgres
 from bench.http_bench import (
     FLOOR_PATH,
@@ -52,7 +53,6 @@ from bench.http_bench import (
 from db.case_search import CaseSearchRow
 from db.engine import make_engine, migrate
 from db.models import CaseRow, TaskRow
-from denials.config import Settings
 from denials.temporal import connect
 from domain.case import (
     CasePolicy,

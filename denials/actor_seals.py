@@ -35,7 +35,7 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
 )
 
-from denials.encryption import Keyring
+from app.encryption import Keyring
 from workflows.refusals import Refusal, refuse
 
 SEAL_HEADER = "denials-seal"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
+from app.settings import Settings
 from db.engine import check_schema, make_engine, migrate
-from denials.config import Settings
 from domain.rulebook import Rulebook
 
 

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from denials.config import Settings, settings_problem
+from app.settings import Settings, settings_problem
 from denials.reachability import temporal_problem
 from denials.x12_files import select_files
 from domain.case import Role
@@ -32,8 +32,8 @@ def up(
     demo: Annotated[bool, typer.Option(help="Load demo users and cases")] = True,
 ) -> None:
     """Everything in one process: embedded Temporal dev server, worker and HTTP server."""
+    from app.encryption import KeyConfigError
     from denials import launch
-    from denials.encryption import KeyConfigError
     from denials.payload_keys import load_keyring
 
     overrides: dict[str, object] = {}
@@ -103,7 +103,7 @@ def _cluster_settings() -> Settings:
 
 
 def _external_settings() -> Settings:
-    from denials.encryption import KeyConfigError
+    from app.encryption import KeyConfigError
     from denials.payload_keys import load_keyring
 
     settings = _cluster_settings()
@@ -245,7 +245,7 @@ def new_key(
     ] = None,
 ) -> None:
     """Print a new AES-256 payload key as `id:base64key`, an entry for DENIALS_PAYLOAD_KEYS."""
-    from denials.encryption import KeyConfigError, Keyring
+    from app.encryption import KeyConfigError, Keyring
 
     try:
         entry = Keyring.new_entry(key_id or f"k{datetime.now(UTC):%Y%m%d}")

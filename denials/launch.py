@@ -20,9 +20,9 @@ from temporalio.client import Client
 from api.main import create_app
 from api.prometheus import metrics_app
 from api.routes.codec import CODEC_PATH
+from app.settings import Settings
 from db.engine import make_engine
 from denials.bootstrap import load_rulebook, prepare_database
-from denials.config import Settings
 from denials.demo import load_demo
 from denials.embedded import DevServer, loopback_port
 from denials.logs import configure_logging

@@ -8,8 +8,8 @@ import os
 import stat
 from pathlib import Path
 
-from denials.config import Settings
-from denials.encryption import EncryptionCodec, KeyConfigError, Keyring
+from app.encryption import EncryptionCodec, KeyConfigError, Keyring
+from app.settings import Settings
 
 KEY_FILE_NAME = "payload-keys"
 log = logging.getLogger(__name__)

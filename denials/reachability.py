@@ -12,7 +12,7 @@ import asyncio
 import socket
 from urllib.parse import urlsplit
 
-from denials.config import Settings
+from app.settings import Settings
 
 CONNECT_SECONDS = 1.0
 # A Temporal server answers its system-info call in milliseconds: anything silent this long is

@@ -17,8 +17,8 @@ from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKe
 from temporalio.converter import PayloadCodec
 from temporalio.service import RPCError, RPCStatusCode
 
+from app.encryption import EncryptionCodec, encrypted_data_converter
 from denials.actor_seals import ActorSeals
-from denials.encryption import EncryptionCodec, encrypted_data_converter
 from workflows import search_attributes
 
 log = logging.getLogger(__name__)

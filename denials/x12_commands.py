@@ -14,9 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlmodel import Session
 
+from app.encryption import KeyConfigError
+from app.settings import Settings
 from denials.bootstrap import load_rulebook, prepare_database
-from denials.config import Settings
-from denials.encryption import KeyConfigError
 from denials.payload_keys import payload_codec
 from denials.reachability import unreachable_message
 from denials.temporal import connect

@@ -8,9 +8,9 @@ import base64
 
 from temporalio.testing import WorkflowEnvironment
 
+from app.encryption import EncryptionCodec, Keyring, encrypted_data_converter
 from denials.actor_seals import ActorSeals
 from denials.embedded import installed_binary
-from denials.encryption import EncryptionCodec, Keyring, encrypted_data_converter
 from denials.temporal import ensure_search_attributes
 
 # A fixed test key (tests only), also given to `denials` subprocesses as DENIALS_PAYLOAD_KEYS.

@@ -21,8 +21,8 @@ import yaml
 from pydantic import AliasChoices
 from sqlalchemy.engine import make_url
 
-from denials.config import Settings
-from denials.encryption import Keyring
+from app.encryption import Keyring
+from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "tests" / "data" / "compose-spec.json"

@@ -31,8 +31,8 @@ import pytest
 import yaml
 from sqlalchemy.engine import URL, make_url
 
+from app.encryption import Keyring
 from denials.embedded import DevServer
-from denials.encryption import Keyring
 from testkit.processes import DENIALS, free_port
 from tests.test_compose import interpolate
 from workflows import search_attributes

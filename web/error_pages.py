@@ -13,7 +13,7 @@ from fastapi import Request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from api.deps import SESSION_COOKIE
+from app.deps import SESSION_COOKIE
 from db.models import CaseRow
 from domain.case import Role
 from domain.permissions import Permission, allows

@@ -20,7 +20,7 @@ import secrets
 from fastapi import Request
 from fastapi.responses import Response
 
-from denials.config import Settings
+from app.settings import Settings
 
 COOKIE = "denials_login_csrf"
 SECURE_COOKIE = f"__Host-{COOKIE}"

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.deps import (
+from app.deps import (
     SESSION_COOKIE,
     UNSAFE_METHODS,
     AuditDep,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import AbsenceServiceDep, Supervisor
 from api.errors import ERROR_RESPONSES
+from app.deps import AbsenceServiceDep, Supervisor
 from services.absences import AbsenceIn, AbsenceOut
 
 router = APIRouter(prefix="/api/v1", tags=["out of office"], responses=ERROR_RESPONSES)

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.deps import AnalyticsServiceDep, CaseReader
 from api.downloads import content_disposition
 from api.errors import ERROR_RESPONSES
+from app.deps import AnalyticsServiceDep, CaseReader
 from services.analytics import Dashboard, Period, Section
 
 router = APIRouter(prefix="/api/v1/metrics", tags=["metrics"], responses=ERROR_RESPONSES)

@@ -8,9 +8,9 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api.deps import AppealServiceDep, Attester, CaseReader, LetterReader, TaskWorker
 from api.downloads import content_disposition
 from api.errors import ERROR_RESPONSES
+from app.deps import AppealServiceDep, Attester, CaseReader, LetterReader, TaskWorker
 from domain.appeals.finishing import MAX_LETTER_CHARS
 from domain.models import MAX_NOTE_CHARS
 from services.appeal_letters import MAX_ENCLOSURE_BYTES

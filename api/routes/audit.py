@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from api.deps import AuditDep, AuditReader, OffsetQuery
 from api.errors import ERROR_RESPONSES
+from app.deps import AuditDep, AuditReader, OffsetQuery
 from domain.permissions import Permission, allows
 from services.audit import AuditEventView, AuditFilters, Outcome
 from services.schemas import Page

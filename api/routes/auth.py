@@ -5,38 +5,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from api.deps import (
+from api.errors import ERROR_RESPONSES, ErrorOut
+from app.deps import (
     AuditDep,
     AuthDep,
-    SessionDep,
+    ClientAddress,
     SettingsDep,
     SignedInDep,
+    ThrottleDep,
     Unauthenticated,
     bearer_scheme,
 )
-from api.errors import ERROR_RESPONSES, ErrorOut
 from domain.case import Actor, Role
-from services.auth import SessionKind, SignInThrottle, TooManyAttempts, sign_in
+from services.auth import SessionKind, TooManyAttempts, sign_in
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
-
-
-def get_throttle(session: SessionDep, settings: SettingsDep) -> SignInThrottle:
-    return SignInThrottle(session, settings.sign_in_rule())
-
-
-def client_address(request: Request) -> str:
-    # The peer address, as the audit trail records it (see api.deps.get_audit): behind a
-    # proxy, uvicorn puts the client's there, trusting only the proxies it is told to.
-    return request.client.host if request.client else ""
-
-
-ThrottleDep = Annotated[SignInThrottle, Depends(get_throttle)]
-ClientAddress = Annotated[str, Depends(client_address)]
 
 
 class Token(BaseModel):

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response, status
 
-from fastapi import APIRouter, Depends, Response, status
-
-from api.deps import AuditDep, CaseReader, SessionDep
 from api.errors import ERROR_RESPONSES
-from services.saved_filters import SavedFilter, SavedFilterIn, SavedFilterService
+from app.deps import CaseReader, SavedFiltersDep
+from services.saved_filters import SavedFilter, SavedFilterIn
 
 router = APIRouter(prefix="/api/v1/case-filters", tags=["cases"], responses=ERROR_RESPONSES)
-
-
-def get_saved_filters(session: SessionDep, audit: AuditDep) -> SavedFilterService:
-    return SavedFilterService(session, audit)
-
-
-SavedFiltersDep = Annotated[SavedFilterService, Depends(get_saved_filters)]
 
 
 @router.get("")

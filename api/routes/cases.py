@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
-from api.deps import CaseReader, CaseServiceDep, FollowUpServiceDep, Supervisor, TaskWorker
 from api.errors import ERROR_RESPONSES
+from app.deps import CaseReader, CaseServiceDep, FollowUpServiceDep, Supervisor, TaskWorker
 from domain.case import CaseState, PayerResponse
 from domain.deadlines import DeadlineKind
 from domain.models import MAX_NOTE_CHARS, DenialRecord, Payer

@@ -24,7 +24,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload, Payloads
 
-from api.deps import (
+from api.errors import ERROR_RESPONSES, ErrorOut
+from app.deps import (
     SESSION_COOKIE,
     AuditDep,
     AuthDep,
@@ -33,8 +34,7 @@ from api.deps import (
     bearer_scheme,
     record_refusal,
 )
-from api.errors import ERROR_RESPONSES, ErrorOut
-from denials.encryption import EncryptionCodec
+from app.encryption import EncryptionCodec
 from domain.case import Actor
 from domain.permissions import Permission, allows
 from services.auth import SessionKind

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
-from api.deps import ClientDep, SessionDep
+from app.deps import ClientDep, SessionDep
 
 router = APIRouter(tags=["health"])
 _TIMEOUT = timedelta(seconds=3)

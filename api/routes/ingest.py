@@ -10,7 +10,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import defer
 
-from api.deps import (
+from api.downloads import content_disposition
+from api.errors import ERROR_RESPONSES
+from app.deps import (
     AuditDep,
     Ingester,
     IngestResumer,
@@ -18,9 +20,7 @@ from api.deps import (
     OffsetQuery,
     SessionDep,
 )
-from api.downloads import content_disposition
-from api.errors import ERROR_RESPONSES
-from api.upload_limits import MAX_FILE_BYTES
+from app.upload_limits import MAX_FILE_BYTES
 from db.models import IngestFileRow
 from services.errors import Invalid, NotFound
 from services.ingest import list_ingests

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import SessionDep, SignedInDep
 from api.errors import ERROR_RESPONSES
-from services.notifications import NotificationOut, NotificationPreferences, NotificationService
+from app.deps import NotificationsDep, SignedInDep
+from services.notifications import NotificationOut, NotificationPreferences
 
 router = APIRouter(
     prefix="/api/v1/notifications", tags=["notifications"], responses=ERROR_RESPONSES
 )
-
-
-def get_notification_service(session: SessionDep) -> NotificationService:
-    return NotificationService(session)
-
-
-NotificationsDep = Annotated[NotificationService, Depends(get_notification_service)]
-# Bounded so that an id beyond the column's integer is a 422, not a database error.
-NotificationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class NotificationList(BaseModel):

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, status
 
-from api.deps import AuditDep, RuleManager, RuleReader, TodayDep
 from api.errors import ERROR_RESPONSES
+from app.deps import AuditDep, RuleManager, RuleReader, TodayDep
 from domain.payer_rules import PayerRule
 from domain.rule_preview import RulePreview
 from services.payer_rules import PayerRuleStore

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import CaseReader, OffsetQuery, PreventionServiceDep, Supervisor
 from api.errors import ERROR_RESPONSES
+from app.deps import CaseReader, OffsetQuery, PreventionServiceDep, Supervisor
 from services.prevention import (
     PreventionChange,
     PreventionDetail,

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import StoppedCaseServiceDep, Supervisor, WorkflowRestarter
 from api.errors import ERROR_RESPONSES
+from app.deps import StoppedCaseServiceDep, Supervisor, WorkflowRestarter
 from services.stopped_cases import RestartedCase, StoppedCaseView
 
 router = APIRouter(tags=["cases"], responses=ERROR_RESPONSES)

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import OffsetQuery, PreferenceServiceDep, Supervisor, TaskServiceDep, TaskWorker
 from api.errors import ERROR_RESPONSES
+from app.deps import OffsetQuery, PreferenceServiceDep, Supervisor, TaskServiceDep, TaskWorker
 from domain.case import Role, TaskStatus
 from domain.worklist import WorkView
 from services.preferences import Preferences

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import (
+from api.errors import ERROR_RESPONSES
+from app.deps import (
     AbsenceServiceDep,
     AuditDep,
     AuthDep,
@@ -12,7 +13,6 @@ from api.deps import (
     UserManager,
     UserServiceDep,
 )
-from api.errors import ERROR_RESPONSES
 from services.user_admin import UserAdmin
 from services.users import NewUser, UserChange, UserOut, Workload
 

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session
 
 from api.main import create_app
-from denials.config import Settings
+from app.settings import Settings
 from domain.models import DenialRecord
 from domain.rulebook import Rulebook
 from services.auth import AuthService, SessionKind

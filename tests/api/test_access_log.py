@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from denials.config import Settings
+from app.settings import Settings
 from denials.launch import _http_servers
 from domain.rulebook import Rulebook
 from testkit.records import make_record

@@ -10,7 +10,7 @@ import httpx
 import pypdf
 from sqlmodel import Session
 
-from api.deps import SESSION_COOKIE
+from app.deps import SESSION_COOKIE
 from domain.appeals.letters import PENDING_ATTESTATION
 from services.auth import AuthService, SessionKind
 from services.users import UserService

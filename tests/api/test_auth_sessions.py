@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.main import create_app
+from app.settings import Settings
 from db.models import AuditEventRow, SessionRow, UserRow
-from denials.config import Settings
 from domain.rulebook import Rulebook
 from services.auth import AuthService, SessionKind
 from services.users import UserService

@@ -17,7 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
 from api.main import create_app
-from denials.config import Settings
+from app.settings import Settings
 from domain.case import PayerDecision, TaskType
 from domain.identity import case_id_for
 from domain.models import PayerType

@@ -16,11 +16,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.api.common.v1 import Payload
 
-from api.deps import SESSION_COOKIE
 from api.main import create_app
+from app.deps import SESSION_COOKIE
+from app.encryption import ENCODING, EncryptionCodec, Keyring
+from app.settings import Settings
 from db.models import AuditEventRow
-from denials.config import Settings
-from denials.encryption import ENCODING, EncryptionCodec, Keyring
 from denials.temporal import connect
 from domain.rulebook import Rulebook
 from services.auth import AuthService, SessionKind

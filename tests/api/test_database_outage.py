@@ -14,8 +14,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from api.main import create_app, unreachable
+from app.settings import Settings
 from db.engine import make_engine
-from denials.config import Settings
 from domain.rulebook import Rulebook
 from services.errors import Unavailable
 from tests.harness import ALICE, CaseHarness

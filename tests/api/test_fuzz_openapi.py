@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.main import create_app
-from denials.config import Settings
+from app.settings import Settings
 from domain.rulebook import Rulebook
 from services.schemas import MAX_CASE_OFFSET, MAX_OFFSET
 from testkit.records import make_record
@@ -50,7 +50,7 @@ REQUEST_TIMEOUT = 30.0
 BASE_URL = "http://test"
 # Logging out would end the fuzzing user's own session: every later request would be a 401.
 SKIPPED = {("POST", "/api/v1/auth/logout")}
-# Any route may answer these (services/errors.py, api/deps.py), documented or not; 400 is
+# Any route may answer these (services/errors.py, app/deps.py), documented or not; 400 is
 # FastAPI's answer to a body it cannot decode at all.
 ERROR_STATUSES = {400, 401, 403, 404, 409}
 

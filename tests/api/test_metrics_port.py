@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from api.main import create_app
 from api.prometheus import metrics_app
-from denials.config import Settings
+from app.settings import Settings
 from domain.rulebook import Rulebook
 
 

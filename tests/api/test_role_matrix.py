@@ -29,8 +29,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.main import create_app
+from app.settings import Settings
 from db.models import AuditEventRow, PreventionCaseLink
-from denials.config import Settings
 from domain.models import DenialRecord
 from domain.rulebook import Rulebook
 from services.auth import AuthService, SessionKind

@@ -18,7 +18,7 @@ from temporalio.client import Client, ScheduleActionExecutionStartWorkflow, Sche
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.deps import SESSION_COOKIE
+from app.deps import SESSION_COOKIE
 from db.models import AuditEventRow, CaseRow, CaseWorkflowStopRow
 from denials.embedded import installed_binary
 from denials.temporal import ensure_search_attributes

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.main import create_app
-from denials.config import Settings
+from app.settings import Settings
 from domain.rulebook import Rulebook
 from services.users import UserService
 from tests.login_form import login_token

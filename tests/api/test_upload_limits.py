@@ -1,4 +1,4 @@
-"""Oversize uploads are refused while they stream in (issue 14, item 8; api.upload_limits): a
+"""Oversize uploads are refused while they stream in (issue 14, item 8; app.upload_limits): a
 file past 50 MiB, or a request past 100 MiB, is answered 413 with a message naming the limit
 (and the file) as soon as the limit is passed, reading at most one chunk beyond it; a
 Content-Length over the limit is refused before any of the body is read. Nothing is stored.
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from api.upload_limits import MAX_FILE_BYTES, MAX_REQUEST_BYTES, MIB
+from app.upload_limits import MAX_FILE_BYTES, MAX_REQUEST_BYTES, MIB
 from domain.rulebook import Rulebook
 from tests.api.test_auth_sessions import Site, csrf_of, serve, web_login
 

@@ -16,9 +16,9 @@ import pytest
 from argon2 import PasswordHasher
 from sqlmodel import Session
 
+from app.encryption import KEY_BYTES, Keyring
 from db.engine import make_engine, migrate
 from denials.cli import StaffRole
-from denials.encryption import KEY_BYTES, Keyring
 from denials.reachability import ANSWER_SECONDS
 from services.users import STAFF_ROLES, UserService
 from testkit.processes import DENIALS, free_port

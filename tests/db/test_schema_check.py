@@ -10,9 +10,9 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
+from app.settings import Settings
 from db.engine import SchemaNotCurrent, alembic_config, check_schema, make_engine
 from denials.bootstrap import prepare_database
-from denials.config import Settings
 
 
 def test_an_empty_database_is_refused_and_left_empty(tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from app.encryption import EncryptionCodec, Keyring, encrypted_data_converter
 from denials.actor_seals import SEAL_HEADER, ActorSealer, ActorSeals, continued_as_new
-from denials.encryption import EncryptionCodec, Keyring, encrypted_data_converter
 from denials.temporal import connect
 from denials.worker import WORKFLOWS
 from domain.case import PayerDecision, PayerResponse, TaskType

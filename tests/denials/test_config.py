@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
+from app.encryption import Keyring
+from app.settings import POOL_HEADROOM, Settings, settings_problem
 from db.engine import make_engine
-from denials.config import POOL_HEADROOM, Settings, settings_problem
-from denials.encryption import Keyring
 from denials.payload_keys import load_keyring
 from domain.case import CasePolicy
 from domain.root_cause import PatternThresholds

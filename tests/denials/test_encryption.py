@@ -10,7 +10,7 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 
-from denials.encryption import (
+from app.encryption import (
     ENCODING,
     KEY_ID_METADATA,
     REFUSED_ENCODING,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from app.encryption import KeyConfigError
+from app.settings import Settings
 from denials.cli import app
-from denials.config import Settings
-from denials.encryption import KeyConfigError
 from denials.payload_keys import key_file, load_keyring
 
 K1 = base64.b64encode(b"1" * 32).decode()

@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from denials.config import Settings
+from app.settings import Settings
 from denials.worker import build_worker
 from domain.rulebook import Rulebook
 

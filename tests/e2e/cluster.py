@@ -19,8 +19,8 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from app.encryption import EncryptionCodec, Keyring
 from denials.embedded import DevServer
-from denials.encryption import EncryptionCodec, Keyring
 from testkit.processes import DENIALS, free_port
 from workflows.messages import TASK_QUEUE
 

@@ -19,10 +19,10 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
+from app.encryption import EncryptionCodec, Keyring
 from db.engine import make_engine, migrate
 from db.models import CaseEventRow, PreventionCaseLink, TaskRow
 from denials.embedded import DevServer
-from denials.encryption import EncryptionCodec, Keyring
 from denials.temporal import ensure_search_attributes
 from domain.case import (
     Actor,

@@ -39,7 +39,7 @@ from sqlmodel import Session
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from api.deps import SESSION_COOKIE
+from app.deps import SESSION_COOKIE
 from db.engine import make_engine, migrate
 from services.users import UserService
 from testkit.x12 import Claim835, Line835, Remittance835, build_file

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api.main import create_app
+from app.settings import Settings
 from db.models import AuditEventRow, IngestFileRow
-from denials.config import Settings
 from domain.rulebook import Rulebook
 from services import ingest as ingest_module
 from services import ingest_leases as leases

@@ -18,10 +18,10 @@ import temporalio.client
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api.deps import SESSION_COOKIE
 from api.main import create_app
+from app.deps import SESSION_COOKIE
+from app.settings import Settings
 from db.models import CaseRow, TaskRow
-from denials.config import Settings
 from domain.rulebook import Rulebook
 from services.auth import AuthService, SessionKind
 from services.users import UserService

@@ -19,7 +19,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 
-from denials.encryption import ENCODING, EncryptionCodec
+from app.encryption import ENCODING, EncryptionCodec
 from denials.logs import JsonFormatter
 from domain.case import CaseOutcome, PayerDecision, PayerResponse, TaskType
 from domain.models import DenialRecord, Patient

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import AuditDep
+from app.deps import AuditDep
 from domain.permissions import Permission
 from domain.rule_preview import RulePreview, rules_per_payer
 from services.auth import SignedIn

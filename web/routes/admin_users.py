@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.deps import AbsenceServiceDep, AuditDep, AuthDep, SessionDep, UserServiceDep
+from app.deps import AbsenceServiceDep, AuditDep, AuthDep, SessionDep, UserServiceDep
 from db.models import UserRow
 from domain.permissions import Permission
 from services.auth import SignedIn

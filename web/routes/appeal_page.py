@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 from starlette.datastructures import FormData, UploadFile
 
-from api.deps import AppealServiceDep, AuditDep, SessionDep, TaskServiceDep
+from app.deps import AppealServiceDep, AuditDep, SessionDep, TaskServiceDep
 from db.models import CaseRow
 from domain.appeals.attestation import ATTESTATION_REQUIRED
 from domain.appeals.finishing import MAX_LETTER_CHARS, join_letter, split_letter

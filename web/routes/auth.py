@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import SESSION_COOKIE, AuditDep, AuthDep, SettingsDep
-from api.routes.auth import ClientAddress, ThrottleDep
+from app.deps import SESSION_COOKIE, AuditDep, AuthDep, ClientAddress, SettingsDep, ThrottleDep
 from domain.case import Actor, Role
 from services.audit import Outcome
 from services.auth import SessionKind, TooManyAttempts, sign_in

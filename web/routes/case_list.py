@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from api.deps import CaseServiceDep, StoppedCaseServiceDep
-from api.routes.case_filters import SavedFiltersDep
+from app.deps import CaseServiceDep, SavedFiltersDep, StoppedCaseServiceDep
 from domain.models import Category
 from domain.permissions import Permission, allows
 from services.errors import Invalid

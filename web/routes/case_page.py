@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.deps import (
+from app.deps import (
     CaseServiceDep,
     FollowUpServiceDep,
     PreferenceServiceDep,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from api.deps import AnalyticsServiceDep
+from app.deps import AnalyticsServiceDep
 from services.analytics import Dashboard, Period, Section
 from services.errors import Invalid
 from web.charts import Bar, bar_chart, line_chart

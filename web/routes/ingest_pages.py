@@ -17,8 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import defer
 from starlette.datastructures import UploadFile
 
-from api.deps import IngestServiceDep, SessionDep
-from api.upload_limits import MAX_FILE_BYTES
+from app.deps import IngestServiceDep, SessionDep
+from app.upload_limits import MAX_FILE_BYTES
 from db.models import IngestFileRow
 from services.errors import NotFound
 from services.ingest import list_ingests
@@ -58,7 +58,7 @@ async def upload(
     if not files:
         context = _page(session, user, error="Choose at least one file")
         return render(request, "ingest.html", context, status_code=422)
-    # api.upload_limits refused anything larger while it streamed in; this is a backstop.
+    # app.upload_limits refused anything larger while it streamed in; this is a backstop.
     contents = [
         (upload.filename or "upload", await upload.read(MAX_FILE_BYTES + 1)) for upload in files
     ]

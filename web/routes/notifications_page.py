@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.routes.notifications import NotificationId, NotificationsDep
+from app.deps import NotificationId, NotificationsDep
 from services.notifications import NotificationPreferences
 from web.session import PageUser, PostedForm
 from web.templating import redirect_with_flash, render, templates

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from api.deps import PreventionServiceDep
+from app.deps import PreventionServiceDep
 from services.errors import Invalid
 from services.prevention import PreventionChange, PreventionStatus
 from web.session import CaseReaderPage, PostedForm, SupervisorPage

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from api.deps import (
+from app.deps import (
     AbsenceServiceDep,
     CaseServiceDep,
     SessionDep,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field, model_validator
 
-from api.deps import (
+from app.deps import (
     FollowUpServiceDep,
     PreferenceServiceDep,
     TaskServiceDep,

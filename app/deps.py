@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 from temporalio.client import Client
 
-from denials.config import Settings
+from app.settings import Settings
 from domain.case import Actor
 from domain.deadlines import local_day
 from domain.permissions import Permission, allows
@@ -24,14 +24,16 @@ from services.absences import AbsenceService
 from services.analytics import AnalyticsService
 from services.appeals import AppealService
 from services.audit import AuditService, Outcome
-from services.auth import AuthService, SessionKind, SignedIn, csrf_matches
+from services.auth import AuthService, SessionKind, SignedIn, SignInThrottle, csrf_matches
 from services.cases import CaseService
 from services.documents import DocumentStore
 from services.errors import Forbidden, ServiceError
 from services.follow_ups import FollowUpService
 from services.ingest import IngestService
+from services.notifications import NotificationService
 from services.preferences import PreferenceService
 from services.prevention import PreventionService
+from services.saved_filters import SavedFilterService
 from services.schemas import MAX_OFFSET
 from services.stopped_cases import StoppedCaseService
 from services.tasks import TaskService
@@ -85,6 +87,20 @@ def get_auth(session: SessionDep, settings: SettingsDep) -> AuthService:
 
 AuditDep = Annotated[AuditService, Depends(get_audit)]
 AuthDep = Annotated[AuthService, Depends(get_auth)]
+
+
+def get_throttle(session: SessionDep, settings: SettingsDep) -> SignInThrottle:
+    return SignInThrottle(session, settings.sign_in_rule())
+
+
+def client_address(request: Request) -> str:
+    # The peer address, as the audit trail records it (see get_audit): behind a proxy,
+    # uvicorn puts the client's there, trusting only the proxies it is told to.
+    return request.client.host if request.client else ""
+
+
+ThrottleDep = Annotated[SignInThrottle, Depends(get_throttle)]
+ClientAddress = Annotated[str, Depends(client_address)]
 
 bearer_scheme = HTTPBearer(auto_error=False, description="Token from POST /api/v1/auth/token")
 
@@ -258,3 +274,17 @@ def get_appeal_service(
 
 
 AppealServiceDep = Annotated[AppealService, Depends(get_appeal_service)]
+
+
+def get_saved_filters(session: SessionDep, audit: AuditDep) -> SavedFilterService:
+    return SavedFilterService(session, audit)
+
+
+def get_notification_service(session: SessionDep) -> NotificationService:
+    return NotificationService(session)
+
+
+SavedFiltersDep = Annotated[SavedFilterService, Depends(get_saved_filters)]
+NotificationsDep = Annotated[NotificationService, Depends(get_notification_service)]
+# Bounded so that an id beyond the column's integer is a 422, not a database error.
+NotificationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
