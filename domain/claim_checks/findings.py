@@ -52,6 +52,7 @@ class ClaimUnderCheck(BaseModel):
     kind: str = "professional"  # "professional" (837P) or "institutional" (837I)
     payer_id: str
     payer_name: str = ""
+    filing_indicator: str = ""  # SBR09 (MB/MA Medicare, 16 Medicare Advantage, MC Medicaid, CI ...)
     billing_npi: str = ""
     rendering_npi: str = ""
     place_of_service: str = ""
