@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 import db.case_search  # (its tables join the same metadata)
 import db.notifications  # (its tables join the same metadata)
+import db.prevention_edits  # (its tables join the same metadata)
 import db.summary_tables  # (its tables join the same metadata)
 import db.work_management  # noqa: F401  (its tables join the same metadata)
 from db.types import UTCDateTime
@@ -369,6 +370,14 @@ class IngestFileRow(SQLModel, table=True):
     # work one file, and a process that died holding it lets it go when the lease runs out.
     lease_owner: str | None = Field(default=None, max_length=32)
     lease_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    # The implementation-guide check, run beside the ingest in another process
+    # (services.ingest_validation): its state and findings, and a lease like the ingest's, so
+    # a run whose process was killed is taken over. NULL: never started.
+    validation: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+    validation_owner: str | None = Field(default=None, max_length=32)
+    validation_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class RemittanceClaimRow(SQLModel, table=True):
