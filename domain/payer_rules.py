@@ -91,6 +91,11 @@ class PayerRule(BaseModel):
     presumed_receipt_days: int = Field(default=0, ge=0)
     appeal_levels: list[AppealLevelRule] = Field(min_length=1)
     no_appeal_rights: list[NoAppealRights] = Field(default_factory=list)
+    prior_authorization_codes: list[str] = Field(
+        default_factory=list,
+        description="Procedure codes (CPT/HCPCS) this payer pays only with a prior authorization "
+        "on the claim (REF*G1): the pre-submission check blocks a line without one",
+    )
     rolls_to_business_day: bool = Field(
         default=False,
         description="A filing deadline falling on a weekend or US federal holiday moves to the "
