@@ -25,16 +25,14 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from db.models import CaseEventRow, CaseRow, IngestFileRow, TaskRow
-from db.workflow_stops import count_open_stops
+from db.operations import read_model_counts
 from domain.escalation import ANNOUNCEMENTS
 from domain.workflow_stops import StopStatus
 
@@ -78,39 +76,21 @@ class ReadModelCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         cases, open_tasks, overdue, escalations, ingests, stopped = self._families()
-        now = datetime.now(UTC)
         with Session(self._engine) as session:
-            for status, count in session.exec(
-                select(CaseRow.status, func.count()).group_by(CaseRow.status)
-            ):
-                cases.add_metric([status], count)
-            is_open = col(TaskRow.status) == "open"
-            for queue, count in session.exec(
-                select(TaskRow.queue, func.count()).where(is_open).group_by(TaskRow.queue)
-            ):
-                open_tasks.add_metric([queue], count)
-            late = is_open & (col(TaskRow.due_at) < now)
-            for queue, count in session.exec(
-                select(TaskRow.queue, func.count()).where(late).group_by(TaskRow.queue)
-            ):
-                overdue.add_metric([queue], count)
-            fired = dict(
-                session.exec(
-                    select(CaseEventRow.type, func.count())
-                    .where(col(CaseEventRow.type).in_(ANNOUNCEMENTS))
-                    .group_by(CaseEventRow.type)
-                ).all()
-            )
-            for level in ANNOUNCEMENTS:
-                escalations.add_metric([level], fired.get(level, 0))
-            for status, count in session.exec(
-                select(IngestFileRow.status, func.count()).group_by(IngestFileRow.status)
-            ):
-                ingests.add_metric([status], count)
-            # Every status, zero included: an alert rule can watch the series before any stop.
-            stops = count_open_stops(session)
-            for how in StopStatus:
-                stopped.add_metric([how.value], stops.get(how.value, 0))
+            counts = read_model_counts(session, datetime.now(UTC), ANNOUNCEMENTS)
+        for status, count in counts.cases_by_status.items():
+            cases.add_metric([status], count)
+        for queue, count in counts.open_tasks_by_queue.items():
+            open_tasks.add_metric([queue], count)
+        for queue, count in counts.overdue_tasks_by_queue.items():
+            overdue.add_metric([queue], count)
+        for level in ANNOUNCEMENTS:
+            escalations.add_metric([level], counts.events_by_type.get(level, 0))
+        for status, count in counts.ingest_files_by_status.items():
+            ingests.add_metric([status], count)
+        # Every status, zero included: an alert rule can watch the series before any stop.
+        for how in StopStatus:
+            stopped.add_metric([how.value], counts.open_stops_by_status.get(how.value, 0))
         yield from (cases, open_tasks, overdue, escalations, ingests, stopped)
 
 

@@ -40,7 +40,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from activities.triage import TriageActivities
-from api.main import create_app
+from app.http import create_app
 from app.settings import Settings
 from bench.databases import scratch_postgres
 from bench.http_bench import MIN_SAMPLES, load, median_p95, served

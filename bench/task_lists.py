@@ -29,7 +29,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.main import create_app
+from app.http import create_app
 from app.settings import Settings
 from bench.http_bench import (
     FLOOR_PATH,

@@ -30,8 +30,8 @@ from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from api.main import create_app
 from app.encryption import EncryptionCodec, Keyring
+from app.http import create_app
 from app.settings import Settings
 from bench.embedded import free_port, start_dev_server
 from bench.noop_workflow import NoopUpdateWorkflow, noop_activity

@@ -37,7 +37,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.main import create_app
+from app.http import create_app
 from app.settings import Settings
 from bench.databases import scratch_postgres
 from bench.http_bench import (

@@ -17,9 +17,9 @@ from sqlmodel import Session
 from starlette.types import ASGIApp
 from temporalio.client import Client
 
-from api.main import create_app
 from api.prometheus import metrics_app
 from api.routes.codec import CODEC_PATH
+from app.http import create_app
 from app.settings import Settings
 from db.engine import make_engine
 from denials.bootstrap import load_rulebook, prepare_database
@@ -89,7 +89,7 @@ def _server_config(settings: Settings, app: ASGIApp, port: int) -> uvicorn.Confi
         # api.prometheus logs each request by route template: uvicorn's own access log
         # writes the path and query string (claim numbers, searched names).
         access_log=False,
-        # The app believes X-Forwarded-* from DENIALS_TRUSTED_PROXIES only (api.main).
+        # The app believes X-Forwarded-* from DENIALS_TRUSTED_PROXIES only (app.http).
         proxy_headers=False,
         # JSON logs: uvicorn's records go through the root handler like every other one.
         log_config=None if settings.json_logs else uvicorn.config.LOGGING_CONFIG,

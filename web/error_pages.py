@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.deps import SESSION_COOKIE
-from db.models import CaseRow
+from db.case_names import claim_numbers
 from domain.case import Role
 from domain.permissions import Permission, allows
 from services.auth import AuthService, SessionKind, SignedIn
@@ -88,9 +88,10 @@ def _links(request: Request, user: SignedIn | None, session: Session) -> list[tu
     case = _CASE_PATH.fullmatch(path)
     readable = allows(user.actor.role, Permission.VIEW_CASES)
     if case and readable and (case.group(2) or request.method != "GET"):
-        row = session.get(CaseRow, case.group(1))
-        if row is not None:
-            links.append((f"/cases/{row.case_id}", f"Back to claim {row.claim_id}"))
+        case_id = case.group(1)
+        claim = claim_numbers(session, [case_id]).get(case_id)
+        if claim is not None:
+            links.append((f"/cases/{case_id}", f"Back to claim {claim}"))
     elif form_page(path) != path:
         links.append((form_page(path), "Go to the page the form is on"))
     home = HOMES.get(user.actor.role)
@@ -138,5 +139,4 @@ def with_claims(request: Request, text: str) -> str:
 def claim_number(request: Request, case_id: str) -> str:
     """The claim number a page names a case by (its id if the case is unknown)."""
     with Session(request.app.state.engine) as session:
-        row = session.get(CaseRow, case_id)
-    return row.claim_id if row is not None else case_id
+        return claim_numbers(session, [case_id]).get(case_id, case_id)

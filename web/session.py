@@ -130,7 +130,7 @@ def set_session_cookie(
     secure = (
         settings.secure_cookies
         if settings.secure_cookies is not None
-        # The scheme a trusted proxy forwarded (DENIALS_TRUSTED_PROXIES, api.main), never the
+        # The scheme a trusted proxy forwarded (DENIALS_TRUSTED_PROXIES, app.http), never the
         # header of just anyone.
         else request.url.scheme == "https"
     )

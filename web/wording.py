@@ -9,9 +9,9 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from db.models import CaseRow, TaskRow
+from db.case_names import claim_numbers, task_types
 from domain.case import CaseOutcome, CaseStatus, PayerDecision, TaskType
 from domain.categories import OwningTeam
 from domain.deadlines import DeadlineKind
@@ -247,27 +247,14 @@ def name_ids(text: str, session: Session) -> str:
     if not found:
         return text
     case_ids = {case_id for _, _, case_id, _ in found}
-    claims = dict(
-        session.exec(
-            select(CaseRow.case_id, CaseRow.claim_id).where(col(CaseRow.case_id).in_(case_ids))
-        ).all()
-    )
-    task_ids = [f"{case_id}-t{n}" for _, _, case_id, n in found if n]
-    task_types = (
-        dict(
-            session.exec(
-                select(TaskRow.task_id, TaskRow.type).where(col(TaskRow.task_id).in_(task_ids))
-            ).all()
-        )
-        if task_ids
-        else {}
-    )
+    claims = claim_numbers(session, case_ids)
+    types = task_types(session, [f"{case_id}-t{n}" for _, _, case_id, n in found if n])
 
     def words(match: re.Match[str]) -> str:
         no, noun, case_id, number = match.groups()
         claim = claims.get(case_id)
         if number:
-            task_type = task_types.get(f"{case_id}-t{number}")
+            task_type = types.get(f"{case_id}-t{number}")
             if claim is None or task_type is None:
                 return "no such task" if no else "this task"
             what = f"the {TASK_WORDS.get(task_type, plain_terms(task_type))} task of claim {claim}"

@@ -7,10 +7,10 @@ from datetime import timedelta
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from app.deps import ClientDep, SessionDep
+from db.operations import ping
 
 router = APIRouter(tags=["health"])
 _TIMEOUT = timedelta(seconds=3)
@@ -34,8 +34,7 @@ class Readiness(BaseModel):
 async def readyz(session: SessionDep, client: ClientDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
-        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-        session.commit()  # not holding a connection while Temporal is asked
+        ping(session)  # and not holding a connection while Temporal is asked
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"

@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
-from sqlalchemy.orm import defer
+from pydantic import BaseModel, Field
 
 from api.downloads import content_disposition
 from api.errors import ERROR_RESPONSES
@@ -21,6 +20,7 @@ from app.deps import (
     SessionDep,
 )
 from app.upload_limits import MAX_FILE_BYTES
+from db.ingest_files import ingested_file
 from db.models import IngestFileRow
 from services.errors import Invalid, NotFound
 from services.ingest import list_ingests
@@ -39,6 +39,12 @@ class IngestOut(BaseModel):
     received_at: datetime
     finished_at: datetime | None
     report: dict[str, Any]
+    validation: dict[str, Any] | None = Field(
+        description="The implementation-guide check (pyx12), run beside the ingest in another "
+        "process: status pending | running | done | failed | interrupted, and when done its "
+        "findings (warnings, as in the report) and findings_omitted; null if never run (no ISA "
+        "envelope, or received before it ran this way)"
+    )
 
 
 @router.post("")
@@ -85,9 +91,7 @@ def list_ingested(
 
 
 def _ingested(session: SessionDep, sha256: str, content: bool = False) -> IngestFileRow:
-    # The stored bytes (up to 50 MiB) only for the download.
-    options = [] if content else [defer(IngestFileRow.content)]
-    row = session.get(IngestFileRow, sha256, options=options)
+    row = ingested_file(session, sha256, content=content)
     if row is None:
         raise NotFound(f"no ingested file {sha256}")
     return row

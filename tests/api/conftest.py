@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from api.main import create_app
+from app.http import create_app
 from app.settings import Settings
 from domain.models import DenialRecord
 from domain.rulebook import Rulebook

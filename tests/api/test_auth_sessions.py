@@ -20,7 +20,7 @@ import temporalio.client
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.main import create_app
+from app.http import create_app
 from app.settings import Settings
 from db.models import AuditEventRow, SessionRow, UserRow
 from domain.rulebook import Rulebook

@@ -16,7 +16,7 @@ import temporalio.client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
-from api.main import create_app
+from app.http import create_app
 from app.settings import Settings
 from domain.case import PayerDecision, TaskType
 from domain.identity import case_id_for

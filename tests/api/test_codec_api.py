@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.api.common.v1 import Payload
 
-from api.main import create_app
 from app.deps import SESSION_COOKIE
 from app.encryption import ENCODING, EncryptionCodec, Keyring
+from app.http import create_app
 from app.settings import Settings
 from db.models import AuditEventRow
 from denials.temporal import connect

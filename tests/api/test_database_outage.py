@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from api.main import create_app, unreachable
+from app.http import create_app, unreachable
 from app.settings import Settings
 from db.engine import make_engine
 from domain.rulebook import Rulebook

@@ -37,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from api.main import create_app
+from app.http import create_app
 from app.settings import Settings
 from domain.rulebook import Rulebook
 from services.schemas import MAX_CASE_OFFSET, MAX_OFFSET

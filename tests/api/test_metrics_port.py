@@ -9,8 +9,8 @@ import httpx
 import temporalio.client
 from sqlalchemy.engine import Engine
 
-from api.main import create_app
 from api.prometheus import metrics_app
+from app.http import create_app
 from app.settings import Settings
 from domain.rulebook import Rulebook
 

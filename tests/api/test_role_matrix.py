@@ -28,7 +28,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.main import create_app
+from app.http import create_app
 from app.settings import Settings
 from db.models import AuditEventRow, PreventionCaseLink
 from domain.models import DenialRecord

@@ -15,7 +15,7 @@ import temporalio.client
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api.main import create_app
+from app.http import create_app
 from app.settings import Settings
 from domain.rulebook import Rulebook
 from services.users import UserService

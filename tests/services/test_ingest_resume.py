@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.main import create_app
+from app.http import create_app
 from app.settings import Settings
 from db.models import AuditEventRow, IngestFileRow
 from domain.rulebook import Rulebook

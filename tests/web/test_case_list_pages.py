@@ -18,8 +18,8 @@ import temporalio.client
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api.main import create_app
 from app.deps import SESSION_COOKIE
+from app.http import create_app
 from app.settings import Settings
 from db.models import CaseRow, TaskRow
 from domain.rulebook import Rulebook

@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from sqlmodel import col, select
 from starlette.datastructures import FormData, UploadFile
 
 from app.deps import AppealServiceDep, AuditDep, SessionDep, TaskServiceDep
-from db.models import CaseRow
+from db.case_names import open_cases_in_categories
 from domain.appeals.attestation import ATTESTATION_REQUIRED
 from domain.appeals.finishing import MAX_LETTER_CHARS, join_letter, split_letter
 from domain.case import CaseState, CaseStatus
@@ -202,15 +201,9 @@ def attestations(
     request: Request, session: SessionDep, audit: AuditDep, user: LetterPage
 ) -> HTMLResponse:
     """Open cases whose category needs a physician attestation and have none yet."""
-    rows = session.exec(
-        select(CaseRow)
-        .where(
-            col(CaseRow.category).in_([c.value for c in ATTESTATION_REQUIRED]),
-            col(CaseRow.status) != CaseStatus.CLOSED.value,
-        )
-        .order_by(col(CaseRow.next_deadline).nulls_last(), col(CaseRow.case_id))
-        .limit(200)
-    ).all()
+    rows = open_cases_in_categories(
+        session, [c.value for c in ATTESTATION_REQUIRED], CaseStatus.CLOSED.value, limit=200
+    )
     waiting = [row for row in rows if CaseState.model_validate(row.state).attestation is None]
     audit.record(user.actor, "case.list", view="attestations", shown=len(waiting))
     return render(request, "attestations.html", {"user": user, "cases": waiting})

@@ -14,12 +14,11 @@ import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import defer
 from starlette.datastructures import UploadFile
 
 from app.deps import IngestServiceDep, SessionDep
 from app.upload_limits import MAX_FILE_BYTES
-from db.models import IngestFileRow
+from db.ingest_files import ingested_file
 from services.errors import NotFound
 from services.ingest import list_ingests
 from services.ingest_background import BackgroundIngests
@@ -105,7 +104,7 @@ def ingest_file_page(
     """One file's report, or where its ingest is (the page reloads until it is done)."""
     if not _SHA256.fullmatch(sha256):
         raise NotFound(f"no ingested file {sha256}")
-    row = session.get(IngestFileRow, sha256, options=[defer(IngestFileRow.content)])
+    row = ingested_file(session, sha256)
     if row is None:
         raise NotFound(f"no ingested file {sha256}")
     running = row.status == "received"

@@ -1,4 +1,6 @@
-"""The FastAPI application: API routers, web pages and error mapping."""
+"""The composition root: one FastAPI application mounting the JSON API (api.router) and the
+web pages (web.pages) over the shared dependencies of app.deps, with the middleware and the
+error mapping (JSON under /api/, a page elsewhere). Only this module imports both."""
 
 from __future__ import annotations
 
@@ -25,24 +27,7 @@ from api import prometheus
 from api.docs_pages import add_docs
 from api.errors import error_body
 from api.prometheus import RequestMetrics
-from api.routes import (
-    absences,
-    analytics,
-    appeals,
-    audit,
-    auth,
-    case_filters,
-    cases,
-    codec,
-    health,
-    ingest,
-    notifications,
-    payer_rules,
-    prevention,
-    stopped_cases,
-    tasks,
-    users,
-)
+from api.router import api_router
 from api.routes.codec import CodecCors, ui_origins
 from api.security_headers import SecurityHeaders
 from app.settings import Settings
@@ -57,20 +42,7 @@ from services.ingest_resume import resume_at_start
 from services.payer_rules import PayerRuleStore
 from web import drafts
 from web.error_pages import MESSAGES, wants_page
-from web.routes import (
-    admin_payer_rules,
-    admin_users,
-    appeal_page,
-    case_list,
-    case_page,
-    dashboard,
-    ingest_pages,
-    notifications_page,
-    prevention_pages,
-    supervisor,
-    worklists,
-)
-from web.routes import auth as web_auth
+from web.pages import pages_router
 from web.session import LoginRequired, StaleForm
 from web.templating import STATIC_DIR, render_error, use_policy
 from web.wording import located_errors
@@ -171,42 +143,11 @@ def create_app(
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
-    routers = (
-        health.router,
-        auth.router,
-        cases.router,
-        appeals.router,
-        tasks.router,
-        ingest.router,
-        audit.router,
-        payer_rules.router,
-        users.router,
-        notifications.router,
-        absences.router,
-        prevention.router,
-        stopped_cases.router,
-        case_filters.router,
-        analytics.router,
-        codec.router,
-        # With DENIALS_METRICS_PORT, /metrics has its own listener (denials.launch).
-        *([prometheus.router] if settings.metrics_port is None else []),
-    )
-    pages = (
-        web_auth,
-        case_list,
-        worklists,
-        case_page,
-        appeal_page,
-        supervisor,
-        ingest_pages,
-        prevention_pages,
-        admin_users,
-        admin_payer_rules,
-        dashboard,
-        notifications_page,
-    )
-    for router in (*routers, *(page.router for page in pages)):
-        app.include_router(router)
+    app.include_router(api_router())
+    # With DENIALS_METRICS_PORT, /metrics has its own listener (denials.launch).
+    if settings.metrics_port is None:
+        app.include_router(prometheus.router)
+    app.include_router(pages_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_docs(app)
 

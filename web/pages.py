@@ -1,0 +1,42 @@
+"""Every server-rendered page, as one router the composition root (app.http) mounts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web.routes import (
+    admin_payer_rules,
+    admin_users,
+    appeal_page,
+    case_list,
+    case_page,
+    dashboard,
+    ingest_pages,
+    notifications_page,
+    prevention_pages,
+    supervisor,
+    worklists,
+)
+from web.routes import auth as sign_in_pages
+
+PAGES = (
+    sign_in_pages.router,
+    case_list.router,
+    worklists.router,
+    case_page.router,
+    appeal_page.router,
+    supervisor.router,
+    ingest_pages.router,
+    prevention_pages.router,
+    admin_users.router,
+    admin_payer_rules.router,
+    dashboard.router,
+    notifications_page.router,
+)
+
+
+def pages_router() -> APIRouter:
+    router = APIRouter()
+    for page in PAGES:
+        router.include_router(page)
+    return router
