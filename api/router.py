@@ -1,8 +1,6 @@
-"""Every JSON route under /api/v1, as one router the composition root (app.http) mounts."""
+"""Every JSON router under /api/v1, in the order the composition root (app.http) mounts them."""
 
 from __future__ import annotations
-
-from fastapi import APIRouter
 
 from api.routes import (
     absences,
@@ -41,10 +39,3 @@ ROUTERS = (
     analytics.router,
     codec.router,
 )
-
-
-def api_router() -> APIRouter:
-    router = APIRouter()
-    for route in ROUTERS:
-        router.include_router(route)
-    return router

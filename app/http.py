@@ -27,7 +27,7 @@ from api import prometheus
 from api.docs_pages import add_docs
 from api.errors import error_body
 from api.prometheus import RequestMetrics
-from api.router import api_router
+from api.router import ROUTERS
 from api.routes.codec import CodecCors, ui_origins
 from api.security_headers import SecurityHeaders
 from app.settings import Settings
@@ -42,7 +42,7 @@ from services.ingest_resume import resume_at_start
 from services.payer_rules import PayerRuleStore
 from web import drafts
 from web.error_pages import MESSAGES, wants_page
-from web.pages import pages_router
+from web.pages import PAGES
 from web.session import LoginRequired, StaleForm
 from web.templating import STATIC_DIR, render_error, use_policy
 from web.wording import located_errors
@@ -143,11 +143,10 @@ def create_app(
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
-    app.include_router(api_router())
     # With DENIALS_METRICS_PORT, /metrics has its own listener (denials.launch).
-    if settings.metrics_port is None:
-        app.include_router(prometheus.router)
-    app.include_router(pages_router())
+    metrics = [prometheus.router] if settings.metrics_port is None else []
+    for router in (*ROUTERS, *metrics, *PAGES):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_docs(app)
 

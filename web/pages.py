@@ -1,8 +1,6 @@
-"""Every server-rendered page, as one router the composition root (app.http) mounts."""
+"""Every server-rendered page's router, in the order the composition root (app.http) mounts them."""
 
 from __future__ import annotations
-
-from fastapi import APIRouter
 
 from web.routes import (
     admin_payer_rules,
@@ -33,10 +31,3 @@ PAGES = (
     dashboard.router,
     notifications_page.router,
 )
-
-
-def pages_router() -> APIRouter:
-    router = APIRouter()
-    for page in PAGES:
-        router.include_router(page)
-    return router
