@@ -250,10 +250,13 @@ def rule_findings(
     ]
 
 
-def duplicate_findings(claims: Sequence[ClaimUnderCheck]) -> dict[int, list[Finding]]:
+def duplicate_findings(
+    claims: Sequence[ClaimUnderCheck], seen: Counter[tuple[str, str, str]] | None = None
+) -> dict[int, list[Finding]]:
     """Original claims sent twice in one batch (same patient control number, payer and
-    charges), by position of every copy after the first."""
-    seen: Counter[tuple[str, str, str]] = Counter()
+    charges), by position in `claims` of every copy after the first. `seen` carries the
+    originals of earlier chunks of the same file (updated here)."""
+    seen = Counter() if seen is None else seen
     found: dict[int, list[Finding]] = {}
     for index, claim in enumerate(claims):
         if claim.frequency_code != "1":

@@ -3,6 +3,7 @@ what gets a claim rejected unprocessed."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 
@@ -169,3 +170,9 @@ def test_the_second_copy_of_an_original_in_a_batch_is_a_duplicate() -> None:
     found = duplicate_findings(claims)
     assert list(found) == [2]
     assert found[2][0].code == "duplicate.in_batch" and found[2][0].severity is Severity.WARN
+
+
+def test_a_duplicate_is_found_across_chunks_of_one_file() -> None:
+    seen: Counter[tuple[str, str, str]] = Counter()
+    assert duplicate_findings([_claim()], seen) == {}
+    assert list(duplicate_findings([_claim(claim_id="PCN2"), _claim()], seen)) == [1]

@@ -1,0 +1,196 @@
+"""The pre-submission check as a service: rules, prevention edits and the risk model over an
+837, stored as one run with the edits' hits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from db.claim_checks import ClaimCheckRunRow, get_run, run_results
+from db.models import PreventionTaskRow
+from db.prevention_edits import add_edit, current_row
+from domain.claim_checks.edits import EditCondition, EditDraft
+from domain.claim_checks.findings import (
+    ClaimUnderCheck,
+    Finding,
+    FindingKind,
+    LineUnderCheck,
+    Severity,
+)
+from domain.payer_rules import load_registry
+from edi.claims837 import Claims837Error
+from services.claim_checks import run_check
+from testkit.claims837 import write_claims_837
+
+SERVED = date(2025, 3, 3)
+
+
+@dataclass(frozen=True)
+class _Assessment:
+    probability: float
+    findings: tuple[Finding, ...]
+
+
+class _FakeScorer:
+    """Scores 97110 lines without GP as risky (the real model is services.claim_risk)."""
+
+    version = "risk-test-v1"
+
+    def assess(self, claims: Sequence[ClaimUnderCheck]) -> list[_Assessment]:
+        out = []
+        for claim in claims:
+            risky = [line for line in claim.lines if line.procedure_code == "97110"]
+            out.append(
+                _Assessment(
+                    0.8 if risky else 0.05,
+                    tuple(
+                        Finding(
+                            kind=FindingKind.LEARNED_RISK,
+                            severity=Severity.WARN,
+                            code=self.version,
+                            message="Likely denied",
+                            evidence="97110 without GP denied 41 of 50",
+                            fix="Add GP",
+                            line_number=line.line_number,
+                            probability=0.8,
+                        )
+                        for line in risky
+                    ),
+                )
+            )
+        return out
+
+
+def _claim(number: int, code: str = "99213", **changes: object) -> ClaimUnderCheck:
+    line = LineUnderCheck(
+        line_number=1,
+        procedure_code=code,
+        charge=Decimal(100),
+        service_date=SERVED,
+        place_of_service="11",
+        diagnosis_codes=("M54.5",),
+        rendering_npi="1234567893",
+    )
+    claim = ClaimUnderCheck(
+        claim_id=f"PCN{number}",
+        payer_id="60054",
+        payer_name="ACME",
+        filing_indicator="CI",
+        billing_npi="1234567893",
+        rendering_npi="1234567893",
+        place_of_service="11",
+        diagnosis_codes=("M54.5",),
+        total_charge=Decimal(100),
+        service_date_from=SERVED,
+        service_date_to=SERVED,
+        lines=(line,),
+    )
+    return claim.model_copy(update=changes)
+
+
+def _edit(session: Session) -> str:
+    item_id = f"PV-{uuid.uuid4().hex[:12]}"
+    now = datetime.now(UTC)
+    session.add(
+        PreventionTaskRow(
+            prevention_task_id=item_id,
+            pattern_key=f"test:{item_id}",
+            payer_id="60054",
+            root_cause="modifier missing",
+            owning_team="coding",
+            recommended_action="Add GP",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    session.flush()
+    draft = EditDraft(
+        severity=Severity.BLOCK,
+        condition=EditCondition(procedure_codes=("97110",), modifier_missing="GP"),
+        fix="Add modifier GP",
+    )
+    edit = add_edit(session, item_id, draft, "sam")
+    session.commit()
+    return edit.edit_id
+
+
+def test_a_file_is_checked_stored_and_counts_the_edit_s_hits(sqlite_engine: Engine) -> None:
+    raw = write_claims_837(
+        [_claim(1), _claim(2, "97110"), _claim(3, frequency_code="7"), _claim(4, "97110")]
+    ).encode()
+    with Session(sqlite_engine, expire_on_commit=False) as session:
+        edit_id = _edit(session)
+        checked = run_check(
+            session,
+            raw,
+            registry=load_registry(),
+            scorer=_FakeScorer(),
+            submitted=date(2025, 3, 10),
+            checked_by="sam",
+            source="cli",
+        )
+    by_claim = {r.claim_id: r for r in checked.results}
+    assert by_claim["PCN1"].findings == () and not by_claim["PCN1"].blocked
+    assert by_claim["PCN1"].denial_probability == 0.05
+    assert [f.code for f in by_claim["PCN3"].findings] == ["frequency.original_reference_missing"]
+    risky = by_claim["PCN2"].findings
+    assert [(f.kind, f.severity) for f in risky] == [
+        (FindingKind.PREVENTION_EDIT, Severity.BLOCK),
+        (FindingKind.LEARNED_RISK, Severity.WARN),
+    ]
+    assert risky[0].code == f"{edit_id}@v1" and by_claim["PCN2"].model_version == "risk-test-v1"
+    run = checked.run
+    assert (run.claims, run.lines, run.blocked, run.warned, run.findings) == (4, 4, 3, 0, 5)
+    assert run.model_version == "risk-test-v1" and checked.blocked
+    with Session(sqlite_engine) as session:
+        stored = get_run(session, run.run_id)
+        assert (
+            stored is not None
+            and stored.file_sha256
+            and stored.submission_date == date(2025, 3, 10)
+        )
+        again = run_results(session, stored)
+        assert [r.findings for r in again] == [r.findings for r in checked.results]
+        assert [r.position for r in again] == [1, 2, 3, 4]
+        row = current_row(session, edit_id)
+        assert row is not None and row.hits == 2
+
+
+def test_without_a_model_the_rules_and_edits_still_run(sqlite_engine: Engine) -> None:
+    raw = write_claims_837([_claim(1, frequency_code="8")]).encode()
+    with Session(sqlite_engine) as session:
+        checked = run_check(
+            session,
+            raw,
+            registry=load_registry(),
+            scorer=None,
+            submitted=date(2025, 3, 10),
+            checked_by="sam",
+            source="api",
+        )
+    (result,) = checked.results
+    assert result.denial_probability is None and result.model_version is None
+    assert result.blocked and checked.run.model_version is None
+
+
+def test_a_file_that_cannot_be_read_stores_nothing(sqlite_engine: Engine) -> None:
+    raw = write_claims_837([_claim(1), _claim(2)]).replace("SV1*HC:99213", "SV1*HC", 1).encode()
+    with Session(sqlite_engine) as session, pytest.raises(Claims837Error, match=r"line [0-9]+"):
+        run_check(
+            session,
+            raw,
+            registry=load_registry(),
+            scorer=None,
+            submitted=date(2025, 3, 10),
+            checked_by="sam",
+            source="web",
+        )
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(ClaimCheckRunRow)).all() == []
