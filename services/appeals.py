@@ -42,7 +42,7 @@ from services.appeal_letters import (
 )
 from services.appeal_packets import add_letter_version, letter_versions, packet_contents, packet_pdf
 from services.audit import AuditService, Outcome
-from services.audited_updates import send_audited
+from services.audited_updates import AuditedUpdates
 from services.documents import DocumentStore
 from services.errors import (
     Conflict,
@@ -85,6 +85,7 @@ class AppealService:
         self._rulebook = rulebook
         self._documents = documents
         self._audit = audit
+        self._updates = AuditedUpdates(session, client, audit)
 
     def _state(self, case_id: str) -> CaseState:
         row = self._session.get(CaseRow, case_id)
@@ -382,10 +383,7 @@ class AppealService:
             statement=statement,
             document_sha256=document_sha256,
         )
-        return await send_audited(
-            self._session,
-            self._client,
-            self._audit,
+        return await self._updates.send(
             actor,
             "case.attest",
             case_id,

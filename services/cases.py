@@ -34,7 +34,7 @@ from domain.payer_answers import (
 )
 from domain.rulebook import Rulebook
 from services.audit import AuditService, Outcome
-from services.audited_updates import Change, send_audited
+from services.audited_updates import AuditedUpdates, Change
 from services.case_list import bounded, cursor_at, page_statements
 from services.case_search import named_users
 from services.cursors import decode_cursor
@@ -87,6 +87,7 @@ class CaseService:
         self._policy = policy
         self._task_queue = task_queue
         self._audit = audit
+        self._updates = AuditedUpdates(session, client, audit)
 
     def today(self) -> date:
         """The billing office's calendar day now, as the case workflows count it."""
@@ -242,17 +243,7 @@ class CaseService:
         **detail: object,
     ) -> T:
         self.get_row(case_id)  # an unknown case is a 404, before anything is sent
-        return await send_audited(
-            self._session,
-            self._client,
-            self._audit,
-            actor,
-            action,
-            case_id,
-            change,
-            sent=sent,
-            **detail,
-        )
+        return await self._updates.send(actor, action, case_id, change, sent=sent, **detail)
 
     async def add_note(self, case_id: str, text: str, actor: Actor) -> CaseChange:
         return await self._change(

@@ -16,7 +16,7 @@ from domain.permissions import Permission, allows
 from domain.worklist import SHOWN_THOUGH_PARKED, WAITING_ON_PAYER, WorkView
 from services.appeals import AppealService
 from services.audit import AuditService, Outcome
-from services.audited_updates import Change, send_audited
+from services.audited_updates import AuditedUpdates, Change
 from services.case_list import COUNT_BOUND, bounded
 from services.errors import Invalid, NotFound, ServiceError
 from services.follow_ups import FollowUpService, parked_case
@@ -126,6 +126,7 @@ class TaskService:
         self._appeals = appeals  # prepares appeal submissions (their letter)
         self._client = client
         self._audit = audit
+        self._updates = AuditedUpdates(session, client, audit)
         self._today = today  # the office's day: follow-up dates park cases until then
         self._follow_ups = FollowUpService(session, audit, today)
 
@@ -291,17 +292,7 @@ class TaskService:
         except NotFound as exc:
             self._audit.record(actor, action, Outcome.REFUSED, task_id=task_id, reason=exc.message)
             raise
-        return await send_audited(
-            self._session,
-            self._client,
-            self._audit,
-            actor,
-            action,
-            case_id,
-            update,
-            task_id=task_id,
-            **detail,
-        )
+        return await self._updates.send(actor, action, case_id, update, task_id=task_id, **detail)
 
     async def complete(self, task_id: str, payload: TaskPayload, actor: Actor) -> CaseChange:
         if isinstance(payload, AppealSubmitted) and self._appeals is not None:
