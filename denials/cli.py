@@ -18,6 +18,7 @@ import typer
 from pydantic import ValidationError
 
 from app.settings import Settings, settings_problem
+from denials import check_command
 from denials.reachability import temporal_problem
 from denials.x12_files import select_files
 from domain.case import Role
@@ -232,6 +233,8 @@ def ingest(
 
     x12_commands.ingest_command(files, settings, user, resume=resume)
 
+
+app.command("check")(check_command.check)
 
 keys_app = typer.Typer(no_args_is_help=True, help="Payload encryption keys.")
 app.add_typer(keys_app, name="keys")

@@ -208,3 +208,32 @@ def run_check(
         run.model_version or "none",
     )
     return checked
+
+
+def active_risk_scorer(session: Session) -> Scorer | None:
+    """The risk model in use (None before one is trained). Imported here: the model's
+    libraries load only when a check runs."""
+    from services.claim_risk import active_scorer
+
+    return active_scorer(session)
+
+
+def check_file(
+    session: Session,
+    raw: bytes,
+    *,
+    registry: PayerRuleRegistry,
+    submitted: date,
+    checked_by: str,
+    source: str,
+) -> CheckRun:
+    """`run_check` with the active risk model."""
+    return run_check(
+        session,
+        raw,
+        registry=registry,
+        scorer=active_risk_scorer(session),
+        submitted=submitted,
+        checked_by=checked_by,
+        source=source,
+    )
