@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, update
+from sqlalchemy import JSON, Column, Index, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from db.types import UTCDateTime
@@ -180,3 +180,15 @@ def record_edit_hits(session: Session, codes: Mapping[str, int]) -> None:
             )
             .values(hits=col(PreventionEditRow.hits) + count, last_hit_at=now)
         )
+
+
+def edit_hits_by_item(session: Session, prevention_task_ids: Sequence[str]) -> dict[str, int]:
+    """All hits of all versions of each item's edits; an item without an edit is left out."""
+    if not prevention_task_ids:
+        return {}
+    rows = session.exec(
+        select(PreventionEditRow.prevention_task_id, func.sum(PreventionEditRow.hits))
+        .where(col(PreventionEditRow.prevention_task_id).in_(prevention_task_ids))
+        .group_by(col(PreventionEditRow.prevention_task_id))
+    ).all()
+    return {item: int(hits or 0) for item, hits in rows}

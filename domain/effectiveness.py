@@ -2,7 +2,9 @@
 against the same-length window before.
 
 A rate (denials of the pattern / claims the payer or provider had adjudicated) rather than a
-count, so that a quieter month does not pass for a fix.
+count, so that a quieter month does not pass for a fix. When the item carries prevention edits,
+the claims they caught before sending are shown beside it: a low rate after with no hits is the
+upstream fix working, a low rate with many hits is the edit holding the pattern back.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class Effectiveness(BaseModel):
     before_rate: float | None
     after_rate: float | None
     verdict: Verdict
+    # Claims (or lines) the item's prevention edits caught before they were sent, all versions
+    # since written; None when the item has no edit.
+    edit_hits: int | None = None
 
 
 def comparison_windows(completed_on: date, window_days: int, today: date) -> tuple[Window, Window]:
@@ -58,9 +63,11 @@ def effectiveness(
     before: RecurrenceWindow,
     after: RecurrenceWindow,
     tolerance: float = 0.0,
+    edit_hits: int | None = None,
 ) -> Effectiveness:
     """Compare the rates: with no claims adjudicated since completion it is too early to say,
-    with none before there is nothing to compare against."""
+    with none before there is nothing to compare against. The edits' hits do not change the
+    verdict: a claim caught and corrected before sending is not among the denials after."""
     before_rate, after_rate = before.rate, after.rate
     verdict: Verdict
     if after_rate is None:
@@ -80,4 +87,5 @@ def effectiveness(
         before_rate=before_rate,
         after_rate=after_rate,
         verdict=verdict,
+        edit_hits=edit_hits,
     )

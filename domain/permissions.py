@@ -56,6 +56,9 @@ class Permission(StrEnum):
     # Be shown the link to the Temporal Web UI: it has no sign-in of its own and lists every
     # case's workflow, so it is for those who operate the product, never billers.
     OPEN_TEMPORAL_UI = "open_temporal_ui"
+    # Write, revise and switch off a prevention item's edits (conditions that warn about or
+    # block the next claim of its pattern before it is sent): those who work the board.
+    WRITE_PREVENTION_EDITS = "write_prevention_edits"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -87,6 +90,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_AUDIT,
             Permission.VIEW_AUDIT_DETAIL,
             Permission.VIEW_RULES,
+            Permission.WRITE_PREVENTION_EDITS,
         }
     ),
     Role.ADMIN: frozenset(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func
@@ -12,7 +14,18 @@ from sqlmodel import Session, col, select
 
 from db.models import CaseRow, PreventionCaseLink, PreventionTaskRow
 from db.patterns import adjudicated_claims, category_denials, pattern_denials
+from db.prevention_edits import (
+    EditVersion,
+    PreventionEditRow,
+    add_edit,
+    current_row,
+    edit_hits_by_item,
+    edit_versions,
+    revise_edit,
+    switch_edit,
+)
 from domain.case import Actor
+from domain.claim_checks.edits import read_edit
 from domain.effectiveness import Effectiveness, RecurrenceWindow, Window, comparison_windows
 from domain.effectiveness import effectiveness as compare
 from domain.root_cause import PatternKey, PatternKind
@@ -70,6 +83,33 @@ class LinkedCase(BaseModel):
 
 class PreventionDetail(PreventionOut):
     cases: list[LinkedCase]
+    edits: list[EditVersion] = Field(
+        default=[], description="Its prevention edits: each edit's newest version first"
+    )
+
+
+class EditIn(BaseModel):
+    """A prevention edit as the owning team writes it. The condition names claim fields:
+    payer_ids, procedure_codes, places_of_service, diagnosis_present, diagnosis_absent and
+    rendering_npis (lists, or codes separated by commas), modifier_missing and modifier_present
+    (one modifier), units_over (a number), prior_authorization_missing (true/false)."""
+
+    severity: str = Field(description="warn or block")
+    fix: str = Field(description="What to change before sending, shown to the biller")
+    enabled: bool = True
+    condition: dict[str, Any]
+
+
+class EditSwitch(BaseModel):
+    enabled: bool
+
+
+class EditProblems(Invalid):
+    """Every problem of a written edit, by field ("" for the condition as a whole)."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{k or 'condition'}: {v}" for k, v in problems.items()))
+        self.problems = dict(problems)
 
 
 class PreventionChange(BaseModel):
@@ -145,6 +185,7 @@ class PreventionService:
                 )
                 for link, case in links
             ],
+            edits=edit_versions(self._session, prevention_task_id),
         )
 
     def change(
@@ -181,6 +222,66 @@ class PreventionService:
         )
         return self._out(row)
 
+    def write_edit(
+        self,
+        prevention_task_id: str,
+        raw: Mapping[str, Any],
+        actor: Actor,
+        edit_id: str | None = None,
+    ) -> EditVersion:
+        """A new edit on the item, or (with `edit_id`) the edit's next version. Nothing is
+        saved unless every field reads; the refusal names each problem by its field."""
+        self._row(prevention_task_id)
+        current = self._current_edit(prevention_task_id, edit_id) if edit_id else None
+        draft, problems = read_edit(raw)
+        if draft is None:
+            self._audit.record(
+                actor,
+                "prevention.edit",
+                Outcome.REFUSED,
+                prevention_task_id=prevention_task_id,
+                edit_id=edit_id,
+                reason="; ".join(sorted(k or "condition" for k in problems)),
+            )
+            raise EditProblems(problems)
+        if current is None:
+            written = add_edit(self._session, prevention_task_id, draft, actor.user_id)
+        else:
+            written = revise_edit(self._session, current, draft, actor.user_id)
+        self._session.commit()
+        self._audit.record(
+            actor,
+            "prevention.edit",
+            prevention_task_id=prevention_task_id,
+            edit=written.code,
+            severity=written.severity.value,
+            condition=written.condition.describe(),
+            enabled=written.enabled,
+        )
+        return written
+
+    def switch_edit(
+        self, prevention_task_id: str, edit_id: str, enabled: bool, actor: Actor
+    ) -> EditVersion:
+        """Switch an edit off (checks stop applying it) or on again: same version."""
+        current = self._current_edit(prevention_task_id, edit_id)
+        switched = switch_edit(self._session, current, enabled)
+        self._session.commit()
+        self._audit.record(
+            actor,
+            "prevention.edit_switch",
+            prevention_task_id=prevention_task_id,
+            edit=switched.code,
+            enabled=enabled,
+        )
+        return switched
+
+    def _current_edit(self, prevention_task_id: str, edit_id: str) -> PreventionEditRow:
+        current = current_row(self._session, edit_id)
+        if current is None or current.prevention_task_id != prevention_task_id:
+            raise NotFound(f"no edit {edit_id} on prevention task {prevention_task_id}")
+        return current
+
     def _out(self, row: PreventionTaskRow) -> PreventionOut:
         pattern = PatternKey.parse(row.pattern_key)
         payer = row.payer_name or row.payer_id
@@ -201,7 +302,12 @@ class PreventionService:
         done_on = row.completed_at.date()
         before, after = comparison_windows(done_on, self._window_days, datetime.now(UTC).date())
         return compare(
-            done_on, self._recurrence(row, pattern, before), self._recurrence(row, pattern, after)
+            done_on,
+            self._recurrence(row, pattern, before),
+            self._recurrence(row, pattern, after),
+            edit_hits=edit_hits_by_item(self._session, [row.prevention_task_id]).get(
+                row.prevention_task_id
+            ),
         )
 
     def _recurrence(

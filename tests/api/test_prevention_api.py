@@ -68,6 +68,7 @@ async def test_closed_case_item_listed_and_detailed(api: Api, harness: CaseHarne
     assert response.status_code == 200, response.text
     shown = response.json()
     [linked] = shown.pop("cases")
+    assert shown.pop("edits") == []  # none written on it yet
     assert shown == item
     assert (linked["case_id"], linked["claim_id"]) == (case_id, detail["summary"]["claim_id"])
     assert linked["outcome"] == "cancelled"

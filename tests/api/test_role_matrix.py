@@ -72,7 +72,13 @@ VIEW_AUDIT = _access("view_audit", "sam", "ada")
 VIEW_RULES = _access("view_rules", "alice", "bob", "sam", "ada")
 MANAGE_RULES = _access("manage_rules", "ada")
 MANAGE_USERS = _access("manage_users", "ada")
+WRITE_PREVENTION_EDITS = _access("write_prevention_edits", "sam")
 ATTEST = _access("attest")  # physicians only: none of the callers here
+PREVENTION_EDIT = {
+    "severity": "warn",
+    "fix": "Add modifier GP",
+    "condition": {"procedure_codes": ["97110"], "modifier_missing": "GP"},
+}
 CODEC_SIGNED_OUT = (
     "sign in to the case manager first (the Temporal Web UI must include credentials)"
 )
@@ -100,6 +106,7 @@ class World:
     ingested_sha: str = ""
     absence_id: str = ""  # alice, away in a month
     prevention_task: str = ""
+    prevention_edit: str = ""  # an edit on prevention_task, written by sam
     document_id: str = ""  # the main case's appeal packet
     spare_tokens: dict[str, str] = field(default_factory=dict)  # for logging out
     saved_filters: dict[str, int] = field(default_factory=dict)  # each case reader's own
@@ -444,6 +451,28 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
             {"json": {"status": "in_progress", "owner": "front desk"}},
         ),
     ),
+    ("GET", "/api/v1/prevention/{prevention_task_id}/edits"): Endpoint(
+        VIEW_CASES, _get("/api/v1/prevention/{w.prevention_task}/edits")
+    ),
+    ("POST", "/api/v1/prevention/{prevention_task_id}/edits"): Endpoint(
+        WRITE_PREVENTION_EDITS,
+        _post("/api/v1/prevention/{w.prevention_task}/edits", PREVENTION_EDIT),
+        ok=201,
+    ),
+    ("PUT", "/api/v1/prevention/{prevention_task_id}/edits/{edit_id}"): Endpoint(
+        WRITE_PREVENTION_EDITS,
+        lambda w, who: Call(
+            f"/api/v1/prevention/{w.prevention_task}/edits/{w.prevention_edit}",
+            {"json": PREVENTION_EDIT},
+        ),
+    ),
+    ("PATCH", "/api/v1/prevention/{prevention_task_id}/edits/{edit_id}"): Endpoint(
+        WRITE_PREVENTION_EDITS,
+        lambda w, who: Call(
+            f"/api/v1/prevention/{w.prevention_task}/edits/{w.prevention_edit}",
+            {"json": {"enabled": False}},
+        ),
+    ),
     # The Temporal Web UI's codec: the matrix's app runs without payload encryption, so an
     # allowed caller gets past the role check to a 404 naming that (tests/api/test_codec_api.py
     # covers it with encryption on).
@@ -667,6 +696,13 @@ async def build_world(api: Api, area: str) -> World:
         assert away.status_code == 201, away.text
         world.absence_id = away.json()["absence_id"]
         world.prevention_task = await _prevention_task_of(api, prevented)
+        edit = await api.http.post(
+            f"/api/v1/prevention/{world.prevention_task}/edits",
+            json=PREVENTION_EDIT,
+            headers=as_user("sam"),
+        )
+        assert edit.status_code == 201, edit.text
+        world.prevention_edit = edit.json()["edit_id"]
     return world
 
 
