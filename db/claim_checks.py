@@ -41,6 +41,8 @@ class ClaimCheckRunRow(SQLModel, table=True):
 
 class ClaimCheckResultRow(SQLModel, table=True):
     __tablename__ = "claim_check_results"
+    # A remittance finds the checks of the claim it answers by its number (db.check_outcomes).
+    __table_args__ = (Index("ix_claim_check_results_claim", "claim_id"),)
 
     run_id: str = Field(foreign_key="claim_check_runs.run_id", primary_key=True, max_length=40)
     position: int = Field(primary_key=True)  # the claim's order in the file, from 1

@@ -12,6 +12,7 @@ from sqlalchemy import JSON, Column, Index, LargeBinary, Numeric, text
 from sqlmodel import Field, SQLModel
 
 import db.case_search  # (its tables join the same metadata)
+import db.check_outcomes  # (its tables join the same metadata)
 import db.claim_checks  # (its tables join the same metadata)
 import db.notifications  # (its tables join the same metadata)
 import db.prevention_edits  # (its tables join the same metadata)

@@ -5,6 +5,7 @@ interchange, other bytes) bring the same remittance again."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import defaultdict
 from collections.abc import Iterator, MutableMapping, Sequence
 from itertools import islice
@@ -13,10 +14,13 @@ from typing import Any
 from sqlalchemy import Table
 from sqlmodel import Session
 
+from db.check_outcomes import record_check_outcomes
 from db.models import RemittanceClaimRow
 from db.upsert import upsert
 from domain.kpis import AdjudicationRef, adjudication_ids
 from edi.results import AdjudicatedClaim
+
+logger = logging.getLogger(__name__)
 
 
 def adjudicated_rows(sha256: str, claims: Sequence[AdjudicatedClaim]) -> list[dict[str, Any]]:
@@ -126,4 +130,11 @@ class AdjudicatedRecorder:
         rows = _unique_rows(self._sha256, claims, first, self._ranks)
         while batch := list(islice(rows, 1000)):
             upsert(session, table, batch, ["row_id"], update=False)
+            unmatched = record_check_outcomes(session, batch).ambiguous
+            if unmatched:
+                logger.warning(
+                    "%d adjudicated claims match pre-submission checks of several other payers:"
+                    " their outcomes are not recorded",
+                    unmatched,
+                )
         session.commit()

@@ -1,0 +1,149 @@
+"""What became of checked claims: when an 835 adjudicates a claim the product checked before it
+went out, the payer's first answer (denied or not) is recorded beside the check's prediction,
+so the dashboard can set predicted against actual and count what the edits caught.
+
+The claim a remittance answers is found by its patient control number (CLP01 = CLM01): the
+latest check of that number made on or before the remittance's date, of the same payer. A
+check of another payer counts only when it is the one check of that number (837 and 835 payer
+ids differ between clearinghouses); several of other payers are ambiguous and left unmatched,
+counted for the caller to report, never guessed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Column, ForeignKeyConstraint, Index, insert
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from db.claim_checks import ClaimCheckResultRow, ClaimCheckRunRow
+from db.types import UTCDateTime
+
+_IN_LIST = 500  # claim numbers per lookup: well under every database's parameter limit
+
+
+class ClaimCheckOutcomeRow(SQLModel, table=True):
+    __tablename__ = "claim_check_outcomes"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["run_id", "position"],
+            ["claim_check_results.run_id", "claim_check_results.position"],
+        ),
+        Index("ix_claim_check_outcomes_recorded_at", "recorded_at"),
+    )
+
+    run_id: str = Field(primary_key=True, max_length=40)
+    position: int = Field(primary_key=True)
+    denied: bool  # the first 835's answer: a denial (classification) or not
+    category: str | None = Field(default=None, max_length=40)  # the denial's category
+    payer_matched: bool  # False: matched by claim number alone (the one check of it)
+    adjudicated_on: date | None = None  # the remittance's date, when the 835 gave one
+    remittance_row_id: str = Field(max_length=80)
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+@dataclass(frozen=True)
+class _Check:
+    run_id: str
+    position: int
+    claim_id: str
+    payer_id: str
+    checked_at: datetime
+
+    @property
+    def checked_on(self) -> date:
+        return self.checked_at.date()
+
+
+@dataclass(frozen=True)
+class OutcomesRecorded:
+    recorded: int
+    ambiguous: int  # remittances naming a claim number checked for several other payers
+
+
+def _open_checks(session: Session, claim_ids: Sequence[str]) -> dict[str, list[_Check]]:
+    """Checks of these claim numbers made after the last one a remittance answered, oldest
+    first: once a claim is answered, the checks before that answer are settled too."""
+    found: dict[str, list[_Check]] = {}
+    ids = iter(sorted(set(claim_ids)))
+    while chunk := list(islice(ids, _IN_LIST)):
+        rows = session.exec(
+            select(
+                ClaimCheckResultRow.run_id,
+                ClaimCheckResultRow.position,
+                ClaimCheckResultRow.claim_id,
+                ClaimCheckResultRow.payer_id,
+                ClaimCheckRunRow.checked_at,
+                ClaimCheckOutcomeRow.run_id,
+            )
+            .join(ClaimCheckRunRow, col(ClaimCheckRunRow.run_id) == ClaimCheckResultRow.run_id)
+            .outerjoin(
+                ClaimCheckOutcomeRow,
+                (col(ClaimCheckOutcomeRow.run_id) == ClaimCheckResultRow.run_id)
+                & (col(ClaimCheckOutcomeRow.position) == ClaimCheckResultRow.position),
+            )
+            .where(col(ClaimCheckResultRow.claim_id).in_(chunk))
+            .order_by(col(ClaimCheckRunRow.checked_at), col(ClaimCheckResultRow.position))
+        ).all()
+        for run_id, position, claim_id, payer_id, checked_at, answered in rows:
+            if answered is not None:
+                found[claim_id] = []  # everything checked up to this answer is settled
+                continue
+            check = _Check(run_id, position, claim_id, payer_id, checked_at)
+            found.setdefault(claim_id, []).append(check)
+    return {claim_id: checks for claim_id, checks in found.items() if checks}
+
+
+def _answered(checks: list[_Check], payer_id: str, on: date | None) -> tuple[_Check | None, bool]:
+    """The check a remittance of `payer_id` dated `on` answers (None: no check before it, or
+    several of other payers), and whether the payer matched."""
+    before = [check for check in checks if on is None or check.checked_on <= on]
+    same_payer = [check for check in before if check.payer_id == payer_id]
+    if same_payer:
+        return same_payer[-1], True
+    if len({check.payer_id for check in before}) == 1:
+        return before[-1], False
+    return None, False
+
+
+def record_check_outcomes(
+    session: Session, adjudicated: Sequence[Mapping[str, Any]]
+) -> OutcomesRecorded:
+    """Record the outcome of each checked claim these remittance rows (db.remittance_claims'
+    row dicts) answer for the first time; a claim answered before keeps its first outcome."""
+    checks = _open_checks(session, [row["claim_id"] for row in adjudicated])
+    if not checks:
+        return OutcomesRecorded(0, 0)
+    now = datetime.now(UTC)
+    outcomes: list[dict[str, Any]] = []
+    ambiguous = 0
+    for row in adjudicated:
+        candidates = checks.get(row["claim_id"])
+        if not candidates:
+            continue
+        on = row["remittance_date"]
+        check, payer_matched = _answered(candidates, row["payer_id"], on)
+        if check is None:
+            before = {c.payer_id for c in candidates if on is None or c.checked_on <= on}
+            ambiguous += len(before) > 1
+            continue
+        # Settled: this check and the ones before it; a later check stays open.
+        checks[row["claim_id"]] = [c for c in candidates if c.checked_at > check.checked_at]
+        outcomes.append(
+            {
+                "run_id": check.run_id,
+                "position": check.position,
+                "denied": bool(row["is_denial"]),
+                "category": row["category"],
+                "payer_matched": payer_matched,
+                "adjudicated_on": row["remittance_date"],
+                "remittance_row_id": row["row_id"],
+                "recorded_at": now,
+            }
+        )
+    if outcomes:
+        session.execute(insert(ClaimCheckOutcomeRow), outcomes)
+    return OutcomesRecorded(len(outcomes), ambiguous)
