@@ -287,7 +287,13 @@ def _icd(code: str) -> str:
 def read_edit(raw: Mapping[str, Any]) -> tuple[EditDraft | None, dict[str, str]]:
     """An edit as written on the board: severity, condition (under "condition"), fix text and
     whether it is on. Returns the draft, or None and every problem by field."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = {}  # in the form's order: the condition, then what to do
+    condition_raw = raw.get("condition")
+    if not isinstance(condition_raw, Mapping):
+        errors["condition"] = "the claim fields the edit looks at"
+        condition = None
+    else:
+        condition = read_condition(condition_raw, errors)
     severity_text = str(raw.get("severity") or "").strip().lower()
     if severity_text not in {severity.value for severity in EDIT_SEVERITIES}:
         errors["severity"] = "warn (the biller looks before sending) or block (it cannot go out)"
@@ -297,12 +303,6 @@ def read_edit(raw: Mapping[str, Any]) -> tuple[EditDraft | None, dict[str, str]]
     elif len(fix) > MAX_FIX_LENGTH:
         errors["fix"] = f"at most {MAX_FIX_LENGTH} characters ({len(fix)} written)"
     enabled = _flag(raw.get("enabled", True), "enabled", errors)
-    condition_raw = raw.get("condition")
-    if not isinstance(condition_raw, Mapping):
-        errors["condition"] = "the claim fields the edit looks at"
-        condition = None
-    else:
-        condition = read_condition(condition_raw, errors)
     if errors or condition is None:
         return None, errors
     return EditDraft(
