@@ -10,6 +10,7 @@ from api.routes import (
     auth,
     case_filters,
     cases,
+    claim_checks,
     codec,
     health,
     ingest,
@@ -38,4 +39,5 @@ ROUTERS = (
     case_filters.router,
     analytics.router,
     codec.router,
+    claim_checks.router,
 )

@@ -26,7 +26,7 @@ MIB = 1 << 20
 MAX_FILE_BYTES = 50 * MIB
 # Every file of one request is held in memory while it is ingested: this bounds the request.
 MAX_REQUEST_BYTES = 100 * MIB
-UPLOAD_PATHS = frozenset({"/api/v1/ingest", "/ingest"})
+UPLOAD_PATHS = frozenset({"/api/v1/ingest", "/ingest", "/api/v1/claim-checks", "/claim-checks"})
 
 
 class _Refused(Exception):

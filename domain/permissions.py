@@ -56,6 +56,9 @@ class Permission(StrEnum):
     # Be shown the link to the Temporal Web UI: it has no sign-in of its own and lists every
     # case's workflow, so it is for those who operate the product, never billers.
     OPEN_TEMPORAL_UI = "open_temporal_ui"
+    # Check 837 claims before they are sent (the findings name claims and their codes): those
+    # who send and correct claims.
+    CHECK_CLAIMS = "check_claims"
     # Write, revise and switch off a prevention item's edits (conditions that warn about or
     # block the next claim of its pattern before it is sent): those who work the board.
     WRITE_PREVENTION_EDITS = "write_prevention_edits"
@@ -71,6 +74,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.IDENTIFY_CLAIMS,
             Permission.UPLOAD_ATTESTATIONS,
             Permission.COVERED_WHEN_AWAY,
+            Permission.CHECK_CLAIMS,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -87,6 +91,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SUPERVISE,
             Permission.RESTART_WORKFLOWS,
             Permission.OPEN_TEMPORAL_UI,
+            Permission.CHECK_CLAIMS,
             Permission.VIEW_AUDIT,
             Permission.VIEW_AUDIT_DETAIL,
             Permission.VIEW_RULES,

@@ -7,7 +7,9 @@ counts, never a claim."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import logging
 import uuid
 from collections import Counter
@@ -19,7 +21,7 @@ from typing import Protocol
 
 from sqlmodel import Session
 
-from db.claim_checks import ClaimCheckRunRow, add_results, add_run, worst_of
+from db.claim_checks import CheckedClaim, ClaimCheckRunRow, add_results, add_run, worst_of
 from db.prevention_edits import active_edits, record_edit_hits
 from domain.claim_checks.edits import PreventionEdit, edit_findings
 from domain.claim_checks.findings import (
@@ -237,3 +239,95 @@ def check_file(
         checked_by=checked_by,
         source=source,
     )
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    """One finding of a stored run as the page and its CSV list it."""
+
+    position: int  # the claim's place in the file
+    claim_id: str
+    payer_id: str
+    payer_name: str
+    denial_probability: float | None
+    finding: Finding
+
+
+def finding_rows(
+    claims: Sequence[CheckedClaim],
+    *,
+    severity: str | None = None,
+    kind: str | None = None,
+    payer: str | None = None,
+) -> list[FindingRow]:
+    """The findings of `claims` that pass the filters, claim by claim, in the claim's order."""
+    return [
+        FindingRow(
+            claim.position,
+            claim.claim_id,
+            claim.payer_id,
+            claim.payer_name,
+            claim.denial_probability,
+            finding,
+        )
+        for claim in claims
+        if payer in (None, claim.payer_id)
+        for finding in claim.findings
+        if severity in (None, finding.severity.value) and kind in (None, finding.kind.value)
+    ]
+
+
+def payers_of(claims: Sequence[CheckedClaim]) -> list[tuple[str, str]]:
+    """(payer id, name) of every payer in a run, by id."""
+    return sorted({(claim.payer_id, claim.payer_name) for claim in claims})
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # Spreadsheets run cells starting with these as formulas (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+CSV_COLUMNS = (
+    "claim_number",
+    "claim_id",
+    "payer_id",
+    "payer_name",
+    "denial_probability",
+    "line",
+    "severity",
+    "kind",
+    "code",
+    "message",
+    "evidence",
+    "fix",
+)
+
+
+def rows_csv(rows: Iterable[FindingRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        finding = row.finding
+        probability = (
+            f"{row.denial_probability:.3f}" if row.denial_probability is not None else None
+        )
+        writer.writerow(
+            _cell(value)
+            for value in (
+                row.position,
+                row.claim_id,
+                row.payer_id,
+                row.payer_name,
+                probability,
+                finding.line_number or "claim",
+                finding.severity.value,
+                finding.kind.value,
+                finding.code,
+                finding.message,
+                finding.evidence,
+                finding.fix,
+            )
+        )
+    return out.getvalue()

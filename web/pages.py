@@ -8,6 +8,7 @@ from web.routes import (
     appeal_page,
     case_list,
     case_page,
+    claim_checks,
     dashboard,
     ingest_pages,
     notifications_page,
@@ -30,4 +31,5 @@ PAGES = (
     admin_payer_rules.router,
     dashboard.router,
     notifications_page.router,
+    claim_checks.router,
 )

@@ -35,6 +35,7 @@ from domain.models import DenialRecord
 from domain.rulebook import Rulebook
 from services.auth import AuthService, SessionKind
 from services.users import UserService
+from testkit.claims837 import random_claims, write_claims_837
 from testkit.records import make_record
 from tests.api.conftest import Api, Json, as_user
 from tests.documents import pdf_bytes
@@ -73,6 +74,7 @@ VIEW_RULES = _access("view_rules", "alice", "bob", "sam", "ada")
 MANAGE_RULES = _access("manage_rules", "ada")
 MANAGE_USERS = _access("manage_users", "ada")
 WRITE_PREVENTION_EDITS = _access("write_prevention_edits", "sam")
+CHECK_CLAIMS = _access("check_claims", "alice", "bob", "sam")
 ATTEST = _access("attest")  # physicians only: none of the callers here
 PREVENTION_EDIT = {
     "severity": "warn",
@@ -104,6 +106,7 @@ class World:
     sam_release: str = ""  # claimed by bob
     reassign_task: str = ""  # unassigned
     ingested_sha: str = ""
+    claim_check_run: str = ""  # an 837 alice checked
     absence_id: str = ""  # alice, away in a month
     prevention_task: str = ""
     prevention_edit: str = ""  # an edit on prevention_task, written by sam
@@ -189,6 +192,11 @@ def _logout(w: World, who: str) -> Call:
 def _ingest(w: World, who: str) -> Call:
     files = [("files", (f"{who}.txt", GARBAGE + who.encode(), "text/plain"))]
     return Call("/api/v1/ingest", {"files": files})
+
+
+def _claim_check(w: World, who: str) -> Call:
+    files = {"file": (f"{who}.837", write_claims_837(random_claims(2)).encode(), "text/plain")}
+    return Call("/api/v1/claim-checks", {"files": files})
 
 
 def _away(w: World, who: str) -> Call:
@@ -411,6 +419,10 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     # Ingest.
     ("POST", "/api/v1/ingest"): Endpoint(INGEST, _ingest),
     ("GET", "/api/v1/ingest"): Endpoint(INGEST, _get("/api/v1/ingest")),
+    ("POST", "/api/v1/claim-checks"): Endpoint(CHECK_CLAIMS, _claim_check, ok=201),
+    ("GET", "/api/v1/claim-checks/{run_id}"): Endpoint(
+        CHECK_CLAIMS, _get("/api/v1/claim-checks/{w.claim_check_run}")
+    ),
     ("POST", "/api/v1/ingest/resume"): Endpoint(RESUME_INGESTS, _post("/api/v1/ingest/resume")),
     ("GET", "/api/v1/ingest/{sha256}"): Endpoint(INGEST, _get("/api/v1/ingest/{w.ingested_sha}")),
     ("GET", "/api/v1/ingest/{sha256}/raw"): Endpoint(
@@ -498,7 +510,12 @@ AREAS = {
         "/api/v1/stopped-cases",
         "/api/v1/case-filters",
     ),
-    "tasks_ingest": ("/api/v1/tasks", "/api/v1/ingest", "/api/v1/notifications"),
+    "tasks_ingest": (
+        "/api/v1/tasks",
+        "/api/v1/ingest",
+        "/api/v1/notifications",
+        "/api/v1/claim-checks",
+    ),
     "audit_rules_users_prevention": (
         "/api/v1/audit",
         "/api/v1/payer-rules",
@@ -677,6 +694,11 @@ async def build_world(api: Api, area: str) -> World:
         )
         assert ingested.status_code == 200, ingested.text
         world.ingested_sha = ingested.json()["reports"][0]["sha256"]
+        checked = await api.http.post(
+            "/api/v1/claim-checks", **_claim_check(world, "setup").kwargs, headers=as_user("alice")
+        )
+        assert checked.status_code == 201, checked.text
+        world.claim_check_run = checked.json()["run_id"]
     else:
         prevented = case_of["prevented"]
         cancelled = await api.http.post(
