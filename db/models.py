@@ -16,6 +16,7 @@ import db.check_outcomes  # (its tables join the same metadata)
 import db.claim_checks  # (its tables join the same metadata)
 import db.notifications  # (its tables join the same metadata)
 import db.prevention_edits  # (its tables join the same metadata)
+import db.risk_models  # (its tables join the same metadata)
 import db.summary_tables  # (its tables join the same metadata)
 import db.work_management  # noqa: F401  (its tables join the same metadata)
 from db.types import UTCDateTime

@@ -59,8 +59,8 @@ DIAGNOSES = [
 ]  # fmt: skip
 CARDIAC = {"I10", "I48.91", "R07.9"}
 THERAPY = {"97110", "97140", "97530", "97112"}
-NOISE_CARCS = ["CO-16", "CO-18", "PR-1", "CO-50", "CO-29", "CO-22", "CO-27", "PR-2"]
-NOISE_WEIGHTS = [30, 15, 12, 10, 8, 10, 8, 7]
+CHANCE_CARCS = ["CO-18", "PR-1", "CO-29", "CO-22", "CO-27", "PR-2"]
+TELEHEALTH_PAYERS = {"MCD", "WELLCARE"}
 
 # The planted behaviours: (name, payer, what it looks at).
 CREDENTIALING_GAP_NPI = "1467500007"
@@ -116,6 +116,16 @@ PLANTED_CARC = {
     "bundling": "CO-97",
 }
 
+# Where a planted behaviour lives, no everyday leaning hides it.
+PLANTED_PAIRS = {
+    ("UHC", "97110"),
+    ("AETNA", "72148"),
+    ("AETNA", "70551"),
+    ("CIGNA", "93000"),
+    ("MCD", "97530"),
+    ("BCBS", "36415"),
+}
+
 
 def generate_history(
     claims: int, *, seed: int = 7, start: date = date(2025, 1, 1), months: int = 12
@@ -128,8 +138,15 @@ def generate_history(
     weights = [PROCEDURES[code][0] for code in codes]
     payer_weights = [14, 16, 10, 9, 18, 12, 15, 6]
     providers = [f"14675{index:05d}" for index in range(2, 40)] + [CREDENTIALING_GAP_NPI]
-    # Each payer denies at its own everyday rate, the noise the planted behaviours stand in.
-    noise_rate = {payer: rng.uniform(0.07, 0.10) for payer in PAYERS}
+    # Everyday denials: some payer x code pairs deny often (medical necessity, missing
+    # information), telehealth at two payers, and a little pure chance per payer.
+    leaning = {
+        (payer, code): rng.uniform(0.2, 0.5)
+        for payer in PAYERS
+        for code in codes
+        if rng.random() < 0.17 and (payer, code) not in PLANTED_PAIRS
+    }
+    chance = {payer: rng.uniform(0.01, 0.02) for payer in PAYERS}
     history = History()
     served = sorted(rng.randrange(days) for _ in range(claims))
     for number, offset in enumerate(served):
@@ -167,11 +184,21 @@ def generate_history(
             carc = ""
             if planted and rng.random() < 0.92:
                 carc = PLANTED_CARC[planted]
-            elif rng.random() < noise_rate[payer]:
-                planted = ""
-                carc = rng.choices(NOISE_CARCS, NOISE_WEIGHTS)[0]
             else:
                 planted = ""
+                carc = _everyday(rng, line, leaning.get((payer, code), 0.0), chance[payer])
             history.lines.append(replace(line, denied=bool(carc), carc=carc))
             history.planted.append(planted if carc else "")
     return history
+
+
+def _everyday(rng: random.Random, line: HistoryLine, leaning: float, chance: float) -> str:
+    """The CARC of an everyday denial of this line, "" when paid."""
+    if rng.random() < leaning:
+        return rng.choice(["CO-50", "CO-16"])
+    telehealth = line.place_of_service == "02" and line.payer_id in TELEHEALTH_PAYERS
+    if telehealth and rng.random() < 0.35:
+        return "CO-5"
+    if rng.random() < chance:
+        return rng.choice(CHANCE_CARCS)
+    return ""
