@@ -15,7 +15,6 @@ from typing import Annotated, Any
 import typer
 
 KIND_WORDS = {"learned_risk": "learned risk", "prevention_edit": "prevention edit", "rule": "rule"}
-SEVERITY_STYLE = {"block": "bold red", "warn": "yellow", "info": "cyan"}
 
 
 def _result_json(result: Any) -> dict[str, Any]:
@@ -26,39 +25,36 @@ def _result_json(result: Any) -> dict[str, Any]:
     }
 
 
-def _print_run(console: Any, path: Path, checked: Any) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
+def _print_run(path: Path, checked: Any) -> None:
+    """A header per file, then per claim with findings its number, claim id and risk, and a
+    row per finding: line, severity, kind, message, why and fix. Plain text written at once: a
+    rich table of thousands of rows took seconds to lay out."""
     run = checked.run
     model = f"risk model {run.model_version}" if run.model_version else "no risk model trained yet"
-    console.print(
-        f"[bold]{escape(path.name)}[/bold]: {run.claims:,} claims, {run.lines:,} lines checked "
-        f"for {run.submission_date.isoformat()}; [red]{run.blocked:,} blocked[/red], "
-        f"[yellow]{run.warned:,} with warnings[/yellow], {model} (run {run.run_id})"
-    )
+    out = [
+        f"{path.name}: {run.claims:,} claims, {run.lines:,} lines checked for "
+        f"{run.submission_date.isoformat()}; {run.blocked:,} blocked, {run.warned:,} with "
+        f"warnings, {model} (run {run.run_id})",
+    ]
     flagged = [(n, r) for n, r in enumerate(checked.results, start=1) if r.findings]
-    if not flagged:
-        return
-    table = Table(show_lines=False, pad_edge=False, expand=False)
-    for name in ("#", "claim", "line", "severity", "kind", "message", "fix"):
-        table.add_column(name, overflow="fold")
+    if flagged:
+        out.append(f"{'#':>6}  {'line':<5} {'severity':<8} {'kind':<15} finding")
     for number, result in flagged:
         risk = (
-            f" ({result.denial_probability:.0%})" if result.denial_probability is not None else ""
+            f" (denial risk {result.denial_probability:.0%})"
+            if result.denial_probability is not None
+            else ""
         )
-        for index, finding in enumerate(result.findings):
-            style = SEVERITY_STYLE[finding.severity.value]
-            table.add_row(
-                str(number) if index == 0 else "",
-                escape(result.claim_id) + risk if index == 0 else "",
-                str(finding.line_number or "claim"),
-                f"[{style}]{finding.severity.value}[/{style}]",
-                KIND_WORDS[finding.kind.value],
-                escape(f"{finding.message} {finding.evidence}"),
-                escape(finding.fix),
+        out.append(f"{number:>6}  claim {result.claim_id}{risk}")
+        for finding in result.findings:
+            line = str(finding.line_number or "claim")
+            kind = KIND_WORDS[finding.kind.value]
+            out.append(
+                f"{'':>6}  {line:<5} {finding.severity.value:<8} {kind:<15} {finding.message}"
             )
-    console.print(table)
+            out.append(f"{'':>38}why: {finding.evidence}")
+            out.append(f"{'':>38}fix: {finding.fix}")
+    typer.echo("\n".join(out))
 
 
 def check(
@@ -74,8 +70,6 @@ def check(
 ) -> None:
     """Check 837 claims before they are sent: rule checks, prevention edits and the learned
     risk; exit 1 if any claim is blocked, 2 if a file cannot be read."""
-    from rich.console import Console
-    from rich.markup import escape
     from sqlmodel import Session
 
     from app.settings import Settings
@@ -85,7 +79,6 @@ def check(
     from services.claim_checks import check_file
     from services.payer_rules import PayerRuleStore
 
-    console = Console(highlight=False)
     settings = Settings()
     day: date = submitted.date() if submitted else local_day(datetime.now(UTC), settings.tz)
     engine = prepare_database(settings)
@@ -108,7 +101,7 @@ def check(
                     if as_json:
                         typer.echo(json.dumps({"file": str(path), "error": str(exc)}))
                     else:
-                        console.print(f"[red]{escape(str(path))}: not checked: {escape(str(exc))}")
+                        typer.echo(f"{path}: not checked: {exc}", err=True)
                     continue
             blocked = blocked or checked.blocked
             if as_json:
@@ -116,7 +109,7 @@ def check(
                 results = [_result_json(result) for result in checked.results]
                 typer.echo(json.dumps({"file": str(path), **run, "results": results}))
             else:
-                _print_run(console, path, checked)
+                _print_run(path, checked)
     finally:
         engine.dispose()
     if unreadable:

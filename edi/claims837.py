@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from domain.claim_checks.findings import ClaimUnderCheck, LineUnderCheck
@@ -22,6 +22,13 @@ KINDS = {"005010X222A1": "professional", "005010X223A2": "institutional"}
 # for visit, external cause. Other HI rows of an 837I (value, occurrence, condition codes,
 # procedures) are not diagnoses.
 _DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABJ", "ABF", "APR", "ABN", "BK", "BJ", "BF", "PR", "BN"})
+
+
+def _ccyymmdd(value: str) -> date:
+    """A CCYYMMDD date (ValueError if not one): a tenth of strptime's cost, on every line."""
+    if len(value) != 8 or not value.isdigit():
+        raise ValueError(value)
+    return date(int(value[:4]), int(value[4:6]), int(value[6:]))
 
 
 class Claims837Error(ValueError):
@@ -197,14 +204,11 @@ class _Reader:
         form, value = segment.get(2), segment.get(3)
         try:
             if form == "D8":
-                day = datetime.strptime(value, "%Y%m%d").date()
+                day = _ccyymmdd(value)
                 return day, day
             if form == "RD8":
                 start, end = value.split("-")
-                return (
-                    datetime.strptime(start, "%Y%m%d").date(),
-                    datetime.strptime(end, "%Y%m%d").date(),
-                )
+                return _ccyymmdd(start), _ccyymmdd(end)
         except ValueError:
             pass
         raise self.fail(
