@@ -21,6 +21,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from db.claim_checks import ClaimCheckResultRow, ClaimCheckRunRow
 from db.types import UTCDateTime
+from domain.prevention_loop import Answered
 
 _IN_LIST = 500  # claim numbers per lookup: well under every database's parameter limit
 
@@ -147,3 +148,54 @@ def record_check_outcomes(
     if outcomes:
         session.execute(insert(ClaimCheckOutcomeRow), outcomes)
     return OutcomesRecorded(len(outcomes), ambiguous)
+
+
+def _edit_severity(findings: Sequence[Mapping[str, Any]]) -> str | None:
+    """The worst severity among a claim's prevention-edit findings (None: no edit fired)."""
+    found = {f.get("severity") for f in findings if f.get("kind") == "prevention_edit"}
+    return next((severity for severity in ("block", "warn") if severity in found), None)
+
+
+def answered_between(session: Session, start: datetime, end: datetime) -> list[Answered]:
+    """The checked claims whose answer was recorded in [start, end)."""
+    rows = session.exec(
+        select(
+            ClaimCheckResultRow.denial_probability,
+            ClaimCheckOutcomeRow.denied,
+            ClaimCheckResultRow.worst,
+            ClaimCheckResultRow.findings,
+        )
+        .join(
+            ClaimCheckResultRow,
+            (col(ClaimCheckResultRow.run_id) == ClaimCheckOutcomeRow.run_id)
+            & (col(ClaimCheckResultRow.position) == ClaimCheckOutcomeRow.position),
+        )
+        .where(
+            col(ClaimCheckOutcomeRow.recorded_at) >= start,
+            col(ClaimCheckOutcomeRow.recorded_at) < end,
+        )
+    ).all()
+    return [
+        Answered(
+            probability=probability,
+            denied=denied,
+            flagged_by_edit=worst in ("block", "warn") and _edit_severity(findings) is not None,
+        )
+        for probability, denied, worst, findings in rows
+    ]
+
+
+def edit_flags_between(session: Session, start: datetime, end: datetime) -> tuple[int, int]:
+    """(blocked, warned): claims checked in [start, end) that a prevention edit blocked, or
+    warned about without blocking."""
+    rows = session.exec(
+        select(ClaimCheckResultRow.findings)
+        .join(ClaimCheckRunRow, col(ClaimCheckRunRow.run_id) == ClaimCheckResultRow.run_id)
+        .where(
+            col(ClaimCheckRunRow.checked_at) >= start,
+            col(ClaimCheckRunRow.checked_at) < end,
+            col(ClaimCheckResultRow.worst).in_(["block", "warn"]),
+        )
+    ).all()
+    severities = [_edit_severity(findings) for findings in rows]
+    return severities.count("block"), severities.count("warn")

@@ -496,6 +496,9 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     ),
     # Denial KPIs.
     ("GET", "/api/v1/metrics"): Endpoint(VIEW_CASES, _get("/api/v1/metrics")),
+    ("GET", "/api/v1/metrics/prevention-loop"): Endpoint(
+        VIEW_CASES, _get("/api/v1/metrics/prevention-loop")
+    ),
     ("GET", "/api/v1/metrics/{section}.csv"): Endpoint(
         VIEW_CASES, _get("/api/v1/metrics/by_carc.csv")
     ),

@@ -54,14 +54,19 @@ def check(engine: Engine, claim_id: str, payer_id: str, at: datetime, probabilit
 
 
 def remit(
-    engine: Engine, rulebook: Rulebook, payer_id: str, claim: Claim835, control: int = 1
+    engine: Engine,
+    rulebook: Rulebook,
+    payer_id: str,
+    claim: Claim835,
+    control: int = 1,
+    on: date = PAID_ON,
 ) -> None:
     sent = Remittance835(
         claims=[claim],
         payer_id=payer_id,
         trace_number=f"EFT{control}",
-        payment_date=PAID_ON,
-        production_date=PAID_ON,
+        payment_date=on,
+        production_date=on,
     )
     raw = build_file(sent, envelope=Envelope(first_control_number=control))
     parsed = parse_bytes("r.835", raw, rulebook)

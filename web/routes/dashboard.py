@@ -22,7 +22,7 @@ DEFAULT_PERIOD_DAYS = 90
 TREND_PAYERS = 8  # the payers with the most denied dollars get a line each
 
 
-def _parse_day(name: str, value: str | None, errors: list[str]) -> date | None:
+def parse_day(name: str, value: str | None, errors: list[str]) -> date | None:
     if not value:
         return None
     try:
@@ -83,7 +83,7 @@ def dashboard_page(
     until: str | None = None,
 ) -> HTMLResponse:
     errors: list[str] = []
-    first, last = _parse_day("since", since, errors), _parse_day("until", until, errors)
+    first, last = parse_day("since", since, errors), parse_day("until", until, errors)
     period = None
     if not errors:
         try:

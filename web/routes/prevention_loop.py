@@ -1,0 +1,57 @@
+"""The prevention loop on the dashboard (issue 18): loaded beside the KPIs by htmx (so the
+dashboard's own figures do not wait for it), or as a page of its own without JavaScript."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+
+from app.deps import SessionDep
+from services.analytics import Period
+from services.errors import Invalid
+from services.prevention_loop import PreventionLoopOut, prevention_loop_figures
+from web.charts import line_chart
+from web.routes.dashboard import DEFAULT_PERIOD_DAYS, parse_day
+from web.session import CaseReaderPage
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def calibration_chart(loop: PreventionLoopOut) -> Markup | None:
+    if not loop.bands:
+        return None
+    return line_chart(
+        "Predicted and actual denial rate by band of predicted risk",
+        [band.label for band in loop.bands],
+        {
+            "Predicted (mean)": [band.mean_predicted for band in loop.bands],
+            "Denied (actual)": [band.denied_share for band in loop.bands],
+        },
+    )
+
+
+@router.get("/dashboard/prevention-loop", response_class=HTMLResponse)
+def prevention_loop_page(
+    request: Request,
+    session: SessionDep,
+    user: CaseReaderPage,
+    since: str | None = None,
+    until: str | None = None,
+) -> HTMLResponse:
+    errors: list[str] = []
+    first, last = parse_day("since", since, errors), parse_day("until", until, errors)
+    try:
+        period = Period.of(first, last, DEFAULT_PERIOD_DAYS) if not errors else None
+    except Invalid as exc:
+        errors.append(str(exc))
+        period = None
+    loop = prevention_loop_figures(session, period or Period.of(None, None, DEFAULT_PERIOD_DAYS))
+    fragment = request.headers.get("HX-Request") == "true"
+    return render(
+        request,
+        "prevention_loop.html" if fragment else "prevention_loop_page.html",
+        {"user": user, "loop": loop, "chart": calibration_chart(loop), "errors": errors},
+        status_code=422 if errors else 200,
+    )
