@@ -27,6 +27,7 @@ from sqlalchemy import (
     extract,
     func,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -54,6 +55,13 @@ FACTS: Table = DashboardFactRow.__table__  # type: ignore[attr-defined]
 SUMMARY: Table = DashboardSummaryRow.__table__  # type: ignore[attr-defined]
 
 
+def _claim_day() -> ColumnElement[date]:
+    """The day an adjudicated claim counts on: its remittance date, else its service date."""
+    return func.coalesce(
+        col(RemittanceClaimRow.remittance_date), col(RemittanceClaimRow.service_date)
+    )
+
+
 def _case_facts_statement() -> Select[Any]:
     first_action = (
         select(func.min(CaseEventRow.at))
@@ -63,6 +71,11 @@ def _case_facts_statement() -> Select[Any]:
     )
     appealed = exists().where(
         CaseEventRow.case_id == CaseRow.case_id, CaseEventRow.type == "appeal_submitted"
+    )
+    adjudicated_that_day = exists().where(
+        RemittanceClaimRow.claim_id == CaseRow.claim_id,
+        RemittanceClaimRow.payer_id == CaseRow.payer_id,
+        _claim_day() == CaseRow.denied_on,
     )
     # An open case racing no deadline is at risk by its own deadlines: read for those only.
     deadlines = case(
@@ -91,6 +104,7 @@ def _case_facts_statement() -> Select[Any]:
             CaseRow.closed_at,
             CaseRow.next_deadline,
             deadlines,
+            adjudicated_that_day,
         )
         .where(col(CaseRow.case_id).in_(bindparam("case_ids", expanding=True)))
         # Two projections of one case take turns (the first's summary change is seen by the
@@ -126,6 +140,7 @@ def _case_facts(session: Session, case_ids: Sequence[str]) -> list[CaseFact]:
             closed_at=row[15],
             next_deadline=row[16],
             deadlines=tuple(date.fromisoformat(item["due"]) for item in row[17] or ()),
+            adjudicated_that_day=bool(row[18]),
         )
         for row in rows
     ]
@@ -292,26 +307,25 @@ def _median_days(session: Session, column: Any, since: date, until: date) -> flo
 def case_totals(session: Session, since: date, until: date, breakdowns: Breakdowns) -> CaseTotals:
     """What the KPIs take from the period's denial cases. A write-off counts only when the
     period's 835s adjudicated its claim (same payer): only then are its charges counted."""
-    claim_day = func.coalesce(
-        col(RemittanceClaimRow.remittance_date), col(RemittanceClaimRow.service_date)
-    )
     adjudicated = (
         select(literal(True))
         .where(
             RemittanceClaimRow.claim_id == FACTS.c.claim_id,
             RemittanceClaimRow.payer_id == FACTS.c.payer_id,
-            claim_day.between(since, until),
+            _claim_day().between(since, until),
         )
         .correlate(FACTS)
         .exists()
     )
+    # A case counted in the period whose claim was adjudicated on its denial day needs no
+    # look for its claim (that day is in the period): only the others are looked for.
     given_up = session.execute(
         select(func.coalesce(func.sum(FACTS.c.unrecovered_cents), 0)).where(
+            FACTS.c.gives_up,
             FACTS.c.counted,
             FACTS.c.denied_on >= since,
             FACTS.c.denied_on <= until,
-            FACTS.c.gives_up,
-            adjudicated,
+            or_(FACTS.c.adjudicated_that_day, adjudicated),
         )
     ).scalar_one()
     return CaseTotals(

@@ -24,11 +24,14 @@ class DashboardFactRow(SQLModel, table=True):
             "gives_up",
             "counted",
             "denied_on",
+            "adjudicated_that_day",
             "claim_id",
             "payer_id",
             "unrecovered_cents",
         ),
         Index("ix_dashboard_case_facts_open", "is_open", "next_deadline"),
+        # For the triggers that clear adjudicated_that_day when a claim is changed or removed.
+        Index("ix_dashboard_case_facts_claim", "claim_id", "payer_id"),
     )
 
     case_id: str = Field(foreign_key="cases.case_id", primary_key=True, max_length=64)
@@ -45,6 +48,7 @@ class DashboardFactRow(SQLModel, table=True):
     appealed_closed: bool
     overturned: bool
     gives_up: bool
+    adjudicated_that_day: bool = False
     to_first_action_us: int | None = Field(default=None, sa_column=Column(BigInteger()))
     to_close_us: int | None = Field(default=None, sa_column=Column(BigInteger()))
     is_open: bool
@@ -57,7 +61,18 @@ class DashboardSummaryRow(SQLModel, table=True):
     (domain.dashboard_facts.contributions). Amounts in cents: exact sums on SQLite too."""
 
     __tablename__ = "dashboard_summary"
-    __table_args__ = {"sqlite_with_rowid": False}  # (its rows clustered by the key it is read by)
+    __table_args__ = (
+        # PostgreSQL reads a period's rows from this index alone (SQLite's rows are clustered
+        # by their key already: there it is the key again, written only with a new row).
+        Index(
+            "ix_dashboard_summary_read",
+            "dimension",
+            "day",
+            "key",
+            postgresql_include=["label", "cases", "cents", "appealed_closed", "overturned"],
+        ),
+        {"sqlite_with_rowid": False},  # (its rows clustered by the key they are read by)
+    )
 
     dimension: str = Field(primary_key=True, max_length=12)
     day: date = Field(primary_key=True)
@@ -76,7 +91,18 @@ class ClaimSummaryRow(SQLModel, table=True):
     claims keeps it, in its own transaction."""
 
     __tablename__ = "claim_summary"
-    __table_args__ = {"sqlite_with_rowid": False}  # (its rows clustered by the key it is read by)
+    __table_args__ = (
+        # As dashboard_summary's: a period's rows from the index alone on PostgreSQL.
+        Index(
+            "ix_claim_summary_read",
+            "dimension",
+            "day",
+            "key",
+            "is_denial",
+            postgresql_include=["label", "claims", "cents"],
+        ),
+        {"sqlite_with_rowid": False},  # (its rows clustered by the key they are read by)
+    )
 
     dimension: str = Field(primary_key=True, max_length=12)  # payer, provider
     day: date = Field(primary_key=True)

@@ -35,6 +35,8 @@ class CaseFact(BaseModel):
     closed_at: datetime | None = None
     next_deadline: date | None = None
     deadlines: tuple[date, ...] = ()  # all of its deadlines (read only when it races none)
+    # An 835 adjudicated its claim (same payer) on the day its denial was reported.
+    adjudicated_that_day: bool = False
 
 
 def _cents(amount: Decimal) -> int:
@@ -69,6 +71,11 @@ class DashboardFact(BaseModel):
     # A written-off case paid late shows as (partially) recovered, with what was paid: what it
     # gives up is always its unrecovered amount.
     gives_up: bool
+    # Its claim adjudicated on its denial day, so by any period that counts the case: its
+    # write-off counts without looking for the claim among the period's 835s. False is always
+    # safe (the claim is then looked for), so a claim recorded or removed later may leave it
+    # false until the next projection, never true wrongly (migration 0027's triggers).
+    adjudicated_that_day: bool
     to_first_action_us: int | None  # received -> first human action
     to_close_us: int | None  # received -> closed, for a counted case
     is_open: bool
@@ -94,6 +101,7 @@ class DashboardFact(BaseModel):
             appealed_closed=case.appealed and not is_open,
             overturned=case.appealed and not is_open and case.recovered_amount > 0,
             gives_up=case.outcome in GIVEN_UP,
+            adjudicated_that_day=case.adjudicated_that_day,
             to_first_action_us=_microseconds(case.created_at, case.first_action_at),
             to_close_us=_microseconds(case.created_at, case.closed_at) if counted else None,
             is_open=is_open,

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 import tests.analytics_history
-from db.dashboard_summary import SUMMARY, refresh_dashboard
+from db.dashboard_summary import FACTS, SUMMARY, refresh_dashboard
 from db.engine import alembic_config, migrate
 from db.models import CaseEventRow, CaseRow, RemittanceClaimRow
 from domain.case import Actor, Role
@@ -232,3 +232,50 @@ def test_migration_backfills_cases_projected_before_it(
     migrate(empty_engine)
     assert sum(row.denials for row in new_dashboard(empty_engine, *PERIODS[1]).by_category) > 20
     assert_same_as_before(empty_engine)
+
+
+def test_a_write_off_counts_by_its_claim_adjudicated_that_day_while_that_claim_stays(
+    engine: Engine,
+) -> None:
+    """A case whose claim was adjudicated on its denial day counts its write-off without a
+    look for the claim; when that claim is changed or removed it is looked for again, and a
+    claim recorded after the case's projection is found by the look."""
+    history = History(engine)
+    payer = history.payer("ACME")
+    day = date(YEAR, 4, 10)  # in PERIODS[0] and [1]
+    late = history.case(4, payer, day, "100.00", outcome="written_off", closed_days=5,
+                        claim_id="C4")  # fmt: skip
+    history.claims(payer, day, 4, 4, "100.00")  # C1-C4, C4 after its case's projection
+    ids = [
+        history.case(
+            n, payer, day, "100.00", outcome="written_off", closed_days=5, claim_id=f"C{n}"
+        )
+        for n in (1, 2, 3)
+    ]
+
+    def flags() -> list[bool]:
+        with Session(engine) as session:
+            rows = session.execute(
+                select(FACTS.c.adjudicated_that_day).where(FACTS.c.case_id.in_([*ids, late]))
+                .order_by(FACTS.c.case_id)
+            )  # fmt: skip
+            return [bool(flag) for flag in rows.scalars()]
+
+    def written_off() -> float | None:
+        kpi = {kpi.name: kpi for kpi in new_dashboard(engine, *PERIODS[0]).kpis}
+        return kpi["write_off_rate"].numerator
+
+    assert flags() == [True, True, True, False]
+    assert written_off() == 400
+    assert_same_as_before(engine)
+    with Session(engine) as session:
+        session.execute(delete(RemittanceClaimRow).where(RemittanceClaimRow.claim_id == "C1"))
+        session.execute(
+            update(RemittanceClaimRow)
+            .where(RemittanceClaimRow.claim_id == "C2")
+            .values(remittance_date=date(YEAR, 10, 27))  # out of PERIODS[0], in [1]
+        )
+        session.commit()
+    assert flags() == [False, False, True, False]
+    assert written_off() == 200
+    assert_same_as_before(engine)

@@ -1,6 +1,7 @@
 """dashboard summaries: each case's dashboard fact and per-day sums, kept by the projection;
-the adjudicated claims per day, payer or provider, kept by triggers on remittance_claims; both
-backfilled from the rows already there. The write-off probe's index carries the claim's dates.
+the adjudicated claims per day, payer or provider, kept by triggers on remittance_claims and
+backfilled from the rows already there (the cases' facts and sums by 0027). The write-off
+probe's index carries the claim's dates.
 
 Revision ID: 0021
 Revises: 0020
@@ -12,9 +13,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-from sqlmodel import Session
-
-from db.dashboard_summary import rebuild_dashboard
 
 revision: str = "0021"
 down_revision: str | None = "0020"
@@ -171,9 +169,8 @@ def upgrade() -> None:
     for statement in _POSTGRES_TRIGGERS if postgres else _SQLITE_TRIGGERS:
         op.execute(statement)
     op.execute(_BACKFILL_CLAIMS.format(cents="round(billed_amount * 100)"))
-    # The cases already projected count as the projection will count them from now on.
-    with Session(bind=op.get_bind()) as session:
-        rebuild_dashboard(session)
+    # The cases already projected are counted by migration 0027, once the facts have all
+    # their columns (the projection's code, which counts them, writes every column).
 
 
 def downgrade() -> None:
