@@ -2,17 +2,24 @@
 
 Every request is authenticated (bearer token for API clients, session cookie for the web UI)
 and every route states the permission it needs; refusals are audited like any other access.
+
+Dependencies that do no blocking I/O are `async def`: FastAPI runs each plain `def` dependency
+in its thread pool, and on a busy machine every such hand-off (a thread woken, then the event
+loop) cost more than the list statements themselves (issue 20). A request's database work then
+runs in one place: its endpoint's thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from app.settings import Settings
@@ -26,6 +33,7 @@ from services.appeals import AppealService
 from services.audit import AuditService, Outcome
 from services.auth import AuthService, SessionKind, SignedIn, SignInThrottle, csrf_matches
 from services.cases import CaseService
+from services.corrected_claim_check import CorrectedClaimCheck
 from services.documents import DocumentStore
 from services.errors import Forbidden, ServiceError
 from services.follow_ups import FollowUpService
@@ -48,36 +56,51 @@ class Unauthenticated(ServiceError):
     status_code = 401
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's one database session. Opening it does no I/O (a connection is taken on
+    first use); ending a transaction the request left open is a round trip, so that close runs
+    off the event loop, shielded so that a cancelled request still returns its connection."""
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
-def get_client(request: Request) -> Client:
+async def get_client(request: Request) -> Client:
     return request.app.state.client  # type: ignore[no-any-return]
 
 
 def get_rulebook(request: Request) -> Rulebook:
+    """The rulebook, for code that holds the request (pages); RulebookDep as a dependency."""
     return request.app.state.rulebook  # type: ignore[no-any-return]
+
+
+async def _rulebook(request: Request) -> Rulebook:
+    return get_rulebook(request)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 ClientDep = Annotated[Client, Depends(get_client)]
-RulebookDep = Annotated[Rulebook, Depends(get_rulebook)]
+RulebookDep = Annotated[Rulebook, Depends(_rulebook)]
 
 
-def get_audit(request: Request, session: SessionDep) -> AuditService:
+async def get_audit(request: Request, session: SessionDep) -> AuditService:
     # The peer address; behind a proxy uvicorn puts the client's there, trusting only the
     # proxies it is told to (--forwarded-allow-ips): a client cannot forge its audit address.
     return AuditService(session, request.client.host if request.client else "")
 
 
-def get_auth(session: SessionDep, settings: SettingsDep) -> AuthService:
+async def get_auth(session: SessionDep, settings: SettingsDep) -> AuthService:
     return AuthService(
         session,
         idle=timedelta(minutes=settings.session_idle_minutes),
@@ -89,11 +112,11 @@ AuditDep = Annotated[AuditService, Depends(get_audit)]
 AuthDep = Annotated[AuthService, Depends(get_auth)]
 
 
-def get_throttle(session: SessionDep, settings: SettingsDep) -> SignInThrottle:
+async def get_throttle(session: SessionDep, settings: SettingsDep) -> SignInThrottle:
     return SignInThrottle(session, settings.sign_in_rule())
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     # The peer address, as the audit trail records it (see get_audit): behind a proxy,
     # uvicorn puts the client's there, trusting only the proxies it is told to.
     return request.client.host if request.client else ""
@@ -151,9 +174,9 @@ def require(permission: Permission, *alternatives: Permission) -> Callable[..., 
     """A dependency giving the acting user if their role has `permission` (or one of the
     alternatives), else 403 naming `permission` (recorded in the audit trail)."""
 
-    def dependency(request: Request, user: SignedInDep, audit: AuditDep) -> Actor:
+    async def dependency(request: Request, user: SignedInDep, audit: AuditDep) -> Actor:
         if not any(allows(user.actor.role, p) for p in (permission, *alternatives)):
-            record_refusal(audit, user.actor, request, permission)
+            await run_in_threadpool(record_refusal, audit, user.actor, request, permission)
             raise Forbidden(
                 f"role '{user.actor.role.value}' lacks the '{permission.value}' permission"
             )
@@ -177,7 +200,7 @@ WorkflowRestarter = Annotated[Actor, Depends(require(Permission.RESTART_WORKFLOW
 LetterReader = Annotated[Actor, Depends(require(Permission.VIEW_CASES, Permission.ATTEST))]
 
 
-def get_case_service(
+async def get_case_service(
     session: SessionDep,
     client: ClientDep,
     rulebook: RulebookDep,
@@ -192,7 +215,7 @@ def get_case_service(
 CaseServiceDep = Annotated[CaseService, Depends(get_case_service)]
 
 
-def office_today(settings: SettingsDep) -> Callable[[], date]:
+async def office_today(settings: SettingsDep) -> Callable[[], date]:
     """Today in the billing office's time zone (its day parks and brings back cases)."""
     return lambda: local_day(datetime.now(UTC), settings.tz)
 
@@ -200,7 +223,8 @@ def office_today(settings: SettingsDep) -> Callable[[], date]:
 TodayDep = Annotated[Callable[[], date], Depends(office_today)]
 
 
-def get_task_service(
+async def get_task_service(
+    request: Request,
     session: SessionDep,
     client: ClientDep,
     audit: AuditDep,
@@ -209,44 +233,49 @@ def get_task_service(
     settings: SettingsDep,
 ) -> TaskService:
     appeals = AppealService(session, client, rulebook, DocumentStore(settings.data_dir), audit)
-    return TaskService(session, client, audit, today, appeals=appeals)
+    registry = request.app.state.rule_store.registry  # read when a claim is checked
+    check = CorrectedClaimCheck(session, registry, settings.submitter, audit)
+    return TaskService(session, client, audit, today, appeals=appeals, claim_check=check)
 
 
-def get_follow_up_service(session: SessionDep, audit: AuditDep, today: TodayDep) -> FollowUpService:
+async def get_follow_up_service(
+    session: SessionDep, audit: AuditDep, today: TodayDep
+) -> FollowUpService:
     return FollowUpService(session, audit, today)
 
 
-def get_preference_service(session: SessionDep) -> PreferenceService:
+async def get_preference_service(session: SessionDep) -> PreferenceService:
     return PreferenceService(session)
 
 
-def get_user_service(session: SessionDep) -> UserService:
+async def get_user_service(session: SessionDep) -> UserService:
     return UserService(session)
 
 
-def get_ingest_service(
+async def get_ingest_service(
     cases: CaseServiceDep, session: SessionDep, rulebook: RulebookDep, audit: AuditDep
 ) -> IngestService:
     return IngestService(session, cases, rulebook, audit)
 
 
-def get_absence_service(
+async def get_absence_service(
     session: SessionDep, client: ClientDep, settings: SettingsDep, audit: AuditDep
 ) -> AbsenceService:
     return AbsenceService(session, client, settings.task_queue, audit)
 
 
-def get_prevention_service(
+async def get_prevention_service(
     session: SessionDep, settings: SettingsDep, audit: AuditDep
 ) -> PreventionService:
     return PreventionService(session, audit, settings.pattern_window_days)
 
 
 def get_analytics_service(session: SessionDep, audit: AuditDep) -> AnalyticsService:
+    # A plain def (in a thread): the service reads its KPI targets file.
     return AnalyticsService(session, audit)
 
 
-def get_stopped_case_service(
+async def get_stopped_case_service(
     session: SessionDep, client: ClientDep, settings: SettingsDep, audit: AuditDep
 ) -> StoppedCaseService:
     return StoppedCaseService(session, client, settings.task_queue, audit)
@@ -263,7 +292,7 @@ UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 IngestServiceDep = Annotated[IngestService, Depends(get_ingest_service)]
 
 
-def get_appeal_service(
+async def get_appeal_service(
     session: SessionDep,
     client: ClientDep,
     rulebook: RulebookDep,
@@ -276,11 +305,11 @@ def get_appeal_service(
 AppealServiceDep = Annotated[AppealService, Depends(get_appeal_service)]
 
 
-def get_saved_filters(session: SessionDep, audit: AuditDep) -> SavedFilterService:
+async def get_saved_filters(session: SessionDep, audit: AuditDep) -> SavedFilterService:
     return SavedFilterService(session, audit)
 
 
-def get_notification_service(session: SessionDep) -> NotificationService:
+async def get_notification_service(session: SessionDep) -> NotificationService:
     return NotificationService(session)
 
 

@@ -109,16 +109,21 @@ class AuthService:
         return signed_in
 
     def _resolve(self, token: str, kind: SessionKind) -> SignedIn | None:
-        row = self._session.get(SessionRow, _token_hash(token))
+        # One statement by primary key (every request runs it): the session and its user.
+        found = self._session.exec(
+            select(SessionRow, UserRow)
+            .join(UserRow, col(UserRow.user_id) == col(SessionRow.user_id))
+            .where(col(SessionRow.token_hash) == _token_hash(token))
+        ).first()
         now = datetime.now(UTC)
-        if row is None or row.kind != kind.value:
+        if found is None or found[0].kind != kind.value:
             return None
+        row, user = found
         if now >= row.expires_at or now - row.last_seen_at > self._idle:
             self._session.delete(row)
             self._session.commit()
             return None
-        user = self._session.get(UserRow, row.user_id)
-        if user is None or not user.active:
+        if not user.active:
             return None
         # Touching on every request would be a write per request; a tenth of the idle limit
         # (at most a minute) keeps expiry accurate enough.

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, Row, Select, func, tuple_
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlmodel import col, select
@@ -36,6 +37,7 @@ SORT_COLUMNS = {
 # each) nor ORM objects, which cost more than the query on a page of 50.
 SUMMARY_COLUMNS = [col(getattr(CaseRow, name)) for name in CaseSummary.model_fields]
 PageStatement = Select[tuple[Any, ...]]
+_SUMMARIES = TypeAdapter(list[CaseSummary])
 _KEY_ATTRIBUTES = {
     CaseSort.PRIORITY: "priority",
     CaseSort.DEADLINE: "next_deadline",
@@ -173,6 +175,12 @@ def page_statements(
         return count_statement(conditions), [offset_statement(filters, conditions)]
     cursor = decode_cursor(filters.cursor, CASE_SORT_KEYS) if filters.cursor else None
     return count_statement(conditions), keyset_statements(filters, conditions, cursor)
+
+
+def summaries(rows: Sequence[Row[Any]]) -> list[CaseSummary]:
+    """A page's rows as summaries, validated as dicts in one call: a third of the CPU of one
+    model_validate per row from its attributes, the costliest step of a page (issue 20)."""
+    return _SUMMARIES.validate_python([row._asdict() for row in rows])
 
 
 def cursor_at(filters: CaseFilters, row: Row[Any] | CaseRow, *, before: bool) -> str:

@@ -35,7 +35,7 @@ from domain.payer_answers import (
 from domain.rulebook import Rulebook
 from services.audit import AuditService, Outcome
 from services.audited_updates import AuditedUpdates, Change
-from services.case_list import bounded, cursor_at, page_statements
+from services.case_list import bounded, cursor_at, page_statements, summaries
 from services.case_search import named_users
 from services.cursors import decode_cursor
 from services.errors import Busy, Conflict, Invalid, NotFound, ServiceError
@@ -185,7 +185,7 @@ class CaseService:
             shown=len(rows),
         )
         return Page[CaseSummary](
-            items=[CaseSummary.model_validate(row) for row in rows],
+            items=summaries(rows),
             total=shown_total,
             total_capped=capped,
             limit=filters.limit,

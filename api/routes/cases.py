@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from api.errors import ERROR_RESPONSES
+from api.json_responses import json_answer
 from app.deps import CaseReader, CaseServiceDep, FollowUpServiceDep, Supervisor, TaskWorker
 from domain.case import CaseState, PayerResponse
 from domain.deadlines import DeadlineKind
@@ -63,10 +64,10 @@ async def open_case(
     return opened
 
 
-@router.get("")
+@router.get("", response_model=Page[CaseSummary])
 def list_cases(
     filters: Annotated[CaseFilters, Query()], cases: CaseServiceDep, actor: CaseReader
-) -> Page[CaseSummary]:
+) -> Response:
     """A page of cases. Page on with `cursor` = the page's `next_cursor` (or back with its
     `prev_cursor`): each page starts right after the last case shown, in the same sort, ties
     broken by case id, so however deep, a page costs about the same. A damaged cursor, or one
@@ -74,13 +75,13 @@ def list_cases(
 
     `total` is counted up to 10,000: beyond, it is 10,000 with `total_capped` true ("10,000+"),
     so that the count of a long list costs no more than reading 10,000 index entries."""
-    return cases.list_cases(filters, actor)
+    return json_answer(cases.list_cases(filters, actor))
 
 
-@router.get("/{case_id}")
-def get_case(case_id: str, cases: CaseServiceDep, actor: CaseReader) -> CaseDetail:
+@router.get("/{case_id}", response_model=CaseDetail)
+def get_case(case_id: str, cases: CaseServiceDep, actor: CaseReader) -> Response:
     """State, deadlines, tasks, priority breakdown and timeline, from the read model."""
-    return cases.get_case(case_id, actor)
+    return json_answer(cases.get_case(case_id, actor))
 
 
 @router.get("/{case_id}/live")

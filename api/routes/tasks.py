@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from api.errors import ERROR_RESPONSES
+from api.json_responses import json_answer
 from app.deps import OffsetQuery, PreferenceServiceDep, Supervisor, TaskServiceDep, TaskWorker
 from domain.case import Role, TaskStatus
 from domain.worklist import WorkView
@@ -59,7 +60,7 @@ ViewQuery = Annotated[
 ]
 
 
-@router.get("")
+@router.get("", response_model=Page[TaskWithCase])
 def list_tasks(
     tasks: TaskServiceDep,
     actor: TaskWorker,
@@ -72,10 +73,10 @@ def list_tasks(
     limit: Limit = 50,
     offset: Offset = 0,
     cursor: CursorQuery = None,
-) -> Page[TaskWithCase]:
+) -> Response:
     """Tasks, a page at a time: page on with `cursor` (the page's next_cursor); `total`
     counts up to 10,000 (then `total_capped`)."""
-    return tasks.list_tasks(
+    page = tasks.list_tasks(
         actor,
         assignee=assignee,
         queue=queue,
@@ -87,9 +88,10 @@ def list_tasks(
         offset=offset,
         cursor=cursor,
     )
+    return json_answer(page)
 
 
-@router.get("/mine")
+@router.get("/mine", response_model=Page[TaskWithCase])
 def my_tasks(
     tasks: TaskServiceDep,
     actor: TaskWorker,
@@ -97,14 +99,15 @@ def my_tasks(
     limit: Limit = 50,
     offset: Offset = 0,
     cursor: CursorQuery = None,
-) -> Page[TaskWithCase]:
+) -> Response:
     """The caller's open tasks: by default those that can be worked today."""
-    return tasks.list_tasks(
+    page = tasks.list_tasks(
         actor, assignee=actor.user_id, view=view, limit=limit, offset=offset, cursor=cursor
     )
+    return json_answer(page)
 
 
-@router.get("/queue")
+@router.get("/queue", response_model=Page[TaskWithCase])
 def team_queue(
     tasks: TaskServiceDep,
     actor: TaskWorker,
@@ -112,9 +115,9 @@ def team_queue(
     limit: Limit = 50,
     offset: Offset = 0,
     cursor: CursorQuery = None,
-) -> Page[TaskWithCase]:
+) -> Response:
     """Unassigned open tasks in the caller's queue (supervisors: the supervisor queue)."""
-    return tasks.list_tasks(
+    page = tasks.list_tasks(
         actor,
         queue=actor.role,
         unassigned=True,
@@ -123,6 +126,7 @@ def team_queue(
         offset=offset,
         cursor=cursor,
     )
+    return json_answer(page)
 
 
 @router.get("/next")
