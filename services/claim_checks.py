@@ -33,6 +33,7 @@ from domain.claim_checks.findings import (
 from domain.claim_checks.rules import duplicate_findings, rule_findings
 from domain.payer_rules import PayerRuleRegistry
 from edi.claims837 import read_claims_file
+from services.claim_risk import active_scorer
 
 log = logging.getLogger(__name__)
 CHUNK = 2_000
@@ -212,10 +213,7 @@ def run_check(
 
 
 def active_risk_scorer(session: Session) -> Scorer | None:
-    """The risk model in use (None before one is trained). Imported here: the model's
-    libraries load only when a check runs."""
-    from services.claim_risk import active_scorer
-
+    """The risk model in use (None before one is trained)."""
     return active_scorer(session)
 
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import pytest
-
-import services.claim_checks
 from domain.claim_checks.findings import ClaimUnderCheck, LineUnderCheck
 from testkit.claims837 import write_claims_837
 from tests.api.conftest import Api, as_user
@@ -39,12 +36,6 @@ def _claim(number: int, **changes: object) -> ClaimUnderCheck:
         lines=(line,),
     )
     return claim.model_copy(update=changes)
-
-
-@pytest.fixture(autouse=True)
-def _no_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    # No model trained in the test database: rules and edits still run, and say so.
-    monkeypatch.setattr(services.claim_checks, "active_risk_scorer", lambda session: None)
 
 
 async def test_a_file_is_checked_and_read_back(api: Api) -> None:

@@ -14,7 +14,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-import services.claim_checks
 from db.claim_checks import ClaimCheckRunRow
 from denials.cli import app
 from domain.claim_checks.findings import ClaimUnderCheck, LineUnderCheck
@@ -55,8 +54,6 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_engine: Engin
         if name.startswith("DENIALS_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("DATABASE_URL", str(sqlite_engine.url))
-    # No model trained in this database: the check says so and runs rules and edits.
-    monkeypatch.setattr(services.claim_checks, "active_risk_scorer", lambda session: None)
     return CliRunner()
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from db.claim_checks import ClaimCheckRunRow, get_run, run_results
 from db.models import PreventionTaskRow
 from db.prevention_edits import add_edit, current_row
+from db.risk_models import save_model
 from domain.claim_checks.edits import EditCondition, EditDraft
 from domain.claim_checks.findings import (
     ClaimUnderCheck,
@@ -26,7 +27,9 @@ from domain.claim_checks.findings import (
 )
 from domain.payer_rules import load_registry
 from edi.claims837 import Claims837Error
-from services.claim_checks import run_check
+from services.claim_checks import check_file, run_check
+from services.claim_risk.model import train
+from testkit.claim_history import generate_history
 from testkit.claims837 import write_claims_837
 
 SERVED = date(2025, 3, 3)
@@ -194,3 +197,44 @@ def test_a_file_that_cannot_be_read_stores_nothing(sqlite_engine: Engine) -> Non
         )
     with Session(sqlite_engine) as session:
         assert session.exec(select(ClaimCheckRunRow)).all() == []
+
+
+def test_the_active_model_scores_the_claims_and_the_run_names_it(sqlite_engine: Engine) -> None:
+    """A model trained on synthetic history where UHC denies 97110 without GP (CO-4), stored as
+    the active version: the check takes its findings and probabilities and names the version
+    (what the findings say is services.claim_risk's to test)."""
+    model = train(generate_history(1_500, seed=3).lines)
+    with Session(sqlite_engine) as session:
+        stored = save_model(
+            session, model.to_bytes(), lines=1, metrics=model.metrics, trigger="test", activate=True
+        )
+        session.commit()
+    uhc = {"payer_id": "UHC", "payer_name": "UnitedHealthcare"}
+    therapy = _claim(1, "97110").model_copy(update=uhc)
+    therapy = therapy.model_copy(
+        update={
+            "lines": (therapy.lines[0].model_copy(update={"units": Decimal(2)}),),
+        }
+    )
+    office = _claim(2, "99213").model_copy(update=uhc)
+    raw = write_claims_837([therapy, office]).encode()
+    with Session(sqlite_engine) as session:
+        checked = check_file(
+            session,
+            raw,
+            registry=load_registry(),
+            submitted=date(2025, 3, 10),
+            checked_by="sam",
+            source="cli",
+        )
+        again = run_results(session, checked.run)
+    risky, plain = checked.results
+    assert checked.run.model_version == stored.version == risky.model_version
+    (finding,) = [f for f in risky.findings if f.kind is FindingKind.LEARNED_RISK]
+    assert finding.code == stored.version and finding.line_number == 1
+    assert risky.denial_probability is not None and plain.denial_probability is not None
+    assert risky.denial_probability > plain.denial_probability
+    assert [r.denial_probability for r in again] == [
+        risky.denial_probability,
+        plain.denial_probability,
+    ]

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-import services.claim_checks
 from domain.claim_checks.findings import ClaimUnderCheck, LineUnderCheck
 from domain.rulebook import Rulebook
 from testkit.claims837 import write_claims_837
@@ -59,10 +58,7 @@ FILE = write_claims_837(
 
 
 @pytest.fixture
-async def site(
-    sqlite_engine: Engine, tmp_path: Path, rulebook: Rulebook, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Site]:
-    monkeypatch.setattr(services.claim_checks, "active_risk_scorer", lambda session: None)
+async def site(sqlite_engine: Engine, tmp_path: Path, rulebook: Rulebook) -> AsyncIterator[Site]:
     async with serve(sqlite_engine, tmp_path, rulebook) as running:
         yield running
 
