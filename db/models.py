@@ -373,6 +373,14 @@ class IngestFileRow(SQLModel, table=True):
     # work one file, and a process that died holding it lets it go when the lease runs out.
     lease_owner: str | None = Field(default=None, max_length=32)
     lease_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    # The implementation-guide check, run beside the ingest in another process
+    # (services.ingest_validation): its state and findings, and a lease like the ingest's, so
+    # a run whose process was killed is taken over. NULL: never started.
+    validation: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+    validation_owner: str | None = Field(default=None, max_length=32)
+    validation_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class RemittanceClaimRow(SQLModel, table=True):

@@ -12,10 +12,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from app.encryption import KeyConfigError
 from app.settings import Settings
+from db.models import IngestFileRow
 from denials.bootstrap import load_rulebook, prepare_database
 from denials.payload_keys import payload_codec
 from denials.reachability import unreachable_message
@@ -23,6 +26,7 @@ from denials.temporal import connect
 from domain.case import Actor, Role
 from edi.parser import parse_bytes
 from edi.results import ParsedFile
+from services import ingest_validation as validation
 from services.audit import AuditService
 from services.cases import CaseService
 from services.errors import ServiceError
@@ -128,9 +132,42 @@ async def _ingest(
                 report = await service.ingest(path.name, path.read_bytes(), actor, advance)
                 bar.update(task, description=f"{path.name}: {report.status}")
                 reports.append(report)
+        summary = IngestSummary.of(reports)
+        _show(summary)
+        await _guide_findings(engine, summary)
     finally:
         engine.dispose()
-    return IngestSummary.of(reports)
+    return summary
+
+
+async def _guide_findings(engine: Engine, summary: IngestSummary) -> None:
+    """The implementation-guide checks run beside the ingest (another process): waited for,
+    then their findings, the first few of each file (all at GET /api/v1/ingest/{sha256})."""
+    if not any(report.validation == "pending" for report in summary.reports):
+        return
+    console.print(
+        "checking against the implementation guide (pyx12, in another process; Ctrl-C stops "
+        "it, and the API runs it again when it next starts)..."
+    )
+    await validation.settle()
+    with Session(engine) as session:
+        for report in summary.reports:
+            row = session.get(IngestFileRow, report.sha256, options=[defer(IngestFileRow.content)])
+            check = row.validation if row is not None else None
+            if report.validation != "pending" or check is None:
+                continue
+            findings = check.get("findings", [])
+            total = len(findings) + check.get("findings_omitted", 0)
+            outcome = escape(check["message"]) if check.get("message") else f"{total:,} findings"
+            console.print(f"  {report.file}: implementation guide {check['status']}: {outcome}")
+            for problem in findings[:WARNINGS_SHOWN]:
+                text = escape(f"{report.file}: {problem['location']['text']}: {problem['message']}")
+                console.print(f"  [yellow]{text}[/yellow]")
+            if total > WARNINGS_SHOWN:
+                console.print(
+                    f"  [yellow]{report.file}: {total - WARNINGS_SHOWN:,} more findings: GET "
+                    f"/api/v1/ingest/{report.sha256}[/yellow]"
+                )
 
 
 def ingest_command(
@@ -141,14 +178,19 @@ def ingest_command(
     except (ServiceError, RuntimeError, KeyConfigError, TemporalUnreachable) as exc:
         console.print(f"[red]ingest failed: {escape(str(exc))}[/red]")
         raise typer.Exit(2) from exc
+    if summary.errors:
+        raise typer.Exit(1)
+
+
+def _show(summary: IngestSummary) -> None:
     console.print(_summary_table(summary))
     for report in summary.reports:
         for problem in report.errors:
             console.print(
                 f"  [red]{report.file}: {problem['location']['text']}: {problem['message']}[/red]"
             )
-        # What the ingest noticed (collisions, late payments, claims left unidentified) and the
-        # implementation-guide findings: the first few here, all in the file's report.
+        # What the ingest noticed (collisions, late payments, claims left unidentified): the
+        # first few here, all in the file's report.
         for problem in report.warnings[:WARNINGS_SHOWN]:
             said = escape(f"{report.file}: {problem['location']['text']}: {problem['message']}")
             console.print(f"  [yellow]{said}[/yellow]")
@@ -158,5 +200,3 @@ def ingest_command(
                 f"  [yellow]{report.file}: {more} more warnings: GET /api/v1/ingest/"
                 f"{report.sha256}[/yellow]"
             )
-    if summary.errors:
-        raise typer.Exit(1)

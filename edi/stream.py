@@ -1,7 +1,8 @@
 """Reading a large X12 file in bounded memory: its segments streamed, never all held.
 
-An ingest reads a file twice. scan() checks it whole (the envelope, every claim, pyx12's
-implementation-guide findings) and keeps only its problems (the first PROBLEM_LIMIT of each
+An ingest reads a file twice. scan() checks its structure whole (the envelope, every claim; not
+pyx12's implementation-guide check, which runs beside the ingest in another process:
+services.ingest_validation) and keeps only its problems (the first PROBLEM_LIMIT of each
 severity, the rest counted) and its counts: a file with errors starts nothing. parts() then
 reads its claims again, a part of about PART_CLAIMS claims at a time, each a ParsedFile the
 caller records and acts on before taking the next. Memory is then about one part's claims, not
@@ -15,15 +16,15 @@ them (their files are small); an 835's claims stream.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from domain.models import DenialKind
 from domain.rulebook import Rulebook
 from edi.acknowledgments import ClaimAcknowledgmentParser, FunctionalAcknowledgmentParser
 from edi.envelope import Envelope, TransactionSet, Walker
-from edi.parser import Stage, enveloped, kind_in_file
-from edi.problems import Problem, ProblemLog, ProblemSink, Severity, X12Error
+from edi.parser import kind_in_file
+from edi.problems import ProblemLog, ProblemSink, X12Error
 from edi.remittance import RemittanceParser, RemittanceReading
 from edi.results import (
     SUPPORTED_VERSIONS,
@@ -34,7 +35,6 @@ from edi.results import (
     ParsedFile,
 )
 from edi.tokenizer import Delimiters, Segment, decode, stream
-from edi.validation import validate_first
 
 PART_CLAIMS = 2000
 PROBLEM_LIMIT = 500
@@ -163,24 +163,9 @@ def _walk(
     yield reader, walker.finish()
 
 
-def scan(
-    name: str,
-    raw: bytes,
-    rulebook: Rulebook,
-    *,
-    validate_guide: bool = True,
-    on_stage: Callable[[Stage], None] | None = None,
-    limit: int = PROBLEM_LIMIT,
-) -> Scan:
-    """The file checked as parse_bytes checks it, its claims counted and let go."""
-    findings: list[Problem] = []
-    more_findings = 0  # beyond the limit: counted by pyx12's check, never made Problems
-    if validate_guide and enveloped(raw):
-        if on_stage is not None:
-            on_stage(Stage.VALIDATING)
-        findings, more_findings = validate_first(raw, limit)
-    if on_stage is not None:
-        on_stage(Stage.PARSING)
+def scan(name: str, raw: bytes, rulebook: Rulebook, *, limit: int = PROBLEM_LIMIT) -> Scan:
+    """The file checked as parse_bytes(validate_guide=False) checks it, its claims counted and
+    let go."""
     result = Scan(file=name, sha256=hashlib.sha256(raw).hexdigest(), problems=ProblemLog(limit))
     # Parsers' problems count only if the envelope is whole (parse_bytes reads no set then).
     parsing = ProblemLog(limit)
@@ -197,9 +182,6 @@ def scan(
             return result
         result.problems.absorb(parsing)
         result.kind, result.version = reader.kind, reader.version
-        if reader.kind is not None:  # findings only of a file with an envelope
-            result.problems.extend(findings)
-            result.problems.omitted[Severity.WARNING] += more_findings
         return result
     result.problems.absorb(parsing)  # the file could not be split into segments
     return result

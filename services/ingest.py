@@ -1,11 +1,13 @@
 """Ingesting X12 files: store, check whole, then open cases or answer open ones a part at a time.
 
-The raw file is stored before anything else and kept whatever happens. A file with errors
-starts nothing. A file already ingested starts nothing (same SHA-256). Case ids are
-deterministic and payer answers carry the file and claim they came from, so an ingest cut short
-(Temporal unreachable, or the process stopped) can simply be run again. One ingest at a time
-works a file, in any process (services.ingest_leases).
-"""
+The raw file is stored before anything else and kept whatever happens. A file whose structure
+cannot be read (our own parser's errors) starts nothing. The implementation-guide check (pyx12,
+nine tenths of a whole parse) does not hold cases back: it runs beside the ingest in another
+process and its findings join the file's report when done (services.ingest_validation). A file
+already ingested starts nothing (same SHA-256). Case ids are deterministic and payer answers
+carry the file and claim they came from, so an ingest cut short (Temporal unreachable, or the
+process stopped) can simply be run again. One ingest at a time works a file, in any process
+(services.ingest_leases)."""
 
 from __future__ import annotations
 
@@ -24,12 +26,13 @@ from db.models import IngestFileRow
 from db.remittance_claims import AdjudicatedRecorder
 from domain.case import Actor
 from domain.rulebook import Rulebook
-from edi.parser import Stage
+from edi.parser import enveloped
 from edi.problems import Severity
 from edi.results import ParsedFile
 from edi.stream import PART_CLAIMS, Scan, parts, scan
 from services import claim_matching as matching
 from services import ingest_leases as leases
+from services import ingest_validation as validation
 from services.audit import AuditService, Outcome
 from services.cases import CaseService
 from services.errors import Busy, Unavailable
@@ -72,7 +75,8 @@ class IngestService:
         `older_than` ago, whose lease is free or past (a file another ingest is working on is
         left to it). Each file is claimed first, so concurrent resumers in any process take it
         once. Case ids are deterministic and answers carry their file and claim: nothing is
-        started or counted twice."""
+        started or counted twice. Implementation-guide checks left by a stopped process start
+        again too."""
         reports = []
         for sha256 in leases.claimable(self._session, datetime.now(UTC) - older_than):
             owner = leases.new_owner()
@@ -81,6 +85,8 @@ class IngestService:
             row = self._session.get(IngestFileRow, sha256, populate_existing=True)
             assert row is not None
             reports.append(await self.ingest(row.filename, row.content, actor, lease=owner))
+        # Implementation-guide checks whose process stopped: run again, in the background.
+        await validation.resume_abandoned(self._engine)
         return IngestSummary.of(reports)
 
     async def ingest(
@@ -227,11 +233,13 @@ class IngestService:
         progress: Progress | None,
         lease: str,
     ) -> FileReport:
-        """Check the whole file, then record and act on its claims a part at a time (memory:
-        one part's claims, not the file's), the blocking parts in a worker thread: a large
-        file takes minutes, and other requests must not wait on it. Its stage and counts are
-        kept on its row meanwhile (services.ingest_progress)."""
+        """Start the implementation-guide check in another process, check the file's structure
+        whole, then record and act on its claims a part at a time (memory: one part's claims,
+        not the file's), the blocking parts in a worker thread: a large file takes minutes, and
+        other requests must not wait on it. Its stage and counts are kept on its row meanwhile
+        (services.ingest_progress)."""
         log = ProgressLog(self._engine, row.sha256)
+        checking = await self._check_guide(row.sha256, raw)
         scanned = await asyncio.to_thread(self._scan, name, raw, log)
         problems = scanned.problems_json()
         report = FileReport(
@@ -247,6 +255,7 @@ class IngestService:
             warnings=problems["warnings"],
             errors_omitted=scanned.problems.omitted[Severity.ERROR],
             warnings_omitted=scanned.problems.omitted[Severity.WARNING],
+            validation=checking,
         )
         if scanned.ok:
             try:
@@ -261,15 +270,20 @@ class IngestService:
         report.omissions_said()
         return await asyncio.to_thread(self._finish, row.sha256, lease, report)
 
+    async def _check_guide(self, sha256: str, raw: bytes) -> str:
+        """The implementation-guide check started in the background, unless the file had one
+        (ingested again to finish) or has no envelope (pyx12 reads enveloped files only)."""
+        if not enveloped(raw):
+            return "not run"
+        owner = await asyncio.to_thread(validation.begin, self._engine, sha256)
+        if owner is None:
+            return "started before"
+        validation.start(self._engine, sha256, owner)
+        return "pending"
+
     def _scan(self, name: str, raw: bytes, log: ProgressLog) -> Scan:
-        stages = {Stage.VALIDATING: IngestStage.VALIDATING, Stage.PARSING: IngestStage.PARSING}
-        return scan(
-            name,
-            raw,
-            self._rulebook,
-            on_stage=lambda s: log.stage(stages[s]),
-            limit=PROBLEM_LIMIT,
-        )
+        log.stage(IngestStage.PARSING)
+        return scan(name, raw, self._rulebook, limit=PROBLEM_LIMIT)
 
     def _repeat(self, row: IngestFileRow, name: str) -> FileReport:
         """A file ingested before: nothing starts again."""
@@ -294,7 +308,8 @@ class IngestService:
                 {
                     "kind": report.kind,
                     "status": report.status,
-                    "report": report.model_dump(mode="json"),
+                    # Where the check stands is read from its own column, not a copy.
+                    "report": report.model_dump(mode="json", exclude={"validation"}),
                     "finished_at": datetime.now(UTC),
                 },
             )

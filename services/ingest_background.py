@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from domain.case import Actor
+from services import ingest_validation as validation
 from services.ingest import IngestService
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,9 @@ class BackgroundIngests:
             log.warning("a background ingest stopped: %s", type(exc).__name__)
 
     async def stop(self) -> None:
-        """Cancel what is running (its leases are released: the next start resumes it)."""
+        """Cancel what is running, implementation-guide checks included (its leases are
+        released: the next start resumes it)."""
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await validation.stop()

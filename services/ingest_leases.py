@@ -169,9 +169,9 @@ def claimable(session: Session, received_before: datetime) -> list[str]:
 
 
 def next_expiry(session: Session, until: datetime) -> datetime | None:
-    """When the soonest lease on an unfinished file runs out, if by `until` (else None): a
-    file held by a process that died is free from then on."""
-    soonest = session.exec(
+    """When the soonest lease on an unfinished file or on a running implementation-guide check
+    runs out, if by `until` (else None): what a process that died held is free from then on."""
+    ingest = session.exec(
         select(IngestFileRow.lease_until)
         .where(
             col(IngestFileRow.status).in_(UNFINISHED),
@@ -181,5 +181,15 @@ def next_expiry(session: Session, until: datetime) -> datetime | None:
         .order_by(col(IngestFileRow.lease_until))
         .limit(1)
     ).first()
+    check = session.exec(
+        select(IngestFileRow.validation_until)
+        .where(
+            col(IngestFileRow.validation_owner).is_not(None),
+            col(IngestFileRow.validation_until).is_not(None),
+            col(IngestFileRow.validation_until) <= until,
+        )
+        .order_by(col(IngestFileRow.validation_until))
+        .limit(1)
+    ).first()
     session.commit()
-    return soonest
+    return min((when for when in (ingest, check) if when is not None), default=None)

@@ -1,10 +1,10 @@
 """Where a file's ingest is, while it runs: kept in its row's report (`report.progress`) for
 the ingest page and GET /api/v1/ingest/{sha256}, until the finished report replaces it.
 
-A large 835 takes minutes (the implementation-guide check above all, then one workflow start
-per denial), so the user sees the stage and the counts so far instead of a request that hangs.
-Writes are small UPDATEs on a connection of their own, never on the event loop, and at most
-every FLUSH_EVERY seconds while cases are being started.
+A large 835 takes minutes (one workflow start per denial), so the user sees the stage and the
+counts so far instead of a request that hangs. Writes are small UPDATEs on a connection of
+their own, never on the event loop, and at most every FLUSH_EVERY seconds while cases are being
+started.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 class IngestStage(StrEnum):
     STORED = "stored"
-    VALIDATING = "validating"  # pyx12 checks the implementation guide
     PARSING = "parsing"  # reading and classifying the claims
     RECORDING = "recording"  # a part's adjudicated claims, for the denial rate
     ACTING = "acting"  # opening cases and answering open ones, a part at a time
@@ -37,7 +36,6 @@ class IngestStage(StrEnum):
     def words(self) -> str:
         return {
             IngestStage.STORED: "stored, about to be read",
-            IngestStage.VALIDATING: "checking against the implementation guide",
             IngestStage.PARSING: "reading the claims",
             IngestStage.RECORDING: "recording the adjudicated claims",
             IngestStage.ACTING: "opening and answering cases",

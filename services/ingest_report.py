@@ -46,6 +46,13 @@ class FileReport(IngestCounts):
     started_cases: list[StartedCase] = Field(
         default_factory=list, description="The cases this file started (none for a duplicate)"
     )
+    validation: str | None = Field(
+        default=None,
+        description="The implementation-guide check (pyx12) when this answer was given: pending "
+        "(it runs beside the ingest; its findings at GET /api/v1/ingest/{sha256}, "
+        "`validation`), started before (when the file was first received), or not run "
+        "(no ISA envelope)",
+    )
 
     def warn(self, problem: dict[str, Any]) -> None:
         """A warning listed, or counted once PROBLEM_LIMIT are."""

@@ -69,6 +69,19 @@ def two_denials_835(today: date) -> bytes:
     )
 
 
+def with_findings(today: date) -> bytes:
+    """Two denials and a paid claim whose filing indicator (CI) pyx12 finds invalid: one
+    implementation-guide finding (CLP06)."""
+    service = today - timedelta(days=20)
+    paid = [Line835(billed=200, paid=200, service_date=service)]
+    return remittance_file(
+        today,
+        denied_claim("PCNV1", "16", 500, service),
+        Claim835("PCNV2", status="2", lines=paid, filing_indicator="CI"),
+        denied_claim("PCNV3", "50", 700, service),
+    )
+
+
 def rejecting_999(today: date, claim_id: str, control: int = 1) -> bytes:
     """A 999 from the clearinghouse rejecting the 837 that carried `claim_id` (CTX CLM01): it
     names no payer and no date of service."""

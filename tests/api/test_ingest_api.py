@@ -3,6 +3,7 @@ report per file, failed files kept byte for byte, re-sent files recognised as du
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 from sqlmodel import Session, col, select
@@ -10,9 +11,10 @@ from sqlmodel import Session, col, select
 from db.models import AuditEventRow
 from domain.case import CaseStatus
 from domain.rulebook import Rulebook
+from services import ingest_validation as validation
 from tests.api.conftest import Api, Json, as_user
 from tests.harness import CaseHarness
-from tests.ingest_helpers import GARBAGE, case_ids_of, two_denials_835
+from tests.ingest_helpers import GARBAGE, case_ids_of, two_denials_835, with_findings
 
 ALICE, BOB = as_user("alice"), as_user("bob")
 INGEST = "/api/v1/ingest"
@@ -109,12 +111,17 @@ async def test_two_files_ingested_then_the_same_835_is_a_duplicate(
     assert stored.status_code == 200, stored.text
     body = stored.json()
     assert (body["status"], body["filename"], body["kind"]) == ("ingested", "remit.835", "835")
-    assert body["report"] == first  # the report as first produced, not the duplicate's
+    # The report as first produced, not the duplicate's; where the implementation-guide check
+    # stands is its own field, read from the row.
+    assert first["validation"] == "pending" and second["validation"] == "not run"
+    assert body["report"] == {k: v for k, v in first.items() if k != "validation"}
+    assert body["validation"]["status"] in ("pending", "running", "done")
 
     failed = await api.http.get(f"{INGEST}/{sha(GARBAGE)}", headers=ALICE)
     assert failed.status_code == 200, failed.text
     assert failed.json()["status"] == "failed"
-    assert failed.json()["report"] == second
+    assert failed.json()["report"] == {k: v for k, v in second.items() if k != "validation"}
+    assert failed.json()["validation"] is None  # not X12: nothing for pyx12 to read
 
     for raw, name in ((remit, "remit.835"), (GARBAGE, "letter.txt")):
         response = await api.http.get(f"{INGEST}/{sha(raw)}/raw", headers=ALICE)
@@ -192,3 +199,26 @@ async def test_a_file_named_in_any_script_downloads_under_its_name(api: Api) -> 
     disposition = response.headers["content-disposition"]
     assert 'filename="_berweisung-__.835"' in disposition
     assert "filename*=UTF-8''%C3%9Cberweisung-%E6%94%AF%E6%89%95.835" in disposition
+
+
+async def test_the_implementation_guide_findings_arrive_in_the_file_when_done(
+    api: Api, harness: CaseHarness
+) -> None:
+    """The upload answers once the cases are started, its check pending; the check's findings
+    are at GET /api/v1/ingest/{sha256} when its process is done."""
+    raw = with_findings(await harness.today())
+    summary = await post_files(api, [("remit.835", raw)])
+    (report,) = summary["reports"]
+    assert (report["status"], report["cases_started"], report["validation"]) == (
+        "ingested",
+        2,
+        "pending",
+    )
+    assert not [w for w in report["warnings"] if "implementation guide" in w["message"]]
+    await asyncio.wait_for(validation.settle(), 60)
+    body = (await api.http.get(f"{INGEST}/{sha(raw)}", headers=ALICE)).json()
+    check = body["validation"]
+    assert (check["status"], check["findings_omitted"], check["message"]) == ("done", 0, None)
+    (finding,) = check["findings"]
+    assert "(CI) is not a valid code for Claim Filing Indicator Code (CLP06)" in finding["message"]
+    assert finding["location"]["segment_id"] == "CLP" and finding["location"]["element"] == 6

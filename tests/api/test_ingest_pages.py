@@ -1,7 +1,9 @@
 """The web ingest pages (issue 14, item 8): a large upload (over 5 MiB; lowered to 20 KB here,
 pyx12 takes a minute on 5 MiB) is stored, then ingested in the background; the browser goes to
 the file's page, which says how far the ingest has got and reloads itself until the report is
-there. Small uploads still show their result at once. No Temporal: these files start no case."""
+there. Small uploads still show their result at once. The implementation-guide check runs
+beside the ingest: the file's page says so, then shows its findings. No Temporal: these files
+start no case."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from domain.rulebook import Rulebook
-from testkit.x12 import Claim835
+from services import ingest_validation as validation
+from testkit.x12 import Claim835, Line835
 from tests.api.test_auth_sessions import Site, csrf_of, serve, web_login
 from tests.ingest_helpers import GARBAGE, paid_claim, remittance_file
 from web.routes import ingest_pages
@@ -50,7 +53,7 @@ async def finished_page(site: Site, url: str) -> httpx.Response:
         assert page.status_code == 200, page.text
         if "Refresh" not in page.headers:
             return page
-        assert "Being ingested" in page.text
+        assert "Being ingested" in page.text or "validation running" in page.text
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"still being ingested: {page.text[-500:]}")
         await asyncio.sleep(0.1)
@@ -103,3 +106,34 @@ async def test_a_small_upload_still_shows_its_result_at_once(site: Site) -> None
 async def test_an_unknown_file_page_is_not_found(site: Site) -> None:
     assert (await site.http.get(f"/ingest/{'0' * 64}")).status_code == 404
     assert (await site.http.get("/ingest/not-a-hash")).status_code == 404
+
+
+async def test_the_file_page_shows_the_check_running_then_its_findings(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    finish, real = asyncio.Event(), validation._child
+
+    async def held(engine: Engine, sha256: str) -> dict[str, object]:
+        await finish.wait()
+        return await real(engine, sha256)
+
+    monkeypatch.setattr(validation, "_child", held)
+    today = datetime.now(UTC).date()
+    paid = [Line835(billed=200, paid=200, service_date=today - timedelta(days=20))]
+    # Paid as secondary with a filing indicator pyx12 finds invalid (CLP06): no case.
+    raw = remittance_file(today, Claim835("SEC0001", status="2", lines=paid, filing_indicator="CI"))
+    sha256 = hashlib.sha256(raw).hexdigest()
+    response = await upload(site, "secondary.835", raw)
+    assert response.status_code == 200
+    assert "Implementation-guide check running" in response.text
+
+    page = await site.http.get(f"/ingest/{sha256}")
+    assert '<span class="tag status-ingested">ingested</span>' in page.text
+    assert "validation running in the background" in page.text
+    assert page.headers["Refresh"] == "3"
+
+    finish.set()
+    await asyncio.wait_for(validation.settle(), 60)
+    page = await site.http.get(f"/ingest/{sha256}")
+    assert "Refresh" not in page.headers
+    assert "1 finding" in page.text and "Claim Filing Indicator Code (CLP06)" in page.text

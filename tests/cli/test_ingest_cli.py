@@ -100,6 +100,8 @@ async def test_ingest_folder_prints_the_summary_and_fails_on_the_bad_file(
     first = table_counts(out)
     assert (first["files"], first["cases started"], first["errors"]) == (1, 2, 0)
     assert "a-remit.835: file:" not in out
+    # The implementation-guide check runs beside the ingest; the command waits for it.
+    assert "a-remit.835: implementation guide done: 0 findings" in out
 
     status, out, err = await run_denials(
         "ingest",

@@ -15,7 +15,7 @@ from edi.parser import parse_bytes
 from edi.problems import Severity
 from edi.results import ParsedFile
 from edi.stream import parts, scan
-from edi.validation import validate, validate_first
+from edi.validation import validate
 from testkit.x12 import FunctionalAck999, SetResponse999, build_file, random_remittance
 
 X12 = Path(__file__).resolve().parents[1] / "data" / "x12"
@@ -60,7 +60,7 @@ def _claims(parsed: ParsedFile) -> list[tuple[object, ...]]:
 def test_scan_finds_what_a_whole_parse_finds(name: str, rulebook: Rulebook) -> None:
     raw = CASES[name]
     whole = parse_bytes(name, raw, rulebook, validate_guide=False)
-    scanned = scan(name, raw, rulebook, validate_guide=False)
+    scanned = scan(name, raw, rulebook)
     assert scanned.problems.kept == whole.problems
     assert scanned.ok is whole.ok
     assert (scanned.kind, scanned.version, scanned.sha256) == (
@@ -105,7 +105,7 @@ def test_problems_beyond_the_limit_are_counted_not_kept(rulebook: Rulebook) -> N
     # Every claim's status made invalid: one error each.
     broken = re.sub(r"(CLP\*PCN\d+)\*\d+\*", r"\1*Q*", text)
     whole = parse_bytes("x", broken.encode(), rulebook, validate_guide=False)
-    scanned = scan("x", broken.encode(), rulebook, validate_guide=False, limit=10)
+    scanned = scan("x", broken.encode(), rulebook, limit=10)
     assert len(whole.errors) == 300
     assert scanned.problems.kept == whole.errors[:10]
     assert not scanned.ok
@@ -113,21 +113,13 @@ def test_problems_beyond_the_limit_are_counted_not_kept(rulebook: Rulebook) -> N
     assert len(scanned.problems_json()["errors"]) == 10
 
 
-def test_scan_keeps_the_implementation_guide_findings(rulebook: Rulebook) -> None:
-    raw = (X12 / "pyx12__835_mult_loops.835").read_bytes()
-    whole = parse_bytes("x", raw, rulebook)
-    assert scan("x", raw, rulebook).problems.kept == whole.problems
-
-
-def test_findings_beyond_the_limit_are_counted_not_made(rulebook: Rulebook) -> None:
-    """pyx12's findings past the limit are counted, never built (one per tenth claim here)."""
+def test_scan_leaves_the_implementation_guide_check_out(rulebook: Rulebook) -> None:
+    """pyx12 runs beside the ingest in another process (services.ingest_validation): the scan
+    finds what our own parser finds, none of pyx12's findings."""
     raw = build_file(random_remittance(300, seed=7))
-    findings = validate(raw)
-    assert len(findings) > 5
-    assert validate_first(raw, 5) == (findings[:5], len(findings) - 5)
-    scanned = scan("x", raw, rulebook, limit=5)
-    assert scanned.problems.kept == findings[:5]
-    assert scanned.problems.omitted[Severity.WARNING] == len(findings) - 5
+    assert validate(raw)  # pyx12 finds something in about one claim in ten
+    whole = parse_bytes("x", raw, rulebook, validate_guide=False)
+    assert scan("x", raw, rulebook).problems.kept == whole.problems
 
 
 def test_a_set_of_another_kind_is_refused_alike_whole_and_streamed(rulebook: Rulebook) -> None:

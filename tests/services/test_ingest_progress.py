@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-import edi.stream
 import services.ingest as ingest_module
 from db.models import IngestFileRow
 from db.remittance_claims import AdjudicatedRecorder
@@ -53,30 +52,30 @@ async def test_the_stage_and_counts_show_while_the_file_is_ingested(
 ) -> None:
     raw = two_denials_835(await harness.today())
     sha256 = hashlib.sha256(raw).hexdigest()
-    validating, acting, go_on = Gate(), asyncio.Event(), asyncio.Event()
-    real_validate, real_start = edi.stream.validate_first, CaseService.start_case
+    parsing, acting, go_on = Gate(), asyncio.Event(), asyncio.Event()
+    real_scan, real_start = ingest_module.scan, CaseService.start_case
 
-    def held_validate(data: bytes, limit: int | None) -> Any:
-        validating.hold()
-        return real_validate(data, limit)
+    def held_scan(*args: Any, **kwargs: Any) -> Any:
+        parsing.hold()
+        return real_scan(*args, **kwargs)
 
     async def held_start(self: CaseService, record: Any) -> Any:
         acting.set()
         await go_on.wait()
         return await real_start(self, record)
 
-    monkeypatch.setattr(edi.stream, "validate_first", held_validate)
+    monkeypatch.setattr(ingest_module, "scan", held_scan)
     monkeypatch.setattr(CaseService, "start_case", held_start)
     monkeypatch.setattr("services.ingest_progress.FLUSH_EVERY", 0.05)
     with Session(harness.engine, expire_on_commit=False) as session:
         service = harness.ingest_service(session, rulebook)
         running = asyncio.create_task(service.ingest("remit.835", raw, ALICE))
 
-        await validating.wait_reached()
+        await parsing.wait_reached()
         shown = progress_of(harness, sha256)
-        assert shown["stage"] == "validating"
-        assert describe(shown) == "checking against the implementation guide"
-        validating.go_on.set()
+        assert shown["stage"] == "parsing"
+        assert describe(shown) == "reading the claims"
+        parsing.go_on.set()
 
         await asyncio.wait_for(acting.wait(), 30)
         await asyncio.sleep(0.2)  # a flush of the counts

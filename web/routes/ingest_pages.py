@@ -101,13 +101,16 @@ async def _in_background(
 def ingest_file_page(
     request: Request, sha256: str, session: SessionDep, user: IngestPage
 ) -> HTMLResponse:
-    """One file's report, or where its ingest is (the page reloads until it is done)."""
+    """One file's report, or where its ingest is, and its implementation-guide check (the page
+    reloads until both are done)."""
     if not _SHA256.fullmatch(sha256):
         raise NotFound(f"no ingested file {sha256}")
     row = ingested_file(session, sha256)
     if row is None:
         raise NotFound(f"no ingested file {sha256}")
-    running = row.status == "received"
+    # Reloaded until the report is there and the implementation-guide check is done.
+    checking = (row.validation or {}).get("status") in ("pending", "running")
+    running = row.status == "received" or checking
     report = FileReport.model_validate(row.report) if "file" in row.report else None
     progress = describe(row.report.get("progress", {}))
     page = render(
