@@ -11,13 +11,16 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from db.models import CaseRow, TaskRow, UserRow
-from domain.case import Actor, EscalationLevel, Role, TaskStatus
+from domain.appeals.corrections import ClaimCorrections
+from domain.case import Actor, CaseState, EscalationLevel, Role, TaskStatus
+from domain.claim_checks.findings import ClaimCheckResult
 from domain.permissions import Permission, allows
 from domain.worklist import SHOWN_THOUGH_PARKED, WAITING_ON_PAYER, WorkView
 from services.appeals import AppealService
 from services.audit import AuditService, Outcome
 from services.audited_updates import AuditedUpdates, Change
 from services.case_list import COUNT_BOUND, bounded
+from services.corrected_claim_check import CorrectedClaimCheck
 from services.errors import Invalid, NotFound, ServiceError
 from services.follow_ups import FollowUpService, parked_case
 from services.keyset import after_row, ordering, reverse
@@ -121,9 +124,11 @@ class TaskService:
         today: Callable[[], date],
         *,
         appeals: AppealService | None = None,
+        claim_check: CorrectedClaimCheck | None = None,
     ) -> None:
         self._session = session
         self._appeals = appeals  # prepares appeal submissions (their letter)
+        self._claim_check = claim_check  # checks a corrected claim before it is sent
         self._client = client
         self._audit = audit
         self._updates = AuditedUpdates(session, client, audit)
@@ -299,6 +304,10 @@ class TaskService:
             # The letter goes with the appeal, the argument in it; refused while unfinished.
             case_id = self.get_task(task_id).case_id
             payload = self._appeals.finished_payload(case_id, payload, actor)
+        corrections = getattr(payload, "claim_corrections", None)
+        if self._claim_check is not None and corrections is not None:
+            # A corrected claim the check blocks is refused here (ClaimBlocked), unsent.
+            self._claim_check.gate(self._case_state(task_id), corrections, self._today(), actor)
         change = await self._act(
             actor,
             "task.complete",
@@ -313,6 +322,25 @@ class TaskService:
         # Work done on the day a follow-up date brought the case back closes that follow-up.
         self._follow_ups.clear_reached(change.case_id, actor)
         return change
+
+    def check_corrected_claim(
+        self, task_id: str, corrections: ClaimCorrections
+    ) -> ClaimCheckResult | None:
+        """What the check before sending finds on the claim these corrections build (nothing
+        counted, nothing sent); None without a check. Invalid while they cannot build one."""
+        if self._claim_check is None:
+            return None
+        state, today = self._case_state(task_id), self._today()
+        problem = self._claim_check.problem(state, corrections, today)
+        if problem:
+            raise Invalid(f"claim_corrections: {problem}")
+        return self._claim_check.check(state, corrections, today)
+
+    def _case_state(self, task_id: str) -> CaseState:
+        case = self._session.get(CaseRow, self.get_task(task_id).case_id)
+        if case is None:
+            raise NotFound(f"no case for task {task_id}")
+        return CaseState.model_validate(case.state)
 
     async def claim(self, task_id: str, actor: Actor) -> CaseChange:
         return await self._act(

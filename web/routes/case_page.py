@@ -22,9 +22,11 @@ from app.deps import (
     get_rulebook,
 )
 from domain.case import Actor, Role, Task, TaskType
+from domain.claim_checks.findings import ClaimCheckResult
 from domain.models import Payer, PayerType
 from domain.permissions import Permission, allows, work_permission_problem
 from services.auth import SignedIn
+from services.corrected_claim_check import ClaimBlocked
 from services.errors import Invalid, SubmissionFailed
 from services.follow_ups import FollowUpView
 from services.schemas import CaseDetail
@@ -59,9 +61,11 @@ def _page(
     focus_form: bool = False,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
+    claim_check: ClaimCheckResult | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    """The case page, with the current task's form (prefilled, or with errors beside fields)."""
+    """The case page, with the current task's form (prefilled, or with errors beside fields)
+    and, on a corrected claim checked before sending, what the check found."""
     state = detail.state
     current = _current_task(state.open_tasks, user.actor, task_id)
     form = TASK_FORMS[current.type] if current else None
@@ -105,6 +109,7 @@ def _page(
                 ),
             ),
             "errors": errors or {},
+            "claim_check": claim_check,
             "is_supervisor": allows(user.actor.role, Permission.SUPERVISE),
             # The workflow was stopped in Temporal: the page says so, and nothing is offered
             # but the restart (every change would be refused).
@@ -199,9 +204,23 @@ async def complete_task(
         else parse_task_form(task_type, form, correction_target(cases, case_id, task_type))
     )
     status_code = 200 if adding_line else 422
-    if payload is not None:
+    # "Check the claim": what the check before sending finds, nothing sent.
+    corrections = getattr(payload, "claim_corrections", None)
+    claim_check: ClaimCheckResult | None = None
+    if payload is not None and form.get("check_claim"):
+        if corrections is None:
+            errors = {"diagnosis_codes": "give them: the claim is checked as the 837 they build"}
+        else:
+            try:
+                claim_check = tasks.check_corrected_claim(task_id, corrections)
+                status_code = 200
+            except Invalid as exc:
+                errors = {"": exc.message}
+    elif payload is not None:
         try:
             await tasks.complete(task_id, payload, user.actor)
+        except ClaimBlocked as exc:  # the form is shown again, as typed, with the findings
+            errors, claim_check, status_code = {"": exc.message}, exc.result, exc.status_code
         except (Invalid, SubmissionFailed) as exc:  # the form is shown again, as typed
             errors = {"": exc.message}
             status_code = exc.status_code
@@ -220,6 +239,7 @@ async def complete_task(
         task_id=task_id,
         values={key: str(value) for key, value in form.items()},
         errors=errors,
+        claim_check=claim_check,
         status_code=status_code,
     )
 
