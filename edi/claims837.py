@@ -167,8 +167,12 @@ class _Reader:
         elif sid in ("SV1", "SV2"):
             if line is None or line.segment.id != "LX":
                 if line is None:
-                    raise self.fail(segment, None, f"a service line of {self._name()} has no LX")
-                raise self.fail(segment, None, f"line {line.number} has two service segments")
+                    raise self.fail(
+                        segment, None, f"a service line of {self._name()} has no LX before it"
+                    )
+                raise self.fail(
+                    segment, None, f"service line {line.number} has two service segments"
+                )
             line.segment = segment
         elif claim.in_other_payer:
             return  # 2320/2330: another payer's data, not this claim's
@@ -272,20 +276,26 @@ class _Reader:
     def _line(self, claim: _Claim, line: _Line, place: str) -> LineUnderCheck:
         segment = line.segment
         if segment.id == "LX":
-            raise self.fail(segment, None, f"line {line.number} of {self._name()} has no SV1/SV2")
+            raise self.fail(
+                segment, None, f"service line {line.number} of {self._name()} has no SV1/SV2"
+            )
         institutional = segment.id == "SV2"
         at = 2 if institutional else 1
         procedure = segment.get(at).split(self.component)
         if institutional and not segment.get(1):
-            raise self.fail(segment, 1, f"line {line.number} of {self._name()} has no revenue code")
+            raise self.fail(
+                segment, 1, f"service line {line.number} of {self._name()} has no revenue code"
+            )
         if not institutional and (len(procedure) < 2 or not procedure[1]):
             raise self.fail(
-                segment, 1, f"line {line.number} of {self._name()} has no procedure code"
+                segment, 1, f"service line {line.number} of {self._name()} has no procedure code"
             )
-        charge = self._amount(segment, 3 if institutional else 2, f"line {line.number}'s charge")
+        charge = self._amount(
+            segment, 3 if institutional else 2, f"service line {line.number}'s charge"
+        )
         units_at = 5 if institutional else 4
         units = (
-            self._amount(segment, units_at, f"line {line.number}'s units")
+            self._amount(segment, units_at, f"service line {line.number}'s units")
             if segment.get(units_at)
             else Decimal(1)
         )
@@ -316,7 +326,7 @@ class _Reader:
                 raise self.fail(
                     segment,
                     7,
-                    f"line {line.number} of {self._name()} points at diagnosis {pointer}, "
+                    f"service line {line.number} of {self._name()} points at diagnosis {pointer}, "
                     f"but the claim lists {len(claim.diagnoses)} (HI)",
                 )
             codes.append(claim.diagnoses[int(pointer) - 1])

@@ -91,7 +91,7 @@ def test_a_line_pointing_past_the_diagnoses_is_named_with_segment_and_line() -> 
         list(read_claims(broken))
     line = broken.splitlines().index(sv1.rsplit("*", 1)[0] + "*9~") + 1
     assert f"(SV107), line {line}:" in str(error.value)
-    assert "line 1 of claim 1 of the file points at diagnosis 9" in str(error.value)
+    assert "service line 1 of claim 1 of the file points at diagnosis 9" in str(error.value)
     assert claim.claim_id not in str(error.value)
 
 
