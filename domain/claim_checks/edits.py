@@ -372,7 +372,7 @@ def _finding(edit: PreventionEdit, claim: ClaimUnderCheck, line: LineUnderCheck 
         kind=FindingKind.PREVENTION_EDIT,
         severity=edit.severity,
         code=edit.code,
-        message=f"{where[0].upper()}{where[1:]} matches prevention edit {edit.code}.",
+        message=f"Matches prevention edit {edit.code}: {edit.condition.describe()}.",
         evidence=(
             f"Edit {edit.code}, written on prevention item {edit.prevention_task_id} for this "
             f"pattern of denials, fires on {edit.condition.describe()}; "
