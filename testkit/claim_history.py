@@ -73,6 +73,39 @@ BEHAVIOURS = {
     "bundling": "BCBS denies 36415 billed with 99213 or 99214 on the claim (CO-97)",
 }
 
+# How the model's first factor for a line of each behaviour may start, and its usual CARC: the
+# explanation names the behaviour with the history's counts between the two.
+EVIDENCE: dict[str, tuple[tuple[str, ...], str]] = {
+    "modifier": (("UnitedHealthcare denied 97110 without modifier GP in ",), "mostly CO-4"),
+    "prior_auth": (
+        ("Aetna denied 72148 without a prior authorization in ", "Aetna denied 70551 without"),
+        "mostly CO-197",
+    ),
+    # The diagnoses it is denied with together, or (with enough lines) one of them.
+    "diagnosis": (
+        ("Cigna denied 93000 with a diagnosis other than ", "Cigna denied 93000 with diagnosis "),
+        "mostly CO-11",
+    ),
+    "credentialing": (
+        (f"Humana denied lines of rendering provider {CREDENTIALING_GAP_NPI} in ",),
+        "mostly CO-B7",
+    ),
+    "units": (("Medicaid denied 97530 billed with ",), "mostly CO-151"),
+    "bundling": (
+        (
+            "Blue Cross denied 36415 billed with 99213 ",
+            "Blue Cross denied 36415 billed with 99214 ",
+        ),
+        "mostly CO-97",
+    ),
+}
+
+
+def explains(name: str, text: str) -> bool:
+    """Whether `text` (a factor's evidence) explains the planted behaviour `name`."""
+    starts, carc = EVIDENCE[name]
+    return text.startswith(starts) and carc in text and " of " in text
+
 
 @dataclass
 class History:

@@ -17,6 +17,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.preprocessing import OrdinalEncoder, TargetEncoder
+from threadpoolctl import threadpool_limits
 
 from services.claim_risk.explain import Evidence
 from services.claim_risk.features import (
@@ -29,6 +30,9 @@ from services.claim_risk.history import HistoryLine
 
 CALIBRATION_SHARE = 0.15  # the most recent lines, held out of the boosting to calibrate on
 MIN_LINES = 200
+# The boosting's OpenMP threads, one: on this 2-core machine beside the API, the worker and
+# others, more threads spent 5-7x the CPU waiting on each other (bench/claim_risk.py).
+THREADS = 1
 
 
 class NotEnoughHistory(ValueError):
@@ -58,7 +62,7 @@ def _max_per_line(count: int, index: list[int], values: np.ndarray) -> np.ndarra
 class RiskModel:
     ordinal: OrdinalEncoder
     encoder: TargetEncoder
-    pair_encoder: TargetEncoder
+    pair_encoder: TargetEncoder | None  # None: the history had no claim of several codes
     classifier: CalibratedClassifierCV
     evidence: Evidence
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -67,20 +71,24 @@ class RiskModel:
         columns = text_columns(lines)
         cats = self.ordinal.transform(_stack(columns, CATEGORICAL))
         encoded = self.encoder.transform(_stack(columns, ENCODED))
+        return _assemble(cats, encoded, numeric_columns(lines), self._pair_column(lines))
+
+    def _pair_column(self, lines: Sequence[HistoryLine]) -> np.ndarray:
+        if self.pair_encoder is None:  # a constant: the boosting cannot bin a column of NaN
+            return np.zeros(len(lines))
         index, keys = _pair_rows(lines)
         pairs = (
             self.pair_encoder.transform(np.array(keys, dtype=object).reshape(-1, 1))[:, 0]
             if keys
             else np.empty(0)
         )
-        return _assemble(
-            cats, encoded, numeric_columns(lines), _max_per_line(len(lines), index, pairs)
-        )
+        return _max_per_line(len(lines), index, pairs)
 
     def line_probabilities(self, lines: Sequence[HistoryLine]) -> np.ndarray:
         if not lines:
             return np.empty(0)
-        return self.classifier.predict_proba(self._matrix(lines))[:, 1]
+        with threadpool_limits(THREADS, user_api="openmp"):
+            return self.classifier.predict_proba(self._matrix(lines))[:, 1]
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
@@ -129,14 +137,14 @@ def train(lines: Sequence[HistoryLine], *, seed: int = 0) -> RiskModel:
     encoder = TargetEncoder(target_type="binary")
     encoded = encoder.fit_transform(_stack(columns, ENCODED), fit_labels)
     index, keys = _pair_rows(fit_lines)
-    pair_encoder = TargetEncoder(target_type="binary")
-    pairs = pair_encoder.fit_transform(
-        np.array(keys or ["-"], dtype=object).reshape(-1, 1),
-        fit_labels[np.asarray(index, dtype=int)] if keys else np.array([0]),
-    )[:, 0]
-    matrix = _assemble(
-        cats, encoded, numeric_columns(fit_lines), _max_per_line(len(fit_lines), index, pairs)
-    )
+    pair_encoder, pair_column = None, np.zeros(len(fit_lines))
+    if len(keys) >= MIN_LINES:  # else too few to cross-fit on (5 folds)
+        pair_encoder = TargetEncoder(target_type="binary")
+        pairs = pair_encoder.fit_transform(
+            np.array(keys, dtype=object).reshape(-1, 1), fit_labels[np.asarray(index)]
+        )[:, 0]
+        pair_column = _max_per_line(len(fit_lines), index, pairs)
+    matrix = _assemble(cats, encoded, numeric_columns(fit_lines), pair_column)
     boosting = HistGradientBoostingClassifier(
         max_iter=150,
         learning_rate=0.1,
@@ -145,7 +153,8 @@ def train(lines: Sequence[HistoryLine], *, seed: int = 0) -> RiskModel:
         early_stopping=False,
         random_state=seed,
     )
-    boosting.fit(matrix, fit_labels)
+    with threadpool_limits(THREADS, user_api="openmp"):
+        boosting.fit(matrix, fit_labels)
     model = RiskModel(
         ordinal=ordinal,
         encoder=encoder,
@@ -154,8 +163,10 @@ def train(lines: Sequence[HistoryLine], *, seed: int = 0) -> RiskModel:
         evidence=Evidence(ordered),
     )
     held_out, held_labels = ordered[cut:], labels[cut:]
-    raw = boosting.predict_proba(model._matrix(held_out))[:, 1]
-    model.classifier.fit(model._matrix(held_out), held_labels)
+    held_matrix = model._matrix(held_out)
+    with threadpool_limits(THREADS, user_api="openmp"):
+        raw = boosting.predict_proba(held_matrix)[:, 1]
+        model.classifier.fit(held_matrix, held_labels)
     model.metrics = {
         "lines": len(ordered),
         "denial_rate": round(float(labels.mean()), 4),
