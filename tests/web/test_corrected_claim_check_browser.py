@@ -91,16 +91,16 @@ def test_a_corrected_claim_is_checked_and_blocked_before_it_is_sent(
     page.locator("#cc-line-3-units").fill("1")
     page.locator("#cc-line-4-units").fill("2")
     page.locator("#cc-line-4-diagnosis_pointers").fill("2")
-    page.get_by_label("Corrections made").fill("Units and modifiers of the lens lines")
     checked(page, shot, "task")
 
-    page.get_by_role("button", name="Check the claim").click()
+    page.get_by_role("button", name="Check the claim").click()  # the rest may wait
     findings = page.locator("section.cc-check")
     expect(findings).to_contain_text("blocked: it cannot be sent")
     expect(findings).to_contain_text("Add modifier LT or RT to lens lines")
     expect(findings.locator("tbody tr").first).to_contain_text("line 3")
     checked(page, shot, "checked")
 
+    page.get_by_label("Corrections made").fill("Units and modifiers of the lens lines")
     page.get_by_role("button", name="Record submission").click()
     expect(page.locator("p.error[role=alert]")).to_contain_text(
         "the check before sending blocks this corrected claim: line 3:"

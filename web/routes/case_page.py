@@ -33,6 +33,7 @@ from services.schemas import CaseDetail
 from services.stopped_cases import StoppedCaseView
 from services.supervision import OutOfOffice, with_absences
 from web.claim_views import claim_views, correction_target
+from web.corrected_claim import parse_corrections
 from web.forms import TASK_FORMS, initial_values, parse_task_form
 from web.routes.worklists import after_completion, can_release
 from web.session import (
@@ -198,19 +199,20 @@ async def complete_task(
     task_type = TaskType(task.type)
     # "Add a line" (a claim whose file listed none) shows the form again with one row more.
     adding_line = task_type is TaskType.PREPARE_CORRECTED_CLAIM and bool(form.get("add_line"))
+    # "Check the claim": what the check before sending finds on the claim as typed (only the
+    # claim's fields are read: the rest of the task's form may still be empty); nothing sent.
+    checking = task_type is TaskType.PREPARE_CORRECTED_CLAIM and bool(form.get("check_claim"))
+    correcting = correction_target(cases, case_id, task_type)
     payload, errors = (
-        (None, {})
-        if adding_line
-        else parse_task_form(task_type, form, correction_target(cases, case_id, task_type))
+        (None, {}) if adding_line or checking else parse_task_form(task_type, form, correcting)
     )
     status_code = 200 if adding_line else 422
-    # "Check the claim": what the check before sending finds, nothing sent.
-    corrections = getattr(payload, "claim_corrections", None)
     claim_check: ClaimCheckResult | None = None
-    if payload is not None and form.get("check_claim"):
-        if corrections is None:
+    if checking and correcting is not None:
+        corrections, errors = parse_corrections(form, correcting)
+        if corrections is None and not errors:
             errors = {"diagnosis_codes": "give them: the claim is checked as the 837 they build"}
-        else:
+        elif corrections is not None:
             try:
                 claim_check = tasks.check_corrected_claim(task_id, corrections)
                 status_code = 200
