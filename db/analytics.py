@@ -1,6 +1,6 @@
-"""The adjudicated claims the denial KPIs count, read from their daily summary (claim_summary,
-kept by triggers on remittance_claims): a year of 835s is millions of rows. The cases' side is
-db.dashboard_summary."""
+"""The adjudicated claims the denial KPIs count, read from their daily and monthly summary
+(claim_summary, kept by triggers on remittance_claims): a year of 835s is millions of rows.
+The cases' side is db.dashboard_summary."""
 
 from __future__ import annotations
 
@@ -10,28 +10,29 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, extract, func, select
 from sqlmodel import Session
 
-from db.summary_tables import ClaimSummaryRow
+from db.summary_tables import ClaimSummaryRow, period_rows
 from domain.kpis import ClaimFact, dollars
 
 CLAIMS: Table = ClaimSummaryRow.__table__  # type: ignore[attr-defined]
 
 
-def _summed(dimension: str, since: date, until: date, *group: ColumnElement[Any]) -> Select[Any]:
-    label, claims, cents = CLAIMS.c.label, CLAIMS.c.claims, CLAIMS.c.cents
+def _summed(dimension: str, since: date, until: date, by_month: bool) -> Select[Any]:
+    rows = period_rows(
+        CLAIMS, [dimension], since, until, ["day", "key", "is_denial", "label", "claims", "cents"]
+    )
+    group: list[ColumnElement[Any]] = [rows.c.key, rows.c.is_denial]
+    if by_month:
+        group += [extract("year", rows.c.day), extract("month", rows.c.day)]
     return (
-        select(*group, func.max(label), func.sum(claims), func.sum(cents))
-        .where(CLAIMS.c.dimension == dimension, CLAIMS.c.day >= since, CLAIMS.c.day <= until)
+        select(*group, func.max(rows.c.label), func.sum(rows.c.claims), func.sum(rows.c.cents))
         .group_by(*group)
-        .having(func.sum(claims) != 0)
+        .having(func.sum(rows.c.claims) != 0)
     )
 
 
 def claims_by_payer_month(session: Session, since: date, until: date) -> list[ClaimFact]:
     """Claims reported in [since, until], counted per payer, month and denied or not."""
-    year, month = extract("year", CLAIMS.c.day), extract("month", CLAIMS.c.day)
-    rows = session.execute(
-        _summed("payer", since, until, CLAIMS.c.key, CLAIMS.c.is_denial, year, month)
-    ).all()
+    rows = session.execute(_summed("payer", since, until, by_month=True)).all()
     return [
         ClaimFact(
             payer_id=payer_id,
@@ -47,9 +48,7 @@ def claims_by_payer_month(session: Session, since: date, until: date) -> list[Cl
 
 def claims_by_provider(session: Session, since: date, until: date) -> list[ClaimFact]:
     """Claims reported in [since, until], counted per provider NPI and denied or not."""
-    rows = session.execute(
-        _summed("provider", since, until, CLAIMS.c.key, CLAIMS.c.is_denial)
-    ).all()
+    rows = session.execute(_summed("provider", since, until, by_month=False)).all()
     return [
         ClaimFact(
             provider_npi=provider,

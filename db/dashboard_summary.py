@@ -35,7 +35,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, col
 
 from db.models import CaseEventRow, CaseRow, RemittanceClaimRow
-from db.summary_tables import DashboardFactRow, DashboardSummaryRow
+from db.summary_tables import DashboardFactRow, DashboardSummaryRow, period_rows
 from db.upsert import upsert
 from domain.dashboard_facts import (
     CARC,
@@ -47,6 +47,8 @@ from domain.dashboard_facts import (
     DashboardFact,
     SummaryKey,
     Tally,
+    month_start,
+    monthly,
     summary_changes,
 )
 from domain.kpis import CaseTotals, DenialGroup, OpenCase, days, dollars, median_of_middle
@@ -181,6 +183,7 @@ def refresh_dashboard(session: Session, case_ids: Sequence[str]) -> None:
             changes[key] = changes.get(key, Tally(0, 0)) + tally
         if fact.counted:
             labels[(PAYER, fact.denied_on, fact.payer_id)] = fact.payer_name
+            labels[(monthly(PAYER), month_start(fact.denied_on), fact.payer_id)] = fact.payer_name
     if not changed:
         return
     upsert(session, FACTS, [_row_of_fact(fact) for fact in changed], ["case_id"])
@@ -229,10 +232,6 @@ def rebuild_dashboard(session: Session, batch: int = 2000) -> int:
     return len(ids)
 
 
-def _in_period(since: date, until: date) -> ColumnElement[bool]:
-    return and_(SUMMARY.c.day >= since, SUMMARY.c.day <= until)
-
-
 class Breakdowns(NamedTuple):
     by_category: list[DenialGroup]
     by_carc: list[DenialGroup]
@@ -246,18 +245,24 @@ def denial_breakdowns(session: Session, since: date, until: date) -> Breakdowns:
     overturn rate takes (every case is in one category row)."""
     found: dict[str, list[DenialGroup]] = {CATEGORY: [], CARC: [], PROVIDER: []}
     closed = overturned = 0
+    rows = period_rows(
+        SUMMARY,
+        list(found),
+        since,
+        until,
+        ["key", "cases", "cents", "appealed_closed", "overturned"],
+    )
     for dimension, key, cases, cents, appealed_closed, overturns in session.execute(
         select(
-            SUMMARY.c.dimension,
-            SUMMARY.c.key,
-            func.sum(SUMMARY.c.cases),
-            func.sum(SUMMARY.c.cents),
-            func.sum(SUMMARY.c.appealed_closed),
-            func.sum(SUMMARY.c.overturned),
+            rows.c.dimension,
+            rows.c.key,
+            func.sum(rows.c.cases),
+            func.sum(rows.c.cents),
+            func.sum(rows.c.appealed_closed),
+            func.sum(rows.c.overturned),
         )
-        .where(SUMMARY.c.dimension.in_(list(found)), _in_period(since, until))
-        .group_by(SUMMARY.c.dimension, SUMMARY.c.key)
-        .having(func.sum(SUMMARY.c.cases) > 0)
+        .group_by(rows.c.dimension, rows.c.key)
+        .having(func.sum(rows.c.cases) > 0)
     ):
         found[dimension].append(DenialGroup(key, key, int(cases), dollars(int(cents))))
         if dimension == CATEGORY:
@@ -267,23 +272,23 @@ def denial_breakdowns(session: Session, since: date, until: date) -> Breakdowns:
 
 def payer_month_groups(session: Session, since: date, until: date) -> list[DenialGroup]:
     """The period's denial cases by payer and month (labelled with the payer's name)."""
-    year, month = extract("year", SUMMARY.c.day), extract("month", SUMMARY.c.day)
-    rows = session.execute(
+    rows = period_rows(SUMMARY, [PAYER], since, until, ["day", "key", "label", "cases", "cents"])
+    year, month = extract("year", rows.c.day), extract("month", rows.c.day)
+    found = session.execute(
         select(
-            SUMMARY.c.key,
-            func.max(SUMMARY.c.label),
+            rows.c.key,
+            func.max(rows.c.label),
             year,
             month,
-            func.sum(SUMMARY.c.cases),
-            func.sum(SUMMARY.c.cents),
+            func.sum(rows.c.cases),
+            func.sum(rows.c.cents),
         )
-        .where(SUMMARY.c.dimension == PAYER, _in_period(since, until))
-        .group_by(SUMMARY.c.key, year, month)
-        .having(func.sum(SUMMARY.c.cases) > 0)
+        .group_by(rows.c.key, year, month)
+        .having(func.sum(rows.c.cases) > 0)
     )
     return [
         DenialGroup(key, label, int(cases), dollars(int(cents)), f"{int(y):04d}-{int(m):02d}")
-        for key, label, y, m, cases, cents in rows
+        for key, label, y, m, cases, cents in found
     ]
 
 

@@ -3,10 +3,24 @@ transaction as the case row. Imported by db.models so that both tables are on th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import BigInteger, Column, Index
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Select,
+    String,
+    Subquery,
+    Table,
+    literal,
+    select,
+    union_all,
+)
 from sqlmodel import Field, SQLModel
+
+from domain.dashboard_facts import monthly, spans
 
 
 class DashboardFactRow(SQLModel, table=True):
@@ -111,3 +125,26 @@ class ClaimSummaryRow(SQLModel, table=True):
     label: str = Field(default="", max_length=200)  # the payer's name, the greatest seen
     claims: int
     cents: int = Field(sa_column=Column(BigInteger(), nullable=False))
+
+
+def period_rows(
+    table: Table, dimensions: Sequence[str], since: date, until: date, columns: Sequence[str]
+) -> Subquery:
+    """The summary rows counting `dimensions` over [since, until]: the period's whole months
+    from their monthly rows, its other days from the daily ones, each part a range of the
+    table's key (UNION ALL: PostgreSQL reads each from the covering index alone). The
+    `dimension` column names the daily dimension either way."""
+    period = spans(since, until)
+    parts: list[Select[tuple[object, ...]]] = []
+    for dimension in dimensions:
+        ranges = [(dimension, first, last) for first, last in period.days]
+        if period.months:
+            ranges.append((monthly(dimension), *period.months))
+        parts += [
+            select(
+                literal(dimension, String()).label("dimension"),
+                *(table.c[name] for name in columns),
+            ).where(table.c.dimension == stored, table.c.day >= first, table.c.day <= last)
+            for stored, first, last in ranges
+        ]
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()

@@ -127,10 +127,40 @@ class Tally(NamedTuple):
         return Tally(*(-a for a in self))
 
 
-# Summary dimensions. The denial ones count a case on the day its denial was reported; the
-# at-risk one on the deadline its open work races (at_risk_by_deadline buckets it by today).
+# Summary dimensions. The denial ones count a case on the day its denial was reported, and
+# again in their monthly twin (monthly()) on the first of that month; the at-risk one on the
+# deadline its open work races (at_risk_by_deadline buckets it by today).
 CATEGORY, CARC, PAYER, PROVIDER, DEADLINE = "category", "carc", "payer", "provider", "deadline"
 SummaryKey = tuple[str, date, str]  # dimension, day, key
+
+
+def monthly(dimension: str) -> str:
+    """The dimension whose rows sum a whole month (dated the first): a period reads its whole
+    months there and only its other days day by day."""
+    return f"{dimension}/m"
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+class Spans(NamedTuple):
+    """A period as the summary rows read it: whole months from the monthly rows (first to
+    last month's first day, None when it has no whole month) and the other days day by day."""
+
+    days: list[tuple[date, date]]  # inclusive ranges
+    months: tuple[date, date] | None
+
+
+def spans(since: date, until: date) -> Spans:
+    first = since if since.day == 1 else month_start(since + timedelta(days=31 - since.day + 1))
+    after = until + timedelta(days=1)
+    end = after if after.day == 1 else month_start(until)  # the day after the whole months
+    if first >= end:
+        return Spans([(since, until)], None)
+    days = [(start, stop) for start, stop in ((since, first - timedelta(days=1)), (end, until))]
+    last_month = month_start(end - timedelta(days=1))
+    return Spans([(start, stop) for start, stop in days if start <= stop], (first, last_month))
 
 
 def contributions(fact: DashboardFact) -> dict[SummaryKey, Tally]:
@@ -138,13 +168,15 @@ def contributions(fact: DashboardFact) -> dict[SummaryKey, Tally]:
     rows: dict[SummaryKey, Tally] = {}
     if fact.counted:
         denial = Tally(1, fact.denied_cents)
-        day = fact.denied_on
-        rows[(CATEGORY, day, fact.category)] = Tally(
-            1, fact.denied_cents, int(fact.appealed_closed), int(fact.overturned)
-        )
-        rows[(CARC, day, fact.carc)] = denial
-        rows[(PAYER, day, fact.payer_id)] = denial
-        rows[(PROVIDER, day, fact.provider)] = denial
+        category = Tally(1, fact.denied_cents, int(fact.appealed_closed), int(fact.overturned))
+        for dimension, key, tally in (
+            (CATEGORY, fact.category, category),
+            (CARC, fact.carc, denial),
+            (PAYER, fact.payer_id, denial),
+            (PROVIDER, fact.provider, denial),
+        ):
+            rows[(dimension, fact.denied_on, key)] = tally
+            rows[(monthly(dimension), month_start(fact.denied_on), key)] = tally
     if fact.next_deadline is not None:
         rows[(DEADLINE, fact.next_deadline, "")] = Tally(1, fact.unrecovered_cents)
     return rows

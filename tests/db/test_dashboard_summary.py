@@ -39,6 +39,7 @@ PERIODS = [
     (date(YEAR, 3, 1), date(YEAR, 5, 29)),  # 90 days
     (date(YEAR, 1, 1), date(YEAR, 12, 31)),  # the whole year
     (date(YEAR, 6, 15), date(YEAR, 6, 15)),  # one day
+    (date(YEAR, 2, 14), date(YEAR, 7, 9)),  # days, whole months, days
     (date(YEAR - 1, 1, 1), date(YEAR - 1, 3, 31)),  # nothing in it
 ]
 

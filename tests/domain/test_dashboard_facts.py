@@ -11,8 +11,11 @@ from domain.dashboard_facts import (
     PROVIDER,
     CaseFact,
     DashboardFact,
+    Spans,
     Tally,
     contributions,
+    monthly,
+    spans,
     summary_changes,
 )
 
@@ -70,11 +73,16 @@ def test_a_case_counts_once_in_each_dimension_and_open_by_its_deadline() -> None
         status="appeal", outcome=None, category=None, carc="", provider_npi="", next_deadline=due
     )
     rows = contributions(open_case)
+    month = date(2026, 3, 1)
     assert rows == {
         (CATEGORY, DAY, "unknown"): Tally(1, 10010),
         (CARC, DAY, "none"): Tally(1, 10010),
         (PAYER, DAY, "P"): Tally(1, 10010),
         (PROVIDER, DAY, "unknown"): Tally(1, 10010),
+        (monthly(CATEGORY), month, "unknown"): Tally(1, 10010),
+        (monthly(CARC), month, "none"): Tally(1, 10010),
+        (monthly(PAYER), month, "P"): Tally(1, 10010),
+        (monthly(PROVIDER), month, "unknown"): Tally(1, 10010),
         (DEADLINE, due, ""): Tally(1, 10010),
     }
     # Racing no deadline: read one by one by its own deadlines, in no deadline row.
@@ -86,13 +94,34 @@ def test_a_case_counts_once_in_each_dimension_and_open_by_its_deadline() -> None
 def test_a_change_moves_the_case_between_rows() -> None:
     old = fact(outcome="recovered", recovered_amount=Decimal(100), appealed=True)
     new = fact(outcome="recovered", recovered_amount=Decimal(100), appealed=True, carc="CO-16")
+    month = date(2026, 3, 1)
     assert summary_changes(old, new) == {
         (CARC, DAY, "CO-4"): Tally(-1, -10010),
         (CARC, DAY, "CO-16"): Tally(1, 10010),
+        (monthly(CARC), month, "CO-4"): Tally(-1, -10010),
+        (monthly(CARC), month, "CO-16"): Tally(1, 10010),
     }
     assert summary_changes(new, new) == {}
     moved_day = fact(denied_on=DAY + timedelta(days=1))
     changes = summary_changes(fact(), moved_day)
     assert changes[(CATEGORY, DAY, "coding")] == Tally(-1, -10010)
-    assert len(changes) == 8
+    assert len(changes) == 8  # its days' rows only: the month's stay as they were
+    next_month = summary_changes(fact(), fact(denied_on=date(2026, 4, 2)))
+    assert next_month[(monthly(PAYER), month, "P")] == Tally(-1, -10010)
+    assert next_month[(monthly(PAYER), date(2026, 4, 1), "P")] == Tally(1, 10010)
     assert summary_changes(None, fact())[(PAYER, DAY, "P")] == Tally(1, 10010)
+
+
+def test_a_period_reads_its_whole_months_a_row_each_and_its_other_days_one_by_one() -> None:
+    def d(month: int, day: int, year: int = 2026) -> date:
+        return date(year, month, day)
+
+    assert spans(d(9, 6), d(12, 4)) == Spans([(d(9, 6), d(9, 30)), (d(12, 1), d(12, 4))],
+                                             (d(10, 1), d(11, 1)))  # fmt: skip
+    assert spans(d(1, 1), d(12, 31)) == Spans([], (d(1, 1), d(12, 1)))
+    assert spans(d(3, 1), d(3, 31)) == Spans([], (d(3, 1), d(3, 1)))
+    assert spans(d(3, 2), d(4, 29)) == Spans([(d(3, 2), d(4, 29))], None)  # no whole month
+    assert spans(d(6, 15), d(6, 15)) == Spans([(d(6, 15), d(6, 15))], None)
+    assert spans(d(12, 5, 2003), d(2, 29, 2004)) == Spans(
+        [(d(12, 5, 2003), d(12, 31, 2003))], (d(1, 1, 2004), d(2, 1, 2004))
+    )
