@@ -18,6 +18,7 @@ from api.routes import (
     payer_rules,
     prevention,
     prevention_loop,
+    risk_models,
     stopped_cases,
     tasks,
     users,
@@ -42,4 +43,5 @@ ROUTERS = (
     analytics.router,
     codec.router,
     claim_checks.router,
+    risk_models.router,
 )

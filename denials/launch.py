@@ -35,6 +35,7 @@ from services.audit import AuditService
 from services.cases import CaseService
 from services.mailer import run_sender, sender_from_settings
 from services.users import UserService
+from workflows.risk_retrain import ensure_retrain_schedule
 from workflows.stopped_case_sweep import ensure_sweep_schedule
 
 log = logging.getLogger("denials")
@@ -171,6 +172,7 @@ async def _run(
         if worker:
             await ensure_search_attributes(client, settings.temporal_namespace)
             await ensure_sweep_schedule(client, settings.task_queue)
+            await ensure_retrain_schedule(client, settings.task_queue)
         if demo:
             with Session(engine, expire_on_commit=False) as session:
                 cases = CaseService(

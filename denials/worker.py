@@ -15,6 +15,7 @@ from activities.absence import AbsenceActivities
 from activities.deactivation import DeactivationActivities
 from activities.prevention import PreventionActivities
 from activities.projection import ProjectionActivities
+from activities.risk_models import RiskModelActivities
 from activities.stopped_cases import StoppedCaseActivities
 from activities.submission import SubmissionActivities
 from activities.triage import TriageActivities
@@ -27,11 +28,18 @@ from services.payer_rules import PayerRuleStore
 from workflows.absence_workflow import AbsenceWorkflow
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.deactivation_workflow import DeactivationWorkflow
+from workflows.risk_retrain import RiskRetrainWorkflow
 from workflows.stopped_case_sweep import StoppedCaseSweepWorkflow
 
 # Every workflow the worker runs (each Update needs a validator: that is where seals are
 # checked, see denials/actor_seals.py).
-WORKFLOWS = [DenialCaseWorkflow, AbsenceWorkflow, DeactivationWorkflow, StoppedCaseSweepWorkflow]
+WORKFLOWS = [
+    DenialCaseWorkflow,
+    AbsenceWorkflow,
+    DeactivationWorkflow,
+    StoppedCaseSweepWorkflow,
+    RiskRetrainWorkflow,
+]
 
 
 def build_worker(
@@ -72,6 +80,7 @@ def build_worker(
     absence = AbsenceActivities(engine, client)
     deactivation = DeactivationActivities(engine, client)
     stopped_cases = StoppedCaseActivities(engine, client)
+    risk_models = RiskModelActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
@@ -88,6 +97,7 @@ def build_worker(
             deactivation.hand_back,
             submission.submit,
             stopped_cases.sweep,
+            risk_models.retrain,
         ],
         activity_executor=executor,
         max_cached_workflows=max_cached_workflows,

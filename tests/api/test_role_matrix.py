@@ -306,6 +306,14 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     ),
     # Workflows stopped in Temporal: the main case's runs, so restarting it is refused (409).
     ("GET", "/api/v1/stopped-cases"): Endpoint(SUPERVISE, _get("/api/v1/stopped-cases")),
+    # Learned-risk models: none is stored in the matrix's world, so putting one back is a 404.
+    ("GET", "/api/v1/risk-models"): Endpoint(SUPERVISE, _get("/api/v1/risk-models")),
+    ("POST", "/api/v1/risk-models/retrain"): Endpoint(
+        SUPERVISE, _post("/api/v1/risk-models/retrain"), ok=202
+    ),
+    ("POST", "/api/v1/risk-models/{version}/activate"): Endpoint(
+        SUPERVISE, _post("/api/v1/risk-models/risk-v1/activate"), ok={"sam": 404}
+    ),
     ("POST", "/api/v1/cases/{case_id}/restart"): Endpoint(
         RESTART_WORKFLOWS, _post("/api/v1/cases/{w.main_case}/restart"), ok={"sam": 409}
     ),
@@ -527,6 +535,7 @@ AREAS = {
         "/api/v1/prevention",
         "/api/v1/metrics",
         "/api/v1/codec",
+        "/api/v1/risk-models",
     ),
 }
 
