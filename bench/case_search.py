@@ -3,9 +3,10 @@ cases (their case_search rows, as the projection writes them), and the searches 
 office types: part of a claim number, a patient's last name or full name, a member id, a payer
 by name, an assignee by name, a week of denials, and a name within open cases due soon.
 
-Every word of q is a LIKE '%word%' on case_search.text, which no B-tree serves: the figures say
-what that scan of a narrow table costs at 100,000 cases (see db/case_search.py for why not
-pg_trgm)."""
+Every word of q is a LIKE '%word%' on case_search.text, which no B-tree serves: since migration
+0029 a trigram index finds it (pg_trgm's GIN index on PostgreSQL, at its planner's choice; on
+SQLite an FTS5 trigram table, for words with a digit), else it scans that narrow table (see
+db/case_search.py)."""
 
 from __future__ import annotations
 

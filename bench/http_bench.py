@@ -1,13 +1,17 @@
 """What the list benchmarks share: the app served by uvicorn on a real socket (the path users
-take: HTTP, the auth dependency, JSON), the SQL each request ran captured so that the same
-statements with the same parameters run again straight on a DBAPI cursor (the baseline, no
-ORM), medians and p95, the machine's load, and a verdict against the target."""
+take: HTTP, the auth dependency, JSON), called by a client in another process
+(bench/http_client.py), the SQL each request ran captured so that the same statements with the
+same parameters run again straight on a DBAPI cursor (the baseline, no ORM), medians and p95,
+the machine's load, and a verdict against the target."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -47,6 +51,44 @@ def served(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status_code: int
+    ms: float  # as the client timed it: request sent to answer read
+    text: str  # the body, when the status is not 200
+
+
+class RemoteClient:
+    """GETs made by bench/http_client.py in a process of its own, one at a time."""
+
+    def __init__(self, base: str, headers: dict[str, str] | None = None) -> None:
+        self.headers = headers or {}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.http_client", base],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def get(
+        self, path: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> Answer:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        asked = {"path": path, "params": params or {}, "headers": headers or self.headers}
+        self.process.stdin.write(json.dumps(asked) + "\n")
+        self.process.stdin.flush()
+        answer = json.loads(self.process.stdout.readline())
+        return Answer(answer["status"], answer["ms"], answer["body"])
+
+    def __enter__(self) -> RemoteClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
 
 
 class Captured:

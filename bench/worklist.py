@@ -32,7 +32,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -46,6 +45,7 @@ from bench.http_bench import (
     Captured,
     Figures,
     RawRunner,
+    RemoteClient,
     load,
     report,
     served,
@@ -469,15 +469,13 @@ def measure(
     floor: list[float] = []
     rng = random.Random(7)
     raw = RawRunner(engine)
-    with served(app) as base, httpx.Client(base_url=base, headers=headers) as http:
+    with served(app) as base, RemoteClient(base, headers) as http:
 
         def call(params: dict[str, str], captured: Captured) -> float:
             captured.selects.clear()
-            start = time.perf_counter()
             response = http.get("/api/v1/cases", params=params)
-            elapsed = (time.perf_counter() - start) * 1000
             assert response.status_code == 200, response.text
-            return elapsed
+            return response.ms
 
         with Captured(engine, reads_cases) as captured:
             for shape in shape_list:  # warm up; the baseline is the endpoint's own SQL
@@ -495,9 +493,9 @@ def measure(
                     figures = results[shape.name]
                     figures.api.append(call(shape.params(rng), captured))
                     figures.raw.append(raw.run(captured.selects))
-                start = time.perf_counter()
-                assert http.get(FLOOR_PATH).status_code == 200
-                floor.append((time.perf_counter() - start) * 1000)
+                answer = http.get(FLOOR_PATH)
+                assert answer.status_code == 200, answer.text
+                floor.append(answer.ms)
     raw.close()
     return results, plans, floor
 

@@ -76,9 +76,9 @@ class AuditService:
     ) -> None:
         """Write one event now, in its own commit: an audit entry never waits on, nor rolls
         back with, the work it describes. `update_id` names the Update a change was sent as.
-        An INSERT statement, not an ORM object: every list view writes one, and the unit of
-        work's flush cost more than the list's own statements (issue 20)."""
-        self._session.execute(
+        A Core INSERT on the session's connection, not an ORM object: every list view writes
+        one, and the unit of work's flush cost more than the list's own statements (issue 20)."""
+        self._session.connection().execute(
             insert(AuditEventRow).values(
                 at=datetime.now(UTC),
                 user_id=actor.user_id,

@@ -4,13 +4,18 @@ join services.case_list.case_conditions; saved filters are in services.saved_fil
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, or_
+import re
+
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
-from db.case_search import CaseSearchRow
+from db.case_search import CaseSearchRow, word_candidates
 from db.models import CaseRow, UserRow
 from domain.case_search import search_terms
 from services.schemas import CaseFilters
+
+# Words the SQLite trigram index can serve: 3+ characters, none a GLOB or LIKE wildcard.
+_INDEXED_WORD = re.compile(r"[^*?\[\]%_/]{3,}")
 
 
 def named_users(session: Session, filters: CaseFilters) -> dict[str, list[str]]:
@@ -35,6 +40,11 @@ def _word(term: str, assignees: list[str]) -> ColumnElement[bool]:
     """One word, found in the case's search text (stored lower case, so the LIKE is case-blind
     on PostgreSQL too) or naming its assignee."""
     found = col(CaseSearchRow.text).contains(term, autoescape=True)
+    if _INDEXED_WORD.fullmatch(term) and any(ch.isdigit() for ch in term):
+        # A claim number, member id or their part: few cases hold it, and the trigram index
+        # finds them (db.case_search.word_candidates). A name's word may be in thousands of
+        # cases, which the index would hand over one by one: slower than the scan.
+        found = and_(word_candidates(term), found)
     if not assignees:
         return found
     assigned = select(CaseRow.case_id).where(col(CaseRow.assignee).in_(assignees))

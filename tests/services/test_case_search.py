@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from db.case_search import SEARCH_WORDS_TABLE, CaseSearchRow
 from db.models import AuditEventRow, CaseRow, UserRow
 from db.projection import write_case_projection
 from domain.audit_detail import WITHHELD, visible_detail
@@ -20,6 +22,7 @@ from domain.case import Actor, CasePolicy, CaseState, CaseStatus, Role
 from domain.case_search import normalise, search_terms
 from domain.models import Patient, Payer, PayerType
 from services.audit import AuditService
+from services.case_list import page_statements
 from services.cases import CaseService
 from services.errors import Invalid, NotFound
 from services.saved_filters import SavedFilterIn, SavedFilterService
@@ -227,3 +230,38 @@ def test_deadline_range(shelf: Shelf) -> None:
     assert shelf.found(deadline_before=date(2026, 3, 31)) == {soon}
     one_day = {"deadline_after": date(2026, 3, 20), "deadline_before": date(2026, 3, 20)}
     assert shelf.found(**one_day) == {soon}
+
+
+def test_a_changed_claim_number_is_found_by_its_new_digits_only(shelf: Shelf) -> None:
+    """On SQLite the trigram table keeps the old text's row: it may propose the case, and the
+    LIKE on case_search rejects it."""
+    case_id = shelf.add("0000505")
+    row = shelf.session.get(CaseSearchRow, case_id)
+    assert row is not None
+    row.text = row.text.replace("0000505", "0000606")
+    shelf.session.add(row)
+    shelf.session.commit()
+    assert shelf.found(q="0000505") == set()
+    assert shelf.found(q="0000606") == {case_id}
+
+
+def test_a_number_is_looked_up_in_the_trigram_index(engine: Engine) -> None:
+    """A word with a digit goes through the trigram table on SQLite; PostgreSQL has pg_trgm's
+    index on the search text, for its planner to use."""
+    with Session(engine) as session:
+        if engine.dialect.name == "sqlite":
+            count, _ = page_statements(CaseFilters(q="pcn0000505"))
+            compiled = count.compile(engine)
+            plan = session.connection().exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {compiled}", tuple(compiled.params.values())
+            )
+            assert any(f"{SEARCH_WORDS_TABLE} VIRTUAL TABLE" in row[3] for row in plan)
+            count, _ = page_statements(CaseFilters(q="doe"))  # a name's word: the scan
+            assert SEARCH_WORDS_TABLE not in str(count.compile(engine))
+        else:
+            found = session.exec(
+                select(text("indexdef"))
+                .select_from(text("pg_indexes"))
+                .where(text("indexname = 'ix_case_search_text_trgm'"))
+            ).one()
+            assert "gin_trgm_ops" in found
