@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    union_all,
+)
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from db.models import CaseRow, RemittanceClaimRow
@@ -31,7 +43,9 @@ def _pattern_condition(pattern: PatternKey) -> ColumnElement[bool]:
             )
 
 
-def _denials_in(since: date, until: date) -> list[ColumnElement[bool]]:
+def _denials_in(
+    since: date | BindParameter[date], until: date | BindParameter[date]
+) -> list[ColumnElement[bool]]:
     # A case cancelled as "not a denial" (or by a supervisor) is not counted as a denial.
     return [
         col(CaseRow.denied_on) >= since,
@@ -40,22 +54,58 @@ def _denials_in(since: date, until: date) -> list[ColumnElement[bool]]:
     ]
 
 
+# The columns each kind of pattern is matched on (PatternKey attributes of the same names).
+_PATTERN_COLUMNS = {
+    PatternKind.PAYER_CARC: ("payer_id", "carc"),
+    PatternKind.PROVIDER_CARC: ("provider_npi", "carc"),
+    PatternKind.PROCEDURE_PAYER: ("procedure_code", "payer_id"),
+}
+
+
+@lru_cache(maxsize=16)
+def _tallies_statement(kinds: tuple[PatternKind, ...]) -> CompoundSelect:
+    """One aggregate per pattern, joined by UNION ALL, its values bound at execution: built
+    once per combination of kinds, so SQLAlchemy neither rebuilds nor recompiles it at every
+    triage."""
+    window = _denials_in(bindparam("since"), bindparam("until"))
+    return union_all(
+        *(
+            sql_select(
+                literal(number).label("pattern"),
+                func.count().label("count"),
+                func.coalesce(func.sum(CaseRow.denied_amount), 0).label("dollars"),
+            ).where(
+                *window,
+                *(
+                    getattr(CaseRow, name) == bindparam(f"{name}_{number}")
+                    for name in _PATTERN_COLUMNS[kind]
+                ),
+                col(CaseRow.case_id) != bindparam("case_id"),
+            )
+            for number, kind in enumerate(kinds)
+        )
+    )
+
+
 def pattern_tallies(
     session: Session, current: DenialFact, since: date, until: date
 ) -> dict[str, PatternTally]:
     """The other denials in [since, until] of each of `current`'s candidate patterns, counted
-    in the database (one aggregate per pattern, each answered from its own index)."""
-    tallies: dict[str, PatternTally] = {}
-    for key in candidate_keys(current):
-        count, dollars = session.exec(
-            select(func.count(), func.coalesce(func.sum(CaseRow.denied_amount), 0)).where(
-                *_denials_in(since, until),
-                _pattern_condition(key),
-                col(CaseRow.case_id) != current.case_id,
-            )
-        ).one()
-        tallies[key.key] = PatternTally(count=count, dollars=Decimal(dollars))
-    return tallies
+    in the database in one statement (a triage's round trips are its cost), each pattern's
+    aggregate answered from its own covering index."""
+    keys = candidate_keys(current)
+    if not keys:
+        return {}
+    values: dict[str, object] = {"since": since, "until": until, "case_id": current.case_id}
+    for number, key in enumerate(keys):
+        for name in _PATTERN_COLUMNS[key.kind]:
+            values[f"{name}_{number}"] = getattr(key, name)
+    statement = _tallies_statement(tuple(key.kind for key in keys))
+    counted = {n: (count, dollars) for n, count, dollars in session.execute(statement, values)}
+    return {
+        key.key: PatternTally(count=counted[n][0], dollars=Decimal(counted[n][1]))
+        for n, key in enumerate(keys)
+    }
 
 
 def pattern_denials(session: Session, pattern: PatternKey, since: date, until: date) -> int:

@@ -6,6 +6,7 @@ one) never rolls a case back, and events are keyed by (case, sequence) so they l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table
@@ -109,31 +110,48 @@ def event_row_values(case_id: str, event: CaseEvent) -> dict[str, Any]:
 
 
 def write_case_projection(session: Session, state: CaseState, new_events: list[CaseEvent]) -> None:
-    claim = state.record.claim
+    write_case_projections(session, [(state, new_events)])
+
+
+def write_case_projections(
+    session: Session, projections: Sequence[tuple[CaseState, list[CaseEvent]]]
+) -> None:
+    """Several cases' projections in one go: each table written by one statement for all of
+    them (the worker groups the projections that wait at the same moment, see
+    activities.projection)."""
+    states = [state for state, _ in projections]
+    events = [(state.case_id, event) for state, new in projections for event in new]
     upsert(
-        session, _table(CaseRow), [case_row_values(state)], ["case_id"], version_column="version"
+        session,
+        _table(CaseRow),
+        [case_row_values(state) for state in states],
+        ["case_id"],
+        version_column="version",
     )
     upsert(
         session,
         _table(CaseSearchRow),
-        [{"case_id": state.case_id, "version": state.version, "text": search_text(claim)}],
+        [
+            {"case_id": s.case_id, "version": s.version, "text": search_text(s.record.claim)}
+            for s in states
+        ],
         ["case_id"],
         version_column="version",
     )
     upsert(
         session,
         _table(TaskRow),
-        [task_row_values(state, task) for task in state.tasks],
+        [task_row_values(state, task) for state in states for task in state.tasks],
         ["task_id"],
         version_column="case_version",
     )
     upsert(
         session,
         _table(CaseEventRow),
-        [event_row_values(state.case_id, event) for event in new_events],
+        [event_row_values(case_id, event) for case_id, event in events],
         ["event_id"],
         update=False,
     )
-    reconcile_unknown(session, {e.update_id for e in new_events if e.update_id is not None})
+    reconcile_unknown(session, {e.update_id for _, e in events if e.update_id is not None})
     # From the rows just written (the version guard kept a stale write off the case row).
-    refresh_dashboard(session, [state.case_id])
+    refresh_dashboard(session, list(dict.fromkeys(state.case_id for state in states)))
