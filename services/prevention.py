@@ -84,7 +84,7 @@ class LinkedCase(BaseModel):
 class PreventionDetail(PreventionOut):
     cases: list[LinkedCase]
     edits: list[EditVersion] = Field(
-        default=[], description="Its prevention edits: each edit's newest version first"
+        default_factory=list, description="Its prevention edits: each edit's newest version first"
     )
 
 
