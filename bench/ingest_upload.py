@@ -69,7 +69,7 @@ from denials.temporal import ensure_search_attributes
 from testkit.processes import free_port
 from testkit.x12 import build_file, random_remittance
 
-BASELINE_COMMIT = "29056cd"  # the last commit before streaming upload limits and progress
+BASELINE_COMMIT = "4dc5da4"  # the last commit before pyx12 left the ingest's critical path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CLAIMS = 242_000  # 48.8 MB
 SMALLER_CLAIMS = 60_500  # 12.2 MB: a quarter, to see how memory grows with the file
@@ -83,6 +83,8 @@ RSS_ISSUE_20 = 300 * 1000 * 1000  # issue 20: the API at most 300 MB on the 48.9
 # the idle process.
 GROWTH_TARGET = 1.5
 READ_TARGET = 70 * 1000 * 1000
+CHECK_WAIT = 1800  # seconds after the upload's start to wait for the check's findings
+FIRST_CASE_TARGET = 3.0  # issue 20, for a 20,000-claim file (--claims 20000)
 SEED_USERS = """
 from sqlmodel import Session
 from db.engine import make_engine, migrate
@@ -113,6 +115,9 @@ class Figures:
     oversize_seconds: float = 0.0
     oversize_answer: str = ""
     progress_seen: list[str] = field(default_factory=list)
+    first_case: float | None = None  # seconds from the upload's start to a case started
+    checked: float | None = None  # seconds from the upload's start to pyx12's findings stored
+    check: str = ""
 
 
 async def oversize_body(sent: list[int]) -> AsyncIterator[bytes]:
@@ -164,18 +169,48 @@ async def probe(
 
 async def watch_progress(
     http: httpx.AsyncClient, headers: dict[str, str], sha256: str, stop: asyncio.Event,
-    into: Figures,
+    into: Figures, start: float,
 ) -> None:  # fmt: skip
-    """What GET /api/v1/ingest/{sha256} says every second (today's code: the stage)."""
-    while not stop.is_set():
+    """What GET /api/v1/ingest/{sha256} says every quarter second: the stage, when the first
+    case was started, and (today's code) when the implementation-guide check was done. Runs
+    until `stop` and, after it, until the check is done (at most CHECK_WAIT)."""
+    while True:
+        if stop.is_set() and (into.checked is not None or time.perf_counter() - start > CHECK_WAIT):
+            return
         response = await http.get(f"/api/v1/ingest/{sha256}", headers=headers)
-        if response.status_code == 200 and response.json()["status"] == "received":
-            progress = response.json()["report"].get("progress", {})
-            seen = progress.get("stage", "received")
-            if progress.get("actions_total"):
-                seen += f" {progress.get('actions_done', 0):,}/{progress['actions_total']:,}"
-            into.progress_seen.append(seen)
-        await asyncio.sleep(1)
+        if response.status_code == 200:
+            body = response.json()
+            if stop.is_set() and "validation" not in body:
+                return  # the baseline checks the file within its ingest: nothing to wait for
+            progress = body["report"].get("progress", {})
+            started = progress.get("actions_done", 0) or body["report"].get("cases_started", 0)
+            if started and into.first_case is None:
+                into.first_case = time.perf_counter() - start
+            if body["status"] == "received":
+                seen = progress.get("stage", "received")
+                if progress.get("actions_total"):
+                    seen += f" {progress.get('actions_done', 0):,}/{progress['actions_total']:,}"
+                into.progress_seen.append(seen)
+            check = body.get("validation") or {}
+            if check.get("status") not in (None, "pending", "running") and into.checked is None:
+                into.checked = time.perf_counter() - start
+                found = len(check.get("findings", [])) + check.get("findings_omitted", 0)
+                into.check = f"{check['status']}, {found:,} findings"
+        await asyncio.sleep(0.25)
+
+
+async def sample_memory(pid: int, label: str, stop: asyncio.Event, start: float) -> None:
+    """The API's memory every minute, printed as it goes (a long run's figures so far)."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 60)
+        with contextlib.suppress(OSError):
+            now = memory(pid)
+            print(
+                f"    [{label}, {time.perf_counter() - start:,.0f} s] API RSS {mib(now['VmRSS'])}, "
+                f"peak so far {mib(now['VmHWM'])}",
+                flush=True,
+            )
 
 
 async def measure(root: Path, label: str, raw: bytes, folder: Path) -> Figures:
@@ -211,13 +246,10 @@ async def measure(root: Path, label: str, raw: bytes, folder: Path) -> Figures:
 
             stop = asyncio.Event()
             prober = asyncio.create_task(probe(http, headers, stop, into))
-            # The baseline has no progress to show (and would load the file on each read).
-            watcher = asyncio.create_task(
-                watch_progress(http, headers, hashlib.sha256(raw).hexdigest(), stop, into)
-                if root == ROOT
-                else stop.wait()
-            )
             start = time.perf_counter()
+            sha256 = hashlib.sha256(raw).hexdigest()
+            watcher = asyncio.create_task(watch_progress(http, headers, sha256, stop, into, start))
+            sampler = asyncio.create_task(sample_memory(api.pid, label, stop, start))
             try:
                 response = await http.post(
                     "/api/v1/ingest",
@@ -233,6 +265,7 @@ async def measure(root: Path, label: str, raw: bytes, folder: Path) -> Figures:
             into.ingest_seconds = time.perf_counter() - start
             stop.set()
             await prober
+            await sampler
             await watcher
             if api.poll() is None:
                 into.peak_rss = memory(api.pid)["VmHWM"]
@@ -282,6 +315,9 @@ def show(f: Figures) -> None:
     print(f"  {f.label}:")
     print(f"    ingest {f.ingest_seconds:,.1f} s ({f.status}, {f.cases_started:,} cases started)")
     print(f"    API RSS idle {mib(f.idle_rss)}, peak {mib(f.peak_rss)}")
+    first = f"{f.first_case:,.1f} s" if f.first_case is not None else "none seen"
+    checked = f"{f.checked:,.1f} s ({f.check})" if f.checked is not None else "not seen"
+    print(f"    first case started {first} after the upload began; guide check stored {checked}")
     print(
         f"    unrelated GET while ingesting ({len(f.waits)} requests): median "
         f"{statistics.median(waits) * 1000:,.0f} ms, p95 {p95 * 1000:,.0f} ms, "
@@ -298,10 +334,22 @@ def show(f: Figures) -> None:
     sys.stdout.flush()
 
 
-def verdicts(now: Figures, smaller: Figures | None) -> None:
+def verdicts(now: Figures, smaller: Figures | None, baseline: Figures | None) -> None:
     waits = sorted(now.waits) or [0.0]
     p95 = waits[max(0, int(len(waits) * 0.95) - 1)]
+    grown = now.peak_rss - now.idle_rss
+    if baseline is not None:
+        before = baseline.peak_rss - baseline.idle_rss
+        print(f"  API peak over idle: {mib(before)} ({baseline.label}) -> {mib(grown)} (today)")
     checks = [
+        (
+            f"first case within {FIRST_CASE_TARGET:.0f} s (issue 20, for a 20,000-claim file)",
+            now.first_case is not None and now.first_case <= FIRST_CASE_TARGET,
+        ),
+        (
+            f"peak over idle <= {mib(RSS_ISSUE_20 - now.idle_rss)} (300 MB less today's idle)",
+            grown <= RSS_ISSUE_20 - now.idle_rss,
+        ),
         (
             f"unrelated GET max <= {WAIT_TARGET:.1f} s, none failed",
             waits[-1] <= WAIT_TARGET and not now.failed,
@@ -312,7 +360,7 @@ def verdicts(now: Figures, smaller: Figures | None) -> None:
         (f"oversize sent <= {READ_TARGET / 1e6:.0f} MB", now.oversize_read <= READ_TARGET),
     ]
     if smaller is not None:
-        grown, small = now.peak_rss - now.idle_rss, smaller.peak_rss - smaller.idle_rss
+        small = smaller.peak_rss - smaller.idle_rss
         print(
             f"  API peak over idle: {mib(small)} ({smaller.label}) -> {mib(grown)} "
             f"({now.label}): x{grown / max(small, 1):.2f}"
@@ -341,26 +389,35 @@ def worktree(commit: str, where: Path) -> Iterator[Path]:
 
 
 def run(claims: int, smaller: int | None, baseline: str | None) -> None:
-    """Today's code at `smaller` claims then `claims` (the baseline at `claims` only)."""
+    """Today's code at `smaller` claims then `claims`; the baseline at `claims`, at the same
+    time as today's (two APIs and two dev servers side by side: the same load on both)."""
     with tempfile.TemporaryDirectory() as scratch:
         small: Figures | None = None
         if smaller:
             raw = build_file(random_remittance(smaller, seed=7))
-            print(f"upload of an 835 of {smaller:,} claims, {len(raw) / 1e6:.1f} MB")
+            print(f"upload of an 835 of {smaller:,} claims, {len(raw) / 1e6:.1f} MB", flush=True)
             label = f"today, {len(raw) / 1e6:.1f} MB"
             small = asyncio.run(measure(ROOT, label, raw, Path(scratch) / "smaller"))
             show(small)
             del raw
         raw = build_file(random_remittance(claims, seed=7))
         print(f"upload of an 835 of {claims:,} claims, {len(raw) / 1e6:.1f} MB, to `denials api`")
+        print(f"  load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}", flush=True)
         label = f"today, {len(raw) / 1e6:.1f} MB"
-        now = asyncio.run(measure(ROOT, label, raw, Path(scratch) / "today"))
-        show(now)
-        if baseline:
-            with worktree(baseline, Path(scratch) / "baseline-tree") as tree:
-                label = f"baseline {baseline}"
-                show(asyncio.run(measure(tree, label, raw, Path(scratch) / "baseline")))
-    verdicts(now, small)
+        with contextlib.ExitStack() as stack:
+            runs = [measure(ROOT, label, raw, Path(scratch) / "today")]
+            if baseline:
+                tree = stack.enter_context(worktree(baseline, Path(scratch) / "baseline-tree"))
+                runs.append(measure(tree, f"baseline {baseline}", raw, Path(scratch) / "baseline"))
+
+            async def both() -> list[Figures]:
+                return list(await asyncio.gather(*runs))
+
+            measured = asyncio.run(both())
+        print(f"  load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
+        for figures in measured:
+            show(figures)
+    verdicts(measured[0], small, measured[1] if baseline else None)
 
 
 def main() -> None:

@@ -74,10 +74,15 @@ def _terminator(text: str, index: int) -> str:
     return "\n" if found == "\r" and text[index + 1 : index + 2] == "\n" else found
 
 
+# Far more than an ISA segment takes, even padded with spaces beyond its fixed width.
+_ISA_PREFIX = 4096
+
+
 def _isa_delimiters(text: str) -> Delimiters:
     """Read the separators the ISA declares, tolerating collapsed fixed-width padding."""
     element = text[3]
-    parts = text.split(element, 16)
+    # The ISA's first characters only: split whole, its last part would copy the file (twice).
+    parts = text[:_ISA_PREFIX].split(element, 16)
     if len(parts) < 17 or not parts[16]:
         raise X12Error(
             "ISA segment is incomplete: expected 16 elements",
