@@ -43,10 +43,14 @@ from domain.dashboard_facts import (
     DEADLINE,
     PAYER,
     PROVIDER,
+    TO_ACTION,
+    TO_CLOSE,
     CaseFact,
     DashboardFact,
     SummaryKey,
     Tally,
+    bucket_bounds,
+    middle_reads,
     month_start,
     monthly,
     summary_changes,
@@ -292,21 +296,32 @@ def payer_month_groups(session: Session, since: date, until: date) -> list[Denia
     ]
 
 
-def _median_days(session: Session, column: Any, since: date, until: date) -> float | None:
-    """The median of a duration column over the period's counted cases: the database sorts,
-    only the middle one or two values come back."""
-    where = (FACTS.c.counted, FACTS.c.denied_on >= since, FACTS.c.denied_on <= until)
-    count = session.execute(select(func.count(column)).where(*where)).scalar_one()
-    if not count:
-        return None
-    middle = session.execute(
-        select(column)
-        .where(*where, column.is_not(None))
-        .order_by(column)
-        .limit(1 if count % 2 else 2)
-        .offset((count - 1) // 2)
-    ).scalars()
-    return median_of_middle([days(int(value)) for value in middle])
+def _medians(session: Session, since: date, until: date) -> dict[str, float | None]:
+    """The medians of the durations over the period's counted cases, by dimension (TO_ACTION,
+    TO_CLOSE): the summaries count each duration bucket, so only the buckets holding the
+    middle values are read from the facts, and only their values sorted."""
+    rows = period_rows(SUMMARY, [TO_ACTION, TO_CLOSE], since, until, ["key", "cases"])
+    counts: dict[str, dict[int, int]] = {TO_ACTION: {}, TO_CLOSE: {}}
+    for dimension, key, cases in session.execute(
+        select(rows.c.dimension, rows.c.key, func.sum(rows.c.cases))
+        .group_by(rows.c.dimension, rows.c.key)
+        .having(func.sum(rows.c.cases) > 0)
+    ):
+        counts[dimension][int(key)] = int(cases)
+    columns = {TO_ACTION: FACTS.c.to_first_action_us, TO_CLOSE: FACTS.c.to_close_us}
+    medians: dict[str, float | None] = {}
+    for dimension, column in columns.items():
+        middle: list[float] = []
+        for read in middle_reads(counts[dimension]):
+            low, high = bucket_bounds(read.bucket)
+            where = [FACTS.c.counted, FACTS.c.denied_on >= since, FACTS.c.denied_on <= until]
+            where += [column < high] if low is None else [column >= low, column < high]
+            values = session.execute(
+                select(column).where(*where).order_by(column).limit(read.limit).offset(read.offset)
+            ).scalars()
+            middle += [days(int(value)) for value in values]
+        medians[dimension] = median_of_middle(middle)
+    return medians
 
 
 def case_totals(session: Session, since: date, until: date, breakdowns: Breakdowns) -> CaseTotals:
@@ -333,12 +348,13 @@ def case_totals(session: Session, since: date, until: date, breakdowns: Breakdow
             or_(FACTS.c.adjudicated_that_day, adjudicated),
         )
     ).scalar_one()
+    medians = _medians(session, since, until)
     return CaseTotals(
         appealed_closed=breakdowns.appealed_closed,
         overturned=breakdowns.overturned,
         given_up=dollars(int(given_up)) if given_up else Decimal(0),
-        days_to_first_action=_median_days(session, FACTS.c.to_first_action_us, since, until),
-        days_to_resolution=_median_days(session, FACTS.c.to_close_us, since, until),
+        days_to_first_action=medians[TO_ACTION],
+        days_to_resolution=medians[TO_CLOSE],
     )
 
 

@@ -131,7 +131,59 @@ class Tally(NamedTuple):
 # again in their monthly twin (monthly()) on the first of that month; the at-risk one on the
 # deadline its open work races (at_risk_by_deadline buckets it by today).
 CATEGORY, CARC, PAYER, PROVIDER, DEADLINE = "category", "carc", "payer", "provider", "deadline"
+# The durations the medians take, counted by duration_bucket (the key) on the denial day: the
+# median's rank is found among the buckets' counts, and only its bucket's values are sorted.
+TO_ACTION, TO_CLOSE = "to_action", "to_close"
 SummaryKey = tuple[str, date, str]  # dimension, day, key
+_MINUTE_US = 60_000_000
+
+
+def duration_bucket(microseconds: int) -> int:
+    """Which bucket a duration falls in: 0 under a minute (or negative), then whole minutes up
+    to 7, then four buckets per doubling (each 1/8 to 1/4 of its start wide), in order."""
+    minutes = microseconds // _MINUTE_US
+    if minutes < 1:
+        return 0
+    shift = max(minutes.bit_length() - 3, 0)
+    return 4 * shift + (minutes >> shift)
+
+
+def bucket_bounds(bucket: int) -> tuple[int | None, int]:
+    """The durations (microseconds) in a bucket: from (None: no lower bound), until (excluded)."""
+    if bucket == 0:
+        return None, _MINUTE_US
+    shift = 0 if bucket < 8 else (bucket - 4) // 4
+    top = bucket - 4 * shift
+    return (top << shift) * _MINUTE_US, ((top + 1) << shift) * _MINUTE_US
+
+
+def bucket_key(bucket: int) -> str:
+    return f"{bucket:03d}"  # (keys sort as the buckets do)
+
+
+class MiddleRead(NamedTuple):
+    """Read `limit` values of `bucket`, in order, after skipping `offset` of them."""
+
+    bucket: int
+    offset: int
+    limit: int
+
+
+def middle_reads(counts: dict[int, int]) -> list[MiddleRead]:
+    """Where the median's one (odd count) or two (even) middle values are, given how many
+    values each bucket holds."""
+    total = sum(counts.values())
+    if not total:
+        return []
+    ranks = [(total - 1) // 2] if total % 2 else [total // 2 - 1, total // 2]
+    reads: list[MiddleRead] = []
+    before = 0
+    for bucket in sorted(counts):
+        inside = [rank - before for rank in ranks if before <= rank < before + counts[bucket]]
+        if inside:
+            reads.append(MiddleRead(bucket, inside[0], len(inside)))
+        before += counts[bucket]
+    return reads
 
 
 def monthly(dimension: str) -> str:
@@ -177,6 +229,14 @@ def contributions(fact: DashboardFact) -> dict[SummaryKey, Tally]:
         ):
             rows[(dimension, fact.denied_on, key)] = tally
             rows[(monthly(dimension), month_start(fact.denied_on), key)] = tally
+        for dimension, duration in (
+            (TO_ACTION, fact.to_first_action_us),
+            (TO_CLOSE, fact.to_close_us),
+        ):
+            if duration is not None:
+                key = bucket_key(duration_bucket(duration))
+                rows[(dimension, fact.denied_on, key)] = Tally(1, 0)
+                rows[(monthly(dimension), month_start(fact.denied_on), key)] = Tally(1, 0)
     if fact.next_deadline is not None:
         rows[(DEADLINE, fact.next_deadline, "")] = Tally(1, fact.unrecovered_cents)
     return rows

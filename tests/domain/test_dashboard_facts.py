@@ -9,11 +9,18 @@ from domain.dashboard_facts import (
     DEADLINE,
     PAYER,
     PROVIDER,
+    TO_ACTION,
+    TO_CLOSE,
     CaseFact,
     DashboardFact,
+    MiddleRead,
     Spans,
     Tally,
+    bucket_bounds,
+    bucket_key,
     contributions,
+    duration_bucket,
+    middle_reads,
     monthly,
     spans,
     summary_changes,
@@ -125,3 +132,31 @@ def test_a_period_reads_its_whole_months_a_row_each_and_its_other_days_one_by_on
     assert spans(d(12, 5, 2003), d(2, 29, 2004)) == Spans(
         [(d(12, 5, 2003), d(12, 31, 2003))], (d(1, 1, 2004), d(2, 1, 2004))
     )
+
+
+def test_durations_count_in_ordered_buckets_that_cover_every_duration_once() -> None:
+    minute = 60_000_000
+    assert duration_bucket(-5 * minute) == duration_bucket(minute - 1) == 0
+    assert bucket_bounds(0) == (None, minute)
+    previous = 0
+    for minutes in [*range(1, 600), 10_000, 100_000, 525_600]:
+        bucket = duration_bucket(minutes * minute)
+        low, high = bucket_bounds(bucket)
+        assert low is not None and low <= minutes * minute < high
+        assert bucket >= previous and bucket_bounds(bucket + 1)[0] == high  # contiguous
+        previous = bucket
+    assert bucket_key(7) < bucket_key(12) < bucket_key(100)
+    worked = fact(first_action_at=AT + timedelta(hours=2), closed_at=AT + timedelta(days=9))
+    rows = contributions(worked)
+    action = bucket_key(duration_bucket(2 * 60 * minute))
+    assert rows[(TO_ACTION, DAY, action)] == Tally(1, 0)
+    assert rows[(monthly(TO_ACTION), date(2026, 3, 1), action)] == Tally(1, 0)
+    assert (TO_CLOSE, DAY, bucket_key(duration_bucket(9 * 1440 * minute))) in rows
+
+
+def test_the_middle_values_are_found_by_the_buckets_counts() -> None:
+    assert middle_reads({}) == []
+    assert middle_reads({2: 3}) == [MiddleRead(2, 1, 1)]  # the 2nd of 3
+    assert middle_reads({0: 1, 3: 2, 5: 1}) == [MiddleRead(3, 0, 2)]  # 2nd and 3rd of 4
+    assert middle_reads({1: 1, 4: 1}) == [MiddleRead(1, 0, 1), MiddleRead(4, 0, 1)]
+    assert middle_reads({1: 2, 4: 5, 9: 4}) == [MiddleRead(4, 3, 1)]  # the 6th of 11
