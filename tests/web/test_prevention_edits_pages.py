@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from db.models import PreventionTaskRow
-from db.prevention_edits import active_edits
+from db.prevention_edits import active_edits, record_edit_hits
 from domain.rulebook import Rulebook
 from tests.api.test_auth_sessions import Site, csrf_of, serve, web_login
 from tests.web.test_admin_users import field_errors
@@ -166,3 +166,28 @@ async def test_the_api_writes_revises_switches_and_refuses_by_field(site: Site) 
     assert [(e["version"], e["is_current"]) for e in listed.json()] == [(2, True), (1, False)]
     missing = await site.http.patch(f"{base}/PE-000000000000", json={"enabled": True}, headers=sam)
     assert missing.status_code == 404
+
+
+async def test_a_done_items_edit_hits_show_beside_the_rate_after(site: Site) -> None:
+    item_id = make_item(site)
+    sam = site.bearer("sam")
+    created = await site.http.post(
+        f"/api/v1/prevention/{item_id}/edits",
+        json={"severity": "warn", "fix": "Add GP", "condition": {"procedure_codes": "97110"}},
+        headers=sam,
+    )
+    assert created.status_code == 201, created.text
+    with Session(site.engine) as session:
+        record_edit_hits(session, {f"{created.json()['edit_id']}@v1": 2})
+        session.commit()
+    done = await site.http.patch(
+        f"/api/v1/prevention/{item_id}", json={"status": "done"}, headers=sam
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["effectiveness"]["edit_hits"] == 2
+    assert (await web_login(site, "alice")).status_code == 303
+    board = (await site.http.get("/prevention?status=done")).text
+    assert "edits caught 2" in board
+    page = (await site.http.get(f"/prevention/{item_id}")).text
+    assert "Caught by its edits" in page
+    assert '<td class="num">2</td>' in page
