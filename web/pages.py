@@ -14,6 +14,7 @@ from web.routes import (
     notifications_page,
     prevention_loop,
     prevention_pages,
+    risk_models_page,
     supervisor,
     worklists,
 )
@@ -34,4 +35,5 @@ PAGES = (
     dashboard.router,
     notifications_page.router,
     claim_checks.router,
+    risk_models_page.router,
 )

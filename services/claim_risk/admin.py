@@ -69,6 +69,10 @@ async def start_retrain(
         raise Conflict("a retraining of the risk model is already running") from exc
     except (TimeoutError, RPCError) as exc:
         raise Unavailable(UNREACHABLE) from exc
+    except RuntimeError as exc:  # a lazy client that cannot connect
+        if "connect" not in str(exc).lower():
+            raise
+        raise Unavailable(UNREACHABLE) from exc
     audit.record(actor, "risk_model.retrain")
     return RetrainStarted(
         workflow_id=ON_DEMAND_ID,
