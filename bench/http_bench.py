@@ -58,6 +58,7 @@ class Answer:
     status_code: int
     ms: float  # as the client timed it: request sent to answer read
     text: str  # the body, when the status is not 200
+    cpu_ms: float  # CPU this process (the server) used meanwhile: the load does not inflate it
 
 
 class RemoteClient:
@@ -77,10 +78,12 @@ class RemoteClient:
     ) -> Answer:
         assert self.process.stdin is not None and self.process.stdout is not None
         asked = {"path": path, "params": params or {}, "headers": headers or self.headers}
+        cpu = time.process_time()
         self.process.stdin.write(json.dumps(asked) + "\n")
         self.process.stdin.flush()
         answer = json.loads(self.process.stdout.readline())
-        return Answer(answer["status"], answer["ms"], answer["body"])
+        cpu_ms = (time.process_time() - cpu) * 1000
+        return Answer(answer["status"], answer["ms"], answer["body"], cpu_ms)
 
     def __enter__(self) -> RemoteClient:
         return self
@@ -155,6 +158,12 @@ class RawRunner:
 class Figures:
     api: list[float] = field(default_factory=list)
     raw: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # the server's CPU per request
+
+    def add(self, answer: Answer, raw_ms: float) -> None:
+        self.api.append(answer.ms)
+        self.cpu.append(answer.cpu_ms)
+        self.raw.append(raw_ms)
 
 
 def median_p95(samples: list[float]) -> tuple[float, float]:
@@ -167,12 +176,12 @@ def load() -> str:
     return f"load average {one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count()} cores"
 
 
-def report(name: str, results: dict[str, Figures], floor: list[float]) -> list[str]:
-    """A line per shape: API median and p95 beside the raw SQL's, their ratio, the target
-    and MET or MISSES; then the floor (FLOOR_PATH) measured between them; the shapes that
-    miss."""
+def report(name: str, results: dict[str, Figures], floor: list[Answer]) -> list[str]:
+    """A line per shape: API median and p95, the server's CPU per request (median), beside the
+    raw SQL's median and p95, their ratio, the target and MET or MISSES; then the floor
+    (FLOOR_PATH) measured between them; the shapes that miss."""
     print(
-        f"  {'shape':40} {'HTTP p50':>8} {'p95':>6}   {'SQL p50':>7} {'p95':>6}  "
+        f"  {'shape':40} {'HTTP p50':>8} {'p95':>6} {'CPU p50':>7}   {'SQL p50':>7} {'p95':>6}  "
         f"{'p95 ratio':>9}  target (ms)"
     )
     missed = []
@@ -180,15 +189,20 @@ def report(name: str, results: dict[str, Figures], floor: list[float]) -> list[s
         assert len(figures.api) >= MIN_SAMPLES, f"{shape}: {len(figures.api)} samples"
         api = median_p95(figures.api)
         raw = median_p95(figures.raw)
+        cpu = statistics.median(figures.cpu)
         verdict = "MET" if api[1] <= TARGET_MS else "MISSES"
         print(
-            f"  {shape:40} {api[0]:8.1f} {api[1]:6.1f}   {raw[0]:7.1f} {raw[1]:6.1f}  "
+            f"  {shape:40} {api[0]:8.1f} {api[1]:6.1f} {cpu:7.1f}   {raw[0]:7.1f} {raw[1]:6.1f}  "
             f"{api[1] / raw[1]:8.1f}x  <= {TARGET_MS:.0f}: {verdict}"
         )
         if verdict == "MISSES":
             missed.append(shape)
-    low = median_p95(floor)
-    print(f"  {'floor: GET ' + FLOOR_PATH + ' (no list)':40} {low[0]:8.1f} {low[1]:6.1f}")
+    low = median_p95([answer.ms for answer in floor])
+    low_cpu = statistics.median(answer.cpu_ms for answer in floor)
+    print(
+        f"  {'floor: GET ' + FLOOR_PATH + ' (no list)':40} {low[0]:8.1f} {low[1]:6.1f} "
+        f"{low_cpu:7.1f}"
+    )
     samples = len(next(iter(results.values())).api)
     verdict = "MET" if not missed else f"MISSES ({', '.join(missed)})"
     print(f"  every shape p95 <= {TARGET_MS:.0f} ms on {name} ({samples} samples each): {verdict}")

@@ -33,6 +33,7 @@ from app.settings import Settings
 from bench.http_bench import (
     FLOOR_PATH,
     MIN_SAMPLES,
+    Answer,
     Captured,
     Figures,
     RawRunner,
@@ -120,7 +121,7 @@ def reads_tasks(statement: str) -> bool:
 
 def measure(
     engine: Engine, rulebook: Rulebook, folder: Path, shape_list: list[Shape], requests: int
-) -> tuple[dict[str, Figures], list[float]]:
+) -> tuple[dict[str, Figures], list[Answer]]:
     with Session(engine, expire_on_commit=False) as session:
         users = UserService(session)
         users.ensure_demo_users()
@@ -139,16 +140,16 @@ def measure(
         resume_ingests=False,
     )
     results = {shape.name: Figures() for shape in shape_list}
-    floor: list[float] = []
+    floor: list[Answer] = []
     raw = RawRunner(engine)
     with served(app) as base, RemoteClient(base) as http:
 
-        def call(shape: Shape, captured: Captured) -> float:
+        def call(shape: Shape, captured: Captured) -> Answer:
             captured.selects.clear()
             headers = {"Authorization": f"Bearer {tokens[shape.user]}"}
             response = http.get(shape.path, params=shape.params, headers=headers)
             assert response.status_code == 200, response.text
-            return response.ms
+            return response
 
         with Captured(engine, reads_tasks) as captured:
             for shape in shape_list:  # warm up
@@ -158,12 +159,12 @@ def measure(
                     raw.run(captured.selects)
             for _ in range(requests):  # interleaved, so drift hits both the same
                 for shape in shape_list:
-                    results[shape.name].api.append(call(shape, captured))
-                    results[shape.name].raw.append(raw.run(captured.selects))
+                    answer = call(shape, captured)
+                    results[shape.name].add(answer, raw.run(captured.selects))
                 headers = {"Authorization": f"Bearer {tokens['sam']}"}
                 answer = http.get(FLOOR_PATH, headers=headers)
                 assert answer.status_code == 200, answer.text
-                floor.append(answer.ms)
+                floor.append(answer)
     raw.close()
     return results, floor
 

@@ -42,6 +42,7 @@ from bench.databases import scratch_postgres
 from bench.http_bench import (
     FLOOR_PATH,
     MIN_SAMPLES,
+    Answer,
     Captured,
     Figures,
     RawRunner,
@@ -449,7 +450,7 @@ def reads_cases(statement: str) -> bool:
 
 def measure(
     engine: Engine, rulebook: Rulebook, folder: Path, shape_list: list[Shape], requests: int
-) -> tuple[dict[str, Figures], dict[str, list[str]], list[float]]:
+) -> tuple[dict[str, Figures], dict[str, list[str]], list[Answer]]:
     """HTTP p50/p95 per shape beside the same statements on a DBAPI cursor, interleaved so
     that the machine's load hits both alike; and each shape's query plans."""
     with Session(engine, expire_on_commit=False) as session:
@@ -466,16 +467,16 @@ def measure(
     headers = {"Authorization": f"Bearer {token}"}
     results = {shape.name: Figures() for shape in shape_list}
     plans: dict[str, list[str]] = {}
-    floor: list[float] = []
+    floor: list[Answer] = []
     rng = random.Random(7)
     raw = RawRunner(engine)
     with served(app) as base, RemoteClient(base, headers) as http:
 
-        def call(params: dict[str, str], captured: Captured) -> float:
+        def call(params: dict[str, str], captured: Captured) -> Answer:
             captured.selects.clear()
             response = http.get("/api/v1/cases", params=params)
             assert response.status_code == 200, response.text
-            return response.ms
+            return response
 
         with Captured(engine, reads_cases) as captured:
             for shape in shape_list:  # warm up; the baseline is the endpoint's own SQL
@@ -490,12 +491,11 @@ def measure(
                     raw.run(captured.selects)
             for _ in range(requests):
                 for shape in shape_list:
-                    figures = results[shape.name]
-                    figures.api.append(call(shape.params(rng), captured))
-                    figures.raw.append(raw.run(captured.selects))
+                    answer = call(shape.params(rng), captured)
+                    results[shape.name].add(answer, raw.run(captured.selects))
                 answer = http.get(FLOOR_PATH)
                 assert answer.status_code == 200, answer.text
-                floor.append(answer.ms)
+                floor.append(answer)
     raw.close()
     return results, plans, floor
 
