@@ -238,3 +238,32 @@ def test_the_active_model_scores_the_claims_and_the_run_names_it(sqlite_engine: 
         risky.denial_probability,
         plain.denial_probability,
     ]
+
+
+def test_a_run_is_stored_and_read_back_alike_on_both_databases(engine: Engine) -> None:
+    claims = [_claim(1, total_charge=Decimal("100.50")), _claim(2, frequency_code="7")]
+    claims[0] = claims[0].model_copy(
+        update={"lines": (claims[0].lines[0].model_copy(update={"charge": Decimal("100.50")}),)}
+    )
+    raw = write_claims_837(claims).encode()
+    with Session(engine, expire_on_commit=False) as session:
+        checked = run_check(
+            session,
+            raw,
+            registry=load_registry(),
+            scorer=None,
+            submitted=date(2025, 3, 10),
+            checked_by="sam",
+            source="api",
+        )
+    with Session(engine) as session:
+        stored = get_run(session, checked.run.run_id)
+        assert stored is not None
+        again = run_results(session, stored)
+    assert [(r.claim_id, r.total_charge, r.kind) for r in again] == [
+        ("PCN1", Decimal("100.50"), "professional"),
+        ("PCN2", Decimal(100), "professional"),
+    ]
+    rules = [[f for f in r.findings if f.kind is FindingKind.RULE] for r in again]
+    assert rules == [[f for f in r.findings if f.kind is FindingKind.RULE] for r in checked.results]
+    assert [f.code for f in rules[1]] == ["frequency.original_reference_missing"]
