@@ -1,9 +1,8 @@
-"""`denials parse` and `denials ingest`: X12 files from the command line."""
+"""`denials ingest`: X12 files from the command line (`denials parse` is denials.parse_command)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,8 +23,6 @@ from denials.payload_keys import payload_codec
 from denials.reachability import unreachable_message
 from denials.temporal import connect
 from domain.case import Actor, Role
-from edi.parser import parse_bytes
-from edi.results import ParsedFile
 from services import ingest_validation as validation
 from services.audit import AuditService
 from services.cases import CaseService
@@ -34,47 +31,6 @@ from services.ingest import IngestService
 from services.ingest_report import IngestCounts, IngestSummary
 
 console = Console()
-
-
-def _parse_table(parsed: ParsedFile) -> Table:
-    """One row per case the file would open; ids never wrap, so it reads at 80 columns."""
-    kind = parsed.kind.value if parsed.kind else "unreadable"
-    table = Table(
-        title=f"{parsed.file}: {kind}, {parsed.claims_total} claims, {len(parsed.cases)} cases",
-        title_justify="left",
-    )
-    table.add_column("claim / payer claim #", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("denied", justify="right", no_wrap=True)
-    table.add_column("category", overflow="fold")
-    table.add_column("codes", overflow="fold")
-    for case in parsed.cases:
-        claim, classification = case.record.claim, case.classification
-        table.add_row(
-            f"{claim.claim_id}\n{claim.payer_claim_control_number}",
-            f"{case.record.kind.value}\n{classification.level.value}",
-            f"{classification.denied_amount:,.2f}",
-            f"{classification.category.value}\n{classification.denial_class.value}",
-            " ".join([a.code for a in classification.denial_adjustments] + claim.all_rarcs()),
-        )
-    return table
-
-
-def parse_command(files: list[Path], as_json: bool, validate: bool) -> None:
-    rulebook = load_rulebook(Settings())
-    failed = False
-    for path in files:
-        parsed = parse_bytes(str(path), path.read_bytes(), rulebook, validate_guide=validate)
-        failed |= not parsed.ok
-        if as_json:
-            typer.echo(json.dumps(parsed.summary()))
-            continue
-        console.print(_parse_table(parsed))
-        for problem in parsed.problems:
-            style = "red" if problem.severity.value == "error" else "yellow"
-            console.print(f"  [{style}]{problem}[/{style}]")
-    if failed:
-        raise typer.Exit(1)
 
 
 WARNINGS_SHOWN = 20

@@ -180,8 +180,8 @@ class ParsedFile(BaseModel):
         """The errors and warnings as summary() gives them, without the cases' JSON (an ingest
         keeps the problems in its report; a large file has tens of thousands of cases)."""
         return {
-            "errors": [_problem_json(p) for p in self.errors],
-            "warnings": [_problem_json(p) for p in self.warnings],
+            "errors": [problem_json(p) for p in self.errors],
+            "warnings": [problem_json(p) for p in self.warnings],
         }
 
 
@@ -189,7 +189,8 @@ def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _problem_json(problem: Problem) -> dict[str, Any]:
+def problem_json(problem: Problem) -> dict[str, Any]:
+    """A problem as the `errors` and `warnings` of summary() list it."""
     return {
         "message": problem.message,
         "location": problem.location.model_dump(exclude_none=True)

@@ -45,10 +45,11 @@ def validate_first(raw: bytes, limit: int | None) -> tuple[list[Problem], int]:
     try:
         return _validate(raw, limit)
     except Exception as exc:  # pyx12 must never stop a parse
-        return [_could_not_run(f"{type(exc).__name__}: {exc}")], 0
+        return [could_not_run(f"{type(exc).__name__}: {exc}")], 0
 
 
-def _could_not_run(reason: str) -> Problem:
+def could_not_run(reason: str) -> Problem:
+    """The one warning saying the check did not run, and why (shortened to a line)."""
     reason = " ".join(reason.split())
     if len(reason) > _REASON_LENGTH:
         reason = reason[: _REASON_LENGTH - 3] + "..."
@@ -133,13 +134,13 @@ def _validate(raw: bytes, limit: int | None) -> tuple[list[Problem], int]:
                 f"its ISA segment is {length} characters long, not the fixed {_ISA_LENGTH} "
                 "pyx12 requires (padding collapsed)"
             )
-        return [_could_not_run(reason)], 0
+        return [could_not_run(reason)], 0
     report = io.StringIO()
     pyx12.x12n_document.x12n_document(
         pyx12.params.params(), _reader(body), None, None, fd_json=report
     )
     if not report.getvalue():
-        return [_could_not_run("pyx12 produced no report")], 0
+        return [could_not_run("pyx12 produced no report")], 0
     document = json.loads(report.getvalue())
     report.close()  # the text goes: the document holds what it said
     found = _findings(document)

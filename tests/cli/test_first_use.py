@@ -165,6 +165,25 @@ def stored_users(tmp_path: Path) -> dict[str, tuple[str, str]]:
     return users
 
 
+def test_parse_validate_checks_in_another_process(env: dict[str, str], tmp_path: Path) -> None:
+    """The console script starts pyx12's process (a fresh interpreter) and prints its findings
+    in the file's object; by default the file's object says it was not checked."""
+    managed_care = X12.with_name("lfh__managed-care.835")
+    objects = []
+    for options in ((), ("--validate",)):
+        result, _ = run("parse", "--json", *options, str(managed_care), env=env, cwd=tmp_path)
+        assert result.returncode == 0, result
+        [parsed] = [json.loads(line) for line in result.stdout.splitlines()]
+        objects.append(parsed)
+    plain, checked = objects
+    assert (plain["implementation_guide_checked"], checked["implementation_guide_checked"]) == (
+        False,
+        True,
+    )
+    guide = [w for w in checked["warnings"] if w["message"].startswith("implementation guide")]
+    assert guide and checked["warnings"] == plain["warnings"] + guide
+
+
 def test_users_create_offers_the_staff_roles_only(user_env: dict[str, str], tmp_path: Path) -> None:
     assert {role.value for role in StaffRole} == {role.value for role in STAFF_ROLES}
     shown, _ = run("users", "create", "--help", env={**user_env, "COLUMNS": "200"}, cwd=tmp_path)

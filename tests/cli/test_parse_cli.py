@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from denials import x12_commands
+from denials import parse_command
 from denials.cli import app
 
 X12 = Path(__file__).resolve().parents[1] / "data" / "x12"
@@ -199,15 +199,76 @@ def test_exit_zero_when_only_warnings(runner: CliRunner) -> None:
     assert all(o["warnings"] for o in json_lines(result.stdout))
 
 
-def test_no_validate_skips_the_implementation_guide(runner: CliRunner) -> None:
-    checked = json_lines(run(runner, "--json", MANAGED_CARE).stdout)[0]
-    unchecked = json_lines(run(runner, "--json", "--no-validate", MANAGED_CARE).stdout)[0]
-    assert any(w["message"].startswith("implementation guide") for w in checked["warnings"])
-    # Only the parser's own findings remain: the sample's date and its payee NPI's check digit.
-    assert [(w["location"]["segment_id"], w["message"]) for w in unchecked["warnings"]] == [
-        ("BPR", "BPR16 '20002316' is not a valid date"),
-        ("N1", "payee NPI '5544667733' fails the NPI check digit: recorded as sent, check it"),
+PARSER_WARNINGS = [  # the parser's own findings in MANAGED_CARE: its date and payee NPI
+    ("BPR", "BPR16 '20002316' is not a valid date"),
+    ("N1", "payee NPI '5544667733' fails the NPI check digit: recorded as sent, check it"),
+]
+
+
+def test_the_default_parse_leaves_out_the_implementation_guide(runner: CliRunner) -> None:
+    """pyx12 is off the default path: only the parser's findings, and the object says so."""
+    for options in ((), ("--no-validate",)):
+        result = run(runner, "--json", *options, MANAGED_CARE)
+        assert result.exit_code == 0, result.output
+        [unchecked] = json_lines(result.stdout)
+        assert unchecked["implementation_guide_checked"] is False
+        found = [(w["location"]["segment_id"], w["message"]) for w in unchecked["warnings"]]
+        assert found == PARSER_WARNINGS
+
+
+def test_validate_adds_pyx12s_findings_to_each_file(runner: CliRunner, tmp_path: Path) -> None:
+    """With --validate each file's object holds its findings after the parser's own, in the
+    order the files were named; a file without envelope (pyx12 cannot read it) and one that
+    is not X12 have none, and the check never makes a file fail."""
+    garbage = tmp_path / "garbage.835"
+    garbage.write_bytes(b"hello, world")
+    result = run(runner, "--json", "--validate", MANAGED_CARE, BLUE_CROSS, garbage, NEVADA)
+    assert result.exit_code == 1, result.output  # the garbage, not the findings
+    checked = json_lines(result.stdout)
+    assert [Path(o["file"]).name for o in checked] == [
+        MANAGED_CARE.name,
+        BLUE_CROSS.name,
+        "garbage.835",
+        NEVADA.name,
     ]
+    managed, blue_cross, bad, nevada = checked
+    assert managed["implementation_guide_checked"] is True
+    found = [(w["location"]["segment_id"], w["message"]) for w in managed["warnings"]]
+    assert found[:2] == PARSER_WARNINGS
+    guide = [(segment, message) for segment, message in found[2:]]
+    assert guide and all(m.startswith("implementation guide: ") for _, m in guide), guide
+    assert (
+        "PER",
+        'implementation guide: Mandatory segment "Payer Technical Contact Information"'
+        " (PER) missing",
+    ) in guide
+    assert managed["errors"] == []
+    assert blue_cross["implementation_guide_checked"] is False  # no envelope
+    assert not any("implementation guide" in w["message"] for w in blue_cross["warnings"])
+    assert bad["implementation_guide_checked"] is False and bad["errors"]
+    # Nevada's ISA is not the fixed width pyx12 requires: one warning says so.
+    assert nevada["implementation_guide_checked"] is True
+    assert any("could not run: its ISA segment is" in w["message"] for w in nevada["warnings"]), (
+        nevada["warnings"]
+    )
+
+
+def test_validate_prints_the_tables_then_the_findings(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parse_command, "console", Console(width=200))
+    plain = run(runner, MANAGED_CARE)
+    assert plain.exit_code == 0, plain.output
+    assert "implementation guide not checked: --validate" in plain.output
+    assert "Payer Technical Contact Information" not in plain.output
+    result = run(runner, "--validate", MANAGED_CARE, NEVADA)
+    assert result.exit_code == 0, result.output
+    output = result.output
+    tables = [output.index(f"{path.name}: 835") for path in (MANAGED_CARE, NEVADA)]
+    findings = output.index(f"{MANAGED_CARE.name}: implementation guide (pyx12), 2 findings")
+    assert max(tables) < findings < output.index(f"{NEVADA.name}: implementation guide")
+    assert 'Mandatory segment "Payer Technical Contact Information" (PER) missing' in output
+    assert "not checked" not in output
 
 
 def test_a_folder_stands_for_its_files(runner: CliRunner, tmp_path: Path) -> None:
@@ -229,7 +290,7 @@ def test_missing_file_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> Non
 
 def test_table_names_the_claims(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     """On a wide terminal every claim id and payer claim number is printed."""
-    monkeypatch.setattr(x12_commands, "console", Console(width=200))
+    monkeypatch.setattr(parse_command, "console", Console(width=200))
     result = run(runner, NEVADA, EMEDNY, REJECTED_277)
     assert result.exit_code == 0, result.output
     for text in (

@@ -1,0 +1,149 @@
+"""`denials parse`: the structural result of each file at the parser's speed.
+
+What the parse finds (the envelope, every claim, what each claim's codes mean, anything that
+stops the file) is printed as soon as the file is read. pyx12's implementation-guide check is
+about fifteen times slower, so it runs only with --validate, in another process, while the
+files are parsed: the JSON object of a file then waits for its findings (one object per file,
+as without them); the tables are printed at once and the findings after them, as they come.
+
+Imports are only what the parse needs: the ingest's (database, Temporal) would take longer to
+load than a small file takes to parse.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from contextlib import nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from domain.rulebook import Rulebook
+from edi.parser import enveloped, parse_bytes
+from edi.problems import Problem
+from edi.results import ParsedFile, problem_json
+
+if TYPE_CHECKING:
+    from denials.guide_check import GuideChecks
+
+console = Console()
+
+NOT_CHECKED = (
+    "implementation guide not checked: --validate also checks it with pyx12 (in another "
+    "process, about fifteen times slower than the parse)"
+)
+
+
+def _parse_table(parsed: ParsedFile) -> Table:
+    """One row per case the file would open; ids never wrap, so it reads at 80 columns."""
+    kind = parsed.kind.value if parsed.kind else "unreadable"
+    table = Table(
+        title=f"{parsed.file}: {kind}, {parsed.claims_total} claims, {len(parsed.cases)} cases",
+        title_justify="left",
+    )
+    table.add_column("claim / payer claim #", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("denied", justify="right", no_wrap=True)
+    table.add_column("category", overflow="fold")
+    table.add_column("codes", overflow="fold")
+    for case in parsed.cases:
+        claim, classification = case.record.claim, case.classification
+        table.add_row(
+            f"{claim.claim_id}\n{claim.payer_claim_control_number}",
+            f"{case.record.kind.value}\n{classification.level.value}",
+            f"{classification.denied_amount:,.2f}",
+            f"{classification.category.value}\n{classification.denial_class.value}",
+            " ".join([a.code for a in classification.denial_adjustments] + claim.all_rarcs()),
+        )
+    return table
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        style = "red" if problem.severity.value == "error" else "yellow"
+        console.print(f"  [{style}]{escape(str(problem))}[/{style}]")
+
+
+# The last file's objects are left for the process's end (`denials.cli.main` ends it without
+# freeing anything): freeing a large file's objects one by one takes a tenth of its parse.
+_left_for_exit: list[object] = []
+
+
+def _read(path: Path, rulebook: Rulebook) -> tuple[ParsedFile, bool]:
+    """The file parsed without pyx12, and whether its findings belong in its result (as
+    parse_bytes adds them: to a file with an envelope, of a kind we read). The previous
+    file's objects go first. The parse's are frozen out of the garbage collector's sight (see
+    edi.parser) until the next file or the command's end: else every collection while the
+    result is printed would rescan them all."""
+    _let_go()
+    raw = path.read_bytes()
+    parsed = parse_bytes(str(path), raw, rulebook, validate_guide=False, freeze=True)
+    return parsed, parsed.kind is not None and enveloped(raw)
+
+
+def _keep(*results: object) -> None:
+    _left_for_exit.extend(results)
+
+
+def _let_go() -> None:
+    _left_for_exit.clear()
+    gc.unfreeze()
+
+
+def parse_command(files: list[Path], rulebook: Rulebook, *, as_json: bool, validate: bool) -> None:
+    """Print each file's result; exit 1 if any file has an error (pyx12's findings are
+    warnings: they never make a file fail)."""
+    if validate:
+        from denials.guide_check import GuideChecks  # pyx12 is imported only to check
+    with GuideChecks(files) if validate else nullcontext() as checks:
+        show = _print_json if as_json else _print_tables
+        try:
+            failed = show(files, rulebook, checks)
+        finally:
+            gc.unfreeze()  # for a caller that goes on (a test); the objects stay for the exit
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_json(files: list[Path], rulebook: Rulebook, checks: GuideChecks | None) -> bool:
+    failed = False
+    for path in files:
+        parsed, takes_findings = _read(path, rulebook)
+        failed |= not parsed.ok
+        summary: dict[str, Any] = parsed.summary()
+        if checks is not None:
+            findings = checks.take()
+            if takes_findings:
+                summary["warnings"].extend(problem_json(problem) for problem in findings)
+        summary["implementation_guide_checked"] = checks is not None and takes_findings
+        typer.echo(json.dumps(summary))
+        _keep(parsed, summary)
+    return failed
+
+
+def _print_tables(files: list[Path], rulebook: Rulebook, checks: GuideChecks | None) -> bool:
+    failed = False
+    checked: list[tuple[Path, bool]] = []
+    for path in files:
+        parsed, takes_findings = _read(path, rulebook)
+        failed |= not parsed.ok
+        console.print(_parse_table(parsed))
+        _print_problems(parsed.problems)
+        _keep(parsed)
+        checked.append((path, takes_findings))
+    if checks is None:
+        console.print(f"[dim]{NOT_CHECKED}[/dim]")
+        return failed
+    for path, takes_findings in checked:
+        findings = checks.take()
+        if not takes_findings:
+            continue
+        said = f"{path}: implementation guide (pyx12), {len(findings)} findings"
+        console.print(escape(said))
+        _print_problems(findings)
+    return failed
