@@ -63,6 +63,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.x12_parse
 	$(BIN)/python -m bench.history_budget
 	$(BIN)/python -m bench.ingest_embedded
+	$(BIN)/python -m bench.ingest_20k
 	$(BIN)/python -m bench.worker_memory
 	$(BIN)/python -m bench.task_roundtrip
 	$(BIN)/python -m bench.worklist
