@@ -16,20 +16,18 @@ import gc
 import json
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from denials.guide_check import GuideChecks
 from domain.rulebook import Rulebook
 from edi.parser import enveloped, parse_bytes
 from edi.problems import Problem
 from edi.results import ParsedFile, problem_json
-
-if TYPE_CHECKING:
-    from denials.guide_check import GuideChecks
 
 console = Console()
 
@@ -98,8 +96,6 @@ def _let_go() -> None:
 def parse_command(files: list[Path], rulebook: Rulebook, *, as_json: bool, validate: bool) -> None:
     """Print each file's result; exit 1 if any file has an error (pyx12's findings are
     warnings: they never make a file fail)."""
-    if validate:
-        from denials.guide_check import GuideChecks  # pyx12 is imported only to check
     with GuideChecks(files) if validate else nullcontext() as checks:
         show = _print_json if as_json else _print_tables
         try:
