@@ -99,7 +99,7 @@ async def _ingest(
 async def _guide_findings(engine: Engine, summary: IngestSummary) -> None:
     """The implementation-guide checks run beside the ingest (another process): waited for,
     then their findings, the first few of each file (all at GET /api/v1/ingest/{sha256})."""
-    if not any(report.validation == "pending" for report in summary.reports):
+    if not validation.busy():  # (checks resumed by --resume are waited for too)
         return
     console.print(
         "checking against the implementation guide (pyx12, in another process; Ctrl-C stops "

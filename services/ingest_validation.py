@@ -80,6 +80,11 @@ def start(engine: Engine, sha256: str, owner: str) -> asyncio.Task[None]:
     return task
 
 
+def busy() -> bool:
+    """Whether this process runs or waits to run a check."""
+    return bool(_running)
+
+
 async def settle() -> None:
     """Wait for every check this process runs (the CLI waits, then prints their findings)."""
     await asyncio.gather(*list(_running), return_exceptions=True)
