@@ -172,6 +172,8 @@ def main() -> None:
         f"  {len(before.lines):,} lines in {wall:.1f} s wall, {cpu_s:.1f} s CPU; target "
         f"<= {TRAIN_SECONDS} s for 1,000,000 lines: {verdict(trained_ok)} ({load()})"
     )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak RSS so far (history, features, model): {peak:,.0f} MiB")
     print(f"  held-out slice (last 15% of the ten months): {model.metrics}")
 
     print(f"quality on the last two months ({load()})")

@@ -12,6 +12,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+import sklearn
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
@@ -174,6 +175,8 @@ def train(lines: Sequence[HistoryLine], *, seed: int = 0) -> RiskModel:
         "held_out_auc": _auc(held_labels, raw),
         "held_out_brier": round(float(brier_score_loss(held_labels, raw)), 4),
         "as_of": model.evidence.as_of.isoformat(),
+        # A model is read back by the library that wrote it: retrain after upgrading it.
+        "scikit_learn": sklearn.__version__,
     }
     return model
 

@@ -58,8 +58,9 @@ class RiskScorer:
             kind=FindingKind.LEARNED_RISK,
             severity=Severity.WARN if risk >= WARN_AT else Severity.INFO,
             code=self.version,
-            message=f"Line {line_number} ({line.procedure_code}) is likely to be denied: "
-            f"{risk:.0%} by risk model {self.version}.",
+            message=f"Line {line_number} ({line.procedure_code}) "
+            + ("is likely to be denied" if risk >= WARN_AT else "has a raised risk of denial")
+            + f": {risk:.0%} by risk model {self.version}.",
             evidence=evidence,
             fix=fix,
             line_number=line_number,

@@ -203,7 +203,7 @@ def test_the_active_model_scores_the_claims_and_the_run_names_it(sqlite_engine: 
     """A model trained on synthetic history where UHC denies 97110 without GP (CO-4), stored as
     the active version: the check takes its findings and probabilities and names the version
     (what the findings say is services.claim_risk's to test)."""
-    model = train(generate_history(1_500, seed=3).lines)
+    model = train(generate_history(8_000, seed=3).lines)  # UHC bills 97110 ~80 times
     with Session(sqlite_engine) as session:
         stored = save_model(
             session, model.to_bytes(), lines=1, metrics=model.metrics, trigger="test", activate=True

@@ -122,6 +122,7 @@ def test_the_scorer_warns_on_the_line_and_says_why(trained: tuple[RiskModel, His
     assert finding.line_number == 2 and finding.code == "risk-v3"
     assert "without modifier GP" in finding.evidence and "mostly CO-4" in finding.evidence
     assert "modifier GP" in finding.fix
+    assert finding.message.startswith("Line 2 (97110) is likely to be denied: ")
     assert finding.probability is not None and finding.probability >= 0.5
     assert bad.probability >= finding.probability
     assert good.probability < 0.5
