@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import threading
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import TracebackType
 
@@ -23,7 +25,6 @@ _STOP_WAIT = 5.0  # seconds for the child to end once told to
 def _check_files(paths: list[str], results: Connection) -> None:
     """The child: each file's findings sent in order ([] for a file without envelope, which
     pyx12 cannot read; the parse says what is wrong with a file it cannot open)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     for path in paths:
         try:
             raw = Path(path).read_bytes()
@@ -32,6 +33,20 @@ def _check_files(paths: list[str], results: Connection) -> None:
             continue
         results.send(validate(raw) if enveloped(raw) else [])
     results.close()
+
+
+def _start_deaf_to_ctrl_c(process: BaseProcess) -> None:
+    """Ctrl-C is the parent's to handle (it ends the child on its way out): the child starts
+    with SIGINT ignored, which a new interpreter keeps (Python then sets no KeyboardInterrupt
+    handler), so a Ctrl-C at any moment prints no traceback of the child's."""
+    if threading.current_thread() is not threading.main_thread():  # only it may set handlers
+        process.start()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        process.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class GuideChecks:
@@ -48,7 +63,7 @@ class GuideChecks:
             name="denials-pyx12",
             daemon=True,
         )
-        self._process.start()
+        _start_deaf_to_ctrl_c(self._process)
         sending.close()  # the child holds the only writing end: its end is our EOF
         self._lost: str | None = None
 

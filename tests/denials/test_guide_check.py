@@ -3,6 +3,7 @@ the order of the files, and a process that dies leaves a warning saying so, not 
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 
@@ -54,3 +55,13 @@ def test_the_default_parse_starts_no_check(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setattr(GuideChecks, "__init__", refuse)
     result = CliRunner().invoke(app, ["parse", "--json", str(MANAGED_CARE)])
     assert result.exit_code == 0, result.output
+
+
+def test_ctrl_c_is_the_parents_to_handle(tmp_path: Path) -> None:
+    """The terminal sends SIGINT to the whole group: the child, even while it starts, ignores
+    it (the parent ends it on its way out) and prints no traceback of its own."""
+    with GuideChecks([MANAGED_CARE]) as checks:
+        pid = checks._process.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGINT)  # at once: the child is still starting its interpreter
+        assert checks.take() == validate(MANAGED_CARE.read_bytes())
