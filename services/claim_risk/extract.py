@@ -22,10 +22,6 @@ from services.claim_risk.history import HistoryLine
 BATCH = 5_000
 
 
-def _carc(code: str) -> str:
-    return f"CARC {code}" if code else ""
-
-
 def stored_history(session: Session, since: date) -> Iterator[HistoryLine]:
     """One line per adjudicated claim served since `since` (a claim-level record)."""
     carcs = {
@@ -59,5 +55,5 @@ def stored_history(session: Session, since: date) -> Iterator[HistoryLine]:
             rendering_npi=npi,
             charge=float(billed),
             denied=bool(denied),
-            carc=_carc(carcs.get((claim_id, payer_id), "")) if denied else "",
+            carc=carcs.get((claim_id, payer_id), "") if denied else "",  # "CO-197"
         )

@@ -22,14 +22,22 @@ from workflows.risk_retrain import ON_DEMAND_ID, RiskRetrainWorkflow
 BAD_NPI, GOOD_NPI = "1999999990", "1000000004"
 
 
-def seed(engine: Engine, today: date) -> str:
-    """A year of one payer's claims: one provider's mostly denied, the others' mostly paid."""
+def seed(engine: Engine, today: date, *, cases: bool = False) -> str:
+    """A year of one payer's claims: one provider's mostly denied, the others' mostly paid;
+    with `cases`, each of that provider's denials has its case (CARC CO-B7)."""
     history = History(engine)
     payer = history.payer("ACME")
+    number = 0  # the history numbers its claims C1, C2, ... in the order written
     for days in range(1, 340, 3):  # served 20 days before: all within the year
         day = today - timedelta(days=days)
         history.claims(payer, day, 5, 1 if days % 4 == 1 else 0, "120.00", npi=GOOD_NPI)
-        history.claims(payer, day, 2, 2 if days % 5 else 1, "120.00", npi=BAD_NPI)
+        denied = 2 if days % 5 else 1
+        history.claims(payer, day, 2, denied, "120.00", npi=BAD_NPI)
+        for first in range(number + 6, number + 6 + denied) if cases else ():
+            history.case(
+                first, payer, day, "120.00", carc="CO-B7", npi=BAD_NPI, claim_id=f"C{first}"
+            )
+        number += 7
     return payer
 
 
@@ -44,7 +52,7 @@ def claim(payer: str, npi: str) -> ClaimUnderCheck:
 
 
 def test_versions_are_stored_checked_and_used(sqlite_engine: Engine) -> None:
-    payer = seed(sqlite_engine, datetime.now(UTC).date())
+    payer = seed(sqlite_engine, datetime.now(UTC).date(), cases=True)
     with Session(sqlite_engine) as session:
         assert active_scorer(session) is None
         first = retrain(session, "test")
@@ -57,6 +65,7 @@ def test_versions_are_stored_checked_and_used(sqlite_engine: Engine) -> None:
         [finding] = bad.findings
         assert finding.code == "risk-v1"
         assert f"denied lines of rendering provider {BAD_NPI} in " in finding.evidence
+        assert finding.evidence.endswith("mostly CO-B7")  # the CARC of the claims' cases
         second = retrain(session, "test")
         assert second.version == "risk-v2" and second.active
         assert [(m.version, m.active) for m in stored_models(session)] == [
