@@ -4,7 +4,7 @@ a retraining now, and put an older version back in use."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,6 +16,9 @@ from temporalio.service import RPCError
 from db.risk_models import StoredModel, activate, stored_models
 from domain.case import Actor
 from services.audit import AuditService
+from services.claim_risk import HISTORY_DAYS
+from services.claim_risk.extract import stored_history_size
+from services.claim_risk.model import MIN_LINES
 from services.errors import Conflict, NotFound, Unavailable
 from services.temporal_calls import ANSWER_SECONDS, UNREACHABLE
 from workflows.risk_retrain import ON_DEMAND_ID, RiskRetrainWorkflow
@@ -31,6 +34,16 @@ class RiskModelView(BaseModel):
     size: int
     active: bool
     note: str
+
+
+class HistorySize(BaseModel):
+    claims: int  # adjudicated claims of the last HISTORY_DAYS
+    days: int
+    needed: int  # fewer: a retraining stores nothing
+
+    @property
+    def enough(self) -> bool:
+        return self.claims >= self.needed
 
 
 class RetrainStarted(BaseModel):
@@ -54,6 +67,15 @@ def _view(stored: StoredModel) -> RiskModelView:
 
 def list_models(session: Session, limit: int = 50) -> list[RiskModelView]:
     return [_view(stored) for stored in stored_models(session, limit)]
+
+
+def history_size(session: Session, today: date) -> HistorySize:
+    """What the next retraining would learn from (the stored history is read one line per
+    claim: services.claim_risk.extract)."""
+    since = today - timedelta(days=HISTORY_DAYS)
+    return HistorySize(
+        claims=stored_history_size(session, since), days=HISTORY_DAYS, needed=MIN_LINES
+    )
 
 
 async def start_retrain(

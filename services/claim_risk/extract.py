@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from db.models import CaseRow, RemittanceClaimRow
 from services.claim_risk.history import HistoryLine
@@ -57,3 +57,12 @@ def stored_history(session: Session, since: date) -> Iterator[HistoryLine]:
             denied=bool(denied),
             carc=carcs.get((claim_id, payer_id), "") if denied else "",  # "CO-197"
         )
+
+
+def stored_history_size(session: Session, since: date) -> int:
+    """How many adjudicated claims served since `since` a retraining would learn from."""
+    return session.exec(
+        select(func.count())
+        .select_from(RemittanceClaimRow)
+        .where(col(RemittanceClaimRow.service_date) >= since)
+    ).one()

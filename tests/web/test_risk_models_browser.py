@@ -1,7 +1,7 @@
 """Issue 18 in Chromium against `denials up`: a supervisor opens the learned risk models from
-the console, starts a retraining, and reads what became of it (the demo has no adjudicated
-history, so no version is stored and the page says checks run without one); checked with
-axe-core and photographed."""
+the console and starts a retraining; the demo has no adjudicated history, so the page says it
+is too little to learn from and that checks run without a model; checked with axe-core and
+photographed."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def test_supervisor_retrains_from_the_page(page: Page, shot: Shots) -> None:
     page.get_by_role("link", name="Learned risk models").click()
     expect(page.get_by_role("heading", name="Learned risk models")).to_be_visible()
     expect(page.get_by_role("table")).to_contain_text("No model was trained yet")
+    expect(page.get_by_text("Too few to learn from")).to_be_visible()
     shot("empty")
     assert_accessible(page, "empty")
     page.get_by_role("button", name="Retrain now").click()

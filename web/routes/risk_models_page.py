@@ -7,10 +7,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.deps import AuditDep, ClientDep, SessionDep, SettingsDep
-from services.claim_risk.admin import list_models, put_in_use, start_retrain
+from services.claim_risk.admin import history_size, list_models, put_in_use, start_retrain
 from services.errors import ServiceError
 from web.session import PostedForm, SupervisorPage
-from web.templating import redirect_with_flash, render
+from web.templating import org_today, redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/risk-models"
@@ -18,7 +18,12 @@ PAGE = "/risk-models"
 
 @router.get(PAGE, response_class=HTMLResponse)
 def risk_models_page(request: Request, session: SessionDep, user: SupervisorPage) -> HTMLResponse:
-    return render(request, "risk_models.html", {"user": user, "models": list_models(session)})
+    context = {
+        "user": user,
+        "models": list_models(session),
+        "history": history_size(session, org_today()),
+    }
+    return render(request, "risk_models.html", context)
 
 
 @router.post(f"{PAGE}/retrain")

@@ -34,12 +34,15 @@ async def test_supervisors_see_versions_put_one_back_and_retrain(site: Site) -> 
     assert (await web_login(site, "sam")).status_code == 303
     empty = await site.http.get("/risk-models")
     assert empty.status_code == 200 and "No model was trained yet" in empty.text
+    assert "<strong>0</strong> adjudicated claims served in the last 365 days" in empty.text
+    assert "Too few to learn from: a retraining needs at least 200" in empty.text
     seed(site.engine, datetime.now(UTC).date())
     with Session(site.engine) as session:
         retrain(session, "schedule")
         retrain(session, "on demand")
     page = (await site.http.get("/risk-models")).text
     assert "risk-v2" in page and "risk-v1" in page and page.count("<strong>in use</strong>") == 1
+    assert "<strong>791</strong> adjudicated claims" in page and "Too few" not in page
     assert 'action="/risk-models/risk-v1/activate"' in page
     assert 'action="/risk-models/risk-v2/activate"' not in page
     token = csrf_of(page)
