@@ -54,6 +54,9 @@ class word_candidates(FunctionElement[bool]):
     type = Boolean()
     inherit_cache = True
     name = "word_candidates"
+    # A condition in itself: without this SQLite gets `... IN (...) = 1`, which its planner
+    # cannot serve from the index (it scanned case_search).
+    _is_implicitly_boolean = True
 
     def __init__(self, word: str) -> None:
         super().__init__(literal(f"*{word}*"))
