@@ -17,7 +17,7 @@ from sqlalchemy import JSON, Column, Index, Numeric, insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from db.types import UTCDateTime
-from domain.claim_checks.findings import ClaimCheckResult, Finding
+from domain.claim_checks.findings import ClaimCheckResult, ClaimUnderCheck, Finding
 
 
 class ClaimCheckRunRow(SQLModel, table=True):
@@ -55,6 +55,9 @@ class ClaimCheckResultRow(SQLModel, table=True):
     worst: str = Field(max_length=8)  # block / warn / info / clean
     denial_probability: float | None = None
     findings: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    # The claim as checked (fields and lines), for the risk model once the payer answers it
+    # (services.claim_risk.extract); None for a check stored before migration 0030.
+    claim: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class CheckedClaim(ClaimCheckResult):
@@ -81,9 +84,9 @@ def add_results(
     session: Session,
     run_id: str,
     first_position: int,
-    results: Sequence[tuple[ClaimCheckResult, str, str, Decimal]],
+    results: Sequence[tuple[ClaimCheckResult, ClaimUnderCheck]],
 ) -> None:
-    """Store `results` ((result, payer name, kind, total charge) in file order) as positions
+    """Store `results` ((result, the claim as checked) in file order) as positions
     first_position, first_position + 1, ...: one multi-row INSERT per batch."""
     if not results:
         return
@@ -95,15 +98,16 @@ def add_results(
                 "position": first_position + offset,
                 "claim_id": result.claim_id[:80],
                 "payer_id": result.payer_id[:80],
-                "payer_name": payer_name[:80],
-                "kind": kind,
+                "payer_name": claim.payer_name[:80],
+                "kind": claim.kind,
                 "line_count": result.line_count,
-                "total_charge": total,
+                "total_charge": claim.total_charge,
                 "worst": worst_of(result),
                 "denial_probability": result.denial_probability,
                 "findings": [finding.model_dump(mode="json") for finding in result.findings],
+                "claim": claim.model_dump(mode="json"),
             }
-            for offset, (result, payer_name, kind, total) in enumerate(results)
+            for offset, (result, claim) in enumerate(results)
         ],
     )
 

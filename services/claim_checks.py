@@ -178,10 +178,7 @@ def run_check(
                 session,
                 run.run_id,
                 counts["claims"] + 1,
-                [
-                    (result, claim.payer_name, claim.kind, claim.total_charge)
-                    for claim, result in batch
-                ],
+                [(result, claim) for claim, result in batch],
             )
             for claim, result in batch:
                 counts.update(claims=1, lines=len(claim.lines), findings=len(result.findings))

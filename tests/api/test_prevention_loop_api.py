@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from sqlmodel import Session
 
@@ -19,7 +18,7 @@ from domain.claim_checks.findings import (
 )
 from domain.rulebook import Rulebook
 from tests.api.conftest import Api, as_user
-from tests.db.test_check_outcomes import denied, paid, remit
+from tests.db.test_check_outcomes import checked_claim, denied, paid, remit
 from tests.login_form import post_login
 
 EDIT = Finding(
@@ -71,9 +70,7 @@ def store_run(api: Api, claims: list[tuple[str, float, tuple[Finding, ...]]]) ->
                     denial_probability=probability,
                     findings=findings,
                 ),
-                "PLAN",
-                "professional",
-                Decimal(500),
+                checked_claim(claim_id, "SHP01"),
             )
             for claim_id, probability, findings in claims
         ]

@@ -16,12 +16,35 @@ from db.check_outcomes import ClaimCheckOutcomeRow
 from db.claim_checks import ClaimCheckRunRow, add_results, add_run
 from db.models import IngestFileRow
 from db.remittance_claims import record_adjudicated
-from domain.claim_checks.findings import ClaimCheckResult
+from domain.claim_checks.findings import ClaimCheckResult, ClaimUnderCheck, LineUnderCheck
 from domain.rulebook import Rulebook
 from edi.parser import parse_bytes
 from testkit.x12 import Claim835, Envelope, Line835, Remittance835, build_file
 
 PAID_ON = date(2026, 3, 2)
+
+
+def checked_claim(
+    claim_id: str, payer_id: str, code: str = "97110", modifiers: tuple[str, ...] = ()
+) -> ClaimUnderCheck:
+    line = LineUnderCheck(
+        line_number=1,
+        procedure_code=code,
+        modifiers=modifiers,
+        charge=Decimal(500),
+        service_date=date(2026, 1, 20),
+        diagnosis_codes=("M54.5",),
+    )
+    return ClaimUnderCheck(
+        claim_id=claim_id,
+        payer_id=payer_id,
+        payer_name="PLAN",
+        diagnosis_codes=("M54.5",),
+        total_charge=Decimal(500),
+        service_date_from=date(2026, 1, 20),
+        service_date_to=date(2026, 1, 20),
+        lines=(line,),
+    )
 
 
 def check(engine: Engine, claim_id: str, payer_id: str, at: datetime, probability: float) -> str:
@@ -48,7 +71,7 @@ def check(engine: Engine, claim_id: str, payer_id: str, at: datetime, probabilit
         result = ClaimCheckResult(
             claim_id=claim_id, payer_id=payer_id, line_count=1, denial_probability=probability
         )
-        add_results(session, run_id, 1, [(result, "PLAN", "professional", Decimal(500))])
+        add_results(session, run_id, 1, [(result, checked_claim(claim_id, payer_id))])
         session.commit()
     return run_id
 
