@@ -1,7 +1,7 @@
 """The dashboard from the summaries (the projection keeps the cases', triggers the claims')
 equals, KPI by KPI, row by row and CSV byte by byte, the dashboard computed the old way from
 every case and claim (tests/db/dashboard_oracle): after cases move between summary rows and
-claims change or go, after stale and repeated projections, and after migration 0021 backfills
+claims change or go, after stale and repeated projections, and after migration 0027 builds
 a database projected before the summaries existed; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -226,10 +226,13 @@ def test_stale_and_repeated_projections_count_a_case_once(engine: Engine) -> Non
 def test_migration_backfills_cases_projected_before_it(
     empty_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    command.upgrade(alembic_config(empty_engine), "0020")
-    # Rows as the projection wrote them before the summaries existed.
+    # Cases projected without their facts and sums (as before migration 0021), seeded on
+    # today's schema; then back to 0026 and up again: 0027 counts every case.
+    migrate(empty_engine)
     monkeypatch.setattr(tests.analytics_history, "refresh_dashboard", lambda *_: None)
     seed(empty_engine, random.Random(22), cases=60)
+    assert summary_rows(empty_engine) == []
+    command.downgrade(alembic_config(empty_engine), "0026")
     migrate(empty_engine)
     assert sum(row.denials for row in new_dashboard(empty_engine, *PERIODS[1]).by_category) > 20
     assert_same_as_before(empty_engine)
