@@ -16,30 +16,36 @@ without Content-Length is refused once the client has sent at most 70 MB (the se
 50 MiB and one chunk, tests/api/test_upload_limits.py; the rest is what the loopback sockets'
 buffers took, about 12 MB here).
 
-Figures on this 2-core VM, 2026-12-04, 22:00 UTC, the machine shared with other jobs (times are
-longer than on a quiet machine), --no-baseline:
+Also measured: when the first case was started and when pyx12's findings were stored (today's
+code runs pyx12 in a child process beside the ingest; the baseline, 4dc5da4, inside it, before
+any case). Today's code and the baseline run side by side, under the same load.
 
-    today, 12.2 MB (60,500 claims): ingest 382 s (9,664 cases); API RSS idle 196 MiB,
-              peak 392 MiB; unrelated GET median 22 ms, p95 115 ms, max 1,447 ms
-    today, 48.9 MB (242,000 claims, 38,565 denials): ingest 2,357 s; API RSS idle 197 MiB,
-              peak 598 MiB; unrelated GET median 37 ms, p95 223 ms, max 2,740 ms (13,176
-              requests, none failed); progress validating -> parsing -> recording and acting
-              part by part (claims read, actions so far); 300 MB upload: 56.6 MB sent, refused
-    peak over idle 196 -> 402 MiB: x2.05 for a file four times larger (target x1.5: misses;
-              300 MB: misses; 1.5 GiB: met; request max 1 s: misses on the loaded machine)
-    (the 12.2 MB run still made every pyx12 finding a Problem: 34bd6d5 came between the two)
+Figures on this 2-core VM, 2026-12-04/05, load average 12-20 (the machine shared with up to
+eight other jobs: times are several times a quiet machine's; read the ratios):
 
-Before (f45b3a9, the whole file parsed at once, a quieter run the same day, 48.9 MB): ingest
-815 s; API RSS idle 199 MiB, peak 2,256 MiB; unrelated GET median 19 ms, p95 131 ms, max
-749 ms. BASELINE_COMMIT (29056cd): ingest 816 s; peak 3,269 MiB; unrelated GET max 14,018 ms;
-no progress; the 300 MB upload read in full, then refused (422).
+    20,000 claims (4.1 MB, 3,081 cases), 23:54 UTC, load 12 -> 17:
+      today: first case 21.8 s after the upload began (baseline 146.9 s: x6.7 sooner); ingest
+             124 s (baseline 213 s); pyx12's findings stored at 219.8 s (2,017 findings);
+             API RSS idle 315 MiB, peak 424 MiB (+109; baseline idle 220, peak 332, +112);
+             unrelated GET p95 746 ms, max 4.7 s (baseline 631 ms, 4.4 s); 300 MB upload
+             refused at 55.6 MB sent
+    48.9 MB (242,000 claims, 38,565 denials), 23:59 UTC, load 12 -> 20, from the per-minute
+      samples (the run's summary was lost: the progress poll died on a closed keep-alive
+      connection at 1,484 s, fixed since):
+      today: ingest about 1,484 s; API RSS idle about 315 MiB, peak 716 MiB (+400)
+      baseline: still checking with pyx12 at 16 min, before any case; peak 549 MiB at
+             1,441 s, not done when the run stopped
+    targets: first case <= 3 s: misses at this load (x6.7 sooner than the baseline); 300 MB:
+      misses (today's idle alone is 315 MiB: scikit-learn, numpy and scipy, imported at start
+      by services.claim_risk, issue 18); 1.5 GiB: met; oversize sent <= 70 MB: met; unrelated
+      GET p95 250 ms / max 1 s: misses at this load.
 
-The claims are now read 2,000 at a time (the parse of a 12.1 MB file alone: +451 MiB read whole,
-+35 MiB streamed, in-process). What still grows with the file: pyx12's check, which keeps its
-error tree and JSON report of every finding (24,348 here, one per tenth claim; alone on the
-48.9 MB file, in-process: +222 MiB with the file's bytes and text), the uploaded bytes and their
-decoded text, the keys carried across parts and the started cases listed in the report, and
+What still grows with the file in the API process: the uploaded bytes and their decoded text
+(two copies of the file while it is read), SQLite's two transient copies when the row is stored
+(a bound blob), the keys carried across parts and the started cases listed in the report, and
 malloc's fragmentation (in-process on 12 MB, MALLOC_ARENA_MAX=1: peak 266 instead of 330 MiB).
+Before pyx12 left the API process its report of every finding added +222 MiB on 48.9 MB; reading
+the ISA's separators split the whole text, two more copies (+94 MiB), until eb1a72b.
 
     .venv/bin/python -m bench.ingest_upload [--claims N] [--smaller N] [--no-baseline]
 """
@@ -177,7 +183,11 @@ async def watch_progress(
     while True:
         if stop.is_set() and (into.checked is not None or time.perf_counter() - start > CHECK_WAIT):
             return
-        response = await http.get(f"/api/v1/ingest/{sha256}", headers=headers)
+        try:
+            response = await http.get(f"/api/v1/ingest/{sha256}", headers=headers)
+        except httpx.HTTPError:  # a kept-alive connection the busy server closed: ask again
+            await asyncio.sleep(0.25)
+            continue
         if response.status_code == 200:
             body = response.json()
             if stop.is_set() and "validation" not in body:
