@@ -28,8 +28,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from domain.claim_checks.findings import ClaimUnderCheck, LineUnderCheck
-from services.claim_risk.features import lines_of
-from services.claim_risk.history import HistoryLine
+from services.claim_risk.history import HistoryLine, lines_of
 from services.claim_risk.model import THREADS, RiskModel, train
 from services.claim_risk.scoring import RiskScorer
 from testkit.claim_history import BEHAVIOURS, History, explains, generate_history

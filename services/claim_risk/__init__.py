@@ -2,22 +2,28 @@
 with the factors behind it (README, "Learned risk").
 
 `active_scorer(session)` answers the scorer of the model in use (None before one is trained);
-`retrain(session, trigger)` learns a new version from the stored history and keeps it."""
+`retrain(session, trigger)` learns a new version from the stored history and keeps it.
+
+The model's libraries (scikit-learn, numpy, scipy: about 100 MiB and seconds to import) load
+only when a model is scored or trained, not in every process that may check a claim."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
 from db.risk_models import StoredModel, active_version, model_bytes, save_model
 from services.claim_risk.extract import stored_history
-from services.claim_risk.model import NotEnoughHistory, RiskModel, train
-from services.claim_risk.scoring import RiskAssessment, RiskScorer
+from services.claim_risk.history import NotEnoughHistory
 
-__all__ = ["NotEnoughHistory", "RiskAssessment", "RiskScorer", "active_scorer", "retrain"]
+if TYPE_CHECKING:
+    from services.claim_risk.scoring import RiskScorer
+
+__all__ = ["NotEnoughHistory", "active_scorer", "retrain"]
 
 HISTORY_DAYS = 365
 MIN_AUC = 0.6  # a new version below this on its held-out slice is kept but not used
@@ -33,6 +39,9 @@ def active_scorer(session: Session) -> RiskScorer | None:
     if found is None:
         return None
     version, checksum = found
+    from services.claim_risk.model import RiskModel
+    from services.claim_risk.scoring import RiskScorer
+
     with _lock:
         scorer = _loaded.get(checksum)
         if scorer is None:
@@ -45,6 +54,8 @@ def active_scorer(session: Session) -> RiskScorer | None:
 def retrain(session: Session, trigger: str, *, today: datetime | None = None) -> StoredModel:
     """Learn from the last HISTORY_DAYS of stored history and store the new version, active
     when its held-out AUC reaches MIN_AUC. Raises NotEnoughHistory when there is too little."""
+    from services.claim_risk.model import train
+
     now = today or datetime.now(UTC)
     lines = list(stored_history(session, (now - timedelta(days=HISTORY_DAYS)).date()))
     model = train(lines)

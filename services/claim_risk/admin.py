@@ -18,7 +18,7 @@ from domain.case import Actor
 from services.audit import AuditService
 from services.claim_risk import HISTORY_DAYS
 from services.claim_risk.extract import stored_history_size
-from services.claim_risk.model import MIN_LINES
+from services.claim_risk.history import MIN_LINES
 from services.errors import Conflict, NotFound, Unavailable
 from services.temporal_calls import ANSWER_SECONDS, UNREACHABLE
 from workflows.risk_retrain import ON_DEMAND_ID, RiskRetrainWorkflow

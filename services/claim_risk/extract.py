@@ -25,8 +25,7 @@ from db.check_outcomes import ClaimCheckOutcomeRow
 from db.claim_checks import ClaimCheckResultRow
 from db.models import CaseRow, RemittanceClaimRow
 from domain.claim_checks.findings import ClaimUnderCheck
-from services.claim_risk.features import lines_of
-from services.claim_risk.history import HistoryLine
+from services.claim_risk.history import HistoryLine, lines_of
 
 BATCH = 5_000
 

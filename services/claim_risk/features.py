@@ -5,11 +5,9 @@ diagnosis, rendering provider, units and charge, and the pairs that carry payer 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 import numpy as np
 
-from domain.claim_checks.findings import ClaimUnderCheck
 from services.claim_risk.history import HistoryLine
 
 # Low-cardinality columns the gradient boosting splits on natively.
@@ -71,26 +69,3 @@ def numeric_columns(lines: Sequence[HistoryLine]) -> np.ndarray:
         ],
         dtype=np.float64,
     ).reshape(len(lines), len(NUMERIC))
-
-
-def lines_of(claim: ClaimUnderCheck) -> list[HistoryLine]:
-    """A claim under check as the lines the model scores (not yet adjudicated)."""
-    codes = tuple(line.procedure_code for line in claim.lines)
-    return [
-        HistoryLine(
-            claim_key="",
-            service_date=line.service_date or claim.service_date_from or date.min,
-            payer_id=claim.payer_id,
-            payer_name=claim.payer_name,
-            procedure_code=line.procedure_code,
-            modifiers=line.modifiers,
-            place_of_service=line.place_of_service or claim.place_of_service,
-            diagnosis=(line.diagnosis_codes or claim.diagnosis_codes or ("",))[0],
-            rendering_npi=line.rendering_npi or claim.rendering_npi or claim.billing_npi,
-            units=float(line.units),
-            charge=float(line.charge),
-            prior_authorization=bool(claim.prior_authorization),
-            claim_codes=codes,
-        )
-        for line in claim.lines
-    ]

@@ -27,17 +27,12 @@ from services.claim_risk.features import (
     numeric_columns,
     text_columns,
 )
-from services.claim_risk.history import HistoryLine
+from services.claim_risk.history import MIN_LINES, HistoryLine, NotEnoughHistory
 
 CALIBRATION_SHARE = 0.15  # the most recent lines, held out of the boosting to calibrate on
-MIN_LINES = 200
 # The boosting's OpenMP threads, one: on this 2-core machine beside the API, the worker and
 # others, more threads spent 5-7x the CPU waiting on each other (bench/claim_risk.py).
 THREADS = 1
-
-
-class NotEnoughHistory(ValueError):
-    """Too little (or one-sided) history to learn from."""
 
 
 def _pair_rows(lines: Sequence[HistoryLine]) -> tuple[list[int], list[str]]:

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain.claim_checks.findings import ClaimUnderCheck, Finding, FindingKind, Severity
-from services.claim_risk.features import lines_of
-from services.claim_risk.history import HistoryLine
+from services.claim_risk.history import HistoryLine, lines_of
 from services.claim_risk.model import RiskModel
 
 WARN_AT = 0.5  # a line more likely denied than paid: look before sending

@@ -17,8 +17,9 @@ from domain.claim_checks.findings import (
     LineUnderCheck,
     Severity,
 )
-from services.claim_risk import RiskScorer
-from services.claim_risk.model import NotEnoughHistory, RiskModel, train
+from services.claim_risk.history import NotEnoughHistory
+from services.claim_risk.model import RiskModel, train
+from services.claim_risk.scoring import RiskScorer
 from testkit.claim_history import BEHAVIOURS, History, explains, generate_history
 
 CUTOFF = date(2025, 11, 1)  # ten months in, two to evaluate
