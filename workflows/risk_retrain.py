@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 from datetime import timedelta
 
 from pydantic import BaseModel
@@ -15,22 +13,19 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 from temporalio.common import RetryPolicy
-from temporalio.service import RPCError, RPCStatusCode
+
+from workflows.schedules import ensure_schedule
 
 SCHEDULE_ID = "denials-risk-retrain"
 WORKFLOW_ID = "risk-retrain"  # the schedule appends the time of each start
 ON_DEMAND_ID = "risk-retrain-on-demand"  # one at a time: a second request while it runs is told
 NIGHTLY = "0 2 * * *"  # 02:00 UTC, when no one checks claims
 RETRAIN_ACTIVITY = "retrain_risk_model"
-log = logging.getLogger(__name__)
 
 
 class RetrainReport(BaseModel):
@@ -75,22 +70,9 @@ def retrain_schedule(task_queue: str) -> Schedule:
 async def ensure_retrain_schedule(client: Client, task_queue: str) -> bool:
     """Create the nightly schedule, or bring it up to date keeping its paused state; False when
     the server has no schedules (the time-skipping test server)."""
-    wanted = retrain_schedule(task_queue)
-    try:
-        await client.create_schedule(SCHEDULE_ID, wanted)
-    except ScheduleAlreadyRunningError:
-
-        def keep_state(current: ScheduleUpdateInput) -> ScheduleUpdate:
-            state = current.description.schedule.state
-            return ScheduleUpdate(schedule=dataclasses.replace(wanted, state=state))
-
-        try:
-            await client.get_schedule_handle(SCHEDULE_ID).update(keep_state)
-        except RPCError as exc:  # another worker starting at the same moment updated it
-            log.info("risk retrain schedule left as another worker set it: %s", exc.status)
-    except RPCError as exc:
-        if exc.status is not RPCStatusCode.UNIMPLEMENTED:
-            raise
-        log.warning("Temporal has no schedules: the risk model is retrained on demand only")
-        return False
-    return True
+    return await ensure_schedule(
+        client,
+        SCHEDULE_ID,
+        retrain_schedule(task_queue),
+        "the risk model is retrained on demand only",
+    )

@@ -5,8 +5,6 @@ starts; the sweep then runs on whichever worker takes it, once per minute in all
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 from datetime import timedelta
 
 from temporalio import workflow
@@ -14,16 +12,14 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 from temporalio.common import RetryPolicy
-from temporalio.service import RPCError, RPCStatusCode
+
+from workflows.schedules import ensure_schedule
 
 with workflow.unsafe.imports_passed_through():
     from activities.stopped_cases import StoppedCaseActivities, SweepReport
@@ -31,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
 SCHEDULE_ID = "denials-stopped-case-sweep"
 WORKFLOW_ID = "stopped-case-sweep"  # the schedule appends the time of each start
 SWEEP_EVERY = timedelta(minutes=1)
-log = logging.getLogger(__name__)
 
 
 @workflow.defn
@@ -68,22 +63,9 @@ async def ensure_sweep_schedule(client: Client, task_queue: str) -> bool:
     """Create the sweep's schedule, or bring it up to date keeping its paused state (an
     operator may pause it); every worker calls this at start. False when the server has no
     schedules (the time-skipping test server): changes to a stopped case still notice it."""
-    wanted = sweep_schedule(task_queue)
-    try:
-        await client.create_schedule(SCHEDULE_ID, wanted)
-    except ScheduleAlreadyRunningError:
-
-        def keep_state(current: ScheduleUpdateInput) -> ScheduleUpdate:
-            state = current.description.schedule.state
-            return ScheduleUpdate(schedule=dataclasses.replace(wanted, state=state))
-
-        try:
-            await client.get_schedule_handle(SCHEDULE_ID).update(keep_state)
-        except RPCError as exc:  # another worker starting at the same moment updated it
-            log.info("sweep schedule left as another worker set it: %s", exc.status)
-    except RPCError as exc:
-        if exc.status is not RPCStatusCode.UNIMPLEMENTED:
-            raise
-        log.warning("Temporal has no schedules: stopped case workflows are noticed on use only")
-        return False
-    return True
+    return await ensure_schedule(
+        client,
+        SCHEDULE_ID,
+        sweep_schedule(task_queue),
+        "stopped case workflows are noticed on use only",
+    )

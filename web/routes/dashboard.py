@@ -22,7 +22,7 @@ DEFAULT_PERIOD_DAYS = 90
 TREND_PAYERS = 8  # the payers with the most denied dollars get a line each
 
 
-def parse_day(name: str, value: str | None, errors: list[str]) -> date | None:
+def _parse_day(name: str, value: str | None, errors: list[str]) -> date | None:
     if not value:
         return None
     try:
@@ -30,6 +30,19 @@ def parse_day(name: str, value: str | None, errors: list[str]) -> date | None:
     except ValueError:
         errors.append(f"{name}: {value!r} is not a date (YYYY-MM-DD)")
         return None
+
+
+def requested_period(since: str | None, until: str | None) -> tuple[Period, list[str]]:
+    """The period a page's `since` / `until` ask for, and what is wrong with them (then the
+    default period, so the page still shows figures beside the problems)."""
+    errors: list[str] = []
+    first, last = _parse_day("since", since, errors), _parse_day("until", until, errors)
+    if not errors:
+        try:
+            return Period.of(first, last, DEFAULT_PERIOD_DAYS), errors
+        except Invalid as exc:
+            errors.append(str(exc))
+    return Period.of(None, None, DEFAULT_PERIOD_DAYS), errors
 
 
 def charts(board: Dashboard) -> dict[str, Markup]:
@@ -82,16 +95,7 @@ def dashboard_page(
     since: str | None = None,
     until: str | None = None,
 ) -> HTMLResponse:
-    errors: list[str] = []
-    first, last = parse_day("since", since, errors), parse_day("until", until, errors)
-    period = None
-    if not errors:
-        try:
-            period = Period.of(first, last, DEFAULT_PERIOD_DAYS)
-        except Invalid as exc:
-            errors.append(str(exc))
-    if period is None:
-        period = Period.of(None, None, DEFAULT_PERIOD_DAYS)
+    period, errors = requested_period(since, until)
     board = analytics.dashboard(period, user.actor)
     return render(
         request,

@@ -8,11 +8,9 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from app.deps import SessionDep
-from services.analytics import Period
-from services.errors import Invalid
 from services.prevention_loop import PreventionLoopOut, prevention_loop_figures
 from web.charts import line_chart
-from web.routes.dashboard import DEFAULT_PERIOD_DAYS, parse_day
+from web.routes.dashboard import requested_period
 from web.session import CaseReaderPage
 from web.templating import render
 
@@ -40,14 +38,8 @@ def prevention_loop_page(
     since: str | None = None,
     until: str | None = None,
 ) -> HTMLResponse:
-    errors: list[str] = []
-    first, last = parse_day("since", since, errors), parse_day("until", until, errors)
-    try:
-        period = Period.of(first, last, DEFAULT_PERIOD_DAYS) if not errors else None
-    except Invalid as exc:
-        errors.append(str(exc))
-        period = None
-    loop = prevention_loop_figures(session, period or Period.of(None, None, DEFAULT_PERIOD_DAYS))
+    period, errors = requested_period(since, until)
+    loop = prevention_loop_figures(session, period)
     fragment = request.headers.get("HX-Request") == "true"
     return render(
         request,
