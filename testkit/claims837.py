@@ -203,3 +203,45 @@ def random_claims(
 def sorted_for_file(claims: Sequence[ClaimUnderCheck]) -> list[ClaimUnderCheck]:
     """The order `write_claims_837` puts claims in (by kind, stable), as a reader gives them."""
     return sorted(claims, key=lambda claim: claim.kind)
+
+
+SERVED = date(2025, 3, 3)
+
+
+def one_line_claim(
+    number: int = 1,
+    *,
+    code: str = "99213",
+    payer_id: str = "60054",
+    payer_name: str = "ACME",
+    charge: Decimal = Decimal(100),
+    diagnosis: str = "M54.5",
+    rendering_npi: str = "",
+    **changes: object,
+) -> ClaimUnderCheck:
+    """A clean one-line commercial professional claim served on SERVED (claim id PCN<number>),
+    with `changes` replacing any of its fields."""
+    line = LineUnderCheck(
+        line_number=1,
+        procedure_code=code,
+        charge=charge,
+        service_date=SERVED,
+        place_of_service="11",
+        diagnosis_codes=(diagnosis,),
+        rendering_npi=rendering_npi,
+    )
+    claim = ClaimUnderCheck(
+        claim_id=f"PCN{number}",
+        payer_id=payer_id,
+        payer_name=payer_name,
+        filing_indicator="CI",
+        billing_npi="1234567893",
+        rendering_npi=rendering_npi,
+        place_of_service="11",
+        diagnosis_codes=(diagnosis,),
+        total_charge=charge,
+        service_date_from=SERVED,
+        service_date_to=SERVED,
+        lines=(line,),
+    )
+    return claim.model_copy(update=changes)

@@ -3,39 +3,13 @@ a run read back by GET; billers and supervisors only; an unreadable file refused
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
-from domain.claim_checks.findings import ClaimUnderCheck, LineUnderCheck
-from testkit.claims837 import write_claims_837
+from domain.claim_checks.findings import ClaimUnderCheck
+from testkit.claims837 import one_line_claim, write_claims_837
 from tests.api.conftest import Api, as_user
-
-SERVED = date(2025, 3, 3)
 
 
 def _claim(number: int, **changes: object) -> ClaimUnderCheck:
-    line = LineUnderCheck(
-        line_number=1,
-        procedure_code="99213",
-        charge=Decimal(100),
-        service_date=SERVED,
-        place_of_service="11",
-        diagnosis_codes=("M54.5",),
-    )
-    claim = ClaimUnderCheck(
-        claim_id=f"PCN{number}",
-        payer_id="60054",
-        payer_name="ACME",
-        filing_indicator="CI",
-        billing_npi="1234567893",
-        place_of_service="11",
-        diagnosis_codes=("M54.5",),
-        total_charge=Decimal(100),
-        service_date_from=SERVED,
-        service_date_to=SERVED,
-        lines=(line,),
-    )
-    return claim.model_copy(update=changes)
+    return one_line_claim(number, **changes)
 
 
 async def test_a_file_is_checked_and_read_back(api: Api) -> None:

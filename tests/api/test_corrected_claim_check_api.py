@@ -4,36 +4,20 @@ outbox, its hit counted); the claim corrected as the fix says goes out."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 from sqlmodel import Session
 
-from db.models import PreventionTaskRow
 from db.prevention_edits import edit_versions
 from tests.api.conftest import Api, as_user, problem
 from tests.api.test_corrected_claim_api import _ingested_case, _outbox, _submit
+from tests.prevention_items import add_prevention_item
 from tests.recent_samples import LINE_DENIAL_ICN, recent_emedny_835
 
 SAM = as_user("sam")
 
 
 def _prevention_item(api: Api) -> str:
-    item_id = f"PV-{uuid.uuid4().hex[:12]}"
-    now = datetime.now(UTC)
     with Session(api.harness.engine) as session:
-        session.add(
-            PreventionTaskRow(
-                prevention_task_id=item_id,
-                pattern_key=f"test|{item_id}",
-                payer_id="any",
-                root_cause="CO-4: modifier missing",
-                owning_team="coding",
-                recommended_action="Add LT/RT",
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        item_id = add_prevention_item(session, payer_id="any", action="Add LT/RT")
         session.commit()
     return item_id
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,35 +14,12 @@ from typer.testing import CliRunner
 
 from db.claim_checks import ClaimCheckRunRow
 from denials.cli import app
-from domain.claim_checks.findings import ClaimUnderCheck, LineUnderCheck
-from testkit.claims837 import write_claims_837
-
-SERVED = date(2025, 3, 3)
+from domain.claim_checks.findings import ClaimUnderCheck
+from testkit.claims837 import one_line_claim, write_claims_837
 
 
 def _claim(number: int, **changes: object) -> ClaimUnderCheck:
-    line = LineUnderCheck(
-        line_number=1,
-        procedure_code="99213",
-        charge=Decimal(100),
-        service_date=SERVED,
-        place_of_service="11",
-        diagnosis_codes=("M54.5",),
-    )
-    claim = ClaimUnderCheck(
-        claim_id=f"PCN{number}",
-        payer_id="60054",
-        payer_name="ACME",
-        filing_indicator="CI",
-        billing_npi="1234567893",
-        place_of_service="11",
-        diagnosis_codes=("M54.5",),
-        total_charge=Decimal(100),
-        service_date_from=SERVED,
-        service_date_to=SERVED,
-        lines=(line,),
-    )
-    return claim.model_copy(update=changes)
+    return one_line_claim(number, **changes)
 
 
 @pytest.fixture

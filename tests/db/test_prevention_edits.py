@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from db.models import PreventionTaskRow
 from db.prevention_edits import (
     active_edits,
     add_edit,
@@ -20,24 +16,11 @@ from db.prevention_edits import (
 )
 from domain.claim_checks.edits import EditCondition, EditDraft
 from domain.claim_checks.findings import Severity
+from tests.prevention_items import add_prevention_item
 
 
 def _item(session: Session) -> str:
-    item_id = f"PV-{uuid.uuid4().hex[:12]}"
-    now = datetime.now(UTC)
-    session.add(
-        PreventionTaskRow(
-            prevention_task_id=item_id,
-            pattern_key=f"test:{item_id}",
-            payer_id="ACME",
-            root_cause="modifier missing",
-            owning_team="coding",
-            recommended_action="Add GP",
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    session.flush()
+    item_id = add_prevention_item(session, payer_id="ACME", action="Add GP")
     return item_id
 
 

@@ -9,11 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from domain.claim_checks.findings import ClaimUnderCheck, FindingKind, LineUnderCheck, Severity
+from domain.claim_checks.findings import ClaimUnderCheck, FindingKind, Severity
 from domain.claim_checks.rules import duplicate_findings, npi_is_valid, rule_findings
 from domain.payer_rules import PayerRuleRegistry, load_registry, parse_rules, rule_documents
-
-SERVED = date(2025, 3, 3)
+from testkit.claims837 import SERVED, one_line_claim
 
 
 def _registry(**extra: object) -> PayerRuleRegistry:
@@ -33,26 +32,9 @@ def _registry(**extra: object) -> PayerRuleRegistry:
 
 
 def _claim(**changes: object) -> ClaimUnderCheck:
-    line = LineUnderCheck(
-        line_number=1,
-        procedure_code="70551",
-        charge=Decimal(500),
-        service_date=SERVED,
-        diagnosis_codes=("R51.9",),
+    return one_line_claim(
+        code="70551", payer_name="", charge=Decimal(500), diagnosis="R51.9", **changes
     )
-    base = ClaimUnderCheck(
-        claim_id="PCN1",
-        payer_id="60054",
-        filing_indicator="CI",
-        billing_npi="1234567893",
-        place_of_service="11",
-        diagnosis_codes=("R51.9",),
-        total_charge=Decimal(500),
-        service_date_from=SERVED,
-        service_date_to=SERVED,
-        lines=(line,),
-    )
-    return base.model_copy(update=changes)
 
 
 def _codes(findings: list) -> list[str]:

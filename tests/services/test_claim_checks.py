@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,7 +13,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from db.claim_checks import ClaimCheckRunRow, get_run, run_results
-from db.models import PreventionTaskRow
 from db.prevention_edits import add_edit, current_row
 from db.risk_models import save_model
 from domain.claim_checks.edits import EditCondition, EditDraft
@@ -22,7 +20,6 @@ from domain.claim_checks.findings import (
     ClaimUnderCheck,
     Finding,
     FindingKind,
-    LineUnderCheck,
     Severity,
 )
 from domain.payer_rules import load_registry
@@ -30,9 +27,8 @@ from edi.claims837 import Claims837Error
 from services.claim_checks import check_file, run_check
 from services.claim_risk.model import train
 from testkit.claim_history import generate_history
-from testkit.claims837 import write_claims_837
-
-SERVED = date(2025, 3, 3)
+from testkit.claims837 import one_line_claim, write_claims_837
+from tests.prevention_items import add_prevention_item
 
 
 @dataclass(frozen=True)
@@ -72,48 +68,11 @@ class _FakeScorer:
 
 
 def _claim(number: int, code: str = "99213", **changes: object) -> ClaimUnderCheck:
-    line = LineUnderCheck(
-        line_number=1,
-        procedure_code=code,
-        charge=Decimal(100),
-        service_date=SERVED,
-        place_of_service="11",
-        diagnosis_codes=("M54.5",),
-        rendering_npi="1234567893",
-    )
-    claim = ClaimUnderCheck(
-        claim_id=f"PCN{number}",
-        payer_id="60054",
-        payer_name="ACME",
-        filing_indicator="CI",
-        billing_npi="1234567893",
-        rendering_npi="1234567893",
-        place_of_service="11",
-        diagnosis_codes=("M54.5",),
-        total_charge=Decimal(100),
-        service_date_from=SERVED,
-        service_date_to=SERVED,
-        lines=(line,),
-    )
-    return claim.model_copy(update=changes)
+    return one_line_claim(number, code=code, rendering_npi="1234567893", **changes)
 
 
 def _edit(session: Session) -> str:
-    item_id = f"PV-{uuid.uuid4().hex[:12]}"
-    now = datetime.now(UTC)
-    session.add(
-        PreventionTaskRow(
-            prevention_task_id=item_id,
-            pattern_key=f"test:{item_id}",
-            payer_id="60054",
-            root_cause="modifier missing",
-            owning_team="coding",
-            recommended_action="Add GP",
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    session.flush()
+    item_id = add_prevention_item(session, payer_id="60054", action="Add GP")
     draft = EditDraft(
         severity=Severity.BLOCK,
         condition=EditCondition(procedure_codes=("97110",), modifier_missing="GP"),

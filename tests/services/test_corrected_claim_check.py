@@ -4,14 +4,12 @@ edit no longer matches goes through, and checking from the task counts nothing."
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from db.models import PreventionTaskRow
 from db.prevention_edits import edit_versions
 from domain.appeals.corrections import ClaimCorrections, LineCorrection
 from domain.case import Actor, Role
@@ -23,6 +21,7 @@ from services.audit import AuditService
 from services.corrected_claim_check import ClaimBlocked, CorrectedClaimCheck
 from services.prevention import PreventionService
 from tests.domain.appeals.case_builder import letter_case
+from tests.prevention_items import add_prevention_item
 
 SAM = Actor(user_id="sam", role=Role.SUPERVISOR)
 ALICE = Actor(user_id="alice", role=Role.BILLER)
@@ -31,20 +30,7 @@ SENT_ON = date(2026, 2, 20)
 
 def _item_with_edit(session: Session, payer_id: str) -> str:
     """A prevention item whose edit blocks 99215 for this payer without modifier GT."""
-    item_id = f"PV-{uuid.uuid4().hex[:12]}"
-    now = datetime.now(UTC)
-    session.add(
-        PreventionTaskRow(
-            prevention_task_id=item_id,
-            pattern_key=f"test|{item_id}",
-            payer_id=payer_id,
-            root_cause="CO-4",
-            owning_team="coding",
-            recommended_action="Add GT",
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    item_id = add_prevention_item(session, payer_id=payer_id, action="Add GT")
     session.commit()
     PreventionService(session, AuditService(session)).write_edit(
         item_id,

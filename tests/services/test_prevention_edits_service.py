@@ -3,20 +3,19 @@ with every problem and audited; a done item's effectiveness shows the hits besid
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from db.models import AuditEventRow, PreventionTaskRow
+from db.models import AuditEventRow
 from db.prevention_edits import active_edits, record_edit_hits
 from domain.case import Actor, Role
 from services.audit import AuditService
 from services.errors import NotFound
 from services.prevention import EditProblems, PreventionService
+from tests.prevention_items import add_prevention_item
 
 SAM = Actor(user_id="sam", role=Role.SUPERVISOR)
 EDIT: dict[str, Any] = {
@@ -27,22 +26,7 @@ EDIT: dict[str, Any] = {
 
 
 def _item(session: Session, done: bool = False) -> str:
-    item_id = f"PV-{uuid.uuid4().hex[:12]}"
-    now = datetime.now(UTC)
-    session.add(
-        PreventionTaskRow(
-            prevention_task_id=item_id,
-            pattern_key=f"test|{item_id}",
-            payer_id="ACME",
-            root_cause="CO-4: modifier missing",
-            owning_team="coding",
-            recommended_action="Add GP",
-            status="done" if done else "open",
-            created_at=now,
-            updated_at=now,
-            completed_at=now - timedelta(days=3) if done else None,
-        )
-    )
+    item_id = add_prevention_item(session, payer_id="ACME", action="Add GP", done=done)
     session.commit()
     return item_id
 

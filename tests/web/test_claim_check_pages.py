@@ -7,44 +7,20 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
-from domain.claim_checks.findings import ClaimUnderCheck, LineUnderCheck
+from domain.claim_checks.findings import ClaimUnderCheck
 from domain.rulebook import Rulebook
-from testkit.claims837 import write_claims_837
+from testkit.claims837 import one_line_claim, write_claims_837
 from tests.api.test_auth_sessions import Site, csrf_of, serve, web_login
-
-SERVED = date(2025, 3, 3)
 
 
 def _claim(number: int, payer: str = "60054", **changes: object) -> ClaimUnderCheck:
-    line = LineUnderCheck(
-        line_number=1,
-        procedure_code="99213",
-        charge=Decimal(100),
-        service_date=SERVED,
-        place_of_service="11",
-        diagnosis_codes=("M54.5",),
-    )
-    claim = ClaimUnderCheck(
-        claim_id=f"PCN{number}",
-        payer_id=payer,
-        payer_name={"60054": "ACME", "87726": "UHC"}[payer],
-        filing_indicator="CI",
-        billing_npi="1234567893",
-        place_of_service="11",
-        diagnosis_codes=("M54.5",),
-        total_charge=Decimal(100),
-        service_date_from=SERVED,
-        service_date_to=SERVED,
-        lines=(line,),
-    )
-    return claim.model_copy(update=changes)
+    names = {"60054": "ACME", "87726": "UHC"}
+    return one_line_claim(number, payer_id=payer, payer_name=names[payer], **changes)
 
 
 FILE = write_claims_837(

@@ -6,19 +6,17 @@ it off; billers read the edits but get no form and are refused the post; the API
 from __future__ import annotations
 
 import html
-import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from db.models import PreventionTaskRow
 from db.prevention_edits import active_edits, record_edit_hits
 from domain.rulebook import Rulebook
 from tests.api.test_auth_sessions import Site, csrf_of, serve, web_login
+from tests.prevention_items import add_prevention_item
 from tests.web.test_admin_users import field_errors
 
 GOOD = {
@@ -38,21 +36,8 @@ async def site(sqlite_engine: Engine, tmp_path: Path, rulebook: Rulebook) -> Asy
 
 
 def make_item(site: Site) -> str:
-    item_id = f"PV-{uuid.uuid4().hex[:12]}"
-    now = datetime.now(UTC)
     with Session(site.engine) as session:
-        session.add(
-            PreventionTaskRow(
-                prevention_task_id=item_id,
-                pattern_key=f"test|{item_id}",
-                payer_id="ACME",
-                root_cause="CO-4: modifier missing",
-                owning_team="coding",
-                recommended_action="Add GP",
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        item_id = add_prevention_item(session, payer_id="ACME", action="Add GP")
         session.commit()
     return item_id
 
