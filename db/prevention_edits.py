@@ -90,13 +90,17 @@ def current_row(session: Session, edit_id: str) -> PreventionEditRow | None:
     ).first()
 
 
-def add_edit(
-    session: Session, prevention_task_id: str, draft: EditDraft, written_by: str
+def _write_version(
+    session: Session,
+    edit_id: str,
+    version: int,
+    prevention_task_id: str,
+    draft: EditDraft,
+    written_by: str,
 ) -> EditVersion:
-    """A new edit on a prevention item, at version 1 (in the caller's transaction)."""
     row = PreventionEditRow(
-        edit_id=f"PE-{uuid.uuid4().hex[:12]}",
-        version=1,
+        edit_id=edit_id,
+        version=version,
         prevention_task_id=prevention_task_id,
         severity=draft.severity.value,
         condition=_stored(draft),
@@ -110,6 +114,14 @@ def add_edit(
     return _version(row)
 
 
+def add_edit(
+    session: Session, prevention_task_id: str, draft: EditDraft, written_by: str
+) -> EditVersion:
+    """A new edit on a prevention item, at version 1 (in the caller's transaction)."""
+    edit_id = f"PE-{uuid.uuid4().hex[:12]}"
+    return _write_version(session, edit_id, 1, prevention_task_id, draft, written_by)
+
+
 def revise_edit(
     session: Session, current: PreventionEditRow, draft: EditDraft, written_by: str
 ) -> EditVersion:
@@ -117,20 +129,14 @@ def revise_edit(
     current.is_current = False
     session.add(current)
     session.flush()
-    row = PreventionEditRow(
-        edit_id=current.edit_id,
-        version=current.version + 1,
-        prevention_task_id=current.prevention_task_id,
-        severity=draft.severity.value,
-        condition=_stored(draft),
-        fix=draft.fix,
-        enabled=draft.enabled,
-        written_by=written_by,
-        written_at=datetime.now(UTC),
+    return _write_version(
+        session,
+        current.edit_id,
+        current.version + 1,
+        current.prevention_task_id,
+        draft,
+        written_by,
     )
-    session.add(row)
-    session.flush()
-    return _version(row)
 
 
 def switch_edit(session: Session, current: PreventionEditRow, enabled: bool) -> EditVersion:
