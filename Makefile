@@ -64,10 +64,13 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.history_budget
 	$(BIN)/python -m bench.ingest_embedded
 	$(BIN)/python -m bench.ingest_20k
+	$(BIN)/python -m bench.ingest_upload
 	$(BIN)/python -m bench.worker_memory
 	$(BIN)/python -m bench.task_roundtrip
 	$(BIN)/python -m bench.worklist
 	$(BIN)/python -m bench.analytics
+	$(BIN)/python -m bench.claim_check
+	$(BIN)/python -m bench.claim_risk
 
 ## clean: remove what run, test and bench made here: the venv, .data (the demo's cases and its
 ## payload key), screenshots, tool caches, build metadata and bytecode (not the apt Chromium)
