@@ -16,7 +16,9 @@ PHI_FREE_KEYS = frozenset(
         "adjustment",
         "assignee",
         "away_override",
+        "blocked_by",
         "cases_started",
+        "condition",
         "count",
         "created",
         "csrf",
@@ -24,7 +26,10 @@ PHI_FREE_KEYS = frozenset(
         "decision",
         "detected_by",
         "document_id",
+        "edit",
+        "edit_id",
         "effective_from",
+        "enabled",
         "ends_at",
         "fields",
         "filter_id",
@@ -48,6 +53,7 @@ PHI_FREE_KEYS = frozenset(
         "rule_id",
         "run_id",
         "scope",
+        "severity",
         "sha256",
         "shown",
         "since",
@@ -69,6 +75,8 @@ PHI_FREE_KEYS = frozenset(
         "view",
     }
 )
+# (blocked_by: the codes of the rules and edits that refused a claim; condition: an edit's
+# condition on claim fields, as its author wrote it from a form of codes and ids.)
 # Detail keys whose values are typed by a user or come from a file: a reason, a note's purpose,
 # a search, a file name may each name a patient.
 MAY_NAME_A_PATIENT = frozenset({"file", "filters", "reason", "why"})

@@ -422,7 +422,9 @@ def test_ingest_page_reports_cases_and_errors(page: Page, shot: Shots, tmp_path:
     assert int(totals["errors"]) >= 1
     ok = result.locator("article.report").filter(has_text="web-remit.835")
     expect(ok.locator(".tag").nth(1)).to_have_text("ingested")
-    expect(ok.locator("p.muted")).to_contain_text("1 cases started")
+    expect(ok.locator("p.muted").filter(has_text="claims")).to_contain_text("1 cases started")
+    # The implementation-guide check runs beside the ingest and says where it is.
+    expect(ok.locator("p.muted[role=status]")).to_contain_text("Implementation-guide check")
     failed = result.locator("article.report.failed").filter(has_text="scanned-eob.txt")
     expect(failed.locator(".tag").first).to_have_text("unreadable")
     expect(failed.locator("ul.problems.errors li").first).to_contain_text("not an X12 file")
