@@ -149,7 +149,8 @@ class PreventionService:
             )
             .offset(offset)
             .limit(limit)
-        )
+        ).all()  # read whole before the audit's INSERT: on SQLite a write after a read still
+        # open must start from the newest snapshot, else it fails at once ("database is locked")
         self._audit.record(actor, "prevention.list", status=status.value if status else None)
         return Page[PreventionOut](
             items=[self._out(row) for row in rows],
