@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Column, ForeignKeyConstraint, Index, insert
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -98,16 +98,22 @@ def _open_checks(session: Session, claim_ids: Sequence[str]) -> dict[str, list[_
     return {claim_id: checks for claim_id, checks in found.items() if checks}
 
 
-def _answered(checks: list[_Check], payer_id: str, on: date | None) -> tuple[_Check | None, bool]:
-    """The check a remittance of `payer_id` dated `on` answers (None: no check before it, or
-    several of other payers), and whether the payer matched."""
+class _Match(NamedTuple):
+    check: _Check | None  # None: no check before the remittance, or several of other payers
+    payer_matched: bool
+    ambiguous: bool  # no check of this payer, and checks of several others
+
+
+def _answered(checks: list[_Check], payer_id: str, on: date | None) -> _Match:
+    """The check a remittance of `payer_id` dated `on` answers."""
     before = [check for check in checks if on is None or check.checked_on <= on]
     same_payer = [check for check in before if check.payer_id == payer_id]
     if same_payer:
-        return same_payer[-1], True
-    if len({check.payer_id for check in before}) == 1:
-        return before[-1], False
-    return None, False
+        return _Match(same_payer[-1], True, False)
+    others = {check.payer_id for check in before}
+    if len(others) == 1:
+        return _Match(before[-1], False, False)
+    return _Match(None, False, len(others) > 1)
 
 
 def record_check_outcomes(
@@ -125,11 +131,11 @@ def record_check_outcomes(
         candidates = checks.get(row["claim_id"])
         if not candidates:
             continue
-        on = row["remittance_date"]
-        check, payer_matched = _answered(candidates, row["payer_id"], on)
+        check, payer_matched, unclear = _answered(
+            candidates, row["payer_id"], row["remittance_date"]
+        )
         if check is None:
-            before = {c.payer_id for c in candidates if on is None or c.checked_on <= on}
-            ambiguous += len(before) > 1
+            ambiguous += unclear
             continue
         # Settled: this check and the ones before it; a later check stays open.
         checks[row["claim_id"]] = [c for c in candidates if c.checked_at > check.checked_at]

@@ -52,17 +52,7 @@ class RetrainStarted(BaseModel):
 
 
 def _view(stored: StoredModel) -> RiskModelView:
-    return RiskModelView(
-        version=stored.version,
-        trained_at=stored.trained_at,
-        trigger=stored.trigger,
-        lines=stored.lines,
-        metrics=stored.metrics,
-        sha256=stored.sha256,
-        size=stored.size,
-        active=stored.active,
-        note=stored.note,
-    )
+    return RiskModelView.model_validate(stored, from_attributes=True)
 
 
 def list_models(session: Session, limit: int = 50) -> list[RiskModelView]:
