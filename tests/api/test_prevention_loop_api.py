@@ -7,9 +7,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlmodel import Session
-
-from db.claim_checks import ClaimCheckRunRow, add_results, add_run
 from domain.claim_checks.findings import (
     ClaimCheckResult,
     Finding,
@@ -18,7 +15,7 @@ from domain.claim_checks.findings import (
 )
 from domain.rulebook import Rulebook
 from tests.api.conftest import Api, as_user
-from tests.db.test_check_outcomes import checked_claim, denied, paid, remit
+from tests.db.test_check_outcomes import checked_claim, denied, paid, remit, store_checks
 from tests.login_form import post_login
 
 EDIT = Finding(
@@ -42,40 +39,20 @@ RISK = Finding(
 
 def store_run(api: Api, claims: list[tuple[str, float, tuple[Finding, ...]]]) -> None:
     """One check run, made now, of these (claim number, probability, findings)."""
-    run_id = uuid.uuid4().hex
-    with Session(api.harness.engine) as session:
-        add_run(
-            session,
-            ClaimCheckRunRow(
-                run_id=run_id,
-                file_sha256="0" * 64,
-                file_size=1,
-                source="api",
-                checked_by="sam",
-                checked_at=datetime.now(UTC),
-                submission_date=datetime.now(UTC).date(),
-                claims=len(claims),
-                lines=len(claims),
-                blocked=0,
-                warned=0,
-                findings=0,
+    results = [
+        (
+            ClaimCheckResult(
+                claim_id=claim_id,
+                payer_id="SHP01",
+                line_count=1,
+                denial_probability=probability,
+                findings=findings,
             ),
+            checked_claim(claim_id, "SHP01"),
         )
-        results = [
-            (
-                ClaimCheckResult(
-                    claim_id=claim_id,
-                    payer_id="SHP01",
-                    line_count=1,
-                    denial_probability=probability,
-                    findings=findings,
-                ),
-                checked_claim(claim_id, "SHP01"),
-            )
-            for claim_id, probability, findings in claims
-        ]
-        add_results(session, run_id, 1, results)
-        session.commit()
+        for claim_id, probability, findings in claims
+    ]
+    store_checks(api.harness.engine, datetime.now(UTC), results)
 
 
 async def test_the_loop_shows_what_the_checks_predicted_and_the_payer_said(

@@ -14,12 +14,10 @@ from sqlmodel import Session, col, select
 
 from db.check_outcomes import ClaimCheckOutcomeRow
 from db.claim_checks import ClaimCheckRunRow, add_results, add_run
-from db.models import IngestFileRow
-from db.remittance_claims import record_adjudicated
 from domain.claim_checks.findings import ClaimCheckResult, ClaimUnderCheck, LineUnderCheck
 from domain.rulebook import Rulebook
-from edi.parser import parse_bytes
 from testkit.x12 import Claim835, Envelope, Line835, Remittance835, build_file
+from tests.db.test_remittance_claims import record
 
 PAID_ON = date(2026, 3, 2)
 
@@ -47,8 +45,10 @@ def checked_claim(
     )
 
 
-def check(engine: Engine, claim_id: str, payer_id: str, at: datetime, probability: float) -> str:
-    """Store a one-claim check run made at `at`; its run id."""
+def store_checks(
+    engine: Engine, at: datetime, results: list[tuple[ClaimCheckResult, ClaimUnderCheck]]
+) -> str:
+    """Store a check run made at `at` of these (result, claim as checked); its run id."""
     run_id = uuid.uuid4().hex
     with Session(engine) as session:
         add_run(
@@ -61,19 +61,24 @@ def check(engine: Engine, claim_id: str, payer_id: str, at: datetime, probabilit
                 checked_by="test",
                 checked_at=at,
                 submission_date=at.date(),
-                claims=1,
-                lines=1,
+                claims=len(results),
+                lines=len(results),
                 blocked=0,
                 warned=0,
                 findings=0,
             ),
         )
-        result = ClaimCheckResult(
-            claim_id=claim_id, payer_id=payer_id, line_count=1, denial_probability=probability
-        )
-        add_results(session, run_id, 1, [(result, checked_claim(claim_id, payer_id))])
+        add_results(session, run_id, 1, results)
         session.commit()
     return run_id
+
+
+def check(engine: Engine, claim_id: str, payer_id: str, at: datetime, probability: float) -> str:
+    """Store a one-claim check run made at `at`; its run id."""
+    result = ClaimCheckResult(
+        claim_id=claim_id, payer_id=payer_id, line_count=1, denial_probability=probability
+    )
+    return store_checks(engine, at, [(result, checked_claim(claim_id, payer_id))])
 
 
 def remit(
@@ -84,6 +89,7 @@ def remit(
     control: int = 1,
     on: date = PAID_ON,
 ) -> None:
+    """Record the adjudicated claims of a one-claim 835 from `payer_id`, dated `on`."""
     sent = Remittance835(
         claims=[claim],
         payer_id=payer_id,
@@ -91,24 +97,7 @@ def remit(
         payment_date=on,
         production_date=on,
     )
-    raw = build_file(sent, envelope=Envelope(first_control_number=control))
-    parsed = parse_bytes("r.835", raw, rulebook)
-    assert parsed.ok, parsed.errors
-    with Session(engine) as session:
-        if session.get(IngestFileRow, parsed.sha256) is None:
-            session.add(
-                IngestFileRow(
-                    sha256=parsed.sha256,
-                    filename="r.835",
-                    size=len(raw),
-                    status="ingested",
-                    content=raw,
-                    received_by="test",
-                    received_at=datetime.now(UTC),
-                )
-            )
-            session.commit()
-        record_adjudicated(session, parsed.sha256, parsed.adjudicated)
+    record(engine, rulebook, build_file(sent, envelope=Envelope(first_control_number=control)))
 
 
 def denied(claim_id: str) -> Claim835:

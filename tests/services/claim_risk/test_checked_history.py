@@ -10,11 +10,10 @@ from datetime import UTC, date, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from db.claim_checks import ClaimCheckRunRow, add_results, add_run
 from domain.claim_checks.findings import ClaimCheckResult
 from domain.rulebook import Rulebook
 from services.claim_risk.extract import stored_history
-from tests.db.test_check_outcomes import checked_claim, denied, paid, remit
+from tests.db.test_check_outcomes import checked_claim, denied, paid, remit, store_checks
 
 ANSWERED_ON = date(2026, 2, 10)
 
@@ -24,39 +23,18 @@ def test_answered_checks_are_learned_with_their_lines(
 ) -> None:
     tag = uuid.uuid4().hex[:6].upper()
     without_gp, with_gp, never_checked = f"{tag}1", f"{tag}2", f"{tag}3"
-    run_id = uuid.uuid4().hex
-    with Session(sqlite_engine) as session:
-        add_run(
-            session,
-            ClaimCheckRunRow(
-                run_id=run_id,
-                file_sha256="0" * 64,
-                file_size=1,
-                source="cli",
-                checked_by="test",
-                checked_at=datetime(2026, 2, 1, tzinfo=UTC),
-                submission_date=date(2026, 2, 1),
-                claims=2,
-                lines=2,
-                blocked=0,
-                warned=0,
-                findings=0,
-            ),
-        )
-        claims = [
-            checked_claim(without_gp, "SHP01"),
-            checked_claim(with_gp, "SHP01", "97110", ("GP",)),
-        ]
-        add_results(
-            session,
-            run_id,
-            1,
-            [
-                (ClaimCheckResult(claim_id=c.claim_id, payer_id="SHP01", line_count=1), c)
-                for c in claims
-            ],
-        )
-        session.commit()
+    claims = [
+        checked_claim(without_gp, "SHP01"),
+        checked_claim(with_gp, "SHP01", "97110", ("GP",)),
+    ]
+    store_checks(
+        sqlite_engine,
+        datetime(2026, 2, 1, tzinfo=UTC),
+        [
+            (ClaimCheckResult(claim_id=c.claim_id, payer_id="SHP01", line_count=1), c)
+            for c in claims
+        ],
+    )
     remit(sqlite_engine, rulebook, "SHP01", denied(without_gp), control=21, on=ANSWERED_ON)
     remit(sqlite_engine, rulebook, "SHP01", paid(with_gp), control=22, on=ANSWERED_ON)
     remit(sqlite_engine, rulebook, "SHP01", paid(never_checked), control=23, on=ANSWERED_ON)
