@@ -11,12 +11,17 @@ the file's (a parsed claim weighs tens of times its bytes).
 A part's claims keep their place in the whole file (first_adjudicated, first_acknowledged):
 answers are named by it. 277CA and 999 transaction sets are read whole, as parse_bytes reads
 them (their files are small); an 835's claims stream.
+
+The file itself is never held whole either: both read it from a Source, its bytes or a function
+giving them again a chunk at a time (a stored file's chunks, db.ingest_chunks), decoded and
+split into segments as they come (edi.tokenizer.stream_pieces). Each read takes a first pass
+for the file's SHA-256 and encoding (UTF-8 only if all of it is).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from domain.models import DenialKind
@@ -34,10 +39,38 @@ from edi.results import (
     FileKind,
     ParsedFile,
 )
-from edi.tokenizer import Delimiters, Segment, decode, stream
+from edi.tokenizer import Delimiters, Segment, decode_chunks, encoding_of, stream_pieces
 
 PART_CLAIMS = 2000
 PROBLEM_LIMIT = 500
+CHUNK_BYTES = 1 << 20  # a file given as bytes is read this much at a time, as a stored one
+# A file's bytes, or a function giving them (again at each call) a chunk at a time.
+Source = bytes | Callable[[], Iterable[bytes]]
+
+
+def chunks(source: Source) -> Iterator[bytes]:
+    if isinstance(source, bytes):
+        view = memoryview(source)
+        for start in range(0, len(source), CHUNK_BYTES):
+            yield bytes(view[start : start + CHUNK_BYTES])
+    else:
+        yield from source()
+
+
+def survey(source: Source) -> tuple[str, str]:
+    """The file's SHA-256 and the encoding its text is read in, in one pass."""
+    digest = hashlib.sha256()
+
+    def hashed() -> Iterator[bytes]:
+        for chunk in chunks(source):
+            digest.update(chunk)
+            yield chunk
+
+    read = hashed()
+    encoding = encoding_of(read)  # stops at the first byte UTF-8 cannot read
+    for _ in read:  # the rest hashed
+        pass
+    return digest.hexdigest(), encoding
 
 
 @dataclass
@@ -143,12 +176,12 @@ class _Reader:
 
 
 def _walk(
-    name: str, raw: bytes, rulebook: Rulebook, problems: ProblemSink
+    name: str, source: Source, encoding: str, rulebook: Rulebook, problems: ProblemSink
 ) -> Iterator[tuple[_Reader, Envelope | None]]:
     """Walk the file, yielding after each segment (envelope None) and once at the end with the
     envelope's findings; nothing when the file cannot be split into segments."""
     try:
-        delimiters, has_envelope, segments = stream(decode(raw))
+        delimiters, has_envelope, segments = stream_pieces(decode_chunks(chunks(source), encoding))
     except X12Error as exc:
         problems.append(exc.problem)
         return
@@ -163,13 +196,14 @@ def _walk(
     yield reader, walker.finish()
 
 
-def scan(name: str, raw: bytes, rulebook: Rulebook, *, limit: int = PROBLEM_LIMIT) -> Scan:
+def scan(name: str, source: Source, rulebook: Rulebook, *, limit: int = PROBLEM_LIMIT) -> Scan:
     """The file checked as parse_bytes(validate_guide=False) checks it, its claims counted and
     let go."""
-    result = Scan(file=name, sha256=hashlib.sha256(raw).hexdigest(), problems=ProblemLog(limit))
+    sha256, encoding = survey(source)
+    result = Scan(file=name, sha256=sha256, problems=ProblemLog(limit))
     # Parsers' problems count only if the envelope is whole (parse_bytes reads no set then).
     parsing = ProblemLog(limit)
-    for reader, envelope in _walk(name, raw, rulebook, parsing):
+    for reader, envelope in _walk(name, source, encoding, rulebook, parsing):
         claims = reader.claims
         if envelope is None:
             if not claims.empty:
@@ -203,13 +237,13 @@ def _count(result: Scan, claims: _Claims) -> None:
 
 
 def parts(
-    name: str, raw: bytes, rulebook: Rulebook, size: int = PART_CLAIMS
+    name: str, source: Source, rulebook: Rulebook, size: int = PART_CLAIMS
 ) -> Iterator[ParsedFile]:
     """The file's claims a part at a time (read again: scan() has checked it, so problems are
     not kept), each part its claims' place in the file with them."""
-    sha256 = hashlib.sha256(raw).hexdigest()
+    sha256, encoding = survey(source)
     adjudicated = acknowledged = 0
-    for reader, envelope in _walk(name, raw, rulebook, ProblemLog(0)):
+    for reader, envelope in _walk(name, source, encoding, rulebook, ProblemLog(0)):
         claims = reader.claims
         if (envelope is None and len(claims) < size) or claims.empty:
             continue

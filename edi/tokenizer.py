@@ -7,8 +7,9 @@ padding collapsed by a careless translator, or no envelope at all (starts at ST)
 
 from __future__ import annotations
 
+import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from edi.problems import Location, X12Error
@@ -57,14 +58,47 @@ class Tokenized:
     has_envelope: bool
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def decode(raw: bytes) -> str:
     """X12 is ASCII in practice; accept UTF-8 (with or without BOM), else Latin-1."""
-    if raw.startswith(b"\xef\xbb\xbf"):
+    if raw.startswith(_BOM):
         raw = raw[3:]
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
+
+
+def encoding_of(chunks: Iterable[bytes]) -> str:
+    """The encoding decode() would choose for these bytes, read a chunk at a time: a file is
+    UTF-8 only if the whole of it is, so the choice needs a pass of its own."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for chunk in chunks:
+            if decoder.getstate()[0] or not chunk.isascii():
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8"
+
+
+def decode_chunks(chunks: Iterable[bytes], encoding: str) -> Iterator[str]:
+    """The text decode() gives (in `encoding`, from encoding_of), a piece per chunk."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    head = b""
+    pending = iter(chunks)
+    for chunk in pending:  # the BOM may itself be split
+        head += chunk
+        if len(head) >= len(_BOM):
+            break
+    yield decoder.decode(head[3:] if head.startswith(_BOM) else head)
+    del head
+    for chunk in pending:
+        yield decoder.decode(chunk)
+    yield decoder.decode(b"", final=True)
 
 
 def _terminator(text: str, index: int) -> str:
@@ -106,9 +140,14 @@ def _isa_delimiters(text: str) -> Delimiters:
     return Delimiters(element, component, repetition, segment)
 
 
-def _headerless_delimiters(text: str) -> Delimiters:
+class _Undecided(Exception):
+    """The start of a file read so far does not yet say its delimiters: read more."""
+
+
+def _headerless_delimiters(text: str, final: bool = True) -> Delimiters:
     """A file starting at ST: the element separator follows 'ST'; the terminator is the first
-    character after the ST control number that is neither data nor a separator."""
+    character after the ST control number that is neither data nor a separator. `final`:
+    `text` is the whole file, else only its start (_Undecided when that is not enough)."""
     element = text[2]
     index = 3
     for _ in range(2):  # ST01 and ST02
@@ -118,6 +157,8 @@ def _headerless_delimiters(text: str) -> Delimiters:
             index += 1
     while index < len(text) and (text[index].isalnum() or text[index] in ". "):
         index += 1
+    if not final and index + 1 >= len(text):
+        raise _Undecided
     if index >= len(text):
         raise X12Error(
             "file ends inside the ST segment", Location(segment_number=1, segment_id="ST")
@@ -127,6 +168,8 @@ def _headerless_delimiters(text: str) -> Delimiters:
     svc = re.search(
         rf"{re.escape(segment)}\s*SVC{re.escape(element)}([^{re.escape(element)}]*)", text
     )
+    if not final and (svc is None or svc.end() >= len(text)):
+        raise _Undecided  # the first SVC may be further on, or its first element go on
     if svc is not None:
         first = svc.group(1)
         component = next((c for c in first if c in _COMPONENT_CANDIDATES and c != element), ":")
@@ -163,34 +206,75 @@ def delimiters_of(text: str) -> Delimiters:
 
 def tokenize(text: str) -> Tokenized:
     delimiters, has_envelope, body, start = _delimiters(text)
-    return Tokenized(delimiters, list(_segments(delimiters, body, start)), has_envelope)
+    return Tokenized(delimiters, list(_split(delimiters, body, start, iter(()))), has_envelope)
 
 
 def stream(text: str) -> tuple[Delimiters, bool, Iterator[Segment]]:
     """The file's delimiters, whether it has an envelope, and its segments one at a time (as
     tokenize numbers them): a large file's segments all at once weigh many times the file."""
     delimiters, has_envelope, body, start = _delimiters(text)
-    return delimiters, has_envelope, _segments(delimiters, body, start)
+    return delimiters, has_envelope, _split(delimiters, body, start, iter(()))
 
 
-def _segments(delimiters: Delimiters, body: str, start: int) -> Iterator[Segment]:
+def stream_pieces(pieces: Iterable[str]) -> tuple[Delimiters, bool, Iterator[Segment]]:
+    """stream() of the text these pieces make up (decode_chunks), never holding it whole: the
+    delimiters are read from its start, its segments split as the pieces come (a segment or
+    the ISA may span pieces). Segments and offsets are the ones stream() gives the whole text.
+    (A file without an ISA whose component separator has to be guessed is read up to its first
+    SVC for that.)"""
+    more = iter(pieces)
+    head = ""
+    for piece in more:
+        head += piece
+        if _decided(head):
+            break
+    delimiters, has_envelope, body, start = _delimiters(head)
+    return delimiters, has_envelope, _split(delimiters, body, start, more)
+
+
+def _decided(head: str) -> bool:
+    """Whether the start of a file says its delimiters as the whole file would."""
+    body = head.lstrip(_WHITESPACE)
+    if len(body) < _ISA_PREFIX:
+        return False  # the ISA's separators are read from its first _ISA_PREFIX characters
+    if body.startswith("ST") and not body[2].isalnum():
+        try:
+            _headerless_delimiters(body, final=False)
+        except _Undecided:
+            return False
+    return True
+
+
+def _split(delimiters: Delimiters, body: str, start: int, more: Iterator[str]) -> Iterator[Segment]:
+    """The segments of `body` (at offset `start` in the text) and of the pieces that follow
+    it; the part after the last terminator waits for the next piece."""
     separator, element = delimiters.segment, delimiters.element
-    step, size, find = len(separator), len(body), body.find
-    number = position = 0
-    while position <= size:
-        end = find(separator, position)
-        end = size if end < 0 else end
-        chunk = body[position:end]
-        lead = 0
-        if chunk and (chunk[0] in _WHITESPACE or chunk[-1] in _WHITESPACE):
-            stripped = chunk.strip(_WHITESPACE)
-            lead = chunk.find(stripped[0]) if stripped else 0
-            chunk = stripped
-        if chunk:
-            elements = chunk.split(element)
-            number += 1
-            yield Segment(elements[0], elements, number, start + position + lead)
-        position = end + step
+    step = len(separator)
+    number = 0
+    while True:
+        piece = next(more, None)
+        size = len(body)
+        limit = size if piece is None else body.rfind(separator)
+        find = body.find
+        position = 0
+        while position <= limit:
+            end = find(separator, position)
+            end = size if end < 0 else end
+            chunk = body[position:end]
+            lead = 0
+            if chunk and (chunk[0] in _WHITESPACE or chunk[-1] in _WHITESPACE):
+                stripped = chunk.strip(_WHITESPACE)
+                lead = chunk.find(stripped[0]) if stripped else 0
+                chunk = stripped
+            if chunk:
+                elements = chunk.split(element)
+                number += 1
+                yield Segment(elements[0], elements, number, start + position + lead)
+            position = end + step
+        if piece is None:
+            return
+        body = body[position:] + piece
+        start += position
 
 
 def segment_heads(text: str, numbers: set[int]) -> dict[int, tuple[str, int]]:
