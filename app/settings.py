@@ -18,8 +18,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.rule_files import SETTINGS_CONFIG, RuleFileSettings
 from domain.case import CasePolicy
 from domain.deadlines import time_zone
 from domain.root_cause import PatternThresholds
@@ -56,8 +56,8 @@ def _pattern_field(name: str) -> Any:
     return copy(PatternThresholds.model_fields[name])
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DENIALS_", env_file=".env", extra="ignore")
+class Settings(RuleFileSettings):
+    model_config = SETTINGS_CONFIG
 
     data_dir: Path = Field(default=Path(".data"), description="Embedded server and SQLite files")
     database_url: str | None = Field(
@@ -123,12 +123,7 @@ class Settings(BaseSettings):
     untimed_task_due_days: int = _policy_field("untimed_task_due_days")
     timezone: str = _policy_field("timezone")
 
-    classification_override_file: Path | None = Field(
-        default=None, description="CSV overriding rows of domain/data/carc_categories.csv"
-    )
-    payer_rules_file: Path | None = Field(
-        default=None, description="TOML adding or overriding payer rules"
-    )
+    # classification_override_file, payer_rules_file: from RuleFileSettings.
     worker_activity_threads: int = Field(
         default=16, ge=1, description="Threads running a worker's activities"
     )

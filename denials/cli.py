@@ -1,7 +1,8 @@
 """The `denials` command.
 
-The app, the worker and the services are imported inside the commands that use them: a
-command that fails early (no Temporal server, a bad option) says so without waiting for them.
+The app, the worker, the services and the settings are imported inside the commands that use
+them: a command that fails early (no Temporal server, a bad option) says so without waiting
+for them, and `denials parse` loads neither the case model nor the settings that import it.
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 
-from app.settings import Settings, settings_problem
 from denials import check_command
-from denials.reachability import temporal_problem
 from denials.x12_files import select_files
-from domain.case import Role
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="Denials case manager.")
 
@@ -42,7 +43,7 @@ def up(
         overrides["http_port"] = port
     if data_dir is not None:
         overrides["data_dir"] = data_dir
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings = _settings(**overrides)
     try:  # makes the key file on first start, unless keys are configured
         load_keyring(settings, create_key_file=settings.temporal_address is None)
     except KeyConfigError as exc:
@@ -94,8 +95,14 @@ def _refuse_taken_ports(settings: Settings) -> None:
             raise typer.Exit(2)
 
 
+def _settings(**overrides: object) -> Settings:
+    from app.settings import Settings
+
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
 def _cluster_settings() -> Settings:
-    settings = Settings()
+    settings = _settings()
     if settings.temporal_address is None:
         raise typer.BadParameter(
             "set TEMPORAL_ADDRESS (host:port of the Temporal server); 'denials up' embeds one"
@@ -184,11 +191,12 @@ def parse(
 ) -> None:
     """Parse and classify X12 files without Temporal; exit 1 if any file has an error. A
     folder stands for the X12 files in it: the others are skipped and listed."""
+    from app.rule_files import RuleFileSettings
     from denials.parse_command import parse_command
     from domain.rulebook import Rulebook
 
     chosen = _x12_files(files)
-    settings = Settings()
+    settings = RuleFileSettings()  # not Settings: it would import the case model
     rulebook = Rulebook.load(settings.classification_override_file, settings.payer_rules_file)
     parse_command(chosen, rulebook, as_json=as_json, validate=validate)
 
@@ -232,7 +240,9 @@ def ingest(
     if not files and not resume:
         typer.echo("no X12 file to ingest")
         return
-    settings = Settings()
+    from denials.reachability import temporal_problem
+
+    settings = _settings()
     problem = temporal_problem(settings)
     if problem is not None:
         typer.echo(f"ingest stopped before reading anything: {problem}", err=True)
@@ -276,12 +286,14 @@ app.add_typer(users_app, name="users")
 
 
 class StaffRole(StrEnum):
-    """The roles `users create` offers: a person's, never `system` (the product's own)."""
+    """The roles `users create` offers: a person's, never `system` (the product's own). The
+    values of domain.case.Role's, written out (tests/cli/test_first_use.py holds them to
+    services.users.STAFF_ROLES): importing domain.case would slow every command."""
 
-    BILLER = Role.BILLER.value
-    SUPERVISOR = Role.SUPERVISOR.value
-    ADMIN = Role.ADMIN.value
-    PHYSICIAN = Role.PHYSICIAN.value
+    BILLER = "biller"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    PHYSICIAN = "physician"
 
 
 PASSWORD_TRIES = 3
@@ -302,6 +314,7 @@ def create_user(
     from sqlmodel import Session
 
     from denials.bootstrap import prepare_database
+    from domain.case import Role
     from services.errors import NotFound, ServiceError
     from services.users import NewUser, NewUserIdentity, UserService
 
@@ -311,7 +324,7 @@ def create_user(
         )
     except ValidationError as exc:
         raise typer.BadParameter(_problems(exc)) from exc
-    engine = prepare_database(Settings())
+    engine = prepare_database(_settings())
     try:
         with Session(engine) as session:
             users = UserService(session)
@@ -340,7 +353,7 @@ def set_email(
     from sqlmodel import Session
 
     from denials.bootstrap import prepare_database
-    from domain.case import Actor
+    from domain.case import Actor, Role
     from services.errors import ServiceError
     from services.users import UserChange, UserService
 
@@ -348,7 +361,7 @@ def set_email(
         change = UserChange(email=email)
     except ValidationError as exc:
         raise typer.BadParameter(_problems(exc)) from exc
-    engine = prepare_database(Settings())
+    engine = prepare_database(_settings())
     try:
         with Session(engine) as session:
             UserService(session).change(user_id, change, by=Actor(user_id="cli", role=Role.ADMIN))
@@ -399,7 +412,7 @@ def list_users() -> None:
     from denials.bootstrap import prepare_database
     from services.users import UserService
 
-    engine = prepare_database(Settings())
+    engine = prepare_database(_settings())
     with Session(engine) as session:
         for user in UserService(session).list():
             state = "active" if user.active else "inactive"
@@ -413,7 +426,7 @@ def migrate() -> None:
     from denials.bootstrap import prepare_database
 
     # Always migrates: DENIALS_MIGRATE_ON_START=false is for the other commands.
-    prepare_database(Settings(), migrate_schema=True).dispose()
+    prepare_database(_settings(), migrate_schema=True).dispose()
     typer.echo("database schema is up to date")
 
 
@@ -425,7 +438,10 @@ def main() -> None:
         app()
         code = 0
     except ValidationError as exc:
-        if exc.title != Settings.__name__:
+        from app.rule_files import RuleFileSettings
+        from app.settings import Settings, settings_problem
+
+        if exc.title not in (Settings.__name__, RuleFileSettings.__name__):
             raise
         print(settings_problem(exc), file=sys.stderr)
         code = 2

@@ -7,7 +7,8 @@ files are parsed: the JSON object of a file then waits for its findings (one obj
 as without them); the tables are printed at once and the findings after them, as they come.
 
 Imports are only what the parse needs: the ingest's (database, Temporal) would take longer to
-load than a small file takes to parse.
+load than a small file takes to parse; rich (the tables) and pyx12 (--validate) only when
+asked for.
 """
 
 from __future__ import annotations
@@ -16,55 +17,16 @@ import gc
 import json
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from denials.guide_check import GuideChecks
 from domain.rulebook import Rulebook
 from edi.parser import enveloped, parse_bytes
-from edi.problems import Problem
 from edi.results import ParsedFile, problem_json
 
-console = Console()
-
-NOT_CHECKED = (
-    "implementation guide not checked: --validate also checks it with pyx12 (in another "
-    "process, about fifteen times slower than the parse)"
-)
-
-
-def _parse_table(parsed: ParsedFile) -> Table:
-    """One row per case the file would open; ids never wrap, so it reads at 80 columns."""
-    kind = parsed.kind.value if parsed.kind else "unreadable"
-    table = Table(
-        title=f"{parsed.file}: {kind}, {parsed.claims_total} claims, {len(parsed.cases)} cases",
-        title_justify="left",
-    )
-    table.add_column("claim / payer claim #", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("denied", justify="right", no_wrap=True)
-    table.add_column("category", overflow="fold")
-    table.add_column("codes", overflow="fold")
-    for case in parsed.cases:
-        claim, classification = case.record.claim, case.classification
-        table.add_row(
-            f"{claim.claim_id}\n{claim.payer_claim_control_number}",
-            f"{case.record.kind.value}\n{classification.level.value}",
-            f"{classification.denied_amount:,.2f}",
-            f"{classification.category.value}\n{classification.denial_class.value}",
-            " ".join([a.code for a in classification.denial_adjustments] + claim.all_rarcs()),
-        )
-    return table
-
-
-def _print_problems(problems: list[Problem]) -> None:
-    for problem in problems:
-        style = "red" if problem.severity.value == "error" else "yellow"
-        console.print(f"  [{style}]{escape(str(problem))}[/{style}]")
+if TYPE_CHECKING:
+    from denials.guide_check import GuideChecks
 
 
 # The last file's objects are left for the process's end (`denials.cli.main` ends it without
@@ -96,6 +58,8 @@ def _let_go() -> None:
 def parse_command(files: list[Path], rulebook: Rulebook, *, as_json: bool, validate: bool) -> None:
     """Print each file's result; exit 1 if any file has an error (pyx12's findings are
     warnings: they never make a file fail)."""
+    if validate:
+        from denials.guide_check import GuideChecks
     with GuideChecks(files) if validate else nullcontext() as checks:
         show = _print_json if as_json else _print_tables
         try:
@@ -123,23 +87,22 @@ def _print_json(files: list[Path], rulebook: Rulebook, checks: GuideChecks | Non
 
 
 def _print_tables(files: list[Path], rulebook: Rulebook, checks: GuideChecks | None) -> bool:
+    from denials import parse_tables as tables
+
     failed = False
     checked: list[tuple[Path, bool]] = []
     for path in files:
         parsed, takes_findings = _read(path, rulebook)
         failed |= not parsed.ok
-        console.print(_parse_table(parsed))
-        _print_problems(parsed.problems)
+        tables.console.print(tables.file_table(parsed))
+        tables.print_problems(parsed.problems)
         _keep(parsed)
         checked.append((path, takes_findings))
     if checks is None:
-        console.print(f"[dim]{NOT_CHECKED}[/dim]")
+        tables.console.print(f"[dim]{tables.NOT_CHECKED}[/dim]")
         return failed
     for path, takes_findings in checked:
         findings = checks.take()
-        if not takes_findings:
-            continue
-        said = f"{path}: implementation guide (pyx12), {len(findings)} findings"
-        console.print(escape(said))
-        _print_problems(findings)
+        if takes_findings:
+            tables.print_findings(str(path), findings)
     return failed

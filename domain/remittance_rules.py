@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from domain.case import PayerDecision
 from domain.models import Adjustment, GroupCode, PayerType
+
+if TYPE_CHECKING:  # domain.case (deadlines, holidays) is not needed to read a file
+    from domain.case import PayerDecision
 
 # CLP06 claim filing indicator -> the payer type whose rules govern the claim.
 FILING_INDICATOR_PAYER_TYPES: dict[str, PayerType] = {
@@ -73,6 +76,8 @@ def decision_from_remittance(
     resolved and the denial is a case of its own. A claim no longer denied but paid nothing
     more was not recovered: the balance went to the patient (PR adjustments), or the payer
     still pays nothing, which upholds the denial."""
+    from domain.case import PayerDecision
+
     if answers_rejection:
         paid = paid_amount > 0 and not still_denied
         return PayerDecision.PAID if paid else PayerDecision.ACCEPTED

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from domain.case import RootCause
 from domain.categories import CategoryProfile, load_category_profiles
 from domain.classification import Classification, ClassificationTable, classify
 from domain.models import Category, DenialRecord
 from domain.payer_rules import PayerRule, PayerRuleRegistry, load_registry
 from domain.priority import PriorityParams, load_priority_params
+
+if TYPE_CHECKING:  # domain.case (deadlines, holidays) is imported only where a case is made
+    from domain.case import RootCause
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Rulebook:
 
     def suggested_root_cause(self, classification: Classification) -> RootCause:
         """One-off by default; the analytics issue adds pattern detection over the read model."""
+        from domain.case import RootCause
+
         profile = self.profiles[classification.category]
         primary = classification.primary_adjustment
         if primary is not None:

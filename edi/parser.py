@@ -20,7 +20,6 @@ from edi.problems import Location, Problem, ProblemSink, Severity, X12Error
 from edi.remittance import RemittanceParser
 from edi.results import SUPPORTED_VERSIONS, AcknowledgedClaim, CaseRecord, FileKind, ParsedFile
 from edi.tokenizer import Delimiters, decode, tokenize
-from edi.validation import validate
 
 _KIND_BY_ST01 = {
     "835": FileKind.REMITTANCE,
@@ -136,6 +135,8 @@ def parse_bytes(
     _collection_paused."""
     findings: list[Problem] = []
     if validate_guide and enveloped(raw):
+        from edi.validation import validate  # pyx12: not loaded for a parse without it
+
         if on_stage is not None:
             on_stage(Stage.VALIDATING)
         findings = validate(raw)

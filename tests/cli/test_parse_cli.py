@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from denials import parse_command
+from denials import parse_tables
 from denials.cli import app
 
 X12 = Path(__file__).resolve().parents[1] / "data" / "x12"
@@ -256,7 +256,7 @@ def test_validate_adds_pyx12s_findings_to_each_file(runner: CliRunner, tmp_path:
 def test_validate_prints_the_tables_then_the_findings(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(parse_command, "console", Console(width=200))
+    monkeypatch.setattr(parse_tables, "console", Console(width=200))
     plain = run(runner, MANAGED_CARE)
     assert plain.exit_code == 0, plain.output
     assert "implementation guide not checked: --validate" in plain.output
@@ -290,7 +290,7 @@ def test_missing_file_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> Non
 
 def test_table_names_the_claims(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     """On a wide terminal every claim id and payer claim number is printed."""
-    monkeypatch.setattr(parse_command, "console", Console(width=200))
+    monkeypatch.setattr(parse_tables, "console", Console(width=200))
     result = run(runner, NEVADA, EMEDNY, REJECTED_277)
     assert result.exit_code == 0, result.output
     for text in (
