@@ -1,0 +1,79 @@
+"""What the 277CA and 999 readers share: their problem report with its element readers, dates
+and the last check of built models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from edi.claim_values import Source, refusal
+from edi.envelope import TransactionSet
+from edi.problems import SegmentProblems
+from edi.tokenizer import Segment
+
+_T = TypeVar("_T")
+
+
+class AckReport(SegmentProblems):
+    """Problems of a 277CA or 999, with its element readers."""
+
+    def amount(self, segment: Segment, index: int) -> Decimal | None:
+        text = segment.get(index).strip()
+        if not text:
+            return None
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            self.error(segment, index, f"{segment.id}{index:02d} {text!r} is not an amount")
+            return None
+        return value
+
+
+def ccyymmdd(text: str) -> date | None:
+    """A CCYYMMDD date, or None when it is not one (years before 1900 are not plausible)."""
+    if len(text) != 8 or not text.isdigit():
+        return None
+    try:
+        value = date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return None
+    return value if value.year >= 1900 else None
+
+
+def envelope_date(transaction: TransactionSet) -> date | None:
+    """GS04 (CCYYMMDD), else ISA09 (YYMMDD, read as 20YY)."""
+    if transaction.group is not None:
+        found = ccyymmdd(transaction.group.date)
+        if found is not None:
+            return found
+    if transaction.interchange is not None and len(transaction.interchange.date) == 6:
+        return ccyymmdd("20" + transaction.interchange.date)
+    return None
+
+
+def build_checked(
+    report: AckReport,
+    at: Segment,
+    what: str,
+    build: Callable[[], _T],
+    sources: Mapping[str, Source] | None = None,
+) -> _T | None:
+    """Build models with validation, the last check of values read: a value the models refuse
+    is an error in words, at the segment element it was read from (`sources`, by field path)
+    or else at `at`."""
+    try:
+        return build()
+    except ValidationError as exc:
+        path, message = refusal(exc, sources or {})
+        source = (sources or {}).get(path) or Source(at, None)
+        report.error(source.segment, source.element, f"{what}: {message}")
+        return None
+
+
+# --- 277CA ------------------------------------------------------------------------------------
