@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import gc
 import json
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,20 @@ def _let_go() -> None:
     gc.unfreeze()
 
 
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """While a file's result is printed: what that makes is kept until the next file or the
+    exit, so collections would only rescan it as it grows (on 7,000 cases, more time than
+    building the JSON)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_command(files: list[Path], rulebook: Rulebook, *, as_json: bool, validate: bool) -> None:
     """Print each file's result; exit 1 if any file has an error (pyx12's findings are
     warnings: they never make a file fail)."""
@@ -75,13 +90,13 @@ def _print_json(files: list[Path], rulebook: Rulebook, checks: GuideChecks | Non
     for path in files:
         parsed, takes_findings = _read(path, rulebook)
         failed |= not parsed.ok
-        summary: dict[str, Any] = parsed.summary()
-        if checks is not None:
-            findings = checks.take()
+        findings = checks.take() if checks is not None else []
+        with _collection_paused():
+            summary: dict[str, Any] = parsed.summary()
             if takes_findings:
                 summary["warnings"].extend(problem_json(problem) for problem in findings)
-        summary["implementation_guide_checked"] = checks is not None and takes_findings
-        typer.echo(json.dumps(summary))
+            summary["implementation_guide_checked"] = checks is not None and takes_findings
+            typer.echo(json.dumps(summary))
         _keep(parsed, summary)
     return failed
 
@@ -94,8 +109,9 @@ def _print_tables(files: list[Path], rulebook: Rulebook, checks: GuideChecks | N
     for path in files:
         parsed, takes_findings = _read(path, rulebook)
         failed |= not parsed.ok
-        tables.console.print(tables.file_table(parsed))
-        tables.print_problems(parsed.problems)
+        with _collection_paused():
+            tables.console.print(tables.file_table(parsed))
+            tables.print_problems(parsed.problems)
         _keep(parsed)
         checked.append((path, takes_findings))
     if checks is None:

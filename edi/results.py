@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.classification import Classification
-from domain.models import Claim, DenialKind, DenialRecord, Payer
+from domain.models import Adjustment, Claim, DenialKind, DenialRecord, Payer
 from edi.problems import Location, Problem, Severity
 
 
@@ -185,10 +185,6 @@ class ParsedFile(BaseModel):
         }
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
-
-
 def problem_json(problem: Problem) -> dict[str, Any]:
     """A problem as the `errors` and `warnings` of summary() list it."""
     return {
@@ -199,41 +195,46 @@ def problem_json(problem: Problem) -> dict[str, Any]:
 
 
 def _case_json(case: CaseRecord) -> dict[str, Any]:
-    claim, classification = case.record.claim, case.classification
+    """A case as summary() lists it. Enum values are read as `_value_`: the `value` property
+    costs a tenth of a large file's JSON (7,000 cases, ten enums each)."""
+    record, classification = case.record, case.classification
+    claim = record.claim
+    payer = claim.payer
+    lines = claim.service_lines
     return {
-        "kind": case.record.kind.value,
+        "kind": record.kind._value_,
         "claim_id": claim.claim_id,
         "payer_claim_control_number": claim.payer_claim_control_number,
         "claim_status": claim.claim_status,
-        "payer_id": claim.payer.payer_id,
-        "payer_name": claim.payer.name,
-        "payer_type": claim.payer.type.value,
-        "billed_amount": _money(claim.billed_amount),
-        "paid_amount": _money(claim.paid_amount),
-        "denied_amount": _money(classification.denied_amount),
-        "level": classification.level.value,
-        "adjustments": [
-            {"group": a.group.value, "carc": a.carc, "amount": _money(a.amount)}
-            for a in classification.denial_adjustments
-        ],
-        "rarcs": claim.all_rarcs(),
-        "category": classification.category.value,
-        "denial_class": classification.denial_class.value,
-        "details": case.record.details,
+        "payer_id": payer.payer_id,
+        "payer_name": payer.name,
+        "payer_type": payer.type._value_,
+        "billed_amount": f"{claim.billed_amount:.2f}",
+        "paid_amount": f"{claim.paid_amount:.2f}",
+        "denied_amount": f"{classification.denied_amount:.2f}",
+        "level": classification.level._value_,
+        "adjustments": _adjustments_json(classification.denial_adjustments),
+        "rarcs": claim.all_rarcs() if claim.rarcs or any(ln.rarcs for ln in lines) else [],
+        "category": classification.category._value_,
+        "denial_class": classification.denial_class._value_,
+        "details": record.details,
         "service_lines": [
             {
                 "line_number": line.line_number,
                 "procedure_code": line.procedure_code,
                 "modifiers": line.modifiers,
-                "billed_amount": _money(line.billed_amount),
-                "paid_amount": _money(line.paid_amount),
-                "adjustments": [
-                    {"group": a.group.value, "carc": a.carc, "amount": _money(a.amount)}
-                    for a in line.adjustments
-                ],
+                "billed_amount": f"{line.billed_amount:.2f}",
+                "paid_amount": f"{line.paid_amount:.2f}",
+                "adjustments": _adjustments_json(line.adjustments),
                 "rarcs": line.rarcs,
             }
-            for line in claim.service_lines
+            for line in lines
         ],
         "location": str(case.location),
     }
+
+
+def _adjustments_json(adjustments: list[Adjustment]) -> list[dict[str, str]]:
+    return [
+        {"group": a.group._value_, "carc": a.carc, "amount": f"{a.amount:.2f}"} for a in adjustments
+    ]
