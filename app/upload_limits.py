@@ -24,8 +24,12 @@ from web.templating import render_error
 
 MIB = 1 << 20
 MAX_FILE_BYTES = 50 * MIB
-# Every file of one request is held in memory while it is ingested: this bounds the request.
+# Every file of one request is spooled to disk and stored before it is ingested: this bounds
+# the request.
 MAX_REQUEST_BYTES = 100 * MIB
+# Uploads larger than this in all are ingested in the background (services.ingest_background):
+# the web form goes to the file's page, the API answers 202 with each file's report URL.
+LARGE_UPLOAD_BYTES = 5 * MIB
 UPLOAD_PATHS = frozenset({"/api/v1/ingest", "/ingest", "/api/v1/claim-checks", "/claim-checks"})
 
 

@@ -363,7 +363,7 @@ class IngestFileRow(SQLModel, table=True):
     size: int
     kind: str | None = Field(default=None, max_length=8)
     status: str = Field(max_length=16, index=True)  # received | failed | incomplete | ingested
-    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # Its bytes are in ingest_file_chunks (db.ingest_chunks), never one value: migration 0031.
     report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     received_by: str = Field(max_length=80)
     received_at: datetime = Field(sa_column=_utc_column(nullable=False))
@@ -381,6 +381,20 @@ class IngestFileRow(SQLModel, table=True):
     )
     validation_owner: str | None = Field(default=None, max_length=32)
     validation_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class IngestChunkRow(SQLModel, table=True):
+    """A stored file's bytes, a chunk (db.ingest_chunks.CHUNK_BYTES) a row: a 50 MiB file is
+    stored, read and downloaded a chunk at a time, never held whole, and PostgreSQL never binds
+    it as one bytea value."""
+
+    __tablename__ = "ingest_file_chunks"
+
+    sha256: str = Field(
+        foreign_key="ingest_files.sha256", ondelete="CASCADE", primary_key=True, max_length=64
+    )
+    position: int = Field(primary_key=True)  # 0, 1, ... in the file's order
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class RemittanceClaimRow(SQLModel, table=True):

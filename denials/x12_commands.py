@@ -12,7 +12,6 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from app.encryption import KeyConfigError
@@ -85,7 +84,8 @@ async def _ingest(
                 def advance(done: int, total: int, task: int = task) -> None:
                     bar.update(task, completed=done, total=total)
 
-                report = await service.ingest(path.name, path.read_bytes(), actor, advance)
+                with path.open("rb") as file:  # stored a chunk at a time, never read whole
+                    report = await service.ingest(path.name, file, actor, advance)
                 bar.update(task, description=f"{path.name}: {report.status}")
                 reports.append(report)
         summary = IngestSummary.of(reports)
@@ -108,7 +108,7 @@ async def _guide_findings(engine: Engine, summary: IngestSummary) -> None:
     await validation.settle()
     with Session(engine) as session:
         for report in summary.reports:
-            row = session.get(IngestFileRow, report.sha256, options=[defer(IngestFileRow.content)])
+            row = session.get(IngestFileRow, report.sha256)
             check = row.validation if row is not None else None
             if report.validation != "pending" or check is None:
                 continue

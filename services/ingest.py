@@ -7,21 +7,25 @@ process and its findings join the file's report when done (services.ingest_valid
 already ingested starts nothing (same SHA-256). Case ids are deterministic and payer answers
 carry the file and claim they came from, so an ingest cut short (Temporal unreachable, or the
 process stopped) can simply be run again. One ingest at a time works a file, in any process
-(services.ingest_leases)."""
+(services.ingest_leases).
+
+A file is never held whole: an upload is hashed and stored a chunk at a time from the file
+Starlette spooled it to (db.ingest_chunks), and every read of it (the structure check, its
+parts, a resumed ingest) streams the stored chunks (edi.stream)."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO, NamedTuple
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from db import ingest_chunks as chunks
 from db.models import IngestFileRow
 from db.remittance_claims import AdjudicatedRecorder
 from domain.case import Actor
@@ -29,7 +33,7 @@ from domain.rulebook import Rulebook
 from edi.parser import enveloped
 from edi.problems import Severity
 from edi.results import ParsedFile
-from edi.stream import PART_CLAIMS, Scan, parts, scan
+from edi.stream import PART_CLAIMS, Scan, Source, parts, scan
 from services import claim_matching as matching
 from services import ingest_leases as leases
 from services import ingest_validation as validation
@@ -44,6 +48,19 @@ from services.temporal_calls import release_connection
 
 Progress = Callable[[int, int], None]
 UNFINISHED = leases.UNFINISHED
+# An upload: its bytes, or a file holding them (read a chunk at a time, never whole).
+Upload = bytes | BinaryIO
+
+
+class Received(NamedTuple):
+    """A file stored and leased for ingest_stored() to work (in the background)."""
+
+    sha256: str
+    lease: str
+
+
+def _file(upload: Upload) -> BinaryIO:
+    return io.BytesIO(upload) if isinstance(upload, bytes) else upload
 
 
 class IngestService:
@@ -64,7 +81,7 @@ class IngestService:
         self._concurrency = concurrency
 
     async def ingest_many(
-        self, files: list[tuple[str, bytes]], actor: Actor, progress: Progress | None = None
+        self, files: list[tuple[str, Upload]], actor: Actor, progress: Progress | None = None
     ) -> IngestSummary:
         reports = [await self.ingest(name, raw, actor, progress) for name, raw in files]
         return IngestSummary.of(reports)
@@ -84,37 +101,43 @@ class IngestService:
                 continue  # another resumer took it since the list was read
             row = self._session.get(IngestFileRow, sha256, populate_existing=True)
             assert row is not None
-            reports.append(await self.ingest(row.filename, row.content, actor, lease=owner))
+            reports.append(await self.ingest_stored(row.filename, sha256, actor, owner))
         # Implementation-guide checks whose process stopped: run again, in the background.
         await validation.resume_abandoned(self._engine)
         return IngestSummary.of(reports)
 
     async def ingest(
-        self,
-        name: str,
-        raw: bytes,
-        actor: Actor,
-        progress: Progress | None = None,
-        *,
-        lease: str | None = None,
+        self, name: str, raw: Upload, actor: Actor, progress: Progress | None = None
     ) -> FileReport:
-        """Store, parse and act on one file; audited with the cases it opened. `lease`: the
-        caller already holds the stored file's lease under this owner id (a resumer, or
-        receive() before)."""
+        """Store, parse and act on one file; audited with the cases it opened."""
         started: list[str] = []
-        report = await self._ingest(name, raw, actor, started, progress, lease)
+        report = await self._ingest(name, raw, actor, started, progress)
         self._done(name, report, actor, started)
         return report
 
-    async def receive(self, name: str, raw: bytes, actor: Actor) -> FileReport | str:
-        """Store the file and take its lease, for ingest(..., lease=) to work it later (in the
+    async def ingest_stored(
+        self, name: str, sha256: str, actor: Actor, lease: str, progress: Progress | None = None
+    ) -> FileReport:
+        """ingest() of a file stored before, whose lease the caller holds under `lease` (a
+        resumer, or receive() before)."""
+        started: list[str] = []
+        row = await asyncio.to_thread(self._session.get, IngestFileRow, sha256)
+        assert row is not None  # a lease is only ever taken on a stored row
+        async with leases.held(self._engine, sha256, lease):
+            report = await self._work(row, name, started, progress, lease)
+        self._done(name, report, actor, started)
+        return report
+
+    async def receive(self, name: str, raw: Upload, actor: Actor) -> FileReport | Received:
+        """Store the file and take its lease, for ingest_stored() to work it later (in the
         background); the answer instead when there is nothing to do (ingested before, or
         another ingest is working it)."""
-        prepared = await asyncio.to_thread(self._prepare, name, raw, actor, None)
+        prepared = await asyncio.to_thread(self._prepare, name, _file(raw), actor)
         if isinstance(prepared, FileReport):
             self._done(name, prepared, actor, [])
             return prepared
-        return prepared[1]
+        row, lease = prepared
+        return Received(row.sha256, lease)
 
     def _done(self, name: str, report: FileReport, actor: Actor, started: list[str]) -> None:
         """Counted and audited, however the file's ingest ended."""
@@ -138,55 +161,51 @@ class IngestService:
     async def _ingest(
         self,
         name: str,
-        raw: bytes,
+        raw: Upload,
         actor: Actor,
         started: list[str],
         progress: Progress | None,
-        lease: str | None,
     ) -> FileReport:
         # Hashing and storing a large file take a while: not on the event loop.
-        prepared = await asyncio.to_thread(self._prepare, name, raw, actor, lease)
+        prepared = await asyncio.to_thread(self._prepare, name, _file(raw), actor)
         if isinstance(prepared, FileReport):
             return prepared
         row, lease = prepared
         async with leases.held(self._engine, row.sha256, lease):
-            return await self._work(row, name, raw, started, progress, lease)
+            return await self._work(row, name, started, progress, lease)
 
     def _prepare(
-        self, name: str, raw: bytes, actor: Actor, lease: str | None
+        self, name: str, file: BinaryIO, actor: Actor
     ) -> FileReport | tuple[IngestFileRow, str]:
         """The stored row and the lease to work it under, or the answer when there is nothing
         to do (ingested before, or another ingest is working it)."""
-        sha256 = hashlib.sha256(raw).hexdigest()
-        # The stored bytes are not loaded: a resumer has them already, an upload brings them.
-        row = self._session.get(IngestFileRow, sha256, options=[defer(IngestFileRow.content)])
+        sha256, size = chunks.sha256_of(file)
+        row = self._session.get(IngestFileRow, sha256)
         # A failed file is parsed again: a later version may read it.
         if row is not None and row.status == "ingested":
             return self._repeat(row, name)
-        if lease is None:
-            lease = leases.new_owner()
-            row = self._store(sha256, name, raw, actor, lease) if row is None else row
-            if row.lease_owner != lease and not leases.claim(
-                self._session, sha256, lease, leases.RETRYABLE
-            ):
-                # Held by another ingest, or finished by one since the row was read.
-                self._session.refresh(row, ["kind", "status", "report"])
-                return (
-                    self._repeat(row, name) if row.status == "ingested" else self._busy(row, name)
-                )
-        assert row is not None  # a resumer holds the lease of a stored row
+        lease = leases.new_owner()
+        row = self._store(sha256, name, file, size, actor, lease) if row is None else row
+        if row.lease_owner != lease and not leases.claim(
+            self._session, sha256, lease, leases.RETRYABLE
+        ):
+            # Held by another ingest, or finished by one since the row was read.
+            self._session.refresh(row, ["kind", "status", "report"])
+            return self._repeat(row, name) if row.status == "ingested" else self._busy(row, name)
         return row, lease
 
-    def _store(self, sha256: str, name: str, raw: bytes, actor: Actor, lease: str) -> IngestFileRow:
-        """The file stored before anything else, leased to this ingest; the row another
-        request stored at the same moment if there is one (its lease says who works it)."""
+    def _store(
+        self, sha256: str, name: str, file: BinaryIO, size: int, actor: Actor, lease: str
+    ) -> IngestFileRow:
+        """The file stored before anything else (its row and its bytes, a chunk at a time, in
+        one transaction), leased to this ingest; the row another request stored at the same
+        moment if there is one (its lease says who works it)."""
         now = datetime.now(UTC)
         row = IngestFileRow(
             sha256=sha256,
             filename=name,
-            size=len(raw),
+            size=size,
             status="received",
-            content=raw,
             received_by=actor.user_id,
             received_at=now,
             lease_owner=lease,
@@ -194,12 +213,12 @@ class IngestService:
         )
         self._session.add(row)
         try:
+            self._session.flush()
+            chunks.store(self._session, sha256, file)
             self._session.commit()
         except IntegrityError:
             self._session.rollback()
-            stored = self._session.get(
-                IngestFileRow, sha256, options=[defer(IngestFileRow.content)]
-            )
+            stored = self._session.get(IngestFileRow, sha256)
             assert stored is not None
             return stored
         return row
@@ -228,7 +247,6 @@ class IngestService:
         self,
         row: IngestFileRow,
         name: str,
-        raw: bytes,
         started: list[str],
         progress: Progress | None,
         lease: str,
@@ -239,8 +257,8 @@ class IngestService:
         other requests must not wait on it. Its stage and counts are kept on its row meanwhile
         (services.ingest_progress)."""
         log = ProgressLog(self._engine, row.sha256)
-        checking = await self._check_guide(row.sha256, raw)
-        scanned = await asyncio.to_thread(self._scan, name, raw, log)
+        checking = await self._check_guide(row.sha256)
+        scanned = await asyncio.to_thread(self._scan, name, self._stored(row.sha256), log)
         problems = scanned.problems_json()
         report = FileReport(
             file=name,
@@ -259,7 +277,9 @@ class IngestService:
         )
         if scanned.ok:
             try:
-                undelivered = await self._act(name, raw, report, started, progress, log)
+                undelivered = await self._act(
+                    name, self._stored(row.sha256), report, started, progress, log
+                )
                 report.status = "incomplete" if undelivered else "ingested"
                 report.errors.extend(undelivered)
             except (Unavailable, Busy) as exc:
@@ -270,10 +290,16 @@ class IngestService:
         report.omissions_said()
         return await asyncio.to_thread(self._finish, row.sha256, lease, report)
 
-    async def _check_guide(self, sha256: str, raw: bytes) -> str:
+    def _stored(self, sha256: str) -> Callable[[], Iterator[bytes]]:
+        """The stored file, read again a chunk at a time each time it is called."""
+        engine = self._engine
+        return lambda: chunks.read(engine, sha256)
+
+    async def _check_guide(self, sha256: str) -> str:
         """The implementation-guide check started in the background, unless the file had one
         (ingested again to finish) or has no envelope (pyx12 reads enveloped files only)."""
-        if not enveloped(raw):
+        first = await asyncio.to_thread(next, chunks.read(self._engine, sha256), b"")
+        if not enveloped(first):
             return "not run"
         owner = await asyncio.to_thread(validation.begin, self._engine, sha256)
         if owner is None:
@@ -281,9 +307,9 @@ class IngestService:
         validation.start(self._engine, sha256, owner)
         return "pending"
 
-    def _scan(self, name: str, raw: bytes, log: ProgressLog) -> Scan:
+    def _scan(self, name: str, source: Source, log: ProgressLog) -> Scan:
         log.stage(IngestStage.PARSING)
-        return scan(name, raw, self._rulebook, limit=PROBLEM_LIMIT)
+        return scan(name, source, self._rulebook, limit=PROBLEM_LIMIT)
 
     def _repeat(self, row: IngestFileRow, name: str) -> FileReport:
         """A file ingested before: nothing starts again."""
@@ -336,7 +362,7 @@ class IngestService:
     async def _act(
         self,
         name: str,
-        raw: bytes,
+        source: Source,
         report: FileReport,
         started: list[str],
         progress: Progress | None,
@@ -349,7 +375,7 @@ class IngestService:
         left incomplete for them too, once every part is done."""
         planner = FileActions(self._session, self._cases, report, started)
         recorder = AdjudicatedRecorder(report.sha256)
-        reading = parts(name, raw, self._rulebook, self.part_claims)
+        reading = parts(name, source, self._rulebook, self.part_claims)
         counts = {
             "claims": report.claims,
             "cases": report.denials + report.rejections + report.reversals,
@@ -407,12 +433,10 @@ class IngestService:
 
 
 def list_ingests(session: Session, limit: int = 50, offset: int = 0) -> list[IngestFileRow]:
-    """The latest files first, without their bytes (up to 50 MiB each: a listing must not
-    load them)."""
+    """The latest files first."""
     return list(
         session.exec(
             select(IngestFileRow)
-            .options(defer(IngestFileRow.content))
             .order_by(col(IngestFileRow.received_at).desc())
             .offset(offset)
             .limit(limit)

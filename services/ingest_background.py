@@ -1,6 +1,7 @@
-"""Ingests the web form hands over and does not wait for: a large upload would keep the browser
-waiting for minutes, so its files are ingested here, one after another, while the user follows
-their progress on the file's page (services.ingest_progress).
+"""Ingests the web form and the API hand over and do not wait for: a large upload would keep
+the browser or client waiting for minutes, so its files are ingested here, one after another,
+while the user follows their progress on the file's page or GET /api/v1/ingest/{sha256}
+(services.ingest_progress).
 
 Each file is stored and leased before the request answers (IngestService.receive), so its page
 exists at once; if the process stops mid-way, the file stays "received", its lease runs out and
@@ -18,7 +19,7 @@ from sqlmodel import Session
 
 from domain.case import Actor
 from services import ingest_validation as validation
-from services.ingest import IngestService
+from services.ingest import IngestService, Received
 
 log = logging.getLogger(__name__)
 
@@ -31,18 +32,18 @@ class BackgroundIngests:
         self._service_for = service_for
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, files: list[tuple[str, bytes, str]], actor: Actor) -> None:
-        """Ingest (name, bytes, lease) files, each stored and leased by IngestService.receive."""
+    def start(self, files: list[tuple[str, Received]], actor: Actor) -> None:
+        """Ingest (name, received) files, each stored and leased by IngestService.receive."""
         task = asyncio.create_task(self._ingest(files, actor), name="background-ingest")
         self._tasks.add(task)  # keep a reference: the loop holds tasks weakly
         task.add_done_callback(self._tasks.discard)
 
-    async def _ingest(self, files: list[tuple[str, bytes, str]], actor: Actor) -> None:
+    async def _ingest(self, files: list[tuple[str, Received]], actor: Actor) -> None:
         try:
             with Session(self._engine, expire_on_commit=False) as session:
                 service = self._service_for(session)
-                for name, raw, lease in files:
-                    await service.ingest(name, raw, actor, lease=lease)
+                for name, (sha256, lease) in files:
+                    await service.ingest_stored(name, sha256, actor, lease)
         except Exception as exc:  # nobody awaits this task: say it, and resume will finish
             # The type only: a message may name a file (PHI).
             log.warning("a background ingest stopped: %s", type(exc).__name__)

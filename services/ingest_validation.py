@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import col
 
+from db import ingest_chunks
 from db.models import IngestFileRow
 from services import ingest_leases as leases
 from services.ingest_report import PROBLEM_LIMIT
@@ -289,10 +290,8 @@ def main() -> None:
     from edi.validation import validate_first
 
     engine = make_engine(request["url"])
-    with engine.connect() as connection:
-        raw = connection.execute(
-            select(IngestFileRow.content).where(col(IngestFileRow.sha256) == request["sha256"])
-        ).scalar_one()
+    # pyx12 reads a file whole: here, in the child, never in the API process.
+    raw = ingest_chunks.whole(engine, request["sha256"])
     engine.dispose()
     findings, omitted = validate_first(raw, request["limit"])
     del raw

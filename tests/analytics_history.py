@@ -44,7 +44,6 @@ class History:
                     size=0,
                     kind="835",
                     status="ingested",
-                    content=b"",
                     received_by="test",
                     received_at=datetime.now(UTC),
                 )
@@ -88,7 +87,7 @@ class History:
             session.add(
                 IngestFileRow(
                     sha256=parsed.sha256, filename="seed.835", size=len(raw), kind="835",
-                    status="ingested", content=raw, received_by="test",
+                    status="ingested", received_by="test",
                     received_at=datetime.now(UTC),
                 )
             )  # fmt: skip

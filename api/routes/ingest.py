@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, UploadFile
-from fastapi.responses import Response
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.downloads import content_disposition
@@ -19,11 +19,13 @@ from app.deps import (
     OffsetQuery,
     SessionDep,
 )
-from app.upload_limits import MAX_FILE_BYTES
+from app.upload_limits import LARGE_UPLOAD_BYTES, MAX_FILE_BYTES
+from db import ingest_chunks
 from db.ingest_files import ingested_file
 from db.models import IngestFileRow
 from services.errors import Invalid, NotFound
-from services.ingest import list_ingests
+from services.ingest import Received, list_ingests
+from services.ingest_background import BackgroundIngests
 from services.ingest_report import IngestSummary
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"], responses=ERROR_RESPONSES)
@@ -47,20 +49,61 @@ class IngestOut(BaseModel):
     )
 
 
-@router.post("")
+class AcceptedFile(BaseModel):
+    file: str
+    sha256: str
+    status: str = Field(
+        description="received: being ingested in the background; duplicate: ingested before "
+        "(nothing starts again); another status: that of the ingest already working the file"
+    )
+    report_url: str = Field(description="GET it for the file's progress, then its report")
+
+
+class IngestAccepted(BaseModel):
+    files: list[AcceptedFile]
+
+
+@router.post(
+    "",
+    response_model=IngestSummary,
+    responses={202: {"model": IngestAccepted, "description": "Large upload: being ingested"}},
+)
 async def ingest_files(
+    request: Request,
     files: Annotated[list[UploadFile], File(description="835, 277CA or 999 files")],
     ingest: IngestServiceDep,
     actor: Ingester,
-) -> IngestSummary:
-    """Parse each file whole, then open cases or answer open ones; returns the summary."""
-    contents = []
-    for upload in files:
-        raw = await upload.read(MAX_FILE_BYTES + 1)
-        if len(raw) > MAX_FILE_BYTES:
+) -> IngestSummary | JSONResponse:
+    """Store each file, check its structure, then open cases or answer open ones.
+
+    Up to 5 MiB in all, the answer (200) is the summary, once every file is ingested. A larger
+    upload is stored, then ingested in the background: the answer (202) comes at once and
+    gives each file's sha256, status and `report_url` (GET /api/v1/ingest/{sha256}), which
+    shows the ingest's stage and counts until the report is there. A file is at most 50 MiB,
+    a request 100 MiB (413 past either, while the body streams in)."""
+    for upload in files:  # app.upload_limits refused larger files as they came: a backstop
+        if (upload.size or 0) > MAX_FILE_BYTES:
             raise Invalid(f"{upload.filename}: larger than {MAX_FILE_BYTES // 1024 // 1024} MiB")
-        contents.append((upload.filename or "upload", raw))
-    return await ingest.ingest_many(contents, actor)
+    contents = [(upload.filename or "upload", upload.file) for upload in files]
+    if sum(upload.size or 0 for upload in files) <= LARGE_UPLOAD_BYTES:
+        return await ingest.ingest_many(contents, actor)
+    accepted, handed = [], []
+    for name, file in contents:
+        received = await ingest.receive(name, file, actor)
+        if isinstance(received, Received):
+            handed.append((name, received))
+            sha256, status = received.sha256, "received"
+        else:  # ingested before, or another ingest is working it: nothing to do here
+            sha256, status = received.sha256, received.status
+        accepted.append(
+            AcceptedFile(
+                file=name, sha256=sha256, status=status, report_url=f"{router.prefix}/{sha256}"
+            )
+        )
+    if handed:
+        background: BackgroundIngests = request.app.state.background_ingests
+        background.start(handed, actor)
+    return JSONResponse(IngestAccepted(files=accepted).model_dump(mode="json"), status_code=202)
 
 
 @router.post("/resume")
@@ -90,8 +133,8 @@ def list_ingested(
     ]
 
 
-def _ingested(session: SessionDep, sha256: str, content: bool = False) -> IngestFileRow:
-    row = ingested_file(session, sha256, content=content)
+def _ingested(session: SessionDep, sha256: str) -> IngestFileRow:
+    row = ingested_file(session, sha256)
     if row is None:
         raise NotFound(f"no ingested file {sha256}")
     return row
@@ -102,13 +145,19 @@ def get_ingested(sha256: str, session: SessionDep, actor: Ingester) -> IngestOut
     return IngestOut.model_validate(_ingested(session, sha256), from_attributes=True)
 
 
-@router.get("/{sha256}/raw", response_class=Response)
-def get_raw(sha256: str, session: SessionDep, actor: Ingester, audit: AuditDep) -> Response:
-    """The file exactly as received (it holds PHI: the download is audited)."""
-    row = _ingested(session, sha256, content=True)
+@router.get("/{sha256}/raw", response_class=StreamingResponse)
+def get_raw(
+    sha256: str, session: SessionDep, actor: Ingester, audit: AuditDep
+) -> StreamingResponse:
+    """The file exactly as received (it holds PHI: the download is audited), streamed a chunk
+    at a time as it is stored."""
+    row = _ingested(session, sha256)
     audit.record(actor, "ingest.download", sha256=sha256, file=row.filename)
-    return Response(
-        row.content,
+    return StreamingResponse(
+        ingest_chunks.read(session.get_bind(), sha256),  # type: ignore[arg-type]
         media_type="application/edi-x12",
-        headers={"Content-Disposition": content_disposition(row.filename)},
+        headers={
+            "Content-Disposition": content_disposition(row.filename),
+            "Content-Length": str(row.size),
+        },
     )

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
+import pytest
 from sqlmodel import Session, col, select
 
+from api.routes import ingest as ingest_route
 from db.models import AuditEventRow
 from domain.case import CaseStatus
 from domain.rulebook import Rulebook
@@ -222,3 +224,41 @@ async def test_the_implementation_guide_findings_arrive_in_the_file_when_done(
     (finding,) = check["findings"]
     assert "(CI) is not a valid code for Claim Filing Indicator Code (CLP06)" in finding["message"]
     assert finding["location"]["segment_id"] == "CLP" and finding["location"]["element"] == 6
+
+
+async def test_a_large_upload_is_answered_at_once_and_ingested_in_the_background(
+    api: Api, harness: CaseHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over LARGE_UPLOAD_BYTES in all (5 MiB; lowered here): 202 at once with each file's
+    sha256, status and report URL; the report URL shows the ingest's progress, then its
+    report. Sent again, the file is a duplicate; its bytes download as they were sent."""
+    monkeypatch.setattr(ingest_route, "LARGE_UPLOAD_BYTES", 100)
+    raw = two_denials_835(await harness.today())
+    response = await api.http.post(
+        INGEST, files=[("files", ("big.835", raw, "application/octet-stream"))], headers=ALICE
+    )
+    assert response.status_code == 202, response.text
+    assert response.json() == {
+        "files": [
+            {
+                "file": "big.835",
+                "sha256": sha(raw),
+                "status": "received",
+                "report_url": f"{INGEST}/{sha(raw)}",
+            }
+        ]
+    }
+    deadline = asyncio.get_running_loop().time() + 60
+    while (file := (await api.http.get(f"{INGEST}/{sha(raw)}", headers=ALICE)).json())[
+        "status"
+    ] == "received":
+        assert asyncio.get_running_loop().time() < deadline, file
+        await asyncio.sleep(0.1)
+    assert (file["status"], file["report"]["cases_started"]) == ("ingested", 2)
+    again = await api.http.post(
+        INGEST, files=[("files", ("again.835", raw, "application/octet-stream"))], headers=ALICE
+    )
+    assert (again.status_code, again.json()["files"][0]["status"]) == (202, "duplicate")
+    download = await api.http.get(f"{INGEST}/{sha(raw)}/raw", headers=ALICE)
+    assert download.content == raw
+    assert download.headers["content-length"] == str(len(raw))

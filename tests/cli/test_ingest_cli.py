@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
+from db import ingest_chunks
 from db.models import AuditEventRow, IngestFileRow
 from domain.case import CaseStatus
 from domain.models import Category
@@ -139,7 +140,10 @@ async def test_ingest_folder_prints_the_summary_and_fails_on_the_bad_file(
         assert state.record.claim.payer.payer_id == "SHP01"
     with Session(harness.engine) as session:
         stored = session.exec(select(IngestFileRow).order_by(col(IngestFileRow.filename))).all()
-        assert [(f.filename, f.status, f.received_by, f.content) for f in stored] == [
+        assert [
+            (f.filename, f.status, f.received_by, ingest_chunks.whole(harness.engine, f.sha256))
+            for f in stored
+        ] == [
             ("a-remit.835", "ingested", "nightly-job", remit),
             ("b-scan.txt", "failed", "nightly-job", GARBAGE),
         ]

@@ -18,8 +18,12 @@ def add_claim_row_as_0007(session: Session, **values: object) -> None:
 
 
 def add_ingest_file_as_0011(session: Session, **values: object) -> None:
-    """An ingest_files row with the columns it had up to 0011 (0012 added the lease)."""
+    """An ingest_files row with the columns it had up to 0011 (0012 added the lease; 0031 moved
+    content to ingest_file_chunks)."""
     values = {"report": {}, **values}
     model = IngestFileRow.__table__.c  # type: ignore[attr-defined]
-    columns = [sa.column(name, model[name].type) for name in values]
+    columns = [
+        sa.column(name, sa.LargeBinary() if name == "content" else model[name].type)
+        for name in values
+    ]
     session.execute(sa.insert(sa.table("ingest_files", *columns)).values(**values))

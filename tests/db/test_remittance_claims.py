@@ -53,7 +53,6 @@ def record(engine: Engine, rulebook: Rulebook, raw: bytes) -> str:
                 filename="r.835",
                 size=len(raw),
                 status="ingested",
-                content=raw,
                 received_by="test",
                 received_at=datetime.now(UTC),
             )

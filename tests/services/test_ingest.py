@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from db import ingest_chunks
 from db.models import CaseRow, IngestFileRow, RemittanceClaimRow
 from domain.case import CaseOutcome, CaseStatus
 from domain.identity import case_id_for
@@ -80,7 +82,8 @@ async def test_sample_835_opens_its_denial_once(
     assert (again.status, again.cases_started, again.duplicates_skipped) == ("duplicate", 0, 1)
     with Session(harness.engine) as session:
         (stored,) = session.exec(select(IngestFileRow)).all()
-        assert (stored.status, stored.content, stored.received_by) == ("ingested", raw, "alice")
+        assert (stored.status, stored.received_by) == ("ingested", "alice")
+        assert ingest_chunks.whole(harness.engine, stored.sha256) == raw
         claims = session.exec(select(RemittanceClaimRow)).all()
         assert [(c.claim_id, c.claim_status, c.is_denial) for c in claims] == [
             ("2005555A", "4", True)
@@ -100,7 +103,8 @@ async def test_failed_file_is_kept_reported_and_starts_nothing(
     assert again.errors == report.errors and again.status == "failed"
     with Session(harness.engine) as session:
         stored = session.get(IngestFileRow, report.sha256)
-        assert stored is not None and stored.content == raw and stored.status == "failed"
+        assert stored is not None and stored.status == "failed"
+        assert ingest_chunks.whole(harness.engine, stored.sha256) == raw
         assert session.exec(select(CaseRow)).all() == []
 
 
@@ -122,12 +126,13 @@ async def test_a_file_an_earlier_version_failed_is_read_again(
                 filename="old.835",
                 size=len(raw),
                 status="failed",
-                content=raw,
                 received_by="bob",
                 received_at=datetime.now(UTC),
                 report=earlier.model_dump(mode="json"),
             )
         )
+        session.flush()
+        ingest_chunks.store(session, earlier.sha256, io.BytesIO(raw))
         session.commit()
     report = await service.ingest("old.835", raw, ALICE)
     assert (report.status, report.errors, report.cases_started) == ("ingested", [], 1)
@@ -247,7 +252,7 @@ async def test_temporal_unreachable_keeps_the_file_for_a_retry(
         report = await down.ingest("later.835", raw, ALICE)
         assert report.status == "incomplete"
         assert "unreachable" in report.errors[-1]["message"]
-        assert session.get(IngestFileRow, report.sha256).content == raw  # type: ignore[union-attr]
+        assert ingest_chunks.whole(harness.engine, report.sha256) == raw
 
         up = harness.ingest_service(session, rulebook)
         retried = await up.ingest("later.835", raw, ALICE)
@@ -347,11 +352,12 @@ async def test_a_file_whose_ingest_was_cut_short_is_resumed(
                 filename="cut-short.835",
                 size=len(raw),
                 status="received",
-                content=raw,
                 received_by="alice",
                 received_at=datetime.now(UTC) - timedelta(minutes=30),
             )
         )
+        session.flush()
+        ingest_chunks.store(session, hashlib.sha256(raw).hexdigest(), io.BytesIO(raw))
         session.commit()
     young = await service.resume_unfinished(ALICE, older_than=timedelta(hours=1))
     assert young.files == 0

@@ -4,6 +4,7 @@ store its report over the one of the ingest that took the file over."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,7 +73,7 @@ async def test_an_overtaken_ingest_does_not_store_its_report(
         service = harness.ingest_service(session, rulebook)
         running = asyncio.create_task(service.ingest("late.835", raw, ALICE))
         assert await asyncio.to_thread(entered.wait, 30)
-        sha256 = ingest_module.hashlib.sha256(raw).hexdigest()
+        sha256 = hashlib.sha256(raw).hexdigest()
         with Session(harness.engine) as other:
             other.exec(
                 update(IngestFileRow)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.http import create_app
 from app.settings import Settings
+from db import ingest_chunks
 from db.models import AuditEventRow, IngestFileRow
 from domain.rulebook import Rulebook
 from services import ingest as ingest_module
@@ -39,12 +41,13 @@ def left_received(engine: Engine, raw: bytes, **lease: Any) -> str:
                 filename="cut-short.835",
                 size=len(raw),
                 status="received",
-                content=raw,
                 received_by="alice",
                 received_at=datetime.now(UTC) - timedelta(minutes=30),
                 **lease,
             )
         )
+        session.flush()
+        ingest_chunks.store(session, sha256, io.BytesIO(raw))
         session.commit()
     return sha256
 

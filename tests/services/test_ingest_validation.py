@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from db import ingest_chunks
 from db.models import CaseRow, IngestFileRow
 from domain.rulebook import Rulebook
 from edi.results import ParsedFile
@@ -138,7 +140,8 @@ async def test_a_file_whose_structure_cannot_be_read_is_refused_and_kept(
     assert report.errors and all(e["location"]["text"] for e in report.errors)
     assert not [c for c in cases if c.claim_id.startswith("PCNV")]
     row = stored(harness.engine, report.sha256)
-    assert row.status == "failed" and row.content == raw
+    assert row.status == "failed"
+    assert ingest_chunks.whole(harness.engine, report.sha256) == raw
 
 
 async def test_a_check_whose_process_stopped_is_run_again(
@@ -187,7 +190,6 @@ def left_checking(engine: Engine, raw: bytes, attempts: int, until: datetime | N
                 filename="left.835",
                 size=len(raw),
                 status="ingested",
-                content=raw,
                 report={"file": "left.835", "sha256": sha256, "status": "ingested"},
                 received_by="alice",
                 received_at=datetime.now(UTC) - timedelta(minutes=5),
@@ -196,6 +198,8 @@ def left_checking(engine: Engine, raw: bytes, attempts: int, until: datetime | N
                 validation_until=until or datetime.now(UTC) - timedelta(seconds=5),
             )
         )
+        session.flush()
+        ingest_chunks.store(session, sha256, io.BytesIO(raw))
         session.commit()
     return sha256
 

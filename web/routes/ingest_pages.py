@@ -8,19 +8,18 @@ itself until the report is there: a 50 MiB remittance takes minutes.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import re
+from typing import BinaryIO
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from app.deps import IngestServiceDep, SessionDep
-from app.upload_limits import MAX_FILE_BYTES
+from app.upload_limits import LARGE_UPLOAD_BYTES, MAX_FILE_BYTES
 from db.ingest_files import ingested_file
 from services.errors import NotFound
-from services.ingest import list_ingests
+from services.ingest import Received, list_ingests
 from services.ingest_background import BackgroundIngests
 from services.ingest_progress import describe
 from services.ingest_report import FileReport, IngestSummary
@@ -29,7 +28,6 @@ from web.templating import redirect_with_flash, render
 
 router = APIRouter(include_in_schema=False)
 
-LARGE_UPLOAD_BYTES = 5 << 20
 REFRESH_SECONDS = 3
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -58,14 +56,15 @@ async def upload(
         context = _page(session, user, error="Choose at least one file")
         return render(request, "ingest.html", context, status_code=422)
     # app.upload_limits refused anything larger while it streamed in; this is a backstop.
-    contents = [
-        (upload.filename or "upload", await upload.read(MAX_FILE_BYTES + 1)) for upload in files
-    ]
-    too_big = [name for name, raw in contents if len(raw) > MAX_FILE_BYTES]
+    too_big = [upload.filename for upload in files if (upload.size or 0) > MAX_FILE_BYTES]
     if too_big:
         error = f"{', '.join(too_big)}: larger than {MAX_FILE_BYTES // 2**20} MiB"
         return render(request, "ingest.html", _page(session, user, error=error), 422)
-    if sum(len(raw) for _, raw in contents) > LARGE_UPLOAD_BYTES:
+    # The spooled files themselves: stored a chunk at a time, never read whole here.
+    contents: list[tuple[str, BinaryIO]] = [
+        (upload.filename or "upload", upload.file) for upload in files
+    ]
+    if sum(upload.size or 0 for upload in files) > LARGE_UPLOAD_BYTES:
         return await _in_background(request, ingest, contents, user)
     summary: IngestSummary = await ingest.ingest_many(contents, user.actor)
     return render(request, "ingest.html", _page(session, user, summary=summary))
@@ -74,22 +73,20 @@ async def upload(
 async def _in_background(
     request: Request,
     ingest: IngestServiceDep,
-    contents: list[tuple[str, bytes]],
+    contents: list[tuple[str, BinaryIO]],
     user: IngestPage,
 ) -> Response:
     """Store and lease each file now (so its page exists), ingest them in the background."""
-    handed: list[tuple[str, bytes, str]] = []
-    for name, raw in contents:
-        lease = await ingest.receive(name, raw, user.actor)
-        if isinstance(lease, str):  # else ingested before, or being ingested: nothing to do
-            handed.append((name, raw, lease))
+    handed: list[tuple[str, Received]] = []
+    received = [await ingest.receive(name, file, user.actor) for name, file in contents]
+    for (name, _), outcome in zip(contents, received, strict=True):
+        if isinstance(outcome, Received):  # else ingested before, or being ingested: nothing to do
+            handed.append((name, outcome))
     if handed:
         background: BackgroundIngests = request.app.state.background_ingests
         background.start(handed, user.actor)
     if len(contents) == 1:
-        only = contents[0][1]
-        sha256 = await asyncio.to_thread(lambda: hashlib.sha256(only).hexdigest())
-        return RedirectResponse(f"/ingest/{sha256}", status_code=303)
+        return RedirectResponse(f"/ingest/{received[0].sha256}", status_code=303)
     return redirect_with_flash(
         "/ingest",
         f"{len(handed)} of {len(contents)} files are being ingested: their progress shows "
