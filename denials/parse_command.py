@@ -14,17 +14,16 @@ asked for.
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from domain.rulebook import Rulebook
 from edi.parser import enveloped, parse_bytes
-from edi.results import ParsedFile, problem_json
+from edi.results import ParsedFile
 
 if TYPE_CHECKING:
     from denials.guide_check import GuideChecks
@@ -92,12 +91,12 @@ def _print_json(files: list[Path], rulebook: Rulebook, checks: GuideChecks | Non
         failed |= not parsed.ok
         findings = checks.take() if checks is not None else []
         with _collection_paused():
-            summary: dict[str, Any] = parsed.summary()
-            if takes_findings:
-                summary["warnings"].extend(problem_json(problem) for problem in findings)
-            summary["implementation_guide_checked"] = checks is not None and takes_findings
-            typer.echo(json.dumps(summary))
-        _keep(parsed, summary)
+            line = parsed.summary_json(
+                findings if takes_findings else (),
+                implementation_guide_checked=checks is not None and takes_findings,
+            )
+        typer.echo(line)
+        _keep(parsed)
     return failed
 
 

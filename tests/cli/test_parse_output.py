@@ -8,6 +8,7 @@ JSON was made faster; after an intended change of the output, print it again wit
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +19,9 @@ import pytest
 from typer.testing import CliRunner
 
 from denials.cli import app
+from domain.rulebook import Rulebook
+from edi.parser import parse_bytes
+from edi.problems import Location, Problem, Severity
 
 DATA = Path(__file__).resolve().parent / "data"
 X12 = Path(__file__).resolve().parents[1] / "data" / "x12"
@@ -77,3 +81,22 @@ def test_parse_json_loads_only_what_it_needs(samples: list[str]) -> None:
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stderr.strip().splitlines()[-1] == "[]", run.stderr
+
+
+def test_the_json_is_what_json_dumps_writes(rulebook: Rulebook) -> None:
+    """The cases are written as text (faster than json.dumps of their dicts): quotes,
+    backslashes and non-ASCII letters in the file come out as json.dumps writes them."""
+    raw = (DATA / "generated_300.835").read_bytes()
+    raw = raw.replace(b"SYNTHETIC HEALTH PLAN", 'SYNTHÉTIC "HEALTH" \\ PLAN'.encode())
+    parsed = parse_bytes("odd.835", raw, rulebook, validate_guide=False)
+    assert parsed.ok and parsed.cases, parsed.errors
+    finding = Problem(severity=Severity.WARNING, message="pyx12 said „so“", location=Location())
+    text = parsed.summary_json([finding], implementation_guide_checked=True)
+    read = json.loads(text)
+    assert text == json.dumps(read)
+    assert {case["payer_name"] for case in read["denials"]} == {'SYNTHÉTIC "HEALTH" \\ PLAN'}
+    assert read["warnings"][-1]["message"] == "pyx12 said „so“"
+    assert list(read)[-1] == "implementation_guide_checked" and read == parsed.summary() | {
+        "warnings": read["warnings"],
+        "implementation_guide_checked": True,
+    }
