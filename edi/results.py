@@ -183,14 +183,10 @@ class ParsedFile(BaseModel):
         )
         problems = self.problems_json()
         problems["warnings"].extend(problem_json(problem) for problem in more_warnings)
-        cases = {
-            "denials": self.cases_of(DenialKind.DENIAL),
-            "rejections": self.cases_of(DenialKind.REJECTION),
-            "reversals": self.cases_of(DenialKind.REVERSAL, DenialKind.RECOUPMENT),
-        }
-        listed = ", ".join(
-            f'"{key}": [{", ".join(map(_case_json, found))}]' for key, found in cases.items()
-        )
+        cases: dict[str, list[str]] = {"denials": [], "rejections": [], "reversals": []}
+        for case in self.cases:  # one pass: on a large file each visit of a case counts
+            cases[_LISTED_IN[case.record.kind]].append(_case_json(case))
+        listed = ", ".join(f'"{key}": [{", ".join(found)}]' for key, found in cases.items())
         return f"{head[:-1]}, {listed}, {json.dumps(problems | more)[1:]}"
 
     def problems_json(self) -> dict[str, list[dict[str, Any]]]:
@@ -210,6 +206,13 @@ def problem_json(problem: Problem) -> dict[str, Any]:
         | {"text": str(problem.location)},
     }
 
+
+_LISTED_IN = {
+    DenialKind.DENIAL: "denials",
+    DenialKind.REJECTION: "rejections",
+    DenialKind.REVERSAL: "reversals",
+    DenialKind.RECOUPMENT: "reversals",
+}
 
 # What json.dumps (ensure_ascii) writes of a string, quotes included. Enum values and amounts
 # (digits, '-', '.') are written as they are: nothing in them needs escaping.
