@@ -3,8 +3,10 @@ against our parser in-process and pyx12's segment reader, measured in the same r
 
 Targets (issue 20): the default command >= 10,000 claims/s; `--no-validate` within 1.3x of
 the parser in-process. Each figure is the median of `--runs` rounds; a round times every path
-once, so a change in the machine's load falls on all of them alike. The command's output is
-checked against the in-process parse (a command that printed nothing would be fast).
+once, so a change in the machine's load falls on all of them alike; the 1.3x is also given
+in CPU time (each round's ratio), which a shared machine disturbs less than the clock. The
+command's output is checked against the in-process parse (a command that printed nothing
+would be fast).
 `--validate-runs N` also times `denials parse --json --validate` (pyx12 beside the parse).
 """
 
@@ -145,9 +147,18 @@ def main() -> None:
         f"{verdict(default >= CLAIMS_PER_SECOND)}"
     )
     ratio = medians["denials parse --json --no-validate"] / medians["parser in-process (no pyx12)"]
+    cpu_ratio = statistics.median(
+        command_cpu / parser_cpu
+        for (_, command_cpu), (_, parser_cpu) in zip(
+            times["denials parse --json --no-validate"],
+            times["parser in-process (no pyx12)"],
+            strict=True,
+        )
+    )
     print(
         f"  target: --no-validate within {NO_VALIDATE_RATIO}x of the parser in-process: "
-        f"{ratio:.2f}x, {verdict(ratio <= NO_VALIDATE_RATIO)}"
+        f"{ratio:.2f}x, {verdict(ratio <= NO_VALIDATE_RATIO)} (CPU, median of the rounds' "
+        f"ratios: {cpu_ratio:.2f}x, which a busy machine changes less)"
     )
 
 
