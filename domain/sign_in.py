@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from zxcvbn import zxcvbn
-
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200
 # zxcvbn's scale: 3 is "safely unguessable" against an online attack of ~10^8 guesses;
@@ -79,6 +77,8 @@ def password_problem(password: str, user_inputs: Sequence[str] = ()) -> str | No
         return f"use at least {MIN_PASSWORD_LENGTH} characters"
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"use at most {MAX_PASSWORD_LENGTH} characters"
+    from zxcvbn import zxcvbn  # its dictionaries weigh ~10 MiB: loaded when a password is set
+
     judged = zxcvbn(password[:_JUDGED_LENGTH], user_inputs=[u for u in user_inputs if u])
     if judged["score"] >= _MIN_STRENGTH:
         return None

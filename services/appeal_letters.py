@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 
-import pypdf
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
@@ -114,6 +113,8 @@ def upload_problem(filename: str, content: bytes, limit: int = MAX_ENCLOSURE_BYT
         return f"file {filename!r} is not a PDF, PNG or JPEG"
     try:
         if media_type == "application/pdf":
+            import pypdf  # ~30 MiB: loaded when a PDF is checked, not at every start
+
             reader = pypdf.PdfReader(io.BytesIO(content))
             if reader.is_encrypted:
                 return f"file {filename!r} is password-protected: save it without a password"

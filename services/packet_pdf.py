@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pypdf
-from fpdf import FPDF
 from pydantic import BaseModel, ConfigDict
 
 from domain.appeals.attestation import Attestation
 from domain.appeals.finishing import EnclosureItem
+
+if TYPE_CHECKING:  # fpdf (with numpy and Pillow) and pypdf weigh ~90 MiB: loaded when used
+    from fpdf import FPDF
 
 # The PDF core fonts speak Latin-1; typographic punctuation pasted into a letter is folded to
 # its ASCII look-alike rather than lost.
@@ -48,6 +50,8 @@ class EnclosedFile(BaseModel):
     def pages(self) -> int:
         if self.media_type != "application/pdf":
             return 1
+        import pypdf
+
         return len(pypdf.PdfReader(io.BytesIO(self.content)).pages)
 
 
@@ -72,6 +76,8 @@ def render_packet_pdf(packet: PacketContents) -> bytes:
     pages = _letter_and_contents(packet)
     if not packet.files:
         return pages
+    import pypdf
+
     writer = pypdf.PdfWriter()
     writer.append(io.BytesIO(pages))
     for number, attached in enumerate(packet.files, start=1):
@@ -85,6 +91,8 @@ def render_packet_pdf(packet: PacketContents) -> bytes:
 
 
 def _document(packet: PacketContents, title: str) -> FPDF:
+    from fpdf import FPDF
+
     pdf = FPDF(format="Letter")
     pdf.set_title(latin1(title))
     pdf.set_creator("denials case manager")
