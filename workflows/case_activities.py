@@ -147,9 +147,13 @@ async def run_local(activity: Activity[T], arg: Any) -> T:
     )
 
 
-async def run_until_done(activity: Activity[T], arg: Any) -> T:
+async def run_until_done(
+    activity: Activity[T], arg: Any, server_arg: Callable[[], Any] | None = None
+) -> T:
     """Run work the case cannot go on without (triage, a read-model write, the prevention
     task) until it succeeds: in the worker first, then on the server, round after round.
+    `server_arg`, when given, makes the argument of each round on the server when it starts
+    (the local attempts took `arg` as it was when they were scheduled).
 
     A permanent failure (a bug, not an outage) fails the workflow task instead of the case:
     Temporal retries the task, and the case resumes where it was once the fix is deployed."""
@@ -166,7 +170,7 @@ async def run_until_done(activity: Activity[T], arg: Any) -> T:
         try:
             return await workflow.execute_activity_method(
                 activity,  # type: ignore[arg-type]
-                arg,
+                arg if server_arg is None else server_arg(),
                 start_to_close_timeout=ATTEMPT_TIMEOUT,
                 schedule_to_close_timeout=SERVER_ROUND,
                 retry_policy=SERVER_RETRY,
