@@ -27,6 +27,7 @@ from services.keyset import after_row, ordering, reverse
 from services.schemas import Page, TaskWithCase
 from services.supervision import OutOfOffice, refuse_if_away
 from services.task_order import read_cursor, task_cursor, task_order
+from services.temporal_calls import release_connection
 from workflows.case_workflow import DenialCaseWorkflow
 from workflows.messages import (
     AppealSubmitted,
@@ -321,6 +322,9 @@ class TaskService:
         )
         # Work done on the day a follow-up date brought the case back closes that follow-up.
         self._follow_ups.clear_reached(change.case_id, actor)
+        # Its read ends here, not when the request's session closes: that close would then run
+        # in a worker thread after the answer (app.deps.get_session), beside the next request.
+        release_connection(self._session)
         return change
 
     def check_corrected_claim(
