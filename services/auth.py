@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, select
 
 from db.models import SessionRow, SignInFailureRow, UserRow
@@ -51,6 +52,15 @@ class SignedIn:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+# One statement by primary key, which every request runs: the session and its user. Built
+# once: building it took a fifth of the lookup's time.
+_SESSION_AND_USER = (
+    select(SessionRow, UserRow)
+    .join(UserRow, col(UserRow.user_id) == col(SessionRow.user_id))
+    .where(col(SessionRow.token_hash) == bindparam("token_hash"))
+)
 
 
 def _token_hash(token: str) -> str:
@@ -109,11 +119,8 @@ class AuthService:
         return signed_in
 
     def _resolve(self, token: str, kind: SessionKind) -> SignedIn | None:
-        # One statement by primary key (every request runs it): the session and its user.
         found = self._session.exec(
-            select(SessionRow, UserRow)
-            .join(UserRow, col(UserRow.user_id) == col(SessionRow.user_id))
-            .where(col(SessionRow.token_hash) == _token_hash(token))
+            _SESSION_AND_USER, params={"token_hash": _token_hash(token)}
         ).first()
         now = datetime.now(UTC)
         if found is None or found[0].kind != kind.value:
