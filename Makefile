@@ -64,6 +64,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.history_budget
 	$(BIN)/python -m bench.ingest_embedded
 	$(BIN)/python -m bench.ingest_20k
+	$(BIN)/python -m bench.workflow_shapes
 	$(BIN)/python -m bench.ingest_upload
 	$(BIN)/python -m bench.worker_memory
 	$(BIN)/python -m bench.task_roundtrip
