@@ -193,11 +193,17 @@ def parse(
     folder stands for the X12 files in it: the others are skipped and listed."""
     from app.rule_files import RuleFileSettings
     from denials.parse_command import parse_command
+    from domain.classification import ClassificationFileError
+    from domain.payer_rules import RulesFileError
     from domain.rulebook import Rulebook
 
     chosen = _x12_files(files)
     settings = RuleFileSettings()  # not Settings: it would import the case model
-    rulebook = Rulebook.load(settings.classification_override_file, settings.payer_rules_file)
+    try:
+        rulebook = Rulebook.load(settings.classification_override_file, settings.payer_rules_file)
+    except (ClassificationFileError, RulesFileError) as exc:  # each names the file and line
+        typer.echo(f"nothing parsed: {exc}", err=True)
+        raise typer.Exit(2) from None
     parse_command(chosen, rulebook, as_json=as_json, validate=validate)
 
 

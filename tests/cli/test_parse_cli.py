@@ -321,3 +321,22 @@ def test_table_shows_errors(runner: CliRunner, tmp_path: Path) -> None:
     result = run(runner, garbage)
     assert result.exit_code != 0
     assert "not an X12 file" in " ".join(result.output.split())
+
+
+def test_an_unusable_rules_file_is_named(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rules file the settings name but that cannot be read stops the command with its name,
+    not a traceback."""
+    missing = tmp_path / "payer_rules.toml"
+    monkeypatch.setenv("DENIALS_PAYER_RULES_FILE", str(missing))
+    result = run(runner, "--json", NEVADA)
+    assert result.exit_code == 2, result.output
+    assert f"nothing parsed: {missing}" in result.output
+    broken = tmp_path / "carcs.csv"
+    broken.write_text("not,a,classification\n")
+    monkeypatch.delenv("DENIALS_PAYER_RULES_FILE")
+    monkeypatch.setenv("DENIALS_CLASSIFICATION_OVERRIDE_FILE", str(broken))
+    result = run(runner, "--json", NEVADA)
+    assert result.exit_code == 2, result.output
+    assert f"nothing parsed: {broken}" in result.output
