@@ -44,6 +44,7 @@ from services.ingest_actions import Action, FileActions
 from services.ingest_metrics import record_ingest
 from services.ingest_progress import IngestStage, ProgressLog
 from services.ingest_report import PROBLEM_LIMIT, FileReport, IngestSummary
+from services.memory import give_back_freed
 from services.temporal_calls import release_connection
 
 Progress = Callable[[int, int], None]
@@ -407,6 +408,8 @@ class IngestService:
                 total += len(actions)
                 advance(0)
                 await self._run(actions, advance)
+                del actions
+                await asyncio.to_thread(give_back_freed)
         finally:
             stop.set()
             await flusher
