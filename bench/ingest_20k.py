@@ -9,6 +9,8 @@ case by process (worker, Temporal, ingest) beside the CPU per trivial workflow.
 
 Targets (issue 20): every case triaged within 1.2x of the trivial baseline; the first case
 within 3 s.
+A workflow of a new case's shape with no work in it already takes about 1.2x the trivial one
+(bench/workflow_shapes.py: 1.05-1.29x, 2026-12-05 at load 9-11).
 
     .venv/bin/python -m bench.ingest_20k [--claims 20000] [--runs 3]
 """

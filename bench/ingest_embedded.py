@@ -8,6 +8,8 @@ unsandboxed, encrypted payloads), the SQLite read model. The ingest runs in this
 the worker's (as the API's does); bench/ingest_20k.py times the `denials ingest` CLI.
 
 Target (issue 20): every case triaged within 1.2x of the trivial baseline (median of the runs).
+A workflow of a new case's shape with no work in it already takes about 1.2x the trivial one
+(bench/workflow_shapes.py: 1.05-1.29x, 2026-12-05 at load 9-11).
 
     .venv/bin/python -m bench.ingest_embedded [--claims 10000] [--runs 3]
 """
