@@ -16,36 +16,43 @@ without Content-Length is refused once the client has sent at most 70 MB (the se
 50 MiB and one chunk, tests/api/test_upload_limits.py; the rest is what the loopback sockets'
 buffers took, about 12 MB here).
 
-Also measured: when the first case was started and when pyx12's findings were stored (today's
-code runs pyx12 in a child process beside the ingest; the baseline, 4dc5da4, inside it, before
-any case). Today's code and the baseline run side by side, under the same load.
+An upload over 5 MiB is answered 202 at once and ingested in the background: its ingest is
+timed until GET /api/v1/ingest/{sha256} gives its report. Also measured: when the first case was
+started and when pyx12's findings were stored (today's code runs pyx12 in a child process beside
+the ingest; the baseline, 4dc5da4, inside it, before any case). Today's code and the baseline
+run side by side, under the same load.
 
-Figures on this 2-core VM, 2026-12-04/05, load average 12-20 (the machine shared with up to
-eight other jobs: times are several times a quiet machine's; read the ratios):
+Figures on this 2-core VM, 2026-12-05 03:38-04:37 UTC, --no-baseline (the machine shared with
+other helpers' jobs and tests, load 3-12: times are several times a quiet machine's), once the
+file no longer passes through the API process whole: the upload is hashed and stored from
+Starlette's spooled file in 1 MiB chunks, scan() and parts() read the chunks as they stream, and
+an upload over 5 MiB is answered 202 at once and ingested in the background:
 
-    20,000 claims (4.1 MB, 3,081 cases), 23:54 UTC, load 12 -> 17:
-      today: first case 21.8 s after the upload began (baseline 146.9 s: x6.7 sooner); ingest
-             124 s (baseline 213 s); pyx12's findings stored at 219.8 s (2,017 findings);
-             API RSS idle 315 MiB, peak 424 MiB (+109; baseline idle 220, peak 332, +112);
-             unrelated GET p95 746 ms, max 4.7 s (baseline 631 ms, 4.4 s); 300 MB upload
-             refused at 55.6 MB sent
-    48.9 MB (242,000 claims, 38,565 denials), 23:59 UTC, load 12 -> 20, from the per-minute
-      samples (the run's summary was lost: the progress poll died on a closed keep-alive
-      connection at 1,484 s, fixed since):
-      today: ingest about 1,484 s; API RSS idle about 315 MiB, peak 716 MiB (+400)
-      baseline: still checking with pyx12 at 16 min, before any case; peak 549 MiB at
-             1,441 s, not done when the run stopped
-    targets: first case <= 3 s: misses at this load (x6.7 sooner than the baseline); 300 MB:
-      misses (today's idle alone is 315 MiB: scikit-learn, numpy and scipy, imported at start
-      by services.claim_risk, issue 18); 1.5 GiB: met; oversize sent <= 70 MB: met; unrelated
-      GET p95 250 ms / max 1 s: misses at this load.
+    API idle RSS 170 MiB (224 before fpdf, pypdf and zxcvbn were imported only when used).
+    12.2 MB (60,500 claims, 9,664 cases): ingest 140-177 s; API peak 249-261 MiB (+79 to +91).
+    48.9 MB (242,000 claims, 38,565 cases), answered 202 in 0.5-1.6 s:
+      chunks + streaming parse + lazy imports (load 8-10): ingest 806 s, peak 383 MiB (+213)
+      + malloc_trim after each part (load 9-11):           ingest 712 s, peak 367 MiB (+197)
+      + MALLOC_ARENA_MAX=2 in the environment, not set by the product (load 7-11):
+                                                           ingest 762 s, peak 337 MiB (+167)
+      + the claim ranks in 8 bytes a claim (load 8 -> 3):  ingest 425 s, peak 330 MiB (+160),
+        first case 24.6 s after the upload began, the guide check's findings stored at 308 s,
+        unrelated GET p95 88 ms, max 1.0 s (3,357 requests, none failed)
+    (before this work, 2026-12-05 00:00, load 12-20: idle 315 MiB, peak 716 MiB, +400.)
+    targets: 300 MB (286 MiB): misses (330 MiB = 346 MB); growth x1.5 for four times the file:
+    misses (x1.98); 1.5 GiB: met; oversize sent <= 70 MB: met (57-65 MB); unrelated GET p95
+    250 ms: met, max 1 s: met only in the last, quieter run.
 
-What still grows with the file in the API process: the uploaded bytes and their decoded text
-(two copies of the file while it is read), SQLite's two transient copies when the row is stored
-(a bound blob), the keys carried across parts and the started cases listed in the report, and
-malloc's fragmentation (in-process on 12 MB, MALLOC_ARENA_MAX=1: peak 266 instead of 330 MiB).
-Before pyx12 left the API process its report of every finding added +222 MiB on 48.9 MB; reading
-the ISA's separators split the whole text, two more copies (+94 MiB), until eb1a72b.
+What still grows with the file, measured: not the parse (scan() then parts() of the 48.9 MB
+file from its chunks, in-process: 61 MiB RSS in all) and not live Python objects once an ingest
+is over (Python's allocated blocks 79.2 MB after a 3,081-case ingest, 79.9 after a 9,664-case
+one), but, during it, about 4 KiB of RSS per case started: what the ingest carries until it ends
+(the report's started cases, StartedCase models of about 500 bytes each, 20 MiB for 33,700; the
+planner's keys of the cases the file opens, services/ingest_actions.py), glibc's arenas (the
+parts are read, recorded and acted on in worker threads; malloc_trim after each part takes back
+10-15 MiB, MALLOC_ARENA_MAX=2 30 more), and at the end the report dumped whole (38,565 started
+cases to JSON, the audit entry listing them all): +35 MiB in the last minute. The login's
+password hash alone takes the API to about 233 MiB for a moment (the peak of a small file).
 
     .venv/bin/python -m bench.ingest_upload [--claims N] [--smaller N] [--no-baseline]
 """
