@@ -321,6 +321,7 @@ class IngestService:
                 "status": "duplicate",
                 "cases_started": 0,
                 "started_cases": [],
+                "started_cases_omitted": 0,
                 "payer_responses_matched": 0,
                 "duplicates_skipped": previous.denials + previous.rejections + previous.reversals,
             }

@@ -332,8 +332,7 @@ class FileActions:
         async def start() -> None:
             opened = await self._cases.start_case(record)
             if opened.created:
-                self._report.cases_started += 1
-                self._report.started_cases.append(
+                self._report.started(
                     StartedCase(case_id=opened.case_id, claim_id=record.claim.claim_id)
                 )
                 self._started.append(opened.case_id)

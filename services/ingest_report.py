@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 # Problems a file's report lists of each severity; the rest are counted (a large file may have
 # a warning on every claim, and its report is stored and shown whole).
 PROBLEM_LIMIT = 500
+# Cases a file's report names; the rest are counted. A 50 MiB 835 opens tens of thousands, and
+# the report is stored, served and rendered whole: the audit entry (ingest.file) names them all.
+STARTED_LIMIT = 500
 
 
 class IngestCounts(BaseModel):
@@ -44,7 +47,12 @@ class FileReport(IngestCounts):
     errors_omitted: int = Field(default=0, description="Errors found beyond those listed")
     warnings_omitted: int = Field(default=0, description="Warnings found beyond those listed")
     started_cases: list[StartedCase] = Field(
-        default_factory=list, description="The cases this file started (none for a duplicate)"
+        default_factory=list,
+        description=f"The cases this file started, the first {STARTED_LIMIT} (none for a "
+        "duplicate); the audit trail's ingest.file entry names every one",
+    )
+    started_cases_omitted: int = Field(
+        default=0, description="Cases started beyond those listed in started_cases"
     )
     validation: str | None = Field(
         default=None,
@@ -53,6 +61,14 @@ class FileReport(IngestCounts):
         "`validation`), started before (when the file was first received), or not run "
         "(no ISA envelope)",
     )
+
+    def started(self, case: StartedCase) -> None:
+        """A case the file started: counted, and listed while fewer than STARTED_LIMIT are."""
+        self.cases_started += 1
+        if len(self.started_cases) < STARTED_LIMIT:
+            self.started_cases.append(case)
+        else:
+            self.started_cases_omitted += 1
 
     def warn(self, problem: dict[str, Any]) -> None:
         """A warning listed, or counted once PROBLEM_LIMIT are."""

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from db.models import CaseRow
+from db.models import AuditEventRow, CaseRow
 from domain.rulebook import Rulebook
+from services import ingest_report
 from services.ingest import IngestService
 from tests.harness import ALICE, CaseHarness
 from tests.services.test_ingest import remittance
@@ -74,3 +75,26 @@ async def test_a_case_the_file_opened_is_not_answered_by_a_later_part(
     assert (report.cases_started, report.payer_responses_matched) == (1, 0)
     with Session(harness.engine) as session:
         assert len(session.exec(select(CaseRow).where(CaseRow.claim_id == "PCNT3")).all()) <= 1
+
+
+async def test_a_report_names_its_first_cases_and_counts_the_rest(
+    harness: CaseHarness, service: IngestService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large file's report lists the first STARTED_LIMIT cases and counts the others; the
+    audit entry of the ingest names every case the file started."""
+    monkeypatch.setattr(ingest_report, "STARTED_LIMIT", 2)
+    today = await harness.today()
+    raw = remittance(
+        "\n".join(
+            f"CLP*PCNL{n}*4*100*0**CI*ICNL{n}\nCAS*CO*16*100\nDTM*232*{today:%Y%m%d}"
+            for n in range(3)
+        ),
+        paid_on=today,
+    )
+    report = await service.ingest("limit.835", raw, ALICE)
+    assert (report.cases_started, len(report.started_cases)) == (3, 2)
+    assert report.started_cases_omitted == 1
+    with Session(harness.engine) as session:
+        filed = select(AuditEventRow).where(AuditEventRow.action == "ingest.file")
+        entry = session.exec(filed).one()
+    assert len(entry.detail["cases_started"]) == 3
