@@ -34,6 +34,7 @@ from domain.rulebook import Rulebook
 from services.audit import AuditService
 from services.cases import CaseService
 from services.mailer import run_sender, sender_from_settings
+from services.memory import limit_arenas
 from services.users import UserService
 from workflows.risk_retrain import ensure_retrain_schedule
 from workflows.stopped_case_sweep import ensure_sweep_schedule
@@ -249,5 +250,6 @@ def run(
 ) -> None:
     """Run until Ctrl-C or SIGTERM; `on_ready` is called once the worker polls and every
     server listens."""
+    limit_arenas()
     configure_logging(json_lines=settings.json_logs)
     asyncio.run(_run(settings, worker=worker, api=api, demo=demo, on_ready=on_ready))
