@@ -7,13 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from domain.classification import classify
 from domain.models import (
     SERVICE_DATE_UNKNOWN,
     Claim,
     ClaimType,
-    DenialKind,
-    DenialRecord,
     Patient,
     Payer,
     ServiceLine,
@@ -22,7 +19,13 @@ from domain.remittance_detail import STATUS_CATEGORIES
 from domain.remittance_rules import payer_type_for
 from domain.rulebook import Rulebook
 from edi.acknowledgments.codes import ENTITY_NAMES, REJECTION_CATEGORIES
-from edi.acknowledgments.common import AckReport, build_checked, ccyymmdd, envelope_date
+from edi.acknowledgments.common import (
+    AckReport,
+    build_checked,
+    ccyymmdd,
+    envelope_date,
+    rejection_case,
+)
 from edi.claim_values import NpiReader, Source
 from edi.envelope import TransactionSet
 from edi.problems import ProblemSink
@@ -426,19 +429,7 @@ class ClaimAcknowledgmentParser:
             )
         )
         if rejecting:
-            record = DenialRecord(
-                kind=DenialKind.REJECTION,
-                claim=claim,
-                sequence=1,
-                details=details,
-                source=self._source,
-            )
-            classification = classify(
-                claim, DenialKind.REJECTION, self._rulebook.table, self._rulebook.profiles
-            )
-            cases.append(
-                CaseRecord(record=record, classification=classification, location=location)
-            )
+            cases.append(rejection_case(claim, details, self._source, self._rulebook, location))
 
     def _claim(
         self,

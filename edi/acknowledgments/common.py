@@ -10,9 +10,13 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
+from domain.classification import classify
+from domain.models import Claim, DenialKind, DenialRecord
+from domain.rulebook import Rulebook
 from edi.claim_values import Source, refusal
 from edi.envelope import TransactionSet
-from edi.problems import SegmentProblems
+from edi.problems import Location, SegmentProblems
+from edi.results import CaseRecord
 from edi.tokenizer import Segment
 
 _T = TypeVar("_T")
@@ -77,3 +81,14 @@ def build_checked(
 
 
 # --- 277CA ------------------------------------------------------------------------------------
+
+
+def rejection_case(
+    claim: Claim, details: list[str], source: str, rulebook: Rulebook, location: Location
+) -> CaseRecord:
+    """The case a rejected claim opens: a rejection, classified by the rulebook."""
+    record = DenialRecord(
+        kind=DenialKind.REJECTION, claim=claim, sequence=1, details=details, source=source
+    )
+    classification = classify(claim, DenialKind.REJECTION, rulebook.table, rulebook.profiles)
+    return CaseRecord(record=record, classification=classification, location=location)

@@ -7,13 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from domain.classification import classify
 from domain.models import (
     SERVICE_DATE_UNKNOWN,
     Claim,
     ClaimType,
-    DenialKind,
-    DenialRecord,
     Payer,
     PayerType,
 )
@@ -27,7 +24,7 @@ from edi.acknowledgments.codes import (
     SET_ACK_CODES,
     SET_ERRORS,
 )
-from edi.acknowledgments.common import AckReport, build_checked, envelope_date
+from edi.acknowledgments.common import AckReport, build_checked, envelope_date, rejection_case
 from edi.claim_values import too_long
 from edi.envelope import TransactionSet
 from edi.problems import ProblemSink
@@ -533,14 +530,4 @@ class _Context:
         )
         if accepted:
             return
-        record = DenialRecord(
-            kind=DenialKind.REJECTION,
-            claim=claim,
-            sequence=1,
-            details=details,
-            source=self.source,
-        )
-        classification = classify(
-            claim, DenialKind.REJECTION, self.rulebook.table, self.rulebook.profiles
-        )
-        cases.append(CaseRecord(record=record, classification=classification, location=location))
+        cases.append(rejection_case(claim, details, self.source, self.rulebook, location))
