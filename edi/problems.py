@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -110,6 +111,18 @@ class SegmentProblems:
         self.list.append(
             Problem(severity=Severity.WARNING, message=message, location=segment.location(element))
         )
+
+    def finite_decimal(self, segment: Segment, index: int, text: str) -> Decimal | None:
+        """`text`, the element at `index`, as an amount; None, and an error, when it is not a
+        finite number."""
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            self.error(segment, index, f"{segment.id}{index:02d} {text!r} is not an amount")
+            return None
+        return value
 
 
 class X12Error(Exception):

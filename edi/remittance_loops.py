@@ -4,7 +4,7 @@ into the pydantic models only for the claims that open cases or that someone ask
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from domain.models import Adjustment, GroupCode, ServiceLine
 from domain.prevalidated import prevalidated
@@ -29,14 +29,8 @@ class RemittanceProblems(SegmentProblems):
             elif required:
                 self.error(segment, index, f"{segment.id}{index:02d} is required (an amount)")
             return Decimal(0)
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite():
-            self.error(segment, index, f"{segment.id}{index:02d} {text!r} is not an amount")
-            return Decimal(0)
-        return value
+        value = self.finite_decimal(segment, index, text)
+        return Decimal(0) if value is None else value
 
     def text(self, segment: Segment, index: int, longest: int, name: str) -> str:
         """A text element, refused (an error) when longer than the product stores: cut, it

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TypeVar
 
 from pydantic import ValidationError
@@ -29,14 +29,7 @@ class AckReport(SegmentProblems):
         text = segment.get(index).strip()
         if not text:
             return None
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite():
-            self.error(segment, index, f"{segment.id}{index:02d} {text!r} is not an amount")
-            return None
-        return value
+        return self.finite_decimal(segment, index, text)
 
 
 def ccyymmdd(text: str) -> date | None:
