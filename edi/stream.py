@@ -14,8 +14,9 @@ them (their files are small); an 835's claims stream.
 
 The file itself is never held whole either: both read it from a Source, its bytes or a function
 giving them again a chunk at a time (a stored file's chunks, db.ingest_chunks), decoded and
-split into segments as they come (edi.tokenizer.stream_pieces). Each read takes a first pass
-for the file's SHA-256 and encoding (UTF-8 only if all of it is).
+split into segments as they come (edi.tokenizer.stream_pieces). scan() takes a first pass for
+the file's SHA-256 and encoding (UTF-8 only if all of it is), which parts() reuses when given
+the scan (on its own, it takes that pass too).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class Scan:
 
     file: str
     sha256: str
+    encoding: str  # what its text was read in: parts() reads it again the same way
     problems: ProblemLog
     kind: FileKind | None = None
     version: str | None = None
@@ -200,7 +202,7 @@ def scan(name: str, source: Source, rulebook: Rulebook, *, limit: int = PROBLEM_
     """The file checked as parse_bytes(validate_guide=False) checks it, its claims counted and
     let go."""
     sha256, encoding = survey(source)
-    result = Scan(file=name, sha256=sha256, problems=ProblemLog(limit))
+    result = Scan(file=name, sha256=sha256, encoding=encoding, problems=ProblemLog(limit))
     # Parsers' problems count only if the envelope is whole (parse_bytes reads no set then).
     parsing = ProblemLog(limit)
     for reader, envelope in _walk(name, source, encoding, rulebook, parsing):
@@ -237,11 +239,17 @@ def _count(result: Scan, claims: _Claims) -> None:
 
 
 def parts(
-    name: str, source: Source, rulebook: Rulebook, size: int = PART_CLAIMS
+    name: str,
+    source: Source,
+    rulebook: Rulebook,
+    size: int = PART_CLAIMS,
+    *,
+    scanned: Scan | None = None,
 ) -> Iterator[ParsedFile]:
     """The file's claims a part at a time (read again: scan() has checked it, so problems are
-    not kept), each part its claims' place in the file with them."""
-    sha256, encoding = survey(source)
+    not kept), each part its claims' place in the file with them. Given the file's `scanned`,
+    its SHA-256 and encoding are taken from it instead of another pass over the file."""
+    sha256, encoding = (scanned.sha256, scanned.encoding) if scanned else survey(source)
     adjudicated = acknowledged = 0
     for reader, envelope in _walk(name, source, encoding, rulebook, ProblemLog(0)):
         claims = reader.claims

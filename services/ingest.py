@@ -279,7 +279,7 @@ class IngestService:
         if scanned.ok:
             try:
                 undelivered = await self._act(
-                    name, self._stored(row.sha256), report, started, progress, log
+                    name, self._stored(row.sha256), scanned, report, started, progress, log
                 )
                 report.status = "incomplete" if undelivered else "ingested"
                 report.errors.extend(undelivered)
@@ -365,6 +365,7 @@ class IngestService:
         self,
         name: str,
         source: Source,
+        scanned: Scan,
         report: FileReport,
         started: list[str],
         progress: Progress | None,
@@ -377,7 +378,7 @@ class IngestService:
         left incomplete for them too, once every part is done."""
         planner = FileActions(self._session, self._cases, report, started)
         recorder = AdjudicatedRecorder(report.sha256)
-        reading = parts(name, source, self._rulebook, self.part_claims)
+        reading = parts(name, source, self._rulebook, self.part_claims, scanned=scanned)
         counts = {
             "claims": report.claims,
             "cases": report.denials + report.rejections + report.reversals,

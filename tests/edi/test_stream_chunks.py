@@ -99,3 +99,25 @@ def test_a_chunked_source_scans_and_parts_as_the_bytes(
             for p in parts(name, raw, rulebook, size=9)
         ]
         assert sum(len(claims) for _, claims, *_ in read) == whole.claims
+
+
+@pytest.mark.parametrize("name", ["plain", "latin-1 late"])
+def test_parts_given_the_scan_read_the_file_once_more_only(name: str, rulebook: Rulebook) -> None:
+    """The SHA-256 and encoding scan() found are not worked out again: one pass, the same parts."""
+    raw = FILES[name]
+    reads: list[int] = []
+
+    def counted() -> Iterator[bytes]:
+        reads.append(1)
+        return _chunked(raw, 64)()
+
+    scanned = scan(name, raw, rulebook)
+    given = [
+        (p.first_adjudicated, _claims(p), p.cases, p.sha256)
+        for p in parts(name, counted, rulebook, size=9, scanned=scanned)
+    ]
+    assert len(reads) == 1
+    assert given == [
+        (p.first_adjudicated, _claims(p), p.cases, p.sha256)
+        for p in parts(name, raw, rulebook, size=9)
+    ]
