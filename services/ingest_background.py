@@ -19,7 +19,8 @@ from sqlmodel import Session
 
 from domain.case import Actor
 from services import ingest_validation as validation
-from services.ingest import IngestService, Received
+from services.ingest import IngestService, Received, Upload
+from services.ingest_report import FileReport
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,22 @@ class BackgroundIngests:
         self._engine = engine
         self._service_for = service_for
         self._tasks: set[asyncio.Task[None]] = set()
+
+    async def receive(
+        self, service: IngestService, files: list[tuple[str, Upload]], actor: Actor
+    ) -> list[FileReport | Received]:
+        """Store and lease each file now (so its report exists at once), then ingest the ones
+        received in the background; the others' answers (ingested before, or another ingest
+        is working them) in their place."""
+        outcomes = [await service.receive(name, file, actor) for name, file in files]
+        handed = [
+            (name, outcome)
+            for (name, _), outcome in zip(files, outcomes, strict=True)
+            if isinstance(outcome, Received)
+        ]
+        if handed:
+            self.start(handed, actor)
+        return outcomes
 
     def start(self, files: list[tuple[str, Received]], actor: Actor) -> None:
         """Ingest (name, received) files, each stored and leased by IngestService.receive."""

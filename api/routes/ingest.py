@@ -87,22 +87,18 @@ async def ingest_files(
     contents = [(upload.filename or "upload", upload.file) for upload in files]
     if sum(upload.size or 0 for upload in files) <= LARGE_UPLOAD_BYTES:
         return await ingest.ingest_many(contents, actor)
-    accepted, handed = [], []
-    for name, file in contents:
-        received = await ingest.receive(name, file, actor)
-        if isinstance(received, Received):
-            handed.append((name, received))
-            sha256, status = received.sha256, "received"
-        else:  # ingested before, or another ingest is working it: nothing to do here
-            sha256, status = received.sha256, received.status
-        accepted.append(
-            AcceptedFile(
-                file=name, sha256=sha256, status=status, report_url=f"{router.prefix}/{sha256}"
-            )
+    background: BackgroundIngests = request.app.state.background_ingests
+    outcomes = await background.receive(ingest, contents, actor)
+    accepted = [
+        AcceptedFile(
+            file=name,
+            sha256=outcome.sha256,
+            # Else ingested before, or another ingest is working it: nothing to do here.
+            status="received" if isinstance(outcome, Received) else outcome.status,
+            report_url=f"{router.prefix}/{outcome.sha256}",
         )
-    if handed:
-        background: BackgroundIngests = request.app.state.background_ingests
-        background.start(handed, actor)
+        for (name, _), outcome in zip(contents, outcomes, strict=True)
+    ]
     return JSONResponse(IngestAccepted(files=accepted).model_dump(mode="json"), status_code=202)
 
 

@@ -77,19 +77,14 @@ async def _in_background(
     user: IngestPage,
 ) -> Response:
     """Store and lease each file now (so its page exists), ingest them in the background."""
-    handed: list[tuple[str, Received]] = []
-    received = [await ingest.receive(name, file, user.actor) for name, file in contents]
-    for (name, _), outcome in zip(contents, received, strict=True):
-        if isinstance(outcome, Received):  # else ingested before, or being ingested: nothing to do
-            handed.append((name, outcome))
-    if handed:
-        background: BackgroundIngests = request.app.state.background_ingests
-        background.start(handed, user.actor)
+    background: BackgroundIngests = request.app.state.background_ingests
+    received = await background.receive(ingest, contents, user.actor)
     if len(contents) == 1:
         return RedirectResponse(f"/ingest/{received[0].sha256}", status_code=303)
+    handed = sum(isinstance(outcome, Received) for outcome in received)
     return redirect_with_flash(
         "/ingest",
-        f"{len(handed)} of {len(contents)} files are being ingested: their progress shows "
+        f"{handed} of {len(contents)} files are being ingested: their progress shows "
         "below (a file's name opens its report)",
     )
 
